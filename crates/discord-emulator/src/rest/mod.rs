@@ -1,0 +1,250 @@
+//! Discord's REST API (v10, also reachable as v9): routes, bot-token authentication and rate
+//! limits. Handlers are thin: they parse, check permissions, and call the world.
+
+pub mod channels;
+pub mod commands;
+pub mod error;
+pub mod interactions;
+pub mod me;
+pub mod ratelimit;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::server::Shared;
+use error::ApiError;
+use ratelimit::{BucketState, Verdict};
+
+/// The application a request's bot token belongs to (set by the auth guard).
+#[derive(Debug, Clone, Copy)]
+pub struct BotApp(pub u64);
+
+/// The `/api/v10` router (mounted under `/api/v10` and `/api/v9`).
+pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/gateway", get(me::gateway))
+        .route("/gateway/bot", get(me::gateway_bot))
+        .route("/users/@me", get(me::current_user))
+        .route("/users/@me/channels", post(me::create_dm))
+        .route("/oauth2/applications/@me", get(me::current_application))
+        .route("/applications/@me", get(me::current_application))
+        .route("/guilds/{guild_id}", get(channels::get_guild))
+        .route("/guilds/{guild_id}/channels", get(channels::guild_channels))
+        .route("/channels/{channel_id}", get(channels::get_channel))
+        .route(
+            "/channels/{channel_id}/messages",
+            get(channels::list_messages).post(channels::create_message),
+        )
+        .route(
+            "/channels/{channel_id}/messages/{message_id}",
+            get(channels::get_message)
+                .patch(channels::edit_message)
+                .delete(channels::delete_message),
+        )
+        .route(
+            "/applications/{application_id}/commands",
+            get(commands::list)
+                .put(commands::overwrite)
+                .post(commands::create),
+        )
+        .route(
+            "/applications/{application_id}/commands/{command_id}",
+            get(commands::get_one)
+                .patch(commands::edit)
+                .delete(commands::delete),
+        )
+        .route(
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+            get(commands::list_guild)
+                .put(commands::overwrite_guild)
+                .post(commands::create_guild),
+        )
+        .route(
+            "/interactions/{interaction_id}/{interaction_token}/callback",
+            post(interactions::callback),
+        )
+        .route(
+            "/webhooks/{webhook_id}/{webhook_token}",
+            post(interactions::execute),
+        )
+        .route(
+            "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+            get(interactions::get_message)
+                .patch(interactions::edit_message)
+                .delete(interactions::delete_message),
+        )
+        .route_layer(middleware::from_fn_with_state(shared, guard))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+}
+
+/// The route template without its `/api/vN` prefix.
+fn route_of(matched: &str) -> &str {
+    let rest = matched.strip_prefix("/api/").unwrap_or(matched);
+    rest.find('/').map_or(matched, |i| &rest[i..])
+}
+
+/// The major parameter's value: channel, guild, webhook (+ token) or interaction.
+fn major_param(route: &str, path: &str) -> String {
+    let template: Vec<&str> = route.split('/').collect();
+    let actual: Vec<&str> = path.split('/').collect();
+    let offset = actual.len().saturating_sub(template.len());
+    let value = |name: &str| {
+        template
+            .iter()
+            .position(|s| *s == name)
+            .and_then(|i| actual.get(i + offset))
+            .copied()
+    };
+    if let Some(hook) = value("{webhook_id}") {
+        return format!("{hook}/{}", value("{webhook_token}").unwrap_or_default());
+    }
+    ["{channel_id}", "{guild_id}", "{interaction_id}"]
+        .iter()
+        .find_map(|n| value(n))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Authenticates bot routes and applies rate limits; adds the bucket headers to the response.
+async fn guard(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    matched: MatchedPath,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let route = route_of(matched.as_str()).to_owned();
+    let method = req.method().as_str().to_owned();
+    let token_free = route.starts_with("/interactions/")
+        || route.starts_with("/webhooks/")
+        || route == "/gateway";
+    let now = shared.clock.now();
+    let mut identity = 0;
+    if !token_free {
+        let app = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.strip_prefix("Bot "))
+            .and_then(|t| shared.state().app_by_token(t));
+        match app {
+            Some(app) => {
+                identity = app;
+                req.extensions_mut().insert(BotApp(app));
+            }
+            None => {
+                shared.limits().invalid(&shared.config, now, peer.ip());
+                return finish(&shared, ApiError::unauthorized().into_response());
+            }
+        }
+    }
+    let major = major_param(&route, req.uri().path());
+    let exempt = token_free;
+    let verdict = shared.limits().check(
+        &shared.config,
+        now,
+        peer.ip(),
+        identity,
+        &method,
+        &route,
+        &major,
+        !exempt,
+    );
+    let response = match verdict {
+        Verdict::Allowed(bucket) => {
+            let mut response = next.run(req).await;
+            bucket_headers(&shared, response.headers_mut(), &bucket);
+            response
+        }
+        Verdict::Route(bucket) => {
+            let mut response = too_many(bucket.reset_after, false, "You are being rate limited.");
+            bucket_headers(&shared, response.headers_mut(), &bucket);
+            response
+        }
+        Verdict::Global(retry) => too_many(retry, true, "You are being rate limited."),
+        Verdict::Banned(retry) => too_many(
+            retry,
+            true,
+            "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently.",
+        ),
+    };
+    if matches!(
+        response.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+    ) {
+        shared.limits().invalid(&shared.config, now, peer.ip());
+    }
+    finish(&shared, response)
+}
+
+fn finish(shared: &Shared, response: Response) -> Response {
+    let mut state = shared.state();
+    state.counters.rest_requests += 1;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        state.counters.rate_limited += 1;
+    }
+    response
+}
+
+fn header_value(s: String) -> HeaderValue {
+    HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static("0"))
+}
+
+fn bucket_headers(shared: &Shared, headers: &mut HeaderMap, b: &BucketState) {
+    let reset = (shared.clock.unix_millis() as f64 + b.reset_after.as_secs_f64() * 1000.0) / 1000.0;
+    headers.insert("x-ratelimit-limit", header_value(b.limit.to_string()));
+    headers.insert(
+        "x-ratelimit-remaining",
+        header_value(b.remaining.to_string()),
+    );
+    headers.insert("x-ratelimit-reset", header_value(format!("{reset:.3}")));
+    headers.insert(
+        "x-ratelimit-reset-after",
+        header_value(format!("{:.3}", b.reset_after.as_secs_f64())),
+    );
+    headers.insert("x-ratelimit-bucket", header_value(b.bucket.clone()));
+    headers.insert("x-ratelimit-scope", HeaderValue::from_static("user"));
+}
+
+fn too_many(retry: std::time::Duration, global: bool, message: &str) -> Response {
+    let secs = retry.as_secs_f64();
+    let body = json!({"message": message, "retry_after": (secs * 1000.0).round() / 1000.0, "global": global});
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::RETRY_AFTER,
+        header_value(format!("{}", secs.ceil().max(1.0) as u64)),
+    );
+    if global {
+        h.insert("x-ratelimit-global", HeaderValue::from_static("true"));
+        h.insert("x-ratelimit-scope", HeaderValue::from_static("global"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_major_parameters() {
+        let route = route_of("/api/v10/channels/{channel_id}/messages/{message_id}");
+        assert_eq!(route, "/channels/{channel_id}/messages/{message_id}");
+        assert_eq!(major_param(route, "/api/v10/channels/42/messages/7"), "42");
+        let hook = route_of("/api/v9/webhooks/{webhook_id}/{webhook_token}");
+        assert_eq!(major_param(hook, "/api/v9/webhooks/5/abc"), "5/abc");
+        assert_eq!(
+            major_param(route_of("/api/v10/users/@me"), "/api/v10/users/@me"),
+            ""
+        );
+    }
+}

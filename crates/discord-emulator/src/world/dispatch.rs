@@ -1,0 +1,141 @@
+//! Fan-out: which sessions receive an event, honouring membership, channel visibility, shards
+//! and intents (message content is blanked for bots without the MESSAGE_CONTENT intent).
+
+use serde_json::{json, Value};
+
+use super::{json as render, model::Message, permissions, State};
+use crate::gateway::session::{
+    INTENT_DIRECT_MESSAGES, INTENT_GUILDS, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT,
+};
+use crate::world::model::APP_FLAG_MESSAGE_CONTENT;
+
+impl State {
+    /// Queues a dispatch to every session of one application that owns `guild_id`'s shard and has
+    /// any of `intents` (0 = no intent needed).
+    pub fn dispatch_to_app(
+        &mut self,
+        app_id: u64,
+        guild_id: Option<u64>,
+        intents: u64,
+        event: &str,
+        data: &str,
+    ) {
+        let capacity = self.replay_capacity;
+        self.sessions.each_of_app(app_id, |s| {
+            if s.owns_guild(guild_id) && (intents == 0 || s.intents & intents != 0) {
+                s.push(event, data, capacity);
+            }
+        });
+    }
+
+    /// Queues a dispatch to every bot that is a member of a guild.
+    pub fn dispatch_guild_bots(&mut self, guild_id: u64, intents: u64, event: &str, data: &str) {
+        for app_id in self.guild_apps(guild_id) {
+            self.dispatch_to_app(app_id, Some(guild_id), intents, event, data);
+        }
+    }
+
+    /// Applications whose bot is a member of the guild.
+    pub fn guild_apps(&self, guild_id: u64) -> Vec<u64> {
+        self.guilds.get(&guild_id).map_or_else(Vec::new, |g| {
+            g.members
+                .keys()
+                .filter_map(|uid| self.bot_apps.get(uid).copied())
+                .collect()
+        })
+    }
+
+    /// Sends `GUILD_CREATE` for one guild to an application's sessions.
+    pub fn dispatch_guild_create(&mut self, app_id: u64, guild_id: u64) {
+        let Some(bot) = self.applications.get(&app_id).map(|a| a.bot_user_id) else {
+            return;
+        };
+        let Some(data) = self
+            .guilds
+            .get(&guild_id)
+            .map(|g| render::guild_create(self, g, bot))
+        else {
+            return;
+        };
+        self.dispatch_to_app(
+            app_id,
+            Some(guild_id),
+            INTENT_GUILDS,
+            "GUILD_CREATE",
+            &data.to_string(),
+        );
+    }
+
+    /// Sends `MESSAGE_CREATE` or `MESSAGE_UPDATE` for a message to every bot that can see it.
+    pub fn dispatch_message(&mut self, event: &str, message: &Message) {
+        let full = render::message(self, message, true);
+        let mut blank = full.clone();
+        if let Some(obj) = blank.as_object_mut() {
+            obj.insert("content".into(), json!(""));
+            obj.insert("embeds".into(), json!([]));
+            obj.insert("components".into(), json!([]));
+        }
+        let (full, blank) = (full.to_string(), blank.to_string());
+        for (app_id, bot_user) in self.viewers(message.channel_id) {
+            let app_flags = self.applications.get(&app_id).map_or(0, |a| a.flags);
+            let always = message.guild_id.is_none()
+                || message.author_id == bot_user
+                || message.mentions.contains(&bot_user);
+            let needed = if message.guild_id.is_some() {
+                INTENT_GUILD_MESSAGES
+            } else {
+                INTENT_DIRECT_MESSAGES
+            };
+            let capacity = self.replay_capacity;
+            self.sessions.each_of_app(app_id, |s| {
+                if !s.owns_guild(message.guild_id) || s.intents & needed == 0 {
+                    return;
+                }
+                let content = always
+                    || (s.intents & INTENT_MESSAGE_CONTENT != 0
+                        && app_flags & APP_FLAG_MESSAGE_CONTENT != 0);
+                s.push(event, if content { &full } else { &blank }, capacity);
+            });
+        }
+    }
+
+    /// Sends `MESSAGE_DELETE` to every bot that can see the channel.
+    pub fn dispatch_message_delete(&mut self, message: &Message) {
+        let mut data =
+            json!({"id": message.id.to_string(), "channel_id": message.channel_id.to_string()});
+        if let (Some(obj), Some(g)) = (data.as_object_mut(), message.guild_id) {
+            obj.insert("guild_id".into(), Value::String(g.to_string()));
+        }
+        let data = data.to_string();
+        let needed = if message.guild_id.is_some() {
+            INTENT_GUILD_MESSAGES
+        } else {
+            INTENT_DIRECT_MESSAGES
+        };
+        for (app_id, _) in self.viewers(message.channel_id) {
+            self.dispatch_to_app(app_id, message.guild_id, needed, "MESSAGE_DELETE", &data);
+        }
+    }
+
+    /// (application id, bot user id) of every bot that can view a channel.
+    fn viewers(&self, channel_id: u64) -> Vec<(u64, u64)> {
+        let Some(channel) = self.channels.get(&channel_id) else {
+            return vec![];
+        };
+        match channel.guild_id.and_then(|g| self.guilds.get(&g)) {
+            Some(guild) => guild
+                .members
+                .keys()
+                .filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid)))
+                .filter(|(_, uid)| {
+                    permissions::in_channel(guild, channel, *uid) & permissions::VIEW_CHANNEL != 0
+                })
+                .collect(),
+            None => channel
+                .recipients
+                .iter()
+                .filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid)))
+                .collect(),
+        }
+    }
+}
