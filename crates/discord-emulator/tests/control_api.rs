@@ -1,6 +1,8 @@
 //! The control API over HTTP and the `discord-emulator` binary: scripting a world from outside
 //! the process, reading back what bots did, and clear errors for bad control requests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::process::Stdio;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! heartbeats, resume rules, budgets, intents and compression — each asserting Discord's exact
 //! code.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 #[path = "common/raw.rs"]
 mod raw;

@@ -1,6 +1,8 @@
 //! REST behaviour with a plain HTTP client: Discord's error codes and shapes, permission checks,
 //! rate-limit headers and 429s, interaction rules, and the exact `Content-Type`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::time::Duration;

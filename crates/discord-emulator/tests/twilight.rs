@@ -2,6 +2,8 @@
 //! against the emulator — identify, READY + GUILD_CREATE, messages, slash interactions, rate-limit
 //! headers, resume with replay, and fatal close codes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::time::Duration;

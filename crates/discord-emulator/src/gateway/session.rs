@@ -23,7 +23,7 @@ pub const INTENT_DIRECT_MESSAGES: u64 = 1 << 12;
 /// Intent (privileged): message content.
 pub const INTENT_MESSAGE_CONTENT: u64 = 1 << 15;
 /// Every intent bit Discord defines; others are invalid (4013).
-pub const VALID_INTENTS: u64 = (1 << 17) - 1 | (1 << 20) | (1 << 21) | (1 << 24) | (1 << 25);
+pub const VALID_INTENTS: u64 = ((1 << 17) - 1) | (1 << 20) | (1 << 21) | (1 << 24) | (1 << 25);
 
 /// The connection a session is attached to.
 #[derive(Debug, Clone)]

@@ -285,7 +285,7 @@ pub async fn list_messages(
         let all: Vec<_> = live().filter(|m| before.is_none_or(|b| m.id < b)).collect();
         all[all.len().saturating_sub(limit)..].to_vec()
     };
-    picked.sort_by(|a, b| b.id.cmp(&a.id));
+    picked.sort_by_key(|m| std::cmp::Reverse(m.id));
     Ok(Json(json!(picked
         .into_iter()
         .map(|m| render::message(&state, m, false))

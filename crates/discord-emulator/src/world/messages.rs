@@ -281,35 +281,6 @@ impl State {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn limits_report_each_field() {
-        let long = "x".repeat(2001);
-        let embed = json!({"description": "d".repeat(4097), "fields": (0..26).map(|_| json!({"name": "n", "value": "v"})).collect::<Vec<_>>()});
-        let errors = check_limits(&long, &[embed]);
-        let paths: Vec<&str> = errors.iter().map(|e| e.0.as_str()).collect();
-        assert_eq!(
-            paths,
-            ["content", "embeds.0.description", "embeds.0.fields"]
-        );
-        assert!(check_limits("hi", &[json!({"title": "t"})]).is_empty());
-        let big: Vec<Value> = (0..2)
-            .map(|_| json!({"description": "y".repeat(3500)}))
-            .collect();
-        assert_eq!(check_limits("", &big)[0].1, "MAX_EMBED_SIZE_EXCEEDED");
-    }
-
-    #[test]
-    fn mentions_are_parsed() {
-        let (users, roles, everyone) = parse_mentions("hi <@12> <@!13> <@&14> @everyone <@bad>");
-        assert_eq!((users, roles, everyone), (vec![12, 13], vec![14], true));
-    }
-}
-
 impl State {
     /// A scripted user writes in a channel they can see (guild member, or DM recipient).
     pub fn user_message(
@@ -352,5 +323,34 @@ impl State {
                 ..NewMessage::default()
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn limits_report_each_field() {
+        let long = "x".repeat(2001);
+        let embed = json!({"description": "d".repeat(4097), "fields": (0..26).map(|_| json!({"name": "n", "value": "v"})).collect::<Vec<_>>()});
+        let errors = check_limits(&long, &[embed]);
+        let paths: Vec<&str> = errors.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["content", "embeds.0.description", "embeds.0.fields"]
+        );
+        assert!(check_limits("hi", &[json!({"title": "t"})]).is_empty());
+        let big: Vec<Value> = (0..2)
+            .map(|_| json!({"description": "y".repeat(3500)}))
+            .collect();
+        assert_eq!(check_limits("", &big)[0].1, "MAX_EMBED_SIZE_EXCEEDED");
+    }
+
+    #[test]
+    fn mentions_are_parsed() {
+        let (users, roles, everyone) = parse_mentions("hi <@12> <@!13> <@&14> @everyone <@bad>");
+        assert_eq!((users, roles, everyone), (vec![12, 13], vec![14], true));
     }
 }
