@@ -255,7 +255,12 @@ pub fn resume(
         wake: wake.clone(),
     });
     session.detached_since = None;
-    state.dispatch_to_session(&session_id, "RESUMED", "null");
+    // Discord sends an object here (clients such as discord.py write into it).
+    state.dispatch_to_session(
+        &session_id,
+        "RESUMED",
+        r#"{"_trace":["[\"discord-emulator\"]"]}"#,
+    );
     state.counters.resumes += 1;
     Ok(Attached {
         session_id,

@@ -152,7 +152,16 @@ impl Connection {
         params: GatewayParams,
     ) -> End {
         match self.check_params(&params) {
-            Ok(encoder) => self.encoder = encoder,
+            Ok(encoder) => {
+                let mut state = self.shared.state();
+                match encoder {
+                    Encoder::Zlib(_) => state.counters.zlib_connections += 1,
+                    Encoder::Zstd(_) => state.counters.zstd_connections += 1,
+                    Encoder::Plain => {}
+                }
+                drop(state);
+                self.encoder = encoder;
+            }
             Err(end) => return end,
         }
         let interval = self.shared.config.heartbeat_interval;

@@ -119,6 +119,10 @@ pub struct State {
 pub struct Counters {
     /// Gateway connections accepted.
     pub connections: u64,
+    /// Of those, connections that asked for `compress=zlib-stream`.
+    pub zlib_connections: u64,
+    /// Of those, connections that asked for `compress=zstd-stream`.
+    pub zstd_connections: u64,
     /// Successful identifies (new sessions).
     pub identifies: u64,
     /// Successful resumes.
