@@ -8,6 +8,8 @@
 //! The bot runs as a `std::process` child behind a guard that kills it on drop (tokio's
 //! `process` feature is not enabled for this crate); its output is read on plain threads.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -582,3 +582,111 @@ async fn components_and_autocomplete_interactions() {
     assert_eq!(record.responses[0].data["choices"][0]["value"], "tea");
     assert_eq!(record.data["options"][0]["focused"], true);
 }
+
+#[tokio::test]
+async fn unknown_guilds_commands_and_users_and_bad_queries() {
+    let w = World::with(unlimited(), ApplicationSpec::default()).await;
+    let api = Api::new(&w);
+    let app = w.app.application_id;
+    assert_eq!(
+        code(&api.call(Method::GET, "/guilds/1", None).await.2),
+        10004
+    );
+    assert_eq!(
+        code(
+            &api.call(
+                Method::GET,
+                &format!("/applications/{app}/guilds/1/commands"),
+                None
+            )
+            .await
+            .2
+        ),
+        10004
+    );
+    assert_eq!(
+        code(
+            &api.call(
+                Method::GET,
+                &format!("/applications/{app}/commands/1"),
+                None
+            )
+            .await
+            .2
+        ),
+        10063
+    );
+    assert_eq!(
+        code(
+            &api.post("/users/@me/channels", json!({"recipient_id": "1"}))
+                .await
+                .1
+        ),
+        10013
+    );
+    let (status, _, body) = api
+        .call(
+            Method::GET,
+            &format!("/channels/{}/messages?limit=500", w.general),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            body["errors"]["limit"]["_errors"][0]["code"].as_str()
+        ),
+        (StatusCode::BAD_REQUEST, Some("NUMBER_TYPE_MAX"))
+    );
+    let (status, _, body) = api.call(Method::PUT, "/users/@me", None).await;
+    assert_eq!((status, code(&body)), (StatusCode::METHOD_NOT_ALLOWED, 0));
+}
+
+#[tokio::test]
+async fn garbage_bodies_on_every_route_get_4xx_and_change_nothing() {
+    let w = World::with(unlimited(), ApplicationSpec::default()).await;
+    let api = Api::new(&w);
+    let (app, ch) = (w.app.application_id, w.general);
+    let routes = [
+        (Method::POST, format!("/channels/{ch}/messages")),
+        (Method::PATCH, format!("/channels/{ch}/messages/1")),
+        (Method::PUT, format!("/applications/{app}/commands")),
+        (Method::POST, format!("/applications/{app}/commands")),
+        (Method::POST, "/users/@me/channels".to_owned()),
+        (Method::POST, "/interactions/1/x/callback".to_owned()),
+        (Method::POST, format!("/webhooks/{app}/x")),
+    ];
+    let bodies: [&[u8]; 6] = [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b"{\"content\": {\"a\": 1}}",
+        &[0xff, 0xfe, 0x00],
+    ];
+    for (method, path) in &routes {
+        for body in bodies {
+            let res = api
+                .http
+                .request(method.clone(), format!("{}{path}", api.base))
+                .header("Authorization", format!("Bot {}", api.token))
+                .header("Content-Type", "application/json")
+                .body(body.to_vec())
+                .send()
+                .await
+                .unwrap();
+            // An empty list is a valid bulk overwrite (it clears the commands).
+            let valid = *method == Method::PUT && body == b"[]";
+            assert!(
+                res.status().is_client_error() || valid,
+                "{method} {path} {body:?} → {}",
+                res.status()
+            );
+        }
+    }
+    assert!(w.emulator.messages(ch).unwrap().is_empty());
+    assert_eq!(
+        api.call(Method::GET, "/users/@me", None).await.0,
+        StatusCode::OK
+    );
+}
