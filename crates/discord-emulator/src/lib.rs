@@ -14,8 +14,12 @@ pub mod clock;
 pub mod config;
 /// The `/_emulator` control API (not Discord's).
 pub mod control;
+/// Fault injection: gateway events, outages, latency, forced 429s and errors.
+pub mod faults;
 /// The WebSocket gateway: connections, sessions, handshakes, compression, close codes.
 pub mod gateway;
+/// The load driver: scripted users send commands, the report says what was answered and how fast.
+pub mod load;
 /// Discord's REST API: routes, auth, rate limits, errors.
 pub mod rest;
 /// The scripting operations shared by the control API and the library API.
@@ -28,6 +32,7 @@ pub mod snowflake;
 pub mod world;
 
 pub use config::{EmulatorConfig, RouteLimit};
+pub use faults::{FaultAction, FaultSpec, RouteMatch, Scope};
 pub use script::{CounterReport, InteractionRecord, MessageRecord, ResponseRecord, SessionInfo};
 pub use server::{Emulator, Shared};
 pub use world::file::{WorldSpec, WorldSummary};

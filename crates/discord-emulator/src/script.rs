@@ -2,11 +2,13 @@
 //! the control API) uses to build a world, act as its users, inject gateway events and read back
 //! what the bots did. Both paths call these same methods.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::faults::{jittered, FaultAction, FaultSpec};
 use crate::gateway::ConnCommand;
 use crate::server::Shared;
 use crate::snowflake::iso8601;
@@ -29,6 +31,8 @@ pub struct MessageRecord {
     pub flags: u64,
     /// The interaction this message answers, if any.
     pub interaction_id: Option<u64>,
+    /// The webhook that posted it, if any.
+    pub webhook_id: Option<u64>,
     pub created_at: String,
     pub edited_at: Option<String>,
     pub deleted_at: Option<String>,
@@ -135,6 +139,15 @@ impl Shared {
         self.state().dm_channel(user_id, bot_user_id)
     }
 
+    /// Creates a channel webhook (its token executes it, no bot token needed).
+    pub fn create_webhook(
+        &self,
+        channel_id: u64,
+        name: &str,
+    ) -> Result<crate::world::webhooks::WebhookInfo, WorldError> {
+        self.state().create_webhook(channel_id, name)
+    }
+
     /// A user writes a message (→ `MESSAGE_CREATE`).
     pub fn user_message(
         &self,
@@ -174,13 +187,18 @@ impl Shared {
                     id: m.id,
                     channel_id: m.channel_id,
                     author_id: m.author_id,
-                    author_name: author.map(|u| u.username.clone()).unwrap_or_default(),
+                    author_name: m
+                        .author_name
+                        .clone()
+                        .or_else(|| author.map(|u| u.username.clone()))
+                        .unwrap_or_default(),
                     author_is_bot: author.is_some_and(|u| u.bot),
                     content: m.content.clone(),
                     embeds: m.embeds.clone(),
                     components: m.components.clone(),
                     flags: m.flags,
                     interaction_id: m.interaction.as_ref().map(|i| i.0),
+                    webhook_id: m.webhook_id,
                     created_at: iso8601(m.created_at),
                     edited_at: m.edited_at.map(iso8601),
                     deleted_at: m.deleted_at.map(iso8601),
@@ -277,5 +295,90 @@ impl Shared {
     /// Moves the emulator's clock forward (rate-limit windows, deadlines, token lifetimes).
     pub fn advance_time(&self, by: Duration) {
         self.clock.advance(by);
+    }
+}
+
+/// Why a fault could not be injected.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FaultError {
+    #[error("close code must be 1000 to 4999")]
+    BadCloseCode,
+    #[error("every_ms must be at least 1")]
+    BadSchedule,
+    #[error("unknown application {0}")]
+    UnknownApplication(u64),
+    #[error("the emulator is shutting down")]
+    Stopped,
+}
+
+impl Shared {
+    /// Injects a fault now, or schedules it; returns its id (for `remove_fault`).
+    pub fn inject(&self, spec: FaultSpec) -> Result<u64, FaultError> {
+        if let FaultAction::Close { code } = spec.action {
+            if !(1000..=4999).contains(&code) {
+                return Err(FaultError::BadCloseCode);
+            }
+        }
+        if let Some(app) = spec.application_id {
+            if !self.state().applications.contains_key(&app) {
+                return Err(FaultError::UnknownApplication(app));
+            }
+        }
+        let id = self.faults().next_id();
+        let Some(every) = spec.every_ms else {
+            self.apply_fault(id, spec.application_id, &spec.action);
+            return Ok(id);
+        };
+        if every == 0 {
+            return Err(FaultError::BadSchedule);
+        }
+        let weak = self
+            .handle()
+            .ok_or(FaultError::Stopped)
+            .map(|a| Arc::downgrade(&a))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| FaultError::Stopped)?;
+        let task = runtime.spawn(async move {
+            let mut fired = 0;
+            while spec.repeat.is_none_or(|r| fired < r) {
+                tokio::time::sleep(jittered(every, spec.jitter_ms)).await;
+                let Some(shared) = weak.upgrade() else { return };
+                shared.apply_fault(id, spec.application_id, &spec.action);
+                fired += 1;
+            }
+        });
+        self.faults().scheduled(id, task);
+        Ok(id)
+    }
+
+    fn apply_fault(&self, id: u64, app: Option<u64>, action: &FaultAction) {
+        let command = match action {
+            FaultAction::Close { code } => Some(ConnCommand::Close(*code)),
+            FaultAction::Drop | FaultAction::GatewayDown { .. } => Some(ConnCommand::Drop),
+            FaultAction::Reconnect => Some(ConnCommand::Reconnect),
+            FaultAction::InvalidSession { resumable } => Some(ConnCommand::InvalidSession {
+                resumable: *resumable,
+            }),
+            _ => None,
+        };
+        self.faults().install(id, app, action, self.clock.now());
+        if let Some(command) = command {
+            self.connections().send_to_app(app, command);
+        }
+    }
+
+    /// Removes a fault (its rules and schedule); `false` when there was none.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.faults().remove(id)
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.faults().clear();
+    }
+
+    /// Ids of faults in force or scheduled.
+    pub fn fault_ids(&self) -> Vec<u64> {
+        let now = self.clock.now();
+        self.faults().ids(now)
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Query, State as AxumState};
@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
+use crate::faults::Faults;
 use crate::gateway::{self, Connections, GatewayParams};
 use crate::rest::{self, error::ApiError, ratelimit::RestLimits};
 use crate::world::State;
@@ -32,7 +33,10 @@ pub struct Shared {
     state: Mutex<State>,
     connections: Mutex<Connections>,
     limits: Mutex<RestLimits>,
+    faults: Mutex<Faults>,
     next_conn: AtomicU64,
+    /// A handle on itself, for tasks that outlive a call (fault schedules, load runs).
+    me: Weak<Shared>,
 }
 
 // Each lock below is a std Mutex held only for in-memory work, never across `.await`; a poisoned
@@ -53,6 +57,16 @@ impl Shared {
     /// REST rate-limit counters.
     pub fn limits(&self) -> MutexGuard<'_, RestLimits> {
         self.limits.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Injected faults.
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A strong handle, for spawned tasks (`None` once the emulator is gone).
+    pub fn handle(&self) -> Option<Arc<Shared>> {
+        self.me.upgrade()
     }
 
     /// A fresh connection id.
@@ -95,7 +109,9 @@ impl Emulator {
     pub fn serve(listener: TcpListener, config: EmulatorConfig) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let clock = Arc::new(Clock::new());
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
+            faults: Mutex::new(Faults::default()),
             state: Mutex::new(State::new(clock.clone(), config.replay_capacity)),
             config,
             clock,
@@ -166,6 +182,7 @@ impl Emulator {
     /// Stops accepting connections and waits for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
+        self.shared.faults().clear();
         self.shared
             .connections()
             .send_to_app(None, gateway::ConnCommand::Close(1001));
@@ -187,6 +204,7 @@ impl std::ops::Deref for Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        self.shared.faults().clear();
         self.shared
             .connections()
             .send_to_app(None, gateway::ConnCommand::Close(1001));

@@ -8,11 +8,13 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::faults::FaultSpec;
+use crate::script::FaultError;
 use crate::server::Shared;
 use crate::world::file::WorldSpec;
 use crate::world::interactions::UserAction;
@@ -72,7 +74,13 @@ pub fn router() -> Router<Arc<Shared>> {
             "/channels/{channel_id}/messages",
             get(messages).post(user_message),
         )
+        .route("/channels/{channel_id}/webhooks", post(create_webhook))
         .route("/dms", post(dm_channel))
+        .route(
+            "/faults",
+            get(list_faults).post(inject_fault).delete(clear_faults),
+        )
+        .route("/faults/{fault_id}", delete(remove_fault))
         .route("/interactions", post(user_interaction))
         .route("/interactions/{interaction_id}", get(interaction))
         .route("/gateway/sessions", get(sessions))
@@ -368,4 +376,55 @@ async fn advance_time(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) ->
     let b: Advance = body(&bytes)?;
     s.advance_time(Duration::from_millis(b.ms));
     Ok(Json(json!({"ok": true})))
+}
+
+#[derive(Deserialize)]
+struct NewWebhook {
+    name: String,
+}
+
+async fn create_webhook(
+    State(s): State<Arc<Shared>>,
+    Path(channel): Path<u64>,
+    bytes: axum::body::Bytes,
+) -> Reply {
+    let b: NewWebhook = body(&bytes)?;
+    Ok(Json(json!(s.create_webhook(channel, &b.name)?)))
+}
+
+impl From<FaultError> for ControlError {
+    fn from(e: FaultError) -> Self {
+        let status = match e {
+            FaultError::UnknownApplication(_) => StatusCode::NOT_FOUND,
+            FaultError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self(status, "invalid_fault", e.to_string())
+    }
+}
+
+async fn inject_fault(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
+    let spec: FaultSpec = body(&bytes)?;
+    Ok(Json(json!({"id": s.inject(spec)?})))
+}
+
+async fn list_faults(State(s): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({"active": s.fault_ids()}))
+}
+
+async fn remove_fault(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Reply {
+    if s.remove_fault(id) {
+        Ok(Json(json!({"ok": true})))
+    } else {
+        Err(ControlError(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no fault {id} in force"),
+        ))
+    }
+}
+
+async fn clear_faults(State(s): State<Arc<Shared>>) -> Json<Value> {
+    s.clear_faults();
+    Json(json!({"ok": true}))
 }

@@ -162,6 +162,7 @@ pub fn identify(
         }
     }
     state.counters.identifies += 1;
+    state.note_live_sessions(app_id, shard[0]);
     Ok(Attached {
         session_id,
         app_id,
@@ -262,6 +263,8 @@ pub fn resume(
         r#"{"_trace":["[\"discord-emulator\"]"]}"#,
     );
     state.counters.resumes += 1;
+    let shard = state.sessions.get(&session_id).map_or(0, |s| s.shard[0]);
+    state.note_live_sessions(app_id, shard);
     Ok(Attached {
         session_id,
         app_id,
@@ -271,11 +274,26 @@ pub fn resume(
 }
 
 impl State {
+    /// Updates the most-live-sessions counters after a session attached.
+    fn note_live_sessions(&mut self, app_id: u64, shard: u32) {
+        let live: Vec<[u32; 2]> = self
+            .sessions
+            .of_app(app_id)
+            .iter()
+            .filter_map(|id| self.sessions.get(id))
+            .filter(|s| s.attached.is_some())
+            .map(|s| s.shard)
+            .collect();
+        let same_shard = live.iter().filter(|s| s[0] == shard).count();
+        self.counters.live_sessions(app_id, live.len(), same_shard);
+    }
+
     /// Queues a dispatch on one session.
     pub fn dispatch_to_session(&mut self, session_id: &str, event: &str, data: &str) {
         let capacity = self.replay_capacity;
         if let Some(s) = self.sessions.get_mut(session_id) {
             s.push(event, data, capacity);
+            self.counters.dispatched(event, 1);
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum ConnCommand {
     RequestHeartbeat,
     /// Close the connection with a code.
     Close(u16),
+    /// Drop the TCP connection without a close frame.
+    Drop,
 }
 
 /// A live connection as the registry sees it.
@@ -114,6 +116,8 @@ struct Connection {
     wake: Arc<Notify>,
     encoder: Encoder,
     session: Option<String>,
+    /// The application once identified or resumed.
+    app_id: Option<u64>,
     sent_seq: u64,
     last_heartbeat: Instant,
     window: (Instant, u32),
@@ -135,6 +139,7 @@ pub async fn serve(shared: Arc<Shared>, params: GatewayParams, mut socket: WebSo
         wake: Arc::new(Notify::new()),
         encoder: Encoder::Plain,
         session: None,
+        app_id: None,
         sent_seq: 0,
         last_heartbeat: now,
         window: (now, 0),
@@ -163,6 +168,13 @@ impl Connection {
                 self.encoder = encoder;
             }
             Err(end) => return end,
+        }
+        if self
+            .shared
+            .faults()
+            .gateway_down(None, self.shared.clock.now())
+        {
+            return End::Client(None);
         }
         let interval = self.shared.config.heartbeat_interval;
         let hello = json!({"op": 10, "s": null, "t": null,
@@ -242,6 +254,13 @@ impl Connection {
                 _ => return Err(closing(CloseCode::UnknownError, "Session taken over.")),
             }
         };
+        let latency = self
+            .shared
+            .faults()
+            .gateway_latency(self.app_id, self.shared.clock.now());
+        if let Some(delay) = latency {
+            tokio::time::sleep(delay).await;
+        }
         let Some((payloads, seq)) = pending else {
             // This client fell further behind than the replay buffer holds.
             self.shared.state().sessions.remove(&session_id);
@@ -355,6 +374,7 @@ impl Connection {
                     c.app_id = Some(attached.app_id);
                 }
                 self.session = Some(attached.session_id);
+                self.app_id = Some(attached.app_id);
                 self.sent_seq = attached.send_after;
                 self.flush(socket).await
             }
@@ -433,6 +453,7 @@ impl Connection {
                 }
                 self.send_op(socket, 9, json!(resumable)).await
             }
+            ConnCommand::Drop => Err(End::Client(None)),
             ConnCommand::Close(code) => {
                 let reason = CloseCode::from_code(code)
                     .map_or("Closed by the emulator's control API.", CloseCode::reason);

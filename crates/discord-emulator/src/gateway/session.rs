@@ -159,13 +159,4 @@ impl Sessions {
             self.remove(&id);
         }
     }
-
-    /// Number of sessions attached to a live connection, for one application.
-    pub fn live_count(&self, app_id: u64) -> usize {
-        self.by_app.get(&app_id).map_or(0, |ids| {
-            ids.iter()
-                .filter(|id| self.by_id.get(*id).is_some_and(|s| s.attached.is_some()))
-                .count()
-        })
-    }
 }

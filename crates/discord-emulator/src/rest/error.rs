@@ -120,6 +120,53 @@ impl ApiError {
             "The request body contains invalid JSON.",
         )
     }
+    /// 30046.
+    pub fn too_many_old_edits() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            30046,
+            "Maximum number of edits to messages older than 1 hour reached. Try again later",
+        )
+    }
+    /// 503, code 0: the API is down.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            0,
+            "503: Service Unavailable",
+        )
+    }
+    /// The error Discord answers with a given code (for injected faults); code 0 is a bare 500.
+    pub fn from_code(code: u32) -> Self {
+        match code {
+            0 => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                0,
+                "500: Internal Server Error",
+            ),
+            10003 => Self::unknown_channel(),
+            10004 => Self::unknown_guild(),
+            10008 => Self::unknown_message(),
+            10013 => Self::unknown_user(),
+            10015 => Self::unknown_webhook(),
+            10062 => Self::unknown_interaction(),
+            10063 => Self::unknown_command(),
+            20012 => Self::not_your_application(),
+            30046 => Self::too_many_old_edits(),
+            40060 => Self::already_acknowledged(),
+            50001 => Self::missing_access(),
+            50005 => Self::not_author(),
+            50006 => Self::empty_message(),
+            50013 => Self::missing_permissions(),
+            50027 => Self::invalid_webhook_token(),
+            50035 => Self::invalid_field("_", "INJECTED", "Injected by the emulator"),
+            other => Self::new(
+                StatusCode::BAD_REQUEST,
+                other,
+                "Error injected by the emulator",
+            ),
+        }
+    }
     /// 50035 with Discord's nested `errors` object, one entry per field path (`embeds.0.title`).
     pub fn invalid_form(fields: &[FieldError]) -> Self {
         let mut errors = Map::new();

@@ -1,5 +1,6 @@
 //! Answering interactions: the callback endpoint and the interaction webhooks (follow-ups and
-//! the original response), authorised by the interaction token instead of the bot token.
+//! the original response), authorised by the interaction token instead of the bot token. The
+//! `/webhooks` routes themselves live in `webhooks.rs`, which sends application ids here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,24 +102,27 @@ fn message_target(message_id: &str) -> Result<Option<u64>, ApiError> {
 }
 
 /// `POST /webhooks/{application_id}/{token}`: an interaction follow-up.
-pub async fn execute(
-    State(shared): State<Arc<Shared>>,
-    Path((hook, token)): Path<(String, String)>,
-    body: Bytes,
+pub fn followup(
+    shared: &Shared,
+    hook: &str,
+    token: &str,
+    body: &[u8],
 ) -> Result<Json<Value>, ApiError> {
-    let id = webhook_interaction(&shared, &hook, &token)?;
-    let body = json_body(&body)?;
+    let id = webhook_interaction(shared, hook, token)?;
+    let body = json_body(body)?;
     let message_id = shared.state().interaction_followup(id, &body)?;
-    message_json(&shared, id, message_id)
+    message_json(shared, id, message_id)
 }
 
 /// `GET /webhooks/{application_id}/{token}/messages/{message_id|@original}`.
-pub async fn get_message(
-    State(shared): State<Arc<Shared>>,
-    Path((hook, token, message)): Path<(String, String, String)>,
+pub fn get_message(
+    shared: &Shared,
+    hook: &str,
+    token: &str,
+    message: &str,
 ) -> Result<Json<Value>, ApiError> {
-    let id = webhook_interaction(&shared, &hook, &token)?;
-    let target = match message_target(&message)? {
+    let id = webhook_interaction(shared, hook, token)?;
+    let target = match message_target(message)? {
         Some(m) => m,
         None => shared
             .state()
@@ -127,29 +131,33 @@ pub async fn get_message(
             .and_then(|i| i.original_message_id)
             .ok_or_else(ApiError::unknown_message)?,
     };
-    message_json(&shared, id, target)
+    message_json(shared, id, target)
 }
 
 /// `PATCH /webhooks/{application_id}/{token}/messages/{message_id|@original}`.
-pub async fn edit_message(
-    State(shared): State<Arc<Shared>>,
-    Path((hook, token, message)): Path<(String, String, String)>,
-    body: Bytes,
+pub fn edit_message(
+    shared: &Shared,
+    hook: &str,
+    token: &str,
+    message: &str,
+    body: &[u8],
 ) -> Result<Json<Value>, ApiError> {
-    let id = webhook_interaction(&shared, &hook, &token)?;
-    let target = message_target(&message)?;
-    let body = json_body(&body)?;
+    let id = webhook_interaction(shared, hook, token)?;
+    let target = message_target(message)?;
+    let body = json_body(body)?;
     let edited = shared.state().edit_interaction_message(id, target, &body)?;
-    message_json(&shared, id, edited)
+    message_json(shared, id, edited)
 }
 
 /// `DELETE /webhooks/{application_id}/{token}/messages/{message_id|@original}`.
-pub async fn delete_message(
-    State(shared): State<Arc<Shared>>,
-    Path((hook, token, message)): Path<(String, String, String)>,
+pub fn delete_message(
+    shared: &Shared,
+    hook: &str,
+    token: &str,
+    message: &str,
 ) -> Result<StatusCode, ApiError> {
-    let id = webhook_interaction(&shared, &hook, &token)?;
-    let target = message_target(&message)?;
+    let id = webhook_interaction(shared, hook, token)?;
+    let target = message_target(message)?;
     shared.state().delete_interaction_message(id, target)?;
     Ok(StatusCode::NO_CONTENT)
 }

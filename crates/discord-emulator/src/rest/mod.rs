@@ -7,6 +7,7 @@ pub mod error;
 pub mod interactions;
 pub mod me;
 pub mod ratelimit;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +20,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
+use std::time::Duration;
+
+use crate::faults::{RestFault, Scope};
 use crate::server::Shared;
 use error::ApiError;
 use ratelimit::{BucketState, Verdict};
@@ -73,13 +77,13 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route(
             "/webhooks/{webhook_id}/{webhook_token}",
-            post(interactions::execute),
+            get(webhooks::get).post(webhooks::execute),
         )
         .route(
             "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
-            get(interactions::get_message)
-                .patch(interactions::edit_message)
-                .delete(interactions::delete_message),
+            get(webhooks::get_message)
+                .patch(webhooks::edit_message)
+                .delete(webhooks::delete_message),
         )
         .route_layer(middleware::from_fn_with_state(shared, guard))
         .fallback(|| async { ApiError::not_found() })
@@ -114,7 +118,8 @@ fn major_param(route: &str, path: &str) -> String {
         .to_owned()
 }
 
-/// Authenticates bot routes and applies rate limits; adds the bucket headers to the response.
+/// Authenticates bot routes, applies injected faults and rate limits, and adds the bucket
+/// headers to the response.
 async fn guard(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -128,7 +133,7 @@ async fn guard(
         || route.starts_with("/webhooks/")
         || route == "/gateway";
     let now = shared.clock.now();
-    let mut identity = 0;
+    let mut identity = None;
     if !token_free {
         let app = req
             .headers()
@@ -138,59 +143,99 @@ async fn guard(
             .and_then(|t| shared.state().app_by_token(t));
         match app {
             Some(app) => {
-                identity = app;
+                identity = Some(app);
                 req.extensions_mut().insert(BotApp(app));
             }
             None => {
-                shared.limits().invalid(&shared.config, now, peer.ip());
-                return finish(&shared, ApiError::unauthorized().into_response());
+                let response = ApiError::unauthorized().into_response();
+                return finish(&shared, peer, &method, &route, response, None);
             }
         }
     }
-    let major = major_param(&route, req.uri().path());
-    let exempt = token_free;
-    let verdict = shared.limits().check(
-        &shared.config,
-        now,
-        peer.ip(),
-        identity,
-        &method,
-        &route,
-        &major,
-        !exempt,
-    );
-    let response = match verdict {
-        Verdict::Allowed(bucket) => {
-            let mut response = next.run(req).await;
-            bucket_headers(&shared, response.headers_mut(), &bucket);
-            response
-        }
-        Verdict::Route(bucket) => {
-            let mut response = too_many(bucket.reset_after, false, "You are being rate limited.");
-            bucket_headers(&shared, response.headers_mut(), &bucket);
-            response
-        }
-        Verdict::Global(retry) => too_many(retry, true, "You are being rate limited."),
-        Verdict::Banned(retry) => too_many(
-            retry,
-            true,
-            "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently.",
-        ),
+    let (fault, latency) = {
+        let mut faults = shared.faults();
+        (
+            faults.rest_fault(identity, &method, &route, now),
+            faults.rest_latency(identity, &method, &route, now),
+        )
     };
-    if matches!(
-        response.status(),
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
-    ) {
-        shared.limits().invalid(&shared.config, now, peer.ip());
+    if let Some(delay) = latency {
+        tokio::time::sleep(delay).await;
     }
-    finish(&shared, response)
+    let major = major_param(&route, req.uri().path());
+    let (response, scope) = match fault {
+        Some(RestFault::Down(_)) => (ApiError::unavailable().into_response(), None),
+        Some(RestFault::Error(code)) => (ApiError::from_code(code).into_response(), None),
+        Some(RestFault::RateLimited { scope, retry_after }) => {
+            let mut response = too_many(retry_after, scope);
+            if scope != Scope::Global {
+                let bucket = BucketState {
+                    limit: 1,
+                    remaining: 0,
+                    reset_after: retry_after,
+                    bucket: ratelimit::bucket_hash(&method, &route),
+                };
+                bucket_headers(&shared, response.headers_mut(), &bucket, scope);
+            }
+            (response, Some(scope))
+        }
+        None => {
+            let verdict = shared.limits().check(
+                &shared.config,
+                now,
+                peer.ip(),
+                identity.unwrap_or(0),
+                &method,
+                &route,
+                &major,
+                !token_free,
+            );
+            match verdict {
+                Verdict::Allowed(bucket) => {
+                    let mut response = next.run(req).await;
+                    bucket_headers(&shared, response.headers_mut(), &bucket, Scope::User);
+                    (response, None)
+                }
+                Verdict::Route(bucket) => {
+                    let mut response = too_many(bucket.reset_after, Scope::User);
+                    bucket_headers(&shared, response.headers_mut(), &bucket, Scope::User);
+                    (response, Some(Scope::User))
+                }
+                Verdict::Global(retry) => (too_many(retry, Scope::Global), Some(Scope::Global)),
+                Verdict::Banned(retry) => (banned(retry), Some(Scope::Global)),
+            }
+        }
+    };
+    finish(&shared, peer, &method, &route, response, scope)
 }
 
-fn finish(shared: &Shared, response: Response) -> Response {
+/// Counts the response (and, for 401/403/429 other than `shared`, an invalid request).
+fn finish(
+    shared: &Shared,
+    peer: SocketAddr,
+    method: &str,
+    route: &str,
+    response: Response,
+    scope: Option<Scope>,
+) -> Response {
+    let status = response.status();
+    let invalid = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        || (status == StatusCode::TOO_MANY_REQUESTS && scope != Some(Scope::Shared));
+    if invalid {
+        shared
+            .limits()
+            .invalid(&shared.config, shared.clock.now(), peer.ip());
+    }
     let mut state = shared.state();
-    state.counters.rest_requests += 1;
-    if response.status() == StatusCode::TOO_MANY_REQUESTS {
-        state.counters.rate_limited += 1;
+    state.counters.rest(
+        method,
+        route,
+        scope
+            .filter(|_| status == StatusCode::TOO_MANY_REQUESTS)
+            .map(Scope::as_str),
+    );
+    if invalid {
+        state.counters.invalid_requests += 1;
     }
     response
 }
@@ -199,7 +244,7 @@ fn header_value(s: String) -> HeaderValue {
     HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static("0"))
 }
 
-fn bucket_headers(shared: &Shared, headers: &mut HeaderMap, b: &BucketState) {
+fn bucket_headers(shared: &Shared, headers: &mut HeaderMap, b: &BucketState, scope: Scope) {
     let reset = (shared.clock.unix_millis() as f64 + b.reset_after.as_secs_f64() * 1000.0) / 1000.0;
     headers.insert("x-ratelimit-limit", header_value(b.limit.to_string()));
     headers.insert(
@@ -212,11 +257,27 @@ fn bucket_headers(shared: &Shared, headers: &mut HeaderMap, b: &BucketState) {
         header_value(format!("{:.3}", b.reset_after.as_secs_f64())),
     );
     headers.insert("x-ratelimit-bucket", header_value(b.bucket.clone()));
-    headers.insert("x-ratelimit-scope", HeaderValue::from_static("user"));
+    headers.insert(
+        "x-ratelimit-scope",
+        HeaderValue::from_static(scope.as_str()),
+    );
 }
 
-fn too_many(retry: std::time::Duration, global: bool, message: &str) -> Response {
+/// A 429 as Discord sends it: body `{message, retry_after, global}`, `Retry-After` in whole
+/// seconds, and `X-RateLimit-Global` + `X-RateLimit-Scope: global` for the global limit.
+fn too_many(retry: Duration, scope: Scope) -> Response {
+    too_many_with(retry, scope, "You are being rate limited.")
+}
+
+fn banned(retry: Duration) -> Response {
+    let message =
+        "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently.";
+    too_many_with(retry, Scope::Global, message)
+}
+
+fn too_many_with(retry: Duration, scope: Scope, message: &str) -> Response {
     let secs = retry.as_secs_f64();
+    let global = scope == Scope::Global;
     let body = json!({"message": message, "retry_after": (secs * 1000.0).round() / 1000.0, "global": global});
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     let h = response.headers_mut();
@@ -224,9 +285,12 @@ fn too_many(retry: std::time::Duration, global: bool, message: &str) -> Response
         header::RETRY_AFTER,
         header_value(format!("{}", secs.ceil().max(1.0) as u64)),
     );
+    h.insert(
+        "x-ratelimit-scope",
+        HeaderValue::from_static(scope.as_str()),
+    );
     if global {
         h.insert("x-ratelimit-global", HeaderValue::from_static("true"));
-        h.insert("x-ratelimit-scope", HeaderValue::from_static("global"));
     }
     response
 }

@@ -21,11 +21,14 @@ impl State {
         data: &str,
     ) {
         let capacity = self.replay_capacity;
+        let mut sent = 0;
         self.sessions.each_of_app(app_id, |s| {
             if s.owns_guild(guild_id) && (intents == 0 || s.intents & intents != 0) {
                 s.push(event, data, capacity);
+                sent += 1;
             }
         });
+        self.counters.dispatched(event, sent);
     }
 
     /// Queues a dispatch to every bot that is a member of a guild.
@@ -87,6 +90,7 @@ impl State {
                 INTENT_DIRECT_MESSAGES
             };
             let capacity = self.replay_capacity;
+            let mut sent = 0;
             self.sessions.each_of_app(app_id, |s| {
                 if !s.owns_guild(message.guild_id) || s.intents & needed == 0 {
                     return;
@@ -95,7 +99,9 @@ impl State {
                     || (s.intents & INTENT_MESSAGE_CONTENT != 0
                         && app_flags & APP_FLAG_MESSAGE_CONTENT != 0);
                 s.push(event, if content { &full } else { &blank }, capacity);
+                sent += 1;
             });
+            self.counters.dispatched(event, sent);
         }
     }
 

@@ -191,7 +191,10 @@ pub fn guild_create(state: &State, g: &Guild, viewer: u64) -> Value {
 
 /// A message object. `gateway` adds `guild_id` and the author's partial `member`, as dispatches do.
 pub fn message(state: &State, m: &Message, gateway: bool) -> Value {
-    let author = state.users.get(&m.author_id).map_or(Value::Null, user);
+    let mut author = state.users.get(&m.author_id).map_or(Value::Null, user);
+    if let (Some(name), Some(obj)) = (&m.author_name, author.as_object_mut()) {
+        obj.insert("username".into(), json!(name));
+    }
     let mentions: Vec<Value> = m
         .mentions
         .iter()

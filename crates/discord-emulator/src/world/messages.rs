@@ -18,6 +18,7 @@ pub struct NewMessage {
     pub message_reference: Option<Value>,
     pub application_id: Option<u64>,
     pub webhook_id: Option<u64>,
+    pub author_name: Option<String>,
     pub interaction: Option<(u64, u8, String, u64)>,
 }
 
@@ -202,6 +203,7 @@ impl State {
             message_reference: new.message_reference,
             application_id: new.application_id,
             webhook_id: new.webhook_id,
+            author_name: new.author_name,
             interaction: new.interaction,
             created_at: self.now(),
             edited_at: None,

@@ -5,6 +5,7 @@
 //! here, so a message posted by a bot over REST and one "typed" by a scripted user produce the same
 //! dispatches.
 
+pub mod counters;
 pub mod dispatch;
 pub mod file;
 pub mod interactions;
@@ -12,6 +13,7 @@ pub mod json;
 pub mod messages;
 pub mod model;
 pub mod permissions;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use serde_json::json;
 use crate::clock::Clock;
 use crate::gateway::session::{Sessions, INTENT_GUILDS, INTENT_GUILD_MEMBERS};
 use crate::snowflake::{bot_token, Snowflakes};
+pub use counters::Counters;
 use model::{Application, Channel, Guild, Member, Overwrite, Role, User};
 
 /// Something the world cannot do, with the entity that was missing or wrong.
@@ -107,32 +110,13 @@ pub struct State {
     pub interactions: HashMap<u64, model::Interaction>,
     /// Interaction token → interaction id.
     pub interaction_tokens: HashMap<String, u64>,
+    /// Channel webhooks by id.
+    pub webhooks: HashMap<u64, webhooks::Webhook>,
     pub sessions: Sessions,
     /// Dispatches kept per session for replay.
     pub replay_capacity: usize,
     /// What happened so far, for tests and benchmarks.
     pub counters: Counters,
-}
-
-/// Running totals of gateway and REST activity.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Counters {
-    /// Gateway connections accepted.
-    pub connections: u64,
-    /// Of those, connections that asked for `compress=zlib-stream`.
-    pub zlib_connections: u64,
-    /// Of those, connections that asked for `compress=zstd-stream`.
-    pub zstd_connections: u64,
-    /// Successful identifies (new sessions).
-    pub identifies: u64,
-    /// Successful resumes.
-    pub resumes: u64,
-    /// Dispatches re-sent on resume.
-    pub replayed: u64,
-    /// REST requests answered.
-    pub rest_requests: u64,
-    /// REST responses with status 429.
-    pub rate_limited: u64,
 }
 
 impl State {
@@ -150,6 +134,7 @@ impl State {
             commands: HashMap::new(),
             interactions: HashMap::new(),
             interaction_tokens: HashMap::new(),
+            webhooks: HashMap::new(),
             sessions: Sessions::default(),
             replay_capacity,
             counters: Counters::default(),

@@ -125,6 +125,8 @@ pub struct Message {
     /// Application id when sent as an interaction response or follow-up.
     pub application_id: Option<u64>,
     pub webhook_id: Option<u64>,
+    /// The author's display name for this message only (a webhook's `username` override).
+    pub author_name: Option<String>,
     /// The interaction this message answers: (interaction id, type, command name, user id).
     pub interaction: Option<(u64, u8, String, u64)>,
     pub created_at: SystemTime,
