@@ -33,6 +33,7 @@ pub mod world;
 
 pub use config::{EmulatorConfig, RouteLimit};
 pub use faults::{FaultAction, FaultSpec, RouteMatch, Scope};
+pub use load::{LoadError, Report, Scenario};
 pub use script::{CounterReport, InteractionRecord, MessageRecord, ResponseRecord, SessionInfo};
 pub use server::{Emulator, Shared};
 pub use world::file::{WorldSpec, WorldSummary};

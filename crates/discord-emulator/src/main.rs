@@ -11,6 +11,8 @@ use discord_emulator::{Emulator, EmulatorConfig, WorldSpec};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on (REST, gateway and control API share it).
     #[arg(long, env = "DISCORD_EMULATOR_LISTEN", default_value = "127.0.0.1:0")]
     listen: String,
@@ -25,6 +27,37 @@ struct Cli {
     json: bool,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Run a load scenario on a running emulator (its bots connected) and print the JSON report.
+    Load(LoadArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LoadArgs {
+    /// The running emulator, e.g. http://127.0.0.1:8900.
+    #[arg(long, env = "DISCORD_EMULATOR_URL")]
+    url: String,
+    /// Commands per second across all bots.
+    #[arg(long, default_value_t = 100.0)]
+    rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Scripted users.
+    #[arg(long, default_value_t = 50)]
+    users: usize,
+    /// Share of slash commands (0 to 100); the rest are prefix commands.
+    #[arg(long, default_value_t = 50)]
+    slash_percent: u8,
+    /// Command name (`!NAME` and `/NAME`).
+    #[arg(long, default_value = "ping")]
+    command: String,
+    /// Seconds to wait for late replies after the last command.
+    #[arg(long, default_value_t = 5.0)]
+    grace: f64,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -34,6 +67,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(Command::Load(args)) = cli.command {
+        return run_load(args).await;
+    }
     let spec = match &cli.world {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -79,5 +115,53 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("waiting for Ctrl-C")?;
     emulator.shutdown().await;
+    Ok(())
+}
+
+/// Posts the scenario to `/_emulator/load` and prints the report (plain HTTP/1.1: the emulator
+/// answers with a sized JSON body, so no HTTP client crate is needed).
+async fn run_load(args: LoadArgs) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let scenario = discord_emulator::Scenario {
+        users: args.users,
+        rate: args.rate,
+        duration_secs: args.duration,
+        slash_percent: args.slash_percent,
+        command: args.command,
+        grace_secs: args.grace,
+        ..Default::default()
+    };
+    let host = args
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    anyhow::ensure!(
+        !host.contains('/') && !host.is_empty(),
+        "--url must look like http://127.0.0.1:PORT"
+    );
+    let body = serde_json::to_string(&scenario)?;
+    let mut stream = tokio::net::TcpStream::connect(&host)
+        .await
+        .with_context(|| format!("connecting to {host}"))?;
+    let request = format!(
+        "POST /_emulator/load HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("malformed HTTP response")?;
+    let ok = head
+        .lines()
+        .next()
+        .is_some_and(|status| status.contains(" 200 "));
+    let json: serde_json::Value =
+        serde_json::from_str(body).context("the emulator did not answer with JSON")?;
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    anyhow::ensure!(ok, "the load run failed (see the error above)");
     Ok(())
 }

@@ -61,6 +61,8 @@ pub struct InteractionRecord {
     pub data: Value,
     pub created_at: String,
     pub acknowledged: bool,
+    /// Acknowledgements refused with 40060 (the client answered twice).
+    pub duplicate_acks: u32,
     pub responses: Vec<ResponseRecord>,
 }
 
@@ -224,6 +226,7 @@ impl Shared {
             data: i.data.clone(),
             created_at: iso8601(i.created_at),
             acknowledged: i.acknowledged,
+            duplicate_acks: i.duplicate_acks,
             responses: i
                 .responses
                 .iter()

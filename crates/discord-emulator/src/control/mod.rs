@@ -81,6 +81,7 @@ pub fn router() -> Router<Arc<Shared>> {
             get(list_faults).post(inject_fault).delete(clear_faults),
         )
         .route("/faults/{fault_id}", delete(remove_fault))
+        .route("/load", post(run_load))
         .route("/interactions", post(user_interaction))
         .route("/interactions/{interaction_id}", get(interaction))
         .route("/gateway/sessions", get(sessions))
@@ -427,4 +428,27 @@ async fn remove_fault(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Repl
 async fn clear_faults(State(s): State<Arc<Shared>>) -> Json<Value> {
     s.clear_faults();
     Json(json!({"ok": true}))
+}
+
+impl From<crate::load::LoadError> for ControlError {
+    fn from(e: crate::load::LoadError) -> Self {
+        match e {
+            crate::load::LoadError::World(w) => w.into(),
+            other => Self(
+                StatusCode::BAD_REQUEST,
+                "invalid_scenario",
+                other.to_string(),
+            ),
+        }
+    }
+}
+
+/// Runs a load scenario and answers with its report when it is done.
+async fn run_load(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
+    let scenario: crate::load::Scenario = if bytes.is_empty() {
+        Default::default()
+    } else {
+        body(&bytes)?
+    };
+    Ok(Json(json!(s.run_load(scenario).await?)))
 }

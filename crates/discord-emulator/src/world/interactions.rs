@@ -227,6 +227,7 @@ impl State {
             created: self.clock.now(),
             created_at: self.now(),
             acknowledged: false,
+            duplicate_acks: 0,
             original_message_id: None,
             responses: vec![],
         };

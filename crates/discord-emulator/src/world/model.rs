@@ -175,6 +175,8 @@ pub struct Interaction {
     pub created: Instant,
     pub created_at: SystemTime,
     pub acknowledged: bool,
+    /// Acknowledgements refused because one was already given (a client answering twice).
+    pub duplicate_acks: u32,
     pub original_message_id: Option<u64>,
     pub responses: Vec<InteractionResponse>,
 }
