@@ -273,9 +273,21 @@ impl Faults {
 
     /// Whether an application's gateway is down now.
     pub fn gateway_down(&mut self, app: Option<u64>, now: Instant) -> bool {
+        self.gateway_down_for(app, now).is_some()
+    }
+
+    /// How much longer an application's gateway stays down, if it is down now.
+    pub fn gateway_down_for(&mut self, app: Option<u64>, now: Instant) -> Option<Duration> {
         self.active(now)
             .iter()
-            .any(|r| matches!(r.action, FaultAction::GatewayDown { .. }) && Self::applies(r, app))
+            .filter(|r| {
+                matches!(r.action, FaultAction::GatewayDown { .. }) && Self::applies(r, app)
+            })
+            .map(|r| {
+                r.until
+                    .map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
+            })
+            .max()
     }
 
     /// Extra delay for a gateway frame to an application.

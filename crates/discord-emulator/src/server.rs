@@ -92,6 +92,10 @@ async fn gateway_or_404(
     let Ok(upgrade) = upgrade else {
         return ApiError::not_found().into_response();
     };
+    if shared.faults().gateway_down(None, shared.clock.now()) {
+        // The whole gateway is down: the upgrade fails, so clients back off as they would.
+        return ApiError::unavailable().into_response();
+    }
     let params = GatewayParams::from_query(&query);
     upgrade
         .max_message_size(1 << 20)
