@@ -1,6 +1,8 @@
 //! A bare WebSocket gateway client for protocol tests: it sends exactly the payloads a test
 //! gives it and reports every frame and close code, decoding zlib-stream and zstd-stream.
 
+#![allow(dead_code)]
+
 use std::io::Read;
 use std::time::Duration;
 
