@@ -249,3 +249,56 @@ async fn the_binary_prints_its_urls_and_the_tokens_of_its_world() {
     child.kill().await.unwrap();
     let _ = std::fs::remove_file(world);
 }
+
+#[tokio::test]
+async fn the_load_subcommand_runs_a_scenario_on_a_running_emulator() {
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_discord-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--json"])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let printed: Value = serde_json::from_str(&line).unwrap();
+    let url = printed["http_url"].as_str().unwrap();
+    // No bot is connected: every command is sent and none is answered, and the report says so.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_discord-emulator"))
+        .args([
+            "load",
+            "--url",
+            url,
+            "--rate",
+            "20",
+            "--duration",
+            "0.5",
+            "--slash-percent",
+            "0",
+            "--grace",
+            "0.1",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["kinds"]["prefix"]["sent"], 10);
+    assert_eq!(report["kinds"]["prefix"]["unanswered"], 10);
+    // A bad scenario fails with the emulator's explanation.
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_discord-emulator"))
+        .args(["load", "--url", url, "--rate", "0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("rate must be above 0"));
+    server.kill().await.unwrap();
+}
