@@ -109,22 +109,26 @@ async fn scheduled_closes_and_drops_with_jitter_are_resumed_without_loss() {
         );
     world.emulator.inject(drops).unwrap();
     // Keep traffic flowing while the faults fire; every message must arrive exactly once.
+    // (A fault that fires while the client is between connections finds nobody to hit, so there
+    // are at most five disconnections; each must end in a resume.)
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut round = 0;
-    while world.emulator.counters().counters.resumes < 5 {
+    while !world.emulator.fault_ids().is_empty() {
         receives_each_once(&world, &mut shard, &format!("round {round}"), 3).await;
         round += 1;
-        assert!(round < 500, "five resumes did not happen");
+        assert!(
+            Instant::now() < deadline,
+            "the schedules did not end by themselves"
+        );
     }
     receives_each_once(&world, &mut shard, "after", 5).await;
     let c = world.emulator.counters().counters;
-    assert_eq!((c.identifies, c.resumes), (1, 5));
+    assert_eq!(c.identifies, 1, "never a new session");
+    assert!(c.resumes >= 1 && c.resumes <= 5, "{c:?}");
+    assert_eq!(c.connections, c.resumes + 1, "every reconnection resumed");
     assert_eq!(
         c.max_live_sessions_per_shard[&app], 1,
         "never two live sessions for one shard"
-    );
-    assert!(
-        world.emulator.fault_ids().is_empty(),
-        "schedules with a repeat count end by themselves"
     );
 }
 
