@@ -1,0 +1,130 @@
+//! `/api/v1/bots`: bot configurations, their token, and "test this config".
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Body, Params, PathId};
+use super::AppState;
+use crate::bots::check::{self, ConfigReport};
+use crate::bots::model::{
+    validate_create, validate_test, validate_update, BotView, CreateBot, ReplaceToken, TestConfig,
+    Token, UpdateBot,
+};
+use crate::bots::repo;
+use crate::error::Error;
+use crate::page::{limit, Cursor, Page};
+
+type Reply<T> = Result<T, ApiError>;
+
+/// Paging of `GET /bots`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListBots {
+    pub cursor: Option<String>,
+    /// 1 to 200, default 100.
+    pub limit: Option<u32>,
+}
+
+/// Lists bots.
+#[utoipa::path(get, path = "/api/v1/bots", tag = "bots", params(ListBots),
+    responses((status = 200, body = Page<BotView>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(app): State<AppState>,
+    Params(q): Params<ListBots>,
+) -> Reply<Json<Page<BotView>>> {
+    let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
+    Ok(Json(
+        repo::list(&app.store, after, limit(q.limit, 100, 200)?).await?,
+    ))
+}
+
+/// Adds a bot. The token is stored encrypted and never returned.
+#[utoipa::path(post, path = "/api/v1/bots", tag = "bots", request_body = CreateBot,
+    responses((status = 201, body = BotView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(app): State<AppState>,
+    Body(req): Body<CreateBot>,
+) -> Reply<(StatusCode, Json<BotView>)> {
+    let (settings, token) = validate_create(req)?;
+    let bot = repo::insert(&app.store, &app.cipher, &settings, &token).await?;
+    tracing::info!(bot_id = bot.id, name = %bot.name, "bot created");
+    Ok((StatusCode::CREATED, Json(bot)))
+}
+
+/// One bot.
+#[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots", params(("id" = i64, Path)),
+    responses((status = 200, body = BotView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<BotView>> {
+    Ok(Json(repo::get(&app.store, id).await?))
+}
+
+/// Changes a bot's settings (never its token); `version` must be the current one.
+#[utoipa::path(patch, path = "/api/v1/bots/{id}", tag = "bots", params(("id" = i64, Path)), request_body = UpdateBot,
+    responses((status = 200, body = BotView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    Body(req): Body<UpdateBot>,
+) -> Reply<Json<BotView>> {
+    let settings = validate_update(&req)?;
+    let bot = repo::update(&app.store, id, req.version, &settings).await?;
+    tracing::info!(bot_id = id, version = bot.version, "bot updated");
+    Ok(Json(bot))
+}
+
+/// Replaces a bot's token.
+#[utoipa::path(put, path = "/api/v1/bots/{id}/token", tag = "bots", params(("id" = i64, Path)), request_body = ReplaceToken,
+    responses((status = 200, body = BotView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn replace_token(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    Body(req): Body<ReplaceToken>,
+) -> Reply<Json<BotView>> {
+    let mut errors = Vec::new();
+    let token: Token = crate::bots::model::check_token(&req.token, "token", &mut errors);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors).into());
+    }
+    let bot = repo::set_token(&app.store, &app.cipher, id, &token, req.version).await?;
+    tracing::info!(bot_id = id, "bot token replaced");
+    Ok(Json(bot))
+}
+
+/// Deletes a bot (its logs stay).
+#[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(State(app): State<AppState>, PathId(id): PathId) -> Reply<StatusCode> {
+    repo::delete(&app.store, id).await?;
+    tracing::info!(bot_id = id, "bot deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Tests a saved bot's configuration against Discord, check by check.
+#[utoipa::path(post, path = "/api/v1/bots/{id}/test", tag = "bots", params(("id" = i64, Path)),
+    responses((status = 200, body = ConfigReport), (status = 404, body = ErrorBody)))]
+pub async fn test_saved(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+) -> Reply<Json<ConfigReport>> {
+    let token = repo::token(&app.store, &app.cipher, id).await?;
+    let (intents, channels) = repo::gateway_settings(&app.store, id).await?;
+    Ok(Json(
+        check::run(&app.discord, &token, intents, &channels).await,
+    ))
+}
+
+/// Tests an unsaved configuration against Discord, check by check.
+#[utoipa::path(post, path = "/api/v1/bots/test", tag = "bots", request_body = TestConfig,
+    responses((status = 200, body = ConfigReport), (status = 422, body = ErrorBody)))]
+pub async fn test_unsaved(
+    State(app): State<AppState>,
+    Body(req): Body<TestConfig>,
+) -> Reply<Json<ConfigReport>> {
+    let (token, intents, channels) = validate_test(&req)?;
+    Ok(Json(
+        check::run(&app.discord, &token.0, intents, &channels).await,
+    ))
+}

@@ -1,0 +1,113 @@
+//! The one mapping from `Error` to HTTP: a status and `{error: {code, message, fields?}}`.
+//! Database and other internal failures are logged here and shown as a bare 500.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{Error, FieldError};
+
+/// The error body every failing request gets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: `validation`, `bad_request`, `not_found`, `conflict`,
+    /// `payload_too_large`, `unavailable`, `internal`.
+    pub code: &'static str,
+    /// For a person.
+    pub message: String,
+    /// Per-field problems (`validation` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldError>>,
+}
+
+/// An HTTP error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: Option<Vec<FieldError>>,
+}
+
+impl ApiError {
+    /// Any status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: None,
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 404 for a route that does not exist.
+    pub fn no_route() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such endpoint; see /api/openapi.json",
+        )
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Validation(fields) => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation",
+                message: "some fields are invalid; see fields".into(),
+                fields: Some(fields),
+            },
+            Error::BadRequest(m) => Self::bad_request(m),
+            e @ Error::NotFound { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Database(e)
+                if !matches!(
+                    e,
+                    sqlx::Error::Database(_) | sqlx::Error::ColumnDecode { .. }
+                ) =>
+            {
+                tracing::error!(error = ?e, "database unreachable");
+                let message = "the database is not answering; try again shortly";
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
+            e @ (Error::Database(_) | Error::Migration(_) | Error::Decrypt | Error::Config(_)) => {
+                tracing::error!(error = ?e, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; the server log says more",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                fields: self.fields,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,59 @@
+//! Health: liveness (`/health`) and readiness (`/health/ready`: the database answers).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+
+/// Liveness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub version: &'static str,
+    pub uptime_secs: u64,
+}
+
+/// Readiness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// `ok` or `unreachable`.
+    pub database: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = Health)))]
+pub async fn live(State(app): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_secs: app.started.elapsed().as_secs(),
+    })
+}
+
+/// The service can do its work: the database answers.
+#[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
+    responses((status = 200, body = Ready), (status = 503, body = Ready)))]
+pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(3), app.store.ping()).await;
+    match ping {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(Ready {
+                status: "ready",
+                database: "ok",
+            }),
+        ),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Ready {
+                status: "not_ready",
+                database: "unreachable",
+            }),
+        ),
+    }
+}

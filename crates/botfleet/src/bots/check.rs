@@ -1,0 +1,172 @@
+//! "Test this config": asks Discord (the emulator in tests), check by check, whether a token is
+//! valid, whether the application allows the privileged intents requested, and whether each
+//! configured channel exists and is reachable — answered in plain language.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use serde::Serialize;
+use twilight_model::id::Id;
+use utoipa::ToSchema;
+
+use super::model::PRIVILEGED;
+use crate::discord::{DiscordApi, Failure};
+use crate::secrets::Secret;
+
+/// One check's verdict.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct Check {
+    /// `token`, `intents` or `channel <id>`.
+    pub check: String,
+    pub ok: bool,
+    /// What was found, or what is wrong and how to fix it.
+    pub detail: String,
+}
+
+/// All verdicts; `ok` when every check passed.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct ConfigReport {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+const STEP: Duration = Duration::from_secs(15);
+
+async fn call<T, F>(fut: F) -> Result<T, Failure>
+where
+    F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+    T: serde::de::DeserializeOwned + Unpin + Send,
+{
+    let response = tokio::time::timeout(STEP, fut.into_future())
+        .await
+        .map_err(|_| Failure::timed_out())?;
+    let response = response.map_err(|e| Failure::from_http(&e))?;
+    response.model().await.map_err(|_| Failure {
+        status: None,
+        code: None,
+        message: "Discord's answer could not be read".into(),
+    })
+}
+
+fn pass(check: impl Into<String>, detail: impl Into<String>) -> Check {
+    Check {
+        check: check.into(),
+        ok: true,
+        detail: detail.into(),
+    }
+}
+
+fn fail(check: impl Into<String>, detail: impl Into<String>) -> Check {
+    Check {
+        check: check.into(),
+        ok: false,
+        detail: detail.into(),
+    }
+}
+
+/// Runs every check. Later checks need a valid token; they are reported as skipped otherwise.
+pub async fn run(
+    discord: &DiscordApi,
+    token: &Secret,
+    intents: u64,
+    channels: &[u64],
+) -> ConfigReport {
+    let client = discord.client(token);
+    let mut checks = Vec::new();
+    let token_ok = match call(client.current_user()).await {
+        Ok(user) => {
+            checks.push(pass(
+                "token",
+                format!("valid: logs in as {} (id {})", user.name, user.id),
+            ));
+            true
+        }
+        Err(f) if f.status == Some(401) => {
+            checks.push(fail("token", "Discord rejected the token (401 Unauthorized): copy it again from the developer portal (Bot → Reset Token)"));
+            false
+        }
+        Err(f) => {
+            checks.push(fail(
+                "token",
+                format!(
+                    "could not check the token: {} ({})",
+                    f.message,
+                    discord.base()
+                ),
+            ));
+            false
+        }
+    };
+    let privileged: Vec<&(&str, u64, u64)> = PRIVILEGED
+        .iter()
+        .filter(|(name, _, _)| {
+            super::model::INTENTS
+                .iter()
+                .any(|(n, b)| n == name && intents & b != 0)
+        })
+        .collect();
+    if !token_ok {
+        checks.push(fail("intents", "skipped: needs a valid token"));
+        for id in channels {
+            checks.push(fail(
+                format!("channel {id}"),
+                "skipped: needs a valid token",
+            ));
+        }
+        return ConfigReport { ok: false, checks };
+    }
+    match call(client.current_user_application()).await {
+        Ok(app) => {
+            let flags = app.flags.map_or(0, |f| f.bits());
+            let missing: Vec<&str> = privileged
+                .iter()
+                .filter(|(_, full, limited)| flags & (full | limited) == 0)
+                .map(|(name, _, _)| *name)
+                .collect();
+            if missing.is_empty() {
+                let names: Vec<&str> = privileged.iter().map(|(n, _, _)| *n).collect();
+                checks.push(pass(
+                    "intents",
+                    if names.is_empty() {
+                        "no privileged intents requested".to_owned()
+                    } else {
+                        format!(
+                            "the application allows the privileged intents requested: {}",
+                            names.join(", ")
+                        )
+                    },
+                ));
+            } else {
+                checks.push(fail("intents", format!(
+                    "{} requested but not enabled for this application: enable it in the Discord developer portal (Bot → Privileged Gateway Intents) or remove it",
+                    missing.join(", ")
+                )));
+            }
+        }
+        Err(f) => checks.push(fail(
+            "intents",
+            format!("could not read the application: {}", f.message),
+        )),
+    }
+    for id in channels {
+        let Some(channel) = Id::new_checked(*id) else {
+            continue;
+        };
+        let name = format!("channel {id}");
+        match call(client.channel(channel)).await {
+            Ok(c) => checks.push(pass(name, format!("#{} is reachable", c.name.unwrap_or_default()))),
+            Err(f) if f.code == Some(10003) || f.status == Some(404) => {
+                checks.push(fail(name, "does not exist (Discord: Unknown Channel): check the id"))
+            }
+            Err(f) if f.code == Some(50001) || f.status == Some(403) => checks.push(fail(
+                name,
+                "exists but the bot cannot see it (Discord: Missing Access): invite the bot to that server or give it View Channel",
+            )),
+            Err(f) => checks.push(fail(name, format!("could not be checked: {}", f.message))),
+        }
+    }
+    ConfigReport {
+        ok: checks.iter().all(|c| c.ok),
+        checks,
+    }
+}

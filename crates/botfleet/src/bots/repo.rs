@@ -1,0 +1,204 @@
+//! Bot configurations in the `bots` table: insert, read, list, update with optimistic
+//! concurrency, replace the token, delete. Tokens go in and out only through the cipher.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::model::{intent_names, token_hint, BotView, Settings, Token};
+use crate::error::{Error, Result};
+use crate::page::{Cursor, Page};
+use crate::secrets::{Secret, TokenCipher};
+use crate::store::{is_unique_violation, now_ms, Store};
+use crate::time::rfc3339;
+
+const COLUMNS: &str =
+    "id, name, prefix, intents, channel_ids, token_hint, version, created_at, updated_at";
+
+fn view(row: &AnyRow) -> Result<BotView> {
+    let channels: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+    Ok(BotView {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        intents: intent_names(u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0)),
+        channel_ids: channels,
+        token_hint: row.try_get("token_hint")?,
+        version: row.try_get("version")?,
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+    })
+}
+
+fn channels_json(ids: &[u64]) -> String {
+    serde_json::to_string(&ids.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+fn not_found(id: i64) -> Error {
+    Error::NotFound {
+        what: "bot",
+        id: id.to_string(),
+    }
+}
+
+fn name_taken(e: sqlx::Error, name: Option<&str>) -> Error {
+    if is_unique_violation(&e) {
+        Error::Conflict(format!(
+            "a bot named {:?} already exists",
+            name.unwrap_or_default()
+        ))
+    } else {
+        e.into()
+    }
+}
+
+/// Saves a new bot.
+pub async fn insert(
+    store: &Store,
+    cipher: &TokenCipher,
+    s: &Settings,
+    token: &Token,
+) -> Result<BotView> {
+    let now = now_ms();
+    let sealed = cipher.seal(&token.0)?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO bots (name, prefix, intents, channel_ids, token_ciphertext, token_hint, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING {COLUMNS}"
+    ))
+    .bind(s.name.clone().unwrap_or_default())
+    .bind(s.prefix.clone().unwrap_or_default())
+    .bind(i64::try_from(s.intents.unwrap_or(0)).unwrap_or(0))
+    .bind(channels_json(s.channel_ids.as_deref().unwrap_or_default()))
+    .bind(sealed)
+    .bind(token_hint(&token.0))
+    .bind(now)
+    .fetch_one(store.pool())
+    .await
+    .map_err(|e| name_taken(e, s.name.as_deref()))?;
+    view(&row)
+}
+
+/// One bot.
+pub async fn get(store: &Store, id: i64) -> Result<BotView> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM bots WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    view(&row)
+}
+
+/// Bots in id order, a page at a time.
+pub async fn list(store: &Store, after: Option<Cursor>, limit: u32) -> Result<Page<BotView>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM bots WHERE id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after.map_or(0, |c| c.0))
+    .bind(i64::from(limit) + 1)
+    .fetch_all(store.pool())
+    .await?;
+    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, limit, |b| b.id))
+}
+
+/// Applies a validated change if the bot is still at `version`.
+pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Result<BotView> {
+    let current = get(store, id).await?;
+    if current.version != version {
+        return Err(stale(id, version, current.version));
+    }
+    let row = sqlx::query(&format!(
+        "UPDATE bots SET name = COALESCE($1, name), prefix = COALESCE($2, prefix), intents = COALESCE($3, intents), \
+         channel_ids = COALESCE($4, channel_ids), version = version + 1, updated_at = $5 \
+         WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
+    ))
+    .bind(s.name.clone())
+    .bind(s.prefix.clone())
+    .bind(s.intents.map(|i| i64::try_from(i).unwrap_or(0)))
+    .bind(s.channel_ids.as_deref().map(channels_json))
+    .bind(now_ms())
+    .bind(id)
+    .bind(version)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(|e| name_taken(e, s.name.as_deref()))?;
+    match row {
+        Some(row) => view(&row),
+        // Someone changed it between our read and our write.
+        None => Err(stale(id, version, get(store, id).await?.version)),
+    }
+}
+
+fn stale(id: i64, sent: i64, current: i64) -> Error {
+    Error::Conflict(format!(
+        "bot {id} was changed by someone else (you sent version {sent}, the current version is {current}); reload it and apply your change again"
+    ))
+}
+
+/// Replaces the token (and bumps the version).
+pub async fn set_token(
+    store: &Store,
+    cipher: &TokenCipher,
+    id: i64,
+    token: &Token,
+    version: Option<i64>,
+) -> Result<BotView> {
+    let current = get(store, id).await?;
+    let expected = version.unwrap_or(current.version);
+    if expected != current.version {
+        return Err(stale(id, expected, current.version));
+    }
+    let row = sqlx::query(&format!(
+        "UPDATE bots SET token_ciphertext = $1, token_hint = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $4 AND version = $5 RETURNING {COLUMNS}"
+    ))
+    .bind(cipher.seal(&token.0)?)
+    .bind(token_hint(&token.0))
+    .bind(now_ms())
+    .bind(id)
+    .bind(expected)
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(row) => view(&row),
+        None => Err(stale(id, expected, get(store, id).await?.version)),
+    }
+}
+
+/// Deletes a bot.
+pub async fn delete(store: &Store, id: i64) -> Result<()> {
+    let done = sqlx::query("DELETE FROM bots WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
+}
+
+/// A bot's decrypted token, for the one place that sends it to Discord.
+pub async fn token(store: &Store, cipher: &TokenCipher, id: i64) -> Result<Secret> {
+    let sealed: String = sqlx::query_scalar("SELECT token_ciphertext FROM bots WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    cipher.open(&sealed)
+}
+
+/// A bot's intents bits and channel ids, for testing its saved configuration.
+pub async fn gateway_settings(store: &Store, id: i64) -> Result<(u64, Vec<u64>)> {
+    let row = sqlx::query("SELECT intents, channel_ids FROM bots WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let channels: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+    Ok((
+        u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
+        channels.iter().filter_map(|c| c.parse().ok()).collect(),
+    ))
+}

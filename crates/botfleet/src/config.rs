@@ -1,0 +1,58 @@
+//! Configuration: every setting a flag with an environment variable and a default that works
+//! (`botfleet serve` runs with none).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::secrets::Secret;
+
+/// Where data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StorageConfig {
+    /// Directory for the SQLite database and the secret key file (created if missing).
+    #[arg(long, env = "BOTFLEET_DATA_DIR", default_value = "botfleet-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite:PATH or postgres://USER@HOST/DB. Default: botfleet.db in the data
+    /// directory.
+    #[arg(long, env = "BOTFLEET_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StorageConfig {
+    /// The database URL to use.
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| crate::store::default_url(&self.data_dir))
+    }
+}
+
+/// `botfleet serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    #[command(flatten)]
+    pub storage: StorageConfig,
+    /// Address the API listens on. The API has no authentication yet: keep it on 127.0.0.1.
+    #[arg(long, env = "BOTFLEET_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Discord's API base URL (an emulator's http:// URL in tests and the demo).
+    #[arg(
+        long,
+        env = "BOTFLEET_DISCORD_API_URL",
+        default_value = "https://discord.com"
+    )]
+    pub discord_api_url: String,
+    /// Key that encrypts bot tokens at rest: 32 bytes as base64 or hex. Default: a key file in
+    /// the data directory, created on first run (mode 0600).
+    #[arg(long, env = "BOTFLEET_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub secret_key: Option<Secret>,
+    /// Log format: text or json.
+    #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s))
+}

@@ -1,0 +1,60 @@
+//! The library's error type. The HTTP layer maps it once to a status and a JSON body
+//! (`api/error.rs`); internal details (SQL, I/O) are logged there, never shown.
+
+/// One invalid field of a request, in words a person understands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field's name in the request body (`name`, `channel_ids[2]`, …).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong in botfleet's core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is well-formed but some fields are invalid.
+    #[error("some fields are invalid")]
+    Validation(Vec<FieldError>),
+    /// The request cannot be understood (bad JSON, bad cursor, wrong type).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such thing.
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// The change conflicts with the current state (stale version, duplicate name).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed; the detail is logged, not shown.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored secret could not be decrypted (wrong `BOTFLEET_SECRET_KEY`?).
+    #[error("a stored secret could not be decrypted with the configured secret key")]
+    Decrypt,
+    /// Configuration or start-up problem, explained.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl Error {
+    /// A single-field validation error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+/// Result with botfleet's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,31 @@
+//! botfleet: one self-hosted service that runs a shop's fleet of Discord bots, records everything
+//! they do, and gives staff an HTTP API (and, later, a live dashboard) to run them.
+//!
+//! A guided tour, from the edge inwards:
+
+#![forbid(unsafe_code)]
+
+/// The HTTP API: routes, extractors, the one error mapping, OpenAPI.
+pub mod api;
+/// Building and running the service from its configuration.
+pub mod app;
+/// Bot configurations: validation, storage, "test this config".
+pub mod bots;
+/// Flags and environment variables.
+pub mod config;
+/// The Discord REST client settings and Discord's errors in words.
+pub mod discord;
+/// The library's error type.
+pub mod error;
+/// Command logs and bot logs (the roadmap's repositories).
+pub mod logs;
+/// Cursor pagination.
+pub mod page;
+/// Secrets that never print, and the token cipher.
+pub mod secrets;
+/// The database (SQLite or PostgreSQL) and its migrations.
+pub mod store;
+/// Times: stored as UTC milliseconds, shown as RFC 3339.
+pub mod time;
+
+pub use error::{Error, Result};

@@ -1,0 +1,183 @@
+//! `discord_bot_logs`: bot-scoped events (connected, resumed, disconnected with a code, failed,
+//! command errors).
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+
+use super::filter::Where;
+use crate::error::{Error, Result};
+use crate::page::{limit, Cursor, Page};
+use crate::store::Store;
+use crate::time::{parse, rfc3339};
+
+/// One bot log line to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotLogRecord {
+    pub bot_id: i64,
+    pub at: i64,
+    /// `info`, `warn` or `error`.
+    pub level: &'static str,
+    pub event: String,
+    pub message: String,
+}
+
+/// A bot log line as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct BotLog {
+    pub id: i64,
+    pub bot_id: i64,
+    pub at: String,
+    pub level: String,
+    pub event: String,
+    pub message: String,
+}
+
+/// Filters of `GET /bot-logs`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BotLogQuery {
+    pub bot_id: Option<i64>,
+    /// `info`, `warn` or `error`.
+    pub level: Option<String>,
+    /// `connected`, `resumed`, `disconnected`, `failed`, `command_error`, …
+    pub event: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Case-insensitive substring of the message or event.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 500, default 50.
+    pub limit: Option<u32>,
+}
+
+fn view(row: &AnyRow) -> Result<BotLog> {
+    Ok(BotLog {
+        id: row.try_get("id")?,
+        bot_id: row.try_get("bot_id")?,
+        at: rfc3339(row.try_get("at")?),
+        level: row.try_get("level")?,
+        event: row.try_get("event")?,
+        message: row.try_get("message")?,
+    })
+}
+
+/// Inserts many lines in one transaction.
+pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.pool().begin().await?;
+    for chunk in records.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 5;
+            sql.push_str(&format!(
+                "(${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.bot_id)
+                .bind(r.at)
+                .bind(r.level)
+                .bind(r.event.clone())
+                .bind(r.message.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A page of bot logs, newest first.
+pub async fn list(store: &Store, query: &BotLogQuery) -> Result<Page<BotLog>> {
+    let limit = limit(query.limit, 50, 500)?;
+    if let Some(level) = &query.level {
+        if !matches!(level.as_str(), "info" | "warn" | "error") {
+            return Err(Error::field("level", "must be info, warn or error"));
+        }
+    }
+    let mut w = Where::default();
+    w.int("bot_id", "=", query.bot_id);
+    w.text("level", query.level.as_deref());
+    w.text("event", query.event.as_deref());
+    w.int(
+        "at",
+        ">=",
+        query
+            .since
+            .as_deref()
+            .map(|s| parse("since", s))
+            .transpose()?,
+    );
+    w.int(
+        "at",
+        "<",
+        query
+            .until
+            .as_deref()
+            .map(|s| parse("until", s))
+            .transpose()?,
+    );
+    w.contains(&["message", "event"], query.q.as_deref());
+    w.int(
+        "id",
+        "<",
+        query
+            .cursor
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()?
+            .map(|c| c.0),
+    );
+    let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1);
+    let sql = format!("SELECT id, bot_id, at, level, event, message FROM discord_bot_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
+    let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
+    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, limit, |l| l.id))
+}
+
+fn not_found(id: i64) -> Error {
+    Error::NotFound {
+        what: "bot log",
+        id: id.to_string(),
+    }
+}
+
+/// One bot log line.
+pub async fn get(store: &Store, id: i64) -> Result<BotLog> {
+    let row = sqlx::query(
+        "SELECT id, bot_id, at, level, event, message FROM discord_bot_logs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    view(&row)
+}
+
+/// Deletes one bot log line.
+pub async fn delete(store: &Store, id: i64) -> Result<()> {
+    let done = sqlx::query("DELETE FROM discord_bot_logs WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
+}

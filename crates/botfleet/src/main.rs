@@ -1,0 +1,93 @@
+//! The `botfleet` command: `serve` runs the service, `migrate` prepares the database.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use botfleet::config::{ServeConfig, StorageConfig};
+
+/// Run a shop's fleet of Discord bots: bot configurations, command logs and an HTTP API.
+///
+/// Every option can also be set by the environment variable shown with it.
+#[derive(Debug, Parser)]
+#[command(name = "botfleet", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (API on 127.0.0.1:8080 by default; migrates the database first).
+    Serve(ServeConfig),
+    /// Apply database migrations and exit.
+    Migrate(StorageConfig),
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(config) => {
+            init_logging(config.log_format == "json");
+            let state = botfleet::app::build(&config)
+                .await
+                .context("starting botfleet")?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("listening on {}", config.listen))?;
+            tracing::info!(
+                api = %format!("http://{}/api/v1", listener.local_addr()?),
+                database = %botfleet::store::redact(&config.storage.url()),
+                "botfleet is serving (no authentication yet: keep it on 127.0.0.1)"
+            );
+            botfleet::app::run(listener, state, shutdown_signal())
+                .await
+                .context("serving")?;
+        }
+        Command::Migrate(storage) => {
+            init_logging(false);
+            let store = botfleet::store::Store::connect(&storage.url())
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("migrating")?;
+            println!(
+                "database at {} is up to date",
+                botfleet::store::redact(&storage.url())
+            );
+        }
+    }
+    Ok(())
+}
