@@ -1,0 +1,292 @@
+//! Test harness: the real service on 127.0.0.1:0 with a fresh database — a SQLite file in a
+//! temporary directory, or a new PostgreSQL database on the machine's server — and helpers to
+//! call it. PostgreSQL suites say SKIPPED when no server answers, unless
+//! `BOTFLEET_TEST_REQUIRE_ALL=1`, which makes that a failure.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use botfleet::config::{ServeConfig, StorageConfig};
+use botfleet::store::Store;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::Connection;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("BOTFLEET_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn require_all() -> bool {
+    std::env::var("BOTFLEET_TEST_REQUIRE_ALL").as_deref() == Ok("1")
+}
+
+/// A running botfleet.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    pg_database: Option<String>,
+}
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+/// Everything botfleet logged in this test process (at TRACE), for secret-leak checks.
+pub fn captured_logs() -> String {
+    let buf = LOGS
+        .get()
+        .map(|b| b.lock().map(|v| v.clone()).unwrap_or_default())
+        .unwrap_or_default();
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn install_logging() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .try_init();
+        buf
+    });
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl TestApp {
+    /// Starts botfleet on a fresh database; `None` (after printing SKIPPED) when PostgreSQL is
+    /// wanted but absent.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, "http://127.0.0.1:9").await
+    }
+
+    /// Same, with Discord at `discord_api_url` (an emulator).
+    pub async fn spawn_with(backend: Backend, discord_api_url: &str) -> Option<Self> {
+        install_logging();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                    Ok(c) => c,
+                    Err(e) if !require_all() => {
+                        eprintln!("SKIPPED: PostgreSQL not reachable at {admin} ({e}); set BOTFLEET_TEST_POSTGRES_URL");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL is required (BOTFLEET_TEST_REQUIRE_ALL=1) but {admin} is not reachable: {e}"),
+                };
+                let name = format!("botfleet_test_{}", rand_suffix());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.clone(), |(b, _)| b.to_owned());
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        let config = ServeConfig {
+            storage: StorageConfig {
+                data_dir: dir.path().to_path_buf(),
+                database_url: Some(database_url),
+            },
+            listen: "127.0.0.1:0".parse().expect("address"),
+            discord_api_url: discord_api_url.to_owned(),
+            secret_key: None,
+            log_format: "text".into(),
+        };
+        let state = botfleet::app::build(&config)
+            .await
+            .expect("botfleet starts");
+        let store = state.store.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = botfleet::app::run(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Some(Self {
+            url,
+            http: reqwest::Client::new(),
+            store,
+            backend,
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+            pg_database,
+        })
+    }
+
+    /// Calls the API; returns status and JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
+    }
+
+    /// Sends raw bytes as the body.
+    pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// Stops the service and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(name) = self.pg_database.take() {
+            // Best effort: drop the test database from a thread with its own runtime.
+            let admin = postgres_admin_url();
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:x}", nanos, std::process::id())
+}
+
+/// A token shaped like Discord's, unique per call.
+pub fn token(tag: &str) -> String {
+    format!(
+        "MTQzNjk5ODQ5NzAzNTQ0NjQwMA.{tag}Xy.secretpart{}abcdefghijklmnop",
+        rand_suffix()
+    )
+}
+
+/// Runs a test body on SQLite and on PostgreSQL (`sqlite::name`, `postgres::name`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
