@@ -1,9 +1,10 @@
-//! Building the running service from its configuration: database (migrated), token cipher,
-//! Discord client settings — then serving until shutdown.
+//! Building the running service from its configuration — database (migrated), token cipher,
+//! Discord settings, event bus, tracking writer, fleet (bots that should run are started) — and
+//! running it until shutdown, then stopping in order: intake, bots, in-flight commands, tracking.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
@@ -11,31 +12,68 @@ use crate::api::{self, AppState};
 use crate::config::ServeConfig;
 use crate::discord::DiscordApi;
 use crate::error::Result;
+use crate::events::EventBus;
+use crate::fleet::Fleet;
 use crate::secrets::TokenCipher;
 use crate::store::Store;
+use crate::tracking::Tracker;
 
-/// Everything `serve` needs, ready.
+/// Everything `run` needs, ready; bots whose desired state is `running` are starting.
 pub async fn build(config: &ServeConfig) -> Result<AppState> {
-    let discord = DiscordApi::new(&config.discord_api_url)?;
+    let discord = Arc::new(DiscordApi::new(&config.discord_api_url)?);
     let cipher = TokenCipher::load(config.secret_key.as_ref(), &config.storage.data_dir)?;
     let store = Store::connect(&config.storage.url()).await?;
     store.migrate().await?;
+    let events = EventBus::default();
+    let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
+    let fleet = Fleet::new(
+        store.clone(),
+        cipher.clone(),
+        discord.clone(),
+        events.clone(),
+        tracker,
+    );
+    let started = fleet.start_desired().await?;
+    if started > 0 {
+        tracing::info!(bots = started, "starting the bots that were running");
+    }
     Ok(AppState {
         store,
         cipher,
-        discord: Arc::new(discord),
+        discord,
+        events,
+        fleet,
+        writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),
     })
 }
 
-/// Serves on a bound listener until `shutdown`; closes the database afterwards.
+/// Serves until `shutdown`, then stops the bots, lets in-flight commands finish and the tracking
+/// writer drain (nothing answered goes unrecorded), and closes the database.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    let fleet = state.fleet.clone();
+    let writer = state
+        .writer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
     let result = api::serve(listener, state, shutdown).await;
+    fleet.shutdown().await;
+    drop(fleet);
+    if let Some(writer) = writer {
+        // The writer ends once every tracker is gone: bots stopped, command tasks finished.
+        if tokio::time::timeout(Duration::from_secs(30), writer)
+            .await
+            .is_err()
+        {
+            tracing::error!("tracking did not finish within 30 s; some records may be missing");
+        }
+    }
     store.close().await;
     result
 }

@@ -48,6 +48,9 @@ pub struct ServeConfig {
     /// the data directory, created on first run (mode 0600).
     #[arg(long, env = "BOTFLEET_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
     pub secret_key: Option<Secret>,
+    /// Record every command in discord_command_logs (the roadmap's switch).
+    #[arg(long, env = "DISCORD_ENABLE_TRACKING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tracking: bool,
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -44,6 +44,13 @@ pub enum Error {
     /// A stored secret could not be decrypted (wrong `BOTFLEET_SECRET_KEY`?).
     #[error("a stored secret could not be decrypted with the configured secret key")]
     Decrypt,
+    /// Discord refused a request (`status` set) or could not be reached (`None`); the message
+    /// explains it in words.
+    #[error("{message}")]
+    Discord {
+        status: Option<u16>,
+        message: String,
+    },
     /// Configuration or start-up problem, explained.
     #[error("{0}")]
     Config(String),

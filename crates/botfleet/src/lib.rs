@@ -11,12 +11,18 @@ pub mod api;
 pub mod app;
 /// Bot configurations: validation, storage, "test this config".
 pub mod bots;
+/// Discord callbacks: the `Command` trait and one file per command.
+pub mod commands;
 /// Flags and environment variables.
 pub mod config;
 /// The Discord REST client settings and Discord's errors in words.
 pub mod discord;
 /// The library's error type.
 pub mod error;
+/// The in-process event bus (status changes, tracked commands).
+pub mod events;
+/// The fleet: one task per running bot, supervised.
+pub mod fleet;
 /// Command logs and bot logs (the roadmap's repositories).
 pub mod logs;
 /// Cursor pagination.
@@ -27,5 +33,7 @@ pub mod secrets;
 pub mod store;
 /// Times: stored as UTC milliseconds, shown as RFC 3339.
 pub mod time;
+/// Command tracking and bot logs: the batching writer.
+pub mod tracking;
 
 pub use error::{Error, Result};

@@ -18,6 +18,14 @@ use crate::page::{limit, Cursor, Page};
 
 type Reply<T> = Result<T, ApiError>;
 
+/// Adds the fleet's runtime status to a stored bot.
+fn live(app: &AppState, mut bot: BotView) -> BotView {
+    let (status, reason) = app.fleet.status(bot.id);
+    bot.status = status.as_str().to_owned();
+    bot.status_reason = reason;
+    bot
+}
+
 /// Paging of `GET /bots`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +66,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/bots/{id}", tag = "bots", params(("id" = i64, Path)),
     responses((status = 200, body = BotView), (status = 404, body = ErrorBody)))]
 pub async fn get(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<BotView>> {
-    Ok(Json(repo::get(&app.store, id).await?))
+    Ok(Json(live(&app, repo::get(&app.store, id).await?)))
 }
 
 /// Changes a bot's settings (never its token); `version` must be the current one.
@@ -72,7 +80,7 @@ pub async fn update(
     let settings = validate_update(&req)?;
     let bot = repo::update(&app.store, id, req.version, &settings).await?;
     tracing::info!(bot_id = id, version = bot.version, "bot updated");
-    Ok(Json(bot))
+    Ok(Json(live(&app, bot)))
 }
 
 /// Replaces a bot's token.
@@ -90,7 +98,7 @@ pub async fn replace_token(
     }
     let bot = repo::set_token(&app.store, &app.cipher, id, &token, req.version).await?;
     tracing::info!(bot_id = id, "bot token replaced");
-    Ok(Json(bot))
+    Ok(Json(live(&app, bot)))
 }
 
 /// Deletes a bot (its logs stay).
@@ -98,6 +106,7 @@ pub async fn replace_token(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(State(app): State<AppState>, PathId(id): PathId) -> Reply<StatusCode> {
     repo::delete(&app.store, id).await?;
+    app.fleet.forget(id).await;
     tracing::info!(bot_id = id, "bot deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,7 +19,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `validation`, `bad_request`, `not_found`, `conflict`,
-    /// `payload_too_large`, `unavailable`, `internal`.
+    /// `discord`, `discord_unreachable`, `payload_too_large`, `unavailable`, `internal`.
     pub code: &'static str,
     /// For a person.
     pub message: String,
@@ -77,6 +77,14 @@ impl From<Error> for ApiError {
                 Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Discord {
+                status: Some(_),
+                message,
+            } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "discord", message),
+            Error::Discord {
+                status: None,
+                message,
+            } => Self::new(StatusCode::BAD_GATEWAY, "discord_unreachable", message),
             Error::Database(e)
                 if !matches!(
                     e,

@@ -23,6 +23,8 @@ pub struct Ready {
     pub status: &'static str,
     /// `ok` or `unreachable`.
     pub database: &'static str,
+    /// Bots by status (absent when the database cannot list them).
+    pub fleet: Option<crate::fleet::FleetSummary>,
 }
 
 /// The process is up.
@@ -39,20 +41,29 @@ pub async fn live(State(app): State<AppState>) -> Json<Health> {
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let ping = tokio::time::timeout(std::time::Duration::from_secs(3), app.store.ping()).await;
-    match ping {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            Json(Ready {
-                status: "ready",
-                database: "ok",
-            }),
-        ),
+    let ids = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        crate::bots::repo::all_ids(&app.store),
+    )
+    .await;
+    match ids {
+        Ok(Ok(ids)) => {
+            let fleet = Some(app.fleet.summary(&ids));
+            (
+                StatusCode::OK,
+                Json(Ready {
+                    status: "ready",
+                    database: "ok",
+                    fleet,
+                }),
+            )
+        }
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Ready {
                 status: "not_ready",
                 database: "unreachable",
+                fleet: None,
             }),
         ),
     }

@@ -4,6 +4,7 @@
 pub mod bots;
 pub mod error;
 pub mod extract;
+pub mod fleet;
 pub mod health;
 pub mod logs;
 pub mod openapi;
@@ -18,6 +19,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::discord::DiscordApi;
+use crate::events::EventBus;
+use crate::fleet::Fleet;
 use crate::secrets::TokenCipher;
 use crate::store::Store;
 
@@ -30,6 +33,10 @@ pub struct AppState {
     pub store: Store,
     pub cipher: TokenCipher,
     pub discord: Arc<DiscordApi>,
+    pub events: EventBus,
+    pub fleet: Fleet,
+    /// The tracking writer, taken by `app::run` to wait for it at shutdown.
+    pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
 }
 
@@ -46,6 +53,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/bots/{id}/token", put(bots::replace_token))
         .route("/bots/{id}/test", post(bots::test_saved))
+        .route("/bots/{id}/start", post(fleet::start))
+        .route("/bots/{id}/stop", post(fleet::stop))
+        .route("/bots/{id}/restart", post(fleet::restart))
+        .route("/bots/bulk", post(fleet::bulk))
+        .route("/bots/{id}/send-message", post(fleet::send_message))
+        .route("/fleet/latency", get(fleet::latency))
         .route("/command-logs", get(logs::list_commands))
         .route(
             "/command-logs/{id}",

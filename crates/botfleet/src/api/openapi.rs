@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{bots, health, logs};
+use super::{bots, fleet, health, logs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,9 +12,10 @@ use super::{bots, health, logs};
     paths(
         health::live, health::ready,
         bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved,
+        fleet::start, fleet::stop, fleet::restart, fleet::bulk, fleet::send_message, fleet::latency,
         logs::list_commands, logs::get_command, logs::delete_command, logs::list_bot_logs, logs::get_bot_log, logs::delete_bot_log,
     ),
-    tags((name = "bots"), (name = "logs"), (name = "health"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"))
 )]
 pub struct ApiDoc;
 

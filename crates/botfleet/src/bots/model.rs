@@ -135,6 +135,12 @@ pub struct BotView {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// What an admin asked for: `running` or `stopped` (survives restarts).
+    pub desired_state: String,
+    /// What the bot is doing now: `stopped`, `starting`, `running`, `reconnecting`, `failed`.
+    pub status: String,
+    /// Why it failed or is reconnecting.
+    pub status_reason: Option<String>,
 }
 
 /// Validated settings.

@@ -12,7 +12,7 @@ use crate::store::{is_unique_violation, now_ms, Store};
 use crate::time::rfc3339;
 
 const COLUMNS: &str =
-    "id, name, prefix, intents, channel_ids, token_hint, version, created_at, updated_at";
+    "id, name, prefix, intents, channel_ids, token_hint, version, created_at, updated_at, desired_state";
 
 fn view(row: &AnyRow) -> Result<BotView> {
     let channels: Vec<String> =
@@ -27,6 +27,9 @@ fn view(row: &AnyRow) -> Result<BotView> {
         version: row.try_get("version")?,
         created_at: rfc3339(row.try_get("created_at")?),
         updated_at: rfc3339(row.try_get("updated_at")?),
+        desired_state: row.try_get("desired_state")?,
+        status: "stopped".into(),
+        status_reason: None,
     })
 }
 
@@ -201,4 +204,57 @@ pub async fn gateway_settings(store: &Store, id: i64) -> Result<(u64, Vec<u64>)>
         u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
         channels.iter().filter_map(|c| c.parse().ok()).collect(),
     ))
+}
+
+/// Records whether a bot should run (`running` or `stopped`).
+pub async fn set_desired(store: &Store, id: i64, state: &str) -> Result<()> {
+    let done = sqlx::query("UPDATE bots SET desired_state = $1 WHERE id = $2")
+        .bind(state)
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
+}
+
+/// Bots an admin wants running.
+pub async fn desired_running(store: &Store) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM bots WHERE desired_state = 'running' ORDER BY id")
+            .fetch_all(store.pool())
+            .await?,
+    )
+}
+
+/// Every bot id.
+pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM bots ORDER BY id")
+        .fetch_all(store.pool())
+        .await?)
+}
+
+/// What a bot runs with, token decrypted.
+pub async fn runtime_config(
+    store: &Store,
+    cipher: &TokenCipher,
+    id: i64,
+) -> Result<crate::fleet::runner::BotConfig> {
+    let row = sqlx::query(
+        "SELECT prefix, intents, channel_ids, token_ciphertext FROM bots WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    let channels: Vec<String> =
+        serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+    Ok(crate::fleet::runner::BotConfig {
+        id,
+        prefix: row.try_get("prefix")?,
+        intents: u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
+        channel_ids: channels.iter().filter_map(|c| c.parse().ok()).collect(),
+        token: cipher.open(&row.try_get::<String, _>("token_ciphertext")?)?,
+    })
 }

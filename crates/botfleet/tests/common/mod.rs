@@ -38,6 +38,9 @@ pub struct TestApp {
     pub store: Store,
     pub backend: Backend,
     pub dir: tempfile::TempDir,
+    pub events: botfleet::events::EventBus,
+    pub fleet: botfleet::fleet::Fleet,
+    config: ServeConfig,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     pg_database: Option<String>,
@@ -128,12 +131,26 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().expect("address"),
             discord_api_url: discord_api_url.to_owned(),
             secret_key: None,
+            tracking: true,
             log_format: "text".into(),
         };
+        Some(Self::start(config, backend, dir, pg_database).await)
+    }
+
+    async fn start(
+        config: ServeConfig,
+        backend: Backend,
+        dir: tempfile::TempDir,
+        pg_database: Option<String>,
+    ) -> Self {
         let state = botfleet::app::build(&config)
             .await
             .expect("botfleet starts");
-        let store = state.store.clone();
+        let (store, events, fleet) = (
+            state.store.clone(),
+            state.events.clone(),
+            state.fleet.clone(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -145,16 +162,35 @@ impl TestApp {
             })
             .await;
         });
-        Some(Self {
+        Self {
             url,
             http: reqwest::Client::new(),
             store,
             backend,
             dir,
+            events,
+            fleet,
+            config,
             stop: Some(stop),
             task: Some(task),
             pg_database,
-        })
+        }
+    }
+
+    /// Stops the service (gracefully) and starts a new one on the same database and data dir.
+    pub async fn restart(mut self) -> Self {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let pg = self.pg_database.take();
+        let config = self.config.clone();
+        let backend = self.backend;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        drop(self);
+        Self::start(config, backend, dir, pg).await
     }
 
     /// Calls the API; returns status and JSON body (Null when empty).

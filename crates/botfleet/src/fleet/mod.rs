@@ -1,0 +1,249 @@
+//! The fleet: a supervisor with one task per running bot. It starts, stops and restarts bots,
+//! persists what an admin wants (so running bots come back after a restart), keeps each bot's
+//! runtime status, and publishes every status change on the event bus.
+
+pub mod latency;
+pub mod runner;
+pub mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use utoipa::ToSchema;
+
+use crate::bots::repo;
+use crate::commands::Registry;
+use crate::discord::DiscordApi;
+use crate::error::Result;
+use crate::events::{Event, EventBus};
+use crate::logs::bot_logs::BotLogRecord;
+use crate::secrets::TokenCipher;
+use crate::store::{now_ms, Store};
+use crate::tracking::Tracker;
+pub use latency::{Latencies, LatencySummary};
+pub use status::Status;
+
+/// A running bot task and the switch that stops it.
+struct Handle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// What every bot task shares.
+pub struct FleetInner {
+    pub store: Store,
+    pub cipher: TokenCipher,
+    pub discord: Arc<DiscordApi>,
+    pub events: EventBus,
+    pub tracker: Tracker,
+    pub registry: Registry,
+    pub latencies: Latencies,
+    // std Mutexes: held for map operations only, never across an await.
+    tasks: Mutex<HashMap<i64, Handle>>,
+    statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
+}
+
+impl std::fmt::Debug for FleetInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetInner")
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The supervisor. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    inner: Arc<FleetInner>,
+}
+
+/// Bots by status.
+#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FleetSummary {
+    pub stopped: usize,
+    pub starting: usize,
+    pub running: usize,
+    pub reconnecting: usize,
+    pub failed: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FleetInner {
+    /// Records and publishes a status change (and a bot log line for failures).
+    pub async fn set_status(&self, bot_id: i64, status: Status, reason: Option<String>) {
+        let changed = {
+            let mut statuses = lock(&self.statuses);
+            let previous = statuses.insert(bot_id, (status, reason.clone()));
+            previous.as_ref() != Some(&(status, reason.clone()))
+        };
+        if !changed {
+            return;
+        }
+        if status == Status::Failed {
+            self.bot_log(
+                bot_id,
+                "error",
+                "failed",
+                reason.clone().unwrap_or_default(),
+            )
+            .await;
+        }
+        tracing::info!(
+            bot_id,
+            status = status.as_str(),
+            reason = reason.as_deref().unwrap_or(""),
+            "bot status"
+        );
+        self.events.publish(Event::BotStatus {
+            bot_id,
+            status: status.as_str().to_owned(),
+            reason,
+        });
+    }
+
+    /// Queues a bot log line.
+    pub async fn bot_log(&self, bot_id: i64, level: &'static str, event: &str, message: String) {
+        self.tracker
+            .bot_log(BotLogRecord {
+                bot_id,
+                at: now_ms(),
+                level,
+                event: event.to_owned(),
+                message,
+            })
+            .await;
+    }
+}
+
+impl Fleet {
+    /// A fleet with no bots running.
+    pub fn new(
+        store: Store,
+        cipher: TokenCipher,
+        discord: Arc<DiscordApi>,
+        events: EventBus,
+        tracker: Tracker,
+    ) -> Self {
+        Self {
+            inner: Arc::new(FleetInner {
+                store,
+                cipher,
+                discord,
+                events,
+                tracker,
+                registry: Registry::default(),
+                latencies: Latencies::default(),
+                tasks: Mutex::new(HashMap::new()),
+                statuses: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// A bot's status and reason.
+    pub fn status(&self, bot_id: i64) -> (Status, Option<String>) {
+        lock(&self.inner.statuses)
+            .get(&bot_id)
+            .cloned()
+            .unwrap_or((Status::Stopped, None))
+    }
+
+    /// Counts of bots by status (bots never started count as stopped).
+    pub fn summary(&self, all_bots: &[i64]) -> FleetSummary {
+        let statuses = lock(&self.inner.statuses);
+        let mut s = FleetSummary::default();
+        for id in all_bots {
+            match statuses.get(id).map_or(Status::Stopped, |(st, _)| *st) {
+                Status::Stopped => s.stopped += 1,
+                Status::Starting => s.starting += 1,
+                Status::Running => s.running += 1,
+                Status::Reconnecting => s.reconnecting += 1,
+                Status::Failed => s.failed += 1,
+            }
+        }
+        s
+    }
+
+    /// The in-process answer-latency histogram.
+    pub fn latencies(&self) -> &Latencies {
+        &self.inner.latencies
+    }
+
+    /// Starts a bot (a no-op when it already runs) and remembers that it should run.
+    pub async fn start(&self, bot_id: i64) -> Result<Status> {
+        let config = repo::runtime_config(&self.inner.store, &self.inner.cipher, bot_id).await?;
+        repo::set_desired(&self.inner.store, bot_id, "running").await?;
+        let mut tasks = lock(&self.inner.tasks);
+        if let Some(handle) = tasks.get(&bot_id) {
+            if !handle.task.is_finished() {
+                return Ok(self.status(bot_id).0);
+            }
+        }
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(runner::run(self.inner.clone(), config, stopped));
+        tasks.insert(bot_id, Handle { stop, task });
+        Ok(Status::Starting)
+    }
+
+    /// Stops a bot and remembers that it should not run.
+    pub async fn stop(&self, bot_id: i64) -> Result<Status> {
+        repo::get(&self.inner.store, bot_id).await?;
+        repo::set_desired(&self.inner.store, bot_id, "stopped").await?;
+        self.halt(bot_id).await;
+        Ok(Status::Stopped)
+    }
+
+    /// Stops then starts a bot (picking up changed settings).
+    pub async fn restart(&self, bot_id: i64) -> Result<Status> {
+        repo::get(&self.inner.store, bot_id).await?;
+        self.halt(bot_id).await;
+        self.start(bot_id).await
+    }
+
+    /// Stops a bot's task without changing what it should do (shutdown, restart).
+    async fn halt(&self, bot_id: i64) {
+        let handle = lock(&self.inner.tasks).remove(&bot_id);
+        if let Some(handle) = handle {
+            let _ = handle.stop.send(true);
+            let mut task = handle.task;
+            if tokio::time::timeout(Duration::from_secs(10), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+        self.inner.set_status(bot_id, Status::Stopped, None).await;
+    }
+
+    /// Forgets a deleted bot.
+    pub async fn forget(&self, bot_id: i64) {
+        self.halt(bot_id).await;
+        lock(&self.inner.statuses).remove(&bot_id);
+    }
+
+    /// Starts every bot whose desired state is `running` (at boot).
+    pub async fn start_desired(&self) -> Result<usize> {
+        let ids = repo::desired_running(&self.inner.store).await?;
+        for id in &ids {
+            if let Err(e) = self.start(*id).await {
+                tracing::warn!(bot_id = id, error = %e, "could not start bot");
+            }
+        }
+        Ok(ids.len())
+    }
+
+    /// Stops every bot, keeping their desired state, and waits for their tasks.
+    pub async fn shutdown(&self) {
+        let ids: Vec<i64> = lock(&self.inner.tasks).keys().copied().collect();
+        for id in ids {
+            self.halt(id).await;
+        }
+    }
+}

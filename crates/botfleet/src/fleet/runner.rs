@@ -1,0 +1,379 @@
+//! One running bot: ask Discord for the gateway, register slash commands, hold a twilight Shard,
+//! and answer commands — each in its own task so the gateway loop never waits on REST. Every
+//! invocation ends in one tracking record; every connection event in one bot log line.
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use twilight_gateway::{
+    CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt,
+};
+use twilight_http::Client;
+use twilight_model::application::interaction::{InteractionData, InteractionType};
+use twilight_model::gateway::payload::incoming::{InteractionCreate, MessageCreate};
+use twilight_model::http::interaction::{
+    InteractionResponse, InteractionResponseData, InteractionResponseType,
+};
+use twilight_model::id::marker::ApplicationMarker;
+use twilight_model::id::Id;
+
+use super::status::{close_reason, Status};
+use super::FleetInner;
+use crate::commands::{parse_prefixed, Context};
+use crate::discord::Failure;
+use crate::logs::commands::CommandRecord;
+use crate::secrets::Secret;
+use crate::store::now_ms;
+
+/// Every REST call is bounded: twilight-http retries 429s by itself, without limit.
+pub const REST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a bot runs with (read from its configuration when started).
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    pub id: i64,
+    pub prefix: String,
+    pub intents: u64,
+    pub channel_ids: Vec<u64>,
+    pub token: Secret,
+}
+
+/// What a command task needs.
+struct Answering {
+    fleet: Arc<FleetInner>,
+    bot: Arc<BotConfig>,
+    http: Arc<Client>,
+    app: Id<ApplicationMarker>,
+}
+
+async fn rest<T, F>(fut: F) -> Result<twilight_http::Response<T>, Failure>
+where
+    F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+{
+    match tokio::time::timeout(REST_TIMEOUT, fut.into_future()).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(Failure::from_http(&e)),
+        Err(_) => Err(Failure::timed_out()),
+    }
+}
+
+/// Runs a bot until `stop` turns true or it fails for good.
+pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiver<bool>) {
+    let bot = Arc::new(bot);
+    let id = bot.id;
+    fleet.set_status(id, Status::Starting, None).await;
+    let http = Arc::new(fleet.discord.client(&bot.token));
+    let mut delay = Duration::from_secs(1);
+    // Before the gateway: find it, learn the application id, register commands. Transient
+    // failures retry with capped backoff; a rejected token fails at once.
+    let (url, app) = loop {
+        match prepare(&fleet, &http).await {
+            Ok(ready) => break ready,
+            Err(f) if f.status == Some(401) => {
+                let reason = "Discord rejected the token (401 Unauthorized): replace it with PUT /bots/{id}/token";
+                fleet
+                    .set_status(id, Status::Failed, Some(reason.into()))
+                    .await;
+                return;
+            }
+            Err(f) => {
+                fleet
+                    .set_status(
+                        id,
+                        Status::Reconnecting,
+                        Some(format!("cannot reach Discord: {}", f.message)),
+                    )
+                    .await;
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => { fleet.set_status(id, Status::Stopped, None).await; return; }
+                }
+                delay = (delay * 2).min(Duration::from_secs(60));
+            }
+        }
+    };
+    let intents = Intents::from_bits_truncate(bot.intents);
+    let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
+        .proxy_url(url)
+        .build();
+    let mut shard = Shard::with_config(ShardId::ONE, config);
+    let answering = Arc::new(Answering {
+        fleet: fleet.clone(),
+        bot: bot.clone(),
+        http,
+        app,
+    });
+    let wanted = EventTypeFlags::READY
+        | EventTypeFlags::RESUMED
+        | EventTypeFlags::MESSAGE_CREATE
+        | EventTypeFlags::INTERACTION_CREATE;
+    let mut last_close: Option<u16> = None;
+    loop {
+        let event = tokio::select! {
+            event = shard.next_event(wanted) => event,
+            _ = stop.changed() => {
+                shard.close(CloseFrame::NORMAL);
+                // Let the close frame go out (bounded).
+                let _ = tokio::time::timeout(Duration::from_secs(2), async { while shard.next_event(wanted).await.is_some() {} }).await;
+                fleet.set_status(id, Status::Stopped, None).await;
+                return;
+            }
+        };
+        match event {
+            None => {
+                let reason = last_close.map_or_else(
+                    || "the gateway connection ended".to_owned(),
+                    |c| close_reason(c).1,
+                );
+                fleet.set_status(id, Status::Failed, Some(reason)).await;
+                return;
+            }
+            Some(Err(e)) => tracing::debug!(bot_id = id, error = %e, "gateway message skipped"),
+            Some(Ok(Event::Ready(ready))) => {
+                fleet
+                    .bot_log(
+                        id,
+                        "info",
+                        "connected",
+                        format!(
+                            "connected as {} in {} servers",
+                            ready.user.name,
+                            ready.guilds.len()
+                        ),
+                    )
+                    .await;
+                fleet.set_status(id, Status::Running, None).await;
+            }
+            Some(Ok(Event::Resumed)) => {
+                fleet
+                    .bot_log(id, "info", "resumed", "session resumed".into())
+                    .await;
+                fleet.set_status(id, Status::Running, None).await;
+            }
+            Some(Ok(Event::GatewayClose(frame))) => {
+                let code = frame.as_ref().map(|f| f.code);
+                last_close = code;
+                let (fatal, reason) =
+                    code.map_or((false, "connection lost".to_owned()), close_reason);
+                let level = if fatal { "error" } else { "warn" };
+                fleet
+                    .bot_log(id, level, "disconnected", format!("disconnected: {reason}"))
+                    .await;
+                if !fatal {
+                    fleet
+                        .set_status(id, Status::Reconnecting, Some(reason))
+                        .await;
+                }
+            }
+            Some(Ok(Event::MessageCreate(message))) => {
+                let received = (Instant::now(), now_ms());
+                let latency = shard.latency().average();
+                let answering = answering.clone();
+                tokio::spawn(
+                    async move { answering.prefix_command(*message, received, latency).await },
+                );
+            }
+            Some(Ok(Event::InteractionCreate(interaction))) => {
+                let received = (Instant::now(), now_ms());
+                let latency = shard.latency().average();
+                let answering = answering.clone();
+                tokio::spawn(async move {
+                    answering
+                        .slash_command(*interaction, received, latency)
+                        .await
+                });
+            }
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// The gateway URL and application id; registers the slash commands.
+async fn prepare(
+    fleet: &FleetInner,
+    http: &Client,
+) -> Result<(String, Id<ApplicationMarker>), Failure> {
+    let gateway = rest(http.gateway().authed())
+        .await?
+        .model()
+        .await
+        .map_err(|_| Failure::timed_out())?;
+    let app = rest(http.current_user_application())
+        .await?
+        .model()
+        .await
+        .map_err(|_| Failure::timed_out())?;
+    let definitions = fleet.registry.slash_definitions();
+    if let Err(f) = rest(http.interaction(app.id).set_global_commands(&definitions)).await {
+        tracing::warn!(error = %f.message, "registering slash commands failed; prefix commands still work");
+    }
+    Ok((gateway.url, app.id))
+}
+
+impl Answering {
+    fn context(&self, args: &str, latency: Option<Duration>) -> Context {
+        Context {
+            prefix: self.bot.prefix.clone(),
+            args: args.to_owned(),
+            gateway_latency: latency,
+            catalogue: self.fleet.registry.catalogue(),
+        }
+    }
+
+    async fn prefix_command(
+        &self,
+        message: MessageCreate,
+        received: (Instant, i64),
+        latency: Option<Duration>,
+    ) {
+        if message.author.bot {
+            return;
+        }
+        let Some((name, args)) = parse_prefixed(&message.content, &self.bot.prefix) else {
+            return;
+        };
+        if !self.bot.channel_ids.is_empty()
+            && !self.bot.channel_ids.contains(&message.channel_id.get())
+        {
+            return;
+        }
+        let ctx = self.context(args, latency);
+        let (text, error) = match self.fleet.registry.run(name, &ctx).await {
+            Ok(reply) => (reply.content, None),
+            Err(e) => (e.friendly(&self.bot.prefix), Some(e.to_string())),
+        };
+        let sent = rest(
+            self.http
+                .create_message(message.channel_id)
+                .content(&text)
+                .reply(message.id),
+        )
+        .await;
+        let record = CommandRecord {
+            bot_id: self.bot.id,
+            received_at: received.1,
+            responded_at: None,
+            guild_id: message.guild_id.map(Id::get),
+            channel_id: message.channel_id.get(),
+            user_id: message.author.id.get(),
+            user_name: message.author.name.clone(),
+            command: name.to_lowercase(),
+            arguments: args.to_owned(),
+            kind: "prefix",
+            response: summary(&text),
+            latency_us: None,
+            outcome: "ok",
+            error,
+        };
+        self.finish(record, received.0, sent.map(|_| ())).await;
+    }
+
+    async fn slash_command(
+        &self,
+        interaction: InteractionCreate,
+        received: (Instant, i64),
+        latency: Option<Duration>,
+    ) {
+        if interaction.kind != InteractionType::ApplicationCommand {
+            return;
+        }
+        let Some(InteractionData::ApplicationCommand(data)) = &interaction.data else {
+            return;
+        };
+        let user = interaction.author();
+        let ctx = self.context("", latency);
+        let (text, error) = match self.fleet.registry.run(&data.name, &ctx).await {
+            Ok(reply) => (reply.content, None),
+            Err(e) => (e.friendly("/"), Some(e.to_string())),
+        };
+        let response = InteractionResponse {
+            kind: InteractionResponseType::ChannelMessageWithSource,
+            data: Some(InteractionResponseData {
+                content: Some(text.clone()),
+                ..Default::default()
+            }),
+        };
+        let sent = rest(self.http.interaction(self.app).create_response(
+            interaction.id,
+            &interaction.token,
+            &response,
+        ))
+        .await;
+        let arguments = data
+            .options
+            .iter()
+            .map(|o| format!("{}={:?}", o.name, o.value))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let record = CommandRecord {
+            bot_id: self.bot.id,
+            received_at: received.1,
+            responded_at: None,
+            guild_id: interaction.guild_id.map(Id::get),
+            channel_id: interaction.channel.as_ref().map_or(0, |c| c.id.get()),
+            user_id: user.map_or(0, |u| u.id.get()),
+            user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
+            command: data.name.to_lowercase(),
+            arguments,
+            kind: "slash",
+            response: summary(&text),
+            latency_us: None,
+            outcome: "ok",
+            error,
+        };
+        self.finish(record, received.0, sent.map(|_| ())).await;
+    }
+
+    /// Completes and records one invocation: outcome, timestamps, latency.
+    async fn finish(&self, mut record: CommandRecord, started: Instant, sent: Result<(), Failure>) {
+        let elapsed = started.elapsed();
+        match sent {
+            Ok(()) => {
+                record.responded_at = Some(now_ms());
+                record.latency_us = Some(i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
+                self.fleet.latencies.record(elapsed);
+                if record.error.is_some() {
+                    record.outcome = "error";
+                }
+            }
+            Err(f) => {
+                record.outcome = "error";
+                let code = f
+                    .code
+                    .map(|c| format!(" (Discord {c})"))
+                    .unwrap_or_default();
+                let why = format!("reply failed: {}{code}", f.message);
+                self.fleet
+                    .bot_log(
+                        self.bot.id,
+                        "warn",
+                        "command_error",
+                        format!("/{} {why}", record.command),
+                    )
+                    .await;
+                record.error = Some(why);
+            }
+        }
+        self.fleet
+            .events
+            .publish(crate::events::Event::CommandTracked {
+                bot_id: record.bot_id,
+                command: record.command.clone(),
+                kind: record.kind.to_owned(),
+                outcome: record.outcome.to_owned(),
+                latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
+            });
+        self.fleet.tracker.command(record).await;
+    }
+}
+
+/// The first 200 characters of a reply, for the log.
+fn summary(text: &str) -> String {
+    let mut s: String = text.chars().take(200).collect();
+    if text.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
