@@ -26,13 +26,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     store.migrate().await?;
     let events = EventBus::default();
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
-    let fleet = Fleet::new(
-        store.clone(),
-        cipher.clone(),
-        discord.clone(),
-        events.clone(),
-        tracker,
-    );
+    let fleet = Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker);
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -57,20 +51,13 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let fleet = state.fleet.clone();
-    let writer = state
-        .writer
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
+    let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
     let result = api::serve(listener, state, shutdown).await;
     fleet.shutdown().await;
     drop(fleet);
     if let Some(writer) = writer {
         // The writer ends once every tracker is gone: bots stopped, command tasks finished.
-        if tokio::time::timeout(Duration::from_secs(30), writer)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(30), writer).await.is_err() {
             tracing::error!("tracking did not finish within 30 s; some records may be missing");
         }
     }

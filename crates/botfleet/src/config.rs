@@ -23,9 +23,7 @@ pub struct StorageConfig {
 impl StorageConfig {
     /// The database URL to use.
     pub fn url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| crate::store::default_url(&self.data_dir))
+        self.database_url.clone().unwrap_or_else(|| crate::store::default_url(&self.data_dir))
     }
 }
 
@@ -38,11 +36,7 @@ pub struct ServeConfig {
     #[arg(long, env = "BOTFLEET_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Discord's API base URL (an emulator's http:// URL in tests and the demo).
-    #[arg(
-        long,
-        env = "BOTFLEET_DISCORD_API_URL",
-        default_value = "https://discord.com"
-    )]
+    #[arg(long, env = "BOTFLEET_DISCORD_API_URL", default_value = "https://discord.com")]
     pub discord_api_url: String,
     /// Key that encrypts bot tokens at rest: 32 bytes as base64 or hex. Default: a key file in
     /// the data directory, created on first run (mode 0600).

@@ -32,13 +32,12 @@ impl DiscordApi {
             )));
         };
         if host.is_empty() || host.contains('/') {
-            return Err(Error::Config(format!("BOTFLEET_DISCORD_API_URL must be a scheme and host only, like https://discord.com (got {url:?})")));
+            return Err(Error::Config(format!(
+                "BOTFLEET_DISCORD_API_URL must be a scheme and host only, like https://discord.com (got {url:?})"
+            )));
         }
         let proxy = (host != "discord.com").then(|| (host.to_owned(), plain));
-        Ok(Self {
-            base: trimmed.to_owned(),
-            proxy,
-        })
+        Ok(Self { base: trimmed.to_owned(), proxy })
     }
 
     /// The configured base URL.
@@ -49,9 +48,7 @@ impl DiscordApi {
     /// A REST client for one bot token; every request times out after 10 s (twilight-http retries
     /// 429s by itself, so callers wrap whole operations in a timeout too).
     pub fn client(&self, token: &Secret) -> Client {
-        let mut builder = Client::builder()
-            .token(token.expose().to_owned())
-            .timeout(Duration::from_secs(10));
+        let mut builder = Client::builder().token(token.expose().to_owned()).timeout(Duration::from_secs(10));
         if let Some((host, plain)) = &self.proxy {
             builder = builder.proxy(host.clone(), *plain);
         }
@@ -74,42 +71,23 @@ impl Failure {
             ErrorType::Response { status, error, .. } => {
                 let (code, text) = match error {
                     DiscordApiError::General(g) => (Some(g.code), g.message.clone()),
-                    DiscordApiError::Ratelimited(r) => (
-                        None,
-                        format!("rate limited; retry after {:.1} s", r.retry_after),
-                    ),
+                    DiscordApiError::Ratelimited(r) => {
+                        (None, format!("rate limited; retry after {:.1} s", r.retry_after))
+                    }
                     _ => (None, "Discord refused the request".to_owned()),
                 };
-                Self {
-                    status: Some(status.get()),
-                    code,
-                    message: text,
-                }
+                Self { status: Some(status.get()), code, message: text }
             }
-            ErrorType::Unauthorized => Self {
-                status: Some(401),
-                code: Some(0),
-                message: "401: Unauthorized".into(),
-            },
-            ErrorType::RequestTimedOut => Self {
-                status: None,
-                code: None,
-                message: "Discord did not answer in time".into(),
-            },
-            _ => Self {
-                status: None,
-                code: None,
-                message: "Discord could not be reached".into(),
-            },
+            ErrorType::Unauthorized => Self { status: Some(401), code: Some(0), message: "401: Unauthorized".into() },
+            ErrorType::RequestTimedOut => {
+                Self { status: None, code: None, message: "Discord did not answer in time".into() }
+            }
+            _ => Self { status: None, code: None, message: "Discord could not be reached".into() },
         }
     }
 
     /// A timeout of the whole operation.
     pub fn timed_out() -> Self {
-        Self {
-            status: None,
-            code: None,
-            message: "Discord did not answer in time".into(),
-        }
+        Self { status: None, code: None, message: "Discord did not answer in time".into() }
     }
 }

@@ -13,10 +13,7 @@ pub struct FieldError {
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -47,10 +44,7 @@ pub enum Error {
     /// Discord refused a request (`status` set) or could not be reached (`None`); the message
     /// explains it in words.
     #[error("{message}")]
-    Discord {
-        status: Option<u16>,
-        message: String,
-    },
+    Discord { status: Option<u16>, message: String },
     /// Configuration or start-up problem, explained.
     #[error("{0}")]
     Config(String),

@@ -9,19 +9,9 @@ use tokio::sync::broadcast;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A bot's runtime status changed.
-    BotStatus {
-        bot_id: i64,
-        status: String,
-        reason: Option<String>,
-    },
+    BotStatus { bot_id: i64, status: String, reason: Option<String> },
     /// A command was answered (or failed) and recorded.
-    CommandTracked {
-        bot_id: i64,
-        command: String,
-        kind: String,
-        outcome: String,
-        latency_ms: Option<f64>,
-    },
+    CommandTracked { bot_id: i64, command: String, kind: String, outcome: String, latency_ms: Option<f64> },
 }
 
 /// The bus. Cloning shares it.
@@ -39,9 +29,7 @@ impl Default for EventBus {
 impl EventBus {
     /// A bus keeping up to `capacity` events for slow listeners.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            tx: broadcast::channel(capacity).0,
-        }
+        Self { tx: broadcast::channel(capacity).0 }
     }
 
     /// Publishes (no-op without listeners).

@@ -24,11 +24,8 @@ enum Command {
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -62,9 +59,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => {
             init_logging(config.log_format == "json");
-            let state = botfleet::app::build(&config)
-                .await
-                .context("starting botfleet")?;
+            let state = botfleet::app::build(&config).await.context("starting botfleet")?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.listen))?;
@@ -73,20 +68,13 @@ async fn main() -> anyhow::Result<()> {
                 database = %botfleet::store::redact(&config.storage.url()),
                 "botfleet is serving (no authentication yet: keep it on 127.0.0.1)"
             );
-            botfleet::app::run(listener, state, shutdown_signal())
-                .await
-                .context("serving")?;
+            botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;
         }
         Command::Migrate(storage) => {
             init_logging(false);
-            let store = botfleet::store::Store::connect(&storage.url())
-                .await
-                .context("connecting to the database")?;
+            let store = botfleet::store::Store::connect(&storage.url()).await.context("connecting to the database")?;
             store.migrate().await.context("migrating")?;
-            println!(
-                "database at {} is up to date",
-                botfleet::store::redact(&storage.url())
-            );
+            println!("database at {} is up to date", botfleet::store::redact(&storage.url()));
         }
     }
     Ok(())

@@ -20,15 +20,10 @@ impl Cursor {
 
     /// Parses a cursor this server issued; anything else is a clear 400.
     pub fn decode(text: &str) -> Result<Self> {
-        let bad = || {
-            Error::BadRequest("cursor is not one this server issued; start again without it".into())
-        };
+        let bad = || Error::BadRequest("cursor is not one this server issued; start again without it".into());
         let raw = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
-        let id = raw
-            .strip_prefix("c1:")
-            .and_then(|n| n.parse::<i64>().ok())
-            .ok_or_else(bad)?;
+        let id = raw.strip_prefix("c1:").and_then(|n| n.parse::<i64>().ok()).ok_or_else(bad)?;
         if id < 0 {
             return Err(bad());
         }
@@ -50,11 +45,7 @@ impl<T> Page<T> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let more = items.len() > limit;
         items.truncate(limit);
-        let next_cursor = if more {
-            items.last().map(|last| Cursor(id(last)).encode())
-        } else {
-            None
-        };
+        let next_cursor = if more { items.last().map(|last| Cursor(id(last)).encode()) } else { None };
         Self { items, next_cursor }
     }
 }
@@ -83,12 +74,7 @@ mod tests {
     #[test]
     fn overfetch_sets_the_next_cursor() {
         let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| *n);
-        assert_eq!(
-            (page.items, page.next_cursor),
-            (vec![1, 2], Some(Cursor(2).encode()))
-        );
-        assert!(Page::from_overfetch(vec![1, 2], 2, |n| *n)
-            .next_cursor
-            .is_none());
+        assert_eq!((page.items, page.next_cursor), (vec![1, 2], Some(Cursor(2).encode())));
+        assert!(Page::from_overfetch(vec![1, 2], 2, |n| *n).next_cursor.is_none());
     }
 }

@@ -61,9 +61,7 @@ impl fmt::Debug for TokenCipher {
 fn parse_key(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
     let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
-        (0..32)
-            .map(|i| u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).ok())
-            .collect::<Option<Vec<u8>>>()?
+        (0..32).map(|i| u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).ok()).collect::<Option<Vec<u8>>>()?
     } else {
         STANDARD.decode(text).ok()?
     };
@@ -73,9 +71,7 @@ fn parse_key(text: &str) -> Option<[u8; 32]> {
 impl TokenCipher {
     /// A cipher from a 32-byte key.
     pub fn new(key: [u8; 32]) -> Self {
-        Self {
-            cipher: XChaCha20Poly1305::new(&key.into()),
-        }
+        Self { cipher: XChaCha20Poly1305::new(&key.into()) }
     }
 
     /// The configured key (`BOTFLEET_SECRET_KEY`), else the key file in `data_dir`, created with
@@ -83,20 +79,15 @@ impl TokenCipher {
     pub fn load(configured: Option<&Secret>, data_dir: &Path) -> Result<Self> {
         if let Some(secret) = configured {
             let key = parse_key(secret.expose()).ok_or_else(|| {
-                Error::Config(
-                    "BOTFLEET_SECRET_KEY must be 32 bytes, as base64 or 64 hex characters".into(),
-                )
+                Error::Config("BOTFLEET_SECRET_KEY must be 32 bytes, as base64 or 64 hex characters".into())
             })?;
             return Ok(Self::new(key));
         }
         let path = data_dir.join("secret.key");
         match std::fs::read_to_string(&path) {
-            Ok(text) => parse_key(&text).map(Self::new).ok_or_else(|| {
-                Error::Config(format!(
-                    "{} does not hold a 32-byte base64 key",
-                    path.display()
-                ))
-            }),
+            Ok(text) => parse_key(&text)
+                .map(Self::new)
+                .ok_or_else(|| Error::Config(format!("{} does not hold a 32-byte base64 key", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 rand::rng().fill_bytes(&mut key);
@@ -114,13 +105,7 @@ impl TokenCipher {
         rand::rng().fill_bytes(&mut nonce);
         let sealed = self
             .cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: token.expose().as_bytes(),
-                    aad: AAD,
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: token.expose().as_bytes(), aad: AAD })
             .map_err(|_| Error::Config("encryption failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend(sealed);
@@ -136,17 +121,9 @@ impl TokenCipher {
         let (nonce, ciphertext) = bytes.split_at(24);
         let plain = self
             .cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: AAD,
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: AAD })
             .map_err(|_| Error::Decrypt)?;
-        String::from_utf8(plain)
-            .map(Secret)
-            .map_err(|_| Error::Decrypt)
+        String::from_utf8(plain).map(Secret).map_err(|_| Error::Decrypt)
     }
 }
 
@@ -154,8 +131,7 @@ impl TokenCipher {
 fn write_private(path: &Path, content: &str) -> Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -164,11 +140,8 @@ fn write_private(path: &Path, content: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| Error::Config(format!("creating {}: {e}", path.display())))?;
-    file.write_all(content.as_bytes())
-        .map_err(|e| Error::Config(format!("writing {}: {e}", path.display())))
+    let mut file = options.open(path).map_err(|e| Error::Config(format!("creating {}: {e}", path.display())))?;
+    file.write_all(content.as_bytes()).map_err(|e| Error::Config(format!("writing {}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -181,16 +154,9 @@ mod tests {
         let token = Secret::new("MTIz.abc.def");
         let sealed = cipher.seal(&token).unwrap();
         assert!(!sealed.contains("MTIz"));
-        assert_ne!(
-            sealed,
-            cipher.seal(&token).unwrap(),
-            "a fresh nonce each time"
-        );
+        assert_ne!(sealed, cipher.seal(&token).unwrap(), "a fresh nonce each time");
         assert_eq!(cipher.open(&sealed).unwrap(), token);
-        assert!(
-            TokenCipher::new([8; 32]).open(&sealed).is_err(),
-            "another key cannot open it"
-        );
+        assert!(TokenCipher::new([8; 32]).open(&sealed).is_err(), "another key cannot open it");
         assert_eq!(format!("{token:?} {token}"), "*** ***");
     }
 
@@ -212,10 +178,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret.key"))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -10,10 +10,7 @@ pub fn rfc3339(ms: i64) -> String {
     let nanos = i128::from(ms) * 1_000_000;
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
-        .and_then(|t| {
-            t.replace_nanosecond((t.nanosecond() / 1_000_000) * 1_000_000)
-                .ok()
-        })
+        .and_then(|t| t.replace_nanosecond((t.nanosecond() / 1_000_000) * 1_000_000).ok())
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| ms.to_string())
 }
@@ -25,12 +22,7 @@ pub fn parse(field: &str, text: &str) -> Result<i64> {
     }
     OffsetDateTime::parse(text.trim(), &Rfc3339)
         .map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
-        .map_err(|_| {
-            Error::field(
-                field,
-                "must be an RFC 3339 time (2026-11-24T10:00:00Z) or milliseconds since 1970",
-            )
-        })
+        .map_err(|_| Error::field(field, "must be an RFC 3339 time (2026-11-24T10:00:00Z) or milliseconds since 1970"))
 }
 
 #[cfg(test)]
@@ -40,10 +32,7 @@ mod tests {
     #[test]
     fn times_round_trip() {
         assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
-        assert_eq!(
-            parse("since", "2023-11-14T22:13:20.123Z").unwrap(),
-            1_700_000_000_123
-        );
+        assert_eq!(parse("since", "2023-11-14T22:13:20.123Z").unwrap(), 1_700_000_000_123);
         assert_eq!(parse("since", "1700000000123").unwrap(), 1_700_000_000_123);
         assert!(parse("since", "yesterday").is_err());
     }

@@ -32,22 +32,10 @@ async fn bots_are_created_read_listed_updated_and_deleted(app: TestApp) {
     let (status, bot) = app.post("/api/v1/bots", new_bot("Shop Bot")).await;
     assert_eq!(status, StatusCode::CREATED, "{bot}");
     assert_eq!(
-        (
-            bot["name"].as_str(),
-            bot["prefix"].as_str(),
-            bot["version"].as_i64()
-        ),
+        (bot["name"].as_str(), bot["prefix"].as_str(), bot["version"].as_i64()),
         (Some("Shop Bot"), Some("!"), Some(1))
     );
-    assert_eq!(
-        bot["intents"],
-        json!([
-            "GUILDS",
-            "GUILD_MESSAGES",
-            "DIRECT_MESSAGES",
-            "MESSAGE_CONTENT"
-        ])
-    );
+    assert_eq!(bot["intents"], json!(["GUILDS", "GUILD_MESSAGES", "DIRECT_MESSAGES", "MESSAGE_CONTENT"]));
     let id = bot["id"].as_i64().unwrap();
     let (status, got) = app.get(&format!("/api/v1/bots/{id}")).await;
     assert_eq!((status, &got), (StatusCode::OK, &bot));
@@ -55,12 +43,7 @@ async fn bots_are_created_read_listed_updated_and_deleted(app: TestApp) {
     let (_, list) = app.get("/api/v1/bots").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     let (_, page) = app.get("/api/v1/bots?limit=1").await;
-    let (_, next) = app
-        .get(&format!(
-            "/api/v1/bots?limit=1&cursor={}",
-            page["next_cursor"].as_str().unwrap()
-        ))
-        .await;
+    let (_, next) = app.get(&format!("/api/v1/bots?limit=1&cursor={}", page["next_cursor"].as_str().unwrap())).await;
     assert_eq!(next["items"][0]["name"], "Second");
     assert!(next["next_cursor"].is_null());
 
@@ -72,33 +55,16 @@ async fn bots_are_created_read_listed_updated_and_deleted(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
-    assert_eq!(
-        (updated["prefix"].as_str(), updated["version"].as_i64()),
-        (Some("?"), Some(2))
-    );
-    assert_eq!(
-        (updated["intents"].clone(), updated["channel_ids"].clone()),
-        (json!(["GUILDS"]), json!([]))
-    );
-    assert_eq!(
-        updated["name"], "Shop Bot",
-        "fields not sent stay as they were"
-    );
+    assert_eq!((updated["prefix"].as_str(), updated["version"].as_i64()), (Some("?"), Some(2)));
+    assert_eq!((updated["intents"].clone(), updated["channel_ids"].clone()), (json!(["GUILDS"]), json!([])));
+    assert_eq!(updated["name"], "Shop Bot", "fields not sent stay as they were");
 
     let (status, body) = app.post("/api/v1/bots", new_bot("Shop Bot")).await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("conflict"))
-    );
-    let (status, _) = app
-        .call(Method::DELETE, &format!("/api/v1/bots/{id}"), None)
-        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    let (status, _) = app.call(Method::DELETE, &format!("/api/v1/bots/{id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = app.get(&format!("/api/v1/bots/{id}")).await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 }
 
 async fn invalid_fields_are_reported_one_by_one_and_nothing_is_saved(app: TestApp) {
@@ -106,38 +72,15 @@ async fn invalid_fields_are_reported_one_by_one_and_nothing_is_saved(app: TestAp
     let (status, body) = app.post("/api/v1/bots", bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "validation");
-    let fields: Vec<&str> = body["error"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        fields,
-        [
-            "name",
-            "token",
-            "prefix",
-            "intents[1]",
-            "channel_ids[0]",
-            "channel_ids[1]"
-        ]
-    );
-    assert!(body["error"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|f| !f["message"].as_str().unwrap().is_empty()));
+    let fields: Vec<&str> =
+        body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "token", "prefix", "intents[1]", "channel_ids[0]", "channel_ids[1]"]);
+    assert!(body["error"]["fields"].as_array().unwrap().iter().all(|f| !f["message"].as_str().unwrap().is_empty()));
     let (_, list) = app.get("/api/v1/bots").await;
     assert_eq!(list["items"], json!([]));
     let (_, bot) = app.post("/api/v1/bots", new_bot("Good")).await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/bots/{}", bot["id"]),
-            Some(json!({"version": 1, "name": " "})),
-        )
-        .await;
+    let (status, body) =
+        app.call(Method::PATCH, &format!("/api/v1/bots/{}", bot["id"]), Some(json!({"version": 1, "name": " "}))).await;
     assert_eq!(
         (status, body["error"]["fields"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
@@ -149,28 +92,10 @@ async fn invalid_fields_are_reported_one_by_one_and_nothing_is_saved(app: TestAp
 async fn a_stale_update_is_refused_with_409(app: TestApp) {
     let (_, bot) = app.post("/api/v1/bots", new_bot("Shared")).await;
     let path = format!("/api/v1/bots/{}", bot["id"]);
-    let (first, _) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"version": 1, "prefix": "$"})),
-        )
-        .await;
-    let (second, body) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"version": 1, "prefix": "%"})),
-        )
-        .await;
+    let (first, _) = app.call(Method::PATCH, &path, Some(json!({"version": 1, "prefix": "$"}))).await;
+    let (second, body) = app.call(Method::PATCH, &path, Some(json!({"version": 1, "prefix": "%"}))).await;
     assert_eq!((first, second), (StatusCode::OK, StatusCode::CONFLICT));
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("current version is 2"),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("current version is 2"), "{body}");
     let (_, now) = app.get(&path).await;
     assert_eq!(
         (now["prefix"].as_str(), now["version"].as_i64()),
@@ -181,59 +106,25 @@ async fn a_stale_update_is_refused_with_409(app: TestApp) {
 
 async fn the_token_is_replaced_only_through_its_route_and_never_shown(app: TestApp) {
     let secret = token("keep");
-    let (_, bot) = app
-        .post(
-            "/api/v1/bots",
-            json!({"name": "Secretive", "token": secret}),
-        )
-        .await;
+    let (_, bot) = app.post("/api/v1/bots", json!({"name": "Secretive", "token": secret})).await;
     assert!(!bot.to_string().contains(&secret));
-    assert_eq!(
-        bot["token_hint"],
-        format!("****{}", &secret[secret.len() - 4..])
-    );
+    assert_eq!(bot["token_hint"], format!("****{}", &secret[secret.len() - 4..]));
     let path = format!("/api/v1/bots/{}", bot["id"]);
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"version": 1, "token": token("b")})),
-        )
-        .await;
+    let (status, body) = app.call(Method::PATCH, &path, Some(json!({"version": 1, "token": token("b")}))).await;
     assert_eq!(
         (status, body["error"]["fields"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("token"))
     );
     let fresh = format!("{}WXYZ", token("new"));
-    let (status, replaced) = app
-        .call(
-            Method::PUT,
-            &format!("{path}/token"),
-            Some(json!({"token": fresh})),
-        )
-        .await;
+    let (status, replaced) = app.call(Method::PUT, &format!("{path}/token"), Some(json!({"token": fresh}))).await;
     assert_eq!(status, StatusCode::OK, "{replaced}");
-    assert_eq!(
-        (
-            replaced["token_hint"].as_str(),
-            replaced["version"].as_i64()
-        ),
-        (Some("****WXYZ"), Some(2))
-    );
-    let (status, _) = app
-        .call(
-            Method::PUT,
-            &format!("{path}/token"),
-            Some(json!({"token": token("c"), "version": 1})),
-        )
-        .await;
+    assert_eq!((replaced["token_hint"].as_str(), replaced["version"].as_i64()), (Some("****WXYZ"), Some(2)));
+    let (status, _) =
+        app.call(Method::PUT, &format!("{path}/token"), Some(json!({"token": token("c"), "version": 1}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, list) = app.get("/api/v1/bots").await;
     assert!(!list.to_string().contains(&fresh) && !list.to_string().contains(&secret));
-    let stored =
-        botfleet::bots::repo::token(&app.store, &cipher(&app), bot["id"].as_i64().unwrap())
-            .await
-            .unwrap();
+    let stored = botfleet::bots::repo::token(&app.store, &cipher(&app), bot["id"].as_i64().unwrap()).await.unwrap();
     assert_eq!(stored.expose(), fresh);
 }
 
@@ -241,14 +132,7 @@ fn cipher(app: &TestApp) -> botfleet::secrets::TokenCipher {
     botfleet::secrets::TokenCipher::load(None, app.dir.path()).unwrap()
 }
 
-fn record(
-    i: i64,
-    bot: i64,
-    command: &str,
-    args: &str,
-    outcome: &'static str,
-    at: i64,
-) -> CommandRecord {
+fn record(i: i64, bot: i64, command: &str, args: &str, outcome: &'static str, at: i64) -> CommandRecord {
     CommandRecord {
         bot_id: bot,
         received_at: at,
@@ -271,21 +155,10 @@ async fn collect_pages(app: &TestApp, query: &str, limit: usize) -> Vec<i64> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let c = cursor
-            .as_deref()
-            .map(|c| format!("&cursor={c}"))
-            .unwrap_or_default();
-        let (status, page) = app
-            .get(&format!("/api/v1/command-logs?limit={limit}{query}{c}"))
-            .await;
+        let c = cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let (status, page) = app.get(&format!("/api/v1/command-logs?limit={limit}{query}{c}")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        ids.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_i64().unwrap()),
-        );
+        ids.extend(page["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()));
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => return ids,
@@ -295,9 +168,7 @@ async fn collect_pages(app: &TestApp, query: &str, limit: usize) -> Vec<i64> {
 
 async fn command_logs_filter_search_and_page_stably_while_rows_arrive(app: TestApp) {
     let t0 = 1_800_000_000_000;
-    let mut rows: Vec<CommandRecord> = (0..25)
-        .map(|i| record(i, 1 + i % 2, "ping", "", "ok", t0 + i * 1000))
-        .collect();
+    let mut rows: Vec<CommandRecord> = (0..25).map(|i| record(i, 1 + i % 2, "ping", "", "ok", t0 + i * 1000)).collect();
     rows.push(record(25, 1, "stock", "Green Tea 100%", "ok", t0 + 25_000));
     rows.push(record(26, 2, "stock", "green_tea", "error", t0 + 26_000));
     rows.push(record(27, 2, "help", "", "denied", t0 + 27_000));
@@ -305,78 +176,33 @@ async fn command_logs_filter_search_and_page_stably_while_rows_arrive(app: TestA
 
     // Paging while new rows arrive: every old row exactly once, newest first.
     let (_, first) = app.get("/api/v1/command-logs?limit=10").await;
-    let mut seen: Vec<i64> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect();
+    let mut seen: Vec<i64> = first["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
     commands::insert_batch(
         &app.store,
-        &(0..5)
-            .map(|i| record(i, 1, "late", "", "ok", t0 + 90_000))
-            .collect::<Vec<_>>(),
+        &(0..5).map(|i| record(i, 1, "late", "", "ok", t0 + 90_000)).collect::<Vec<_>>(),
     )
     .await
     .unwrap();
     let mut cursor = first["next_cursor"].as_str().unwrap().to_owned();
     loop {
-        let (_, page) = app
-            .get(&format!("/api/v1/command-logs?limit=10&cursor={cursor}"))
-            .await;
-        seen.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_i64().unwrap()),
-        );
+        let (_, page) = app.get(&format!("/api/v1/command-logs?limit=10&cursor={cursor}")).await;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()));
         match page["next_cursor"].as_str() {
             Some(next) => cursor = next.to_owned(),
             None => break,
         }
     }
     assert_eq!(seen.len(), 28);
-    assert!(
-        seen.windows(2).all(|w| w[0] > w[1]),
-        "strictly newest first, no repeats"
-    );
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "strictly newest first, no repeats");
 
     let count = |v: Vec<i64>| v.len();
     assert_eq!(count(collect_pages(&app, "&bot_id=2", 7).await), 14);
     assert_eq!(count(collect_pages(&app, "&command=stock", 7).await), 2);
     assert_eq!(count(collect_pages(&app, "&outcome=denied", 7).await), 1);
-    assert_eq!(
-        count(collect_pages(&app, "&guild_id=111111111111111112", 50).await),
-        16
-    );
-    assert_eq!(
-        count(
-            collect_pages(
-                &app,
-                "&channel_id=222222222222222222&user_id=333333333333333333",
-                50
-            )
-            .await
-        ),
-        4
-    );
-    assert_eq!(
-        count(
-            collect_pages(
-                &app,
-                &format!("&since={}&until={}", t0 + 5000, t0 + 10_000),
-                50
-            )
-            .await
-        ),
-        5
-    );
-    assert_eq!(
-        count(collect_pages(&app, "&since=2027-01-15T08:00:00Z", 50).await),
-        33,
-        "RFC 3339 works too"
-    );
+    assert_eq!(count(collect_pages(&app, "&guild_id=111111111111111112", 50).await), 16);
+    assert_eq!(count(collect_pages(&app, "&channel_id=222222222222222222&user_id=333333333333333333", 50).await), 4);
+    assert_eq!(count(collect_pages(&app, &format!("&since={}&until={}", t0 + 5000, t0 + 10_000), 50).await), 5);
+    assert_eq!(count(collect_pages(&app, "&since=2027-01-15T08:00:00Z", 50).await), 33, "RFC 3339 works too");
     // q: case-insensitive substring of command or arguments; % and _ are literal.
     assert_eq!(count(collect_pages(&app, "&q=GREEN", 50).await), 2);
     assert_eq!(count(collect_pages(&app, "&q=100%25", 50).await), 1);
@@ -385,24 +211,15 @@ async fn command_logs_filter_search_and_page_stably_while_rows_arrive(app: TestA
     let (_, one) = app.get("/api/v1/command-logs?command=help").await;
     let item = &one["items"][0];
     assert_eq!(
-        (
-            item["outcome"].as_str(),
-            item["kind"].as_str(),
-            item["latency_ms"].as_f64()
-        ),
+        (item["outcome"].as_str(), item["kind"].as_str(), item["latency_ms"].as_f64()),
         (Some("denied"), Some("prefix"), Some(1.5))
     );
     let id = item["id"].as_i64().unwrap();
     let (status, got) = app.get(&format!("/api/v1/command-logs/{id}")).await;
     assert_eq!((status, &got), (StatusCode::OK, item));
-    let (status, _) = app
-        .call(Method::DELETE, &format!("/api/v1/command-logs/{id}"), None)
-        .await;
+    let (status, _) = app.call(Method::DELETE, &format!("/api/v1/command-logs/{id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.get(&format!("/api/v1/command-logs/{id}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&format!("/api/v1/command-logs/{id}")).await.0, StatusCode::NOT_FOUND);
 }
 
 async fn bot_logs_filter_and_page(app: TestApp) {
@@ -411,55 +228,27 @@ async fn bot_logs_filter_and_page(app: TestApp) {
             bot_id: 1 + i % 2,
             at: 1_800_000_000_000 + i,
             level: if i == 11 { "error" } else { "info" },
-            event: if i == 11 {
-                "failed".into()
-            } else {
-                "connected".into()
-            },
-            message: if i == 11 {
-                "Authentication failed (4004)".into()
-            } else {
-                format!("session {i}")
-            },
+            event: if i == 11 { "failed".into() } else { "connected".into() },
+            message: if i == 11 { "Authentication failed (4004)".into() } else { format!("session {i}") },
         })
         .collect();
     bot_logs::insert_batch(&app.store, &lines).await.unwrap();
     let (_, page) = app.get("/api/v1/bot-logs?limit=5&bot_id=1").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 5);
-    let (_, rest) = app
-        .get(&format!(
-            "/api/v1/bot-logs?limit=5&bot_id=1&cursor={}",
-            page["next_cursor"].as_str().unwrap()
-        ))
-        .await;
+    let (_, rest) =
+        app.get(&format!("/api/v1/bot-logs?limit=5&bot_id=1&cursor={}", page["next_cursor"].as_str().unwrap())).await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     let (_, errors) = app.get("/api/v1/bot-logs?level=error&q=4004").await;
     assert_eq!(errors["items"][0]["event"], "failed");
     let id = errors["items"][0]["id"].as_i64().unwrap();
-    assert_eq!(
-        app.get(&format!("/api/v1/bot-logs/{id}")).await.0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.call(Method::DELETE, &format!("/api/v1/bot-logs/{id}"), None)
-            .await
-            .0,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/bot-logs/{id}")).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&format!("/api/v1/bot-logs/{id}")).await.0, StatusCode::OK);
+    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/bot-logs/{id}"), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/api/v1/bot-logs/{id}")).await.0, StatusCode::NOT_FOUND);
 }
 
 async fn bad_input_on_every_endpoint_gets_a_clear_4xx_and_changes_nothing(app: TestApp) {
     let (_, bot) = app.post("/api/v1/bots", new_bot("Only")).await;
-    commands::insert_batch(
-        &app.store,
-        &[record(0, 1, "ping", "", "ok", 1_800_000_000_000)],
-    )
-    .await
-    .unwrap();
+    commands::insert_batch(&app.store, &[record(0, 1, "ping", "", "ok", 1_800_000_000_000)]).await.unwrap();
     let id = bot["id"].as_i64().unwrap();
     let huge = json!({"name": "x".repeat(70_000), "token": token("h")});
     let cases: Vec<(Method, String, Option<Value>, u16)> = vec![
@@ -467,114 +256,29 @@ async fn bad_input_on_every_endpoint_gets_a_clear_4xx_and_changes_nothing(app: T
         (Method::GET, "/api/v1/bots?limit=abc".into(), None, 400),
         (Method::GET, "/api/v1/bots?cursor=nope".into(), None, 400),
         (Method::GET, "/api/v1/bots?colour=red".into(), None, 400),
-        (
-            Method::POST,
-            "/api/v1/bots".into(),
-            Some(json!({"name": 5, "token": true})),
-            400,
-        ),
-        (
-            Method::POST,
-            "/api/v1/bots".into(),
-            Some(json!({"name": "x", "token": token("u"), "owner": "me"})),
-            400,
-        ),
-        (
-            Method::POST,
-            "/api/v1/bots".into(),
-            Some(json!({"name": "x"})),
-            400,
-        ),
-        (
-            Method::POST,
-            "/api/v1/bots".into(),
-            Some(json!([1, 2])),
-            400,
-        ),
+        (Method::POST, "/api/v1/bots".into(), Some(json!({"name": 5, "token": true})), 400),
+        (Method::POST, "/api/v1/bots".into(), Some(json!({"name": "x", "token": token("u"), "owner": "me"})), 400),
+        (Method::POST, "/api/v1/bots".into(), Some(json!({"name": "x"})), 400),
+        (Method::POST, "/api/v1/bots".into(), Some(json!([1, 2])), 400),
         (Method::POST, "/api/v1/bots".into(), Some(huge), 413),
         (Method::GET, "/api/v1/bots/abc".into(), None, 400),
         (Method::GET, "/api/v1/bots/0".into(), None, 400),
         (Method::GET, "/api/v1/bots/999".into(), None, 404),
-        (
-            Method::PATCH,
-            "/api/v1/bots/999".into(),
-            Some(json!({"version": 1})),
-            404,
-        ),
-        (
-            Method::PATCH,
-            format!("/api/v1/bots/{id}"),
-            Some(json!({"prefix": "?"})),
-            400,
-        ),
-        (
-            Method::PATCH,
-            format!("/api/v1/bots/{id}"),
-            Some(json!({"version": "one"})),
-            400,
-        ),
-        (
-            Method::PATCH,
-            format!("/api/v1/bots/{id}"),
-            Some(json!({"version": 1, "intents": "GUILDS"})),
-            400,
-        ),
-        (
-            Method::PUT,
-            format!("/api/v1/bots/{id}/token"),
-            Some(json!({"token": "short"})),
-            422,
-        ),
-        (
-            Method::PUT,
-            "/api/v1/bots/999/token".into(),
-            Some(json!({"token": token("t")})),
-            404,
-        ),
+        (Method::PATCH, "/api/v1/bots/999".into(), Some(json!({"version": 1})), 404),
+        (Method::PATCH, format!("/api/v1/bots/{id}"), Some(json!({"prefix": "?"})), 400),
+        (Method::PATCH, format!("/api/v1/bots/{id}"), Some(json!({"version": "one"})), 400),
+        (Method::PATCH, format!("/api/v1/bots/{id}"), Some(json!({"version": 1, "intents": "GUILDS"})), 400),
+        (Method::PUT, format!("/api/v1/bots/{id}/token"), Some(json!({"token": "short"})), 422),
+        (Method::PUT, "/api/v1/bots/999/token".into(), Some(json!({"token": token("t")})), 404),
         (Method::DELETE, "/api/v1/bots/999".into(), None, 404),
         (Method::POST, "/api/v1/bots/999/test".into(), None, 404),
-        (
-            Method::POST,
-            "/api/v1/bots/test".into(),
-            Some(json!({"token": "bad"})),
-            422,
-        ),
-        (
-            Method::GET,
-            "/api/v1/command-logs?outcome=meh".into(),
-            None,
-            422,
-        ),
-        (
-            Method::GET,
-            "/api/v1/command-logs?since=yesterday".into(),
-            None,
-            422,
-        ),
-        (
-            Method::GET,
-            "/api/v1/command-logs?guild_id=abc".into(),
-            None,
-            422,
-        ),
-        (
-            Method::GET,
-            "/api/v1/command-logs?cursor=%%%".into(),
-            None,
-            400,
-        ),
-        (
-            Method::GET,
-            "/api/v1/command-logs?limit=501".into(),
-            None,
-            422,
-        ),
-        (
-            Method::GET,
-            "/api/v1/command-logs?bot_id=x".into(),
-            None,
-            400,
-        ),
+        (Method::POST, "/api/v1/bots/test".into(), Some(json!({"token": "bad"})), 422),
+        (Method::GET, "/api/v1/command-logs?outcome=meh".into(), None, 422),
+        (Method::GET, "/api/v1/command-logs?since=yesterday".into(), None, 422),
+        (Method::GET, "/api/v1/command-logs?guild_id=abc".into(), None, 422),
+        (Method::GET, "/api/v1/command-logs?cursor=%%%".into(), None, 400),
+        (Method::GET, "/api/v1/command-logs?limit=501".into(), None, 422),
+        (Method::GET, "/api/v1/command-logs?bot_id=x".into(), None, 400),
         (Method::GET, "/api/v1/command-logs/999".into(), None, 404),
         (Method::GET, "/api/v1/command-logs/abc".into(), None, 400),
         (Method::DELETE, "/api/v1/command-logs/999".into(), None, 404),
@@ -596,13 +300,7 @@ async fn bad_input_on_every_endpoint_gets_a_clear_4xx_and_changes_nothing(app: T
     for raw in [b"{not json".to_vec(), Vec::new(), vec![0xff, 0xfe]] {
         let (status, reply) = app.raw(Method::POST, "/api/v1/bots", raw).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
-        let (status, _) = app
-            .raw(
-                Method::PATCH,
-                &format!("/api/v1/bots/{id}"),
-                b"{\"version\":".to_vec(),
-            )
-            .await;
+        let (status, _) = app.raw(Method::PATCH, &format!("/api/v1/bots/{id}"), b"{\"version\":".to_vec()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
     let (_, now) = app.get(&format!("/api/v1/bots/{id}")).await;
@@ -615,15 +313,9 @@ async fn bad_input_on_every_endpoint_gets_a_clear_4xx_and_changes_nothing(app: T
 
 async fn health_readiness_and_the_openapi_document(app: TestApp) {
     let (status, health) = app.get("/api/v1/health").await;
-    assert_eq!(
-        (status, health["status"].as_str()),
-        (StatusCode::OK, Some("ok"))
-    );
+    assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (status, ready) = app.get("/api/v1/health/ready").await;
-    assert_eq!(
-        (status, ready["database"].as_str()),
-        (StatusCode::OK, Some("ok"))
-    );
+    assert_eq!((status, ready["database"].as_str()), (StatusCode::OK, Some("ok")));
     let (status, doc) = app.get("/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     for path in [
@@ -644,36 +336,26 @@ async fn health_readiness_and_the_openapi_document(app: TestApp) {
     assert!(doc["components"]["schemas"].get("BotView").is_some());
     app.store.close().await;
     let (status, ready) = app.get("/api/v1/health/ready").await;
-    assert_eq!(
-        (status, ready["database"].as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, Some("unreachable"))
-    );
+    assert_eq!((status, ready["database"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unreachable")));
 }
 
 async fn the_database_holds_tokens_only_encrypted(app: TestApp) {
     let secret = token("atrest");
-    app.post("/api/v1/bots", json!({"name": "Vault", "token": secret}))
-        .await;
-    let stored: String = sqlx::query_scalar("SELECT token_ciphertext FROM bots")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    app.post("/api/v1/bots", json!({"name": "Vault", "token": secret})).await;
+    let stored: String =
+        sqlx::query_scalar("SELECT token_ciphertext FROM bots").fetch_one(app.store.pool()).await.unwrap();
     assert!(!stored.contains(&secret) && !stored.contains("secretpart"));
-    let dump: Vec<String> = sqlx::query_scalar(
-        "SELECT name || prefix || channel_ids || token_hint || token_ciphertext FROM bots",
-    )
-    .fetch_all(app.store.pool())
-    .await
-    .unwrap();
+    let dump: Vec<String> =
+        sqlx::query_scalar("SELECT name || prefix || channel_ids || token_hint || token_ciphertext FROM bots")
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
     assert!(dump.iter().all(|row| !row.contains(&secret)));
     if app.backend == common::Backend::Sqlite {
         app.store.close().await;
         for file in ["test.db", "test.db-wal"] {
             let bytes = std::fs::read(app.dir.path().join(file)).unwrap_or_default();
-            assert!(
-                !String::from_utf8_lossy(&bytes).contains(&secret),
-                "{file} holds the token in clear"
-            );
+            assert!(!String::from_utf8_lossy(&bytes).contains(&secret), "{file} holds the token in clear");
         }
     }
 }

@@ -10,9 +10,7 @@ use tokio::io::AsyncBufReadExt;
 
 fn botfleet() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"));
-    cmd.env_remove("BOTFLEET_DATABASE_URL")
-        .env_remove("BOTFLEET_SECRET_KEY")
-        .env_remove("RUST_LOG");
+    cmd.env_remove("BOTFLEET_DATABASE_URL").env_remove("BOTFLEET_SECRET_KEY").env_remove("RUST_LOG");
     cmd
 }
 
@@ -38,17 +36,8 @@ async fn help_names_every_setting_and_its_environment_variable() {
 #[tokio::test]
 async fn migrate_then_serve_then_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let out = botfleet()
-        .arg("migrate")
-        .env("BOTFLEET_DATA_DIR", dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = botfleet().arg("migrate").env("BOTFLEET_DATA_DIR", dir.path()).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("botfleet.db").exists());
 
     let mut child = botfleet()
@@ -70,26 +59,12 @@ async fn migrate_then_serve_then_sigterm() {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    let health: serde_json::Value = reqwest::get(format!("{api}/health"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: serde_json::Value = reqwest::get(format!("{api}/health")).await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
-    assert!(
-        dir.path().join("secret.key").exists(),
-        "the token key is created on first run"
-    );
+    assert!(dir.path().join("secret.key").exists(), "the token key is created on first run");
     let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "clean exit on SIGTERM: {status}");
 }
 
@@ -97,36 +72,22 @@ async fn migrate_then_serve_then_sigterm() {
 async fn a_bad_setting_is_explained_and_nothing_starts() {
     let dir = tempfile::tempdir().unwrap();
     let out = botfleet()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--discord-api-url",
-            "ftp://nope",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--discord-api-url", "ftp://nope"])
         .env("BOTFLEET_DATA_DIR", dir.path())
         .output()
         .await
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("BOTFLEET_DISCORD_API_URL must start with http:// or https://"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("BOTFLEET_DISCORD_API_URL must start with http:// or https://")
+    );
     let out = botfleet()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--secret-key",
-            "too-short",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--secret-key", "too-short"])
         .env("BOTFLEET_DATA_DIR", dir.path())
         .output()
         .await
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("BOTFLEET_SECRET_KEY must be 32 bytes"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains("BOTFLEET_SECRET_KEY must be 32 bytes"), "{err}");
     assert!(!err.contains("too-short"), "the key is not echoed");
 }

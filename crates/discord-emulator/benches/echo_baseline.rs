@@ -18,10 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 struct Killed(std::process::Child);
@@ -47,9 +44,7 @@ async fn main() {
     let world = std::env::temp_dir().join(format!("echo-baseline-{}.toml", std::process::id()));
     let mut text = String::new();
     for i in 0..bots {
-        text.push_str(&format!(
-            "[[applications]]\nname = \"Echo {i}\"\ntoken = \"echo-baseline-{i}\"\n\n"
-        ));
+        text.push_str(&format!("[[applications]]\nname = \"Echo {i}\"\ntoken = \"echo-baseline-{i}\"\n\n"));
     }
     std::fs::write(&world, text).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_discord-emulator"))
@@ -68,53 +63,26 @@ async fn main() {
     let host = http_url.trim_start_matches("http://").to_owned();
 
     for app in printed["world"]["applications"].as_array().unwrap() {
-        let (token, id) = (
-            app["token"].as_str().unwrap().to_owned(),
-            app["application_id"].as_u64().unwrap(),
-        );
+        let (token, id) = (app["token"].as_str().unwrap().to_owned(), app["application_id"].as_u64().unwrap());
         tokio::spawn(echo_bot::run(host.clone(), gateway.clone(), token, id));
     }
     let http = reqwest::Client::new();
     let started = Instant::now();
     loop {
-        let counters: Value = http
-            .get(format!("{http_url}/_emulator/counters"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let sessions: Value = http
-            .get(format!("{http_url}/_emulator/gateway/sessions"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let attached = sessions
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["attached"] == true)
-            .count();
-        let registered = counters["rest_by_route"]["POST /applications/{application_id}/commands"]
-            .as_u64()
-            .unwrap_or(0);
+        let counters: Value =
+            http.get(format!("{http_url}/_emulator/counters")).send().await.unwrap().json().await.unwrap();
+        let sessions: Value =
+            http.get(format!("{http_url}/_emulator/gateway/sessions")).send().await.unwrap().json().await.unwrap();
+        let attached = sessions.as_array().unwrap().iter().filter(|s| s["attached"] == true).count();
+        let registered =
+            counters["rest_by_route"]["POST /applications/{application_id}/commands"].as_u64().unwrap_or(0);
         if attached == bots && registered as usize == bots {
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "echo bots did not all connect"
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "echo bots did not all connect");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    eprintln!(
-        "{bots} echo bots ready in {:?}; running {scenario}",
-        started.elapsed()
-    );
+    eprintln!("{bots} echo bots ready in {:?}; running {scenario}", started.elapsed());
     let report: Value = http
         .post(format!("{http_url}/_emulator/load"))
         .json(&scenario)

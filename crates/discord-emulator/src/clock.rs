@@ -23,10 +23,7 @@ impl Default for Clock {
 impl Clock {
     /// A clock at real time with no offset.
     pub fn new() -> Self {
-        Self {
-            start: Instant::now(),
-            offset_ms: AtomicU64::new(0),
-        }
+        Self { start: Instant::now(), offset_ms: AtomicU64::new(0) }
     }
 
     /// Monotonic "now", including the offset.

@@ -19,12 +19,7 @@ pub struct RouteLimit {
 impl RouteLimit {
     /// A bucket for `method route`.
     pub fn new(method: &str, route: &str, limit: u32, window: Duration) -> Self {
-        Self {
-            method: method.to_owned(),
-            route: route.to_owned(),
-            limit,
-            window,
-        }
+        Self { method: method.to_owned(), route: route.to_owned(), limit, window }
     }
 }
 
@@ -81,26 +76,11 @@ impl Default for EmulatorConfig {
             global_rate_limit: 50,
             route_limits: vec![
                 RouteLimit::new("POST", "/channels/{channel_id}/messages", 5, s(5)),
-                RouteLimit::new(
-                    "PATCH",
-                    "/channels/{channel_id}/messages/{message_id}",
-                    5,
-                    s(5),
-                ),
-                RouteLimit::new(
-                    "DELETE",
-                    "/channels/{channel_id}/messages/{message_id}",
-                    5,
-                    s(1),
-                ),
+                RouteLimit::new("PATCH", "/channels/{channel_id}/messages/{message_id}", 5, s(5)),
+                RouteLimit::new("DELETE", "/channels/{channel_id}/messages/{message_id}", 5, s(1)),
                 RouteLimit::new("GET", "/channels/{channel_id}/messages", 5, s(1)),
                 RouteLimit::new("PUT", "/applications/{application_id}/commands", 10, s(20)),
-                RouteLimit::new(
-                    "PUT",
-                    "/applications/{application_id}/guilds/{guild_id}/commands",
-                    10,
-                    s(20),
-                ),
+                RouteLimit::new("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", 10, s(20)),
                 RouteLimit::new("POST", "/webhooks/{webhook_id}/{webhook_token}", 5, s(2)),
             ],
             default_route_limit: (50, s(1)),
@@ -115,10 +95,6 @@ impl Default for EmulatorConfig {
 impl EmulatorConfig {
     /// Defaults with windows short enough for tests (heartbeats every 1 s, 2 s grace).
     pub fn fast() -> Self {
-        Self {
-            heartbeat_interval: Duration::from_secs(1),
-            heartbeat_grace: Duration::from_secs(2),
-            ..Self::default()
-        }
+        Self { heartbeat_interval: Duration::from_secs(1), heartbeat_grace: Duration::from_secs(2), ..Self::default() }
     }
 }

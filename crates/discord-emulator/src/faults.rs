@@ -22,10 +22,7 @@ pub struct RouteMatch {
 impl RouteMatch {
     /// A route to match.
     pub fn new(method: &str, route: &str) -> Self {
-        Self {
-            method: method.to_owned(),
-            route: route.to_owned(),
-        }
+        Self { method: method.to_owned(), route: route.to_owned() }
     }
 }
 
@@ -127,13 +124,7 @@ pub struct FaultSpec {
 impl FaultSpec {
     /// An action applied once, now, to every application.
     pub fn now(action: FaultAction) -> Self {
-        Self {
-            action,
-            application_id: None,
-            every_ms: None,
-            jitter_ms: 0,
-            repeat: None,
-        }
+        Self { action, application_id: None, every_ms: None, jitter_ms: 0, repeat: None }
     }
 
     /// Narrows the fault to one application.
@@ -194,21 +185,13 @@ impl Faults {
     }
 
     /// Installs a rule for a rule-type action; instant actions install nothing.
-    pub fn install(
-        &mut self,
-        fault_id: u64,
-        application_id: Option<u64>,
-        action: &FaultAction,
-        now: Instant,
-    ) {
+    pub fn install(&mut self, fault_id: u64, application_id: Option<u64>, action: &FaultAction, now: Instant) {
         let (for_ms, times) = match action {
-            FaultAction::GatewayDown { for_ms } | FaultAction::RestDown { for_ms } => {
-                (Some(*for_ms), None)
+            FaultAction::GatewayDown { for_ms } | FaultAction::RestDown { for_ms } => (Some(*for_ms), None),
+            FaultAction::GatewayLatency { for_ms, .. } | FaultAction::RestLatency { for_ms, .. } => (*for_ms, None),
+            FaultAction::RestRateLimit { for_ms, times, .. } | FaultAction::RestError { for_ms, times, .. } => {
+                (*for_ms, *times)
             }
-            FaultAction::GatewayLatency { for_ms, .. }
-            | FaultAction::RestLatency { for_ms, .. } => (*for_ms, None),
-            FaultAction::RestRateLimit { for_ms, times, .. }
-            | FaultAction::RestError { for_ms, times, .. } => (*for_ms, *times),
             _ => return,
         };
         self.rules.push(Rule {
@@ -246,20 +229,14 @@ impl Faults {
 
     /// Rules still in force (expired ones are dropped).
     pub fn active(&mut self, now: Instant) -> &[Rule] {
-        self.rules
-            .retain(|r| r.until.is_none_or(|u| u > now) && r.remaining != Some(0));
+        self.rules.retain(|r| r.until.is_none_or(|u| u > now) && r.remaining != Some(0));
         &self.rules
     }
 
     /// Ids of the faults in force or scheduled.
     pub fn ids(&mut self, now: Instant) -> Vec<u64> {
         let mut ids: Vec<u64> = self.active(now).iter().map(|r| r.fault_id).collect();
-        ids.extend(
-            self.schedules
-                .iter()
-                .filter(|(_, t)| !t.is_finished())
-                .map(|(id, _)| *id),
-        );
+        ids.extend(self.schedules.iter().filter(|(_, t)| !t.is_finished()).map(|(id, _)| *id));
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -280,76 +257,43 @@ impl Faults {
     pub fn gateway_down_for(&mut self, app: Option<u64>, now: Instant) -> Option<Duration> {
         self.active(now)
             .iter()
-            .filter(|r| {
-                matches!(r.action, FaultAction::GatewayDown { .. }) && Self::applies(r, app)
-            })
-            .map(|r| {
-                r.until
-                    .map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
-            })
+            .filter(|r| matches!(r.action, FaultAction::GatewayDown { .. }) && Self::applies(r, app))
+            .map(|r| r.until.map_or(Duration::ZERO, |u| u.saturating_duration_since(now)))
             .max()
     }
 
     /// Extra delay for a gateway frame to an application.
     pub fn gateway_latency(&mut self, app: Option<u64>, now: Instant) -> Option<Duration> {
-        self.active(now)
-            .iter()
-            .filter(|r| Self::applies(r, app))
-            .find_map(|r| match r.action {
-                FaultAction::GatewayLatency { ms, jitter_ms, .. } => Some(jittered(ms, jitter_ms)),
-                _ => None,
-            })
+        self.active(now).iter().filter(|r| Self::applies(r, app)).find_map(|r| match r.action {
+            FaultAction::GatewayLatency { ms, jitter_ms, .. } => Some(jittered(ms, jitter_ms)),
+            _ => None,
+        })
     }
 
     /// Extra delay for a REST request.
-    pub fn rest_latency(
-        &mut self,
-        app: Option<u64>,
-        method: &str,
-        route: &str,
-        now: Instant,
-    ) -> Option<Duration> {
-        self.active(now)
-            .iter()
-            .filter(|r| Self::applies(r, app))
-            .find_map(|r| match &r.action {
-                FaultAction::RestLatency {
-                    ms,
-                    jitter_ms,
-                    route: m,
-                    ..
-                } if route_matches(m.as_ref(), method, route) => Some(jittered(*ms, *jitter_ms)),
-                _ => None,
-            })
+    pub fn rest_latency(&mut self, app: Option<u64>, method: &str, route: &str, now: Instant) -> Option<Duration> {
+        self.active(now).iter().filter(|r| Self::applies(r, app)).find_map(|r| match &r.action {
+            FaultAction::RestLatency { ms, jitter_ms, route: m, .. } if route_matches(m.as_ref(), method, route) => {
+                Some(jittered(*ms, *jitter_ms))
+            }
+            _ => None,
+        })
     }
 
     /// The fault a REST request meets, if any (counting down `times`).
-    pub fn rest_fault(
-        &mut self,
-        app: Option<u64>,
-        method: &str,
-        route: &str,
-        now: Instant,
-    ) -> Option<RestFault> {
+    pub fn rest_fault(&mut self, app: Option<u64>, method: &str, route: &str, now: Instant) -> Option<RestFault> {
         self.active(now);
         for rule in self.rules.iter_mut().filter(|r| Self::applies(r, app)) {
             let fault = match &rule.action {
-                FaultAction::RestDown { .. } => RestFault::Down(
-                    rule.until
-                        .map_or(Duration::ZERO, |u| u.saturating_duration_since(now)),
-                ),
-                FaultAction::RestRateLimit {
-                    scope,
-                    retry_after_ms,
-                    route: m,
-                    ..
-                } if route_matches(m.as_ref(), method, route) => RestFault::RateLimited {
-                    scope: *scope,
-                    retry_after: Duration::from_millis(*retry_after_ms),
-                },
-                FaultAction::RestError { code, route: m, .. }
+                FaultAction::RestDown { .. } => {
+                    RestFault::Down(rule.until.map_or(Duration::ZERO, |u| u.saturating_duration_since(now)))
+                }
+                FaultAction::RestRateLimit { scope, retry_after_ms, route: m, .. }
                     if route_matches(m.as_ref(), method, route) =>
                 {
+                    RestFault::RateLimited { scope: *scope, retry_after: Duration::from_millis(*retry_after_ms) }
+                }
+                FaultAction::RestError { code, route: m, .. } if route_matches(m.as_ref(), method, route) => {
                     RestFault::Error(*code)
                 }
                 _ => continue,
@@ -383,26 +327,13 @@ mod tests {
         };
         faults.install(1, None, &error, now);
         faults.install(2, Some(7), &FaultAction::GatewayDown { for_ms: 1000 }, now);
-        assert_eq!(
-            faults.rest_fault(None, "GET", "/x", now),
-            None,
-            "other method"
-        );
-        assert_eq!(
-            faults.rest_fault(None, "PATCH", "/x", now),
-            Some(RestFault::Error(30046))
-        );
-        assert_eq!(
-            faults.rest_fault(None, "PATCH", "/x", now),
-            Some(RestFault::Error(30046))
-        );
+        assert_eq!(faults.rest_fault(None, "GET", "/x", now), None, "other method");
+        assert_eq!(faults.rest_fault(None, "PATCH", "/x", now), Some(RestFault::Error(30046)));
+        assert_eq!(faults.rest_fault(None, "PATCH", "/x", now), Some(RestFault::Error(30046)));
         assert_eq!(faults.rest_fault(None, "PATCH", "/x", now), None, "used up");
         assert!(faults.gateway_down(Some(7), now));
         assert!(!faults.gateway_down(Some(8), now), "another application");
-        assert!(
-            !faults.gateway_down(Some(7), now + Duration::from_millis(1001)),
-            "over"
-        );
+        assert!(!faults.gateway_down(Some(7), now + Duration::from_millis(1001)), "over");
     }
 
     #[test]

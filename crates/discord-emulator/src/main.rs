@@ -61,9 +61,7 @@ struct LoadArgs {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -72,15 +70,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let spec = match &cli.world {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             WorldSpec::from_toml(&text)?
         }
         None => WorldSpec::default_world(),
     };
-    let listener = tokio::net::TcpListener::bind(&cli.listen)
-        .await
-        .with_context(|| format!("binding {}", cli.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&cli.listen).await.with_context(|| format!("binding {}", cli.listen))?;
     let config = EmulatorConfig {
         heartbeat_interval: Duration::from_millis(cli.heartbeat_interval_ms.max(100)),
         ..EmulatorConfig::default()
@@ -96,10 +92,7 @@ async fn main() -> anyhow::Result<()> {
         println!("  gateway  {}", emulator.gateway_url());
         println!("  control  {}/_emulator/world", emulator.http_url());
         for app in &summary.applications {
-            println!(
-                "  bot      {:<20} application {}  token {}",
-                app.name, app.application_id, app.token
-            );
+            println!("  bot      {:<20} application {}  token {}", app.name, app.application_id, app.token);
         }
         for (name, id) in &summary.users {
             println!("  user     {name:<20} id {id}");
@@ -111,9 +104,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     emulator.shutdown().await;
     Ok(())
 }
@@ -131,19 +122,10 @@ async fn run_load(args: LoadArgs) -> anyhow::Result<()> {
         grace_secs: args.grace,
         ..Default::default()
     };
-    let host = args
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    anyhow::ensure!(
-        !host.contains('/') && !host.is_empty(),
-        "--url must look like http://127.0.0.1:PORT"
-    );
+    let host = args.url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    anyhow::ensure!(!host.contains('/') && !host.is_empty(), "--url must look like http://127.0.0.1:PORT");
     let body = serde_json::to_string(&scenario)?;
-    let mut stream = tokio::net::TcpStream::connect(&host)
-        .await
-        .with_context(|| format!("connecting to {host}"))?;
+    let mut stream = tokio::net::TcpStream::connect(&host).await.with_context(|| format!("connecting to {host}"))?;
     let request = format!(
         "POST /_emulator/load HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -152,15 +134,9 @@ async fn run_load(args: LoadArgs) -> anyhow::Result<()> {
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
     let text = String::from_utf8_lossy(&response);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .context("malformed HTTP response")?;
-    let ok = head
-        .lines()
-        .next()
-        .is_some_and(|status| status.contains(" 200 "));
-    let json: serde_json::Value =
-        serde_json::from_str(body).context("the emulator did not answer with JSON")?;
+    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP response")?;
+    let ok = head.lines().next().is_some_and(|status| status.contains(" 200 "));
+    let json: serde_json::Value = serde_json::from_str(body).context("the emulator did not answer with JSON")?;
     println!("{}", serde_json::to_string_pretty(&json)?);
     anyhow::ensure!(ok, "the load run failed (see the error above)");
     Ok(())

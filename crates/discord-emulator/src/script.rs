@@ -112,22 +112,12 @@ impl Shared {
     }
 
     /// Creates a role.
-    pub fn create_role(
-        &self,
-        guild_id: u64,
-        name: &str,
-        permissions: u64,
-    ) -> Result<u64, WorldError> {
+    pub fn create_role(&self, guild_id: u64, name: &str, permissions: u64) -> Result<u64, WorldError> {
         self.state().create_role(guild_id, name, permissions)
     }
 
     /// Adds a user or a bot (by its bot user id) to a guild.
-    pub fn add_member(
-        &self,
-        guild_id: u64,
-        user_id: u64,
-        roles: Vec<u64>,
-    ) -> Result<(), WorldError> {
+    pub fn add_member(&self, guild_id: u64, user_id: u64, roles: Vec<u64>) -> Result<(), WorldError> {
         self.state().add_member(guild_id, user_id, roles)
     }
 
@@ -151,12 +141,7 @@ impl Shared {
     }
 
     /// A user writes a message (→ `MESSAGE_CREATE`).
-    pub fn user_message(
-        &self,
-        user_id: u64,
-        channel_id: u64,
-        content: &str,
-    ) -> Result<u64, WorldError> {
+    pub fn user_message(&self, user_id: u64, channel_id: u64, content: &str) -> Result<u64, WorldError> {
         self.state().user_message(user_id, channel_id, content)
     }
 
@@ -169,17 +154,13 @@ impl Shared {
         channel_id: u64,
         action: UserAction,
     ) -> Result<StartedInteraction, WorldError> {
-        self.state()
-            .start_interaction(application_id, user_id, channel_id, action)
+        self.state().start_interaction(application_id, user_id, channel_id, action)
     }
 
     /// Every message of a channel, oldest first, deleted ones included.
     pub fn messages(&self, channel_id: u64) -> Result<Vec<MessageRecord>, WorldError> {
         let state = self.state();
-        let channel = state
-            .channels
-            .get(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
+        let channel = state.channels.get(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         Ok(channel
             .messages
             .values()
@@ -213,10 +194,7 @@ impl Shared {
     /// An interaction and its responses.
     pub fn interaction(&self, id: u64) -> Result<InteractionRecord, WorldError> {
         let state = self.state();
-        let i = state
-            .interactions
-            .get(&id)
-            .ok_or(WorldError::UnknownInteraction(id))?;
+        let i = state.interactions.get(&id).ok_or(WorldError::UnknownInteraction(id))?;
         Ok(InteractionRecord {
             id: i.id,
             application_id: i.application_id,
@@ -265,34 +243,27 @@ impl Shared {
     /// Running totals.
     pub fn counters(&self) -> CounterReport {
         let counters = self.state().counters.clone();
-        CounterReport {
-            counters,
-            live_connections: self.connections().count(None),
-        }
+        CounterReport { counters, live_connections: self.connections().count(None) }
     }
 
     /// Sends op 7 Reconnect to the application's connections (all when `None`); returns how many.
     pub fn reconnect(&self, application_id: Option<u64>) -> usize {
-        self.connections()
-            .send_to_app(application_id, ConnCommand::Reconnect)
+        self.connections().send_to_app(application_id, ConnCommand::Reconnect)
     }
 
     /// Sends op 9 Invalid Session; `resumable: false` also ends the sessions.
     pub fn invalidate_sessions(&self, application_id: Option<u64>, resumable: bool) -> usize {
-        self.connections()
-            .send_to_app(application_id, ConnCommand::InvalidSession { resumable })
+        self.connections().send_to_app(application_id, ConnCommand::InvalidSession { resumable })
     }
 
     /// Sends op 1: the clients must heartbeat at once.
     pub fn request_heartbeat(&self, application_id: Option<u64>) -> usize {
-        self.connections()
-            .send_to_app(application_id, ConnCommand::RequestHeartbeat)
+        self.connections().send_to_app(application_id, ConnCommand::RequestHeartbeat)
     }
 
     /// Closes the application's connections with a close code.
     pub fn close_connections(&self, application_id: Option<u64>, code: u16) -> usize {
-        self.connections()
-            .send_to_app(application_id, ConnCommand::Close(code))
+        self.connections().send_to_app(application_id, ConnCommand::Close(code))
     }
 
     /// Moves the emulator's clock forward (rate-limit windows, deadlines, token lifetimes).
@@ -335,10 +306,7 @@ impl Shared {
         if every == 0 {
             return Err(FaultError::BadSchedule);
         }
-        let weak = self
-            .handle()
-            .ok_or(FaultError::Stopped)
-            .map(|a| Arc::downgrade(&a))?;
+        let weak = self.handle().ok_or(FaultError::Stopped).map(|a| Arc::downgrade(&a))?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| FaultError::Stopped)?;
         let task = runtime.spawn(async move {
             let mut fired = 0;
@@ -358,9 +326,7 @@ impl Shared {
             FaultAction::Close { code } => Some(ConnCommand::Close(*code)),
             FaultAction::Drop | FaultAction::GatewayDown { .. } => Some(ConnCommand::Drop),
             FaultAction::Reconnect => Some(ConnCommand::Reconnect),
-            FaultAction::InvalidSession { resumable } => Some(ConnCommand::InvalidSession {
-                resumable: *resumable,
-            }),
+            FaultAction::InvalidSession { resumable } => Some(ConnCommand::InvalidSession { resumable: *resumable }),
             _ => None,
         };
         self.faults().install(id, app, action, self.clock.now());

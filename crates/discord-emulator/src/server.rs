@@ -49,9 +49,7 @@ impl Shared {
 
     /// Live gateway connections.
     pub fn connections(&self) -> MutexGuard<'_, Connections> {
-        self.connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// REST rate-limit counters.
@@ -138,19 +136,11 @@ impl Emulator {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
+            if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(shutdown).await {
                 tracing::error!(error = %e, "emulator server stopped");
             }
         });
-        Ok(Self {
-            shared,
-            addr,
-            stop,
-            task: Some(task),
-        })
+        Ok(Self { shared, addr, stop, task: Some(task) })
     }
 
     /// The socket address it listens on.
@@ -187,9 +177,7 @@ impl Emulator {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         self.shared.faults().clear();
-        self.shared
-            .connections()
-            .send_to_app(None, gateway::ConnCommand::Close(1001));
+        self.shared.connections().send_to_app(None, gateway::ConnCommand::Close(1001));
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -209,9 +197,7 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
         self.shared.faults().clear();
-        self.shared
-            .connections()
-            .send_to_app(None, gateway::ConnCommand::Close(1001));
+        self.shared.connections().send_to_app(None, gateway::ConnCommand::Close(1001));
         if let Some(task) = self.task.take() {
             task.abort();
         }

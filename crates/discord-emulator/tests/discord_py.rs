@@ -110,12 +110,7 @@ impl Bot {
                 lock(&stderr2).push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        Ok(Bot {
-            child,
-            ready,
-            stdout,
-            stderr,
-        })
+        Ok(Bot { child, ready, stdout, stderr })
     }
 
     /// Its exit status, if it has exited.
@@ -125,18 +120,12 @@ impl Bot {
 
     /// What it printed so far, for failure messages.
     fn output(&self) -> String {
-        format!(
-            "--- bot stdout ---\n{}\n--- bot stderr ---\n{}",
-            lock(&self.stdout),
-            lock(&self.stderr)
-        )
+        format!("--- bot stdout ---\n{}\n--- bot stderr ---\n{}", lock(&self.stdout), lock(&self.stderr))
     }
 
     /// Sends SIGTERM and waits for the bot to exit by itself.
     async fn terminate(&mut self) -> std::io::Result<Option<ExitStatus>> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()?;
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status()?;
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(20) {
             if let Some(status) = self.exited()? {
@@ -163,21 +152,13 @@ fn is_reply(m: &discord_emulator::MessageRecord) -> bool {
 async fn wait_for_replies(emulator: &Emulator, bot: &mut Bot, general: u64, n: usize) {
     let start = Instant::now();
     loop {
-        let replies = emulator
-            .messages(general)
-            .unwrap()
-            .into_iter()
-            .filter(is_reply)
-            .count();
+        let replies = emulator.messages(general).unwrap().into_iter().filter(is_reply).count();
         if replies >= n {
             assert_eq!(replies, n, "more replies than pings\n{}", bot.output());
             return;
         }
         if let Some(status) = bot.exited().unwrap() {
-            panic!(
-                "the bot exited ({status}) before replying\n{}",
-                bot.output()
-            );
+            panic!("the bot exited ({status}) before replying\n{}", bot.output());
         }
         assert!(
             start.elapsed() < DEADLINE,
@@ -210,18 +191,8 @@ async fn discord_py_bot_replies_to_ping() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let world = emulator.load_world(WorldSpec::default_world()).unwrap();
     let app = &world.applications[0];
-    let alice = world
-        .users
-        .iter()
-        .find(|(name, _)| name == "alice")
-        .map(|(_, id)| *id)
-        .unwrap();
-    let general = world.guilds[0]
-        .channels
-        .iter()
-        .find(|(name, _)| name == "general")
-        .map(|(_, id)| *id)
-        .unwrap();
+    let alice = world.users.iter().find(|(name, _)| name == "alice").map(|(_, id)| *id).unwrap();
+    let general = world.guilds[0].channels.iter().find(|(name, _)| name == "general").map(|(_, id)| *id).unwrap();
 
     let mut bot = Bot::spawn(&python, &emulator, &app.token).unwrap();
 
@@ -230,11 +201,7 @@ async fn discord_py_bot_replies_to_ping() {
         if let Some(status) = bot.exited().unwrap() {
             panic!("the bot exited ({status}) before READY\n{}", bot.output());
         }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "no READY from the bot within {DEADLINE:?}\n{}",
-            bot.output()
-        );
+        assert!(start.elapsed() < DEADLINE, "no READY from the bot within {DEADLINE:?}\n{}", bot.output());
         tokio::time::sleep(POLL).await;
     }
 
@@ -245,11 +212,7 @@ async fn discord_py_bot_replies_to_ping() {
     assert_eq!(emulator.reconnect(None), 1);
     let start = Instant::now();
     while emulator.counters().counters.resumes < 1 {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "discord.py did not resume\n{}",
-            bot.output()
-        );
+        assert!(start.elapsed() < DEADLINE, "discord.py did not resume\n{}", bot.output());
         if let Some(status) = bot.exited().unwrap() {
             panic!("the bot exited ({status}) while resuming\n{}", bot.output());
         }
@@ -264,12 +227,7 @@ async fn discord_py_bot_replies_to_ping() {
         "the bot did not exit cleanly on SIGTERM ({status:?})\n{}",
         bot.output()
     );
-    let replies = emulator
-        .messages(general)
-        .unwrap()
-        .into_iter()
-        .filter(is_reply)
-        .count();
+    let replies = emulator.messages(general).unwrap().into_iter().filter(is_reply).count();
     assert_eq!(replies, 2, "late duplicate reply\n{}", bot.output());
     eprintln!("{}", bot.output());
 }

@@ -61,10 +61,7 @@ async fn ready_carries_what_clients_need_and_guild_create_follows() {
     assert_eq!(d["v"], 10);
     assert_eq!(d["user"]["id"], w.app.bot_user_id.to_string());
     assert_eq!(d["user"]["bot"], true);
-    assert_eq!(
-        d["guilds"],
-        json!([{"id": w.guild.to_string(), "unavailable": true}])
-    );
+    assert_eq!(d["guilds"], json!([{"id": w.guild.to_string(), "unavailable": true}]));
     assert_eq!(d["session_id"], session);
     assert_eq!(d["resume_gateway_url"], w.emulator.gateway_url());
     assert_eq!(d["shard"], json!([0, 1]));
@@ -92,10 +89,7 @@ async fn ready_carries_what_clients_need_and_guild_create_follows() {
         "system_channel_flags",
         "verification_level",
     ] {
-        assert!(
-            guild["d"].get(field).is_some(),
-            "GUILD_CREATE lacks {field}"
-        );
+        assert!(guild["d"].get(field).is_some(), "GUILD_CREATE lacks {field}");
     }
 }
 
@@ -117,7 +111,12 @@ async fn each_close_code_for_a_bad_client() {
     expect_close(&w, vec![json!({"op": 3, "d": {"status": "online"}})], 4003).await;
     expect_close(&w, vec![id("wrong", INTENTS)], 4004).await;
     expect_close(&w, vec![id(&w.app.token, 1 << 30)], 4013).await;
-    expect_close(&w, vec![json!({"op": 2, "d": {"token": w.app.token, "intents": 1, "properties": {}, "shard": [1, 1]}})], 4010).await;
+    expect_close(
+        &w,
+        vec![json!({"op": 2, "d": {"token": w.app.token, "intents": 1, "properties": {}, "shard": [1, 1]}})],
+        4010,
+    )
+    .await;
     // 4005: a second identify on an identified connection.
     let mut raw = Raw::hello(w.emulator.gateway_url()).await;
     raw.ready(&w.app.token, INTENTS).await;
@@ -134,14 +133,9 @@ async fn a_bad_api_version_gets_4012() {
 
 #[tokio::test]
 async fn privileged_intents_need_the_application_flag_4014() {
-    let w = World::with(
-        EmulatorConfig::fast(),
-        ApplicationSpec {
-            message_content_intent: false,
-            ..Default::default()
-        },
-    )
-    .await;
+    let w =
+        World::with(EmulatorConfig::fast(), ApplicationSpec { message_content_intent: false, ..Default::default() })
+            .await;
     let mut raw = Raw::hello(w.emulator.gateway_url()).await;
     raw.identify(&w.app.token, GUILDS | (1 << 1)).await; // GUILD_MEMBERS, not enabled either
     assert_eq!(raw.closed().await, Some(4014));
@@ -149,15 +143,10 @@ async fn privileged_intents_need_the_application_flag_4014() {
 
 #[tokio::test]
 async fn too_many_guilds_for_one_shard_gets_4011() {
-    let spec = ApplicationSpec {
-        max_guilds_per_shard: 1,
-        ..Default::default()
-    };
+    let spec = ApplicationSpec { max_guilds_per_shard: 1, ..Default::default() };
     let w = World::with(EmulatorConfig::fast(), spec).await;
     let second = w.emulator.create_guild("Second Shop", w.alice).unwrap();
-    w.emulator
-        .add_member(second, w.app.bot_user_id, vec![])
-        .unwrap();
+    w.emulator.add_member(second, w.app.bot_user_id, vec![]).unwrap();
     let mut raw = Raw::hello(w.emulator.gateway_url()).await;
     raw.identify(&w.app.token, INTENTS).await;
     assert_eq!(raw.closed().await, Some(4011));
@@ -209,10 +198,7 @@ async fn resume_with_a_sequence_from_the_future_gets_4007_and_ends_the_session()
     assert_eq!(next.closed().await, Some(4007));
     let mut last = Raw::hello(w.emulator.gateway_url()).await;
     last.resume(&w.app.token, &session, 1).await;
-    assert_eq!(
-        last.payload().await,
-        json!({"op": 9, "s": null, "t": null, "d": false})
-    );
+    assert_eq!(last.payload().await, json!({"op": 9, "s": null, "t": null, "d": false}));
 }
 
 #[tokio::test]
@@ -223,28 +209,16 @@ async fn resume_replays_missed_dispatches_then_resumed() {
     let guild = raw.dispatch("GUILD_CREATE").await;
     let seq = guild["s"].as_u64().unwrap();
     raw.close(4000).await; // not 1000/1001: the session stays resumable
-    wait_for("detach", 10, || {
-        w.emulator
-            .sessions(None)
-            .iter()
-            .all(|s| !s.attached)
-            .then_some(())
-    })
-    .await;
+    wait_for("detach", 10, || w.emulator.sessions(None).iter().all(|s| !s.attached).then_some(())).await;
     for i in 0..3 {
-        w.emulator
-            .user_message(w.alice, w.general, &format!("m{i}"))
-            .unwrap();
+        w.emulator.user_message(w.alice, w.general, &format!("m{i}")).unwrap();
     }
     let mut next = Raw::hello(w.emulator.gateway_url()).await;
     next.resume(&w.app.token, &session, seq).await;
     let mut got = Vec::new();
     loop {
         let p = next.payload().await;
-        got.push((
-            p["s"].as_u64().unwrap(),
-            p["t"].as_str().unwrap().to_owned(),
-        ));
+        got.push((p["s"].as_u64().unwrap(), p["t"].as_str().unwrap().to_owned()));
         if p["t"] == "RESUMED" {
             break;
         }
@@ -267,10 +241,7 @@ async fn a_normal_close_ends_the_session_and_unknown_sessions_get_op9() {
     let mut raw = Raw::hello(w.emulator.gateway_url()).await;
     let (session, _) = raw.ready(&w.app.token, INTENTS).await;
     raw.close(1000).await;
-    wait_for("session end", 10, || {
-        w.emulator.sessions(None).is_empty().then_some(())
-    })
-    .await;
+    wait_for("session end", 10, || w.emulator.sessions(None).is_empty().then_some(())).await;
     let mut next = Raw::hello(w.emulator.gateway_url()).await;
     next.resume(&w.app.token, &session, 1).await;
     assert_eq!(next.payload().await["d"], false);
@@ -285,10 +256,7 @@ async fn identifies_over_max_concurrency_in_five_seconds_get_op9_false() {
     first.ready(&w.app.token, INTENTS).await;
     let mut second = Raw::hello(w.emulator.gateway_url()).await;
     second.identify(&w.app.token, INTENTS).await;
-    assert_eq!(
-        second.payload().await,
-        json!({"op": 9, "s": null, "t": null, "d": false})
-    );
+    assert_eq!(second.payload().await, json!({"op": 9, "s": null, "t": null, "d": false}));
     // The connection stays open; after the window the same connection may identify.
     w.emulator.advance_time(Duration::from_secs(5));
     second.ready(&w.app.token, INTENTS).await;
@@ -296,11 +264,7 @@ async fn identifies_over_max_concurrency_in_five_seconds_get_op9_false() {
 
 #[tokio::test]
 async fn the_session_start_budget_is_counted_and_spending_it_resets_the_token() {
-    let w = slow_heartbeat_world(ApplicationSpec {
-        session_start_total: 2,
-        ..Default::default()
-    })
-    .await;
+    let w = slow_heartbeat_world(ApplicationSpec { session_start_total: 2, ..Default::default() }).await;
     let http = reqwest::Client::new();
     let budget = |token: String| {
         let http = http.clone();
@@ -320,11 +284,7 @@ async fn the_session_start_budget_is_counted_and_spending_it_resets_the_token() 
     };
     let limit = budget(w.app.token.clone()).await;
     assert_eq!(
-        (
-            limit["total"].clone(),
-            limit["remaining"].clone(),
-            limit["max_concurrency"].clone()
-        ),
+        (limit["total"].clone(), limit["remaining"].clone(), limit["max_concurrency"].clone()),
         (json!(2), json!(2), json!(1))
     );
     let mut first = Raw::hello(w.emulator.gateway_url()).await;
@@ -337,19 +297,11 @@ async fn the_session_start_budget_is_counted_and_spending_it_resets_the_token() 
     let mut third = Raw::hello(w.emulator.gateway_url()).await;
     third.identify(&w.app.token, INTENTS).await;
     assert_eq!(third.closed().await, Some(4004));
-    assert_eq!(
-        first.closed().await,
-        Some(4004),
-        "every session of the application ends"
-    );
+    assert_eq!(first.closed().await, Some(4004), "every session of the application ends");
     assert_eq!(second.closed().await, Some(4004));
     let mut old = Raw::hello(w.emulator.gateway_url()).await;
     old.identify(&w.app.token, INTENTS).await;
-    assert_eq!(
-        old.closed().await,
-        Some(4004),
-        "the old token is no longer valid"
-    );
+    assert_eq!(old.closed().await, Some(4004), "the old token is no longer valid");
 }
 
 #[tokio::test]
@@ -360,23 +312,13 @@ async fn op7_and_op9_on_command() {
     raw.ready(&w.app.token, INTENTS).await;
     raw.dispatch("GUILD_CREATE").await;
     assert_eq!(w.emulator.reconnect(app), 1);
-    assert_eq!(
-        raw.payload().await,
-        json!({"op": 7, "s": null, "t": null, "d": null})
-    );
+    assert_eq!(raw.payload().await, json!({"op": 7, "s": null, "t": null, "d": null}));
     assert_eq!(w.emulator.invalidate_sessions(app, true), 1);
     assert_eq!(raw.payload().await["d"], true);
-    assert_eq!(
-        w.emulator.sessions(app).len(),
-        1,
-        "a resumable op 9 keeps the session"
-    );
+    assert_eq!(w.emulator.sessions(app).len(), 1, "a resumable op 9 keeps the session");
     assert_eq!(w.emulator.invalidate_sessions(app, false), 1);
     assert_eq!(raw.payload().await["d"], false);
-    assert!(
-        w.emulator.sessions(app).is_empty(),
-        "op 9 false ends the session"
-    );
+    assert!(w.emulator.sessions(app).is_empty(), "op 9 false ends the session");
 }
 
 #[tokio::test]
@@ -391,31 +333,14 @@ async fn intents_decide_which_message_events_arrive_and_whether_content_is_shown
     full.ready(&w.app.token, INTENTS).await;
     let mut blank = Raw::hello(w.emulator.gateway_url()).await;
     w.emulator.advance_time(Duration::from_secs(5));
-    blank
-        .ready(&no_content.token, GUILDS | GUILD_MESSAGES)
-        .await;
+    blank.ready(&no_content.token, GUILDS | GUILD_MESSAGES).await;
     let mut deaf = Raw::hello(w.emulator.gateway_url()).await;
     w.emulator.advance_time(Duration::from_secs(5));
     deaf.ready(&w.app.token, GUILDS).await;
-    w.emulator
-        .user_message(w.alice, w.general, "hello shop")
-        .unwrap();
-    w.emulator
-        .user_message(
-            w.alice,
-            w.general,
-            &format!("<@{}> hi", no_content.bot_user_id),
-        )
-        .unwrap();
-    assert_eq!(
-        full.dispatch("MESSAGE_CREATE").await["d"]["content"],
-        "hello shop"
-    );
-    assert_eq!(
-        blank.dispatch("MESSAGE_CREATE").await["d"]["content"],
-        "",
-        "no MESSAGE_CONTENT intent"
-    );
+    w.emulator.user_message(w.alice, w.general, "hello shop").unwrap();
+    w.emulator.user_message(w.alice, w.general, &format!("<@{}> hi", no_content.bot_user_id)).unwrap();
+    assert_eq!(full.dispatch("MESSAGE_CREATE").await["d"]["content"], "hello shop");
+    assert_eq!(blank.dispatch("MESSAGE_CREATE").await["d"]["content"], "", "no MESSAGE_CONTENT intent");
     assert_eq!(
         blank.dispatch("MESSAGE_CREATE").await["d"]["content"],
         format!("<@{}> hi", no_content.bot_user_id),
@@ -432,19 +357,12 @@ async fn intents_decide_which_message_events_arrive_and_whether_content_is_shown
 async fn each_transport_compression_decodes() {
     let w = slow_heartbeat_world(ApplicationSpec::default()).await;
     for compress in ["zlib-stream", "zstd-stream"] {
-        let mut raw = Raw::connect(
-            w.emulator.gateway_url(),
-            &format!("v=10&encoding=json&compress={compress}"),
-        )
-        .await;
+        let mut raw = Raw::connect(w.emulator.gateway_url(), &format!("v=10&encoding=json&compress={compress}")).await;
         assert_eq!(raw.payload().await["op"], 10);
         w.emulator.advance_time(Duration::from_secs(5));
         let (_, ready) = raw.ready(&w.app.token, INTENTS).await;
         assert_eq!(ready["d"]["v"], 10);
-        assert_eq!(
-            raw.dispatch("GUILD_CREATE").await["d"]["id"],
-            w.guild.to_string()
-        );
+        assert_eq!(raw.dispatch("GUILD_CREATE").await["d"]["id"], w.guild.to_string());
     }
     let mut bad = Raw::connect(w.emulator.gateway_url(), "v=10&encoding=json&compress=gzip").await;
     assert_eq!(bad.closed().await, Some(4000));

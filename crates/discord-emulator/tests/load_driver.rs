@@ -30,11 +30,7 @@ async fn echo_fleet(bots: usize) -> (Emulator, Vec<tokio::task::JoinHandle<()>>)
         )));
     }
     wait_for("every echo bot connected with /ping registered", 30, || {
-        let connected = emulator
-            .sessions(None)
-            .iter()
-            .filter(|s| s.attached)
-            .count();
+        let connected = emulator.sessions(None).iter().filter(|s| s.attached).count();
         let registered = emulator.state().commands.len();
         (connected == bots && registered == bots).then_some(())
     })
@@ -56,81 +52,40 @@ async fn a_load_run_is_fully_answered_and_agrees_with_the_counters() {
     let report = emulator.run_load(scenario).await.unwrap();
     for kind in ["prefix", "slash"] {
         let k = &report.kinds[kind];
-        assert_eq!(
-            (k.sent, k.answered, k.unanswered, k.answered_twice),
-            (50, 50, 0, 0),
-            "{kind}: {report:#?}"
-        );
-        assert!(
-            k.latency_ms.p50 > 0.0 && k.latency_ms.max >= k.latency_ms.p99,
-            "{report:#?}"
-        );
+        assert_eq!((k.sent, k.answered, k.unanswered, k.answered_twice), (50, 50, 0, 0), "{kind}: {report:#?}");
+        assert!(k.latency_ms.p50 > 0.0 && k.latency_ms.max >= k.latency_ms.p99, "{report:#?}");
     }
     assert_eq!(report.unmatched_replies, 0);
     let d = &report.dispatches;
     assert!(d.consistent, "{d:#?}");
     assert_eq!(d.interaction_create_dispatched, 50, "sent = dispatched");
-    assert_eq!(
-        d.message_create_dispatched,
-        50 + 100,
-        "every prefix command and every reply dispatched"
-    );
+    assert_eq!(d.message_create_dispatched, 50 + 100, "every prefix command and every reply dispatched");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_that_is_not_there_shows_up_as_unanswered() {
     install_crypto();
     let emulator = Emulator::start(EmulatorConfig::fast()).await.unwrap();
-    emulator
-        .create_application(ApplicationSpec::default())
-        .unwrap();
-    let scenario = Scenario {
-        users: 2,
-        rate: 20.0,
-        duration_secs: 0.5,
-        slash_percent: 0,
-        grace_secs: 0.2,
-        ..Default::default()
-    };
+    emulator.create_application(ApplicationSpec::default()).unwrap();
+    let scenario =
+        Scenario { users: 2, rate: 20.0, duration_secs: 0.5, slash_percent: 0, grace_secs: 0.2, ..Default::default() };
     let report = emulator.run_load(scenario).await.unwrap();
     let prefix = &report.kinds["prefix"];
-    assert_eq!(
-        (prefix.sent, prefix.answered, prefix.unanswered),
-        (10, 0, 10)
-    );
+    assert_eq!((prefix.sent, prefix.answered, prefix.unanswered), (10, 0, 10));
     // Sent but never dispatched (no session): the counters disagree with what was sent, and the
     // report says so.
     assert!(!report.dispatches.consistent, "{:?}", report.dispatches);
-    assert_eq!(
-        (
-            report.dispatches.message_create_dispatched,
-            report.dispatches.message_create_expected
-        ),
-        (0, 10)
-    );
+    assert_eq!((report.dispatches.message_create_dispatched, report.dispatches.message_create_expected), (0, 10));
 }
 
 #[tokio::test]
 async fn bad_scenarios_are_refused_and_change_nothing() {
     let emulator = Emulator::start(EmulatorConfig::fast()).await.unwrap();
-    emulator
-        .create_application(ApplicationSpec::default())
-        .unwrap();
+    emulator.create_application(ApplicationSpec::default()).unwrap();
     let users_before = emulator.state().users.len();
-    let bad = Scenario {
-        rate: 0.0,
-        ..Default::default()
-    };
-    assert!(emulator
-        .run_load(bad)
-        .await
-        .unwrap_err()
-        .to_string()
-        .contains("rate"));
-    let no_command = Scenario {
-        duration_secs: 0.1,
-        ..Default::default()
-    };
+    let bad = Scenario { rate: 0.0, ..Default::default() };
+    assert!(emulator.run_load(bad).await.unwrap_err().to_string().contains("rate"));
+    let no_command = Scenario { duration_secs: 0.1, ..Default::default() };
     let err = emulator.run_load(no_command).await.unwrap_err().to_string();
     assert!(err.contains("no global /ping command"), "{err}");
     assert_eq!(emulator.state().users.len(), users_before);

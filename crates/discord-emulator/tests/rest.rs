@@ -20,11 +20,7 @@ struct Api {
 
 impl Api {
     fn new(w: &World) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            base: w.emulator.api_url(),
-            token: w.app.token.clone(),
-        }
+        Self { http: reqwest::Client::new(), base: w.emulator.api_url(), token: w.app.token.clone() }
     }
 
     async fn call(
@@ -43,15 +39,7 @@ impl Api {
         let res = req.send().await.unwrap();
         let (status, headers) = (res.status(), res.headers().clone());
         let text = res.text().await.unwrap();
-        (
-            status,
-            headers,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap()
-            },
-        )
+        (status, headers, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -81,11 +69,7 @@ async fn json_responses_have_exactly_application_json() {
     assert_eq!(headers["content-type"], "application/json");
     let (status, headers, body) = api.call(Method::GET, "/channels/1", None).await;
     assert_eq!(
-        (
-            status,
-            headers["content-type"].to_str().unwrap(),
-            code(&body)
-        ),
+        (status, headers["content-type"].to_str().unwrap(), code(&body)),
         (StatusCode::NOT_FOUND, "application/json", 10003)
     );
 }
@@ -96,16 +80,8 @@ async fn unauthorized_requests_get_401_code_0() {
     let mut api = Api::new(&w);
     api.token = "nope".into();
     let (status, _, body) = api.call(Method::GET, "/users/@me", None).await;
-    assert_eq!(
-        (status, body),
-        (
-            StatusCode::UNAUTHORIZED,
-            json!({"code": 0, "message": "401: Unauthorized"})
-        )
-    );
-    let res = reqwest::get(format!("{}/users/@me", w.emulator.api_url()))
-        .await
-        .unwrap();
+    assert_eq!((status, body), (StatusCode::UNAUTHORIZED, json!({"code": 0, "message": "401: Unauthorized"})));
+    let res = reqwest::get(format!("{}/users/@me", w.emulator.api_url())).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -118,15 +94,9 @@ async fn identity_endpoints_describe_the_bot_and_its_intents() {
         (me["id"].as_str().unwrap(), me["bot"].as_bool().unwrap()),
         (w.app.bot_user_id.to_string().as_str(), true)
     );
-    let (_, _, app) = api
-        .call(Method::GET, "/oauth2/applications/@me", None)
-        .await;
+    let (_, _, app) = api.call(Method::GET, "/oauth2/applications/@me", None).await;
     assert_eq!(app["id"], w.app.application_id.to_string());
-    assert_eq!(
-        app["flags"].as_u64().unwrap() & (1 << 18),
-        1 << 18,
-        "message content intent enabled"
-    );
+    assert_eq!(app["flags"].as_u64().unwrap() & (1 << 18), 1 << 18, "message content intent enabled");
     let (_, _, gw) = api.call(Method::GET, "/gateway", None).await;
     assert_eq!(gw["url"], w.emulator.gateway_url());
 }
@@ -136,63 +106,30 @@ async fn channel_and_message_errors_carry_discords_codes() {
     let w = World::with(unlimited(), ApplicationSpec::default()).await;
     let api = Api::new(&w);
     let general = format!("/channels/{}/messages", w.general);
-    assert_eq!(
-        code(
-            &api.post("/channels/123/messages", json!({"content": "x"}))
-                .await
-                .1
-        ),
-        10003
-    );
+    assert_eq!(code(&api.post("/channels/123/messages", json!({"content": "x"})).await.1), 10003);
     let (status, body) = api.post(&general, json!({"content": ""})).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, 50006));
-    let (status, body) = api
-        .post(&general, json!({"content": "x".repeat(2001)}))
-        .await;
+    let (status, body) = api.post(&general, json!({"content": "x".repeat(2001)})).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, 50035));
-    assert_eq!(
-        body["errors"]["content"]["_errors"][0]["code"],
-        "BASE_TYPE_MAX_LENGTH"
-    );
+    assert_eq!(body["errors"]["content"]["_errors"][0]["code"], "BASE_TYPE_MAX_LENGTH");
     let embeds: Vec<Value> = (0..11).map(|_| json!({"title": "t"})).collect();
     assert_eq!(
-        api.post(&general, json!({"embeds": embeds})).await.1["errors"]["embeds"]["_errors"][0]
-            ["code"],
+        api.post(&general, json!({"embeds": embeds})).await.1["errors"]["embeds"]["_errors"][0]["code"],
         "BASE_TYPE_MAX_LENGTH"
     );
     let long = json!({"embeds": [{"description": "d".repeat(4097)}]});
-    assert!(
-        api.post(&general, long).await.1["errors"]["embeds"]["0"]["description"]["_errors"]
-            .is_array()
-    );
-    let fields: Vec<Value> = (0..26)
-        .map(|i| json!({"name": format!("f{i}"), "value": "v"}))
-        .collect();
-    assert!(api
-        .post(&general, json!({"embeds": [{"fields": fields}]}))
-        .await
-        .1["errors"]["embeds"]["0"]["fields"]["_errors"]
+    assert!(api.post(&general, long).await.1["errors"]["embeds"]["0"]["description"]["_errors"].is_array());
+    let fields: Vec<Value> = (0..26).map(|i| json!({"name": format!("f{i}"), "value": "v"})).collect();
+    assert!(api.post(&general, json!({"embeds": [{"fields": fields}]})).await.1["errors"]["embeds"]["0"]["fields"]
+        ["_errors"]
         .is_array());
-    let big: Vec<Value> = (0..2)
-        .map(|_| json!({"description": "y".repeat(3500)}))
-        .collect();
+    let big: Vec<Value> = (0..2).map(|_| json!({"description": "y".repeat(3500)})).collect();
     assert_eq!(
-        api.post(&general, json!({"embeds": big})).await.1["errors"]["embeds"]["_errors"][0]
-            ["code"],
+        api.post(&general, json!({"embeds": big})).await.1["errors"]["embeds"]["_errors"][0]["code"],
         "MAX_EMBED_SIZE_EXCEEDED"
     );
-    assert_eq!(
-        code(&api.post(&general, json!({"content": 5})).await.1),
-        50035
-    );
-    assert_eq!(
-        code(
-            &api.post("/channels/abc/messages", json!({"content": "x"}))
-                .await
-                .1
-        ),
-        50035
-    );
+    assert_eq!(code(&api.post(&general, json!({"content": 5})).await.1), 50035);
+    assert_eq!(code(&api.post("/channels/abc/messages", json!({"content": "x"})).await.1), 50035);
     let (status, _, body) = api.call(Method::GET, &format!("{general}/42"), None).await;
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, 10008));
     let res = api
@@ -205,13 +142,7 @@ async fn channel_and_message_errors_carry_discords_codes() {
         .unwrap();
     assert_eq!(code(&res.json::<Value>().await.unwrap()), 50109);
     let (status, _, body) = api.call(Method::GET, "/no/such/route", None).await;
-    assert_eq!(
-        (status, body),
-        (
-            StatusCode::NOT_FOUND,
-            json!({"code": 0, "message": "404: Not Found"})
-        )
-    );
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"code": 0, "message": "404: Not Found"})));
     // Nothing of the above created a message.
     assert!(w.emulator.messages(w.general).unwrap().is_empty());
 }
@@ -221,91 +152,36 @@ async fn permissions_give_50001_and_50013_and_authors_alone_edit() {
     let w = World::start().await;
     let api = Api::new(&w);
     let elsewhere_guild = w.emulator.create_guild("Other Shop", w.alice).unwrap();
-    let elsewhere = w
-        .emulator
-        .create_channel(elsewhere_guild, "secret")
-        .unwrap();
-    let (status, body) = api
-        .post(
-            &format!("/channels/{elsewhere}/messages"),
-            json!({"content": "x"}),
-        )
-        .await;
+    let elsewhere = w.emulator.create_channel(elsewhere_guild, "secret").unwrap();
+    let (status, body) = api.post(&format!("/channels/{elsewhere}/messages"), json!({"content": "x"})).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, 50001));
     let read_only = w.emulator.create_channel(w.guild, "announcements").unwrap();
-    w.emulator
-        .set_overwrite(
-            read_only,
-            Overwrite {
-                id: w.guild,
-                kind: 0,
-                allow: 0,
-                deny: 1 << 11,
-            },
-        )
-        .unwrap();
-    let (status, body) = api
-        .post(
-            &format!("/channels/{read_only}/messages"),
-            json!({"content": "x"}),
-        )
-        .await;
+    w.emulator.set_overwrite(read_only, Overwrite { id: w.guild, kind: 0, allow: 0, deny: 1 << 11 }).unwrap();
+    let (status, body) = api.post(&format!("/channels/{read_only}/messages"), json!({"content": "x"})).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, 50013));
     let hidden = w.emulator.create_channel(w.guild, "staff").unwrap();
-    w.emulator
-        .set_overwrite(
-            hidden,
-            Overwrite {
-                id: w.app.bot_user_id,
-                kind: 1,
-                allow: 0,
-                deny: 1 << 10,
-            },
-        )
-        .unwrap();
-    assert_eq!(
-        code(
-            &api.call(Method::GET, &format!("/channels/{hidden}"), None)
-                .await
-                .2
-        ),
-        50001
-    );
+    w.emulator.set_overwrite(hidden, Overwrite { id: w.app.bot_user_id, kind: 1, allow: 0, deny: 1 << 10 }).unwrap();
+    assert_eq!(code(&api.call(Method::GET, &format!("/channels/{hidden}"), None).await.2), 50001);
 
-    let theirs = w
-        .emulator
-        .user_message(w.alice, w.general, "alice's words")
-        .unwrap();
+    let theirs = w.emulator.user_message(w.alice, w.general, "alice's words").unwrap();
     let path = format!("/channels/{}/messages/{theirs}", w.general);
-    let (status, _, body) = api
-        .call(Method::PATCH, &path, Some(json!({"content": "changed"})))
-        .await;
+    let (status, _, body) = api.call(Method::PATCH, &path, Some(json!({"content": "changed"}))).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, 50005));
     let (status, _, body) = api.call(Method::DELETE, &path, None).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, 50013));
-    assert_eq!(
-        w.emulator.messages(w.general).unwrap()[0].content,
-        "alice's words"
-    );
+    assert_eq!(w.emulator.messages(w.general).unwrap()[0].content, "alice's words");
 }
 
 #[tokio::test]
 async fn buckets_send_every_header_and_429_the_way_discord_does() {
     let config = EmulatorConfig {
-        route_limits: vec![RouteLimit::new(
-            "POST",
-            "/channels/{channel_id}/messages",
-            2,
-            Duration::from_secs(60),
-        )],
+        route_limits: vec![RouteLimit::new("POST", "/channels/{channel_id}/messages", 2, Duration::from_secs(60))],
         ..EmulatorConfig::fast()
     };
     let w = World::with(config, ApplicationSpec::default()).await;
     let api = Api::new(&w);
     let path = format!("/channels/{}/messages", w.general);
-    let (_, h, _) = api
-        .call(Method::POST, &path, Some(json!({"content": "1"})))
-        .await;
+    let (_, h, _) = api.call(Method::POST, &path, Some(json!({"content": "1"}))).await;
     for name in [
         "x-ratelimit-limit",
         "x-ratelimit-remaining",
@@ -326,53 +202,29 @@ async fn buckets_send_every_header_and_429_the_way_discord_does() {
     );
     let reset: f64 = h["x-ratelimit-reset"].to_str().unwrap().parse().unwrap();
     assert!(reset > 1.7e9, "epoch seconds");
-    api.call(Method::POST, &path, Some(json!({"content": "2"})))
-        .await;
-    let (status, h, body) = api
-        .call(Method::POST, &path, Some(json!({"content": "3"})))
-        .await;
+    api.call(Method::POST, &path, Some(json!({"content": "2"}))).await;
+    let (status, h, body) = api.call(Method::POST, &path, Some(json!({"content": "3"}))).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["global"], false);
     assert!(body["retry_after"].as_f64().unwrap() > 50.0);
     assert_eq!(h["retry-after"], "60");
     assert_eq!(h["x-ratelimit-scope"], "user");
     assert!(!h.contains_key("x-ratelimit-global"));
-    assert_eq!(
-        w.emulator.messages(w.general).unwrap().len(),
-        2,
-        "a limited request changes nothing"
-    );
+    assert_eq!(w.emulator.messages(w.general).unwrap().len(), 2, "a limited request changes nothing");
     // Another channel has its own bucket.
     let other = w.emulator.create_channel(w.guild, "other").unwrap();
-    assert_eq!(
-        api.post(
-            &format!("/channels/{other}/messages"),
-            json!({"content": "x"})
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
+    assert_eq!(api.post(&format!("/channels/{other}/messages"), json!({"content": "x"})).await.0, StatusCode::OK);
     w.emulator.advance_time(Duration::from_secs(60));
-    assert_eq!(
-        api.post(&path, json!({"content": "3"})).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(api.post(&path, json!({"content": "3"})).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn the_global_limit_is_50_per_second_per_token() {
-    let config = EmulatorConfig {
-        default_route_limit: (1000, Duration::from_secs(1)),
-        ..EmulatorConfig::fast()
-    };
+    let config = EmulatorConfig { default_route_limit: (1000, Duration::from_secs(1)), ..EmulatorConfig::fast() };
     let w = World::with(config, ApplicationSpec::default()).await;
     let api = Api::new(&w);
     for _ in 0..50 {
-        assert_eq!(
-            api.call(Method::GET, "/users/@me", None).await.0,
-            StatusCode::OK
-        );
+        assert_eq!(api.call(Method::GET, "/users/@me", None).await.0, StatusCode::OK);
     }
     let (status, h, body) = api.call(Method::GET, "/users/@me", None).await;
     // The clock may cross a second boundary between calls; then the 51st is allowed legitimately.
@@ -406,18 +258,8 @@ async fn interaction_rules_unknown_deadline_twice_and_expired_token() {
             Some(json!([{"name": "Bad Name", "description": ""}])),
         )
         .await;
-    assert_eq!(
-        bad.2["errors"]["0"]["name"]["_errors"][0]["code"],
-        "APPLICATION_COMMAND_INVALID_NAME"
-    );
-    assert_eq!(
-        code(
-            &api.call(Method::GET, "/applications/1/commands", None)
-                .await
-                .2
-        ),
-        20012
-    );
+    assert_eq!(bad.2["errors"]["0"]["name"]["_errors"][0]["code"], "APPLICATION_COMMAND_INVALID_NAME");
+    assert_eq!(code(&api.call(Method::GET, "/applications/1/commands", None).await.2), 20012);
 
     let start = || {
         w.emulator
@@ -425,83 +267,37 @@ async fn interaction_rules_unknown_deadline_twice_and_expired_token() {
                 app,
                 w.alice,
                 w.general,
-                UserAction::SlashCommand {
-                    name: "ping".into(),
-                    options: vec![],
-                },
+                UserAction::SlashCommand { name: "ping".into(), options: vec![] },
             )
             .unwrap()
     };
-    let cb = |i: &discord_emulator::StartedInteraction| {
-        format!("/interactions/{}/{}/callback", i.interaction_id, i.token)
-    };
+    let cb =
+        |i: &discord_emulator::StartedInteraction| format!("/interactions/{}/{}/callback", i.interaction_id, i.token);
     let reply = json!({"type": 4, "data": {"content": "pong"}});
 
     let first = start();
     assert_eq!(
-        code(
-            &api.post(
-                &format!("/interactions/{}/wrong/callback", first.interaction_id),
-                reply.clone()
-            )
-            .await
-            .1
-        ),
+        code(&api.post(&format!("/interactions/{}/wrong/callback", first.interaction_id), reply.clone()).await.1),
         10062
     );
-    assert_eq!(
-        code(
-            &api.post(&cb(&first), json!({"type": 8, "data": {"choices": []}}))
-                .await
-                .1
-        ),
-        50035
-    );
-    assert_eq!(
-        code(
-            &api.post(&cb(&first), json!({"type": 4, "data": {"content": ""}}))
-                .await
-                .1
-        ),
-        50006
-    );
-    let (status, body) = api
-        .post(&format!("{}?with_response=true", cb(&first)), reply.clone())
-        .await;
+    assert_eq!(code(&api.post(&cb(&first), json!({"type": 8, "data": {"choices": []}})).await.1), 50035);
+    assert_eq!(code(&api.post(&cb(&first), json!({"type": 4, "data": {"content": ""}})).await.1), 50006);
+    let (status, body) = api.post(&format!("{}?with_response=true", cb(&first)), reply.clone()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["resource"]["message"]["content"], "pong");
     assert_eq!(code(&api.post(&cb(&first), reply.clone()).await.1), 40060);
 
     let late = start();
     w.emulator.advance_time(Duration::from_secs(4));
-    assert_eq!(
-        code(&api.post(&cb(&late), reply.clone()).await.1),
-        10062,
-        "3 s to acknowledge"
-    );
+    assert_eq!(code(&api.post(&cb(&late), reply.clone()).await.1), 10062, "3 s to acknowledge");
 
     let hook = format!("/webhooks/{app}/{}", first.token);
-    assert_eq!(
-        code(
-            &api.post(&format!("/webhooks/{app}/nope"), json!({"content": "x"}))
-                .await
-                .1
-        ),
-        10015
-    );
+    assert_eq!(code(&api.post(&format!("/webhooks/{app}/nope"), json!({"content": "x"})).await.1), 10015);
     let (status, body) = api.post(&hook, json!({"content": "follow-up"})).await;
-    assert_eq!(
-        (status, body["content"].as_str()),
-        (StatusCode::OK, Some("follow-up"))
-    );
+    assert_eq!((status, body["content"].as_str()), (StatusCode::OK, Some("follow-up")));
     w.emulator.advance_time(Duration::from_secs(15 * 60));
-    let (status, _, body) = api
-        .call(
-            Method::PATCH,
-            &format!("{hook}/messages/@original"),
-            Some(json!({"content": "late"})),
-        )
-        .await;
+    let (status, _, body) =
+        api.call(Method::PATCH, &format!("{hook}/messages/@original"), Some(json!({"content": "late"}))).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, 50027));
 }
 
@@ -519,20 +315,12 @@ async fn components_and_autocomplete_interactions() {
             app,
             w.alice,
             w.general,
-            UserAction::Component {
-                message_id,
-                custom_id: "next".into(),
-                component_type: 2,
-                values: vec![],
-            },
+            UserAction::Component { message_id, custom_id: "next".into(), component_type: 2, values: vec![] },
         )
         .unwrap();
     let (status, _) = api
         .post(
-            &format!(
-                "/interactions/{}/{}/callback",
-                press.interaction_id, press.token
-            ),
+            &format!("/interactions/{}/{}/callback", press.interaction_id, press.token),
             json!({"type": 7, "data": {"content": "page 2"}}),
         )
         .await;
@@ -554,28 +342,11 @@ async fn components_and_autocomplete_interactions() {
             },
         )
         .unwrap();
-    let too_many: Vec<Value> = (0..26)
-        .map(|i| json!({"name": format!("p{i}"), "value": format!("p{i}")}))
-        .collect();
-    let path = format!(
-        "/interactions/{}/{}/callback",
-        typed.interaction_id, typed.token
-    );
+    let too_many: Vec<Value> = (0..26).map(|i| json!({"name": format!("p{i}"), "value": format!("p{i}")})).collect();
+    let path = format!("/interactions/{}/{}/callback", typed.interaction_id, typed.token);
+    assert_eq!(code(&api.post(&path, json!({"type": 8, "data": {"choices": too_many}})).await.1), 50035);
     assert_eq!(
-        code(
-            &api.post(&path, json!({"type": 8, "data": {"choices": too_many}}))
-                .await
-                .1
-        ),
-        50035
-    );
-    assert_eq!(
-        api.post(
-            &path,
-            json!({"type": 8, "data": {"choices": [{"name": "Tea", "value": "tea"}]}})
-        )
-        .await
-        .0,
+        api.post(&path, json!({"type": 8, "data": {"choices": [{"name": "Tea", "value": "tea"}]}})).await.0,
         StatusCode::NO_CONTENT
     );
     let record = w.emulator.interaction(typed.interaction_id).unwrap();
@@ -588,54 +359,13 @@ async fn unknown_guilds_commands_and_users_and_bad_queries() {
     let w = World::with(unlimited(), ApplicationSpec::default()).await;
     let api = Api::new(&w);
     let app = w.app.application_id;
+    assert_eq!(code(&api.call(Method::GET, "/guilds/1", None).await.2), 10004);
+    assert_eq!(code(&api.call(Method::GET, &format!("/applications/{app}/guilds/1/commands"), None).await.2), 10004);
+    assert_eq!(code(&api.call(Method::GET, &format!("/applications/{app}/commands/1"), None).await.2), 10063);
+    assert_eq!(code(&api.post("/users/@me/channels", json!({"recipient_id": "1"})).await.1), 10013);
+    let (status, _, body) = api.call(Method::GET, &format!("/channels/{}/messages?limit=500", w.general), None).await;
     assert_eq!(
-        code(&api.call(Method::GET, "/guilds/1", None).await.2),
-        10004
-    );
-    assert_eq!(
-        code(
-            &api.call(
-                Method::GET,
-                &format!("/applications/{app}/guilds/1/commands"),
-                None
-            )
-            .await
-            .2
-        ),
-        10004
-    );
-    assert_eq!(
-        code(
-            &api.call(
-                Method::GET,
-                &format!("/applications/{app}/commands/1"),
-                None
-            )
-            .await
-            .2
-        ),
-        10063
-    );
-    assert_eq!(
-        code(
-            &api.post("/users/@me/channels", json!({"recipient_id": "1"}))
-                .await
-                .1
-        ),
-        10013
-    );
-    let (status, _, body) = api
-        .call(
-            Method::GET,
-            &format!("/channels/{}/messages?limit=500", w.general),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (
-            status,
-            body["errors"]["limit"]["_errors"][0]["code"].as_str()
-        ),
+        (status, body["errors"]["limit"]["_errors"][0]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("NUMBER_TYPE_MAX"))
     );
     let (status, _, body) = api.call(Method::PUT, "/users/@me", None).await;
@@ -656,14 +386,7 @@ async fn garbage_bodies_on_every_route_get_4xx_and_change_nothing() {
         (Method::POST, "/interactions/1/x/callback".to_owned()),
         (Method::POST, format!("/webhooks/{app}/x")),
     ];
-    let bodies: [&[u8]; 6] = [
-        b"",
-        b"{",
-        b"[]",
-        b"null",
-        b"{\"content\": {\"a\": 1}}",
-        &[0xff, 0xfe, 0x00],
-    ];
+    let bodies: [&[u8]; 6] = [b"", b"{", b"[]", b"null", b"{\"content\": {\"a\": 1}}", &[0xff, 0xfe, 0x00]];
     for (method, path) in &routes {
         for body in bodies {
             let res = api
@@ -677,16 +400,9 @@ async fn garbage_bodies_on_every_route_get_4xx_and_change_nothing() {
                 .unwrap();
             // An empty list is a valid bulk overwrite (it clears the commands).
             let valid = *method == Method::PUT && body == b"[]";
-            assert!(
-                res.status().is_client_error() || valid,
-                "{method} {path} {body:?} → {}",
-                res.status()
-            );
+            assert!(res.status().is_client_error() || valid, "{method} {path} {body:?} → {}", res.status());
         }
     }
     assert!(w.emulator.messages(ch).unwrap().is_empty());
-    assert_eq!(
-        api.call(Method::GET, "/users/@me", None).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(api.call(Method::GET, "/users/@me", None).await.0, StatusCode::OK);
 }

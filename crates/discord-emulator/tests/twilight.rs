@@ -10,24 +10,17 @@ use std::time::Duration;
 
 use common::{wait_for, World};
 use discord_emulator::{ApplicationSpec, EmulatorConfig, RouteLimit, UserAction};
-use twilight_gateway::{
-    CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt,
-};
+use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 use twilight_http::Client;
 use twilight_model::application::command::CommandType;
-use twilight_model::http::interaction::{
-    InteractionResponse, InteractionResponseData, InteractionResponseType,
-};
+use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 use twilight_model::id::Id;
 
-const INTENTS: Intents = Intents::GUILDS
-    .union(Intents::GUILD_MESSAGES)
-    .union(Intents::MESSAGE_CONTENT);
+const INTENTS: Intents = Intents::GUILDS.union(Intents::GUILD_MESSAGES).union(Intents::MESSAGE_CONTENT);
 
 fn shard(world: &World, token: &str, intents: Intents) -> Shard {
-    let config = ConfigBuilder::new(token.to_owned(), intents)
-        .proxy_url(world.emulator.gateway_url().to_owned())
-        .build();
+    let config =
+        ConfigBuilder::new(token.to_owned(), intents).proxy_url(world.emulator.gateway_url().to_owned()).build();
     Shard::with_config(ShardId::ONE, config)
 }
 
@@ -41,14 +34,11 @@ fn http(world: &World) -> Client {
 
 /// The next event, failing on errors or after 15 s.
 async fn next(shard: &mut Shard) -> Event {
-    tokio::time::timeout(
-        Duration::from_secs(15),
-        shard.next_event(EventTypeFlags::all()),
-    )
-    .await
-    .expect("an event within 15 s")
-    .expect("the stream goes on")
-    .expect("the event deserializes")
+    tokio::time::timeout(Duration::from_secs(15), shard.next_event(EventTypeFlags::all()))
+        .await
+        .expect("an event within 15 s")
+        .expect("the stream goes on")
+        .expect("the event deserializes")
 }
 
 /// Skips events until one matches.
@@ -98,10 +88,7 @@ async fn a_user_message_arrives_and_the_bot_replies_over_rest() {
     let world = World::start().await;
     let mut shard = shard(&world, &world.app.token, INTENTS);
     ready(&world, &mut shard).await;
-    world
-        .emulator
-        .user_message(world.alice, world.general, "!ping")
-        .unwrap();
+    world.emulator.user_message(world.alice, world.general, "!ping").unwrap();
     let msg = until(&mut shard, |e| match e {
         Event::MessageCreate(m) => Some(m),
         _ => None,
@@ -112,14 +99,7 @@ async fn a_user_message_arrives_and_the_bot_replies_over_rest() {
     assert_eq!(msg.guild_id.map(Id::get), Some(world.guild));
 
     let client = http(&world);
-    let sent = client
-        .create_message(msg.channel_id)
-        .content("pong")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let sent = client.create_message(msg.channel_id).content("pong").await.unwrap().model().await.unwrap();
     assert_eq!(sent.content, "pong");
     // The bot sees its own message too, as on Discord.
     let echo = until(&mut shard, |e| match e {
@@ -129,33 +109,14 @@ async fn a_user_message_arrives_and_the_bot_replies_over_rest() {
     .await;
     assert_eq!(echo.id, sent.id);
     let stored = world.emulator.messages(world.general).unwrap();
-    assert_eq!(
-        stored
-            .iter()
-            .map(|m| m.content.as_str())
-            .collect::<Vec<_>>(),
-        ["!ping", "pong"]
-    );
+    assert_eq!(stored.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(), ["!ping", "pong"]);
     assert!(stored[1].author_is_bot);
 
     // Edit and delete through twilight, seen as MESSAGE_UPDATE / MESSAGE_DELETE.
-    client
-        .update_message(msg.channel_id, sent.id)
-        .content(Some("pong!"))
-        .await
-        .unwrap();
-    until(&mut shard, |e| {
-        matches!(e, Event::MessageUpdate(u) if u.id == sent.id).then_some(())
-    })
-    .await;
-    client
-        .delete_message(msg.channel_id, sent.id)
-        .await
-        .unwrap();
-    until(&mut shard, |e| {
-        matches!(e, Event::MessageDelete(d) if d.id == sent.id).then_some(())
-    })
-    .await;
+    client.update_message(msg.channel_id, sent.id).content(Some("pong!")).await.unwrap();
+    until(&mut shard, |e| matches!(e, Event::MessageUpdate(u) if u.id == sent.id).then_some(())).await;
+    client.delete_message(msg.channel_id, sent.id).await.unwrap();
+    until(&mut shard, |e| matches!(e, Event::MessageDelete(d) if d.id == sent.id).then_some(())).await;
     let stored = world.emulator.messages(world.general).unwrap();
     assert_eq!((stored[1].content.as_str(), stored[1].edits), ("pong!", 1));
     assert!(stored[1].deleted_at.is_some());
@@ -185,13 +146,7 @@ async fn a_slash_command_interaction_is_answered_edited_and_followed_up() {
         options: vec![],
         version: Id::new(1),
     };
-    let registered = interactions
-        .set_global_commands(&[ping])
-        .await
-        .unwrap()
-        .models()
-        .await
-        .unwrap();
+    let registered = interactions.set_global_commands(&[ping]).await.unwrap().models().await.unwrap();
     assert_eq!(registered.len(), 1);
     assert!(registered[0].id.is_some());
 
@@ -203,10 +158,7 @@ async fn a_slash_command_interaction_is_answered_edited_and_followed_up() {
             world.app.application_id,
             world.alice,
             world.general,
-            UserAction::SlashCommand {
-                name: "ping".into(),
-                options: vec![],
-            },
+            UserAction::SlashCommand { name: "ping".into(), options: vec![] },
         )
         .unwrap();
     let interaction = until(&mut shard, |e| match e {
@@ -216,31 +168,14 @@ async fn a_slash_command_interaction_is_answered_edited_and_followed_up() {
     .await;
     assert_eq!(interaction.id.get(), started.interaction_id);
     assert_eq!(interaction.token, started.token);
-    assert_eq!(
-        interaction
-            .member
-            .as_ref()
-            .and_then(|m| m.user.as_ref())
-            .map(|u| u.id.get()),
-        Some(world.alice)
-    );
+    assert_eq!(interaction.member.as_ref().and_then(|m| m.user.as_ref()).map(|u| u.id.get()), Some(world.alice));
 
     let response = InteractionResponse {
         kind: InteractionResponseType::ChannelMessageWithSource,
-        data: Some(InteractionResponseData {
-            content: Some("pong".into()),
-            ..Default::default()
-        }),
+        data: Some(InteractionResponseData { content: Some("pong".into()), ..Default::default() }),
     };
-    interactions
-        .create_response(interaction.id, &interaction.token, &response)
-        .await
-        .unwrap();
-    interactions
-        .update_response(&interaction.token)
-        .content(Some("pong (edited)"))
-        .await
-        .unwrap();
+    interactions.create_response(interaction.id, &interaction.token, &response).await.unwrap();
+    interactions.update_response(&interaction.token).content(Some("pong (edited)")).await.unwrap();
     let followup = interactions
         .create_followup(&interaction.token)
         .content("and a follow-up")
@@ -255,51 +190,28 @@ async fn a_slash_command_interaction_is_answered_edited_and_followed_up() {
     let actions: Vec<&str> = record.responses.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["callback", "edit_original", "followup"]);
     assert_eq!(record.responses[0].callback_type, Some(4));
-    let contents: Vec<String> = world
-        .emulator
-        .messages(world.general)
-        .unwrap()
-        .into_iter()
-        .map(|m| m.content)
-        .collect();
+    let contents: Vec<String> =
+        world.emulator.messages(world.general).unwrap().into_iter().map(|m| m.content).collect();
     assert_eq!(contents, ["pong (edited)", "and a follow-up"]);
 
     // A second acknowledgement is refused with Discord's 40060.
-    let again = interactions
-        .create_response(interaction.id, &interaction.token, &response)
-        .await
-        .unwrap_err();
-    assert!(
-        again.to_string().contains("40060") || format!("{again:?}").contains("40060"),
-        "{again:?}"
-    );
+    let again = interactions.create_response(interaction.id, &interaction.token, &response).await.unwrap_err();
+    assert!(again.to_string().contains("40060") || format!("{again:?}").contains("40060"), "{again:?}");
 }
 
 #[tokio::test]
 async fn twilight_reads_bucket_headers_and_never_hits_a_429() {
     let config = EmulatorConfig {
-        route_limits: vec![RouteLimit::new(
-            "POST",
-            "/channels/{channel_id}/messages",
-            2,
-            Duration::from_millis(500),
-        )],
+        route_limits: vec![RouteLimit::new("POST", "/channels/{channel_id}/messages", 2, Duration::from_millis(500))],
         ..EmulatorConfig::fast()
     };
     let world = World::with(config, ApplicationSpec::default()).await;
     let client = http(&world);
     for i in 0..5 {
-        client
-            .create_message(Id::new(world.general))
-            .content(&format!("message {i}"))
-            .await
-            .unwrap();
+        client.create_message(Id::new(world.general)).content(&format!("message {i}")).await.unwrap();
     }
     let counters = world.emulator.counters().counters;
-    assert_eq!(
-        counters.rate_limited, 0,
-        "twilight waited for the bucket to reset instead of hitting 429"
-    );
+    assert_eq!(counters.rate_limited, 0, "twilight waited for the bucket to reset instead of hitting 429");
     assert_eq!(world.emulator.messages(world.general).unwrap().len(), 5);
 }
 
@@ -309,32 +221,18 @@ async fn a_dropped_connection_resumes_and_every_missed_event_is_replayed_once_in
     let app = world.app.application_id;
     let mut shard = shard(&world, &world.app.token, INTENTS);
     ready(&world, &mut shard).await;
-    world
-        .emulator
-        .user_message(world.alice, world.general, "before")
-        .unwrap();
-    until(&mut shard, |e| {
-        matches!(e, Event::MessageCreate(m) if m.content == "before").then_some(())
-    })
-    .await;
+    world.emulator.user_message(world.alice, world.general, "before").unwrap();
+    until(&mut shard, |e| matches!(e, Event::MessageCreate(m) if m.content == "before").then_some(())).await;
 
     // Drop the connection with a resumable code while the client is not reading, then let
     // events happen while it is away.
     world.emulator.close_connections(Some(app), 4000);
     wait_for("the session to be detached", 10, || {
-        world
-            .emulator
-            .sessions(Some(app))
-            .iter()
-            .all(|s| !s.attached)
-            .then_some(())
+        world.emulator.sessions(Some(app)).iter().all(|s| !s.attached).then_some(())
     })
     .await;
     for i in 0..20 {
-        world
-            .emulator
-            .user_message(world.alice, world.general, &format!("missed {i}"))
-            .unwrap();
+        world.emulator.user_message(world.alice, world.general, &format!("missed {i}")).unwrap();
     }
     let mut seen = Vec::new();
     let mut resumed = false;
@@ -348,10 +246,7 @@ async fn a_dropped_connection_resumes_and_every_missed_event_is_replayed_once_in
     }
     let expected: Vec<String> = (0..20).map(|i| format!("missed {i}")).collect();
     assert_eq!(seen, expected);
-    world
-        .emulator
-        .user_message(world.alice, world.general, "after")
-        .unwrap();
+    world.emulator.user_message(world.alice, world.general, "after").unwrap();
     let after = until(&mut shard, |e| match e {
         Event::MessageCreate(m) => Some(m.content.clone()),
         _ => None,
@@ -374,10 +269,8 @@ async fn op7_reconnect_resumes_and_op9_false_makes_twilight_identify_again() {
 
     // op 9 d:false: twilight must start a new session (its own identify queue spaces it 5 s).
     let before = world.emulator.sessions(Some(app))[0].session_id.clone();
-    wait_for("op 9 to be delivered", 10, || {
-        (world.emulator.invalidate_sessions(Some(app), false) == 1).then_some(())
-    })
-    .await;
+    wait_for("op 9 to be delivered", 10, || (world.emulator.invalidate_sessions(Some(app), false) == 1).then_some(()))
+        .await;
     until(&mut shard, |e| matches!(e, Event::Ready(_)).then_some(())).await;
     let sessions = world.emulator.sessions(Some(app));
     assert_eq!(sessions.len(), 1);
@@ -388,13 +281,7 @@ async fn op7_reconnect_resumes_and_op9_false_makes_twilight_identify_again() {
 async fn fatal_close(world: &World, token: &str, intents: Intents, code: u16) {
     let mut shard = shard(world, token, intents);
     let frame: Option<CloseFrame<'static>> = loop {
-        match tokio::time::timeout(
-            Duration::from_secs(15),
-            shard.next_event(EventTypeFlags::all()),
-        )
-        .await
-        .unwrap()
-        {
+        match tokio::time::timeout(Duration::from_secs(15), shard.next_event(EventTypeFlags::all())).await.unwrap() {
             Some(Ok(Event::GatewayClose(frame))) => break frame,
             Some(_) => continue,
             None => panic!("stream ended before the close event"),
@@ -402,16 +289,8 @@ async fn fatal_close(world: &World, token: &str, intents: Intents, code: u16) {
     };
     assert_eq!(frame.map(|f| f.code), Some(code));
     // Fatal: the shard ends instead of reconnecting.
-    let rest = tokio::time::timeout(
-        Duration::from_secs(15),
-        shard.next_event(EventTypeFlags::all()),
-    )
-    .await
-    .unwrap();
-    assert!(
-        rest.is_none(),
-        "twilight should stop after {code}, got {rest:?}"
-    );
+    let rest = tokio::time::timeout(Duration::from_secs(15), shard.next_event(EventTypeFlags::all())).await.unwrap();
+    assert!(rest.is_none(), "twilight should stop after {code}, got {rest:?}");
     assert_eq!(world.emulator.counters().counters.connections, 1);
 }
 
@@ -423,10 +302,7 @@ async fn a_bad_token_gets_4004_and_twilight_does_not_reconnect() {
 
 #[tokio::test]
 async fn a_privileged_intent_the_application_lacks_gets_4014() {
-    let spec = ApplicationSpec {
-        message_content_intent: false,
-        ..ApplicationSpec::default()
-    };
+    let spec = ApplicationSpec { message_content_intent: false, ..ApplicationSpec::default() };
     let world = World::with(EmulatorConfig::fast(), spec).await;
     fatal_close(&world, &world.app.token, INTENTS, 4014).await;
 }

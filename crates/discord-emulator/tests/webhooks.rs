@@ -19,11 +19,7 @@ async fn a_webhook_posts_into_its_channel_and_bots_see_it() {
     bot.ready(&w.app.token, 1 | (1 << 9) | (1 << 15)).await;
     let http = reqwest::Client::new();
     let created: Value = http
-        .post(format!(
-            "{}/_emulator/channels/{}/webhooks",
-            w.emulator.http_url(),
-            w.general
-        ))
+        .post(format!("{}/_emulator/channels/{}/webhooks", w.emulator.http_url(), w.general))
         .json(&json!({"name": "Alerts"}))
         .send()
         .await
@@ -31,11 +27,7 @@ async fn a_webhook_posts_into_its_channel_and_bots_see_it() {
         .json()
         .await
         .unwrap();
-    let url = format!(
-        "{}{}",
-        w.emulator.api_url(),
-        created["path"].as_str().unwrap()
-    );
+    let url = format!("{}{}", w.emulator.api_url(), created["path"].as_str().unwrap());
     let id = created["id"].as_u64().unwrap().to_string();
 
     let res = http
@@ -47,22 +39,15 @@ async fn a_webhook_posts_into_its_channel_and_bots_see_it() {
     assert_eq!(res.status(), 200);
     let message: Value = res.json().await.unwrap();
     assert_eq!(
-        (
-            message["webhook_id"].as_str(),
-            message["author"]["username"].as_str()
-        ),
+        (message["webhook_id"].as_str(), message["author"]["username"].as_str()),
         (Some(id.as_str()), Some("botfleet"))
     );
     let seen = bot.dispatch("MESSAGE_CREATE").await;
     assert_eq!(seen["d"]["webhook_id"], id.as_str());
     assert_eq!(seen["d"]["content"], "bot down");
 
-    let res = http
-        .post(&url)
-        .json(&json!({"embeds": [{"title": "Recovered", "color": 3066993}]}))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        http.post(&url).json(&json!({"embeds": [{"title": "Recovered", "color": 3066993}]})).send().await.unwrap();
     assert_eq!(res.status(), 204, "without wait=true Discord answers 204");
     let stored = w.emulator.messages(w.general).unwrap();
     assert_eq!(stored.len(), 2);
@@ -86,42 +71,19 @@ async fn webhook_errors_and_interaction_followups_on_the_same_path_shape() {
         let http = http.clone();
         async move {
             let res = http.post(url).json(&body).send().await.unwrap();
-            (
-                res.status().as_u16(),
-                res.json::<Value>().await.unwrap_or(Value::Null),
-            )
+            (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
-    let (status, body) = post(
-        format!("{api}/webhooks/{}/wrong-token", hook.id),
-        json!({"content": "x"}),
-    )
-    .await;
+    let (status, body) = post(format!("{api}/webhooks/{}/wrong-token", hook.id), json!({"content": "x"})).await;
     assert_eq!((status, body["code"].as_u64()), (401, Some(50027)));
-    let (status, body) = post(
-        format!("{api}/webhooks/1/whatever"),
-        json!({"content": "x"}),
-    )
-    .await;
+    let (status, body) = post(format!("{api}/webhooks/1/whatever"), json!({"content": "x"})).await;
     assert_eq!((status, body["code"].as_u64()), (404, Some(10015)));
     let (status, body) = post(format!("{api}{}", hook.path), json!({"content": ""})).await;
     assert_eq!((status, body["code"].as_u64()), (400, Some(50006)));
-    let (status, body) = post(
-        format!("{api}{}", hook.path),
-        json!({"content": "x".repeat(2001)}),
-    )
-    .await;
+    let (status, body) = post(format!("{api}{}", hook.path), json!({"content": "x".repeat(2001)})).await;
     assert_eq!((status, body["code"].as_u64()), (400, Some(50035)));
-    assert!(
-        w.emulator.messages(w.general).unwrap().is_empty(),
-        "refused requests post nothing"
-    );
-    assert!(
-        w.emulator
-            .create_webhook(w.general, "my discord hook")
-            .is_err(),
-        "Discord refuses names with 'discord'"
-    );
+    assert!(w.emulator.messages(w.general).unwrap().is_empty(), "refused requests post nothing");
+    assert!(w.emulator.create_webhook(w.general, "my discord hook").is_err(), "Discord refuses names with 'discord'");
 
     // An application id on the same path shape is an interaction follow-up.
     let app = w.app.application_id;
@@ -135,34 +97,14 @@ async fn webhook_errors_and_interaction_followups_on_the_same_path_shape() {
     assert_eq!(res.status(), 200);
     let started = w
         .emulator
-        .user_interaction(
-            app,
-            w.alice,
-            w.general,
-            UserAction::SlashCommand {
-                name: "ping".into(),
-                options: vec![],
-            },
-        )
+        .user_interaction(app, w.alice, w.general, UserAction::SlashCommand { name: "ping".into(), options: vec![] })
         .unwrap();
-    let (status, _) = post(
-        format!(
-            "{api}/interactions/{}/{}/callback",
-            started.interaction_id, started.token
-        ),
-        json!({"type": 5}),
-    )
-    .await;
+    let (status, _) =
+        post(format!("{api}/interactions/{}/{}/callback", started.interaction_id, started.token), json!({"type": 5}))
+            .await;
     assert_eq!(status, 204);
-    let (status, body) = post(
-        format!("{api}/webhooks/{app}/{}", started.token),
-        json!({"content": "follow-up"}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["webhook_id"].as_str()),
-        (200, Some(app.to_string().as_str()))
-    );
+    let (status, body) = post(format!("{api}/webhooks/{app}/{}", started.token), json!({"content": "follow-up"})).await;
+    assert_eq!((status, body["webhook_id"].as_str()), (200, Some(app.to_string().as_str())));
     let record = w.emulator.interaction(started.interaction_id).unwrap();
     assert_eq!(record.responses.last().unwrap().action, "followup");
 }

@@ -9,8 +9,7 @@ use super::extract::{Body, Params, PathId};
 use super::AppState;
 use crate::bots::check::{self, ConfigReport};
 use crate::bots::model::{
-    validate_create, validate_test, validate_update, BotView, CreateBot, ReplaceToken, TestConfig,
-    Token, UpdateBot,
+    validate_create, validate_test, validate_update, BotView, CreateBot, ReplaceToken, TestConfig, Token, UpdateBot,
 };
 use crate::bots::repo;
 use crate::error::Error;
@@ -39,23 +38,15 @@ pub struct ListBots {
 /// Lists bots.
 #[utoipa::path(get, path = "/api/v1/bots", tag = "bots", params(ListBots),
     responses((status = 200, body = Page<BotView>), (status = 400, body = ErrorBody)))]
-pub async fn list(
-    State(app): State<AppState>,
-    Params(q): Params<ListBots>,
-) -> Reply<Json<Page<BotView>>> {
+pub async fn list(State(app): State<AppState>, Params(q): Params<ListBots>) -> Reply<Json<Page<BotView>>> {
     let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
-    Ok(Json(
-        repo::list(&app.store, after, limit(q.limit, 100, 200)?).await?,
-    ))
+    Ok(Json(repo::list(&app.store, after, limit(q.limit, 100, 200)?).await?))
 }
 
 /// Adds a bot. The token is stored encrypted and never returned.
 #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", request_body = CreateBot,
     responses((status = 201, body = BotView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(
-    State(app): State<AppState>,
-    Body(req): Body<CreateBot>,
-) -> Reply<(StatusCode, Json<BotView>)> {
+pub async fn create(State(app): State<AppState>, Body(req): Body<CreateBot>) -> Reply<(StatusCode, Json<BotView>)> {
     let (settings, token) = validate_create(req)?;
     let bot = repo::insert(&app.store, &app.cipher, &settings, &token).await?;
     tracing::info!(bot_id = bot.id, name = %bot.name, "bot created");
@@ -114,26 +105,16 @@ pub async fn delete(State(app): State<AppState>, PathId(id): PathId) -> Reply<St
 /// Tests a saved bot's configuration against Discord, check by check.
 #[utoipa::path(post, path = "/api/v1/bots/{id}/test", tag = "bots", params(("id" = i64, Path)),
     responses((status = 200, body = ConfigReport), (status = 404, body = ErrorBody)))]
-pub async fn test_saved(
-    State(app): State<AppState>,
-    PathId(id): PathId,
-) -> Reply<Json<ConfigReport>> {
+pub async fn test_saved(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<ConfigReport>> {
     let token = repo::token(&app.store, &app.cipher, id).await?;
     let (intents, channels) = repo::gateway_settings(&app.store, id).await?;
-    Ok(Json(
-        check::run(&app.discord, &token, intents, &channels).await,
-    ))
+    Ok(Json(check::run(&app.discord, &token, intents, &channels).await))
 }
 
 /// Tests an unsaved configuration against Discord, check by check.
 #[utoipa::path(post, path = "/api/v1/bots/test", tag = "bots", request_body = TestConfig,
     responses((status = 200, body = ConfigReport), (status = 422, body = ErrorBody)))]
-pub async fn test_unsaved(
-    State(app): State<AppState>,
-    Body(req): Body<TestConfig>,
-) -> Reply<Json<ConfigReport>> {
+pub async fn test_unsaved(State(app): State<AppState>, Body(req): Body<TestConfig>) -> Reply<Json<ConfigReport>> {
     let (token, intents, channels) = validate_test(&req)?;
-    Ok(Json(
-        check::run(&app.discord, &token.0, intents, &channels).await,
-    ))
+    Ok(Json(check::run(&app.discord, &token.0, intents, &channels).await))
 }

@@ -40,12 +40,7 @@ pub struct ApiError {
 impl ApiError {
     /// Any status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            fields: None,
-        }
+        Self { status, code, message: message.into(), fields: None }
     }
 
     /// 400.
@@ -55,11 +50,7 @@ impl ApiError {
 
     /// 404 for a route that does not exist.
     pub fn no_route() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such endpoint; see /api/openapi.json",
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /api/openapi.json")
     }
 }
 
@@ -73,35 +64,22 @@ impl From<Error> for ApiError {
                 fields: Some(fields),
             },
             Error::BadRequest(m) => Self::bad_request(m),
-            e @ Error::NotFound { .. } => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
-            }
+            e @ Error::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            Error::Discord {
-                status: Some(_),
-                message,
-            } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "discord", message),
-            Error::Discord {
-                status: None,
-                message,
-            } => Self::new(StatusCode::BAD_GATEWAY, "discord_unreachable", message),
-            Error::Database(e)
-                if !matches!(
-                    e,
-                    sqlx::Error::Database(_) | sqlx::Error::ColumnDecode { .. }
-                ) =>
-            {
+            Error::Discord { status: Some(_), message } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "discord", message)
+            }
+            Error::Discord { status: None, message } => {
+                Self::new(StatusCode::BAD_GATEWAY, "discord_unreachable", message)
+            }
+            Error::Database(e) if !matches!(e, sqlx::Error::Database(_) | sqlx::Error::ColumnDecode { .. }) => {
                 tracing::error!(error = ?e, "database unreachable");
                 let message = "the database is not answering; try again shortly";
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
             }
             e @ (Error::Database(_) | Error::Migration(_) | Error::Decrypt | Error::Config(_)) => {
                 tracing::error!(error = ?e, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; the server log says more",
-                )
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log says more")
             }
         }
     }
@@ -109,13 +87,7 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-                fields: self.fields,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, fields: self.fields } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -16,29 +16,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes =
-            axum::body::Bytes::from_request(req, state)
-                .await
-                .map_err(|e: BytesRejection| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        ApiError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "payload_too_large",
-                            "the request body is larger than 64 KiB",
-                        )
-                    } else {
-                        ApiError::bad_request(format!("the request body could not be read: {e}"))
-                    }
-                })?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than 64 KiB",
+                )
+            } else {
+                ApiError::bad_request(format!("the request body could not be read: {e}"))
+            }
+        })?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request("a JSON body is required"));
         }
         serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            let what = if e.is_syntax() || e.is_eof() {
-                "is not valid JSON"
-            } else {
-                "does not fit"
-            };
+            let what = if e.is_syntax() || e.is_eof() { "is not valid JSON" } else { "does not fit" };
             ApiError::bad_request(format!("the request body {what}: {e}"))
         })
     }
@@ -54,9 +47,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Params(q.0))
-            .map_err(|e: QueryRejection| {
-                ApiError::bad_request(format!("bad query parameters: {}", e.body_text()))
-            })
+            .map_err(|e: QueryRejection| ApiError::bad_request(format!("bad query parameters: {}", e.body_text())))
     }
 }
 
@@ -67,15 +58,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| ApiError::bad_request("the id in the path is missing"))?;
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("the id in the path is missing"))?;
         match raw.parse::<i64>() {
             Ok(id) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::bad_request(format!(
-                "{raw:?} is not an id (a positive whole number)"
-            ))),
+            _ => Err(ApiError::bad_request(format!("{raw:?} is not an id (a positive whole number)"))),
         }
     }
 }

@@ -80,10 +80,7 @@ pub struct BulkResult {
 /// Starts, stops or restarts many bots; answers with a result per bot.
 #[utoipa::path(post, path = "/api/v1/bots/bulk", tag = "fleet", request_body = BulkRequest,
     responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
-pub async fn bulk(
-    State(app): State<AppState>,
-    Body(req): Body<BulkRequest>,
-) -> Reply<Json<BulkResult>> {
+pub async fn bulk(State(app): State<AppState>, Body(req): Body<BulkRequest>) -> Reply<Json<BulkResult>> {
     let mut errors = Vec::new();
     if !matches!(req.action.as_str(), "start" | "stop" | "restart") {
         errors.push(FieldError::new("action", "must be start, stop or restart"));
@@ -102,18 +99,8 @@ pub async fn bulk(
             _ => app.fleet.restart(id).await,
         };
         results.push(match outcome {
-            Ok(status) => BulkItem {
-                bot_id: id,
-                ok: true,
-                status: Some(status),
-                error: None,
-            },
-            Err(e) => BulkItem {
-                bot_id: id,
-                ok: false,
-                status: None,
-                error: Some(ApiError::from(e).message),
-            },
+            Ok(status) => BulkItem { bot_id: id, ok: true, status: Some(status), error: None },
+            Err(e) => BulkItem { bot_id: id, ok: false, status: None, error: Some(ApiError::from(e).message) },
         });
     }
     Ok(Json(BulkResult { results }))
@@ -148,17 +135,11 @@ pub async fn send_message(
     let mut errors = Vec::new();
     let channel = parse_snowflake(&req.channel_id).and_then(Id::new_checked);
     if channel.is_none() {
-        errors.push(FieldError::new(
-            "channel_id",
-            "must be a Discord channel id (17 to 19 digits)",
-        ));
+        errors.push(FieldError::new("channel_id", "must be a Discord channel id (17 to 19 digits)"));
     }
     let n = req.content.chars().count();
     if req.content.trim().is_empty() || n > 2000 {
-        errors.push(FieldError::new(
-            "content",
-            "must be 1 to 2000 characters and not only spaces",
-        ));
+        errors.push(FieldError::new("content", "must be 1 to 2000 characters and not only spaces"));
     }
     let (Some(channel), true) = (channel, errors.is_empty()) else {
         return Err(Error::Validation(errors).into());
@@ -167,18 +148,15 @@ pub async fn send_message(
     let client = app.discord.client(&token);
     let sent = tokio::time::timeout(
         crate::fleet::runner::REST_TIMEOUT,
-        client
-            .create_message(channel)
-            .content(&req.content)
-            .into_future(),
+        client.create_message(channel).content(&req.content).into_future(),
     )
     .await;
     let failure = match sent {
         Ok(Ok(response)) => {
-            let message = response.model().await.map_err(|_| Error::Discord {
-                status: None,
-                message: "Discord's answer could not be read".into(),
-            })?;
+            let message = response
+                .model()
+                .await
+                .map_err(|_| Error::Discord { status: None, message: "Discord's answer could not be read".into() })?;
             return Ok(Json(SentMessage {
                 message_id: message.id.to_string(),
                 channel_id: message.channel_id.to_string(),
@@ -190,18 +168,12 @@ pub async fn send_message(
     let explained = match failure.code {
         Some(10003) => "that channel does not exist (Discord 10003 Unknown Channel)".to_owned(),
         Some(50001) => "the bot cannot see that channel (Discord 50001 Missing Access)".to_owned(),
-        Some(50013) => {
-            "the bot may not post in that channel (Discord 50013 Missing Permissions)".to_owned()
-        }
+        Some(50013) => "the bot may not post in that channel (Discord 50013 Missing Permissions)".to_owned(),
         Some(code) => format!("Discord refused the message: {} ({code})", failure.message),
         None => format!("Discord refused the message: {}", failure.message),
     };
     tracing::info!(bot_id = id, status = ?failure.status, "send-message refused by Discord");
-    Err(Error::Discord {
-        status: failure.status,
-        message: explained,
-    }
-    .into())
+    Err(Error::Discord { status: failure.status, message: explained }.into())
 }
 
 /// The fleet's own answer latency (event in → reply accepted by Discord), all commands so far.

@@ -30,41 +30,21 @@ pub struct Ready {
 /// The process is up.
 #[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn live(State(app): State<AppState>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        uptime_secs: app.started.elapsed().as_secs(),
-    })
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_secs: app.started.elapsed().as_secs() })
 }
 
 /// The service can do its work: the database answers.
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let ids = tokio::time::timeout(
-        std::time::Duration::from_secs(3),
-        crate::bots::repo::all_ids(&app.store),
-    )
-    .await;
+    let ids = tokio::time::timeout(std::time::Duration::from_secs(3), crate::bots::repo::all_ids(&app.store)).await;
     match ids {
         Ok(Ok(ids)) => {
             let fleet = Some(app.fleet.summary(&ids));
-            (
-                StatusCode::OK,
-                Json(Ready {
-                    status: "ready",
-                    database: "ok",
-                    fleet,
-                }),
-            )
+            (StatusCode::OK, Json(Ready { status: "ready", database: "ok", fleet }))
         }
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Ready {
-                status: "not_ready",
-                database: "unreachable",
-                fleet: None,
-            }),
-        ),
+        _ => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Ready { status: "not_ready", database: "unreachable", fleet: None }))
+        }
     }
 }

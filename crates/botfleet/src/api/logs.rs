@@ -26,10 +26,7 @@ pub async fn list_commands(
 /// One command log.
 #[utoipa::path(get, path = "/api/v1/command-logs/{id}", tag = "logs", params(("id" = i64, Path)),
     responses((status = 200, body = CommandLog), (status = 404, body = ErrorBody)))]
-pub async fn get_command(
-    State(app): State<AppState>,
-    PathId(id): PathId,
-) -> Reply<Json<CommandLog>> {
+pub async fn get_command(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<CommandLog>> {
     Ok(Json(commands::get(&app.store, id).await?))
 }
 
@@ -44,10 +41,7 @@ pub async fn delete_command(State(app): State<AppState>, PathId(id): PathId) -> 
 /// Bot logs, newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/bot-logs", tag = "logs", params(BotLogQuery),
     responses((status = 200, body = Page<BotLog>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_bot_logs(
-    State(app): State<AppState>,
-    Params(q): Params<BotLogQuery>,
-) -> Reply<Json<Page<BotLog>>> {
+pub async fn list_bot_logs(State(app): State<AppState>, Params(q): Params<BotLogQuery>) -> Reply<Json<Page<BotLog>>> {
     Ok(Json(bot_logs::list(&app.store, &q).await?))
 }
 

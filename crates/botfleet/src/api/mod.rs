@@ -47,10 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(health::ready))
         .route("/bots", get(bots::list).post(bots::create))
         .route("/bots/test", post(bots::test_unsaved))
-        .route(
-            "/bots/{id}",
-            get(bots::get).patch(bots::update).delete(bots::delete),
-        )
+        .route("/bots/{id}", get(bots::get).patch(bots::update).delete(bots::delete))
         .route("/bots/{id}/token", put(bots::replace_token))
         .route("/bots/{id}/test", post(bots::test_saved))
         .route("/bots/{id}/start", post(fleet::start))
@@ -60,15 +57,9 @@ pub fn router(state: AppState) -> Router {
         .route("/bots/{id}/send-message", post(fleet::send_message))
         .route("/fleet/latency", get(fleet::latency))
         .route("/command-logs", get(logs::list_commands))
-        .route(
-            "/command-logs/{id}",
-            get(logs::get_command).delete(logs::delete_command),
-        )
+        .route("/command-logs/{id}", get(logs::get_command).delete(logs::delete_command))
         .route("/bot-logs", get(logs::list_bot_logs))
-        .route(
-            "/bot-logs/{id}",
-            get(logs::get_bot_log).delete(logs::delete_bot_log),
-        )
+        .route("/bot-logs/{id}", get(logs::get_bot_log).delete(logs::delete_bot_log))
         .method_not_allowed_fallback(|| async {
             error::ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -90,7 +81,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }

@@ -37,9 +37,7 @@ where
     F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
     T: serde::de::DeserializeOwned + Unpin + Send,
 {
-    let response = tokio::time::timeout(STEP, fut.into_future())
-        .await
-        .map_err(|_| Failure::timed_out())?;
+    let response = tokio::time::timeout(STEP, fut.into_future()).await.map_err(|_| Failure::timed_out())?;
     let response = response.map_err(|e| Failure::from_http(&e))?;
     response.model().await.map_err(|_| Failure {
         status: None,
@@ -49,36 +47,20 @@ where
 }
 
 fn pass(check: impl Into<String>, detail: impl Into<String>) -> Check {
-    Check {
-        check: check.into(),
-        ok: true,
-        detail: detail.into(),
-    }
+    Check { check: check.into(), ok: true, detail: detail.into() }
 }
 
 fn fail(check: impl Into<String>, detail: impl Into<String>) -> Check {
-    Check {
-        check: check.into(),
-        ok: false,
-        detail: detail.into(),
-    }
+    Check { check: check.into(), ok: false, detail: detail.into() }
 }
 
 /// Runs every check. Later checks need a valid token; they are reported as skipped otherwise.
-pub async fn run(
-    discord: &DiscordApi,
-    token: &Secret,
-    intents: u64,
-    channels: &[u64],
-) -> ConfigReport {
+pub async fn run(discord: &DiscordApi, token: &Secret, intents: u64, channels: &[u64]) -> ConfigReport {
     let client = discord.client(token);
     let mut checks = Vec::new();
     let token_ok = match call(client.current_user()).await {
         Ok(user) => {
-            checks.push(pass(
-                "token",
-                format!("valid: logs in as {} (id {})", user.name, user.id),
-            ));
+            checks.push(pass("token", format!("valid: logs in as {} (id {})", user.name, user.id)));
             true
         }
         Err(f) if f.status == Some(401) => {
@@ -86,32 +68,18 @@ pub async fn run(
             false
         }
         Err(f) => {
-            checks.push(fail(
-                "token",
-                format!(
-                    "could not check the token: {} ({})",
-                    f.message,
-                    discord.base()
-                ),
-            ));
+            checks.push(fail("token", format!("could not check the token: {} ({})", f.message, discord.base())));
             false
         }
     };
     let privileged: Vec<&(&str, u64, u64)> = PRIVILEGED
         .iter()
-        .filter(|(name, _, _)| {
-            super::model::INTENTS
-                .iter()
-                .any(|(n, b)| n == name && intents & b != 0)
-        })
+        .filter(|(name, _, _)| super::model::INTENTS.iter().any(|(n, b)| n == name && intents & b != 0))
         .collect();
     if !token_ok {
         checks.push(fail("intents", "skipped: needs a valid token"));
         for id in channels {
-            checks.push(fail(
-                format!("channel {id}"),
-                "skipped: needs a valid token",
-            ));
+            checks.push(fail(format!("channel {id}"), "skipped: needs a valid token"));
         }
         return ConfigReport { ok: false, checks };
     }
@@ -130,10 +98,7 @@ pub async fn run(
                     if names.is_empty() {
                         "no privileged intents requested".to_owned()
                     } else {
-                        format!(
-                            "the application allows the privileged intents requested: {}",
-                            names.join(", ")
-                        )
+                        format!("the application allows the privileged intents requested: {}", names.join(", "))
                     },
                 ));
             } else {
@@ -143,10 +108,7 @@ pub async fn run(
                 )));
             }
         }
-        Err(f) => checks.push(fail(
-            "intents",
-            format!("could not read the application: {}", f.message),
-        )),
+        Err(f) => checks.push(fail("intents", format!("could not read the application: {}", f.message))),
     }
     for id in channels {
         let Some(channel) = Id::new_checked(*id) else {
@@ -165,8 +127,5 @@ pub async fn run(
             Err(f) => checks.push(fail(name, format!("could not be checked: {}", f.message))),
         }
     }
-    ConfigReport {
-        ok: checks.iter().all(|c| c.ok),
-        checks,
-    }
+    ConfigReport { ok: checks.iter().all(|c| c.ok), checks }
 }

@@ -41,20 +41,11 @@ pub const PRIVILEGED: &[(&str, u64, u64)] = &[
 ];
 
 /// What a new bot gets when the request names no intents: enough for prefix and slash commands.
-pub const DEFAULT_INTENTS: &[&str] = &[
-    "GUILDS",
-    "GUILD_MESSAGES",
-    "DIRECT_MESSAGES",
-    "MESSAGE_CONTENT",
-];
+pub const DEFAULT_INTENTS: &[&str] = &["GUILDS", "GUILD_MESSAGES", "DIRECT_MESSAGES", "MESSAGE_CONTENT"];
 
 /// Intent names for a bit set, in Discord's order.
 pub fn intent_names(bits: u64) -> Vec<String> {
-    INTENTS
-        .iter()
-        .filter(|(_, b)| bits & b != 0)
-        .map(|(n, _)| (*n).to_owned())
-        .collect()
+    INTENTS.iter().filter(|(_, b)| bits & b != 0).map(|(n, _)| (*n).to_owned()).collect()
 }
 
 /// `POST /bots`.
@@ -162,10 +153,7 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     if n == 0 || n > 64 {
         errors.push(FieldError::new("name", "must be 1 to 64 characters"));
     } else if trimmed.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "name",
-            "must not contain control characters",
-        ));
+        errors.push(FieldError::new("name", "must not contain control characters"));
     }
     trimmed.to_owned()
 }
@@ -173,10 +161,7 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
 fn check_prefix(prefix: &str, errors: &mut Vec<FieldError>) -> String {
     let n = prefix.chars().count();
     if n == 0 || n > 5 || prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        errors.push(FieldError::new(
-            "prefix",
-            "must be 1 to 5 characters without spaces (for example !)",
-        ));
+        errors.push(FieldError::new("prefix", "must be 1 to 5 characters without spaces (for example !)"));
     }
     prefix.to_owned()
 }
@@ -184,20 +169,13 @@ fn check_prefix(prefix: &str, errors: &mut Vec<FieldError>) -> String {
 fn check_intents(names: &[String], errors: &mut Vec<FieldError>) -> u64 {
     let mut bits = 0;
     for (i, name) in names.iter().enumerate() {
-        match INTENTS
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
-        {
+        match INTENTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.trim())) {
             Some((_, b)) => bits |= b,
             None => errors.push(FieldError::new(
                 format!("intents[{i}]"),
                 format!(
                     "unknown intent {name:?}; known intents: {}",
-                    INTENTS
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    INTENTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                 ),
             )),
         }
@@ -224,15 +202,12 @@ fn check_channels(values: &[Value], errors: &mut Vec<FieldError>) -> Vec<u64> {
     let mut ids = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         match parse_snowflake(v) {
-            Some(id) if ids.contains(&id) => errors.push(FieldError::new(
-                format!("channel_ids[{i}]"),
-                "is listed twice",
-            )),
+            Some(id) if ids.contains(&id) => {
+                errors.push(FieldError::new(format!("channel_ids[{i}]"), "is listed twice"))
+            }
             Some(id) => ids.push(id),
-            None => errors.push(FieldError::new(
-                format!("channel_ids[{i}]"),
-                "must be a Discord channel id (17 to 19 digits)",
-            )),
+            None => errors
+                .push(FieldError::new(format!("channel_ids[{i}]"), "must be a Discord channel id (17 to 19 digits)")),
         }
     }
     ids
@@ -243,14 +218,13 @@ pub fn check_token(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Toke
     let token = raw.trim();
     let token = token.strip_prefix("Bot ").unwrap_or(token);
     let parts: Vec<&str> = token.split('.').collect();
-    let segment_ok = |s: &&str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_+/=".contains(c))
-    };
+    let segment_ok = |s: &&str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_+/=".contains(c));
     if token.len() < 30 || token.len() > 200 || parts.len() != 3 || !parts.iter().all(segment_ok) {
         // Never echo the token in the message.
-        errors.push(FieldError::new(field, "does not look like a Discord bot token (three dot-separated parts, 30 to 200 characters)"));
+        errors.push(FieldError::new(
+            field,
+            "does not look like a Discord bot token (three dot-separated parts, 30 to 200 characters)",
+        ));
     }
     Token(Secret::new(token))
 }
@@ -263,25 +237,14 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
     let prefix = check_prefix(req.prefix.as_deref().unwrap_or("!"), &mut errors);
     let intents = match &req.intents {
         Some(names) => check_intents(names, &mut errors),
-        None => check_intents(
-            &DEFAULT_INTENTS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect::<Vec<_>>(),
-            &mut errors,
-        ),
+        None => check_intents(&DEFAULT_INTENTS.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(), &mut errors),
     };
     let channel_ids = check_channels(&req.channel_ids, &mut errors);
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
     Ok((
-        Settings {
-            name: Some(name),
-            prefix: Some(prefix),
-            intents: Some(intents),
-            channel_ids: Some(channel_ids),
-        },
+        Settings { name: Some(name), prefix: Some(prefix), intents: Some(intents), channel_ids: Some(channel_ids) },
         token,
     ))
 }
@@ -290,22 +253,13 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
 pub fn validate_update(req: &UpdateBot) -> Result<Settings> {
     let mut errors = Vec::new();
     if req.token.is_some() {
-        errors.push(FieldError::new(
-            "token",
-            "is not changed here: use PUT /api/v1/bots/{id}/token",
-        ));
+        errors.push(FieldError::new("token", "is not changed here: use PUT /api/v1/bots/{id}/token"));
     }
     let settings = Settings {
         name: req.name.as_deref().map(|n| check_name(n, &mut errors)),
         prefix: req.prefix.as_deref().map(|p| check_prefix(p, &mut errors)),
-        intents: req
-            .intents
-            .as_deref()
-            .map(|i| check_intents(i, &mut errors)),
-        channel_ids: req
-            .channel_ids
-            .as_deref()
-            .map(|c| check_channels(c, &mut errors)),
+        intents: req.intents.as_deref().map(|i| check_intents(i, &mut errors)),
+        channel_ids: req.channel_ids.as_deref().map(|c| check_channels(c, &mut errors)),
     };
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
@@ -317,10 +271,7 @@ pub fn validate_update(req: &UpdateBot) -> Result<Settings> {
 pub fn validate_test(req: &TestConfig) -> Result<(Token, u64, Vec<u64>)> {
     let mut errors = Vec::new();
     let token = check_token(&req.token, "token", &mut errors);
-    let names = req
-        .intents
-        .clone()
-        .unwrap_or_else(|| DEFAULT_INTENTS.iter().map(|s| (*s).to_owned()).collect());
+    let names = req.intents.clone().unwrap_or_else(|| DEFAULT_INTENTS.iter().map(|s| (*s).to_owned()).collect());
     let intents = check_intents(&names, &mut errors);
     let channels = check_channels(&req.channel_ids, &mut errors);
     if !errors.is_empty() {
@@ -332,14 +283,7 @@ pub fn validate_test(req: &TestConfig) -> Result<(Token, u64, Vec<u64>)> {
 /// `****` and the token's last four characters.
 pub fn token_hint(token: &Secret) -> String {
     let t = token.expose();
-    let tail: String = t
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let tail: String = t.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     format!("****{tail}")
 }
 
@@ -364,12 +308,7 @@ mod tests {
         assert_eq!(s.prefix.as_deref(), Some("!"));
         assert_eq!(
             intent_names(s.intents.unwrap()),
-            [
-                "GUILDS",
-                "GUILD_MESSAGES",
-                "DIRECT_MESSAGES",
-                "MESSAGE_CONTENT"
-            ]
+            ["GUILDS", "GUILD_MESSAGES", "DIRECT_MESSAGES", "MESSAGE_CONTENT"]
         );
         assert_eq!(s.channel_ids, Some(vec![123_456_789_012_345_678]));
         assert_eq!(token.0.expose(), TOKEN);
@@ -385,23 +324,9 @@ mod tests {
             intents: Some(vec!["GUILDS".into(), "TELEPATHY".into()]),
             channel_ids: vec![json!("42"), json!(true)],
         };
-        let Err(Error::Validation(errors)) = validate_create(req) else {
-            panic!("should fail")
-        };
+        let Err(Error::Validation(errors)) = validate_create(req) else { panic!("should fail") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            [
-                "name",
-                "token",
-                "prefix",
-                "intents[1]",
-                "channel_ids[0]",
-                "channel_ids[1]"
-            ]
-        );
-        assert!(errors
-            .iter()
-            .all(|e| !e.message.contains("not-a-token-secret")));
+        assert_eq!(fields, ["name", "token", "prefix", "intents[1]", "channel_ids[0]", "channel_ids[1]"]);
+        assert!(errors.iter().all(|e| !e.message.contains("not-a-token-secret")));
     }
 }

@@ -15,8 +15,7 @@ const COLUMNS: &str =
     "id, name, prefix, intents, channel_ids, token_hint, version, created_at, updated_at, desired_state";
 
 fn view(row: &AnyRow) -> Result<BotView> {
-    let channels: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
     Ok(BotView {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -34,35 +33,23 @@ fn view(row: &AnyRow) -> Result<BotView> {
 }
 
 fn channels_json(ids: &[u64]) -> String {
-    serde_json::to_string(&ids.iter().map(ToString::to_string).collect::<Vec<_>>())
-        .unwrap_or_else(|_| "[]".into())
+    serde_json::to_string(&ids.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 
 fn not_found(id: i64) -> Error {
-    Error::NotFound {
-        what: "bot",
-        id: id.to_string(),
-    }
+    Error::NotFound { what: "bot", id: id.to_string() }
 }
 
 fn name_taken(e: sqlx::Error, name: Option<&str>) -> Error {
     if is_unique_violation(&e) {
-        Error::Conflict(format!(
-            "a bot named {:?} already exists",
-            name.unwrap_or_default()
-        ))
+        Error::Conflict(format!("a bot named {:?} already exists", name.unwrap_or_default()))
     } else {
         e.into()
     }
 }
 
 /// Saves a new bot.
-pub async fn insert(
-    store: &Store,
-    cipher: &TokenCipher,
-    s: &Settings,
-    token: &Token,
-) -> Result<BotView> {
+pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &Token) -> Result<BotView> {
     let now = now_ms();
     let sealed = cipher.seal(&token.0)?;
     let row = sqlx::query(&format!(
@@ -94,13 +81,11 @@ pub async fn get(store: &Store, id: i64) -> Result<BotView> {
 
 /// Bots in id order, a page at a time.
 pub async fn list(store: &Store, after: Option<Cursor>, limit: u32) -> Result<Page<BotView>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM bots WHERE id > $1 ORDER BY id LIMIT $2"
-    ))
-    .bind(after.map_or(0, |c| c.0))
-    .bind(i64::from(limit) + 1)
-    .fetch_all(store.pool())
-    .await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM bots WHERE id > $1 ORDER BY id LIMIT $2"))
+        .bind(after.map_or(0, |c| c.0))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(store.pool())
+        .await?;
     let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, limit, |b| b.id))
 }
@@ -171,10 +156,7 @@ pub async fn set_token(
 
 /// Deletes a bot.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM bots WHERE id = $1")
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+    let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id).execute(store.pool()).await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }
@@ -198,8 +180,7 @@ pub async fn gateway_settings(store: &Store, id: i64) -> Result<(u64, Vec<u64>)>
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| not_found(id))?;
-    let channels: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
     Ok((
         u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
         channels.iter().filter_map(|c| c.parse().ok()).collect(),
@@ -221,35 +202,24 @@ pub async fn set_desired(store: &Store, id: i64, state: &str) -> Result<()> {
 
 /// Bots an admin wants running.
 pub async fn desired_running(store: &Store) -> Result<Vec<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM bots WHERE desired_state = 'running' ORDER BY id")
-            .fetch_all(store.pool())
-            .await?,
-    )
-}
-
-/// Every bot id.
-pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM bots ORDER BY id")
+    Ok(sqlx::query_scalar("SELECT id FROM bots WHERE desired_state = 'running' ORDER BY id")
         .fetch_all(store.pool())
         .await?)
 }
 
+/// Every bot id.
+pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM bots ORDER BY id").fetch_all(store.pool()).await?)
+}
+
 /// What a bot runs with, token decrypted.
-pub async fn runtime_config(
-    store: &Store,
-    cipher: &TokenCipher,
-    id: i64,
-) -> Result<crate::fleet::runner::BotConfig> {
-    let row = sqlx::query(
-        "SELECT prefix, intents, channel_ids, token_ciphertext FROM bots WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?
-    .ok_or_else(|| not_found(id))?;
-    let channels: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Result<crate::fleet::runner::BotConfig> {
+    let row = sqlx::query("SELECT prefix, intents, channel_ids, token_ciphertext FROM bots WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
     Ok(crate::fleet::runner::BotConfig {
         id,
         prefix: row.try_get("prefix")?,

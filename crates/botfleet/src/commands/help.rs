@@ -20,11 +20,7 @@ impl Command for Help {
         Box::pin(async move {
             let mut content = String::from("Here is what I can do:\n");
             for (name, description) in &ctx.catalogue {
-                let _ = writeln!(
-                    content,
-                    "• `/{name}` or `{}{name}` — {description}",
-                    ctx.prefix
-                );
+                let _ = writeln!(content, "• `/{name}` or `{}{name}` — {description}", ctx.prefix);
             }
             Ok(Reply { content })
         })

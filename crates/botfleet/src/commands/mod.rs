@@ -45,7 +45,9 @@ impl CommandError {
     /// The message a Discord user sees.
     pub fn friendly(&self, prefix: &str) -> String {
         match self {
-            Self::Unknown(name) => format!("I don't know `{prefix}{name}`. Try `{prefix}help` or `/help` to see what I can do."),
+            Self::Unknown(name) => {
+                format!("I don't know `{prefix}{name}`. Try `{prefix}help` or `/help` to see what I can do.")
+            }
             Self::Failed(why) => format!("Sorry, that didn't work: {why}. Please try again in a moment."),
         }
     }
@@ -72,35 +74,25 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.commands.iter().map(|c| c.name()))
-            .finish()
+        f.debug_list().entries(self.commands.iter().map(|c| c.name())).finish()
     }
 }
 
 impl Default for Registry {
     fn default() -> Self {
-        Self {
-            commands: Arc::new(vec![Box::new(ping::Ping), Box::new(help::Help)]),
-        }
+        Self { commands: Arc::new(vec![Box::new(ping::Ping), Box::new(help::Help)]) }
     }
 }
 
 impl Registry {
     /// A command by name (case-insensitive).
     pub fn find(&self, name: &str) -> Option<&dyn Command> {
-        self.commands
-            .iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
-            .map(AsRef::as_ref)
+        self.commands.iter().find(|c| c.name().eq_ignore_ascii_case(name)).map(AsRef::as_ref)
     }
 
     /// `(name, description)` of each command.
     pub fn catalogue(&self) -> Vec<(&'static str, &'static str)> {
-        self.commands
-            .iter()
-            .map(|c| (c.name(), c.description()))
-            .collect()
+        self.commands.iter().map(|c| (c.name(), c.description())).collect()
     }
 
     /// The slash command definitions to register with Discord.
@@ -166,12 +158,7 @@ mod tests {
     #[tokio::test]
     async fn ping_and_help_answer_and_unknown_is_friendly() {
         let registry = Registry::default();
-        assert!(registry
-            .run("ping", &ctx())
-            .await
-            .unwrap()
-            .content
-            .contains("42 ms"));
+        assert!(registry.run("ping", &ctx()).await.unwrap().content.contains("42 ms"));
         let help = registry.run("HELP", &ctx()).await.unwrap().content;
         assert!(help.contains("`!ping`") && help.contains("`/help`"));
         let err = registry.run("teleport", &ctx()).await.unwrap_err();
@@ -182,10 +169,7 @@ mod tests {
     #[test]
     fn prefixed_commands_parse() {
         assert_eq!(parse_prefixed("!ping", "!"), Some(("ping", "")));
-        assert_eq!(
-            parse_prefixed("!stock  green tea ", "!"),
-            Some(("stock", "green tea"))
-        );
+        assert_eq!(parse_prefixed("!stock  green tea ", "!"), Some(("stock", "green tea")));
         assert_eq!(parse_prefixed("hello", "!"), None);
         assert_eq!(parse_prefixed("!", "!"), None);
         assert_eq!(parse_prefixed("?? help", "??"), Some(("help", "")));

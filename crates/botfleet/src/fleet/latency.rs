@@ -27,34 +27,22 @@ pub struct Latencies {
 
 impl Default for Latencies {
     fn default() -> Self {
-        Self {
-            histogram: Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3).ok()),
-        }
+        Self { histogram: Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3).ok()) }
     }
 }
 
 impl Latencies {
     /// Records one answer.
     pub fn record(&self, d: Duration) {
-        let us = u64::try_from(d.as_micros())
-            .unwrap_or(u64::MAX)
-            .clamp(1, 600_000_000);
-        if let Some(h) = self
-            .histogram
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_mut()
-        {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, 600_000_000);
+        if let Some(h) = self.histogram.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
             let _ = h.record(us);
         }
     }
 
     /// The percentiles so far.
     pub fn summary(&self) -> LatencySummary {
-        let guard = self
-            .histogram
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let guard = self.histogram.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(h) = guard.as_ref().filter(|h| !h.is_empty()) else {
             return LatencySummary::default();
         };
@@ -70,12 +58,7 @@ impl Latencies {
 
     /// Starts over (benchmarks reset between rounds).
     pub fn reset(&self) {
-        if let Some(h) = self
-            .histogram
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_mut()
-        {
+        if let Some(h) = self.histogram.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
             h.reset();
         }
     }

@@ -49,9 +49,7 @@ pub struct FleetInner {
 
 impl std::fmt::Debug for FleetInner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FleetInner")
-            .field("registry", &self.registry)
-            .finish_non_exhaustive()
+        f.debug_struct("FleetInner").field("registry", &self.registry).finish_non_exhaustive()
     }
 }
 
@@ -87,38 +85,15 @@ impl FleetInner {
             return;
         }
         if status == Status::Failed {
-            self.bot_log(
-                bot_id,
-                "error",
-                "failed",
-                reason.clone().unwrap_or_default(),
-            )
-            .await;
+            self.bot_log(bot_id, "error", "failed", reason.clone().unwrap_or_default()).await;
         }
-        tracing::info!(
-            bot_id,
-            status = status.as_str(),
-            reason = reason.as_deref().unwrap_or(""),
-            "bot status"
-        );
-        self.events.publish(Event::BotStatus {
-            bot_id,
-            status: status.as_str().to_owned(),
-            reason,
-        });
+        tracing::info!(bot_id, status = status.as_str(), reason = reason.as_deref().unwrap_or(""), "bot status");
+        self.events.publish(Event::BotStatus { bot_id, status: status.as_str().to_owned(), reason });
     }
 
     /// Queues a bot log line.
     pub async fn bot_log(&self, bot_id: i64, level: &'static str, event: &str, message: String) {
-        self.tracker
-            .bot_log(BotLogRecord {
-                bot_id,
-                at: now_ms(),
-                level,
-                event: event.to_owned(),
-                message,
-            })
-            .await;
+        self.tracker.bot_log(BotLogRecord { bot_id, at: now_ms(), level, event: event.to_owned(), message }).await;
     }
 }
 
@@ -148,10 +123,7 @@ impl Fleet {
 
     /// A bot's status and reason.
     pub fn status(&self, bot_id: i64) -> (Status, Option<String>) {
-        lock(&self.inner.statuses)
-            .get(&bot_id)
-            .cloned()
-            .unwrap_or((Status::Stopped, None))
+        lock(&self.inner.statuses).get(&bot_id).cloned().unwrap_or((Status::Stopped, None))
     }
 
     /// Counts of bots by status (bots never started count as stopped).
@@ -212,10 +184,7 @@ impl Fleet {
         if let Some(handle) = handle {
             let _ = handle.stop.send(true);
             let mut task = handle.task;
-            if tokio::time::timeout(Duration::from_secs(10), &mut task)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(10), &mut task).await.is_err() {
                 task.abort();
             }
         }

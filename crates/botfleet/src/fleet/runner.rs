@@ -7,15 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use twilight_gateway::{
-    CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt,
-};
+use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 use twilight_http::Client;
 use twilight_model::application::interaction::{InteractionData, InteractionType};
 use twilight_model::gateway::payload::incoming::{InteractionCreate, MessageCreate};
-use twilight_model::http::interaction::{
-    InteractionResponse, InteractionResponseData, InteractionResponseType,
-};
+use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 use twilight_model::id::marker::ApplicationMarker;
 use twilight_model::id::Id;
 
@@ -73,19 +69,11 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
                 let reason = "Discord rejected the token (401 Unauthorized): replace it with PUT /bots/{id}/token";
-                fleet
-                    .set_status(id, Status::Failed, Some(reason.into()))
-                    .await;
+                fleet.set_status(id, Status::Failed, Some(reason.into())).await;
                 return;
             }
             Err(f) => {
-                fleet
-                    .set_status(
-                        id,
-                        Status::Reconnecting,
-                        Some(format!("cannot reach Discord: {}", f.message)),
-                    )
-                    .await;
+                fleet.set_status(id, Status::Reconnecting, Some(format!("cannot reach Discord: {}", f.message))).await;
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     _ = stop.changed() => { fleet.set_status(id, Status::Stopped, None).await; return; }
@@ -95,16 +83,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         }
     };
     let intents = Intents::from_bits_truncate(bot.intents);
-    let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
-        .proxy_url(url)
-        .build();
+    let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
     let mut shard = Shard::with_config(ShardId::ONE, config);
-    let answering = Arc::new(Answering {
-        fleet: fleet.clone(),
-        bot: bot.clone(),
-        http,
-        app,
-    });
+    let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), http, app });
     let wanted = EventTypeFlags::READY
         | EventTypeFlags::RESUMED
         | EventTypeFlags::MESSAGE_CREATE
@@ -115,18 +96,24 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             event = shard.next_event(wanted) => event,
             _ = stop.changed() => {
                 shard.close(CloseFrame::NORMAL);
-                // Let the close frame go out (bounded).
-                let _ = tokio::time::timeout(Duration::from_secs(2), async { while shard.next_event(wanted).await.is_some() {} }).await;
+                // Poll until our close frame is sent and echoed (bounded); polling further would
+                // make twilight reconnect.
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while let Some(event) = shard.next_event(wanted).await {
+                        if matches!(event, Ok(Event::GatewayClose(_))) {
+                            break;
+                        }
+                    }
+                })
+                .await;
                 fleet.set_status(id, Status::Stopped, None).await;
                 return;
             }
         };
         match event {
             None => {
-                let reason = last_close.map_or_else(
-                    || "the gateway connection ended".to_owned(),
-                    |c| close_reason(c).1,
-                );
+                let reason =
+                    last_close.map_or_else(|| "the gateway connection ended".to_owned(), |c| close_reason(c).1);
                 fleet.set_status(id, Status::Failed, Some(reason)).await;
                 return;
             }
@@ -137,53 +124,36 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                         id,
                         "info",
                         "connected",
-                        format!(
-                            "connected as {} in {} servers",
-                            ready.user.name,
-                            ready.guilds.len()
-                        ),
+                        format!("connected as {} in {} servers", ready.user.name, ready.guilds.len()),
                     )
                     .await;
                 fleet.set_status(id, Status::Running, None).await;
             }
             Some(Ok(Event::Resumed)) => {
-                fleet
-                    .bot_log(id, "info", "resumed", "session resumed".into())
-                    .await;
+                fleet.bot_log(id, "info", "resumed", "session resumed".into()).await;
                 fleet.set_status(id, Status::Running, None).await;
             }
             Some(Ok(Event::GatewayClose(frame))) => {
                 let code = frame.as_ref().map(|f| f.code);
                 last_close = code;
-                let (fatal, reason) =
-                    code.map_or((false, "connection lost".to_owned()), close_reason);
+                let (fatal, reason) = code.map_or((false, "connection lost".to_owned()), close_reason);
                 let level = if fatal { "error" } else { "warn" };
-                fleet
-                    .bot_log(id, level, "disconnected", format!("disconnected: {reason}"))
-                    .await;
+                fleet.bot_log(id, level, "disconnected", format!("disconnected: {reason}")).await;
                 if !fatal {
-                    fleet
-                        .set_status(id, Status::Reconnecting, Some(reason))
-                        .await;
+                    fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
                 }
             }
             Some(Ok(Event::MessageCreate(message))) => {
                 let received = (Instant::now(), now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
-                tokio::spawn(
-                    async move { answering.prefix_command(*message, received, latency).await },
-                );
+                tokio::spawn(async move { answering.prefix_command(*message, received, latency).await });
             }
             Some(Ok(Event::InteractionCreate(interaction))) => {
                 let received = (Instant::now(), now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
-                tokio::spawn(async move {
-                    answering
-                        .slash_command(*interaction, received, latency)
-                        .await
-                });
+                tokio::spawn(async move { answering.slash_command(*interaction, received, latency).await });
             }
             Some(Ok(_)) => {}
         }
@@ -191,20 +161,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
 }
 
 /// The gateway URL and application id; registers the slash commands.
-async fn prepare(
-    fleet: &FleetInner,
-    http: &Client,
-) -> Result<(String, Id<ApplicationMarker>), Failure> {
-    let gateway = rest(http.gateway().authed())
-        .await?
-        .model()
-        .await
-        .map_err(|_| Failure::timed_out())?;
-    let app = rest(http.current_user_application())
-        .await?
-        .model()
-        .await
-        .map_err(|_| Failure::timed_out())?;
+async fn prepare(fleet: &FleetInner, http: &Client) -> Result<(String, Id<ApplicationMarker>), Failure> {
+    let gateway = rest(http.gateway().authed()).await?.model().await.map_err(|_| Failure::timed_out())?;
+    let app = rest(http.current_user_application()).await?.model().await.map_err(|_| Failure::timed_out())?;
     let definitions = fleet.registry.slash_definitions();
     if let Err(f) = rest(http.interaction(app.id).set_global_commands(&definitions)).await {
         tracing::warn!(error = %f.message, "registering slash commands failed; prefix commands still work");
@@ -222,21 +181,14 @@ impl Answering {
         }
     }
 
-    async fn prefix_command(
-        &self,
-        message: MessageCreate,
-        received: (Instant, i64),
-        latency: Option<Duration>,
-    ) {
+    async fn prefix_command(&self, message: MessageCreate, received: (Instant, i64), latency: Option<Duration>) {
         if message.author.bot {
             return;
         }
         let Some((name, args)) = parse_prefixed(&message.content, &self.bot.prefix) else {
             return;
         };
-        if !self.bot.channel_ids.is_empty()
-            && !self.bot.channel_ids.contains(&message.channel_id.get())
-        {
+        if !self.bot.channel_ids.is_empty() && !self.bot.channel_ids.contains(&message.channel_id.get()) {
             return;
         }
         let ctx = self.context(args, latency);
@@ -244,13 +196,7 @@ impl Answering {
             Ok(reply) => (reply.content, None),
             Err(e) => (e.friendly(&self.bot.prefix), Some(e.to_string())),
         };
-        let sent = rest(
-            self.http
-                .create_message(message.channel_id)
-                .content(&text)
-                .reply(message.id),
-        )
-        .await;
+        let sent = rest(self.http.create_message(message.channel_id).content(&text).reply(message.id)).await;
         let record = CommandRecord {
             bot_id: self.bot.id,
             received_at: received.1,
@@ -270,12 +216,7 @@ impl Answering {
         self.finish(record, received.0, sent.map(|_| ())).await;
     }
 
-    async fn slash_command(
-        &self,
-        interaction: InteractionCreate,
-        received: (Instant, i64),
-        latency: Option<Duration>,
-    ) {
+    async fn slash_command(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
         if interaction.kind != InteractionType::ApplicationCommand {
             return;
         }
@@ -290,23 +231,11 @@ impl Answering {
         };
         let response = InteractionResponse {
             kind: InteractionResponseType::ChannelMessageWithSource,
-            data: Some(InteractionResponseData {
-                content: Some(text.clone()),
-                ..Default::default()
-            }),
+            data: Some(InteractionResponseData { content: Some(text.clone()), ..Default::default() }),
         };
-        let sent = rest(self.http.interaction(self.app).create_response(
-            interaction.id,
-            &interaction.token,
-            &response,
-        ))
-        .await;
-        let arguments = data
-            .options
-            .iter()
-            .map(|o| format!("{}={:?}", o.name, o.value))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let sent =
+            rest(self.http.interaction(self.app).create_response(interaction.id, &interaction.token, &response)).await;
+        let arguments = data.options.iter().map(|o| format!("{}={:?}", o.name, o.value)).collect::<Vec<_>>().join(" ");
         let record = CommandRecord {
             bot_id: self.bot.id,
             received_at: received.1,
@@ -340,31 +269,19 @@ impl Answering {
             }
             Err(f) => {
                 record.outcome = "error";
-                let code = f
-                    .code
-                    .map(|c| format!(" (Discord {c})"))
-                    .unwrap_or_default();
+                let code = f.code.map(|c| format!(" (Discord {c})")).unwrap_or_default();
                 let why = format!("reply failed: {}{code}", f.message);
-                self.fleet
-                    .bot_log(
-                        self.bot.id,
-                        "warn",
-                        "command_error",
-                        format!("/{} {why}", record.command),
-                    )
-                    .await;
+                self.fleet.bot_log(self.bot.id, "warn", "command_error", format!("/{} {why}", record.command)).await;
                 record.error = Some(why);
             }
         }
-        self.fleet
-            .events
-            .publish(crate::events::Event::CommandTracked {
-                bot_id: record.bot_id,
-                command: record.command.clone(),
-                kind: record.kind.to_owned(),
-                outcome: record.outcome.to_owned(),
-                latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
-            });
+        self.fleet.events.publish(crate::events::Event::CommandTracked {
+            bot_id: record.bot_id,
+            command: record.command.clone(),
+            kind: record.kind.to_owned(),
+            outcome: record.outcome.to_owned(),
+            latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
+        });
         self.fleet.tracker.command(record).await;
     }
 }

@@ -32,13 +32,7 @@ impl Status {
     }
 
     /// Every status, for summaries.
-    pub const ALL: [Status; 5] = [
-        Self::Stopped,
-        Self::Starting,
-        Self::Running,
-        Self::Reconnecting,
-        Self::Failed,
-    ];
+    pub const ALL: [Status; 5] = [Self::Stopped, Self::Starting, Self::Running, Self::Reconnecting, Self::Failed];
 }
 
 /// What an admin should know about a gateway close code.

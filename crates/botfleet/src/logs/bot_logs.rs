@@ -71,31 +71,17 @@ pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()>
     }
     let mut tx = store.pool().begin().await?;
     for chunk in records.chunks(1000) {
-        let mut sql = String::from(
-            "INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ",
-        );
+        let mut sql = String::from("INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
             let b = i * 5;
-            sql.push_str(&format!(
-                "(${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
+            sql.push_str(&format!("(${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5));
         }
         let mut q = sqlx::query(&sql);
         for r in chunk {
-            q = q
-                .bind(r.bot_id)
-                .bind(r.at)
-                .bind(r.level)
-                .bind(r.event.clone())
-                .bind(r.message.clone());
+            q = q.bind(r.bot_id).bind(r.at).bind(r.level).bind(r.event.clone()).bind(r.message.clone());
         }
         q.execute(&mut *tx).await?;
     }
@@ -115,35 +101,10 @@ pub async fn list(store: &Store, query: &BotLogQuery) -> Result<Page<BotLog>> {
     w.int("bot_id", "=", query.bot_id);
     w.text("level", query.level.as_deref());
     w.text("event", query.event.as_deref());
-    w.int(
-        "at",
-        ">=",
-        query
-            .since
-            .as_deref()
-            .map(|s| parse("since", s))
-            .transpose()?,
-    );
-    w.int(
-        "at",
-        "<",
-        query
-            .until
-            .as_deref()
-            .map(|s| parse("until", s))
-            .transpose()?,
-    );
+    w.int("at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
+    w.int("at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
     w.contains(&["message", "event"], query.q.as_deref());
-    w.int(
-        "id",
-        "<",
-        query
-            .cursor
-            .as_deref()
-            .map(Cursor::decode)
-            .transpose()?
-            .map(|c| c.0),
-    );
+    w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
     let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1);
     let sql = format!("SELECT id, bot_id, at, level, event, message FROM discord_bot_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
     let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
@@ -152,30 +113,22 @@ pub async fn list(store: &Store, query: &BotLogQuery) -> Result<Page<BotLog>> {
 }
 
 fn not_found(id: i64) -> Error {
-    Error::NotFound {
-        what: "bot log",
-        id: id.to_string(),
-    }
+    Error::NotFound { what: "bot log", id: id.to_string() }
 }
 
 /// One bot log line.
 pub async fn get(store: &Store, id: i64) -> Result<BotLog> {
-    let row = sqlx::query(
-        "SELECT id, bot_id, at, level, event, message FROM discord_bot_logs WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?
-    .ok_or_else(|| not_found(id))?;
+    let row = sqlx::query("SELECT id, bot_id, at, level, event, message FROM discord_bot_logs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
     view(&row)
 }
 
 /// Deletes one bot log line.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM discord_bot_logs WHERE id = $1")
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+    let done = sqlx::query("DELETE FROM discord_bot_logs WHERE id = $1").bind(id).execute(store.pool()).await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }

@@ -78,24 +78,18 @@ pub struct CommandLogQuery {
     pub limit: Option<u32>,
 }
 
-const COLUMNS: &str =
-    "id, bot_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, command, \
+const COLUMNS: &str = "id, bot_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, command, \
                        arguments, kind, response, latency_us, outcome, error";
 
 fn id_filter(field: &str, value: Option<&String>) -> Result<Option<i64>> {
     value
-        .map(|v| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| Error::field(field, "must be a Discord id (digits only)"))
-        })
+        .map(|v| v.trim().parse::<i64>().map_err(|_| Error::field(field, "must be a Discord id (digits only)")))
         .transpose()
 }
 
 fn view(row: &AnyRow) -> Result<CommandLog> {
-    let id_text = |col: &str| -> Result<Option<String>> {
-        Ok(row.try_get::<Option<i64>, _>(col)?.map(|v| v.to_string()))
-    };
+    let id_text =
+        |col: &str| -> Result<Option<String>> { Ok(row.try_get::<Option<i64>, _>(col)?.map(|v| v.to_string())) };
     Ok(CommandLog {
         id: row.try_get("id")?,
         bot_id: row.try_get("bot_id")?,
@@ -109,9 +103,7 @@ fn view(row: &AnyRow) -> Result<CommandLog> {
         arguments: row.try_get("arguments")?,
         kind: row.try_get("kind")?,
         response: row.try_get("response")?,
-        latency_ms: row
-            .try_get::<Option<i64>, _>("latency_us")?
-            .map(|us| us as f64 / 1000.0),
+        latency_ms: row.try_get::<Option<i64>, _>("latency_us")?.map(|us| us as f64 / 1000.0),
         outcome: row.try_get("outcome")?,
         error: row.try_get("error")?,
     })
@@ -139,12 +131,7 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
                 sql.push(',');
             }
             sql.push('(');
-            sql.push_str(
-                &(1..=14)
-                    .map(|k| format!("${}", b + k))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
+            sql.push_str(&(1..=14).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(","));
             sql.push(')');
         }
         let mut q = sqlx::query(&sql);
@@ -181,56 +168,17 @@ pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<Command
     }
     let mut w = Where::default();
     w.int("bot_id", "=", query.bot_id);
-    w.int(
-        "guild_id",
-        "=",
-        id_filter("guild_id", query.guild_id.as_ref())?,
-    );
-    w.int(
-        "channel_id",
-        "=",
-        id_filter("channel_id", query.channel_id.as_ref())?,
-    );
-    w.int(
-        "user_id",
-        "=",
-        id_filter("user_id", query.user_id.as_ref())?,
-    );
+    w.int("guild_id", "=", id_filter("guild_id", query.guild_id.as_ref())?);
+    w.int("channel_id", "=", id_filter("channel_id", query.channel_id.as_ref())?);
+    w.int("user_id", "=", id_filter("user_id", query.user_id.as_ref())?);
     w.text("command", query.command.as_deref());
     w.text("outcome", query.outcome.as_deref());
-    w.int(
-        "received_at",
-        ">=",
-        query
-            .since
-            .as_deref()
-            .map(|s| parse("since", s))
-            .transpose()?,
-    );
-    w.int(
-        "received_at",
-        "<",
-        query
-            .until
-            .as_deref()
-            .map(|s| parse("until", s))
-            .transpose()?,
-    );
+    w.int("received_at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
+    w.int("received_at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
     w.contains(&["command", "arguments"], query.q.as_deref());
-    w.int(
-        "id",
-        "<",
-        query
-            .cursor
-            .as_deref()
-            .map(Cursor::decode)
-            .transpose()?
-            .map(|c| c.0),
-    );
+    w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
     let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM discord_command_logs {clause} ORDER BY id DESC LIMIT {limit_slot}"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM discord_command_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
     let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
     let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, limit, |c| c.id))
@@ -238,30 +186,19 @@ pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<Command
 
 /// One command log.
 pub async fn get(store: &Store, id: i64) -> Result<CommandLog> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM discord_command_logs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?
-    .ok_or_else(|| Error::NotFound {
-        what: "command log",
-        id: id.to_string(),
-    })?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM discord_command_logs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound { what: "command log", id: id.to_string() })?;
     view(&row)
 }
 
 /// Deletes one command log.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM discord_command_logs WHERE id = $1")
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+    let done = sqlx::query("DELETE FROM discord_command_logs WHERE id = $1").bind(id).execute(store.pool()).await?;
     if done.rows_affected() == 0 {
-        return Err(Error::NotFound {
-            what: "command log",
-            id: id.to_string(),
-        });
+        return Err(Error::NotFound { what: "command log", id: id.to_string() });
     }
     Ok(())
 }

@@ -42,16 +42,9 @@ impl Where {
         let Some(needle) = needle.filter(|n| !n.is_empty()) else {
             return;
         };
-        let escaped = needle
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let slot = self.slot();
-        let any: Vec<String> = columns
-            .iter()
-            .map(|c| format!("LOWER({c}) LIKE {slot} ESCAPE '\\'"))
-            .collect();
+        let any: Vec<String> = columns.iter().map(|c| format!("LOWER({c}) LIKE {slot} ESCAPE '\\'")).collect();
         self.clauses.push(format!("({})", any.join(" OR ")));
         let _ = self.args.add(format!("%{escaped}%"));
     }
@@ -60,11 +53,8 @@ impl Where {
     pub fn finish(mut self, limit: i64) -> (String, String, AnyArguments<'static>) {
         let slot = self.slot();
         let _ = self.args.add(limit);
-        let clause = if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.clauses.join(" AND "))
-        };
+        let clause =
+            if self.clauses.is_empty() { String::new() } else { format!("WHERE {}", self.clauses.join(" AND ")) };
         (clause, slot, self.args)
     }
 }

@@ -30,10 +30,7 @@ pub struct Store {
 
 /// The default database: `botfleet.db` in the data directory.
 pub fn default_url(data_dir: &Path) -> String {
-    format!(
-        "sqlite://{}?mode=rwc",
-        data_dir.join("botfleet.db").display()
-    )
+    format!("sqlite://{}?mode=rwc", data_dir.join("botfleet.db").display())
 }
 
 impl Store {
@@ -51,25 +48,24 @@ impl Store {
             )));
         };
         if backend == Backend::Sqlite {
-            if let Some(dir) =
-                sqlite_path(url).and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
-            {
+            if let Some(dir) = sqlite_path(url).and_then(|p| Path::new(p).parent().map(Path::to_path_buf)) {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(&dir)
                         .map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
                 }
             }
         }
-        let options = AnyConnectOptions::from_str(url)
-            .map_err(|e| Error::Config(format!("database URL: {e}")))?;
+        let options = AnyConnectOptions::from_str(url).map_err(|e| Error::Config(format!("database URL: {e}")))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
                     }
                     Ok(())
                 })
@@ -111,9 +107,7 @@ impl Store {
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (path != ":memory:" && !path.is_empty()).then_some(path)
 }
@@ -124,12 +118,7 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
                 None => url.to_owned(),
             }
         }
@@ -141,8 +130,7 @@ pub fn redact(url: &str) -> String {
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
-            db.code()
-                .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+            db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
                 || db.message().contains("UNIQUE constraint failed")
         }
         _ => false,
@@ -163,15 +151,9 @@ mod tests {
 
     #[test]
     fn urls_are_redacted_and_paths_found() {
-        assert_eq!(
-            redact("postgres://root:hunter2@db:5432/x"),
-            "postgres://root:***@db:5432/x"
-        );
+        assert_eq!(redact("postgres://root:hunter2@db:5432/x"), "postgres://root:***@db:5432/x");
         assert_eq!(redact("postgres://root@db/x"), "postgres://root@db/x");
-        assert_eq!(
-            sqlite_path("sqlite://data/b.db?mode=rwc"),
-            Some("data/b.db")
-        );
+        assert_eq!(sqlite_path("sqlite://data/b.db?mode=rwc"), Some("data/b.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
     }
 }

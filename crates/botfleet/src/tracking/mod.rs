@@ -38,21 +38,12 @@ impl Tracker {
     pub fn start(store: Store, commands_enabled: bool) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = tokio::spawn(write_loop(store, rx));
-        (
-            Self {
-                tx: Some(tx),
-                commands_enabled,
-            },
-            writer,
-        )
+        (Self { tx: Some(tx), commands_enabled }, writer)
     }
 
     /// A tracker that stores nothing (for tools and tests that do not need one).
     pub fn disabled() -> Self {
-        Self {
-            tx: None,
-            commands_enabled: false,
-        }
+        Self { tx: None, commands_enabled: false }
     }
 
     /// Records a command invocation.
@@ -102,11 +93,7 @@ fn push(r: Record, commands_batch: &mut Vec<CommandRecord>, logs_batch: &mut Vec
 }
 
 /// Writes both batches, retrying with capped backoff until the database takes them.
-async fn flush(
-    store: &Store,
-    commands_batch: &mut Vec<CommandRecord>,
-    logs_batch: &mut Vec<BotLogRecord>,
-) {
+async fn flush(store: &Store, commands_batch: &mut Vec<CommandRecord>, logs_batch: &mut Vec<BotLogRecord>) {
     let mut delay = Duration::from_millis(100);
     while !commands_batch.is_empty() {
         match commands::insert_batch(store, commands_batch).await {

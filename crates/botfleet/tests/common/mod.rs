@@ -22,8 +22,7 @@ pub enum Backend {
 
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("BOTFLEET_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("BOTFLEET_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn require_all() -> bool {
@@ -39,7 +38,6 @@ pub struct TestApp {
     pub backend: Backend,
     pub dir: tempfile::TempDir,
     pub events: botfleet::events::EventBus,
-    pub fleet: botfleet::fleet::Fleet,
     config: ServeConfig,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -50,10 +48,7 @@ static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
 
 /// Everything botfleet logged in this test process (at TRACE), for secret-leak checks.
 pub fn captured_logs() -> String {
-    let buf = LOGS
-        .get()
-        .map(|b| b.lock().map(|v| v.clone()).unwrap_or_default())
-        .unwrap_or_default();
+    let buf = LOGS.get().map(|b| b.lock().map(|v| v.clone()).unwrap_or_default()).unwrap_or_default();
     String::from_utf8_lossy(&buf).into_owned()
 }
 
@@ -98,10 +93,7 @@ impl TestApp {
         install_logging();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_database) = match backend {
-            Backend::Sqlite => (
-                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
-                None,
-            ),
+            Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()), None),
             Backend::Postgres => {
                 let admin = postgres_admin_url();
                 let mut conn = match sqlx::PgConnection::connect(&admin).await {
@@ -110,24 +102,18 @@ impl TestApp {
                         eprintln!("SKIPPED: PostgreSQL not reachable at {admin} ({e}); set BOTFLEET_TEST_POSTGRES_URL");
                         return None;
                     }
-                    Err(e) => panic!("PostgreSQL is required (BOTFLEET_TEST_REQUIRE_ALL=1) but {admin} is not reachable: {e}"),
+                    Err(e) => {
+                        panic!("PostgreSQL is required (BOTFLEET_TEST_REQUIRE_ALL=1) but {admin} is not reachable: {e}")
+                    }
                 };
                 let name = format!("botfleet_test_{}", rand_suffix());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                let base = admin
-                    .rsplit_once('/')
-                    .map_or(admin.clone(), |(b, _)| b.to_owned());
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+                let base = admin.rsplit_once('/').map_or(admin.clone(), |(b, _)| b.to_owned());
                 (format!("{base}/{name}"), Some(name))
             }
         };
         let config = ServeConfig {
-            storage: StorageConfig {
-                data_dir: dir.path().to_path_buf(),
-                database_url: Some(database_url),
-            },
+            storage: StorageConfig { data_dir: dir.path().to_path_buf(), database_url: Some(database_url) },
             listen: "127.0.0.1:0".parse().expect("address"),
             discord_api_url: discord_api_url.to_owned(),
             secret_key: None,
@@ -137,23 +123,12 @@ impl TestApp {
         Some(Self::start(config, backend, dir, pg_database).await)
     }
 
-    async fn start(
-        config: ServeConfig,
-        backend: Backend,
-        dir: tempfile::TempDir,
-        pg_database: Option<String>,
-    ) -> Self {
-        let state = botfleet::app::build(&config)
-            .await
-            .expect("botfleet starts");
-        let (store, events, fleet) = (
-            state.store.clone(),
-            state.events.clone(),
-            state.fleet.clone(),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+    async fn start(config: ServeConfig, backend: Backend, dir: tempfile::TempDir, pg_database: Option<String>) -> Self {
+        let state = botfleet::app::build(&config).await.expect("botfleet starts");
+        // No Fleet clone here: the tracking writer ends (and shutdown completes) only when every
+        // holder of the fleet is gone.
+        let (store, events) = (state.store.clone(), state.events.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -169,7 +144,6 @@ impl TestApp {
             backend,
             dir,
             events,
-            fleet,
             config,
             stop: Some(stop),
             task: Some(task),
@@ -194,12 +168,7 @@ impl TestApp {
     }
 
     /// Calls the API; returns status and JSON body (Null when empty).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.url));
         if let Some(b) = body {
             req = req.json(&b);
@@ -207,14 +176,7 @@ impl TestApp {
         let res = req.send().await.expect("request");
         let status = res.status();
         let text = res.text().await.expect("body");
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            },
-        )
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
     }
 
     /// Sends raw bytes as the body.
@@ -229,10 +191,7 @@ impl TestApp {
             .expect("request");
         let status = res.status();
         let text = res.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -263,18 +222,14 @@ impl Drop for TestApp {
             // Best effort: drop the test database from a thread with its own runtime.
             let admin = postgres_admin_url();
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 rt.block_on(async {
                     if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                     }
                 });
             })
@@ -285,19 +240,13 @@ impl Drop for TestApp {
 
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{:x}{:x}", nanos, std::process::id())
 }
 
 /// A token shaped like Discord's, unique per call.
 pub fn token(tag: &str) -> String {
-    format!(
-        "MTQzNjk5ODQ5NzAzNTQ0NjQwMA.{tag}Xy.secretpart{}abcdefghijklmnop",
-        rand_suffix()
-    )
+    format!("MTQzNjk5ODQ5NzAzNTQ0NjQwMA.{tag}Xy.secretpart{}abcdefghijklmnop", rand_suffix())
 }
 
 /// Runs a test body on SQLite and on PostgreSQL (`sqlite::name`, `postgres::name`).

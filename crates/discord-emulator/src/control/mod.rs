@@ -43,11 +43,7 @@ impl From<WorldError> for ControlError {
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
-        (
-            self.0,
-            Json(json!({"error": {"code": self.1, "message": self.2}})),
-        )
-            .into_response()
+        (self.0, Json(json!({"error": {"code": self.1, "message": self.2}}))).into_response()
     }
 }
 
@@ -55,8 +51,7 @@ type Reply = Result<Json<Value>, ControlError>;
 
 /// Parses a JSON body, answering 400 with serde's explanation when it does not fit.
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ControlError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ControlError(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| ControlError(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))
 }
 
 /// The `/_emulator` router.
@@ -70,16 +65,10 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/guilds/{guild_id}/roles", post(create_role))
         .route("/guilds/{guild_id}/members", post(add_member))
         .route("/channels/{channel_id}/overwrites", put(set_overwrite))
-        .route(
-            "/channels/{channel_id}/messages",
-            get(messages).post(user_message),
-        )
+        .route("/channels/{channel_id}/messages", get(messages).post(user_message))
         .route("/channels/{channel_id}/webhooks", post(create_webhook))
         .route("/dms", post(dm_channel))
-        .route(
-            "/faults",
-            get(list_faults).post(inject_fault).delete(clear_faults),
-        )
+        .route("/faults", get(list_faults).post(inject_fault).delete(clear_faults))
         .route("/faults/{fault_id}", delete(remove_fault))
         .route("/load", post(run_load))
         .route("/interactions", post(user_interaction))
@@ -91,13 +80,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/gateway/close", post(close))
         .route("/counters", get(counters))
         .route("/time/advance", post(advance_time))
-        .fallback(|| async {
-            ControlError(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such control route".into(),
-            )
-        })
+        .fallback(|| async { ControlError(StatusCode::NOT_FOUND, "not_found", "no such control route".into()) })
 }
 
 async fn world(State(s): State<Arc<Shared>>) -> Json<Value> {
@@ -107,11 +90,8 @@ async fn world(State(s): State<Arc<Shared>>) -> Json<Value> {
         .values()
         .map(|a| json!({"application_id": a.id, "bot_user_id": a.bot_user_id, "name": a.name, "token": a.token}))
         .collect();
-    let users: Vec<Value> = state
-        .users
-        .values()
-        .map(|u| json!({"id": u.id, "username": u.username, "bot": u.bot}))
-        .collect();
+    let users: Vec<Value> =
+        state.users.values().map(|u| json!({"id": u.id, "username": u.username, "bot": u.bot})).collect();
     let guilds: Vec<Value> = state
         .guilds
         .values()
@@ -167,11 +147,7 @@ struct NewChannel {
     name: String,
 }
 
-async fn create_channel(
-    State(s): State<Arc<Shared>>,
-    Path(guild): Path<u64>,
-    bytes: axum::body::Bytes,
-) -> Reply {
+async fn create_channel(State(s): State<Arc<Shared>>, Path(guild): Path<u64>, bytes: axum::body::Bytes) -> Reply {
     let b: NewChannel = body(&bytes)?;
     Ok(Json(json!({"id": s.create_channel(guild, &b.name)?})))
 }
@@ -183,15 +159,9 @@ struct NewRole {
     permissions: u64,
 }
 
-async fn create_role(
-    State(s): State<Arc<Shared>>,
-    Path(guild): Path<u64>,
-    bytes: axum::body::Bytes,
-) -> Reply {
+async fn create_role(State(s): State<Arc<Shared>>, Path(guild): Path<u64>, bytes: axum::body::Bytes) -> Reply {
     let b: NewRole = body(&bytes)?;
-    Ok(Json(
-        json!({"id": s.create_role(guild, &b.name, b.permissions)?}),
-    ))
+    Ok(Json(json!({"id": s.create_role(guild, &b.name, b.permissions)?})))
 }
 
 #[derive(Deserialize)]
@@ -201,11 +171,7 @@ struct NewMember {
     roles: Vec<u64>,
 }
 
-async fn add_member(
-    State(s): State<Arc<Shared>>,
-    Path(guild): Path<u64>,
-    bytes: axum::body::Bytes,
-) -> Reply {
+async fn add_member(State(s): State<Arc<Shared>>, Path(guild): Path<u64>, bytes: axum::body::Bytes) -> Reply {
     let b: NewMember = body(&bytes)?;
     s.add_member(guild, b.user_id, b.roles)?;
     Ok(Json(json!({"ok": true})))
@@ -223,28 +189,12 @@ struct NewOverwrite {
     deny: u64,
 }
 
-async fn set_overwrite(
-    State(s): State<Arc<Shared>>,
-    Path(channel): Path<u64>,
-    bytes: axum::body::Bytes,
-) -> Reply {
+async fn set_overwrite(State(s): State<Arc<Shared>>, Path(channel): Path<u64>, bytes: axum::body::Bytes) -> Reply {
     let b: NewOverwrite = body(&bytes)?;
     if b.kind > 1 {
-        return Err(ControlError(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "type must be 0 (role) or 1 (member)".into(),
-        ));
+        return Err(ControlError(StatusCode::BAD_REQUEST, "invalid", "type must be 0 (role) or 1 (member)".into()));
     }
-    s.set_overwrite(
-        channel,
-        Overwrite {
-            id: b.id,
-            kind: b.kind,
-            allow: b.allow,
-            deny: b.deny,
-        },
-    )?;
+    s.set_overwrite(channel, Overwrite { id: b.id, kind: b.kind, allow: b.allow, deny: b.deny })?;
     Ok(Json(json!({"ok": true})))
 }
 
@@ -258,15 +208,9 @@ struct UserMessage {
     content: String,
 }
 
-async fn user_message(
-    State(s): State<Arc<Shared>>,
-    Path(channel): Path<u64>,
-    bytes: axum::body::Bytes,
-) -> Reply {
+async fn user_message(State(s): State<Arc<Shared>>, Path(channel): Path<u64>, bytes: axum::body::Bytes) -> Reply {
     let b: UserMessage = body(&bytes)?;
-    Ok(Json(
-        json!({"id": s.user_message(b.author_id, channel, &b.content)?}),
-    ))
+    Ok(Json(json!({"id": s.user_message(b.author_id, channel, &b.content)?})))
 }
 
 #[derive(Deserialize)]
@@ -290,12 +234,7 @@ struct InteractionRequest {
 
 async fn user_interaction(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
     let b: InteractionRequest = body(&bytes)?;
-    Ok(Json(json!(s.user_interaction(
-        b.application_id,
-        b.user_id,
-        b.channel_id,
-        b.action
-    )?)))
+    Ok(Json(json!(s.user_interaction(b.application_id, b.user_id, b.channel_id, b.action)?)))
 }
 
 async fn interaction(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Reply {
@@ -332,16 +271,12 @@ struct Invalidate {
 
 async fn invalidate_session(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
     let b: Invalidate = body(&bytes)?;
-    Ok(Json(
-        json!({"connections": s.invalidate_sessions(b.application_id, b.resumable)}),
-    ))
+    Ok(Json(json!({"connections": s.invalidate_sessions(b.application_id, b.resumable)})))
 }
 
 async fn request_heartbeat(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
     let f = filter(&bytes)?;
-    Ok(Json(
-        json!({"connections": s.request_heartbeat(f.application_id)}),
-    ))
+    Ok(Json(json!({"connections": s.request_heartbeat(f.application_id)})))
 }
 
 #[derive(Deserialize)]
@@ -353,15 +288,9 @@ struct Close {
 async fn close(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
     let b: Close = body(&bytes)?;
     if !(1000..=4999).contains(&b.code) {
-        return Err(ControlError(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "close code must be 1000 to 4999".into(),
-        ));
+        return Err(ControlError(StatusCode::BAD_REQUEST, "invalid", "close code must be 1000 to 4999".into()));
     }
-    Ok(Json(
-        json!({"connections": s.close_connections(b.application_id, b.code)}),
-    ))
+    Ok(Json(json!({"connections": s.close_connections(b.application_id, b.code)})))
 }
 
 async fn counters(State(s): State<Arc<Shared>>) -> Json<Value> {
@@ -384,11 +313,7 @@ struct NewWebhook {
     name: String,
 }
 
-async fn create_webhook(
-    State(s): State<Arc<Shared>>,
-    Path(channel): Path<u64>,
-    bytes: axum::body::Bytes,
-) -> Reply {
+async fn create_webhook(State(s): State<Arc<Shared>>, Path(channel): Path<u64>, bytes: axum::body::Bytes) -> Reply {
     let b: NewWebhook = body(&bytes)?;
     Ok(Json(json!(s.create_webhook(channel, &b.name)?)))
 }
@@ -417,11 +342,7 @@ async fn remove_fault(State(s): State<Arc<Shared>>, Path(id): Path<u64>) -> Repl
     if s.remove_fault(id) {
         Ok(Json(json!({"ok": true})))
     } else {
-        Err(ControlError(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no fault {id} in force"),
-        ))
+        Err(ControlError(StatusCode::NOT_FOUND, "not_found", format!("no fault {id} in force")))
     }
 }
 
@@ -434,21 +355,13 @@ impl From<crate::load::LoadError> for ControlError {
     fn from(e: crate::load::LoadError) -> Self {
         match e {
             crate::load::LoadError::World(w) => w.into(),
-            other => Self(
-                StatusCode::BAD_REQUEST,
-                "invalid_scenario",
-                other.to_string(),
-            ),
+            other => Self(StatusCode::BAD_REQUEST, "invalid_scenario", other.to_string()),
         }
     }
 }
 
 /// Runs a load scenario and answers with its report when it is done.
 async fn run_load(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
-    let scenario: crate::load::Scenario = if bytes.is_empty() {
-        Default::default()
-    } else {
-        body(&bytes)?
-    };
+    let scenario: crate::load::Scenario = if bytes.is_empty() { Default::default() } else { body(&bytes)? };
     Ok(Json(json!(s.run_load(scenario).await?)))
 }

@@ -31,10 +31,9 @@ impl Encoder {
     pub fn for_query(compress: Option<&str>) -> Result<Self, String> {
         match compress {
             None | Some("") => Ok(Self::Plain),
-            Some("zlib-stream") => Ok(Self::Zlib(Box::new(flate2::write::ZlibEncoder::new(
-                Vec::new(),
-                flate2::Compression::default(),
-            )))),
+            Some("zlib-stream") => {
+                Ok(Self::Zlib(Box::new(flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default()))))
+            }
             Some("zstd-stream") => zstd::stream::write::Encoder::new(Vec::new(), 3)
                 .map(|e| Self::Zstd(Box::new(e)))
                 .map_err(|e| format!("zstd: {e}")),
@@ -94,8 +93,7 @@ mod tests {
         for p in [r#"{"op":10}"#, r#"{"op":0,"t":"READY"}"#] {
             let b = bytes(enc.encode(p).unwrap());
             let mut out = vec![0u8; 1024];
-            let status =
-                zstd::stream::raw::Operation::run_on_buffers(&mut dec, &b, &mut out).unwrap();
+            let status = zstd::stream::raw::Operation::run_on_buffers(&mut dec, &b, &mut out).unwrap();
             assert_eq!(&out[..status.bytes_written], p.as_bytes());
         }
     }

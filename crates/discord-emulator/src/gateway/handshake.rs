@@ -8,8 +8,7 @@ use tokio::sync::Notify;
 
 use super::close::CloseCode;
 use super::session::{
-    Attachment, Session, INTENT_GUILD_MEMBERS, INTENT_GUILD_PRESENCES, INTENT_MESSAGE_CONTENT,
-    VALID_INTENTS,
+    Attachment, Session, INTENT_GUILD_MEMBERS, INTENT_GUILD_PRESENCES, INTENT_MESSAGE_CONTENT, VALID_INTENTS,
 };
 use crate::server::Shared;
 use crate::snowflake::random_token;
@@ -45,18 +44,11 @@ fn decode<T>(v: Option<T>) -> Result<T, Refusal> {
 
 fn token_app(state: &State, d: &Value) -> Result<u64, Refusal> {
     let token = decode(d.get("token").and_then(Value::as_str))?;
-    state
-        .app_by_token(token)
-        .ok_or(Refusal::Close(CloseCode::AuthenticationFailed))
+    state.app_by_token(token).ok_or(Refusal::Close(CloseCode::AuthenticationFailed))
 }
 
 /// Handles op 2.
-pub fn identify(
-    shared: &Shared,
-    conn_id: u64,
-    wake: &Arc<Notify>,
-    d: &Value,
-) -> Result<Attached, Refusal> {
+pub fn identify(shared: &Shared, conn_id: u64, wake: &Arc<Notify>, d: &Value) -> Result<Attached, Refusal> {
     let now = shared.clock.now();
     let mut state = shared.state();
     let app_id = token_app(&state, d)?;
@@ -72,19 +64,13 @@ pub fn identify(
     if intents & !VALID_INTENTS != 0 {
         return Err(Refusal::Close(CloseCode::InvalidIntents));
     }
-    let app = state
-        .applications
-        .get(&app_id)
-        .ok_or(Refusal::Close(CloseCode::AuthenticationFailed))?;
+    let app = state.applications.get(&app_id).ok_or(Refusal::Close(CloseCode::AuthenticationFailed))?;
     let privileged = [
         (INTENT_GUILD_MEMBERS, APP_FLAG_GUILD_MEMBERS),
         (INTENT_GUILD_PRESENCES, APP_FLAG_PRESENCE),
         (INTENT_MESSAGE_CONTENT, APP_FLAG_MESSAGE_CONTENT),
     ];
-    if privileged
-        .iter()
-        .any(|(intent, flag)| intents & intent != 0 && app.flags & flag == 0)
-    {
+    if privileged.iter().any(|(intent, flag)| intents & intent != 0 && app.flags & flag == 0) {
         return Err(Refusal::Close(CloseCode::DisallowedIntents));
     }
     if shard[1] == 0 || shard[0] >= shard[1] {
@@ -111,16 +97,9 @@ pub fn identify(
         return Err(Refusal::Close(CloseCode::ShardingRequired));
     }
     let config = &shared.config;
-    let app = state
-        .applications
-        .get_mut(&app_id)
-        .ok_or(Refusal::Close(CloseCode::AuthenticationFailed))?;
+    let app = state.applications.get_mut(&app_id).ok_or(Refusal::Close(CloseCode::AuthenticationFailed))?;
     let bucket = shard[0] % app.max_concurrency;
-    if app
-        .identify_buckets
-        .get(&bucket)
-        .is_some_and(|t| now.saturating_duration_since(*t) < config.identify_window)
-    {
+    if app.identify_buckets.get(&bucket).is_some_and(|t| now.saturating_duration_since(*t) < config.identify_window) {
         return Err(Refusal::InvalidSession);
     }
     if now.saturating_duration_since(app.session_starts.0) >= config.session_start_window {
@@ -136,26 +115,12 @@ pub fn identify(
     let session_id = random_token(16).replace(['-', '_'], "0");
     let mut session = probe;
     session.id = session_id.clone();
-    session.attached = Some(Attachment {
-        conn_id,
-        wake: wake.clone(),
-    });
+    session.attached = Some(Attachment { conn_id, wake: wake.clone() });
     state.sessions.insert(session);
-    let ready = ready_payload(
-        &state,
-        app_id,
-        &session_id,
-        shard,
-        &guild_ids,
-        &shared.ws_url,
-    );
+    let ready = ready_payload(&state, app_id, &session_id, shard, &guild_ids, &shared.ws_url);
     state.dispatch_to_session(&session_id, "READY", &ready.to_string());
     for guild_id in guild_ids {
-        if let Some(data) = state
-            .guilds
-            .get(&guild_id)
-            .map(|g| render::guild_create(&state, g, bot_user))
-        {
+        if let Some(data) = state.guilds.get(&guild_id).map(|g| render::guild_create(&state, g, bot_user)) {
             if intents & super::session::INTENT_GUILDS != 0 {
                 state.dispatch_to_session(&session_id, "GUILD_CREATE", &data.to_string());
             }
@@ -163,12 +128,7 @@ pub fn identify(
     }
     state.counters.identifies += 1;
     state.note_live_sessions(app_id, shard[0]);
-    Ok(Attached {
-        session_id,
-        app_id,
-        send_after: 0,
-        previous_conn: None,
-    })
+    Ok(Attached { session_id, app_id, send_after: 0, previous_conn: None })
 }
 
 /// Spends the token as Discord does when the session-start budget is exhausted.
@@ -187,18 +147,9 @@ fn reset_token(state: &mut State, app_id: u64) -> Refusal {
     Refusal::BudgetExhausted { kicked }
 }
 
-fn ready_payload(
-    state: &State,
-    app_id: u64,
-    session_id: &str,
-    shard: [u32; 2],
-    guilds: &[u64],
-    ws_url: &str,
-) -> Value {
+fn ready_payload(state: &State, app_id: u64, session_id: &str, shard: [u32; 2], guilds: &[u64], ws_url: &str) -> Value {
     let app = state.applications.get(&app_id);
-    let user = app
-        .and_then(|a| state.users.get(&a.bot_user_id))
-        .map_or(Value::Null, render::current_user);
+    let user = app.and_then(|a| state.users.get(&a.bot_user_id)).map_or(Value::Null, render::current_user);
     json!({
         "v": 10,
         "user": user,
@@ -220,12 +171,7 @@ fn ready_payload(
 }
 
 /// Handles op 6.
-pub fn resume(
-    shared: &Shared,
-    conn_id: u64,
-    wake: &Arc<Notify>,
-    d: &Value,
-) -> Result<Attached, Refusal> {
+pub fn resume(shared: &Shared, conn_id: u64, wake: &Arc<Notify>, d: &Value) -> Result<Attached, Refusal> {
     let now = shared.clock.now();
     let mut state = shared.state();
     let app_id = token_app(&state, d)?;
@@ -235,11 +181,7 @@ pub fn resume(
         Some(v) => decode(v.as_u64())?,
     };
     state.sessions.expire(now, shared.config.resume_window);
-    let Some(session) = state
-        .sessions
-        .get_mut(&session_id)
-        .filter(|s| s.app_id == app_id)
-    else {
+    let Some(session) = state.sessions.get_mut(&session_id).filter(|s| s.app_id == app_id) else {
         return Err(Refusal::InvalidSession);
     };
     if seq > session.seq {
@@ -251,26 +193,14 @@ pub fn resume(
         return Err(Refusal::InvalidSession);
     }
     let previous_conn = session.attached.take().map(|a| a.conn_id);
-    session.attached = Some(Attachment {
-        conn_id,
-        wake: wake.clone(),
-    });
+    session.attached = Some(Attachment { conn_id, wake: wake.clone() });
     session.detached_since = None;
     // Discord sends an object here (clients such as discord.py write into it).
-    state.dispatch_to_session(
-        &session_id,
-        "RESUMED",
-        r#"{"_trace":["[\"discord-emulator\"]"]}"#,
-    );
+    state.dispatch_to_session(&session_id, "RESUMED", r#"{"_trace":["[\"discord-emulator\"]"]}"#);
     state.counters.resumes += 1;
     let shard = state.sessions.get(&session_id).map_or(0, |s| s.shard[0]);
     state.note_live_sessions(app_id, shard);
-    Ok(Attached {
-        session_id,
-        app_id,
-        send_after: seq,
-        previous_conn,
-    })
+    Ok(Attached { session_id, app_id, send_after: seq, previous_conn })
 }
 
 impl State {

@@ -72,10 +72,7 @@ impl Connections {
 
     /// Live connections (per application when given).
     pub fn count(&self, app_id: Option<u64>) -> usize {
-        self.map
-            .values()
-            .filter(|c| app_id.is_none() || c.app_id == app_id)
-            .count()
+        self.map.values().filter(|c| app_id.is_none() || c.app_id == app_id).count()
     }
 }
 
@@ -90,11 +87,7 @@ pub struct GatewayParams {
 impl GatewayParams {
     /// Reads `v`, `encoding` and `compress` from a query map.
     pub fn from_query(q: &HashMap<String, String>) -> Self {
-        Self {
-            v: q.get("v").cloned(),
-            encoding: q.get("encoding").cloned(),
-            compress: q.get("compress").cloned(),
-        }
+        Self { v: q.get("v").cloned(), encoding: q.get("encoding").cloned(), compress: q.get("compress").cloned() }
     }
 }
 
@@ -127,10 +120,7 @@ struct Connection {
 pub async fn serve(shared: Arc<Shared>, params: GatewayParams, mut socket: WebSocket) {
     let (tx, mut commands) = mpsc::channel(16);
     let id = shared.next_conn_id();
-    shared
-        .connections()
-        .map
-        .insert(id, ConnHandle { app_id: None, tx });
+    shared.connections().map.insert(id, ConnHandle { app_id: None, tx });
     shared.state().counters.connections += 1;
     let now = shared.clock.now();
     let mut conn = Connection {
@@ -169,11 +159,7 @@ impl Connection {
             }
             Err(end) => return end,
         }
-        if self
-            .shared
-            .faults()
-            .gateway_down(None, self.shared.clock.now())
-        {
+        if self.shared.faults().gateway_down(None, self.shared.clock.now()) {
             return End::Client(None);
         }
         let interval = self.shared.config.heartbeat_interval;
@@ -182,8 +168,7 @@ impl Connection {
         if let Err(end) = self.send(socket, &hello.to_string()).await {
             return end;
         }
-        let tick_every =
-            (interval / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
+        let tick_every = (interval / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
         let mut tick = tokio::time::interval(tick_every);
         loop {
             let step = tokio::select! {
@@ -207,36 +192,23 @@ impl Connection {
     fn check_params(&self, p: &GatewayParams) -> Result<Encoder, End> {
         if let Some(v) = &p.v {
             if !matches!(v.as_str(), "9" | "10") {
-                return Err(closing(
-                    CloseCode::InvalidApiVersion,
-                    "Invalid API version.",
-                ));
+                return Err(closing(CloseCode::InvalidApiVersion, "Invalid API version."));
             }
         }
         if p.encoding.as_deref().is_some_and(|e| e != "json") {
-            return Err(closing(
-                CloseCode::DecodeError,
-                "The emulator speaks encoding=json only.",
-            ));
+            return Err(closing(CloseCode::DecodeError, "The emulator speaks encoding=json only."));
         }
         Encoder::for_query(p.compress.as_deref())
             .map_err(|_| closing(CloseCode::UnknownError, "Unsupported compress value."))
     }
 
     async fn send(&mut self, socket: &mut WebSocket, payload: &str) -> Result<(), End> {
-        let frame = self
-            .encoder
-            .encode(payload)
-            .map_err(|_| End::Client(None))?;
+        let frame = self.encoder.encode(payload).map_err(|_| End::Client(None))?;
         socket.send(frame).await.map_err(|_| End::Client(None))
     }
 
     async fn send_op(&mut self, socket: &mut WebSocket, op: u8, d: Value) -> Result<(), End> {
-        self.send(
-            socket,
-            &format!(r#"{{"op":{op},"s":null,"t":null,"d":{d}}}"#),
-        )
-        .await
+        self.send(socket, &format!(r#"{{"op":{op},"s":null,"t":null,"d":{d}}}"#)).await
     }
 
     /// Sends every dispatch queued on the session after `sent_seq`.
@@ -254,10 +226,7 @@ impl Connection {
                 _ => return Err(closing(CloseCode::UnknownError, "Session taken over.")),
             }
         };
-        let latency = self
-            .shared
-            .faults()
-            .gateway_latency(self.app_id, self.shared.clock.now());
+        let latency = self.shared.faults().gateway_latency(self.app_id, self.shared.clock.now());
         if let Some(delay) = latency {
             tokio::time::sleep(delay).await;
         }
@@ -282,24 +251,17 @@ impl Connection {
         }
         self.window.1 += 1;
         if self.window.1 > config.gateway_payload_limit {
-            return Err(closing(
-                CloseCode::RateLimited,
-                "You are being rate limited.",
-            ));
+            return Err(closing(CloseCode::RateLimited, "You are being rate limited."));
         }
         if bytes.len() > config.gateway_max_payload {
             return Err(closing(CloseCode::DecodeError, "Payload too large."));
         }
-        let decoded: Option<(u64, Value)> =
-            serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-                let op = v.get("op")?.as_u64()?;
-                Some((op, v.get("d").cloned().unwrap_or(Value::Null)))
-            });
+        let decoded: Option<(u64, Value)> = serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
+            let op = v.get("op")?.as_u64()?;
+            Some((op, v.get("d").cloned().unwrap_or(Value::Null)))
+        });
         let Some((op, d)) = decoded else {
-            return Err(closing(
-                CloseCode::DecodeError,
-                "Error while decoding payload.",
-            ));
+            return Err(closing(CloseCode::DecodeError, "Error while decoding payload."));
         };
         match op {
             1 => {
@@ -308,17 +270,12 @@ impl Connection {
             }
             2 => self.identify(socket, &d).await,
             6 => self.resume(socket, &d).await,
-            3 | 4 | 8 if self.session.is_none() => {
-                Err(closing(CloseCode::NotAuthenticated, "Not authenticated."))
-            }
+            3 | 4 | 8 if self.session.is_none() => Err(closing(CloseCode::NotAuthenticated, "Not authenticated.")),
             3 | 4 => {
                 if d.is_object() {
                     Ok(())
                 } else {
-                    Err(closing(
-                        CloseCode::DecodeError,
-                        "Error while decoding payload.",
-                    ))
+                    Err(closing(CloseCode::DecodeError, "Error while decoding payload."))
                 }
             }
             8 => self.request_members(&d),
@@ -328,10 +285,7 @@ impl Connection {
 
     async fn identify(&mut self, socket: &mut WebSocket, d: &Value) -> Result<(), End> {
         if self.session.is_some() {
-            return Err(closing(
-                CloseCode::AlreadyAuthenticated,
-                "Already authenticated.",
-            ));
+            return Err(closing(CloseCode::AlreadyAuthenticated, "Already authenticated."));
         }
         let result = handshake::identify(&self.shared, self.id, &self.wake, d);
         self.attach(socket, result).await
@@ -339,24 +293,16 @@ impl Connection {
 
     async fn resume(&mut self, socket: &mut WebSocket, d: &Value) -> Result<(), End> {
         if self.session.is_some() {
-            return Err(closing(
-                CloseCode::AlreadyAuthenticated,
-                "Already authenticated.",
-            ));
+            return Err(closing(CloseCode::AlreadyAuthenticated, "Already authenticated."));
         }
         let result = handshake::resume(&self.shared, self.id, &self.wake, d);
         if let Ok(attached) = &result {
             if let Some(previous) = attached.previous_conn.filter(|c| *c != self.id) {
-                self.shared
-                    .connections()
-                    .send_to(previous, ConnCommand::Close(CloseCode::UnknownError.code()));
+                self.shared.connections().send_to(previous, ConnCommand::Close(CloseCode::UnknownError.code()));
             }
             let replayed = {
                 let state = self.shared.state();
-                state
-                    .sessions
-                    .get(&attached.session_id)
-                    .map_or(0, |s| s.seq.saturating_sub(attached.send_after + 1))
+                state.sessions.get(&attached.session_id).map_or(0, |s| s.seq.saturating_sub(attached.send_after + 1))
             };
             self.shared.state().counters.replayed += replayed;
         }
@@ -383,42 +329,22 @@ impl Connection {
             Err(Refusal::BudgetExhausted { kicked }) => {
                 let conns = self.shared.connections();
                 for conn in kicked {
-                    conns.send_to(
-                        conn,
-                        ConnCommand::Close(CloseCode::AuthenticationFailed.code()),
-                    );
+                    conns.send_to(conn, ConnCommand::Close(CloseCode::AuthenticationFailed.code()));
                 }
-                Err(closing(
-                    CloseCode::AuthenticationFailed,
-                    "Session start limit reached; token reset.",
-                ))
+                Err(closing(CloseCode::AuthenticationFailed, "Session start limit reached; token reset."))
             }
         }
     }
 
     fn request_members(&mut self, d: &Value) -> Result<(), End> {
-        let Some(guild_id) = d
-            .get("guild_id")
-            .and_then(|g| g.as_str()?.parse::<u64>().ok())
-        else {
-            return Err(closing(
-                CloseCode::DecodeError,
-                "Error while decoding payload.",
-            ));
+        let Some(guild_id) = d.get("guild_id").and_then(|g| g.as_str()?.parse::<u64>().ok()) else {
+            return Err(closing(CloseCode::DecodeError, "Error while decoding payload."));
         };
         let Some(session_id) = self.session.clone() else {
             return Ok(());
         };
-        let query = d
-            .get("query")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_lowercase();
-        let limit = d
-            .get("limit")
-            .and_then(Value::as_u64)
-            .filter(|l| *l > 0)
-            .unwrap_or(u64::MAX);
+        let query = d.get("query").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+        let limit = d.get("limit").and_then(Value::as_u64).filter(|l| *l > 0).unwrap_or(u64::MAX);
         let mut state = self.shared.state();
         let Some(guild) = state.guilds.get(&guild_id) else {
             return Ok(());
@@ -426,12 +352,7 @@ impl Connection {
         let members: Vec<Value> = guild
             .members
             .values()
-            .filter(|m| {
-                state
-                    .users
-                    .get(&m.user_id)
-                    .is_some_and(|u| u.username.to_lowercase().starts_with(&query))
-            })
+            .filter(|m| state.users.get(&m.user_id).is_some_and(|u| u.username.to_lowercase().starts_with(&query)))
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .map(|m| crate::world::json::member(&state, m, true))
             .collect();
@@ -455,8 +376,8 @@ impl Connection {
             }
             ConnCommand::Drop => Err(End::Client(None)),
             ConnCommand::Close(code) => {
-                let reason = CloseCode::from_code(code)
-                    .map_or("Closed by the emulator's control API.", CloseCode::reason);
+                let reason =
+                    CloseCode::from_code(code).map_or("Closed by the emulator's control API.", CloseCode::reason);
                 Err(End::Close(code, reason.into()))
             }
         }
@@ -464,13 +385,7 @@ impl Connection {
 
     fn check_heartbeat(&self) -> Result<(), End> {
         let limit = self.shared.config.heartbeat_interval + self.shared.config.heartbeat_grace;
-        if self
-            .shared
-            .clock
-            .now()
-            .saturating_duration_since(self.last_heartbeat)
-            > limit
-        {
+        if self.shared.clock.now().saturating_duration_since(self.last_heartbeat) > limit {
             return Err(closing(CloseCode::SessionTimedOut, "Session timed out."));
         }
         Ok(())
@@ -481,13 +396,9 @@ impl Connection {
     async fn finish(&mut self, socket: &mut WebSocket, end: End) {
         let ends_session = match &end {
             End::Close(code, reason) => {
-                let frame = CloseFrame {
-                    code: *code,
-                    reason: reason.as_ref().into(),
-                };
+                let frame = CloseFrame { code: *code, reason: reason.as_ref().into() };
                 let _ = socket.send(Message::Close(Some(frame))).await;
-                matches!(code, 1000 | 1001)
-                    || CloseCode::from_code(*code).is_some_and(CloseCode::ends_session)
+                matches!(code, 1000 | 1001) || CloseCode::from_code(*code).is_some_and(CloseCode::ends_session)
             }
             End::Client(code) => matches!(code, Some(1000 | 1001)),
         };
@@ -499,11 +410,7 @@ impl Connection {
         let Some(session) = state.sessions.get_mut(&session_id) else {
             return;
         };
-        if session
-            .attached
-            .as_ref()
-            .is_some_and(|a| a.conn_id != self.id)
-        {
+        if session.attached.as_ref().is_some_and(|a| a.conn_id != self.id) {
             return; // another connection resumed it already
         }
         if ends_session {

@@ -78,13 +78,7 @@ impl Session {
         if seq + 1 < oldest && seq < self.seq {
             return None;
         }
-        Some(
-            self.replay
-                .iter()
-                .filter(|(s, _)| *s > seq)
-                .map(|(_, p)| p.clone())
-                .collect(),
-        )
+        Some(self.replay.iter().filter(|(s, _)| *s > seq).map(|(_, p)| p.clone()).collect())
     }
 }
 
@@ -98,10 +92,7 @@ pub struct Sessions {
 impl Sessions {
     /// Adds a session.
     pub fn insert(&mut self, session: Session) {
-        self.by_app
-            .entry(session.app_id)
-            .or_default()
-            .push(session.id.clone());
+        self.by_app.entry(session.app_id).or_default().push(session.id.clone());
         self.by_id.insert(session.id.clone(), session);
     }
 
@@ -149,10 +140,7 @@ impl Sessions {
         let expired: Vec<String> = self
             .by_id
             .values()
-            .filter(|s| {
-                s.detached_since
-                    .is_some_and(|t| now.saturating_duration_since(t) > window)
-            })
+            .filter(|s| s.detached_since.is_some_and(|t| now.saturating_duration_since(t) > window))
             .map(|s| s.id.clone())
             .collect();
         for id in expired {

@@ -138,10 +138,8 @@ impl Shared {
                 return Err(WorldError::UnknownApplication(*app).into());
             }
             let registered = state.commands.get(app).is_some_and(|cmds| {
-                cmds.iter().any(|c| {
-                    c.guild_id.is_none()
-                        && c.body.get("name").and_then(Value::as_str) == Some(&s.command)
-                })
+                cmds.iter()
+                    .any(|c| c.guild_id.is_none() && c.body.get("name").and_then(Value::as_str) == Some(&s.command))
             });
             if s.slash_percent > 0 && !registered {
                 return Err(LoadError::Invalid(format!(
@@ -159,8 +157,7 @@ impl Shared {
                 .find(|r| r.method == "POST" && r.route == "/channels/{channel_id}/messages")
                 .map_or((5, Duration::from_secs(5)), |r| (r.limit, r.window));
             let per_channel = f64::from(limit) / window.as_secs_f64().max(0.001);
-            let prefix_per_bot =
-                s.rate * f64::from(100 - s.slash_percent) / 100.0 / apps.len() as f64;
+            let prefix_per_bot = s.rate * f64::from(100 - s.slash_percent) / 100.0 / apps.len() as f64;
             ((prefix_per_bot / per_channel * 2.0).ceil() as usize).clamp(1, 1000)
         });
         let run = state.next_id();
@@ -180,12 +177,7 @@ impl Shared {
                 state.add_member(guild, *user, vec![])?;
             }
             state.add_member(guild, bot_user, vec![])?;
-            bots.push(BotSetup {
-                app_id,
-                bot_user,
-                channels: ids,
-                next_channel: 0,
-            });
+            bots.push(BotSetup { app_id, bot_user, channels: ids, next_channel: 0 });
         }
         Ok((bots, users))
     }
@@ -215,29 +207,12 @@ impl Shared {
                     let slash = (i + 1) * pct / 100 > i * pct / 100;
                     let at = state.now();
                     let (kind, id) = if slash {
-                        let action = UserAction::SlashCommand {
-                            name: scenario.command.clone(),
-                            options: vec![],
-                        };
-                        (
-                            Kind::Slash,
-                            state
-                                .start_interaction(bot.app_id, user, channel, action)?
-                                .interaction_id,
-                        )
+                        let action = UserAction::SlashCommand { name: scenario.command.clone(), options: vec![] };
+                        (Kind::Slash, state.start_interaction(bot.app_id, user, channel, action)?.interaction_id)
                     } else {
-                        (
-                            Kind::Prefix,
-                            state.user_message(user, channel, &prefix_text)?,
-                        )
+                        (Kind::Prefix, state.user_message(user, channel, &prefix_text)?)
                     };
-                    sent.push(Sent {
-                        kind,
-                        id,
-                        channel_id: channel,
-                        bot_user: bot.bot_user,
-                        at,
-                    });
+                    sent.push(Sent { kind, id, channel_id: channel, bot_user: bot.bot_user, at });
                     i += 1;
                 }
             }
@@ -245,20 +220,11 @@ impl Shared {
         }
         let sending = started.elapsed();
         let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(scenario.grace_secs);
-        while tokio::time::Instant::now() < deadline && !report::all_answered(&self.state(), &sent)
-        {
+        while tokio::time::Instant::now() < deadline && !report::all_answered(&self.state(), &sent) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let state = self.state();
         let channels = bots.iter().map(|b| b.channels.len()).sum();
-        Ok(report::build(
-            &state,
-            scenario,
-            &sent,
-            bots.len(),
-            channels,
-            sending,
-            &before,
-        ))
+        Ok(report::build(&state, scenario, &sent, bots.len(), channels, sending, &before))
     }
 }

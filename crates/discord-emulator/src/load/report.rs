@@ -76,35 +76,21 @@ struct Replies {
 
 impl Replies {
     fn collect(state: &State, sent: &[Sent]) -> Self {
-        let mut out = Self {
-            first: HashMap::new(),
-            count: HashMap::new(),
-            unmatched: 0,
-            bot_messages: 0,
-        };
+        let mut out = Self { first: HashMap::new(), count: HashMap::new(), unmatched: 0, bot_messages: 0 };
         // Slash: the interaction's callback (one accepted, any refused ones counted as extra).
         for s in sent.iter().filter(|s| s.kind == Kind::Slash) {
             let Some(i) = state.interactions.get(&s.id) else {
                 continue;
             };
-            let callbacks = i
-                .responses
-                .iter()
-                .filter(|r| r.action == "callback")
-                .count() as u64;
+            let callbacks = i.responses.iter().filter(|r| r.action == "callback").count() as u64;
             if let Some(first) = i.responses.iter().find(|r| r.action == "callback") {
                 out.first.insert(s.id, first.at);
             }
-            out.count
-                .insert(s.id, callbacks + u64::from(i.duplicate_acks));
+            out.count.insert(s.id, callbacks + u64::from(i.duplicate_acks));
         }
         // Prefix: per channel, a bot message answers the command it references, else the oldest
         // unanswered one before it.
-        let prefix: HashSet<u64> = sent
-            .iter()
-            .filter(|s| s.kind == Kind::Prefix)
-            .map(|s| s.id)
-            .collect();
+        let prefix: HashSet<u64> = sent.iter().filter(|s| s.kind == Kind::Prefix).map(|s| s.id).collect();
         let channels: HashMap<u64, u64> = sent.iter().map(|s| (s.channel_id, s.bot_user)).collect();
         for (channel_id, bot_user) in channels {
             let Some(channel) = state.channels.get(&channel_id) else {
@@ -178,13 +164,9 @@ pub fn build(
             match replies.first.get(&s.id) {
                 Some(at) => {
                     k.answered += 1;
-                    let us = at
-                        .duration_since(s.at)
-                        .unwrap_or(Duration::ZERO)
-                        .as_micros();
+                    let us = at.duration_since(s.at).unwrap_or(Duration::ZERO).as_micros();
                     if let Some(h) = h.as_mut() {
-                        let _ =
-                            h.record(u64::try_from(us).unwrap_or(u64::MAX).clamp(1, 600_000_000));
+                        let _ = h.record(u64::try_from(us).unwrap_or(u64::MAX).clamp(1, 600_000_000));
                     }
                 }
                 None => k.unanswered += 1,
@@ -206,16 +188,11 @@ pub fn build(
         message_create_expected: prefix_sent + replies.bot_messages,
         consistent: false,
     };
-    dispatches.consistent = dispatches.interaction_create_dispatched
-        == dispatches.interaction_create_expected
+    dispatches.consistent = dispatches.interaction_create_dispatched == dispatches.interaction_create_expected
         && dispatches.message_create_dispatched == dispatches.message_create_expected;
     let elapsed_secs = sending.as_secs_f64();
     Report {
-        achieved_rate: if elapsed_secs > 0.0 {
-            sent.len() as f64 / elapsed_secs
-        } else {
-            0.0
-        },
+        achieved_rate: if elapsed_secs > 0.0 { sent.len() as f64 / elapsed_secs } else { 0.0 },
         scenario,
         bots,
         channels,

@@ -17,11 +17,7 @@ use crate::world::messages::{check_limits, is_empty, NewMessage};
 use crate::world::{json as render, permissions, State as World};
 
 fn bot_user(state: &World, app_id: u64) -> Result<u64, ApiError> {
-    state
-        .applications
-        .get(&app_id)
-        .map(|a| a.bot_user_id)
-        .ok_or_else(ApiError::unauthorized)
+    state.applications.get(&app_id).map(|a| a.bot_user_id).ok_or_else(ApiError::unauthorized)
 }
 
 /// Checks the bot can see a channel and holds `needed`; returns its permissions.
@@ -46,25 +42,13 @@ pub async fn get_guild(
     let guild_id = snowflake("guild_id", &guild_id)?;
     let state = shared.state();
     let bot = bot_user(&state, app)?;
-    let guild = state
-        .guilds
-        .get(&guild_id)
-        .ok_or_else(ApiError::unknown_guild)?;
+    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
     if !guild.members.contains_key(&bot) {
         return Err(ApiError::missing_access());
     }
     let mut v = render::guild_create(&state, guild, bot);
     if let Some(obj) = v.as_object_mut() {
-        for k in [
-            "members",
-            "channels",
-            "threads",
-            "presences",
-            "voice_states",
-            "joined_at",
-            "large",
-            "member_count",
-        ] {
+        for k in ["members", "channels", "threads", "presences", "voice_states", "joined_at", "large", "member_count"] {
             obj.remove(k);
         }
     }
@@ -80,10 +64,7 @@ pub async fn guild_channels(
     let guild_id = snowflake("guild_id", &guild_id)?;
     let state = shared.state();
     let bot = bot_user(&state, app)?;
-    let guild = state
-        .guilds
-        .get(&guild_id)
-        .ok_or_else(ApiError::unknown_guild)?;
+    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
     if !guild.members.contains_key(&bot) {
         return Err(ApiError::missing_access());
     }
@@ -106,10 +87,7 @@ pub async fn get_channel(
     let channel_id = snowflake("channel_id", &channel_id)?;
     let state = shared.state();
     access(&state, app, channel_id, 0)?;
-    let channel = state
-        .channels
-        .get(&channel_id)
-        .ok_or_else(ApiError::unknown_channel)?;
+    let channel = state.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
     Ok(Json(render::channel(channel)))
 }
 
@@ -125,45 +103,24 @@ struct MessageBody {
 
 fn parse_message_body(body: &Value) -> Result<MessageBody, ApiError> {
     if !body.is_object() {
-        return Err(ApiError::invalid_field(
-            "_",
-            "DICT_TYPE_CONVERT",
-            "Only dictionaries may be used in a DictType",
-        ));
+        return Err(ApiError::invalid_field("_", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"));
     }
     let content = match body.get("content") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "content",
-                "BASE_TYPE_STRING",
-                "Must be a string.",
-            ))
-        }
+        Some(_) => return Err(ApiError::invalid_field("content", "BASE_TYPE_STRING", "Must be a string.")),
     };
     let list = |name: &str| match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => Ok(Some(a.clone())),
-        Some(_) => Err(ApiError::invalid_field(
-            name,
-            "LIST_TYPE_CONVERT",
-            "Only iterables may be used in a ListType",
-        )),
+        Some(_) => Err(ApiError::invalid_field(name, "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType")),
     };
     let embeds = list("embeds")?;
     let components = list("components")?;
-    let mut errors = check_limits(
-        content.as_deref().unwrap_or_default(),
-        embeds.as_deref().unwrap_or_default(),
-    );
+    let mut errors = check_limits(content.as_deref().unwrap_or_default(), embeds.as_deref().unwrap_or_default());
     if let Some(components) = &components {
         if components.len() > 5 {
-            errors.push((
-                "components".into(),
-                "BASE_TYPE_MAX_LENGTH",
-                "Must be 5 or fewer in length.".into(),
-            ));
+            errors.push(("components".into(), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.".into()));
         }
     }
     if !errors.is_empty() {
@@ -175,10 +132,7 @@ fn parse_message_body(body: &Value) -> Result<MessageBody, ApiError> {
         components,
         tts: body.get("tts").and_then(Value::as_bool).unwrap_or(false),
         flags: body.get("flags").and_then(Value::as_u64).unwrap_or(0),
-        message_reference: body
-            .get("message_reference")
-            .filter(|v| !v.is_null())
-            .cloned(),
+        message_reference: body.get("message_reference").filter(|v| !v.is_null()).cloned(),
     })
 }
 
@@ -194,21 +148,14 @@ pub async fn create_message(
     let mut state = shared.state();
     access(&state, app, channel_id, permissions::SEND_MESSAGES)?;
     let parsed = parse_message_body(&body)?;
-    let (content, embeds, components) = (
-        parsed.content.unwrap_or_default(),
-        parsed.embeds.unwrap_or_default(),
-        parsed.components.unwrap_or_default(),
-    );
+    let (content, embeds, components) =
+        (parsed.content.unwrap_or_default(), parsed.embeds.unwrap_or_default(), parsed.components.unwrap_or_default());
     if is_empty(&content, &embeds, &components) {
         return Err(ApiError::empty_message());
     }
     if let Some(reference) = &parsed.message_reference {
-        let target = reference
-            .get("message_id")
-            .and_then(|m| m.as_str()?.parse::<u64>().ok());
-        let exists = target
-            .and_then(|id| state.message(channel_id, id))
-            .is_some_and(|m| m.deleted_at.is_none());
+        let target = reference.get("message_id").and_then(|m| m.as_str()?.parse::<u64>().ok());
+        let exists = target.and_then(|id| state.message(channel_id, id)).is_some_and(|m| m.deleted_at.is_none());
         if !exists && reference.get("fail_if_not_exists").and_then(Value::as_bool) != Some(false) {
             return Err(ApiError::invalid_field(
                 "message_reference",
@@ -218,11 +165,7 @@ pub async fn create_message(
         }
     }
     let bot = bot_user(&state, app)?;
-    let kind = if parsed.message_reference.is_some() {
-        19
-    } else {
-        0
-    };
+    let kind = if parsed.message_reference.is_some() { 19 } else { 0 };
     let new = NewMessage {
         content,
         embeds,
@@ -234,9 +177,7 @@ pub async fn create_message(
         ..NewMessage::default()
     };
     let id = state.post_message(bot, channel_id, new)?;
-    let message = state
-        .message(channel_id, id)
-        .ok_or_else(ApiError::unknown_message)?;
+    let message = state.message(channel_id, id).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, message, false)))
 }
 
@@ -265,10 +206,7 @@ pub async fn list_messages(
     let (before, after, around) = (bound("before")?, bound("after")?, bound("around")?);
     let state = shared.state();
     access(&state, app, channel_id, permissions::READ_MESSAGE_HISTORY)?;
-    let channel = state
-        .channels
-        .get(&channel_id)
-        .ok_or_else(ApiError::unknown_channel)?;
+    let channel = state.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
     let live = || channel.messages.values().filter(|m| m.deleted_at.is_none());
     let mut picked: Vec<_> = if let Some(a) = after {
         live().filter(|m| m.id > a).take(limit).collect()
@@ -276,27 +214,17 @@ pub async fn list_messages(
         let older: Vec<_> = live().filter(|m| m.id <= c).collect();
         let newer: Vec<_> = live().filter(|m| m.id > c).take(limit / 2).collect();
         let keep = limit.saturating_sub(newer.len());
-        older[older.len().saturating_sub(keep)..]
-            .iter()
-            .copied()
-            .chain(newer)
-            .collect()
+        older[older.len().saturating_sub(keep)..].iter().copied().chain(newer).collect()
     } else {
         let all: Vec<_> = live().filter(|m| before.is_none_or(|b| m.id < b)).collect();
         all[all.len().saturating_sub(limit)..].to_vec()
     };
     picked.sort_by_key(|m| std::cmp::Reverse(m.id));
-    Ok(Json(json!(picked
-        .into_iter()
-        .map(|m| render::message(&state, m, false))
-        .collect::<Vec<_>>())))
+    Ok(Json(json!(picked.into_iter().map(|m| render::message(&state, m, false)).collect::<Vec<_>>())))
 }
 
 fn message_ids(channel_id: &str, message_id: &str) -> Result<(u64, u64), ApiError> {
-    Ok((
-        snowflake("channel_id", channel_id)?,
-        snowflake("message_id", message_id)?,
-    ))
+    Ok((snowflake("channel_id", channel_id)?, snowflake("message_id", message_id)?))
 }
 
 /// `GET /channels/{channel_id}/messages/{message_id}`.
@@ -336,32 +264,15 @@ pub async fn edit_message(
     }
     let parsed = parse_message_body(&body)?;
     let after = (
-        parsed
-            .content
-            .clone()
-            .unwrap_or_else(|| message.content.clone()),
-        parsed
-            .embeds
-            .clone()
-            .unwrap_or_else(|| message.embeds.clone()),
-        parsed
-            .components
-            .clone()
-            .unwrap_or_else(|| message.components.clone()),
+        parsed.content.clone().unwrap_or_else(|| message.content.clone()),
+        parsed.embeds.clone().unwrap_or_else(|| message.embeds.clone()),
+        parsed.components.clone().unwrap_or_else(|| message.components.clone()),
     );
     if is_empty(&after.0, &after.1, &after.2) {
         return Err(ApiError::empty_message());
     }
-    state.edit_message(
-        channel_id,
-        message_id,
-        parsed.content,
-        parsed.embeds,
-        parsed.components,
-    )?;
-    let message = state
-        .message(channel_id, message_id)
-        .ok_or_else(ApiError::unknown_message)?;
+    state.edit_message(channel_id, message_id, parsed.content, parsed.embeds, parsed.components)?;
+    let message = state.message(channel_id, message_id).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, message, false)))
 }
 

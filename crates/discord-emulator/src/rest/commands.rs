@@ -26,15 +26,8 @@ fn own_app(app: u64, path_app: &str) -> Result<u64, ApiError> {
 
 fn guild_scope(state: &World, app: u64, guild: &str) -> Result<u64, ApiError> {
     let guild_id = snowflake("guild_id", guild)?;
-    let bot = state
-        .applications
-        .get(&app)
-        .map(|a| a.bot_user_id)
-        .ok_or_else(ApiError::unauthorized)?;
-    let guild = state
-        .guilds
-        .get(&guild_id)
-        .ok_or_else(ApiError::unknown_guild)?;
+    let bot = state.applications.get(&app).map(|a| a.bot_user_id).ok_or_else(ApiError::unauthorized)?;
+    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
     if guild.members.contains_key(&bot) {
         Ok(guild_id)
     } else {
@@ -46,16 +39,10 @@ fn guild_scope(state: &World, app: u64, guild: &str) -> Result<u64, ApiError> {
 fn validate(body: &Value, prefix: &str) -> Result<(), ApiError> {
     let kind = body.get("type").and_then(Value::as_u64).unwrap_or(1);
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
-    let description = body
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let description = body.get("description").and_then(Value::as_str).unwrap_or_default();
     let mut errors = Vec::new();
     let name_ok = (1..=32).contains(&name.chars().count())
-        && (kind != 1
-            || name
-                .chars()
-                .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-' || c == '_'));
+        && (kind != 1 || name.chars().all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-' || c == '_'));
     if !name_ok {
         errors.push((
             format!("{prefix}name"),
@@ -70,16 +57,8 @@ fn validate(body: &Value, prefix: &str) -> Result<(), ApiError> {
             "Must be between 1 and 100 in length.".to_owned(),
         ));
     }
-    if body
-        .get("options")
-        .and_then(Value::as_array)
-        .is_some_and(|o| o.len() > 25)
-    {
-        errors.push((
-            format!("{prefix}options"),
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 25 or fewer in length.".to_owned(),
-        ));
+    if body.get("options").and_then(Value::as_array).is_some_and(|o| o.len() > 25) {
+        errors.push((format!("{prefix}options"), "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.".to_owned()));
     }
     if errors.is_empty() {
         Ok(())
@@ -90,47 +69,23 @@ fn validate(body: &Value, prefix: &str) -> Result<(), ApiError> {
 
 fn key(body: &Value) -> (String, u64) {
     (
-        body.get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        body.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
         body.get("type").and_then(Value::as_u64).unwrap_or(1),
     )
 }
 
 fn list_for(state: &World, app: u64, guild: Option<u64>) -> Value {
-    let cmds = state
-        .commands
-        .get(&app)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    json!(cmds
-        .iter()
-        .filter(|c| c.guild_id == guild)
-        .map(render::command)
-        .collect::<Vec<_>>())
+    let cmds = state.commands.get(&app).map(Vec::as_slice).unwrap_or_default();
+    json!(cmds.iter().filter(|c| c.guild_id == guild).map(render::command).collect::<Vec<_>>())
 }
 
 /// Replaces the command set of a scope, keeping ids of commands that stay.
-fn overwrite_scope(
-    state: &mut World,
-    app: u64,
-    guild: Option<u64>,
-    body: &Value,
-) -> Result<Value, ApiError> {
-    let list = body.as_array().ok_or_else(|| {
-        ApiError::invalid_field(
-            "_",
-            "LIST_TYPE_CONVERT",
-            "Only iterables may be used in a ListType",
-        )
-    })?;
+fn overwrite_scope(state: &mut World, app: u64, guild: Option<u64>, body: &Value) -> Result<Value, ApiError> {
+    let list = body
+        .as_array()
+        .ok_or_else(|| ApiError::invalid_field("_", "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType"))?;
     if list.len() > 100 {
-        return Err(ApiError::invalid_field(
-            "_",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 100 or fewer in length.",
-        ));
+        return Err(ApiError::invalid_field("_", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."));
     }
     for (i, cmd) in list.iter().enumerate() {
         validate(cmd, &format!("{i}."))?;
@@ -138,21 +93,13 @@ fn overwrite_scope(
     let existing: Vec<Command> = state.commands.get(&app).cloned().unwrap_or_default();
     let mut fresh = Vec::with_capacity(list.len());
     for cmd in list {
-        let old = existing
-            .iter()
-            .find(|c| c.guild_id == guild && key(&c.body) == key(cmd));
+        let old = existing.iter().find(|c| c.guild_id == guild && key(&c.body) == key(cmd));
         let id = match old {
             Some(c) => c.id,
             None => state.next_id(),
         };
         let version = state.next_id();
-        fresh.push(Command {
-            id,
-            application_id: app,
-            guild_id: guild,
-            version,
-            body: cmd.clone(),
-        });
+        fresh.push(Command { id, application_id: app, guild_id: guild, version, body: cmd.clone() });
     }
     let all = state.commands.entry(app).or_default();
     all.retain(|c| c.guild_id != guild);
@@ -161,18 +108,13 @@ fn overwrite_scope(
 }
 
 /// Creates or replaces (by name and type) one command.
-fn upsert(
-    state: &mut World,
-    app: u64,
-    guild: Option<u64>,
-    body: &Value,
-) -> Result<(StatusCode, Value), ApiError> {
+fn upsert(state: &mut World, app: u64, guild: Option<u64>, body: &Value) -> Result<(StatusCode, Value), ApiError> {
     validate(body, "")?;
     let version = state.next_id();
-    let existing = state.commands.get(&app).and_then(|all| {
-        all.iter()
-            .position(|c| c.guild_id == guild && key(&c.body) == key(body))
-    });
+    let existing = state
+        .commands
+        .get(&app)
+        .and_then(|all| all.iter().position(|c| c.guild_id == guild && key(&c.body) == key(body)));
     if let Some(i) = existing {
         let all = state.commands.entry(app).or_default();
         all[i].body = body.clone();
@@ -180,13 +122,7 @@ fn upsert(
         return Ok((StatusCode::OK, render::command(&all[i])));
     }
     let id = state.next_id();
-    let cmd = Command {
-        id,
-        application_id: app,
-        guild_id: guild,
-        version,
-        body: body.clone(),
-    };
+    let cmd = Command { id, application_id: app, guild_id: guild, version, body: body.clone() };
     let out = render::command(&cmd);
     state.commands.entry(app).or_default().push(cmd);
     Ok((StatusCode::CREATED, out))
@@ -211,12 +147,7 @@ pub async fn overwrite(
 ) -> Result<Json<Value>, ApiError> {
     let app = own_app(app, &path_app)?;
     let body = json_body(&body)?;
-    Ok(Json(overwrite_scope(
-        &mut shared.state(),
-        app,
-        None,
-        &body,
-    )?))
+    Ok(Json(overwrite_scope(&mut shared.state(), app, None, &body)?))
 }
 
 /// `POST /applications/{application_id}/commands`.
@@ -313,10 +244,7 @@ pub async fn edit(
     let version = state.next_id();
     let id = snowflake("command_id", &id)?;
     let all = state.commands.entry(app).or_default();
-    let cmd = all
-        .iter_mut()
-        .find(|c| c.id == id)
-        .ok_or_else(ApiError::unknown_command)?;
+    let cmd = all.iter_mut().find(|c| c.id == id).ok_or_else(ApiError::unknown_command)?;
     cmd.body = merged;
     cmd.version = version;
     Ok(Json(render::command(cmd)))

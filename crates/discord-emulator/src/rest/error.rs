@@ -20,12 +20,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: u32, message: &str) -> Self {
-        Self {
-            status,
-            code,
-            message: message.to_owned(),
-            errors: None,
-        }
+        Self { status, code, message: message.to_owned(), errors: None }
     }
 
     /// 401, code 0.
@@ -70,19 +65,11 @@ impl ApiError {
     }
     /// 20012.
     pub fn not_your_application() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            20012,
-            "You are not authorized to perform this action on this application",
-        )
+        Self::new(StatusCode::FORBIDDEN, 20012, "You are not authorized to perform this action on this application")
     }
     /// 40060.
     pub fn already_acknowledged() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            40060,
-            "Interaction has already been acknowledged.",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 40060, "Interaction has already been acknowledged.")
     }
     /// 50001.
     pub fn missing_access() -> Self {
@@ -90,19 +77,11 @@ impl ApiError {
     }
     /// 50005.
     pub fn not_author() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            50005,
-            "Cannot edit a message authored by another user",
-        )
+        Self::new(StatusCode::FORBIDDEN, 50005, "Cannot edit a message authored by another user")
     }
     /// 50006.
     pub fn empty_message() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            50006,
-            "Cannot send an empty message",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 50006, "Cannot send an empty message")
     }
     /// 50013.
     pub fn missing_permissions() -> Self {
@@ -114,11 +93,7 @@ impl ApiError {
     }
     /// 50109.
     pub fn invalid_json() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            50109,
-            "The request body contains invalid JSON.",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 50109, "The request body contains invalid JSON.")
     }
     /// 30046.
     pub fn too_many_old_edits() -> Self {
@@ -130,20 +105,12 @@ impl ApiError {
     }
     /// 503, code 0: the API is down.
     pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            0,
-            "503: Service Unavailable",
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, 0, "503: Service Unavailable")
     }
     /// The error Discord answers with a given code (for injected faults); code 0 is a bare 500.
     pub fn from_code(code: u32) -> Self {
         match code {
-            0 => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                0,
-                "500: Internal Server Error",
-            ),
+            0 => Self::new(StatusCode::INTERNAL_SERVER_ERROR, 0, "500: Internal Server Error"),
             10003 => Self::unknown_channel(),
             10004 => Self::unknown_guild(),
             10008 => Self::unknown_message(),
@@ -160,11 +127,7 @@ impl ApiError {
             50013 => Self::missing_permissions(),
             50027 => Self::invalid_webhook_token(),
             50035 => Self::invalid_field("_", "INJECTED", "Injected by the emulator"),
-            other => Self::new(
-                StatusCode::BAD_REQUEST,
-                other,
-                "Error injected by the emulator",
-            ),
+            other => Self::new(StatusCode::BAD_REQUEST, other, "Error injected by the emulator"),
         }
     }
     /// 50035 with Discord's nested `errors` object, one entry per field path (`embeds.0.title`).
@@ -172,16 +135,9 @@ impl ApiError {
         let mut errors = Map::new();
         for (path, code, message) in fields {
             let parts: Vec<&str> = path.split('.').collect();
-            insert_error(
-                &mut errors,
-                &parts,
-                json!({"code": code, "message": message}),
-            );
+            insert_error(&mut errors, &parts, json!({"code": code, "message": message}));
         }
-        Self {
-            errors: Some(Value::Object(errors)),
-            ..Self::new(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body")
-        }
+        Self { errors: Some(Value::Object(errors)), ..Self::new(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body") }
     }
     /// 50035 for one field.
     pub fn invalid_field(path: &str, code: &'static str, message: impl Into<String>) -> Self {
@@ -189,11 +145,7 @@ impl ApiError {
     }
     /// 50035 for a path parameter that is not a snowflake.
     pub fn not_snowflake(name: &str, value: &str) -> Self {
-        Self::invalid_field(
-            name,
-            "NUMBER_TYPE_COERCE",
-            format!("Value \"{value}\" is not snowflake."),
-        )
+        Self::invalid_field(name, "NUMBER_TYPE_COERCE", format!("Value \"{value}\" is not snowflake."))
     }
 }
 
@@ -206,10 +158,7 @@ fn insert_error(node: &mut Map<String, Value>, path: &[&str], error: Value) {
             }
         }
         Some((head, rest)) => {
-            if let Value::Object(child) = node
-                .entry((*head).to_owned())
-                .or_insert_with(|| Value::Object(Map::new()))
-            {
+            if let Value::Object(child) = node.entry((*head).to_owned()).or_insert_with(|| Value::Object(Map::new())) {
                 insert_error(child, rest, error);
             }
         }
@@ -258,9 +207,7 @@ impl From<InteractionError> for ApiError {
 
 /// Parses a snowflake path parameter.
 pub fn snowflake(name: &str, value: &str) -> Result<u64, ApiError> {
-    value
-        .parse()
-        .map_err(|_| ApiError::not_snowflake(name, value))
+    value.parse().map_err(|_| ApiError::not_snowflake(name, value))
 }
 
 /// Parses a JSON request body; Discord answers 50109 for anything that is not JSON.

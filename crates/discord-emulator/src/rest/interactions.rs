@@ -26,24 +26,15 @@ pub async fn callback(
 ) -> Result<Response, ApiError> {
     let id = snowflake("interaction_id", &id)?;
     let body = json_body(&body)?;
-    let callback: Callback = serde_json::from_value(body).map_err(|_| {
-        ApiError::invalid_field("type", "BASE_TYPE_REQUIRED", "This field is required")
-    })?;
+    let callback: Callback = serde_json::from_value(body)
+        .map_err(|_| ApiError::invalid_field("type", "BASE_TYPE_REQUIRED", "This field is required"))?;
     let kind = callback.kind;
     let mut state = shared.state();
-    let message_id = state.interaction_callback(
-        id,
-        &token,
-        callback,
-        shared.config.interaction_response_deadline,
-    )?;
+    let message_id = state.interaction_callback(id, &token, callback, shared.config.interaction_response_deadline)?;
     if q.get("with_response").map(String::as_str) != Some("true") {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let i = state
-        .interactions
-        .get(&id)
-        .ok_or_else(ApiError::unknown_interaction)?;
+    let i = state.interactions.get(&id).ok_or_else(ApiError::unknown_interaction)?;
     let message = message_id.and_then(|m| state.message(i.channel_id, m));
     let flags = message.map_or(0, |m| m.flags);
     let mut resource = json!({"type": kind});
@@ -66,30 +57,17 @@ pub async fn callback(
 
 fn webhook_interaction(shared: &Shared, webhook_id: &str, token: &str) -> Result<u64, ApiError> {
     let app = snowflake("webhook_id", webhook_id)?;
-    shared
-        .state()
-        .interaction_by_token(app, token, shared.config.interaction_token_lifetime)
-        .map_err(|e| match e {
-            InteractionError::Unknown => ApiError::unknown_webhook(),
-            other => other.into(),
-        })
+    shared.state().interaction_by_token(app, token, shared.config.interaction_token_lifetime).map_err(|e| match e {
+        InteractionError::Unknown => ApiError::unknown_webhook(),
+        other => other.into(),
+    })
 }
 
-fn message_json(
-    shared: &Shared,
-    interaction: u64,
-    message_id: u64,
-) -> Result<Json<Value>, ApiError> {
+fn message_json(shared: &Shared, interaction: u64, message_id: u64) -> Result<Json<Value>, ApiError> {
     let state = shared.state();
-    let channel = state
-        .interactions
-        .get(&interaction)
-        .map(|i| i.channel_id)
-        .ok_or_else(ApiError::unknown_webhook)?;
-    let m = state
-        .message(channel, message_id)
-        .filter(|m| m.deleted_at.is_none())
-        .ok_or_else(ApiError::unknown_message)?;
+    let channel = state.interactions.get(&interaction).map(|i| i.channel_id).ok_or_else(ApiError::unknown_webhook)?;
+    let m =
+        state.message(channel, message_id).filter(|m| m.deleted_at.is_none()).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, m, false)))
 }
 
@@ -102,12 +80,7 @@ fn message_target(message_id: &str) -> Result<Option<u64>, ApiError> {
 }
 
 /// `POST /webhooks/{application_id}/{token}`: an interaction follow-up.
-pub fn followup(
-    shared: &Shared,
-    hook: &str,
-    token: &str,
-    body: &[u8],
-) -> Result<Json<Value>, ApiError> {
+pub fn followup(shared: &Shared, hook: &str, token: &str, body: &[u8]) -> Result<Json<Value>, ApiError> {
     let id = webhook_interaction(shared, hook, token)?;
     let body = json_body(body)?;
     let message_id = shared.state().interaction_followup(id, &body)?;
@@ -115,12 +88,7 @@ pub fn followup(
 }
 
 /// `GET /webhooks/{application_id}/{token}/messages/{message_id|@original}`.
-pub fn get_message(
-    shared: &Shared,
-    hook: &str,
-    token: &str,
-    message: &str,
-) -> Result<Json<Value>, ApiError> {
+pub fn get_message(shared: &Shared, hook: &str, token: &str, message: &str) -> Result<Json<Value>, ApiError> {
     let id = webhook_interaction(shared, hook, token)?;
     let target = match message_target(message)? {
         Some(m) => m,
@@ -150,12 +118,7 @@ pub fn edit_message(
 }
 
 /// `DELETE /webhooks/{application_id}/{token}/messages/{message_id|@original}`.
-pub fn delete_message(
-    shared: &Shared,
-    hook: &str,
-    token: &str,
-    message: &str,
-) -> Result<StatusCode, ApiError> {
+pub fn delete_message(shared: &Shared, hook: &str, token: &str, message: &str) -> Result<StatusCode, ApiError> {
     let id = webhook_interaction(shared, hook, token)?;
     let target = message_target(message)?;
     shared.state().delete_interaction_message(id, target)?;

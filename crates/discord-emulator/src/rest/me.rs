@@ -25,23 +25,12 @@ pub async fn gateway_bot(
 ) -> Result<Json<Value>, ApiError> {
     let now = shared.clock.now();
     let state = shared.state();
-    let app = state
-        .applications
-        .get(&app_id)
-        .ok_or_else(ApiError::unauthorized)?;
-    let guilds = state
-        .guilds
-        .values()
-        .filter(|g| g.members.contains_key(&app.bot_user_id))
-        .count();
+    let app = state.applications.get(&app_id).ok_or_else(ApiError::unauthorized)?;
+    let guilds = state.guilds.values().filter(|g| g.members.contains_key(&app.bot_user_id)).count();
     let window = shared.config.session_start_window;
     let (start, used) = app.session_starts;
     let elapsed = now.saturating_duration_since(start);
-    let (used, reset_after) = if elapsed >= window {
-        (0, window)
-    } else {
-        (used, window - elapsed)
-    };
+    let (used, reset_after) = if elapsed >= window { (0, window) } else { (used, window - elapsed) };
     Ok(Json(json!({
         "url": shared.ws_url,
         "shards": guilds.div_ceil(app.max_guilds_per_shard).max(1),
@@ -75,10 +64,7 @@ pub async fn current_application(
     Extension(BotApp(app_id)): Extension<BotApp>,
 ) -> Result<Json<Value>, ApiError> {
     let state = shared.state();
-    let app = state
-        .applications
-        .get(&app_id)
-        .ok_or_else(ApiError::unauthorized)?;
+    let app = state.applications.get(&app_id).ok_or_else(ApiError::unauthorized)?;
     Ok(Json(render::application(&state, app)))
 }
 
@@ -91,35 +77,15 @@ pub async fn create_dm(
     let body = json_body(&body)?;
     let recipient = match body.get("recipient_id") {
         Some(Value::String(s)) => snowflake("recipient_id", s)?,
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| ApiError::not_snowflake("recipient_id", &n.to_string()))?,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "recipient_id",
-                "BASE_TYPE_REQUIRED",
-                "This field is required",
-            ))
-        }
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| ApiError::not_snowflake("recipient_id", &n.to_string()))?,
+        _ => return Err(ApiError::invalid_field("recipient_id", "BASE_TYPE_REQUIRED", "This field is required")),
     };
     let mut state = shared.state();
-    let bot = state
-        .applications
-        .get(&app_id)
-        .map(|a| a.bot_user_id)
-        .ok_or_else(ApiError::unauthorized)?;
+    let bot = state.applications.get(&app_id).map(|a| a.bot_user_id).ok_or_else(ApiError::unauthorized)?;
     let channel_id = state.dm_channel(recipient, bot)?;
-    let channel = state
-        .channels
-        .get(&channel_id)
-        .ok_or_else(ApiError::unknown_channel)?;
+    let channel = state.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
     let mut v = render::channel(channel);
-    let recipients: Vec<Value> = state
-        .users
-        .get(&recipient)
-        .map(render::user)
-        .into_iter()
-        .collect();
+    let recipients: Vec<Value> = state.users.get(&recipient).map(render::user).into_iter().collect();
     if let Some(obj) = v.as_object_mut() {
         obj.insert("recipients".into(), json!(recipients));
     }

@@ -43,47 +43,28 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/guilds/{guild_id}", get(channels::get_guild))
         .route("/guilds/{guild_id}/channels", get(channels::guild_channels))
         .route("/channels/{channel_id}", get(channels::get_channel))
-        .route(
-            "/channels/{channel_id}/messages",
-            get(channels::list_messages).post(channels::create_message),
-        )
+        .route("/channels/{channel_id}/messages", get(channels::list_messages).post(channels::create_message))
         .route(
             "/channels/{channel_id}/messages/{message_id}",
-            get(channels::get_message)
-                .patch(channels::edit_message)
-                .delete(channels::delete_message),
+            get(channels::get_message).patch(channels::edit_message).delete(channels::delete_message),
         )
         .route(
             "/applications/{application_id}/commands",
-            get(commands::list)
-                .put(commands::overwrite)
-                .post(commands::create),
+            get(commands::list).put(commands::overwrite).post(commands::create),
         )
         .route(
             "/applications/{application_id}/commands/{command_id}",
-            get(commands::get_one)
-                .patch(commands::edit)
-                .delete(commands::delete),
+            get(commands::get_one).patch(commands::edit).delete(commands::delete),
         )
         .route(
             "/applications/{application_id}/guilds/{guild_id}/commands",
-            get(commands::list_guild)
-                .put(commands::overwrite_guild)
-                .post(commands::create_guild),
+            get(commands::list_guild).put(commands::overwrite_guild).post(commands::create_guild),
         )
-        .route(
-            "/interactions/{interaction_id}/{interaction_token}/callback",
-            post(interactions::callback),
-        )
-        .route(
-            "/webhooks/{webhook_id}/{webhook_token}",
-            get(webhooks::get).post(webhooks::execute),
-        )
+        .route("/interactions/{interaction_id}/{interaction_token}/callback", post(interactions::callback))
+        .route("/webhooks/{webhook_id}/{webhook_token}", get(webhooks::get).post(webhooks::execute))
         .route(
             "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
-            get(webhooks::get_message)
-                .patch(webhooks::edit_message)
-                .delete(webhooks::delete_message),
+            get(webhooks::get_message).patch(webhooks::edit_message).delete(webhooks::delete_message),
         )
         .route_layer(middleware::from_fn_with_state(shared, guard))
         .fallback(|| async { ApiError::not_found() })
@@ -101,21 +82,11 @@ fn major_param(route: &str, path: &str) -> String {
     let template: Vec<&str> = route.split('/').collect();
     let actual: Vec<&str> = path.split('/').collect();
     let offset = actual.len().saturating_sub(template.len());
-    let value = |name: &str| {
-        template
-            .iter()
-            .position(|s| *s == name)
-            .and_then(|i| actual.get(i + offset))
-            .copied()
-    };
+    let value = |name: &str| template.iter().position(|s| *s == name).and_then(|i| actual.get(i + offset)).copied();
     if let Some(hook) = value("{webhook_id}") {
         return format!("{hook}/{}", value("{webhook_token}").unwrap_or_default());
     }
-    ["{channel_id}", "{guild_id}", "{interaction_id}"]
-        .iter()
-        .find_map(|n| value(n))
-        .unwrap_or_default()
-        .to_owned()
+    ["{channel_id}", "{guild_id}", "{interaction_id}"].iter().find_map(|n| value(n)).unwrap_or_default().to_owned()
 }
 
 /// Authenticates bot routes, applies injected faults and rate limits, and adds the bucket
@@ -129,9 +100,7 @@ async fn guard(
 ) -> Response {
     let route = route_of(matched.as_str()).to_owned();
     let method = req.method().as_str().to_owned();
-    let token_free = route.starts_with("/interactions/")
-        || route.starts_with("/webhooks/")
-        || route == "/gateway";
+    let token_free = route.starts_with("/interactions/") || route.starts_with("/webhooks/") || route == "/gateway";
     let now = shared.clock.now();
     let mut identity = None;
     if !token_free {
@@ -154,10 +123,7 @@ async fn guard(
     }
     let (fault, latency) = {
         let mut faults = shared.faults();
-        (
-            faults.rest_fault(identity, &method, &route, now),
-            faults.rest_latency(identity, &method, &route, now),
-        )
+        (faults.rest_fault(identity, &method, &route, now), faults.rest_latency(identity, &method, &route, now))
     };
     if let Some(delay) = latency {
         tokio::time::sleep(delay).await;
@@ -222,18 +188,10 @@ fn finish(
     let invalid = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
         || (status == StatusCode::TOO_MANY_REQUESTS && scope != Some(Scope::Shared));
     if invalid {
-        shared
-            .limits()
-            .invalid(&shared.config, shared.clock.now(), peer.ip());
+        shared.limits().invalid(&shared.config, shared.clock.now(), peer.ip());
     }
     let mut state = shared.state();
-    state.counters.rest(
-        method,
-        route,
-        scope
-            .filter(|_| status == StatusCode::TOO_MANY_REQUESTS)
-            .map(Scope::as_str),
-    );
+    state.counters.rest(method, route, scope.filter(|_| status == StatusCode::TOO_MANY_REQUESTS).map(Scope::as_str));
     if invalid {
         state.counters.invalid_requests += 1;
     }
@@ -247,20 +205,11 @@ fn header_value(s: String) -> HeaderValue {
 fn bucket_headers(shared: &Shared, headers: &mut HeaderMap, b: &BucketState, scope: Scope) {
     let reset = (shared.clock.unix_millis() as f64 + b.reset_after.as_secs_f64() * 1000.0) / 1000.0;
     headers.insert("x-ratelimit-limit", header_value(b.limit.to_string()));
-    headers.insert(
-        "x-ratelimit-remaining",
-        header_value(b.remaining.to_string()),
-    );
+    headers.insert("x-ratelimit-remaining", header_value(b.remaining.to_string()));
     headers.insert("x-ratelimit-reset", header_value(format!("{reset:.3}")));
-    headers.insert(
-        "x-ratelimit-reset-after",
-        header_value(format!("{:.3}", b.reset_after.as_secs_f64())),
-    );
+    headers.insert("x-ratelimit-reset-after", header_value(format!("{:.3}", b.reset_after.as_secs_f64())));
     headers.insert("x-ratelimit-bucket", header_value(b.bucket.clone()));
-    headers.insert(
-        "x-ratelimit-scope",
-        HeaderValue::from_static(scope.as_str()),
-    );
+    headers.insert("x-ratelimit-scope", HeaderValue::from_static(scope.as_str()));
 }
 
 /// A 429 as Discord sends it: body `{message, retry_after, global}`, `Retry-After` in whole
@@ -281,14 +230,8 @@ fn too_many_with(retry: Duration, scope: Scope, message: &str) -> Response {
     let body = json!({"message": message, "retry_after": (secs * 1000.0).round() / 1000.0, "global": global});
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::RETRY_AFTER,
-        header_value(format!("{}", secs.ceil().max(1.0) as u64)),
-    );
-    h.insert(
-        "x-ratelimit-scope",
-        HeaderValue::from_static(scope.as_str()),
-    );
+    h.insert(header::RETRY_AFTER, header_value(format!("{}", secs.ceil().max(1.0) as u64)));
+    h.insert("x-ratelimit-scope", HeaderValue::from_static(scope.as_str()));
     if global {
         h.insert("x-ratelimit-global", HeaderValue::from_static("true"));
     }
@@ -306,9 +249,6 @@ mod tests {
         assert_eq!(major_param(route, "/api/v10/channels/42/messages/7"), "42");
         let hook = route_of("/api/v9/webhooks/{webhook_id}/{webhook_token}");
         assert_eq!(major_param(hook, "/api/v9/webhooks/5/abc"), "5/abc");
-        assert_eq!(
-            major_param(route_of("/api/v10/users/@me"), "/api/v10/users/@me"),
-            ""
-        );
+        assert_eq!(major_param(route_of("/api/v10/users/@me"), "/api/v10/users/@me"), "");
     }
 }

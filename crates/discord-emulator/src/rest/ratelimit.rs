@@ -82,9 +82,7 @@ impl RestLimits {
                 *entry = (now, 0);
             }
             if entry.1 >= config.global_rate_limit {
-                return Verdict::Global(
-                    (entry.0 + Duration::from_secs(1)).saturating_duration_since(now),
-                );
+                return Verdict::Global((entry.0 + Duration::from_secs(1)).saturating_duration_since(now));
             }
             entry.1 += 1;
         }
@@ -96,15 +94,9 @@ impl RestLimits {
         let bucket = self
             .buckets
             .entry((identity, format!("{method} {route}"), major.to_owned()))
-            .or_insert(Bucket {
-                remaining: limit,
-                reset_at: now + window,
-            });
+            .or_insert(Bucket { remaining: limit, reset_at: now + window });
         if now >= bucket.reset_at {
-            *bucket = Bucket {
-                remaining: limit,
-                reset_at: now + window,
-            };
+            *bucket = Bucket { remaining: limit, reset_at: now + window };
         }
         let limited = bucket.remaining == 0;
         bucket.remaining = bucket.remaining.saturating_sub(1);
@@ -130,8 +122,7 @@ impl RestLimits {
         }
         entry.1 += 1;
         if entry.1 >= config.invalid_request_limit {
-            self.banned
-                .insert(ip, entry.0 + config.invalid_request_window);
+            self.banned.insert(ip, entry.0 + config.invalid_request_window);
         }
     }
 }
@@ -154,71 +145,39 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert!(matches!(
-            limits.check(&config, t0, ip, 1, "POST", route, "10", true),
-            Verdict::Route(_)
-        ));
+        assert!(matches!(limits.check(&config, t0, ip, 1, "POST", route, "10", true), Verdict::Route(_)));
         // Another channel is another bucket.
-        assert!(matches!(
-            limits.check(&config, t0, ip, 1, "POST", route, "11", true),
-            Verdict::Allowed(_)
-        ));
+        assert!(matches!(limits.check(&config, t0, ip, 1, "POST", route, "11", true), Verdict::Allowed(_)));
         let later = t0 + Duration::from_secs(5);
-        assert!(matches!(
-            limits.check(&config, later, ip, 1, "POST", route, "10", true),
-            Verdict::Allowed(_)
-        ));
+        assert!(matches!(limits.check(&config, later, ip, 1, "POST", route, "10", true), Verdict::Allowed(_)));
     }
 
     #[test]
     fn global_limit_applies_per_token_and_not_to_exempt_routes() {
-        let config = EmulatorConfig {
-            default_route_limit: (1000, Duration::from_secs(1)),
-            ..EmulatorConfig::default()
-        };
+        let config =
+            EmulatorConfig { default_route_limit: (1000, Duration::from_secs(1)), ..EmulatorConfig::default() };
         let mut limits = RestLimits::default();
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let t0 = Instant::now();
         for _ in 0..50 {
-            assert!(matches!(
-                limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true),
-                Verdict::Allowed(_)
-            ));
+            assert!(matches!(limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true), Verdict::Allowed(_)));
         }
-        assert!(matches!(
-            limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true),
-            Verdict::Global(_)
-        ));
-        assert!(matches!(
-            limits.check(&config, t0, ip, 2, "GET", "/users/@me", "", true),
-            Verdict::Allowed(_)
-        ));
-        assert!(matches!(
-            limits.check(&config, t0, ip, 1, "POST", "/x", "", false),
-            Verdict::Allowed(_)
-        ));
+        assert!(matches!(limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true), Verdict::Global(_)));
+        assert!(matches!(limits.check(&config, t0, ip, 2, "GET", "/users/@me", "", true), Verdict::Allowed(_)));
+        assert!(matches!(limits.check(&config, t0, ip, 1, "POST", "/x", "", false), Verdict::Allowed(_)));
     }
 
     #[test]
     fn too_many_invalid_requests_ban_the_ip() {
-        let config = EmulatorConfig {
-            invalid_request_limit: 3,
-            ..EmulatorConfig::default()
-        };
+        let config = EmulatorConfig { invalid_request_limit: 3, ..EmulatorConfig::default() };
         let mut limits = RestLimits::default();
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let t0 = Instant::now();
         for _ in 0..3 {
             limits.invalid(&config, t0, ip);
         }
-        assert!(matches!(
-            limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true),
-            Verdict::Banned(_)
-        ));
+        assert!(matches!(limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true), Verdict::Banned(_)));
         let after = t0 + config.invalid_request_window;
-        assert!(matches!(
-            limits.check(&config, after, ip, 1, "GET", "/users/@me", "", true),
-            Verdict::Allowed(_)
-        ));
+        assert!(matches!(limits.check(&config, after, ip, 1, "GET", "/users/@me", "", true), Verdict::Allowed(_)));
     }
 }

@@ -54,8 +54,7 @@ pub async fn execute(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let Some(id) = channel_hook(&shared, &hook)? else {
-        return interactions::followup(&shared, &hook, &token, &body)
-            .map(IntoResponse::into_response);
+        return interactions::followup(&shared, &hook, &token, &body).map(IntoResponse::into_response);
     };
     let body = json_body(&body)?;
     let mut state = shared.state();
@@ -63,24 +62,13 @@ pub async fn execute(
     if q.get("wait").map(String::as_str) != Some("true") {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let channel = state
-        .webhooks
-        .get(&id)
-        .map(|h| h.channel_id)
-        .ok_or_else(ApiError::unknown_webhook)?;
-    let message = state
-        .message(channel, message_id)
-        .ok_or_else(ApiError::unknown_message)?;
+    let channel = state.webhooks.get(&id).map(|h| h.channel_id).ok_or_else(ApiError::unknown_webhook)?;
+    let message = state.message(channel, message_id).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, message, false)).into_response())
 }
 
 /// A message this channel webhook posted: (channel id, message id).
-fn own_message(
-    shared: &Shared,
-    id: u64,
-    token: &str,
-    message: &str,
-) -> Result<(u64, u64), ApiError> {
+fn own_message(shared: &Shared, id: u64, token: &str, message: &str) -> Result<(u64, u64), ApiError> {
     let message_id = snowflake("message_id", message)?;
     let state = shared.state();
     let channel = state.webhook(id, token)?.channel_id;
@@ -101,9 +89,7 @@ pub async fn get_message(
     };
     let (channel, message_id) = own_message(&shared, id, &token, &message)?;
     let state = shared.state();
-    let m = state
-        .message(channel, message_id)
-        .ok_or_else(ApiError::unknown_message)?;
+    let m = state.message(channel, message_id).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, m, false)))
 }
 
@@ -118,10 +104,7 @@ pub async fn edit_message(
     };
     let (channel, message_id) = own_message(&shared, id, &token, &message)?;
     let body = json_body(&body)?;
-    let content = body
-        .get("content")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let content = body.get("content").and_then(Value::as_str).map(str::to_owned);
     let embeds = body.get("embeds").and_then(Value::as_array).cloned();
     let errors = crate::world::messages::check_limits(
         content.as_deref().unwrap_or_default(),
@@ -132,9 +115,7 @@ pub async fn edit_message(
     }
     let mut state = shared.state();
     state.edit_message(channel, message_id, content, embeds, None)?;
-    let m = state
-        .message(channel, message_id)
-        .ok_or_else(ApiError::unknown_message)?;
+    let m = state.message(channel, message_id).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, m, false)))
 }
 

@@ -49,25 +49,16 @@ impl Counters {
             return;
         }
         self.dispatches += n;
-        *self
-            .dispatches_by_event
-            .entry(event.to_owned())
-            .or_default() += n;
+        *self.dispatches_by_event.entry(event.to_owned()).or_default() += n;
     }
 
     /// Counts one answered REST request.
     pub fn rest(&mut self, method: &str, route: &str, limited_scope: Option<&str>) {
         self.rest_requests += 1;
-        *self
-            .rest_by_route
-            .entry(format!("{method} {route}"))
-            .or_default() += 1;
+        *self.rest_by_route.entry(format!("{method} {route}")).or_default() += 1;
         if let Some(scope) = limited_scope {
             self.rate_limited += 1;
-            *self
-                .rate_limited_by_scope
-                .entry(scope.to_owned())
-                .or_default() += 1;
+            *self.rate_limited_by_scope.entry(scope.to_owned()).or_default() += 1;
         }
     }
 

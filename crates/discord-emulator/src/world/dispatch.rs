@@ -4,22 +4,13 @@
 use serde_json::{json, Value};
 
 use super::{json as render, model::Message, permissions, State};
-use crate::gateway::session::{
-    INTENT_DIRECT_MESSAGES, INTENT_GUILDS, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT,
-};
+use crate::gateway::session::{INTENT_DIRECT_MESSAGES, INTENT_GUILDS, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT};
 use crate::world::model::APP_FLAG_MESSAGE_CONTENT;
 
 impl State {
     /// Queues a dispatch to every session of one application that owns `guild_id`'s shard and has
     /// any of `intents` (0 = no intent needed).
-    pub fn dispatch_to_app(
-        &mut self,
-        app_id: u64,
-        guild_id: Option<u64>,
-        intents: u64,
-        event: &str,
-        data: &str,
-    ) {
+    pub fn dispatch_to_app(&mut self, app_id: u64, guild_id: Option<u64>, intents: u64, event: &str, data: &str) {
         let capacity = self.replay_capacity;
         let mut sent = 0;
         self.sessions.each_of_app(app_id, |s| {
@@ -40,12 +31,9 @@ impl State {
 
     /// Applications whose bot is a member of the guild.
     pub fn guild_apps(&self, guild_id: u64) -> Vec<u64> {
-        self.guilds.get(&guild_id).map_or_else(Vec::new, |g| {
-            g.members
-                .keys()
-                .filter_map(|uid| self.bot_apps.get(uid).copied())
-                .collect()
-        })
+        self.guilds
+            .get(&guild_id)
+            .map_or_else(Vec::new, |g| g.members.keys().filter_map(|uid| self.bot_apps.get(uid).copied()).collect())
     }
 
     /// Sends `GUILD_CREATE` for one guild to an application's sessions.
@@ -53,20 +41,10 @@ impl State {
         let Some(bot) = self.applications.get(&app_id).map(|a| a.bot_user_id) else {
             return;
         };
-        let Some(data) = self
-            .guilds
-            .get(&guild_id)
-            .map(|g| render::guild_create(self, g, bot))
-        else {
+        let Some(data) = self.guilds.get(&guild_id).map(|g| render::guild_create(self, g, bot)) else {
             return;
         };
-        self.dispatch_to_app(
-            app_id,
-            Some(guild_id),
-            INTENT_GUILDS,
-            "GUILD_CREATE",
-            &data.to_string(),
-        );
+        self.dispatch_to_app(app_id, Some(guild_id), INTENT_GUILDS, "GUILD_CREATE", &data.to_string());
     }
 
     /// Sends `MESSAGE_CREATE` or `MESSAGE_UPDATE` for a message to every bot that can see it.
@@ -81,23 +59,17 @@ impl State {
         let (full, blank) = (full.to_string(), blank.to_string());
         for (app_id, bot_user) in self.viewers(message.channel_id) {
             let app_flags = self.applications.get(&app_id).map_or(0, |a| a.flags);
-            let always = message.guild_id.is_none()
-                || message.author_id == bot_user
-                || message.mentions.contains(&bot_user);
-            let needed = if message.guild_id.is_some() {
-                INTENT_GUILD_MESSAGES
-            } else {
-                INTENT_DIRECT_MESSAGES
-            };
+            let always =
+                message.guild_id.is_none() || message.author_id == bot_user || message.mentions.contains(&bot_user);
+            let needed = if message.guild_id.is_some() { INTENT_GUILD_MESSAGES } else { INTENT_DIRECT_MESSAGES };
             let capacity = self.replay_capacity;
             let mut sent = 0;
             self.sessions.each_of_app(app_id, |s| {
                 if !s.owns_guild(message.guild_id) || s.intents & needed == 0 {
                     return;
                 }
-                let content = always
-                    || (s.intents & INTENT_MESSAGE_CONTENT != 0
-                        && app_flags & APP_FLAG_MESSAGE_CONTENT != 0);
+                let content =
+                    always || (s.intents & INTENT_MESSAGE_CONTENT != 0 && app_flags & APP_FLAG_MESSAGE_CONTENT != 0);
                 s.push(event, if content { &full } else { &blank }, capacity);
                 sent += 1;
             });
@@ -107,17 +79,12 @@ impl State {
 
     /// Sends `MESSAGE_DELETE` to every bot that can see the channel.
     pub fn dispatch_message_delete(&mut self, message: &Message) {
-        let mut data =
-            json!({"id": message.id.to_string(), "channel_id": message.channel_id.to_string()});
+        let mut data = json!({"id": message.id.to_string(), "channel_id": message.channel_id.to_string()});
         if let (Some(obj), Some(g)) = (data.as_object_mut(), message.guild_id) {
             obj.insert("guild_id".into(), Value::String(g.to_string()));
         }
         let data = data.to_string();
-        let needed = if message.guild_id.is_some() {
-            INTENT_GUILD_MESSAGES
-        } else {
-            INTENT_DIRECT_MESSAGES
-        };
+        let needed = if message.guild_id.is_some() { INTENT_GUILD_MESSAGES } else { INTENT_DIRECT_MESSAGES };
         for (app_id, _) in self.viewers(message.channel_id) {
             self.dispatch_to_app(app_id, message.guild_id, needed, "MESSAGE_DELETE", &data);
         }
@@ -133,15 +100,11 @@ impl State {
                 .members
                 .keys()
                 .filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid)))
-                .filter(|(_, uid)| {
-                    permissions::in_channel(guild, channel, *uid) & permissions::VIEW_CHANNEL != 0
-                })
+                .filter(|(_, uid)| permissions::in_channel(guild, channel, *uid) & permissions::VIEW_CHANNEL != 0)
                 .collect(),
-            None => channel
-                .recipients
-                .iter()
-                .filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid)))
-                .collect(),
+            None => {
+                channel.recipients.iter().filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid))).collect()
+            }
         }
     }
 }

@@ -59,18 +59,8 @@ impl WorldSpec {
     /// One shop guild with `general` and `stock` channels, two users and one bot.
     pub fn default_world() -> Self {
         Self {
-            applications: vec![ApplicationSpec {
-                name: "Shop Bot".into(),
-                ..ApplicationSpec::default()
-            }],
-            users: vec![
-                UserSpec {
-                    username: "alice".into(),
-                },
-                UserSpec {
-                    username: "bob".into(),
-                },
-            ],
+            applications: vec![ApplicationSpec { name: "Shop Bot".into(), ..ApplicationSpec::default() }],
+            users: vec![UserSpec { username: "alice".into() }, UserSpec { username: "bob".into() }],
             guilds: vec![GuildSpec {
                 name: "Emulator Shop".into(),
                 owner: None,
@@ -114,18 +104,8 @@ impl State {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, id)| *id)
-                .or_else(|| {
-                    summary
-                        .applications
-                        .iter()
-                        .find(|a| a.name == name)
-                        .map(|a| a.bot_user_id)
-                })
-                .ok_or_else(|| {
-                    WorldError::Invalid(format!(
-                        "world file: no user or application named {name:?}"
-                    ))
-                })
+                .or_else(|| summary.applications.iter().find(|a| a.name == name).map(|a| a.bot_user_id))
+                .ok_or_else(|| WorldError::Invalid(format!("world file: no user or application named {name:?}")))
         };
         for guild in spec.guilds {
             let owner = match &guild.owner {
@@ -141,10 +121,7 @@ impl State {
                 channels.push((name.clone(), self.create_channel(id, name, None)?));
             }
             let members: Vec<u64> = match &guild.members {
-                Some(names) => names
-                    .iter()
-                    .map(|n| lookup(n, &summary))
-                    .collect::<Result<_, _>>()?,
+                Some(names) => names.iter().map(|n| lookup(n, &summary)).collect::<Result<_, _>>()?,
                 None => summary
                     .users
                     .iter()
@@ -155,11 +132,7 @@ impl State {
             for user in members.into_iter().filter(|u| *u != owner) {
                 self.add_member(id, user, vec![])?;
             }
-            summary.guilds.push(GuildSummary {
-                id,
-                name: guild.name,
-                channels,
-            });
+            summary.guilds.push(GuildSummary { id, name: guild.name, channels });
         }
         Ok(summary)
     }

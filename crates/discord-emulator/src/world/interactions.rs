@@ -95,17 +95,8 @@ pub struct StartedInteraction {
 }
 
 fn message_parts(data: &Value) -> (String, Vec<Value>, Vec<Value>, u64) {
-    let content = data
-        .get("content")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let list = |k: &str| {
-        data.get(k)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let content = data.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let list = |k: &str| data.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
     let flags = data.get("flags").and_then(Value::as_u64).unwrap_or(0);
     (content, list("embeds"), list("components"), flags)
 }
@@ -129,26 +120,16 @@ impl State {
         channel_id: u64,
         action: UserAction,
     ) -> Result<StartedInteraction, WorldError> {
-        let app = self
-            .applications
-            .get(&application_id)
-            .ok_or(WorldError::UnknownApplication(application_id))?;
+        let app = self.applications.get(&application_id).ok_or(WorldError::UnknownApplication(application_id))?;
         let bot_user = app.bot_user_id;
-        let guild_id = self
-            .channels
-            .get(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?
-            .guild_id;
+        let guild_id = self.channels.get(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?.guild_id;
         if !self.users.contains_key(&user_id) {
             return Err(WorldError::UnknownUser(user_id));
         }
         if let Some(g) = guild_id.and_then(|g| self.guilds.get(&g)) {
             for uid in [user_id, bot_user] {
                 if !g.members.contains_key(&uid) {
-                    return Err(WorldError::NotMember {
-                        guild: g.id,
-                        user: uid,
-                    });
+                    return Err(WorldError::NotMember { guild: g.id, user: uid });
                 }
             }
         }
@@ -162,46 +143,27 @@ impl State {
         };
         let (kind, data, message_id) = match action {
             UserAction::SlashCommand { name, options } => {
-                let (id, cmd_guild) = find_command(&name).ok_or_else(|| {
-                    WorldError::Invalid(format!("command /{name} is not registered"))
-                })?;
-                let mut data =
-                    json!({"id": id.to_string(), "name": name, "type": 1, "options": options});
+                let (id, cmd_guild) = find_command(&name)
+                    .ok_or_else(|| WorldError::Invalid(format!("command /{name} is not registered")))?;
+                let mut data = json!({"id": id.to_string(), "name": name, "type": 1, "options": options});
                 if let (Some(g), Some(obj)) = (cmd_guild, data.as_object_mut()) {
                     obj.insert("guild_id".into(), json!(g.to_string()));
                 }
                 (APPLICATION_COMMAND, data, None)
             }
-            UserAction::Autocomplete {
-                name,
-                option,
-                value,
-                mut options,
-            } => {
-                let (id, _) = find_command(&name).ok_or_else(|| {
-                    WorldError::Invalid(format!("command /{name} is not registered"))
-                })?;
+            UserAction::Autocomplete { name, option, value, mut options } => {
+                let (id, _) = find_command(&name)
+                    .ok_or_else(|| WorldError::Invalid(format!("command /{name} is not registered")))?;
                 options.push(json!({"name": option, "type": 3, "value": value, "focused": true}));
-                (
-                    AUTOCOMPLETE,
-                    json!({"id": id.to_string(), "name": name, "type": 1, "options": options}),
-                    None,
-                )
+                (AUTOCOMPLETE, json!({"id": id.to_string(), "name": name, "type": 1, "options": options}), None)
             }
-            UserAction::Component {
-                message_id,
-                custom_id,
-                component_type,
-                values,
-            } => {
+            UserAction::Component { message_id, custom_id, component_type, values } => {
                 let msg = self
                     .message(channel_id, message_id)
                     .filter(|m| m.deleted_at.is_none())
                     .ok_or(WorldError::UnknownMessage(message_id))?;
                 if msg.author_id != bot_user {
-                    return Err(WorldError::Invalid(
-                        "components can only be used on the bot's own messages".into(),
-                    ));
+                    return Err(WorldError::Invalid("components can only be used on the bot's own messages".into()));
                 }
                 let mut data = json!({"custom_id": custom_id, "component_type": component_type});
                 if component_type != 2 {
@@ -235,10 +197,7 @@ impl State {
         self.interactions.insert(id, interaction);
         self.interaction_tokens.insert(token.clone(), id);
         self.dispatch_to_app(application_id, guild_id, 0, "INTERACTION_CREATE", &payload);
-        Ok(StartedInteraction {
-            interaction_id: id,
-            token,
-        })
+        Ok(StartedInteraction { interaction_id: id, token })
     }
 
     /// Handles `POST /interactions/{id}/{token}/callback`. Returns the message the response
@@ -251,11 +210,7 @@ impl State {
         deadline: Duration,
     ) -> Result<Option<u64>, InteractionError> {
         let now = self.clock.now();
-        let i = self
-            .interactions
-            .get(&id)
-            .filter(|i| i.token == token)
-            .ok_or(InteractionError::Unknown)?;
+        let i = self.interactions.get(&id).filter(|i| i.token == token).ok_or(InteractionError::Unknown)?;
         if i.acknowledged {
             return Err(InteractionError::AlreadyAcknowledged);
         }
@@ -272,26 +227,13 @@ impl State {
             return Err(InteractionError::InvalidForm(vec![(
                 "type".into(),
                 "INTERACTION_RESPONSE_TYPE_INVALID",
-                format!(
-                    "Interaction response type {} is not valid for this interaction",
-                    callback.kind
-                ),
+                format!("Interaction response type {} is not valid for this interaction", callback.kind),
             )]));
         }
         let data = callback.data.clone().unwrap_or(Value::Null);
-        let (i_kind, channel_id, app_id, user_id, component_message) = (
-            i.kind,
-            i.channel_id,
-            i.application_id,
-            i.user_id,
-            i.message_id,
-        );
-        let name = i
-            .data
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let (i_kind, channel_id, app_id, user_id, component_message) =
+            (i.kind, i.channel_id, i.application_id, i.user_id, i.message_id);
+        let name = i.data.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
         let bot_user = self.applications.get(&app_id).map_or(0, |a| a.bot_user_id);
         let (content, embeds, components, flags) = message_parts(&data);
         let message_id = match callback.kind {
@@ -320,24 +262,12 @@ impl State {
                 form_check(&content, &embeds)?;
                 let mid = component_message.ok_or(InteractionError::UnknownMessage)?;
                 let field = |k: &str| data.get(k).and_then(Value::as_array).cloned();
-                let content = data
-                    .get("content")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                self.edit_message(
-                    channel_id,
-                    mid,
-                    content,
-                    field("embeds"),
-                    field("components"),
-                )?;
+                let content = data.get("content").and_then(Value::as_str).map(str::to_owned);
+                self.edit_message(channel_id, mid, content, field("embeds"), field("components"))?;
                 Some(mid)
             }
             8 => {
-                let choices = data
-                    .get("choices")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len);
+                let choices = data.get("choices").and_then(Value::as_array).map_or(0, Vec::len);
                 if choices > 25 {
                     return Err(InteractionError::InvalidForm(vec![(
                         "data.choices".into(),
@@ -374,10 +304,7 @@ impl State {
         token: &str,
         lifetime: Duration,
     ) -> Result<u64, InteractionError> {
-        let id = *self
-            .interaction_tokens
-            .get(token)
-            .ok_or(InteractionError::Unknown)?;
+        let id = *self.interaction_tokens.get(token).ok_or(InteractionError::Unknown)?;
         let i = self
             .interactions
             .get(&id)
@@ -396,44 +323,22 @@ impl State {
         message: Option<u64>,
         data: &Value,
     ) -> Result<u64, InteractionError> {
-        let i = self
-            .interactions
-            .get(&id)
-            .ok_or(InteractionError::Unknown)?;
+        let i = self.interactions.get(&id).ok_or(InteractionError::Unknown)?;
         let channel_id = i.channel_id;
         let mid = match message {
             Some(mid) => mid,
-            None => i
-                .original_message_id
-                .ok_or(InteractionError::UnknownMessage)?,
+            None => i.original_message_id.ok_or(InteractionError::UnknownMessage)?,
         };
         let field = |k: &str| data.get(k).and_then(Value::as_array).cloned();
-        let content = data
-            .get("content")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        form_check(
-            content.as_deref().unwrap_or_default(),
-            &field("embeds").unwrap_or_default(),
-        )?;
-        self.edit_message(
-            channel_id,
-            mid,
-            content,
-            field("embeds"),
-            field("components"),
-        )
-        .map_err(|e| match e {
+        let content = data.get("content").and_then(Value::as_str).map(str::to_owned);
+        form_check(content.as_deref().unwrap_or_default(), &field("embeds").unwrap_or_default())?;
+        self.edit_message(channel_id, mid, content, field("embeds"), field("components")).map_err(|e| match e {
             WorldError::UnknownMessage(_) => InteractionError::UnknownMessage,
             other => InteractionError::World(other),
         })?;
         self.record_response(
             id,
-            if message.is_none() {
-                "edit_original"
-            } else {
-                "edit_followup"
-            },
+            if message.is_none() { "edit_original" } else { "edit_followup" },
             data.clone(),
             Some(mid),
         );
@@ -441,45 +346,26 @@ impl State {
     }
 
     /// `DELETE /webhooks/{app}/{token}/messages/@original`.
-    pub fn delete_interaction_message(
-        &mut self,
-        id: u64,
-        message: Option<u64>,
-    ) -> Result<(), InteractionError> {
-        let i = self
-            .interactions
-            .get(&id)
-            .ok_or(InteractionError::Unknown)?;
+    pub fn delete_interaction_message(&mut self, id: u64, message: Option<u64>) -> Result<(), InteractionError> {
+        let i = self.interactions.get(&id).ok_or(InteractionError::Unknown)?;
         let channel_id = i.channel_id;
         let mid = match message {
             Some(mid) => mid,
-            None => i
-                .original_message_id
-                .ok_or(InteractionError::UnknownMessage)?,
+            None => i.original_message_id.ok_or(InteractionError::UnknownMessage)?,
         };
-        self.delete_message(channel_id, mid)
-            .map_err(|_| InteractionError::UnknownMessage)?;
+        self.delete_message(channel_id, mid).map_err(|_| InteractionError::UnknownMessage)?;
         self.record_response(id, "delete", Value::Null, Some(mid));
         Ok(())
     }
 
     /// `POST /webhooks/{app}/{token}`: a follow-up message.
     pub fn interaction_followup(&mut self, id: u64, data: &Value) -> Result<u64, InteractionError> {
-        let i = self
-            .interactions
-            .get(&id)
-            .ok_or(InteractionError::Unknown)?;
+        let i = self.interactions.get(&id).ok_or(InteractionError::Unknown)?;
         if !i.acknowledged {
             return Err(InteractionError::NotAcknowledged);
         }
-        let (channel_id, app_id, kind, user_id) =
-            (i.channel_id, i.application_id, i.kind, i.user_id);
-        let name = i
-            .data
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let (channel_id, app_id, kind, user_id) = (i.channel_id, i.application_id, i.kind, i.user_id);
+        let name = i.data.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
         let (content, embeds, components, flags) = message_parts(data);
         if super::messages::is_empty(&content, &embeds, &components) {
             return Err(InteractionError::Empty);
@@ -502,22 +388,10 @@ impl State {
         Ok(mid)
     }
 
-    fn record_response(
-        &mut self,
-        id: u64,
-        action: &'static str,
-        data: Value,
-        message_id: Option<u64>,
-    ) {
+    fn record_response(&mut self, id: u64, action: &'static str, data: Value, message_id: Option<u64>) {
         let at = self.now();
         if let Some(i) = self.interactions.get_mut(&id) {
-            i.responses.push(InteractionResponse {
-                at,
-                action,
-                callback_type: None,
-                data,
-                message_id,
-            });
+            i.responses.push(InteractionResponse { at, action, callback_type: None, data, message_id });
         }
     }
 }

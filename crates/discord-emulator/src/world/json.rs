@@ -3,9 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::model::{
-    Application, Channel, Command, Guild, Interaction, Member, Message, Role, User,
-};
+use super::model::{Application, Channel, Command, Guild, Interaction, Member, Message, Role, User};
 use super::{permissions, State};
 use crate::snowflake::iso8601;
 
@@ -195,12 +193,7 @@ pub fn message(state: &State, m: &Message, gateway: bool) -> Value {
     if let (Some(name), Some(obj)) = (&m.author_name, author.as_object_mut()) {
         obj.insert("username".into(), json!(name));
     }
-    let mentions: Vec<Value> = m
-        .mentions
-        .iter()
-        .filter_map(|id| state.users.get(id))
-        .map(user)
-        .collect();
+    let mentions: Vec<Value> = m.mentions.iter().filter_map(|id| state.users.get(id)).map(user).collect();
     let mut v = json!({
         "id": m.id.to_string(),
         "type": m.kind,
@@ -241,10 +234,7 @@ pub fn message(state: &State, m: &Message, gateway: bool) -> Value {
             json!({"id": id.to_string(), "type": kind, "user": u,
                    "authorizing_integration_owners": {}}),
         );
-        obj.insert(
-            "interaction".into(),
-            json!({"id": id.to_string(), "type": kind, "name": name, "user": u}),
-        );
+        obj.insert("interaction".into(), json!({"id": id.to_string(), "type": kind, "name": name, "user": u}));
     }
     if gateway {
         if let Some(guild_id) = m.guild_id {
@@ -301,8 +291,7 @@ pub fn command(c: &Command) -> Value {
         obj.insert("version".into(), json!(c.version.to_string()));
         obj.entry("type").or_insert(json!(1));
         obj.entry("description").or_insert(json!(""));
-        obj.entry("default_member_permissions")
-            .or_insert(Value::Null);
+        obj.entry("default_member_permissions").or_insert(Value::Null);
         obj.entry("nsfw").or_insert(json!(false));
         obj.entry("dm_permission").or_insert(json!(true));
         obj.entry("contexts").or_insert(Value::Null);
@@ -316,10 +305,7 @@ pub fn command(c: &Command) -> Value {
 
 /// The `INTERACTION_CREATE` payload.
 pub fn interaction(state: &State, i: &Interaction) -> Value {
-    let channel_json = state
-        .channels
-        .get(&i.channel_id)
-        .map_or(Value::Null, channel);
+    let channel_json = state.channels.get(&i.channel_id).map_or(Value::Null, channel);
     let mut v = json!({
         "id": i.id.to_string(),
         "application_id": i.application_id.to_string(),
@@ -338,19 +324,13 @@ pub fn interaction(state: &State, i: &Interaction) -> Value {
     let Some(obj) = v.as_object_mut() else {
         return v;
     };
-    let bot_user = state
-        .applications
-        .get(&i.application_id)
-        .map_or(0, |a| a.bot_user_id);
+    let bot_user = state.applications.get(&i.application_id).map_or(0, |a| a.bot_user_id);
     match i.guild_id.and_then(|id| state.guilds.get(&id)) {
         Some(g) => {
             let chan = state.channels.get(&i.channel_id);
             let perms_of = |uid| chan.map_or(0, |c| permissions::in_channel(g, c, uid));
             obj.insert("guild_id".into(), json!(g.id.to_string()));
-            obj.insert(
-                "guild".into(),
-                json!({"id": g.id.to_string(), "locale": "en-US", "features": []}),
-            );
+            obj.insert("guild".into(), json!({"id": g.id.to_string(), "locale": "en-US", "features": []}));
             obj.insert("guild_locale".into(), json!("en-US"));
             if let Some(m) = g.members.get(&i.user_id) {
                 let mut mv = member(state, m, true);
@@ -359,18 +339,12 @@ pub fn interaction(state: &State, i: &Interaction) -> Value {
                 }
                 obj.insert("member".into(), mv);
             }
-            obj.insert(
-                "app_permissions".into(),
-                json!(perms_of(bot_user).to_string()),
-            );
+            obj.insert("app_permissions".into(), json!(perms_of(bot_user).to_string()));
         }
         None => {
             let u = state.users.get(&i.user_id).map_or(Value::Null, user);
             obj.insert("user".into(), u);
-            obj.insert(
-                "app_permissions".into(),
-                json!(permissions::ALL.to_string()),
-            );
+            obj.insert("app_permissions".into(), json!(permissions::ALL.to_string()));
         }
     }
     if let Some(msg) = i.message_id.and_then(|id| state.message(i.channel_id, id)) {

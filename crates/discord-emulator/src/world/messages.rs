@@ -32,18 +32,10 @@ pub fn check_limits(content: &str, embeds: &[Value]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let chars = content.chars().count();
     if chars > 2000 {
-        errors.push((
-            "content".into(),
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.".into(),
-        ));
+        errors.push(("content".into(), "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.".into()));
     }
     if embeds.len() > 10 {
-        errors.push((
-            "embeds".into(),
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 10 or fewer in length.".into(),
-        ));
+        errors.push(("embeds".into(), "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.".into()));
     }
     let mut total = 0;
     for (i, embed) in embeds.iter().enumerate() {
@@ -55,49 +47,24 @@ pub fn check_limits(content: &str, embeds: &[Value]) -> Vec<FieldError> {
             ));
             continue;
         };
-        let mut text =
-            |path: String, v: Option<&Value>, max: usize, errors: &mut Vec<FieldError>| {
-                let Some(v) = v else { return };
-                match v.as_str() {
-                    Some(s) => {
-                        let n = s.chars().count();
-                        total += n;
-                        if n > max {
-                            errors.push((
-                                path,
-                                "BASE_TYPE_MAX_LENGTH",
-                                format!("Must be {max} or fewer in length."),
-                            ));
-                        }
+        let mut text = |path: String, v: Option<&Value>, max: usize, errors: &mut Vec<FieldError>| {
+            let Some(v) = v else { return };
+            match v.as_str() {
+                Some(s) => {
+                    let n = s.chars().count();
+                    total += n;
+                    if n > max {
+                        errors.push((path, "BASE_TYPE_MAX_LENGTH", format!("Must be {max} or fewer in length.")));
                     }
-                    None if v.is_null() => {}
-                    None => errors.push((path, "BASE_TYPE_STRING", "Must be a string.".into())),
                 }
-            };
-        text(
-            format!("embeds.{i}.title"),
-            obj.get("title"),
-            256,
-            &mut errors,
-        );
-        text(
-            format!("embeds.{i}.description"),
-            obj.get("description"),
-            4096,
-            &mut errors,
-        );
-        text(
-            format!("embeds.{i}.footer.text"),
-            obj.get("footer").and_then(|f| f.get("text")),
-            2048,
-            &mut errors,
-        );
-        text(
-            format!("embeds.{i}.author.name"),
-            obj.get("author").and_then(|a| a.get("name")),
-            256,
-            &mut errors,
-        );
+                None if v.is_null() => {}
+                None => errors.push((path, "BASE_TYPE_STRING", "Must be a string.".into())),
+            }
+        };
+        text(format!("embeds.{i}.title"), obj.get("title"), 256, &mut errors);
+        text(format!("embeds.{i}.description"), obj.get("description"), 4096, &mut errors);
+        text(format!("embeds.{i}.footer.text"), obj.get("footer").and_then(|f| f.get("text")), 2048, &mut errors);
+        text(format!("embeds.{i}.author.name"), obj.get("author").and_then(|a| a.get("name")), 256, &mut errors);
         if let Some(fields) = obj.get("fields").and_then(Value::as_array) {
             if fields.len() > 25 {
                 errors.push((
@@ -107,27 +74,13 @@ pub fn check_limits(content: &str, embeds: &[Value]) -> Vec<FieldError> {
                 ));
             }
             for (j, field) in fields.iter().enumerate() {
-                text(
-                    format!("embeds.{i}.fields.{j}.name"),
-                    field.get("name"),
-                    256,
-                    &mut errors,
-                );
-                text(
-                    format!("embeds.{i}.fields.{j}.value"),
-                    field.get("value"),
-                    1024,
-                    &mut errors,
-                );
+                text(format!("embeds.{i}.fields.{j}.name"), field.get("name"), 256, &mut errors);
+                text(format!("embeds.{i}.fields.{j}.value"), field.get("value"), 1024, &mut errors);
             }
         }
     }
     if total > 6000 {
-        errors.push((
-            "embeds".into(),
-            "MAX_EMBED_SIZE_EXCEEDED",
-            "Embed size exceeds maximum size of 6000".into(),
-        ));
+        errors.push(("embeds".into(), "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000".into()));
     }
     errors
 }
@@ -157,12 +110,7 @@ fn parse_mentions(content: &str) -> (Vec<u64>, Vec<u64>, bool) {
 impl State {
     /// Creates a message in a channel and dispatches `MESSAGE_CREATE`. Permission checks are the
     /// caller's (REST checks the bot's, the control API lets scripted users post anywhere they are).
-    pub fn post_message(
-        &mut self,
-        author_id: u64,
-        channel_id: u64,
-        new: NewMessage,
-    ) -> Result<u64, WorldError> {
+    pub fn post_message(&mut self, author_id: u64, channel_id: u64, new: NewMessage) -> Result<u64, WorldError> {
         // Ephemeral messages are seen only by the invoking user: never dispatched to bots.
         let dispatch = new.flags & super::interactions::EPHEMERAL == 0;
         self.create_message(author_id, channel_id, new, dispatch)
@@ -175,11 +123,7 @@ impl State {
         new: NewMessage,
         dispatch: bool,
     ) -> Result<u64, WorldError> {
-        let guild_id = self
-            .channels
-            .get(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?
-            .guild_id;
+        let guild_id = self.channels.get(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?.guild_id;
         if !self.users.contains_key(&author_id) {
             return Err(WorldError::UnknownUser(author_id));
         }
@@ -230,10 +174,7 @@ impl State {
         components: Option<Vec<Value>>,
     ) -> Result<(), WorldError> {
         let now = self.now();
-        let channel = self
-            .channels
-            .get_mut(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
+        let channel = self.channels.get_mut(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         let message = channel
             .messages
             .get_mut(&message_id)
@@ -267,10 +208,7 @@ impl State {
     /// Marks a message deleted and dispatches `MESSAGE_DELETE`.
     pub fn delete_message(&mut self, channel_id: u64, message_id: u64) -> Result<(), WorldError> {
         let now = self.now();
-        let channel = self
-            .channels
-            .get_mut(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
+        let channel = self.channels.get_mut(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         let message = channel
             .messages
             .get_mut(&message_id)
@@ -285,31 +223,15 @@ impl State {
 
 impl State {
     /// A scripted user writes in a channel they can see (guild member, or DM recipient).
-    pub fn user_message(
-        &mut self,
-        user_id: u64,
-        channel_id: u64,
-        content: &str,
-    ) -> Result<u64, WorldError> {
-        let channel = self
-            .channels
-            .get(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
+    pub fn user_message(&mut self, user_id: u64, channel_id: u64, content: &str) -> Result<u64, WorldError> {
+        let channel = self.channels.get(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         if let Some(guild) = channel.guild_id {
-            let member = self
-                .guilds
-                .get(&guild)
-                .is_some_and(|g| g.members.contains_key(&user_id));
+            let member = self.guilds.get(&guild).is_some_and(|g| g.members.contains_key(&user_id));
             if !member {
-                return Err(WorldError::NotMember {
-                    guild,
-                    user: user_id,
-                });
+                return Err(WorldError::NotMember { guild, user: user_id });
             }
         } else if !channel.recipients.contains(&user_id) {
-            return Err(WorldError::Invalid(format!(
-                "user {user_id} is not in DM channel {channel_id}"
-            )));
+            return Err(WorldError::Invalid(format!("user {user_id} is not in DM channel {channel_id}")));
         }
         if is_empty(content, &[], &[]) {
             return Err(WorldError::Invalid("a message needs content".into()));
@@ -317,14 +239,7 @@ impl State {
         if let Some((_, _, msg)) = check_limits(content, &[]).into_iter().next() {
             return Err(WorldError::Invalid(format!("content: {msg}")));
         }
-        self.post_message(
-            user_id,
-            channel_id,
-            NewMessage {
-                content: content.to_owned(),
-                ..NewMessage::default()
-            },
-        )
+        self.post_message(user_id, channel_id, NewMessage { content: content.to_owned(), ..NewMessage::default() })
     }
 }
 
@@ -339,14 +254,9 @@ mod tests {
         let embed = json!({"description": "d".repeat(4097), "fields": (0..26).map(|_| json!({"name": "n", "value": "v"})).collect::<Vec<_>>()});
         let errors = check_limits(&long, &[embed]);
         let paths: Vec<&str> = errors.iter().map(|e| e.0.as_str()).collect();
-        assert_eq!(
-            paths,
-            ["content", "embeds.0.description", "embeds.0.fields"]
-        );
+        assert_eq!(paths, ["content", "embeds.0.description", "embeds.0.fields"]);
         assert!(check_limits("hi", &[json!({"title": "t"})]).is_empty());
-        let big: Vec<Value> = (0..2)
-            .map(|_| json!({"description": "y".repeat(3500)}))
-            .collect();
+        let big: Vec<Value> = (0..2).map(|_| json!({"description": "y".repeat(3500)})).collect();
         assert_eq!(check_limits("", &big)[0].1, "MAX_EMBED_SIZE_EXCEEDED");
     }
 

@@ -159,28 +159,19 @@ impl State {
     }
 
     /// Creates an application and its bot user.
-    pub fn create_application(
-        &mut self,
-        spec: ApplicationSpec,
-    ) -> Result<ApplicationInfo, WorldError> {
+    pub fn create_application(&mut self, spec: ApplicationSpec) -> Result<ApplicationInfo, WorldError> {
         let name = spec.name.trim().to_owned();
         if name.is_empty() || name.len() > 100 {
-            return Err(WorldError::Invalid(
-                "application name must be 1 to 100 characters".into(),
-            ));
+            return Err(WorldError::Invalid("application name must be 1 to 100 characters".into()));
         }
         let app_id = self.next_id();
         let bot_user_id = self.next_id();
         let token = spec.token.unwrap_or_else(|| bot_token(bot_user_id));
         if token.is_empty() || token.contains(char::is_whitespace) {
-            return Err(WorldError::Invalid(
-                "token must be non-empty and contain no spaces".into(),
-            ));
+            return Err(WorldError::Invalid("token must be non-empty and contain no spaces".into()));
         }
         if self.tokens.contains_key(&token) {
-            return Err(WorldError::Invalid(
-                "token already belongs to another application".into(),
-            ));
+            return Err(WorldError::Invalid("token already belongs to another application".into()));
         }
         let mut flags = 0;
         if spec.presence_intent {
@@ -192,15 +183,7 @@ impl State {
         if spec.message_content_intent {
             flags |= model::APP_FLAG_MESSAGE_CONTENT;
         }
-        self.users.insert(
-            bot_user_id,
-            User {
-                id: bot_user_id,
-                username: name.clone(),
-                global_name: None,
-                bot: true,
-            },
-        );
+        self.users.insert(bot_user_id, User { id: bot_user_id, username: name.clone(), global_name: None, bot: true });
         let now = self.clock.now();
         self.applications.insert(
             app_id,
@@ -219,32 +202,17 @@ impl State {
         );
         self.tokens.insert(token.clone(), app_id);
         self.bot_apps.insert(bot_user_id, app_id);
-        Ok(ApplicationInfo {
-            application_id: app_id,
-            bot_user_id,
-            token,
-            name,
-        })
+        Ok(ApplicationInfo { application_id: app_id, bot_user_id, token, name })
     }
 
     /// Creates a (human) user.
     pub fn create_user(&mut self, username: &str) -> Result<u64, WorldError> {
         let username = username.trim();
         if username.len() < 2 || username.len() > 32 {
-            return Err(WorldError::Invalid(
-                "username must be 2 to 32 characters".into(),
-            ));
+            return Err(WorldError::Invalid("username must be 2 to 32 characters".into()));
         }
         let id = self.next_id();
-        self.users.insert(
-            id,
-            User {
-                id,
-                username: username.to_owned(),
-                global_name: None,
-                bot: false,
-            },
-        );
+        self.users.insert(id, User { id, username: username.to_owned(), global_name: None, bot: false });
         Ok(id)
     }
 
@@ -252,32 +220,17 @@ impl State {
     pub fn create_guild(&mut self, name: &str, owner_id: u64) -> Result<u64, WorldError> {
         let name = name.trim();
         if name.len() < 2 || name.len() > 100 {
-            return Err(WorldError::Invalid(
-                "guild name must be 2 to 100 characters".into(),
-            ));
+            return Err(WorldError::Invalid("guild name must be 2 to 100 characters".into()));
         }
         if !self.users.contains_key(&owner_id) {
             return Err(WorldError::UnknownUser(owner_id));
         }
         let id = self.next_id();
         let now = self.now();
-        let everyone = Role {
-            id,
-            name: "@everyone".into(),
-            permissions: permissions::DEFAULT_EVERYONE,
-            position: 0,
-            color: 0,
-        };
+        let everyone =
+            Role { id, name: "@everyone".into(), permissions: permissions::DEFAULT_EVERYONE, position: 0, color: 0 };
         let mut members = BTreeMap::new();
-        members.insert(
-            owner_id,
-            Member {
-                user_id: owner_id,
-                roles: vec![],
-                nick: None,
-                joined_at: now,
-            },
-        );
+        members.insert(owner_id, Member { user_id: owner_id, roles: vec![], nick: None, joined_at: now });
         self.guilds.insert(
             id,
             Guild {
@@ -294,26 +247,16 @@ impl State {
     }
 
     /// Creates a text channel in a guild.
-    pub fn create_channel(
-        &mut self,
-        guild_id: u64,
-        name: &str,
-        topic: Option<String>,
-    ) -> Result<u64, WorldError> {
+    pub fn create_channel(&mut self, guild_id: u64, name: &str, topic: Option<String>) -> Result<u64, WorldError> {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
-            return Err(WorldError::Invalid(
-                "channel name must be 1 to 100 characters".into(),
-            ));
+            return Err(WorldError::Invalid("channel name must be 1 to 100 characters".into()));
         }
         if !self.guilds.contains_key(&guild_id) {
             return Err(WorldError::UnknownGuild(guild_id));
         }
         let id = self.next_id();
-        let guild = self
-            .guilds
-            .get_mut(&guild_id)
-            .ok_or(WorldError::UnknownGuild(guild_id))?;
+        let guild = self.guilds.get_mut(&guild_id).ok_or(WorldError::UnknownGuild(guild_id))?;
         let position = i64::try_from(guild.channel_ids.len()).unwrap_or(0);
         guild.channel_ids.push(id);
         self.channels.insert(
@@ -331,94 +274,46 @@ impl State {
                 last_message_id: None,
             },
         );
-        let data = self
-            .channels
-            .get(&id)
-            .map(json::channel)
-            .unwrap_or_default();
+        let data = self.channels.get(&id).map(json::channel).unwrap_or_default();
         self.dispatch_guild_bots(guild_id, INTENT_GUILDS, "CHANNEL_CREATE", &data.to_string());
         Ok(id)
     }
 
     /// Creates a role in a guild.
-    pub fn create_role(
-        &mut self,
-        guild_id: u64,
-        name: &str,
-        permissions: u64,
-    ) -> Result<u64, WorldError> {
+    pub fn create_role(&mut self, guild_id: u64, name: &str, permissions: u64) -> Result<u64, WorldError> {
         let id = self.next_id();
-        let guild = self
-            .guilds
-            .get_mut(&guild_id)
-            .ok_or(WorldError::UnknownGuild(guild_id))?;
+        let guild = self.guilds.get_mut(&guild_id).ok_or(WorldError::UnknownGuild(guild_id))?;
         let position = i64::try_from(guild.roles.len()).unwrap_or(0);
-        guild.roles.push(Role {
-            id,
-            name: name.to_owned(),
-            permissions,
-            position,
-            color: 0,
-        });
+        guild.roles.push(Role { id, name: name.to_owned(), permissions, position, color: 0 });
         Ok(id)
     }
 
     /// Sets (or replaces) a permission overwrite on a channel.
-    pub fn set_overwrite(
-        &mut self,
-        channel_id: u64,
-        overwrite: Overwrite,
-    ) -> Result<(), WorldError> {
-        let channel = self
-            .channels
-            .get_mut(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
-        channel
-            .overwrites
-            .retain(|o| !(o.id == overwrite.id && o.kind == overwrite.kind));
+    pub fn set_overwrite(&mut self, channel_id: u64, overwrite: Overwrite) -> Result<(), WorldError> {
+        let channel = self.channels.get_mut(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
+        channel.overwrites.retain(|o| !(o.id == overwrite.id && o.kind == overwrite.kind));
         channel.overwrites.push(overwrite);
         Ok(())
     }
 
     /// Adds a user (or a bot) to a guild. A bot that joins gets `GUILD_CREATE`; other bots with
     /// the members intent get `GUILD_MEMBER_ADD`.
-    pub fn add_member(
-        &mut self,
-        guild_id: u64,
-        user_id: u64,
-        roles: Vec<u64>,
-    ) -> Result<(), WorldError> {
+    pub fn add_member(&mut self, guild_id: u64, user_id: u64, roles: Vec<u64>) -> Result<(), WorldError> {
         if !self.users.contains_key(&user_id) {
             return Err(WorldError::UnknownUser(user_id));
         }
         let now = self.now();
-        let guild = self
-            .guilds
-            .get_mut(&guild_id)
-            .ok_or(WorldError::UnknownGuild(guild_id))?;
-        if let Some(bad) = roles
-            .iter()
-            .find(|r| !guild.roles.iter().any(|role| role.id == **r))
-        {
+        let guild = self.guilds.get_mut(&guild_id).ok_or(WorldError::UnknownGuild(guild_id))?;
+        if let Some(bad) = roles.iter().find(|r| !guild.roles.iter().any(|role| role.id == **r)) {
             return Err(WorldError::Invalid(format!("unknown role {bad}")));
         }
-        let member = Member {
-            user_id,
-            roles,
-            nick: None,
-            joined_at: now,
-        };
+        let member = Member { user_id, roles, nick: None, joined_at: now };
         guild.members.insert(user_id, member.clone());
         let mut add = json::member(self, &member, true);
         if let Some(obj) = add.as_object_mut() {
             obj.insert("guild_id".into(), json!(guild_id.to_string()));
         }
-        self.dispatch_guild_bots(
-            guild_id,
-            INTENT_GUILD_MEMBERS,
-            "GUILD_MEMBER_ADD",
-            &add.to_string(),
-        );
+        self.dispatch_guild_bots(guild_id, INTENT_GUILD_MEMBERS, "GUILD_MEMBER_ADD", &add.to_string());
         if let Some(app_id) = self.bot_apps.get(&user_id).copied() {
             self.dispatch_guild_create(app_id, guild_id);
         }
@@ -432,9 +327,10 @@ impl State {
                 return Err(WorldError::UnknownUser(id));
             }
         }
-        let existing = self.channels.values().find(|c| {
-            c.kind == 1 && c.recipients.contains(&user_id) && c.recipients.contains(&bot_user_id)
-        });
+        let existing = self
+            .channels
+            .values()
+            .find(|c| c.kind == 1 && c.recipients.contains(&user_id) && c.recipients.contains(&bot_user_id));
         if let Some(c) = existing {
             return Ok(c.id);
         }
@@ -464,10 +360,7 @@ impl State {
 
     /// Channel permissions of a user (all permissions in DMs they take part in).
     pub fn permissions(&self, channel_id: u64, user_id: u64) -> Result<u64, WorldError> {
-        let channel = self
-            .channels
-            .get(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
+        let channel = self.channels.get(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         match channel.guild_id {
             Some(gid) => {
                 let guild = self.guilds.get(&gid).ok_or(WorldError::UnknownGuild(gid))?;

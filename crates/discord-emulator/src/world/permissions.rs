@@ -37,11 +37,7 @@ pub fn base(guild: &Guild, user_id: u64) -> u64 {
     let Some(member) = guild.members.get(&user_id) else {
         return 0;
     };
-    let mut perms = guild
-        .roles
-        .iter()
-        .find(|r| r.id == guild.id)
-        .map_or(0, |r| r.permissions);
+    let mut perms = guild.roles.iter().find(|r| r.id == guild.id).map_or(0, |r| r.permissions);
     for role in guild.roles.iter().filter(|r| member.roles.contains(&r.id)) {
         perms |= role.permissions;
     }
@@ -61,28 +57,16 @@ pub fn in_channel(guild: &Guild, channel: &Channel, user_id: u64) -> u64 {
     let Some(member) = guild.members.get(&user_id) else {
         return 0;
     };
-    if let Some(ow) = channel
-        .overwrites
-        .iter()
-        .find(|o| o.kind == 0 && o.id == guild.id)
-    {
+    if let Some(ow) = channel.overwrites.iter().find(|o| o.kind == 0 && o.id == guild.id) {
         perms = (perms & !ow.deny) | ow.allow;
     }
     let (mut allow, mut deny) = (0, 0);
-    for ow in channel
-        .overwrites
-        .iter()
-        .filter(|o| o.kind == 0 && member.roles.contains(&o.id))
-    {
+    for ow in channel.overwrites.iter().filter(|o| o.kind == 0 && member.roles.contains(&o.id)) {
         allow |= ow.allow;
         deny |= ow.deny;
     }
     perms = (perms & !deny) | allow;
-    if let Some(ow) = channel
-        .overwrites
-        .iter()
-        .find(|o| o.kind == 1 && o.id == user_id)
-    {
+    if let Some(ow) = channel.overwrites.iter().find(|o| o.kind == 1 && o.id == user_id) {
         perms = (perms & !ow.deny) | ow.allow;
     }
     perms

@@ -47,55 +47,24 @@ pub enum WebhookError {
 
 impl State {
     /// Creates a webhook in a guild text channel.
-    pub fn create_webhook(
-        &mut self,
-        channel_id: u64,
-        name: &str,
-    ) -> Result<WebhookInfo, WorldError> {
+    pub fn create_webhook(&mut self, channel_id: u64, name: &str) -> Result<WebhookInfo, WorldError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 || name.to_lowercase().contains("discord") {
             return Err(WorldError::Invalid(
                 "webhook name must be 1 to 80 characters and not contain \"discord\"".into(),
             ));
         }
-        let channel = self
-            .channels
-            .get(&channel_id)
-            .ok_or(WorldError::UnknownChannel(channel_id))?;
+        let channel = self.channels.get(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         let guild_id = channel.guild_id;
         if guild_id.is_none() {
-            return Err(WorldError::Invalid(
-                "webhooks live in guild channels".into(),
-            ));
+            return Err(WorldError::Invalid("webhooks live in guild channels".into()));
         }
         let id = self.next_id();
         let token = random_token(51);
         // A webhook posts as its own (bot-flagged) author.
-        self.users.insert(
-            id,
-            User {
-                id,
-                username: name.to_owned(),
-                global_name: None,
-                bot: true,
-            },
-        );
-        self.webhooks.insert(
-            id,
-            Webhook {
-                id,
-                token: token.clone(),
-                channel_id,
-                guild_id,
-                name: name.to_owned(),
-            },
-        );
-        Ok(WebhookInfo {
-            id,
-            path: format!("/webhooks/{id}/{token}"),
-            token,
-            channel_id,
-        })
+        self.users.insert(id, User { id, username: name.to_owned(), global_name: None, bot: true });
+        self.webhooks.insert(id, Webhook { id, token: token.clone(), channel_id, guild_id, name: name.to_owned() });
+        Ok(WebhookInfo { id, path: format!("/webhooks/{id}/{token}"), token, channel_id })
     }
 
     /// The webhook behind an id and token.
@@ -110,27 +79,11 @@ impl State {
 
     /// Executes a webhook (`POST /webhooks/{id}/{token}`): posts `content`/`embeds` in its channel,
     /// optionally under another `username`; dispatches `MESSAGE_CREATE`.
-    pub fn execute_webhook(
-        &mut self,
-        id: u64,
-        token: &str,
-        body: &Value,
-    ) -> Result<u64, WebhookError> {
+    pub fn execute_webhook(&mut self, id: u64, token: &str, body: &Value) -> Result<u64, WebhookError> {
         let channel_id = self.webhook(id, token)?.channel_id;
-        let content = body
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let embeds = body
-            .get("embeds")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if body
-            .get("content")
-            .is_some_and(|c| !c.is_string() && !c.is_null())
-        {
+        let content = body.get("content").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let embeds = body.get("embeds").and_then(Value::as_array).cloned().unwrap_or_default();
+        if body.get("content").is_some_and(|c| !c.is_string() && !c.is_null()) {
             return Err(WebhookError::InvalidForm(vec![(
                 "content".into(),
                 "BASE_TYPE_STRING",
@@ -141,30 +94,14 @@ impl State {
             return Err(WebhookError::Empty);
         }
         let mut errors = check_limits(&content, &embeds);
-        let username = body
-            .get("username")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if username
-            .as_ref()
-            .is_some_and(|u| u.is_empty() || u.chars().count() > 80)
-        {
-            errors.push((
-                "username".into(),
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 80 in length.".into(),
-            ));
+        let username = body.get("username").and_then(Value::as_str).map(str::to_owned);
+        if username.as_ref().is_some_and(|u| u.is_empty() || u.chars().count() > 80) {
+            errors.push(("username".into(), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 80 in length.".into()));
         }
         if !errors.is_empty() {
             return Err(WebhookError::InvalidForm(errors));
         }
-        let new = NewMessage {
-            content,
-            embeds,
-            webhook_id: Some(id),
-            author_name: username,
-            ..NewMessage::default()
-        };
+        let new = NewMessage { content, embeds, webhook_id: Some(id), author_name: username, ..NewMessage::default() };
         Ok(self.post_message(id, channel_id, new)?)
     }
 

@@ -24,31 +24,18 @@ impl World {
     pub async fn with(config: EmulatorConfig, spec: ApplicationSpec) -> Self {
         install_crypto();
         let emulator = Emulator::start(config).await.expect("emulator starts");
-        let app = emulator
-            .create_application(ApplicationSpec {
-                name: "Test Bot".into(),
-                ..spec
-            })
-            .unwrap();
+        let app = emulator.create_application(ApplicationSpec { name: "Test Bot".into(), ..spec }).unwrap();
         let alice = emulator.create_user("alice").unwrap();
         let guild = emulator.create_guild("Test Shop", alice).unwrap();
         let general = emulator.create_channel(guild, "general").unwrap();
         emulator.add_member(guild, app.bot_user_id, vec![]).unwrap();
-        Self {
-            emulator,
-            app,
-            guild,
-            general,
-            alice,
-        }
+        Self { emulator, app, guild, general, alice }
     }
 
     /// A second application in the same guild.
     pub fn another_bot(&self, spec: ApplicationSpec) -> ApplicationInfo {
         let app = self.emulator.create_application(spec).unwrap();
-        self.emulator
-            .add_member(self.guild, app.bot_user_id, vec![])
-            .unwrap();
+        self.emulator.add_member(self.guild, app.bot_user_id, vec![]).unwrap();
         app
     }
 }
@@ -65,10 +52,7 @@ pub async fn wait_for<T>(what: &str, secs: u64, mut check: impl FnMut() -> Optio
         if let Some(v) = check() {
             return v;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

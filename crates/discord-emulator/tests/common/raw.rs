@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// What the server sent next.
 #[derive(Debug)]
@@ -35,9 +34,7 @@ pub struct Raw {
 impl Raw {
     /// Connects with a query string such as `v=10&encoding=json`.
     pub async fn connect(gateway: &str, query: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("{gateway}/?{query}"))
-            .await
-            .expect("gateway accepts");
+        let (ws, _) = tokio_tungstenite::connect_async(format!("{gateway}/?{query}")).await.expect("gateway accepts");
         let decoder = if query.contains("zlib-stream") {
             Decoder::Zlib(Vec::new())
         } else if query.contains("zstd-stream") {
@@ -57,10 +54,7 @@ impl Raw {
     }
 
     pub async fn send(&mut self, v: Value) {
-        self.ws
-            .send(Message::Text(v.to_string().into()))
-            .await
-            .unwrap();
+        self.ws.send(Message::Text(v.to_string().into())).await.unwrap();
     }
 
     pub async fn send_raw(&mut self, m: Message) {
@@ -70,14 +64,11 @@ impl Raw {
     /// The next frame within 10 s.
     pub async fn frame(&mut self) -> Frame {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
-                .await
-                .expect("a frame within 10 s");
+            let next =
+                tokio::time::timeout(Duration::from_secs(10), self.ws.next()).await.expect("a frame within 10 s");
             let text = match next {
                 None | Some(Err(_)) => return Frame::Close(None),
-                Some(Ok(Message::Close(frame))) => {
-                    return Frame::Close(frame.map(|f| u16::from(f.code)))
-                }
+                Some(Ok(Message::Close(frame))) => return Frame::Close(frame.map(|f| u16::from(f.code))),
                 Some(Ok(Message::Text(t))) => t.to_string(),
                 Some(Ok(Message::Binary(b))) => self.decode(&b),
                 Some(Ok(_)) => continue,
@@ -90,10 +81,7 @@ impl Raw {
         match &mut self.decoder {
             Decoder::Plain => panic!("binary frame without compression"),
             Decoder::Zlib(all) => {
-                assert!(
-                    bytes.ends_with(&[0, 0, 0xff, 0xff]),
-                    "zlib-stream messages end with a sync flush"
-                );
+                assert!(bytes.ends_with(&[0, 0, 0xff, 0xff]), "zlib-stream messages end with a sync flush");
                 let before = all.len();
                 all.extend_from_slice(bytes);
                 let mut out = Vec::new();
@@ -104,9 +92,7 @@ impl Raw {
             }
             Decoder::Zstd(dec) => {
                 let mut out = vec![0u8; 1 << 20];
-                let status =
-                    zstd::stream::raw::Operation::run_on_buffers(dec.as_mut(), bytes, &mut out)
-                        .unwrap();
+                let status = zstd::stream::raw::Operation::run_on_buffers(dec.as_mut(), bytes, &mut out).unwrap();
                 String::from_utf8(out[..status.bytes_written].to_vec()).unwrap()
             }
         }
@@ -153,16 +139,13 @@ impl Raw {
     }
 
     pub async fn resume(&mut self, token: &str, session: &str, seq: u64) {
-        self.send(json!({"op": 6, "d": {"token": token, "session_id": session, "seq": seq}}))
-            .await;
+        self.send(json!({"op": 6, "d": {"token": token, "session_id": session, "seq": seq}})).await;
     }
 
     /// Closes from the client side with a code.
     pub async fn close(mut self, code: u16) {
-        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
-            code: CloseCode::from(code),
-            reason: "".into(),
-        };
+        let frame =
+            tokio_tungstenite::tungstenite::protocol::CloseFrame { code: CloseCode::from(code), reason: "".into() };
         let _ = self.ws.close(Some(frame)).await;
         while let Some(Ok(_)) = self.ws.next().await {}
     }

@@ -1,0 +1,301 @@
+//! End to end: the service and the Discord emulator, on SQLite and on PostgreSQL. Bots start,
+//! answer `!ping` and `/ping`, every command is tracked with the right fields, stop/restart publish
+//! their status, a bad token fails once with a reason, desired state survives a restart of the
+//! service, and a dropped connection resumes with a command sent meanwhile answered once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::future::Future;
+use std::time::Duration;
+
+use botfleet::events::Event;
+use common::{Backend, TestApp};
+use discord_emulator::{ApplicationInfo, ApplicationSpec, Emulator, EmulatorConfig, UserAction};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Polls `check` every 25 ms until it gives a value; fails after `secs` seconds.
+async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+struct World {
+    emulator: Emulator,
+    shop: ApplicationInfo,
+    alice: u64,
+    guild: u64,
+    general: u64,
+    app: TestApp,
+}
+
+async fn world(backend: Backend) -> Option<World> {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let shop = emulator.create_application(ApplicationSpec { name: "Shop Bot".into(), ..Default::default() }).unwrap();
+    let alice = emulator.create_user("alice").unwrap();
+    let guild = emulator.create_guild("Demo Shop", alice).unwrap();
+    let general = emulator.create_channel(guild, "general").unwrap();
+    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let app = TestApp::spawn_with(backend, emulator.http_url()).await?;
+    Some(World { emulator, shop, alice, guild, general, app })
+}
+
+impl World {
+    async fn add_bot(&self, name: &str, token: &str) -> i64 {
+        let (status, bot) = self.app.post("/api/v1/bots", json!({"name": name, "token": token})).await;
+        assert_eq!(status, StatusCode::CREATED, "{bot}");
+        bot["id"].as_i64().unwrap()
+    }
+
+    async fn status(&self, id: i64) -> Value {
+        self.app.get(&format!("/api/v1/bots/{id}")).await.1
+    }
+
+    async fn running(&self, id: i64) {
+        until("the bot to run", 30, || async { (self.status(id).await["status"] == "running").then_some(()) }).await;
+    }
+
+    async fn start(&self, id: i64) {
+        let (status, body) = self.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.running(id).await;
+    }
+
+    async fn command_logs(&self, query: &str) -> Vec<Value> {
+        self.app.get(&format!("/api/v1/command-logs?{query}")).await.1["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn bot_replies(&self, channel: u64) -> Vec<discord_emulator::MessageRecord> {
+        self.emulator.messages(channel).unwrap().into_iter().filter(|m| m.author_is_bot).collect()
+    }
+}
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if let Some(w) = super::world(super::Backend::Sqlite).await { super::$name(w).await } } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if let Some(w) = super::world(super::Backend::Postgres).await { super::$name(w).await } } )* }
+    };
+}
+
+both!(
+    a_started_bot_answers_prefix_and_slash_commands_and_tracks_them,
+    stop_and_restart_work_and_publish_their_status,
+    a_bad_token_or_disallowed_intents_fail_once_with_a_reason,
+    desired_state_survives_a_restart_of_the_service,
+    a_dropped_connection_resumes_and_a_command_sent_meanwhile_is_answered_once,
+    bulk_actions_and_send_message,
+);
+
+async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    until("/ping to be registered", 30, || async {
+        w.emulator.state().commands.contains_key(&w.shop.application_id).then_some(())
+    })
+    .await;
+
+    w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    let reply = until("the !ping reply", 30, || async { w.bot_replies(w.general).into_iter().next() }).await;
+    assert!(reply.content.starts_with("Pong!"), "{}", reply.content);
+    let started = w
+        .emulator
+        .user_interaction(
+            w.shop.application_id,
+            w.alice,
+            w.general,
+            UserAction::SlashCommand { name: "ping".into(), options: vec![] },
+        )
+        .unwrap();
+    until("the /ping answer", 30, || async {
+        w.emulator.interaction(started.interaction_id).unwrap().acknowledged.then_some(())
+    })
+    .await;
+    w.emulator.user_message(w.alice, w.general, "!teleport now").unwrap();
+    until("the friendly unknown-command reply", 30, || async {
+        w.bot_replies(w.general).iter().any(|m| m.content.contains("I don't know `!teleport`")).then_some(())
+    })
+    .await;
+
+    let rows = until("three tracked commands", 30, || async {
+        let rows = w.command_logs(&format!("bot_id={id}")).await;
+        (rows.len() == 3).then_some(rows)
+    })
+    .await;
+    let (unknown, slash, prefix) = (&rows[0], &rows[1], &rows[2]);
+    for row in [prefix, slash] {
+        assert_eq!(row["command"], "ping");
+        assert_eq!(row["outcome"], "ok");
+        assert_eq!(row["user_id"], w.alice.to_string());
+        assert_eq!(row["user_name"], "alice");
+        assert_eq!(row["guild_id"], w.guild.to_string());
+        assert_eq!(row["channel_id"], w.general.to_string());
+        assert!(row["response"].as_str().unwrap().starts_with("Pong!"));
+        assert!(row["latency_ms"].as_f64().unwrap() > 0.0 && row["responded_at"].is_string());
+    }
+    assert_eq!((prefix["kind"].as_str(), slash["kind"].as_str()), (Some("prefix"), Some("slash")));
+    assert_eq!(
+        (unknown["command"].as_str(), unknown["arguments"].as_str(), unknown["outcome"].as_str()),
+        (Some("teleport"), Some("now"), Some("error"))
+    );
+    let logs = w.app.get(&format!("/api/v1/bot-logs?bot_id={id}&event=connected")).await.1;
+    assert_eq!(logs["items"].as_array().unwrap().len(), 1);
+    let (_, ready) = w.app.get("/api/v1/health/ready").await;
+    assert_eq!(ready["fleet"]["running"], 1);
+    let (_, latency) = w.app.get("/api/v1/fleet/latency").await;
+    assert_eq!(latency["count"], 3);
+}
+
+async fn stop_and_restart_work_and_publish_their_status(w: World) {
+    let mut events = w.app.events.subscribe();
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    let (status, body) = w.app.post(&format!("/api/v1/bots/{id}/stop"), json!({})).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("stopped")));
+    assert_eq!(w.status(id).await["desired_state"], "stopped");
+    until("the session to end", 10, || async {
+        w.emulator.sessions(Some(w.shop.application_id)).is_empty().then_some(())
+    })
+    .await;
+    let (status, _) = w.app.post(&format!("/api/v1/bots/{id}/restart"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    w.running(id).await;
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let Event::BotStatus { bot_id, status, .. } = event {
+            assert_eq!(bot_id, id);
+            seen.push(status);
+        }
+    }
+    assert_eq!(seen, ["starting", "running", "stopped", "starting", "running"]);
+    assert_eq!(w.emulator.counters().counters.identifies, 2);
+}
+
+async fn a_bad_token_or_disallowed_intents_fail_once_with_a_reason(w: World) {
+    let id = w.add_bot("Impostor", "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.thisIsNotAValidTokenForAnyBotAtAll1234").await;
+    w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let bot = until("the bot to fail", 30, || async {
+        let bot = w.status(id).await;
+        (bot["status"] == "failed").then_some(bot)
+    })
+    .await;
+    assert!(bot["status_reason"].as_str().unwrap().contains("rejected the token"), "{bot}");
+    let c = w.emulator.counters().counters;
+    assert_eq!(c.connections, 0, "never reached the gateway");
+    assert_eq!(c.rest_by_route.get("GET /gateway/bot"), Some(&1), "asked once, no retry loop");
+
+    let plain = w
+        .emulator
+        .create_application(ApplicationSpec {
+            name: "Plain".into(),
+            message_content_intent: false,
+            ..Default::default()
+        })
+        .unwrap();
+    w.emulator.add_member(w.guild, plain.bot_user_id, vec![]).unwrap();
+    let id = w.add_bot("Plain", &plain.token).await; // default intents include MESSAGE_CONTENT
+    w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let bot = until("the bot to fail on 4014", 30, || async {
+        let bot = w.status(id).await;
+        (bot["status"] == "failed").then_some(bot)
+    })
+    .await;
+    assert!(bot["status_reason"].as_str().unwrap().contains("4014"), "{bot}");
+    assert_eq!(w.emulator.counters().counters.connections, 1, "one connection, closed with 4014, never retried");
+    let logs = until("the failure in the bot log", 10, || async {
+        let logs = w.app.get(&format!("/api/v1/bot-logs?bot_id={id}&level=error")).await.1;
+        (!logs["items"].as_array().unwrap().is_empty()).then_some(logs)
+    })
+    .await;
+    assert!(logs.to_string().contains("4014"));
+}
+
+async fn desired_state_survives_a_restart_of_the_service(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    let World { emulator, app, .. } = w;
+    let app = app.restart().await;
+    let bot = until("the bot to come back", 30, || async {
+        let bot = app.get(&format!("/api/v1/bots/{id}")).await.1;
+        (bot["status"] == "running").then_some(bot)
+    })
+    .await;
+    assert_eq!(bot["desired_state"], "running");
+    assert_eq!(emulator.counters().counters.identifies, 2);
+}
+
+async fn a_dropped_connection_resumes_and_a_command_sent_meanwhile_is_answered_once(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    w.emulator.close_connections(Some(w.shop.application_id), 4000);
+    w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    until("the reply", 30, || async { (!w.bot_replies(w.general).is_empty()).then_some(()) }).await;
+    until("the resume", 30, || async { (w.emulator.counters().counters.resumes == 1).then_some(()) }).await;
+    w.emulator.user_message(w.alice, w.general, "!help").unwrap();
+    until("the second reply", 30, || async { (w.bot_replies(w.general).len() == 2).then_some(()) }).await;
+    let rows = until("two rows", 30, || async {
+        let rows = w.command_logs(&format!("bot_id={id}")).await;
+        (rows.len() == 2).then_some(rows)
+    })
+    .await;
+    assert_eq!((rows[0]["command"].as_str(), rows[1]["command"].as_str()), (Some("help"), Some("ping")));
+    assert_eq!(w.bot_replies(w.general).len(), 2, "the ping was answered once");
+    let c = w.emulator.counters().counters;
+    assert_eq!(c.identifies, 1, "resumed, not re-identified");
+    assert_eq!(c.max_live_sessions_per_shard[&w.shop.application_id], 1);
+}
+
+async fn bulk_actions_and_send_message(w: World) {
+    let second =
+        w.emulator.create_application(ApplicationSpec { name: "Second".into(), ..Default::default() }).unwrap();
+    w.emulator.add_member(w.guild, second.bot_user_id, vec![]).unwrap();
+    let a = w.add_bot("Shop", &w.shop.token).await;
+    let b = w.add_bot("Second", &second.token).await;
+    let (status, body) = w.app.post("/api/v1/bots/bulk", json!({"action": "start", "bot_ids": [a, b, 999]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.iter().map(|r| r["ok"].as_bool().unwrap()).collect::<Vec<_>>(), [true, true, false]);
+    assert!(results[2]["error"].as_str().unwrap().contains("999"));
+    w.running(a).await;
+    w.running(b).await;
+    let (_, body) = w.app.post("/api/v1/bots/bulk", json!({"action": "stop", "bot_ids": [a, b]})).await;
+    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "stopped"));
+    let (status, body) = w.app.post("/api/v1/bots/bulk", json!({"action": "explode", "bot_ids": []})).await;
+    assert_eq!((status, body["error"]["fields"].as_array().map(Vec::len)), (StatusCode::UNPROCESSABLE_ENTITY, Some(2)));
+
+    let (status, sent) = w
+        .app
+        .post(
+            &format!("/api/v1/bots/{a}/send-message"),
+            json!({"channel_id": w.general.to_string(), "content": "Sale starts now!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(w.bot_replies(w.general)[0].content, "Sale starts now!");
+    let (status, body) = w
+        .app
+        .post(&format!("/api/v1/bots/{a}/send-message"), json!({"channel_id": "123456789012345678", "content": "x"}))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("discord")));
+    assert!(body["error"]["message"].as_str().unwrap().contains("does not exist"), "{body}");
+    let (status, body) = w
+        .app
+        .post(&format!("/api/v1/bots/{a}/send-message"), json!({"channel_id": w.general.to_string(), "content": " "}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("content"))
+    );
+    assert_eq!(w.bot_replies(w.general).len(), 1, "refused messages were not sent");
+}
