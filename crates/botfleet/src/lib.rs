@@ -15,6 +15,8 @@ pub mod bots;
 pub mod commands;
 /// Flags and environment variables.
 pub mod config;
+/// `botfleet demo`: the emulator, a demo shop, three bots and simulated shoppers.
+pub mod demo;
 /// The Discord REST client settings and Discord's errors in words.
 pub mod discord;
 /// The library's error type.

@@ -21,10 +21,14 @@ enum Command {
     Serve(ServeConfig),
     /// Apply database migrations and exit.
     Migrate(StorageConfig),
+    /// Try botfleet with no Discord account: a local Discord, a demo shop, three bots and
+    /// simulated shoppers; botfleet answers them and records every command.
+    Demo(botfleet::demo::DemoConfig),
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,twilight_http_ratelimiting=warn,twilight_gateway=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -69,6 +73,36 @@ async fn main() -> anyhow::Result<()> {
                 "botfleet is serving (no authentication yet: keep it on 127.0.0.1)"
             );
             botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;
+        }
+        Command::Demo(config) => {
+            init_logging(false);
+            let demo = botfleet::demo::Demo::start().await.context("starting the demo")?;
+            let serve = demo.serve_config(&config);
+            let state = botfleet::app::build(&serve).await.context("starting botfleet")?;
+            demo.start_bots(&state).await.context("starting the demo bots")?;
+            let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
+                format!("listening on {} (another botfleet running? try --listen 127.0.0.1:8081)", config.listen)
+            })?;
+            let api = format!("http://{}/api/v1", listener.local_addr()?);
+            println!(
+                "\nbotfleet demo is running.\n\
+                 \n  API            {api}\
+                 \n  Discord (emu)  {}  (three bots, five shoppers sending commands)\
+                 \n  Data           {}\
+                 \n\nTry:\
+                 \n  curl -s {api}/bots | jq                     # the three bots and their status\
+                 \n  curl -s '{api}/command-logs?limit=5' | jq   # every command, as it is answered\
+                 \n  curl -s '{api}/command-logs?q=help' | jq    # search\
+                 \n  curl -s -X POST {api}/bots/1/restart        # restart a bot\
+                 \n  curl -s {api}/health/ready | jq             # database and fleet summary\
+                 \n  curl -s {api}/fleet/latency | jq           # how fast the bots answer\
+                 \n\nThe API has no authentication yet: it listens on 127.0.0.1 only. Ctrl-C stops the demo.\n",
+                demo.emulator.http_url(),
+                config.data_dir.display()
+            );
+            let shoppers = tokio::spawn(demo.shoppers(config.rate));
+            botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;
+            shoppers.abort();
         }
         Command::Migrate(storage) => {
             init_logging(false);

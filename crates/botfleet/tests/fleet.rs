@@ -153,6 +153,8 @@ async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: Worl
     assert_eq!(logs["items"].as_array().unwrap().len(), 1);
     let (_, ready) = w.app.get("/api/v1/health/ready").await;
     assert_eq!(ready["fleet"]["running"], 1);
+    let (_, list) = w.app.get("/api/v1/bots").await;
+    assert_eq!(list["items"][0]["status"], "running", "the list shows live status too");
     let (_, latency) = w.app.get("/api/v1/fleet/latency").await;
     assert_eq!(latency["count"], 3);
 }

@@ -40,7 +40,9 @@ pub struct ListBots {
     responses((status = 200, body = Page<BotView>), (status = 400, body = ErrorBody)))]
 pub async fn list(State(app): State<AppState>, Params(q): Params<ListBots>) -> Reply<Json<Page<BotView>>> {
     let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
-    Ok(Json(repo::list(&app.store, after, limit(q.limit, 100, 200)?).await?))
+    let mut page = repo::list(&app.store, after, limit(q.limit, 100, 200)?).await?;
+    page.items = page.items.into_iter().map(|b| live(&app, b)).collect();
+    Ok(Json(page))
 }
 
 /// Adds a bot. The token is stored encrypted and never returned.

@@ -1,0 +1,53 @@
+//! `botfleet demo` as a newcomer runs it: it prints where the API is, its bots run, simulated
+//! shoppers' commands are answered and recorded, and Ctrl-C stops it cleanly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncBufReadExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_bots_that_answer_shoppers_and_records_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--rate", "20"])
+        .env("BOTFLEET_DEMO_DIR", dir.path().join("demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let api = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the demo prints its API");
+        if let Some(url) = line.trim().strip_prefix("API") {
+            break url.trim().to_owned();
+        }
+    };
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let logs: serde_json::Value =
+            http.get(format!("{api}/command-logs?limit=200")).send().await.unwrap().json().await.unwrap();
+        let items = logs["items"].as_array().unwrap();
+        let kinds: std::collections::HashSet<&str> = items.iter().filter_map(|r| r["kind"].as_str()).collect();
+        if items.len() >= 10 && kinds.len() == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the demo's shoppers were not answered: {logs}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bots: serde_json::Value = http.get(format!("{api}/bots")).send().await.unwrap().json().await.unwrap();
+    let statuses: Vec<&str> = bots["items"].as_array().unwrap().iter().map(|b| b["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["running", "running", "running"]);
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+}
