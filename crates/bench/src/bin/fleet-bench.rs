@@ -1,0 +1,320 @@
+//! botfleet against the bare twilight echo baseline, each driven by the emulator's load driver,
+//! every piece in its own process: three rounds (echo, then botfleet) at 1,000 commands/s for 30 s
+//! with 100 bots, medians reported; then botfleet's memory per idle connected bot with 1,000 bots,
+//! before and after 10,000 commands. Prints one JSON document.
+//!
+//!   ./scripts/bench        (builds the release binaries, then runs this)
+//!
+//! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
+//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly by design
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn bin(name: &str) -> PathBuf {
+    std::env::current_exe().unwrap().parent().unwrap().join(name)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Emulator {
+    child: Child,
+    url: String,
+    gateway: String,
+    apps: Vec<Value>,
+}
+
+/// Starts the emulator process with `bots` applications, each with its own small guild.
+async fn emulator(bots: usize, dir: &std::path::Path) -> Emulator {
+    let mut world = String::from("[[users]]\nusername = \"alice\"\n\n");
+    for i in 0..bots {
+        world.push_str(&format!("[[applications]]\nname = \"Bench {i}\"\ntoken = \"bench.token.{i:06}-not-a-real-token-abcdefghijklmnop\"\n\n"));
+    }
+    for i in 0..bots {
+        world.push_str(&format!("[[guilds]]\nname = \"Shop {i}\"\nowner = \"alice\"\nchannels = [\"general\"]\nmembers = [\"alice\", \"Bench {i}\"]\n\n"));
+    }
+    let path = dir.join("world.toml");
+    std::fs::write(&path, world).unwrap();
+    let mut child = Command::new(bin("discord-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--json", "--world"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("target/release/discord-emulator (run ./scripts/bench)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).await.unwrap();
+    let printed: Value = serde_json::from_str(&line).unwrap();
+    Emulator {
+        child,
+        url: printed["http_url"].as_str().unwrap().to_owned(),
+        gateway: printed["gateway_url"].as_str().unwrap().to_owned(),
+        apps: printed["world"]["applications"].as_array().unwrap().clone(),
+    }
+}
+
+async fn get(http: &reqwest::Client, url: String) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Waits until `bots` sessions are attached and every bot registered its commands.
+async fn wait_connected(http: &reqwest::Client, emu: &Emulator, bots: usize) -> Duration {
+    let started = tokio::time::Instant::now();
+    loop {
+        let sessions = get(http, format!("{}/_emulator/gateway/sessions", emu.url)).await;
+        let attached = sessions.as_array().map_or(0, |s| s.iter().filter(|s| s["attached"] == true).count());
+        let counters = get(http, format!("{}/_emulator/counters", emu.url)).await;
+        let routes = &counters["rest_by_route"];
+        let registered = routes["POST /applications/{application_id}/commands"].as_u64().unwrap_or(0)
+            + routes["PUT /applications/{application_id}/commands"].as_u64().unwrap_or(0);
+        if attached >= bots && registered >= bots as u64 {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "bots did not connect: {attached}/{bots} attached");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn run_load(http: &reqwest::Client, emu: &Emulator, rate: f64, secs: f64) -> Value {
+    let scenario = json!({"users": 100, "rate": rate, "duration_secs": secs, "slash_percent": 50, "grace_secs": 10.0});
+    http.post(format!("{}/_emulator/load", emu.url))
+        .json(&scenario)
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> Value {
+    let dir = tempdir();
+    let emu = emulator(bots, &dir).await;
+    let host = emu.url.trim_start_matches("http://").to_owned();
+    let mut echo = Command::new(bin("echo-bots"))
+        .args(["--host", &host, "--gateway", &emu.gateway])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("target/release/echo-bots");
+    let list: Vec<Value> =
+        emu.apps.iter().map(|a| json!({"token": a["token"], "application_id": a["application_id"]})).collect();
+    let mut stdin = echo.stdin.take().unwrap();
+    stdin.write_all(serde_json::to_string(&list).unwrap().as_bytes()).await.unwrap();
+    drop(stdin);
+    wait_connected(http, &emu, bots).await;
+    let report = run_load(http, &emu, rate, secs).await;
+    let rss = echo.id().map(rss_kib).unwrap_or(0);
+    drop(echo);
+    drop(emu.child);
+    json!({"report": report, "rss_kib": rss})
+}
+
+struct Botfleet {
+    child: Child,
+    api: String,
+    db: PathBuf,
+}
+
+async fn botfleet(emu: &Emulator, dir: &std::path::Path) -> Botfleet {
+    let mut child = Command::new(bin("botfleet"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BOTFLEET_DATA_DIR", dir)
+        .env("BOTFLEET_DISCORD_API_URL", &emu.url)
+        .env_remove("BOTFLEET_DATABASE_URL")
+        .env("RUST_LOG", "warn,botfleet=info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("target/release/botfleet");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let api = loop {
+        let line = lines.next_line().await.unwrap().expect("botfleet prints its address");
+        if let Some(rest) = line.split("api=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Botfleet { child, api, db: dir.join("botfleet.db") }
+}
+
+async fn add_and_start(http: &reqwest::Client, bf: &Botfleet, emu: &Emulator) {
+    let mut ids = Vec::new();
+    for app in &emu.apps {
+        let bot: Value = http
+            .post(format!("{}/bots", bf.api))
+            .json(&json!({"name": app["name"], "token": app["token"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(bot["id"].as_i64().expect("bot created"));
+    }
+    for chunk in ids.chunks(1000) {
+        http.post(format!("{}/bots/bulk", bf.api))
+            .json(&json!({"action": "start", "bot_ids": chunk}))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn tracked_rows(db: &std::path::Path) -> i64 {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let Ok(mut conn) = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await else { return -1 };
+    sqlx::query_scalar("SELECT COUNT(*) FROM discord_command_logs").fetch_one(&mut conn).await.unwrap_or(-1)
+}
+
+async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> Value {
+    let dir = tempdir();
+    let emu = emulator(bots, &dir).await;
+    let bf = botfleet(&emu, &dir).await;
+    add_and_start(http, &bf, &emu).await;
+    wait_connected(http, &emu, bots).await;
+    let report = run_load(http, &emu, rate, secs).await;
+    let answered: u64 = ["prefix", "slash"].iter().map(|k| report["kinds"][k]["answered"].as_u64().unwrap_or(0)).sum();
+    // The writer batches off the hot path: give it a moment to catch up.
+    let mut rows = 0;
+    for _ in 0..100 {
+        rows = tracked_rows(&bf.db).await;
+        if rows >= i64::try_from(answered).unwrap_or(i64::MAX) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let own = get(http, format!("{}/fleet/latency", bf.api)).await;
+    let rss = bf.child.id().map(rss_kib).unwrap_or(0);
+    drop(bf.child);
+    drop(emu.child);
+    json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss})
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn summarise(runs: &[Value]) -> Value {
+    let mut out = json!({});
+    for kind in ["prefix", "slash"] {
+        let pick = |f: &dyn Fn(&Value) -> f64| median(runs.iter().map(|r| f(&r["report"]["kinds"][kind])).collect());
+        out[kind] = json!({
+            "p50_ms": pick(&|k| k["latency_ms"]["p50"].as_f64().unwrap_or(0.0)),
+            "p99_ms": pick(&|k| k["latency_ms"]["p99"].as_f64().unwrap_or(0.0)),
+            "answered": pick(&|k| k["answered"].as_f64().unwrap_or(0.0)),
+            "sent": pick(&|k| k["sent"].as_f64().unwrap_or(0.0)),
+            "answered_twice": pick(&|k| k["answered_twice"].as_f64().unwrap_or(0.0)),
+        });
+    }
+    out["rows_tracked"] = json!(median(runs.iter().map(|r| r["rows_tracked"].as_f64().unwrap_or(0.0)).collect()));
+    out["own_p50_ms"] =
+        json!(median(runs.iter().map(|r| r["botfleet_histogram"]["p50_ms"].as_f64().unwrap_or(0.0)).collect()));
+    out["own_p99_ms"] =
+        json!(median(runs.iter().map(|r| r["botfleet_histogram"]["p99_ms"].as_f64().unwrap_or(0.0)).collect()));
+    out["achieved_rate"] =
+        json!(median(runs.iter().map(|r| r["report"]["achieved_rate"].as_f64().unwrap_or(0.0)).collect()));
+    out["consistent"] = json!(runs.iter().all(|r| r["report"]["dispatches"]["consistent"] == true));
+    out
+}
+
+async fn memory(http: &reqwest::Client, bots: usize) -> Value {
+    let dir = tempdir();
+    let emu = emulator(bots, &dir).await;
+    let bf = botfleet(&emu, &dir).await;
+    let pid = bf.child.id().unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let empty = rss_kib(pid);
+    let started = tokio::time::Instant::now();
+    add_and_start(http, &bf, &emu).await;
+    let connected_in = wait_connected(http, &emu, bots).await;
+    let ready_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = rss_kib(pid);
+    let report = run_load(http, &emu, 1000.0, 10.0).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss_kib(pid);
+    drop(bf.child);
+    drop(emu.child);
+    let per_bot = |rss: u64| (rss.saturating_sub(empty)) as f64 / bots as f64;
+    let answered: u64 = ["prefix", "slash"].iter().map(|k| report["kinds"][k]["answered"].as_u64().unwrap_or(0)).sum();
+    json!({
+        "bots": bots,
+        "rss_empty_kib": empty,
+        "rss_idle_kib": idle,
+        "rss_after_10k_commands_kib": after,
+        "per_idle_bot_kib": per_bot(idle),
+        "per_bot_after_load_kib": per_bot(after),
+        "all_ready_secs": ready_secs,
+        "connected_after_start_secs": connected_in.as_secs_f64(),
+        "load_answered": answered,
+    })
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fleet-bench-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let (rounds, bots, rate, secs): (usize, usize, f64, f64) = (
+        env_or("BENCH_ROUNDS", 3),
+        env_or("BENCH_BOTS", 100),
+        env_or("BENCH_RATE", 1000.0),
+        env_or("BENCH_SECS", 30.0),
+    );
+    let mut echo = Vec::new();
+    let mut fleet = Vec::new();
+    for round in 1..=rounds {
+        eprintln!("round {round}/{rounds}: echo baseline ({bots} bots, {rate}/s for {secs} s)");
+        echo.push(echo_run(&http, bots, rate, secs).await);
+        eprintln!("round {round}/{rounds}: botfleet ({bots} bots, {rate}/s for {secs} s)");
+        fleet.push(botfleet_run(&http, bots, rate, secs).await);
+    }
+    let (e, f) = (summarise(&echo), summarise(&fleet));
+    let added = |kind: &str| f[kind]["p99_ms"].as_f64().unwrap_or(0.0) - e[kind]["p99_ms"].as_f64().unwrap_or(0.0);
+    let mut result = json!({
+        "rounds": rounds, "bots": bots, "rate": rate, "seconds": secs,
+        "echo_median": e, "botfleet_median": f,
+        "botfleet_added_p99_ms": {"prefix": added("prefix"), "slash": added("slash")},
+        "runs": {"echo": echo, "botfleet": fleet},
+    });
+    if std::env::var_os("BENCH_SKIP_MEMORY").is_none() {
+        let idle_bots = env_or("BENCH_IDLE_BOTS", 1000);
+        eprintln!("memory: {idle_bots} idle bots, then 10,000 commands");
+        result["memory"] = memory(&http, idle_bots).await;
+    }
+    // The per-run reports are long; the summary comes first.
+    println!("{}", serde_json::to_string_pretty(&result).unwrap());
+}
