@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::process::Stdio;
-use std::time::Duration;
+#[path = "common/process.rs"]
+mod process;
 
-use tokio::io::AsyncBufReadExt;
+use std::time::Duration;
 
 fn botfleet() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"));
@@ -40,30 +40,11 @@ async fn migrate_then_serve_then_sigterm() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("botfleet.db").exists());
 
-    let mut child = botfleet()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BOTFLEET_DATA_DIR", dir.path())
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let api = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .expect("serve logs its address");
-        if let Some(rest) = line.split("api=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (mut child, api) = process::serve(dir.path(), &[]).await;
     let health: serde_json::Value = reqwest::get(format!("{api}/health")).await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
     assert!(dir.path().join("secret.key").exists(), "the token key is created on first run");
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    process::sigterm(&child);
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "clean exit on SIGTERM: {status}");
 }

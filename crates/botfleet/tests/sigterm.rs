@@ -3,13 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[path = "common/process.rs"]
+mod process;
+
 use std::collections::HashSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig};
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answered_command_is_tracked_after_sigterm() {
@@ -22,24 +23,7 @@ async fn every_answered_command_is_tracked_after_sigterm() {
     emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("BOTFLEET_DATA_DIR", dir.path())
-        .env("BOTFLEET_DISCORD_API_URL", emulator.http_url())
-        .env_remove("BOTFLEET_DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let api = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap().unwrap();
-        if let Some(rest) = line.split("api=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let (mut child, api) = process::serve(dir.path(), &[("BOTFLEET_DISCORD_API_URL", emulator.http_url())]).await;
     let http = reqwest::Client::new();
     let bot: serde_json::Value = http
         .post(format!("{api}/bots"))
@@ -63,7 +47,6 @@ async fn every_answered_command_is_tracked_after_sigterm() {
     }
 
     // A stream of commands (about 100/s); SIGTERM after 60 of them; keep sending until it exits.
-    let pid = child.id().unwrap().to_string();
     let mut n = 0u64;
     let status = loop {
         emulator
@@ -71,7 +54,7 @@ async fn every_answered_command_is_tracked_after_sigterm() {
             .unwrap();
         n += 1;
         if n == 60 {
-            std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            process::sigterm(&child);
         }
         if let Some(status) = child.try_wait().unwrap() {
             break status;
