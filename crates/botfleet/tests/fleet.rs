@@ -301,3 +301,26 @@ async fn bulk_actions_and_send_message(w: World) {
     );
     assert_eq!(w.bot_replies(w.general).len(), 1, "refused messages were not sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tracking_off_commands_are_answered_but_not_recorded() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let shop = emulator.create_application(ApplicationSpec { name: "Shop Bot".into(), ..Default::default() }).unwrap();
+    let alice = emulator.create_user("alice").unwrap();
+    let guild = emulator.create_guild("Demo Shop", alice).unwrap();
+    let general = emulator.create_channel(guild, "general").unwrap();
+    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let app = TestApp::spawn_configured(Backend::Sqlite, emulator.http_url(), |c| c.tracking = false).await.unwrap();
+    let w = World { emulator, shop, alice, guild, general, app };
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    until("the reply", 30, || async { (!w.bot_replies(w.general).is_empty()).then_some(()) }).await;
+    // Bot logs are still written (the connection), commands are not.
+    until("the connected bot log", 30, || async {
+        let logs = w.app.get(&format!("/api/v1/bot-logs?bot_id={id}")).await.1;
+        (!logs["items"].as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    assert!(w.command_logs("").await.is_empty(), "DISCORD_ENABLE_TRACKING=false records no command");
+}

@@ -90,6 +90,11 @@ impl TestApp {
 
     /// Same, with Discord at `discord_api_url` (an emulator).
     pub async fn spawn_with(backend: Backend, discord_api_url: &str) -> Option<Self> {
+        Self::spawn_configured(backend, discord_api_url, |_| {}).await
+    }
+
+    /// Same, after `adjust` changes the configuration (e.g. tracking off).
+    pub async fn spawn_configured(backend: Backend, discord_api_url: &str, adjust: impl FnOnce(&mut ServeConfig)) -> Option<Self> {
         install_logging();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_database) = match backend {
@@ -120,6 +125,8 @@ impl TestApp {
             tracking: true,
             log_format: "text".into(),
         };
+        let mut config = config;
+        adjust(&mut config);
         Some(Self::start(config, backend, dir, pg_database).await)
     }
 
