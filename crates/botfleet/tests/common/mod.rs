@@ -94,7 +94,11 @@ impl TestApp {
     }
 
     /// Same, after `adjust` changes the configuration (e.g. tracking off).
-    pub async fn spawn_configured(backend: Backend, discord_api_url: &str, adjust: impl FnOnce(&mut ServeConfig)) -> Option<Self> {
+    pub async fn spawn_configured(
+        backend: Backend,
+        discord_api_url: &str,
+        adjust: impl FnOnce(&mut ServeConfig),
+    ) -> Option<Self> {
         install_logging();
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_database) = match backend {
