@@ -257,6 +257,9 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let report = run_load(http, &emu, 1000.0, 10.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib(pid);
+    // botfleet drops a bot's REST client after 60 s without commands: idle again after the load.
+    tokio::time::sleep(Duration::from_secs(75)).await;
+    let after_idle = rss_kib(pid);
     drop(bf.child);
     drop(emu.child);
     let per_bot = |rss: u64| (rss.saturating_sub(empty)) as f64 / bots as f64;
@@ -266,6 +269,8 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
         "rss_empty_kib": empty,
         "rss_idle_kib": idle,
         "rss_after_10k_commands_kib": after,
+        "rss_idle_again_after_75s_kib": after_idle,
+        "per_bot_idle_again_kib": per_bot(after_idle),
         "per_idle_bot_kib": per_bot(idle),
         "per_bot_after_load_kib": per_bot(after),
         "all_ready_secs": ready_secs,

@@ -36,11 +36,17 @@ pub struct BotConfig {
     pub token: Secret,
 }
 
+/// A REST client idle this long is dropped (with its connection pool and rate-limit state); the
+/// next command builds a new one. Idle bots then hold only their gateway connection.
+pub const CLIENT_IDLE: Duration = Duration::from_secs(60);
+
 /// What a command task needs.
 struct Answering {
     fleet: Arc<FleetInner>,
     bot: Arc<BotConfig>,
-    http: Arc<Client>,
+    /// The bot's REST client and when it was last used; built on demand (std Mutex: held only to
+    /// clone or replace the Arc, never across an await).
+    http: std::sync::Mutex<Option<(Arc<Client>, Instant)>>,
     app: Id<ApplicationMarker>,
 }
 
@@ -60,7 +66,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let bot = Arc::new(bot);
     let id = bot.id;
     fleet.set_status(id, Status::Starting, None).await;
-    let http = Arc::new(fleet.discord.client(&bot.token));
+    // A client for the start-up calls only: idle bots should not keep one.
+    let http = fleet.discord.client(&bot.token);
     let mut delay = Duration::from_secs(1);
     // Before the gateway: find it, learn the application id, register commands. Transient
     // failures retry with capped backoff; a rejected token fails at once.
@@ -85,7 +92,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let intents = Intents::from_bits_truncate(bot.intents);
     let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
     let mut shard = Shard::with_config(ShardId::ONE, config);
-    let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), http, app });
+    drop(http);
+    let answering =
+        Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), http: std::sync::Mutex::new(None), app });
+    let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
     let wanted = EventTypeFlags::READY
         | EventTypeFlags::RESUMED
         | EventTypeFlags::MESSAGE_CREATE
@@ -94,6 +104,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     loop {
         let event = tokio::select! {
             event = shard.next_event(wanted) => event,
+            _ = sweep.tick() => {
+                answering.drop_idle_client();
+                continue;
+            }
             _ = stop.changed() => {
                 shard.close(CloseFrame::NORMAL);
                 // Poll until our close frame is sent and echoed (bounded); polling further would
@@ -172,6 +186,25 @@ async fn prepare(fleet: &FleetInner, http: &Client) -> Result<(String, Id<Applic
 }
 
 impl Answering {
+    /// The bot's REST client, built if there is none.
+    fn client(&self) -> Arc<Client> {
+        let mut slot = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let client = match slot.as_ref() {
+            Some((client, _)) => client.clone(),
+            None => Arc::new(self.fleet.discord.client(&self.bot.token)),
+        };
+        *slot = Some((client.clone(), Instant::now()));
+        client
+    }
+
+    /// Drops the client when no command used it for `CLIENT_IDLE`.
+    fn drop_idle_client(&self) {
+        let mut slot = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|(_, used)| used.elapsed() >= CLIENT_IDLE) {
+            *slot = None;
+        }
+    }
+
     fn context(&self, args: &str, latency: Option<Duration>) -> Context {
         Context {
             prefix: self.bot.prefix.clone(),
@@ -196,7 +229,8 @@ impl Answering {
             Ok(reply) => (reply.content, None),
             Err(e) => (e.friendly(&self.bot.prefix), Some(e.to_string())),
         };
-        let sent = rest(self.http.create_message(message.channel_id).content(&text).reply(message.id)).await;
+        let http = self.client();
+        let sent = rest(http.create_message(message.channel_id).content(&text).reply(message.id)).await;
         let record = CommandRecord {
             bot_id: self.bot.id,
             received_at: received.1,
@@ -234,7 +268,8 @@ impl Answering {
             data: Some(InteractionResponseData { content: Some(text.clone()), ..Default::default() }),
         };
         let sent =
-            rest(self.http.interaction(self.app).create_response(interaction.id, &interaction.token, &response)).await;
+            rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
+                .await;
         let arguments = data.options.iter().map(|o| format!("{}={:?}", o.name, o.value)).collect::<Vec<_>>().join(" ");
         let record = CommandRecord {
             bot_id: self.bot.id,
