@@ -19,7 +19,7 @@ impl Command for Help {
     fn run<'a>(&'a self, ctx: &'a Context) -> Answer<'a> {
         Box::pin(async move {
             let mut content = String::from("Here is what I can do:\n");
-            for (name, description) in &ctx.catalogue {
+            for (name, description) in ctx.catalogue.iter() {
                 let _ = writeln!(content, "• `/{name}` or `{}{name}` — {description}", ctx.prefix);
             }
             Ok(Reply { content })

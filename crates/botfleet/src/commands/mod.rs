@@ -22,8 +22,8 @@ pub struct Context {
     pub args: String,
     /// The shard's average heartbeat round trip, if measured yet.
     pub gateway_latency: Option<Duration>,
-    /// `(name, description)` of every command, for `/help`.
-    pub catalogue: Vec<(&'static str, &'static str)>,
+    /// `(name, description)` of every command, for `/help` (shared, built once).
+    pub catalogue: Arc<[(&'static str, &'static str)]>,
 }
 
 /// What a command answers.
@@ -70,6 +70,7 @@ pub trait Command: Send + Sync {
 #[derive(Clone)]
 pub struct Registry {
     commands: Arc<Vec<Box<dyn Command>>>,
+    catalogue: Arc<[(&'static str, &'static str)]>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -80,7 +81,9 @@ impl std::fmt::Debug for Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        Self { commands: Arc::new(vec![Box::new(ping::Ping), Box::new(help::Help)]) }
+        let commands: Vec<Box<dyn Command>> = vec![Box::new(ping::Ping), Box::new(help::Help)];
+        let catalogue = commands.iter().map(|c| (c.name(), c.description())).collect();
+        Self { commands: Arc::new(commands), catalogue }
     }
 }
 
@@ -91,8 +94,8 @@ impl Registry {
     }
 
     /// `(name, description)` of each command.
-    pub fn catalogue(&self) -> Vec<(&'static str, &'static str)> {
-        self.commands.iter().map(|c| (c.name(), c.description())).collect()
+    pub fn catalogue(&self) -> Arc<[(&'static str, &'static str)]> {
+        self.catalogue.clone()
     }
 
     /// The slash command definitions to register with Discord.
