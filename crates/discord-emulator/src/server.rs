@@ -34,6 +34,9 @@ pub struct Shared {
     connections: Mutex<Connections>,
     limits: Mutex<RestLimits>,
     faults: Mutex<Faults>,
+    /// Load-driver worlds already built, by scenario shape, so repeated runs reuse them instead of
+    /// growing the world (and every bot's memory) with new guilds each time.
+    pub(crate) load_setups: Mutex<HashMap<String, crate::load::Prepared>>,
     next_conn: AtomicU64,
     /// A handle on itself, for tasks that outlive a call (fault schedules, load runs).
     me: Weak<Shared>,
@@ -114,6 +117,7 @@ impl Emulator {
         let shared = Arc::new_cyclic(|me| Shared {
             me: me.clone(),
             faults: Mutex::new(Faults::default()),
+            load_setups: Mutex::new(HashMap::new()),
             state: Mutex::new(State::new(clock.clone(), config.replay_capacity)),
             config,
             clock,

@@ -60,6 +60,20 @@ async fn a_load_run_is_fully_answered_and_agrees_with_the_counters() {
     assert!(d.consistent, "{d:#?}");
     assert_eq!(d.interaction_create_dispatched, 50, "sent = dispatched");
     assert_eq!(d.message_create_dispatched, 50 + 100, "every prefix command and every reply dispatched");
+
+    // The same shape again reuses the world built for the first run.
+    let guilds = emulator.state().guilds.len();
+    let again = Scenario {
+        users: 5,
+        rate: 100.0,
+        duration_secs: 0.5,
+        slash_percent: 50,
+        grace_secs: 10.0,
+        ..Default::default()
+    };
+    let report = emulator.run_load(again).await.unwrap();
+    assert_eq!(emulator.state().guilds.len(), guilds, "no new guilds");
+    assert_eq!(report.kinds["prefix"].answered + report.kinds["slash"].answered, 50);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

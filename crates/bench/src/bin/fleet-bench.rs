@@ -252,7 +252,10 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     add_and_start(http, &bf, &emu).await;
     let connected_in = wait_connected(http, &emu, bots).await;
     let ready_secs = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A short warm-up builds the load driver's world (a guild per bot, reused by later runs), so
+    // "after load" compares like with like; then every bot's REST client idles out (60 s).
+    run_load(http, &emu, 100.0, 1.0).await;
+    tokio::time::sleep(Duration::from_secs(75)).await;
     let idle = rss_kib(pid);
     let report = run_load(http, &emu, 1000.0, 10.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -5,7 +5,8 @@
 //! answered, unanswered, answered twice, latency from dispatch to the reply reaching REST).
 //!
 //! Each bot gets a guild of its own with enough channels that Discord's per-channel message
-//! bucket is not the bottleneck; prefix commands go round-robin over them.
+//! bucket is not the bottleneck; prefix commands go round-robin over them. Runs of the same shape
+//! reuse that world, so repeated runs measure the bots, not a world that keeps growing.
 
 pub mod report;
 
@@ -68,9 +69,12 @@ pub enum LoadError {
     World(#[from] WorldError),
 }
 
+/// The world built for a scenario: each bot's guild and channels, and the users.
+pub(crate) type Prepared = (Vec<BotSetup>, Vec<u64>);
+
 /// One bot's share of the world built for the run.
 #[derive(Debug, Clone)]
-struct BotSetup {
+pub(crate) struct BotSetup {
     app_id: u64,
     bot_user: u64,
     channels: Vec<u64>,
@@ -160,6 +164,11 @@ impl Shared {
             let prefix_per_bot = s.rate * f64::from(100 - s.slash_percent) / 100.0 / apps.len() as f64;
             ((prefix_per_bot / per_channel * 2.0).ceil() as usize).clamp(1, 1000)
         });
+        let key = format!("{apps:?}|{channels}|{}", s.users);
+        let cached = self.load_setups.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).cloned();
+        if let Some(prepared) = cached {
+            return Ok(prepared);
+        }
         let run = state.next_id();
         let mut users = Vec::with_capacity(s.users);
         for i in 0..s.users {
@@ -179,6 +188,10 @@ impl Shared {
             state.add_member(guild, bot_user, vec![])?;
             bots.push(BotSetup { app_id, bot_user, channels: ids, next_channel: 0 });
         }
+        self.load_setups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, (bots.clone(), users.clone()));
         Ok((bots, users))
     }
 
