@@ -252,6 +252,8 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     add_and_start(http, &bf, &emu).await;
     let connected_in = wait_connected(http, &emu, bots).await;
     let ready_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_small = rss_kib(pid);
     // A short warm-up builds the load driver's world (a guild per bot, reused by later runs), so
     // "after load" compares like with like; then every bot's REST client idles out (60 s).
     run_load(http, &emu, 100.0, 1.0).await;
@@ -270,11 +272,13 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     json!({
         "bots": bots,
         "rss_empty_kib": empty,
-        "rss_idle_kib": idle,
+        "rss_idle_small_guild_kib": idle_small,
+        "rss_idle_with_load_world_kib": idle,
         "rss_after_10k_commands_kib": after,
         "rss_idle_again_after_75s_kib": after_idle,
         "per_bot_idle_again_kib": per_bot(after_idle),
-        "per_idle_bot_kib": per_bot(idle),
+        "per_idle_bot_kib": per_bot(idle_small),
+        "per_idle_bot_with_load_world_kib": per_bot(idle),
         "per_bot_after_load_kib": per_bot(after),
         "all_ready_secs": ready_secs,
         "connected_after_start_secs": connected_in.as_secs_f64(),
