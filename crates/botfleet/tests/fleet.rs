@@ -42,13 +42,17 @@ struct World {
 }
 
 async fn world(backend: Backend) -> Option<World> {
+    world_with(backend, |_| {}).await
+}
+
+async fn world_with(backend: Backend, adjust: impl FnOnce(&mut botfleet::config::ServeConfig)) -> Option<World> {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let shop = emulator.create_application(ApplicationSpec { name: "Shop Bot".into(), ..Default::default() }).unwrap();
     let alice = emulator.create_user("alice").unwrap();
     let guild = emulator.create_guild("Demo Shop", alice).unwrap();
     let general = emulator.create_channel(guild, "general").unwrap();
     emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
-    let app = TestApp::spawn_with(backend, emulator.http_url()).await?;
+    let app = TestApp::spawn_configured(backend, emulator.http_url(), adjust).await?;
     Some(World { emulator, shop, alice, guild, general, app })
 }
 
@@ -71,6 +75,15 @@ impl World {
         let (status, body) = self.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         self.running(id).await;
+    }
+
+    /// Waits until the bot is `failed`; returns it.
+    async fn failed(&self, id: i64) -> Value {
+        until("the bot to fail", 30, || async {
+            let bot = self.status(id).await;
+            (bot["status"] == "failed").then_some(bot)
+        })
+        .await
     }
 
     async fn command_logs(&self, query: &str) -> Vec<Value> {
@@ -187,11 +200,7 @@ async fn stop_and_restart_work_and_publish_their_status(w: World) {
 async fn a_bad_token_or_disallowed_intents_fail_once_with_a_reason(w: World) {
     let id = w.add_bot("Impostor", "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.thisIsNotAValidTokenForAnyBotAtAll1234").await;
     w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
-    let bot = until("the bot to fail", 30, || async {
-        let bot = w.status(id).await;
-        (bot["status"] == "failed").then_some(bot)
-    })
-    .await;
+    let bot = w.failed(id).await;
     assert!(bot["status_reason"].as_str().unwrap().contains("rejected the token"), "{bot}");
     let c = w.emulator.counters().counters;
     assert_eq!(c.connections, 0, "never reached the gateway");
@@ -208,11 +217,7 @@ async fn a_bad_token_or_disallowed_intents_fail_once_with_a_reason(w: World) {
     w.emulator.add_member(w.guild, plain.bot_user_id, vec![]).unwrap();
     let id = w.add_bot("Plain", &plain.token).await; // default intents include MESSAGE_CONTENT
     w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
-    let bot = until("the bot to fail on 4014", 30, || async {
-        let bot = w.status(id).await;
-        (bot["status"] == "failed").then_some(bot)
-    })
-    .await;
+    let bot = w.failed(id).await;
     assert!(bot["status_reason"].as_str().unwrap().contains("4014"), "{bot}");
     assert_eq!(w.emulator.counters().counters.connections, 1, "one connection, closed with 4014, never retried");
     let logs = until("the failure in the bot log", 10, || async {
@@ -304,14 +309,7 @@ async fn bulk_actions_and_send_message(w: World) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_tracking_off_commands_are_answered_but_not_recorded() {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop Bot".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Demo Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
-    let app = TestApp::spawn_configured(Backend::Sqlite, emulator.http_url(), |c| c.tracking = false).await.unwrap();
-    let w = World { emulator, shop, alice, guild, general, app };
+    let w = world_with(Backend::Sqlite, |c| c.tracking = false).await.unwrap();
     let id = w.add_bot("Shop", &w.shop.token).await;
     w.start(id).await;
     w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
