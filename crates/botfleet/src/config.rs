@@ -48,6 +48,9 @@ pub struct ServeConfig {
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// The clock sessions, lockouts, rate limits and cooldowns read (tests pass a manual one).
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 fn parse_secret(s: &str) -> Result<Secret, String> {

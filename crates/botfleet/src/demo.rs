@@ -88,6 +88,7 @@ impl Demo {
             secret_key: None,
             tracking: true,
             log_format: "text".into(),
+            clock: crate::clock::Clock::system(),
         }
     }
 

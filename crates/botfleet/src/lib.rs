@@ -9,8 +9,14 @@
 pub mod api;
 /// Building and running the service from its configuration.
 pub mod app;
+/// The append-only audit log: action rows and security events.
+pub mod audit;
+/// Users, passwords, sessions, two-factor, API keys and the permission table.
+pub mod auth;
 /// Bot configurations: validation, storage, "test this config".
 pub mod bots;
+/// The clock time-dependent rules read (a manual one in tests).
+pub mod clock;
 /// Discord callbacks: the `Command` trait and one file per command.
 pub mod commands;
 /// Flags and environment variables.

@@ -4,4 +4,4 @@
 
 pub mod bot_logs;
 pub mod commands;
-mod filter;
+pub(crate) mod filter;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::audit::{self, Entry};
 use crate::logs::bot_logs::{self, BotLogRecord};
 use crate::logs::commands::{self, CommandRecord};
 use crate::store::Store;
@@ -17,6 +18,8 @@ use crate::store::Store;
 pub enum Record {
     Command(CommandRecord),
     BotLog(BotLogRecord),
+    /// A security event from the hot path (an anti-spam cooldown started).
+    Audit(Entry),
 }
 
 /// The sending side, cheap to clone. Disabled tracking (`DISCORD_ENABLE_TRACKING=false`) keeps
@@ -58,6 +61,11 @@ impl Tracker {
         self.send(Record::BotLog(record)).await;
     }
 
+    /// Records an audit row (a security event) without waiting on the database.
+    pub async fn audit(&self, entry: Entry) {
+        self.send(Record::Audit(entry)).await;
+    }
+
     async fn send(&self, record: Record) {
         if let Some(tx) = &self.tx {
             if tx.send(record).await.is_err() {
@@ -70,30 +78,37 @@ impl Tracker {
 async fn write_loop(store: Store, mut rx: mpsc::Receiver<Record>) {
     let mut commands_batch: Vec<CommandRecord> = Vec::new();
     let mut logs_batch: Vec<BotLogRecord> = Vec::new();
+    let mut audit_batch: Vec<Entry> = Vec::new();
     loop {
         // Wait for the first record, then take whatever else is already queued.
         let Some(first) = rx.recv().await else { break };
-        push(first, &mut commands_batch, &mut logs_batch);
-        while commands_batch.len() + logs_batch.len() < BATCH {
+        push(first, &mut commands_batch, &mut logs_batch, &mut audit_batch);
+        while commands_batch.len() + logs_batch.len() + audit_batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(r) => push(r, &mut commands_batch, &mut logs_batch),
+                Ok(r) => push(r, &mut commands_batch, &mut logs_batch, &mut audit_batch),
                 Err(_) => break,
             }
         }
-        flush(&store, &mut commands_batch, &mut logs_batch).await;
+        flush(&store, &mut commands_batch, &mut logs_batch, &mut audit_batch).await;
     }
-    flush(&store, &mut commands_batch, &mut logs_batch).await;
+    flush(&store, &mut commands_batch, &mut logs_batch, &mut audit_batch).await;
 }
 
-fn push(r: Record, commands_batch: &mut Vec<CommandRecord>, logs_batch: &mut Vec<BotLogRecord>) {
+fn push(r: Record, commands_batch: &mut Vec<CommandRecord>, logs_batch: &mut Vec<BotLogRecord>, audit_batch: &mut Vec<Entry>) {
     match r {
         Record::Command(c) => commands_batch.push(c),
         Record::BotLog(l) => logs_batch.push(l),
+        Record::Audit(a) => audit_batch.push(a),
     }
 }
 
-/// Writes both batches, retrying with capped backoff until the database takes them.
-async fn flush(store: &Store, commands_batch: &mut Vec<CommandRecord>, logs_batch: &mut Vec<BotLogRecord>) {
+/// Writes the batches, retrying with capped backoff until the database takes them.
+async fn flush(
+    store: &Store,
+    commands_batch: &mut Vec<CommandRecord>,
+    logs_batch: &mut Vec<BotLogRecord>,
+    audit_batch: &mut Vec<Entry>,
+) {
     let mut delay = Duration::from_millis(100);
     while !commands_batch.is_empty() {
         match commands::insert_batch(store, commands_batch).await {
@@ -110,6 +125,16 @@ async fn flush(store: &Store, commands_batch: &mut Vec<CommandRecord>, logs_batc
             Ok(()) => logs_batch.clear(),
             Err(e) => {
                 tracing::warn!(error = %e, records = logs_batch.len(), "bot log write failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    while !audit_batch.is_empty() {
+        match audit::insert(store, audit_batch).await {
+            Ok(()) => audit_batch.clear(),
+            Err(e) => {
+                tracing::warn!(error = %e, records = audit_batch.len(), "audit write failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

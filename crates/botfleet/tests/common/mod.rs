@@ -128,6 +128,7 @@ impl TestApp {
             secret_key: None,
             tracking: true,
             log_format: "text".into(),
+            clock: botfleet::clock::Clock::system(),
         };
         let mut config = config;
         adjust(&mut config);
