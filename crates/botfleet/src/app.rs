@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
+use crate::auth::Auth;
 use crate::config::ServeConfig;
 use crate::discord::DiscordApi;
 use crate::error::Result;
@@ -26,6 +27,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     store.migrate().await?;
     let events = EventBus::default();
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
+    let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
     let fleet = Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker);
     let started = fleet.start_desired().await?;
     if started > 0 {
@@ -37,6 +39,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         discord,
         events,
         fleet,
+        auth,
         writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),
     })
@@ -52,7 +55,9 @@ pub async fn run(
     let store = state.store.clone();
     let fleet = state.fleet.clone();
     let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let housekeeping = state.auth.spawn_maintenance();
     let result = api::serve(listener, state, shutdown).await;
+    housekeeping.abort();
     fleet.shutdown().await;
     drop(fleet);
     if let Some(writer) = writer {

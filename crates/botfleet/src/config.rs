@@ -51,8 +51,60 @@ pub struct ServeConfig {
     /// The clock sessions, lockouts, rate limits and cooldowns read (tests pass a manual one).
     #[arg(skip)]
     pub clock: crate::clock::Clock,
+    #[command(flatten)]
+    pub auth: AuthConfig,
 }
 
 fn parse_secret(s: &str) -> Result<Secret, String> {
     Ok(Secret::new(s))
+}
+
+/// Sign-in, sessions, rate limits and audit retention.
+#[derive(Debug, Clone, Args)]
+pub struct AuthConfig {
+    /// A browser session ends after this many minutes without a request.
+    #[arg(long, env = "BOTFLEET_SESSION_IDLE_MINUTES", default_value_t = AuthConfig::DEFAULT.session_idle_minutes)]
+    pub session_idle_minutes: u32,
+    /// A browser session ends this many hours after sign-in, however active.
+    #[arg(long, env = "BOTFLEET_SESSION_LIFETIME_HOURS", default_value_t = AuthConfig::DEFAULT.session_lifetime_hours)]
+    pub session_lifetime_hours: u32,
+    /// API requests per minute per credential (per IP when anonymous), in bursts of as many.
+    #[arg(long, env = "BOTFLEET_RATE_LIMIT_PER_MINUTE", default_value_t = AuthConfig::DEFAULT.requests_per_minute)]
+    pub requests_per_minute: u32,
+    /// Bot operations (start/stop/restart, send message, test) per minute per credential; a bulk
+    /// request counts once.
+    #[arg(long, env = "BOTFLEET_BOT_OPS_PER_MINUTE", default_value_t = AuthConfig::DEFAULT.bot_ops_per_minute)]
+    pub bot_ops_per_minute: u32,
+    /// Sign-in attempts per minute per IP and per account name.
+    #[arg(long, env = "BOTFLEET_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = AuthConfig::DEFAULT.login_attempts_per_minute)]
+    pub login_attempts_per_minute: u32,
+    /// Failed sign-ins in a row (password or two-factor code) that lock an account.
+    #[arg(long, env = "BOTFLEET_LOCKOUT_THRESHOLD", default_value_t = AuthConfig::DEFAULT.lockout_threshold)]
+    pub lockout_threshold: u32,
+    /// The first lock's length in seconds; each further lock doubles it, up to an hour.
+    #[arg(long, env = "BOTFLEET_LOCKOUT_SECONDS", default_value_t = AuthConfig::DEFAULT.lockout_seconds)]
+    pub lockout_seconds: u32,
+    /// Audit rows older than this many days are deleted (no API deletes them).
+    #[arg(long, env = "BOTFLEET_AUDIT_RETENTION_DAYS", default_value_t = AuthConfig::DEFAULT.audit_retention_days)]
+    pub audit_retention_days: u32,
+}
+
+impl AuthConfig {
+    /// The defaults (also what `botfleet serve` uses with no flags).
+    pub const DEFAULT: AuthConfig = AuthConfig {
+        session_idle_minutes: 60,
+        session_lifetime_hours: 12,
+        requests_per_minute: 600,
+        bot_ops_per_minute: 60,
+        login_attempts_per_minute: 10,
+        lockout_threshold: 5,
+        lockout_seconds: 60,
+        audit_retention_days: 365,
+    };
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }

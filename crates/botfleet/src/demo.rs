@@ -89,6 +89,7 @@ impl Demo {
             tracking: true,
             log_format: "text".into(),
             clock: crate::clock::Clock::system(),
+            auth: crate::config::AuthConfig::default(),
         }
     }
 
@@ -122,6 +123,23 @@ impl Demo {
             state.fleet.start(id).await?;
         }
         Ok(())
+    }
+
+    /// The demo's admin (user `admin`, a new random password each run) and a new admin API key
+    /// (the previous run's demo keys are revoked). Both are printed for the person trying it.
+    pub async fn credentials(&self, state: &AppState) -> Result<(String, String)> {
+        let password = crate::auth::token::random().chars().take(20).collect::<String>();
+        let secret = crate::secrets::Secret::new(password.clone());
+        state.auth.ensure_user("admin", &secret, crate::auth::Role::Admin).await?;
+        let now = state.auth.clock().now_ms();
+        for old in crate::auth::keys::list(&state.store).await? {
+            if old.name == "demo" && old.revoked_at.is_none() {
+                crate::auth::keys::revoke(&state.store, old.id, now).await?;
+            }
+        }
+        let grant = crate::auth::keys::Grant::Role(crate::auth::Role::Admin);
+        let (key, _) = crate::auth::keys::create(&state.store, "demo", &grant, None, now, None).await?;
+        Ok((password, key))
     }
 
     /// Simulated shoppers: `rate` commands per second, prefix and slash, until the task is dropped.

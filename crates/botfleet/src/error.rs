@@ -45,6 +45,16 @@ pub enum Error {
     /// explains it in words.
     #[error("{message}")]
     Discord { status: Option<u16>, message: String },
+    /// No valid credential (401); the message says what to do.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A valid credential without the permission (403); `code` is `forbidden`, `csrf` or
+    /// `totp_required`.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// Too many requests or sign-in attempts (429 with `Retry-After`).
+    #[error("{message}")]
+    TooMany { retry_after_s: u64, message: String },
     /// Configuration or start-up problem, explained.
     #[error("{0}")]
     Config(String),

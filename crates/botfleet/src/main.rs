@@ -24,6 +24,133 @@ enum Command {
     /// Try botfleet with no Discord account: a local Discord, a demo shop, three bots and
     /// simulated shoppers; botfleet answers them and records every command.
     Demo(botfleet::demo::DemoConfig),
+    /// Manage users (the first admin is made here).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys for automation.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user (or, with --reset, set an existing user's password and role).
+    Add {
+        #[command(flatten)]
+        accounts: AccountsConfig,
+        /// 3 to 64 of a-z, 0-9, '.', '_', '-', '@'.
+        #[arg(long)]
+        username: String,
+        /// admin, operator or viewer.
+        #[arg(long, value_parser = ["admin", "operator", "viewer"])]
+        role: String,
+        /// Read the password from this file (first line); default: ask for it twice.
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+        /// Set the password and role of a user who already exists (and end their sessions).
+        #[arg(long)]
+        reset: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an API key and print it (it is shown this once).
+    Add {
+        #[command(flatten)]
+        accounts: AccountsConfig,
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// admin, operator or viewer (or give --scopes).
+        #[arg(long, value_parser = ["admin", "operator", "viewer"], conflicts_with = "scopes")]
+        role: Option<String>,
+        /// Comma-separated actions of the permission table, e.g. logs.read,bots.read.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+}
+
+/// Where the accounts live (the same settings as `serve`).
+#[derive(Debug, clap::Args)]
+struct AccountsConfig {
+    #[command(flatten)]
+    storage: StorageConfig,
+    /// The key that encrypts secrets at rest (as for `serve`).
+    #[arg(long, env = "BOTFLEET_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+}
+
+async fn open_auth(accounts: &AccountsConfig) -> anyhow::Result<botfleet::auth::Auth> {
+    let secret = accounts.secret_key.as_deref().map(botfleet::secrets::Secret::new);
+    let cipher = botfleet::secrets::TokenCipher::load(secret.as_ref(), &accounts.storage.data_dir)?;
+    let store = botfleet::store::Store::connect(&accounts.storage.url()).await.context("connecting to the database")?;
+    store.migrate().await.context("migrating")?;
+    let clock = botfleet::clock::Clock::system();
+    Ok(botfleet::auth::Auth::new(store, cipher, clock, botfleet::config::AuthConfig::default()).await?)
+}
+
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+    let again = rpassword::prompt_password("Again: ").context("reading the password")?;
+    anyhow::ensure!(first == again, "the two passwords differ");
+    Ok(first)
+}
+
+async fn run_user(command: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add { accounts, username, role, password_file, reset } = command;
+    let role = botfleet::auth::Role::parse(&role).context("role must be admin, operator or viewer")?;
+    let password = botfleet::secrets::Secret::new(read_password(password_file.as_deref())?);
+    let auth = open_auth(&accounts).await?;
+    let user = if reset {
+        auth.ensure_user(&username, &password, role).await
+    } else {
+        auth.create_user(&username, &password, role).await
+    }
+    .map_err(explain)?;
+    println!("user {} ({}) is ready; sign in at the dashboard or POST /api/v1/auth/login", user.username, user.role);
+    Ok(())
+}
+
+async fn run_key(command: KeyCommand) -> anyhow::Result<()> {
+    let KeyCommand::Add { accounts, name, role, scopes } = command;
+    let grant = match role.as_deref().and_then(botfleet::auth::Role::parse) {
+        Some(r) => botfleet::auth::keys::Grant::Role(r),
+        None => {
+            let actions = scopes
+                .iter()
+                .map(|s| botfleet::auth::Action::parse(s.trim()).filter(|a| a.scopable()).with_context(|| format!("{s:?} is not an action a key can hold")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            anyhow::ensure!(!actions.is_empty(), "give --role or --scopes");
+            botfleet::auth::keys::Grant::Scopes(actions)
+        }
+    };
+    let auth = open_auth(&accounts).await?;
+    let now = auth.clock().now_ms();
+    let store = botfleet::store::Store::connect(&accounts.storage.url()).await?;
+    let (key, view) = botfleet::auth::keys::create(&store, &name, &grant, None, now, None).await.map_err(explain)?;
+    let entry = botfleet::audit::Entry::security("api_key.created", botfleet::audit::Actor::System, now)
+        .target("api_key", view.id)
+        .detail(serde_json::json!({"name": view.name, "by": "botfleet key add"}));
+    botfleet::audit::insert(&store, &[entry]).await?;
+    println!("{key}");
+    eprintln!("API key {:?} created: send it as Authorization: Bearer <key>. It is not shown again.", view.name);
+    Ok(())
+}
+
+/// A library error in words (validation errors list their fields).
+fn explain(e: botfleet::Error) -> anyhow::Error {
+    match e {
+        botfleet::Error::Validation(fields) => anyhow::anyhow!(
+            "{}",
+            fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        ),
+        other => anyhow::anyhow!(other),
+    }
 }
 
 fn init_logging(json: bool) {
@@ -70,7 +197,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(
                 api = %format!("http://{}/api/v1", listener.local_addr()?),
                 database = %botfleet::store::redact(&config.storage.url()),
-                "botfleet is serving (no authentication yet: keep it on 127.0.0.1)"
+                "botfleet is serving"
             );
             botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;
         }
@@ -80,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
             let serve = demo.serve_config(&config);
             let state = botfleet::app::build(&serve).await.context("starting botfleet")?;
             demo.start_bots(&state).await.context("starting the demo bots")?;
+            let (password, key) = demo.credentials(&state).await.context("making the demo admin")?;
             let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
                 format!("listening on {} (another botfleet running? try --listen 127.0.0.1:8081)", config.listen)
             })?;
@@ -87,16 +215,19 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "\nbotfleet demo is running.\n\
                  \n  API            {api}\
+                 \n  Sign in        admin / {password}   (POST {api}/auth/login)\
+                 \n  API key        {key}   (admin; new each run)\
                  \n  Discord (emu)  {}  (three bots, five shoppers sending commands)\
                  \n  Data           {}\
                  \n\nTry:\
-                 \n  curl -s {api}/bots | jq                     # the three bots and their status\
-                 \n  curl -s '{api}/command-logs?limit=5' | jq   # every command, as it is answered\
-                 \n  curl -s '{api}/command-logs?q=help' | jq    # search\
-                 \n  curl -s -X POST {api}/bots/1/restart        # restart a bot\
-                 \n  curl -s {api}/health/ready | jq             # database and fleet summary\
-                 \n  curl -s {api}/fleet/latency | jq           # how fast the bots answer\
-                 \n\nThe API has no authentication yet: it listens on 127.0.0.1 only. Ctrl-C stops the demo.\n",
+                 \n  export BF='Authorization: Bearer {key}'\
+                 \n  curl -s -H \"$BF\" {api}/bots | jq                     # the three bots and their status\
+                 \n  curl -s -H \"$BF\" '{api}/command-logs?limit=5' | jq   # every command, as it is answered\
+                 \n  curl -s -H \"$BF\" '{api}/command-logs?q=help' | jq    # search\
+                 \n  curl -s -H \"$BF\" -X POST {api}/bots/1/restart        # restart a bot\
+                 \n  curl -s -H \"$BF\" '{api}/audit-logs?limit=5' | jq     # who did what\
+                 \n  curl -s -H \"$BF\" {api}/fleet/latency | jq            # how fast the bots answer\
+                 \n\nCtrl-C stops the demo.\n",
                 demo.emulator.http_url(),
                 config.data_dir.display()
             );
@@ -104,6 +235,8 @@ async fn main() -> anyhow::Result<()> {
             botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;
             shoppers.abort();
         }
+        Command::User(command) => run_user(command).await?,
+        Command::Key(command) => run_key(command).await?,
         Command::Migrate(storage) => {
             init_logging(false);
             let store = botfleet::store::Store::connect(&storage.url()).await.context("connecting to the database")?;

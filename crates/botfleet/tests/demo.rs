@@ -20,17 +20,37 @@ async fn the_demo_runs_bots_that_answer_shoppers_and_records_every_command() {
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let api = loop {
+    let (mut api, mut key, mut password) = (None, None, None);
+    while key.is_none() {
         let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
             .await
             .unwrap()
             .unwrap()
-            .expect("the demo prints its API");
-        if let Some(url) = line.trim().strip_prefix("API") {
-            break url.trim().to_owned();
+            .expect("the demo prints its API and credentials");
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("API key") {
+            key = rest.split_whitespace().next().map(str::to_owned);
+        } else if let Some(url) = line.strip_prefix("API ") {
+            api = Some(url.trim().to_owned());
+        } else if let Some(rest) = line.strip_prefix("Sign in") {
+            password = rest.split_whitespace().nth(2).map(str::to_owned);
         }
-    };
-    let http = reqwest::Client::new();
+    }
+    let (api, key, password) = (api.unwrap(), key.unwrap(), password.unwrap());
+    // The printed admin password signs in.
+    let login = reqwest::Client::new()
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(login.headers().get("set-cookie").is_some());
+    // Without a credential, nothing but health answers.
+    assert_eq!(reqwest::get(format!("{api}/bots")).await.unwrap().status(), 401);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {key}").parse().unwrap());
+    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let logs: serde_json::Value =

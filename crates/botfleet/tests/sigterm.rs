@@ -23,8 +23,9 @@ async fn every_answered_command_is_tracked_after_sigterm() {
     emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
+    let key = process::admin_key(dir.path()).await;
     let (mut child, api) = process::serve(dir.path(), &[("BOTFLEET_DISCORD_API_URL", emulator.http_url())]).await;
-    let http = reqwest::Client::new();
+    let http = process::client(&key);
     let bot: serde_json::Value = http
         .post(format!("{api}/bots"))
         .json(&json!({"name": "Shop", "token": shop.token}))

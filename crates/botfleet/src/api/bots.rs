@@ -6,16 +6,21 @@ use axum::Json;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, Params, PathId};
+use super::guard::AuditTrail;
 use super::AppState;
 use crate::bots::check::{self, ConfigReport};
 use crate::bots::model::{
     validate_create, validate_test, validate_update, BotView, CreateBot, ReplaceToken, TestConfig, Token, UpdateBot,
 };
 use crate::bots::repo;
+use crate::audit;
 use crate::error::Error;
 use crate::page::{limit, Cursor, Page};
 
 type Reply<T> = Result<T, ApiError>;
+
+/// The fields of a bot an audit row compares (no secrets: the token shows as its hint).
+const AUDITED: &[&str] = &["name", "prefix", "intents", "channel_ids", "token_hint", "anti_spam"];
 
 /// Adds the fleet's runtime status to a stored bot.
 fn live(app: &AppState, mut bot: BotView) -> BotView {
@@ -48,9 +53,14 @@ pub async fn list(State(app): State<AppState>, Params(q): Params<ListBots>) -> R
 /// Adds a bot. The token is stored encrypted and never returned.
 #[utoipa::path(post, path = "/api/v1/bots", tag = "bots", request_body = CreateBot,
     responses((status = 201, body = BotView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(app): State<AppState>, Body(req): Body<CreateBot>) -> Reply<(StatusCode, Json<BotView>)> {
+pub async fn create(
+    State(app): State<AppState>,
+    trail: AuditTrail,
+    Body(req): Body<CreateBot>,
+) -> Reply<(StatusCode, Json<BotView>)> {
     let (settings, token) = validate_create(req)?;
     let bot = repo::insert(&app.store, &app.cipher, &settings, &token).await?;
+    trail.record("bots.create", "bot", bot.id, audit::created(&bot, AUDITED));
     tracing::info!(bot_id = bot.id, name = %bot.name, "bot created");
     Ok((StatusCode::CREATED, Json(bot)))
 }
@@ -67,11 +77,17 @@ pub async fn get(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<
     responses((status = 200, body = BotView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(app): State<AppState>,
+    trail: AuditTrail,
     PathId(id): PathId,
     Body(req): Body<UpdateBot>,
 ) -> Reply<Json<BotView>> {
     let settings = validate_update(&req)?;
+    let old = repo::get(&app.store, id).await?;
     let bot = repo::update(&app.store, id, req.version, &settings).await?;
+    let changes = audit::diff(&old, &bot, AUDITED);
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        trail.record("bots.update", "bot", id, changes);
+    }
     tracing::info!(bot_id = id, version = bot.version, "bot updated");
     Ok(Json(live(&app, bot)))
 }
@@ -81,6 +97,7 @@ pub async fn update(
     responses((status = 200, body = BotView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn replace_token(
     State(app): State<AppState>,
+    trail: AuditTrail,
     PathId(id): PathId,
     Body(req): Body<ReplaceToken>,
 ) -> Reply<Json<BotView>> {
@@ -89,7 +106,10 @@ pub async fn replace_token(
     if !errors.is_empty() {
         return Err(Error::Validation(errors).into());
     }
+    let old = repo::get(&app.store, id).await?;
     let bot = repo::set_token(&app.store, &app.cipher, id, &token, req.version).await?;
+    let hint = serde_json::json!({"old": old.token_hint, "new": bot.token_hint});
+    trail.record("bots.token", "bot", id, serde_json::json!({"token": "(changed)", "token_hint": hint}));
     tracing::info!(bot_id = id, "bot token replaced");
     Ok(Json(live(&app, bot)))
 }
@@ -97,8 +117,10 @@ pub async fn replace_token(
 /// Deletes a bot (its logs stay).
 #[utoipa::path(delete, path = "/api/v1/bots/{id}", tag = "bots", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(app): State<AppState>, PathId(id): PathId) -> Reply<StatusCode> {
+pub async fn delete(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<StatusCode> {
+    let old = repo::get(&app.store, id).await?;
     repo::delete(&app.store, id).await?;
+    trail.record("bots.delete", "bot", id, audit::removed(&old, AUDITED));
     app.fleet.forget(id).await;
     tracing::info!(bot_id = id, "bot deleted");
     Ok(StatusCode::NO_CONTENT)

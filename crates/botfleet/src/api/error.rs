@@ -18,7 +18,8 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code: `validation`, `bad_request`, `not_found`, `conflict`,
+    /// Stable machine-readable code: `validation`, `bad_request`, `unauthenticated`, `forbidden`,
+    /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `conflict`,
     /// `discord`, `discord_unreachable`, `payload_too_large`, `unavailable`, `internal`.
     pub code: &'static str,
     /// For a person.
@@ -35,12 +36,14 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub fields: Option<Vec<FieldError>>,
+    /// Seconds for `Retry-After` (429 only).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// Any status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: None }
+        Self { status, code, message: message.into(), fields: None, retry_after: None }
     }
 
     /// 400.
@@ -62,8 +65,15 @@ impl From<Error> for ApiError {
                 code: "validation",
                 message: "some fields are invalid; see fields".into(),
                 fields: Some(fields),
+                retry_after: None,
             },
             Error::BadRequest(m) => Self::bad_request(m),
+            Error::Unauthenticated(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
+            Error::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
+            Error::TooMany { retry_after_s, message } => Self {
+                retry_after: Some(retry_after_s.max(1)),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
             e @ Error::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             Error::Discord { status: Some(_), message } => {
@@ -88,6 +98,10 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, fields: self.fields } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, PathId};
+use super::guard::AuditTrail;
 use super::AppState;
 use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
@@ -31,24 +32,30 @@ pub struct ActionResult {
 /// Starts a bot (and remembers it should run after a restart).
 #[utoipa::path(post, path = "/api/v1/bots/{id}/start", tag = "fleet", params(("id" = i64, Path)),
     responses((status = 200, body = ActionResult), (status = 404, body = ErrorBody)))]
-pub async fn start(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<ActionResult>> {
+pub async fn start(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<ActionResult>> {
+    let before = repo::get(&app.store, id).await?.desired_state;
     let status = app.fleet.start(id).await?;
+    record_desired(&app, &trail, "bots.start", &[id], &[before]).await;
     Ok(Json(ActionResult { bot_id: id, status }))
 }
 
 /// Stops a bot.
 #[utoipa::path(post, path = "/api/v1/bots/{id}/stop", tag = "fleet", params(("id" = i64, Path)),
     responses((status = 200, body = ActionResult), (status = 404, body = ErrorBody)))]
-pub async fn stop(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<ActionResult>> {
+pub async fn stop(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<ActionResult>> {
+    let before = repo::get(&app.store, id).await?.desired_state;
     let status = app.fleet.stop(id).await?;
+    record_desired(&app, &trail, "bots.stop", &[id], &[before]).await;
     Ok(Json(ActionResult { bot_id: id, status }))
 }
 
 /// Restarts a bot (settings changes take effect).
 #[utoipa::path(post, path = "/api/v1/bots/{id}/restart", tag = "fleet", params(("id" = i64, Path)),
     responses((status = 200, body = ActionResult), (status = 404, body = ErrorBody)))]
-pub async fn restart(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<ActionResult>> {
+pub async fn restart(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<ActionResult>> {
+    let before = repo::get(&app.store, id).await?.desired_state;
     let status = app.fleet.restart(id).await?;
+    record_desired(&app, &trail, "bots.restart", &[id], &[before]).await;
     Ok(Json(ActionResult { bot_id: id, status }))
 }
 
@@ -80,7 +87,7 @@ pub struct BulkResult {
 /// Starts, stops or restarts many bots; answers with a result per bot.
 #[utoipa::path(post, path = "/api/v1/bots/bulk", tag = "fleet", request_body = BulkRequest,
     responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
-pub async fn bulk(State(app): State<AppState>, Body(req): Body<BulkRequest>) -> Reply<Json<BulkResult>> {
+pub async fn bulk(State(app): State<AppState>, trail: AuditTrail, Body(req): Body<BulkRequest>) -> Reply<Json<BulkResult>> {
     let mut errors = Vec::new();
     if !matches!(req.action.as_str(), "start" | "stop" | "restart") {
         errors.push(FieldError::new("action", "must be start, stop or restart"));
@@ -92,7 +99,11 @@ pub async fn bulk(State(app): State<AppState>, Body(req): Body<BulkRequest>) -> 
         return Err(Error::Validation(errors).into());
     }
     let mut results = Vec::with_capacity(req.bot_ids.len());
-    for id in req.bot_ids {
+    let mut before = Vec::with_capacity(req.bot_ids.len());
+    for id in &req.bot_ids {
+        before.push(repo::get(&app.store, *id).await.map(|b| b.desired_state).unwrap_or_default());
+    }
+    for id in req.bot_ids.iter().copied() {
         let outcome = match req.action.as_str() {
             "start" => app.fleet.start(id).await,
             "stop" => app.fleet.stop(id).await,
@@ -103,7 +114,30 @@ pub async fn bulk(State(app): State<AppState>, Body(req): Body<BulkRequest>) -> 
             Err(e) => BulkItem { bot_id: id, ok: false, status: None, error: Some(ApiError::from(e).message) },
         });
     }
+    let done: Vec<(i64, String)> =
+        results.iter().zip(before).filter(|(r, _)| r.ok).map(|(r, b)| (r.bot_id, b)).collect();
+    let (ids, before): (Vec<i64>, Vec<String>) = done.into_iter().unzip();
+    record_desired(&app, &trail, &format!("bots.bulk_{}", req.action), &ids, &before).await;
     Ok(Json(BulkResult { results }))
+}
+
+/// One audit row for a start/stop/restart of `ids`: what each bot's desired state was and is
+/// (a restart always counts as a change; a start of a running bot does not).
+async fn record_desired(app: &AppState, trail: &AuditTrail, action: &str, ids: &[i64], before: &[String]) {
+    let restart = action.ends_with("restart");
+    let mut changes = serde_json::Map::new();
+    for (id, old) in ids.iter().zip(before) {
+        let new = repo::get(&app.store, *id).await.map(|b| b.desired_state).unwrap_or_default();
+        if restart || *old != new {
+            let key = format!("bot {id}");
+            changes.insert(key, serde_json::json!({"desired_state": {"old": old, "new": new}}));
+        }
+    }
+    if changes.is_empty() {
+        return;
+    }
+    let target = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    trail.record(action, "bot", target, Value::Object(changes));
 }
 
 /// `POST /bots/{id}/send-message`.
@@ -129,6 +163,7 @@ pub struct SentMessage {
     responses((status = 200, body = SentMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn send_message(
     State(app): State<AppState>,
+    trail: AuditTrail,
     PathId(id): PathId,
     Body(req): Body<SendMessage>,
 ) -> Reply<Json<SentMessage>> {
@@ -157,6 +192,8 @@ pub async fn send_message(
                 .model()
                 .await
                 .map_err(|_| Error::Discord { status: None, message: "Discord's answer could not be read".into() })?;
+            let detail = serde_json::json!({"message": {"old": null, "new": {"channel_id": message.channel_id.to_string(), "message_id": message.id.to_string(), "content": req.content}}});
+            trail.record("bots.send_message", "bot", id, detail);
             return Ok(Json(SentMessage {
                 message_id: message.id.to_string(),
                 channel_id: message.channel_id.to_string(),

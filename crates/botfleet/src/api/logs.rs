@@ -6,6 +6,7 @@ use axum::Json;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Params, PathId};
+use super::guard::AuditTrail;
 use super::AppState;
 use crate::logs::bot_logs::{self, BotLog, BotLogQuery};
 use crate::logs::commands::{self, CommandLog, CommandLogQuery};
@@ -33,8 +34,10 @@ pub async fn get_command(State(app): State<AppState>, PathId(id): PathId) -> Rep
 /// Deletes one command log.
 #[utoipa::path(delete, path = "/api/v1/command-logs/{id}", tag = "logs", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_command(State(app): State<AppState>, PathId(id): PathId) -> Reply<StatusCode> {
+pub async fn delete_command(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<StatusCode> {
+    let old = commands::get(&app.store, id).await?;
     commands::delete(&app.store, id).await?;
+    trail.record("command_logs.delete", "command_log", id, crate::audit::removed(&old, &[]));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -55,7 +58,9 @@ pub async fn get_bot_log(State(app): State<AppState>, PathId(id): PathId) -> Rep
 /// Deletes one bot log line.
 #[utoipa::path(delete, path = "/api/v1/bot-logs/{id}", tag = "logs", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_bot_log(State(app): State<AppState>, PathId(id): PathId) -> Reply<StatusCode> {
+pub async fn delete_bot_log(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<StatusCode> {
+    let old = bot_logs::get(&app.store, id).await?;
     bot_logs::delete(&app.store, id).await?;
+    trail.record("bot_logs.delete", "bot_log", id, crate::audit::removed(&old, &[]));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,23 +1,30 @@
 //! The HTTP API (`/api/v1`), thin: extract and validate, call the domain, map errors once.
 //! `serve(listener, state, shutdown)` is how `main` and every test start it.
 
+pub mod audit;
+pub mod auth;
 pub mod bots;
 pub mod error;
 pub mod extract;
 pub mod fleet;
+pub mod guard;
 pub mod health;
+pub mod keys;
 pub mod logs;
 pub mod openapi;
+pub mod users;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::http::Method;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use self::guard::{RouteTable, Routes};
+use crate::auth::{Action, Auth};
 use crate::discord::DiscordApi;
 use crate::events::EventBus;
 use crate::fleet::Fleet;
@@ -35,44 +42,85 @@ pub struct AppState {
     pub discord: Arc<DiscordApi>,
     pub events: EventBus,
     pub fleet: Fleet,
+    pub auth: Auth,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
 }
 
-/// The `/api` router.
+/// Every route, with the action (permission-table entry) it performs.
+fn routes() -> Routes {
+    use Action as A;
+    use Method as M;
+    Routes::new()
+        .add(M::GET, "/api/openapi.json", A::ApiDocs, openapi::document)
+        .add(M::GET, "/api/v1/health", A::Public, health::live)
+        .add(M::GET, "/api/v1/health/ready", A::HealthRead, health::ready)
+        .add(M::POST, "/api/v1/auth/login", A::Public, auth::login)
+        .add(M::POST, "/api/v1/auth/login/totp", A::Public, auth::login_totp)
+        .add(M::POST, "/api/v1/auth/logout", A::Account, auth::logout)
+        .add(M::GET, "/api/v1/auth/me", A::Me, auth::me)
+        .add(M::POST, "/api/v1/auth/password", A::Account, auth::change_password)
+        .add(M::POST, "/api/v1/auth/totp", A::Account, auth::totp_begin)
+        .add(M::POST, "/api/v1/auth/totp/confirm", A::Account, auth::totp_confirm)
+        .add(M::DELETE, "/api/v1/auth/totp", A::Account, auth::totp_disable)
+        .add(M::GET, "/api/v1/bots", A::BotsRead, bots::list)
+        .add(M::POST, "/api/v1/bots", A::BotsCreate, bots::create)
+        .add(M::POST, "/api/v1/bots/test", A::BotsCreate, bots::test_unsaved)
+        .add(M::GET, "/api/v1/bots/{id}", A::BotsRead, bots::get)
+        .add(M::PATCH, "/api/v1/bots/{id}", A::BotsConfigure, bots::update)
+        .add(M::DELETE, "/api/v1/bots/{id}", A::BotsDelete, bots::delete)
+        .add(M::PUT, "/api/v1/bots/{id}/token", A::BotsToken, bots::replace_token)
+        .add(M::POST, "/api/v1/bots/{id}/test", A::BotsTest, bots::test_saved)
+        .add(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
+        .add(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
+        .add(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)
+        .add(M::POST, "/api/v1/bots/bulk", A::BotsOperate, fleet::bulk)
+        .add(M::POST, "/api/v1/bots/{id}/send-message", A::BotsMessage, fleet::send_message)
+        .add(M::GET, "/api/v1/fleet/latency", A::BotsRead, fleet::latency)
+        .add(M::GET, "/api/v1/command-logs", A::LogsRead, logs::list_commands)
+        .add(M::GET, "/api/v1/command-logs/{id}", A::LogsRead, logs::get_command)
+        .add(M::DELETE, "/api/v1/command-logs/{id}", A::LogsDelete, logs::delete_command)
+        .add(M::GET, "/api/v1/bot-logs", A::LogsRead, logs::list_bot_logs)
+        .add(M::GET, "/api/v1/bot-logs/{id}", A::LogsRead, logs::get_bot_log)
+        .add(M::DELETE, "/api/v1/bot-logs/{id}", A::LogsDelete, logs::delete_bot_log)
+        .add(M::GET, "/api/v1/users", A::UsersManage, users::list)
+        .add(M::POST, "/api/v1/users", A::UsersManage, users::create)
+        .add(M::GET, "/api/v1/users/{id}", A::UsersManage, users::get)
+        .add(M::PATCH, "/api/v1/users/{id}", A::UsersManage, users::update)
+        .add(M::DELETE, "/api/v1/users/{id}", A::UsersManage, users::delete)
+        .add(M::PUT, "/api/v1/users/{id}/password", A::UsersManage, users::reset_password)
+        .add(M::DELETE, "/api/v1/users/{id}/sessions", A::UsersManage, users::end_sessions)
+        .add(M::GET, "/api/v1/api-keys", A::KeysManage, keys::list)
+        .add(M::POST, "/api/v1/api-keys", A::KeysManage, keys::create)
+        .add(M::GET, "/api/v1/api-keys/{id}", A::KeysManage, keys::get)
+        .add(M::DELETE, "/api/v1/api-keys/{id}", A::KeysManage, keys::revoke)
+        .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
+        .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)
+        .add(M::PUT, "/api/v1/settings/security", A::SettingsManage, audit::save_settings)
+}
+
+/// The declared action of every route (what the permission test and the OpenAPI document read).
+pub fn route_table() -> Arc<RouteTable> {
+    static TABLE: OnceLock<Arc<RouteTable>> = OnceLock::new();
+    TABLE.get_or_init(|| routes().finish().1).clone()
+}
+
+/// The whole HTTP router: every route behind the guard.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/health", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/bots", get(bots::list).post(bots::create))
-        .route("/bots/test", post(bots::test_unsaved))
-        .route("/bots/{id}", get(bots::get).patch(bots::update).delete(bots::delete))
-        .route("/bots/{id}/token", put(bots::replace_token))
-        .route("/bots/{id}/test", post(bots::test_saved))
-        .route("/bots/{id}/start", post(fleet::start))
-        .route("/bots/{id}/stop", post(fleet::stop))
-        .route("/bots/{id}/restart", post(fleet::restart))
-        .route("/bots/bulk", post(fleet::bulk))
-        .route("/bots/{id}/send-message", post(fleet::send_message))
-        .route("/fleet/latency", get(fleet::latency))
-        .route("/command-logs", get(logs::list_commands))
-        .route("/command-logs/{id}", get(logs::get_command).delete(logs::delete_command))
-        .route("/bot-logs", get(logs::list_bot_logs))
-        .route("/bot-logs/{id}", get(logs::get_bot_log).delete(logs::delete_bot_log))
-        .method_not_allowed_fallback(|| async {
-            error::ApiError::new(
-                axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not take that method",
-            )
-        });
-    Router::new()
-        .nest("/api/v1", v1)
-        .route("/api/openapi.json", get(openapi::document))
-        .fallback(|| async { error::ApiError::no_route() })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
+    let (api, table) = routes().finish();
+    let guard = guard::Guard { state: state.clone(), table };
+    api.method_not_allowed_fallback(|| async {
+        error::ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not take that method",
+        )
+    })
+    .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+    .fallback(|| async { error::ApiError::no_route() })
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` completes.

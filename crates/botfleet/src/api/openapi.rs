@@ -4,22 +4,53 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{bots, fleet, health, logs};
+use super::{audit, auth, bots, fleet, health, keys, logs, users};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, health. Until the security issue lands this API has no authentication: keep it on 127.0.0.1."),
+    info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, health. Every route but health, sign-in and the sign-in page needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
     paths(
         health::live, health::ready,
         bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved,
         fleet::start, fleet::stop, fleet::restart, fleet::bulk, fleet::send_message, fleet::latency,
         logs::list_commands, logs::get_command, logs::delete_command, logs::list_bot_logs, logs::get_bot_log, logs::delete_bot_log,
+        auth::login, auth::login_totp, auth::logout, auth::me, auth::change_password, auth::totp_begin, auth::totp_confirm, auth::totp_disable,
+        users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::end_sessions,
+        keys::list, keys::create, keys::get, keys::revoke,
+        audit::list, audit::settings, audit::save_settings,
     ),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"))
 )]
 pub struct ApiDoc;
 
+/// The document, each operation's description ending with the permission it needs.
+pub fn build() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let table = super::route_table();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ];
+        for (method, op) in ops {
+            let (Some(op), Ok(m)) = (op.as_mut(), method.parse::<axum::http::Method>()) else { continue };
+            let Some(action) = table.action(&m, path) else { continue };
+            let roles: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
+            let who = if action == crate::auth::Action::Public { "anyone".to_owned() } else { roles.join(", ") };
+            let line = format!("Permission: `{action}` ({who}).");
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+                _ => line,
+            });
+        }
+    }
+    doc
+}
+
 /// `GET /api/openapi.json`.
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(build())
 }

@@ -3,8 +3,10 @@
 //! of refusals). Rows are inserted here and read by `GET /audit-logs`; the only deletion is the
 //! retention sweep, never an API call.
 
+mod diff;
 mod entry;
 mod repo;
 
+pub use diff::{created, diff, removed};
 pub use entry::{Actor, Entry, Kind};
 pub use repo::{insert, list, sweep, AuditQuery, AuditRow};

@@ -29,11 +29,22 @@ fn require_all() -> bool {
     std::env::var("BOTFLEET_TEST_REQUIRE_ALL").as_deref() == Ok("1")
 }
 
+/// A reqwest client that sends `Authorization: Bearer key`.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}")).expect("header");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers).build().expect("client")
+}
+
 /// A running botfleet.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// A client that sends `admin_key` with every request.
     pub http: reqwest::Client,
+    /// An admin API key (`bf_…`) made directly in the store at start.
+    pub admin_key: String,
     pub store: Store,
     pub backend: Backend,
     pub dir: tempfile::TempDir,
@@ -129,6 +140,7 @@ impl TestApp {
             tracking: true,
             log_format: "text".into(),
             clock: botfleet::clock::Clock::system(),
+            auth: botfleet::config::AuthConfig::default(),
         };
         let mut config = config;
         adjust(&mut config);
@@ -142,6 +154,7 @@ impl TestApp {
         let (store, events) = (state.store.clone(), state.events.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let admin_key = Self::make_key(&store, botfleet::auth::Role::Admin).await;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = botfleet::app::run(listener, state, async move {
@@ -151,7 +164,8 @@ impl TestApp {
         });
         Self {
             url,
-            http: reqwest::Client::new(),
+            http: client_with_key(&admin_key),
+            admin_key,
             store,
             backend,
             dir,
@@ -177,6 +191,13 @@ impl TestApp {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         drop(self);
         Self::start(config, backend, dir, pg).await
+    }
+
+    /// A new API key with `role`, made directly in the store.
+    pub async fn make_key(store: &Store, role: botfleet::auth::Role) -> String {
+        let grant = botfleet::auth::keys::Grant::Role(role);
+        let now = botfleet::store::now_ms();
+        botfleet::auth::keys::create(store, &format!("test {role}"), &grant, None, now, None).await.expect("key").0
     }
 
     /// Calls the API; returns status and JSON body (Null when empty).

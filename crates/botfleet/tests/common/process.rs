@@ -37,6 +37,30 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
     (child, api)
 }
 
+/// Makes an admin API key with `botfleet key add` on `data_dir` (as an operator would) and
+/// returns it.
+pub async fn admin_key(data_dir: &std::path::Path) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"))
+        .args(["key", "add", "--name", "tests", "--role", "admin"])
+        .env("BOTFLEET_DATA_DIR", data_dir)
+        .env_remove("BOTFLEET_DATABASE_URL")
+        .env_remove("BOTFLEET_SECRET_KEY")
+        .output()
+        .await
+        .expect("botfleet key add runs");
+    assert!(out.status.success(), "key add failed: {}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(key.starts_with("bf_"), "{key}");
+    key
+}
+
+/// A reqwest client sending `Authorization: Bearer key`.
+pub fn client(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse().expect("header"));
+    reqwest::Client::builder().default_headers(headers).build().expect("client")
+}
+
 /// Sends SIGTERM to a child.
 pub fn sigterm(child: &tokio::process::Child) {
     let pid = child.id().expect("running").to_string();

@@ -1,0 +1,42 @@
+//! `/api/v1/audit-logs` (admin, read only) and `/api/v1/settings/security` (admin).
+
+use axum::extract::State;
+use axum::Json;
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Body, Params};
+use super::guard::AuditTrail;
+use super::AppState;
+use crate::audit::{self, AuditQuery, AuditRow};
+use crate::auth::settings::SecuritySettings;
+use crate::page::Page;
+
+type Reply<T> = Result<T, ApiError>;
+
+/// Audit rows, newest first: action rows (who changed what) and security events.
+#[utoipa::path(get, path = "/api/v1/audit-logs", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Page<AuditRow>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(app): State<AppState>, Params(q): Params<AuditQuery>) -> Reply<Json<Page<AuditRow>>> {
+    Ok(Json(audit::list(&app.store, &q).await?))
+}
+
+/// The security settings.
+#[utoipa::path(get, path = "/api/v1/settings/security", tag = "audit", responses((status = 200, body = SecuritySettings)))]
+pub async fn settings(State(app): State<AppState>) -> Json<SecuritySettings> {
+    Json(app.auth.settings())
+}
+
+/// Changes the security settings (e.g. require two-factor for admins).
+#[utoipa::path(put, path = "/api/v1/settings/security", tag = "audit", request_body = SecuritySettings,
+    responses((status = 200, body = SecuritySettings), (status = 422, body = ErrorBody)))]
+pub async fn save_settings(
+    State(app): State<AppState>,
+    trail: AuditTrail,
+    Body(new): Body<SecuritySettings>,
+) -> Reply<Json<SecuritySettings>> {
+    let old = app.auth.save_settings(new.clone()).await?;
+    if old != new {
+        trail.record("settings.security", "settings", "security", audit::diff(&old, &new, &[]));
+    }
+    Ok(Json(new))
+}
