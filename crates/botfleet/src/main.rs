@@ -123,7 +123,11 @@ async fn run_key(command: KeyCommand) -> anyhow::Result<()> {
         None => {
             let actions = scopes
                 .iter()
-                .map(|s| botfleet::auth::Action::parse(s.trim()).filter(|a| a.scopable()).with_context(|| format!("{s:?} is not an action a key can hold")))
+                .map(|s| {
+                    botfleet::auth::Action::parse(s.trim())
+                        .filter(|a| a.scopable())
+                        .with_context(|| format!("{s:?} is not an action a key can hold"))
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             anyhow::ensure!(!actions.is_empty(), "give --role or --scopes");
             botfleet::auth::keys::Grant::Scopes(actions)

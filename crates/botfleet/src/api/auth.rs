@@ -131,10 +131,8 @@ pub async fn login(State(app): State<AppState>, caller: Caller, Body(req): Body<
 #[utoipa::path(post, path = "/api/v1/auth/login/totp", tag = "auth", request_body = LoginTotp,
     responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login_totp(State(app): State<AppState>, caller: Caller, Body(req): Body<LoginTotp>) -> Reply<Response> {
-    let step = app
-        .auth
-        .login_totp(&req.challenge, req.code.as_deref(), req.recovery_code.as_deref(), &caller.client)
-        .await?;
+    let step =
+        app.auth.login_totp(&req.challenge, req.code.as_deref(), req.recovery_code.as_deref(), &caller.client).await?;
     Ok(step_response(&app, &caller, step))
 }
 
@@ -195,8 +193,15 @@ pub async fn change_password(
 /// Starts two-factor enrolment: the secret, its `otpauth://` URI and a QR code (shown this once).
 #[utoipa::path(post, path = "/api/v1/auth/totp", tag = "auth",
     responses((status = 200, body = Enrolment), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn totp_begin(State(app): State<AppState>, principal: Principal) -> Reply<Json<Enrolment>> {
-    Ok(Json(app.auth.totp_begin(&principal).await?))
+pub async fn totp_begin(
+    State(app): State<AppState>,
+    principal: Principal,
+    trail: AuditTrail,
+) -> Reply<Json<Enrolment>> {
+    let enrolment = app.auth.totp_begin(&principal).await?;
+    let id = principal.user_id.unwrap_or_default();
+    trail.record("users.totp", "user", id, json!({"totp": {"old": "off", "new": "pending confirmation"}}));
+    Ok(Json(enrolment))
 }
 
 /// Confirms enrolment with the app's first code; answers the recovery codes (shown once).

@@ -8,12 +8,12 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, Params, PathId};
 use super::guard::AuditTrail;
 use super::AppState;
+use crate::audit;
 use crate::bots::check::{self, ConfigReport};
 use crate::bots::model::{
     validate_create, validate_test, validate_update, BotView, CreateBot, ReplaceToken, TestConfig, Token, UpdateBot,
 };
 use crate::bots::repo;
-use crate::audit;
 use crate::error::Error;
 use crate::page::{limit, Cursor, Page};
 

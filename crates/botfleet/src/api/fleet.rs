@@ -87,7 +87,11 @@ pub struct BulkResult {
 /// Starts, stops or restarts many bots; answers with a result per bot.
 #[utoipa::path(post, path = "/api/v1/bots/bulk", tag = "fleet", request_body = BulkRequest,
     responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
-pub async fn bulk(State(app): State<AppState>, trail: AuditTrail, Body(req): Body<BulkRequest>) -> Reply<Json<BulkResult>> {
+pub async fn bulk(
+    State(app): State<AppState>,
+    trail: AuditTrail,
+    Body(req): Body<BulkRequest>,
+) -> Reply<Json<BulkResult>> {
     let mut errors = Vec::new();
     if !matches!(req.action.as_str(), "start" | "stop" | "restart") {
         errors.push(FieldError::new("action", "must be start, stop or restart"));

@@ -103,8 +103,12 @@ pub struct AuditTrail(Arc<Mutex<Option<Change>>>);
 impl AuditTrail {
     /// Notes the change this request made.
     pub fn record(&self, action: &str, target_type: &str, target_id: impl ToString, changes: Value) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Change { action: action.to_owned(), target_type: target_type.to_owned(), target_id: target_id.to_string(), changes });
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Change {
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id: target_id.to_string(),
+            changes,
+        });
     }
 
     fn take(&self) -> Option<Change> {
@@ -214,7 +218,10 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
     };
 
     if action == Action::Public {
-        if is_write(&method) && req.headers().contains_key(header::ORIGIN) && !same_origin(req.headers(), &caller.origin) {
+        if is_write(&method)
+            && req.headers().contains_key(header::ORIGIN)
+            && !same_origin(req.headers(), &caller.origin)
+        {
             return refuse(auth, &ip_key, Actor::Anonymous { name: None }, client, &path, csrf()).await;
         }
         if let Err(e) = auth.check_rate(&ip_key, false, true) {

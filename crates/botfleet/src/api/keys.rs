@@ -102,7 +102,12 @@ pub async fn create(
 ) -> Reply<(StatusCode, Json<CreatedKey>)> {
     let (name, grant, expires_at) = validate(&app, &req)?;
     let (key, view) = app.auth.create_key(&name, &grant, expires_at, &principal, &caller.client).await?;
-    trail.record("api_keys.create", "api_key", view.id, audit::created(&view, &["name", "role", "scopes", "expires_at"]));
+    trail.record(
+        "api_keys.create",
+        "api_key",
+        view.id,
+        audit::created(&view, &["name", "role", "scopes", "expires_at"]),
+    );
     Ok((StatusCode::CREATED, Json(CreatedKey { key, api_key: view })))
 }
 

@@ -7,12 +7,14 @@ use serde_json::{json, Map, Value};
 
 /// The differing fields among `fields` (all fields when empty) of `old` and `new`.
 pub fn diff(old: &impl Serialize, new: &impl Serialize, fields: &[&str]) -> Value {
-    let (old, new) = (serde_json::to_value(old).unwrap_or(Value::Null), serde_json::to_value(new).unwrap_or(Value::Null));
+    let (old, new) =
+        (serde_json::to_value(old).unwrap_or(Value::Null), serde_json::to_value(new).unwrap_or(Value::Null));
     let empty = Map::new();
     let (o, n) = (old.as_object().unwrap_or(&empty), new.as_object().unwrap_or(&empty));
     let mut out = Map::new();
     let names: Vec<&String> = if fields.is_empty() { n.keys().chain(o.keys()).collect() } else { Vec::new() };
-    let wanted: Vec<&str> = if fields.is_empty() { names.iter().map(|s| s.as_str()).collect() } else { fields.to_vec() };
+    let wanted: Vec<&str> =
+        if fields.is_empty() { names.iter().map(|s| s.as_str()).collect() } else { fields.to_vec() };
     for f in wanted {
         let (a, b) = (o.get(f).unwrap_or(&Value::Null), n.get(f).unwrap_or(&Value::Null));
         if a != b {

@@ -16,7 +16,8 @@ use crate::time::rfc3339;
 /// Every key starts with this, so leaked keys are easy to find (and to grep for in logs).
 pub const PREFIX: &str = "bf_";
 
-const COLUMNS: &str = "id, name, key_prefix, role, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
+const COLUMNS: &str =
+    "id, name, key_prefix, role, scopes, created_by, created_at, expires_at, last_used_at, revoked_at";
 
 /// An API key as the API shows it (never the key itself, after creation).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -168,7 +169,12 @@ pub async fn lookup(store: &Store, presented: &str, now: i64) -> Result<Result<V
         (None, Some(s)) => Grant::Scopes(parse_scopes(&s)),
         (None, None) => Grant::Scopes(Vec::new()),
     };
-    Ok(Ok(ValidKey { id: row.try_get("id")?, name: row.try_get("name")?, grant, last_used_at: row.try_get("last_used_at")? }))
+    Ok(Ok(ValidKey {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        grant,
+        last_used_at: row.try_get("last_used_at")?,
+    }))
 }
 
 /// Notes that a key was used (callers do this at most once a minute per key).

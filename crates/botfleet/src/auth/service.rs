@@ -180,7 +180,9 @@ impl Auth {
                     must_enrol_totp: required && s.role == Role::Admin && !s.totp_enabled,
                 }))
             }
-            Err(sessions::Rejected::Expired) => Err(Error::Unauthenticated("your session has expired; sign in again".into())),
+            Err(sessions::Rejected::Expired) => {
+                Err(Error::Unauthenticated("your session has expired; sign in again".into()))
+            }
             Err(sessions::Rejected::Unknown) => {
                 Err(Error::Unauthenticated("you are signed out (the session is unknown or was ended); sign in".into()))
             }
@@ -256,7 +258,10 @@ impl Auth {
 
     /// Step one: user name and password.
     pub async fn login(&self, username: &str, password: &Secret, client: &Client) -> Result<LoginStep> {
-        self.inner.login_ip.check(&client.ip).map_err(|s| too_many(s, "too many sign-in attempts from this address"))?;
+        self.inner
+            .login_ip
+            .check(&client.ip)
+            .map_err(|s| too_many(s, "too many sign-in attempts from this address"))?;
         let name = username.trim().to_lowercase();
         self.inner.login_name.check(&name).map_err(|s| too_many(s, "too many sign-in attempts for this account"))?;
         let account = match users::normalize_username("username", &name) {
@@ -288,7 +293,11 @@ impl Auth {
         self.security(self.event("login.failed", actor.clone(), client).detail(json!({"reason": "unknown user"})))
             .await;
         if state.failed >= i64::from(self.inner.config.lockout_threshold.max(1)) {
-            state = Phantom { failed: 0, lockouts: state.lockouts + 1, locked_until: Some(self.lock_until(state.lockouts)) };
+            state = Phantom {
+                failed: 0,
+                lockouts: state.lockouts + 1,
+                locked_until: Some(self.lock_until(state.lockouts)),
+            };
             self.security(self.event("login.lockout", actor, client).detail(json!({"reason": "unknown user"}))).await;
         }
         self.inner.phantoms.set(name, state);
@@ -313,7 +322,10 @@ impl Auth {
         recovery_code: Option<&str>,
         client: &Client,
     ) -> Result<LoginStep> {
-        self.inner.login_ip.check(&client.ip).map_err(|s| too_many(s, "too many sign-in attempts from this address"))?;
+        self.inner
+            .login_ip
+            .check(&client.ip)
+            .map_err(|s| too_many(s, "too many sign-in attempts from this address"))?;
         let Some(user_id) = sessions::challenge_user(self.store(), challenge, self.now()).await? else {
             return Err(Error::Unauthenticated("the sign-in step has expired; enter your password again".into()));
         };
@@ -322,11 +334,13 @@ impl Auth {
         let ok = match (code, recovery_code) {
             (Some(code), None) => self.accept_code(&account, code).await?,
             (None, Some(rc)) => {
-                let used = users::use_recovery_code(self.store(), account.id, &totp::recovery_digest(rc), self.now()).await?;
+                let used =
+                    users::use_recovery_code(self.store(), account.id, &totp::recovery_digest(rc), self.now()).await?;
                 if used {
                     let left = users::recovery_codes_left(self.store(), account.id).await?;
                     let actor = Actor::User { id: account.id, name: account.username.clone() };
-                    let entry = self.event("totp.recovery_code_used", actor, client).detail(json!({"codes_left": left}));
+                    let entry =
+                        self.event("totp.recovery_code_used", actor, client).detail(json!({"codes_left": left}));
                     self.security(entry).await;
                 }
                 used
@@ -368,7 +382,13 @@ impl Auth {
     }
 
     /// Changes the caller's password (the current one is required); ends their other sessions.
-    pub async fn change_password(&self, principal: &Principal, current: &Secret, new: &Secret, client: &Client) -> Result<u64> {
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &Secret,
+        new: &Secret,
+        client: &Client,
+    ) -> Result<u64> {
         let id = Self::own_id(principal)?;
         password::check_new("new_password", new)?;
         let account = users::account_by_id(self.store(), id).await?;
@@ -383,8 +403,10 @@ impl Auth {
             Credential::ApiKey { .. } => None,
         };
         let ended = sessions::end_all(self.store(), id, keep).await?;
-        self.security(self.event("password.changed", principal.actor(), client).detail(json!({"sessions_ended": ended})))
-            .await;
+        self.security(
+            self.event("password.changed", principal.actor(), client).detail(json!({"sessions_ended": ended})),
+        )
+        .await;
         Ok(ended)
     }
 
@@ -535,10 +557,9 @@ impl Auth {
         client: &Client,
     ) -> Result<(String, KeyView)> {
         let (key, view) = keys::create(self.store(), name, grant, by.user_id, self.now(), expires_at).await?;
-        let entry = self
-            .event("api_key.created", by.actor(), client)
-            .target("api_key", view.id)
-            .detail(json!({"name": view.name, "role": view.role, "scopes": view.scopes, "expires_at": view.expires_at}));
+        let entry = self.event("api_key.created", by.actor(), client).target("api_key", view.id).detail(
+            json!({"name": view.name, "role": view.role, "scopes": view.scopes, "expires_at": view.expires_at}),
+        );
         self.security(entry).await;
         Ok((key, view))
     }
@@ -572,7 +593,9 @@ impl Auth {
     /// Periodic housekeeping: prune limiters, sweep expired sessions, apply audit retention, and
     /// pick up settings changed by another node.
     pub async fn maintain(&self) -> Result<()> {
-        for l in [&self.inner.api, &self.inner.bot_ops, &self.inner.anonymous, &self.inner.login_ip, &self.inner.login_name] {
+        for l in
+            [&self.inner.api, &self.inner.bot_ops, &self.inner.anonymous, &self.inner.login_ip, &self.inner.login_name]
+        {
             l.prune();
         }
         let now = self.now();
@@ -582,7 +605,11 @@ impl Auth {
         let keep = i64::from(self.inner.config.audit_retention_days) * 86_400_000;
         let swept = audit::sweep(self.store(), now - keep).await?;
         if swept > 0 {
-            tracing::info!(rows = swept, days = self.inner.config.audit_retention_days, "audit rows past retention deleted");
+            tracing::info!(
+                rows = swept,
+                days = self.inner.config.audit_retention_days,
+                "audit rows past retention deleted"
+            );
         }
         let loaded = settings::load(self.store()).await?;
         if let Ok(mut s) = self.inner.settings.write() {

@@ -143,6 +143,9 @@ pub async fn challenge_user(store: &Store, id: &str, now: i64) -> Result<Option<
 
 /// Consumes a challenge.
 pub async fn end_challenge(store: &Store, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_challenges WHERE id_hash = $1").bind(token::digest(id)).execute(store.pool()).await?;
+    sqlx::query("DELETE FROM login_challenges WHERE id_hash = $1")
+        .bind(token::digest(id))
+        .execute(store.pool())
+        .await?;
     Ok(())
 }

@@ -35,9 +35,17 @@ pub fn new_secret() -> String {
 pub fn otpauth_uri(secret_base32: &str, username: &str) -> String {
     let account: String = username
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
-    format!("otpauth://totp/botfleet:{account}?secret={secret_base32}&issuer=botfleet&algorithm=SHA1&digits=6&period=30")
+    format!(
+        "otpauth://totp/botfleet:{account}?secret={secret_base32}&issuer=botfleet&algorithm=SHA1&digits=6&period=30"
+    )
 }
 
 /// The URI as a QR code: an SVG document, and the same as a `data:` URL for an `<img>`.

@@ -138,8 +138,11 @@ pub async fn account_by_name(store: &Store, username: &str) -> Result<Option<Acc
 
 /// The account with `id`.
 pub async fn account_by_id(store: &Store, id: i64) -> Result<Account> {
-    let row =
-        sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(store.pool()).await?.ok_or_else(|| not_found(id))?;
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
     account(&row)
 }
 
@@ -223,7 +226,10 @@ pub async fn delete(store: &Store, id: i64) -> Result<()> {
 
 /// How many admins there are (the last one cannot be removed or demoted).
 pub async fn count_admins(store: &Store) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'").fetch_one(store.pool()).await?.try_get("n")?)
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'")
+        .fetch_one(store.pool())
+        .await?
+        .try_get("n")?)
 }
 
 /// How many users there are.
@@ -291,12 +297,13 @@ pub async fn use_totp_step(store: &Store, id: i64, step: i64) -> Result<bool> {
 
 /// Marks an unused recovery code used; false when there is no such unused code.
 pub async fn use_recovery_code(store: &Store, id: i64, code_hash: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .bind(code_hash.to_owned())
-        .execute(store.pool())
-        .await?;
+    let done =
+        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .bind(code_hash.to_owned())
+            .execute(store.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
