@@ -2,6 +2,7 @@
 //! persists what an admin wants (so running bots come back after a restart), keeps each bot's
 //! runtime status, and publishes every status change on the event bus.
 
+pub mod antispam;
 pub mod latency;
 pub mod runner;
 pub mod status;
