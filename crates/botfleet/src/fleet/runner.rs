@@ -15,6 +15,7 @@ use twilight_model::http::interaction::{InteractionResponse, InteractionResponse
 use twilight_model::id::marker::ApplicationMarker;
 use twilight_model::id::Id;
 
+use super::antispam::AntiSpamConfig;
 use super::status::{close_reason, Status};
 use super::FleetInner;
 use crate::commands::{parse_prefixed, Context};
@@ -33,6 +34,7 @@ pub struct BotConfig {
     pub prefix: String,
     pub intents: u64,
     pub channel_ids: Vec<u64>,
+    pub anti_spam: AntiSpamConfig,
     pub token: Secret,
 }
 
