@@ -26,7 +26,8 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     store.migrate().await?;
     let events = EventBus::default();
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
-    let fleet = Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker);
+    let fleet =
+        Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker, config.clock.clone());
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");

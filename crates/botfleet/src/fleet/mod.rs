@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
 use crate::bots::repo;
+use crate::clock::Clock;
 use crate::commands::Registry;
 use crate::discord::DiscordApi;
 use crate::error::Result;
@@ -43,6 +44,8 @@ pub struct FleetInner {
     pub tracker: Tracker,
     pub registry: Registry,
     pub latencies: Latencies,
+    /// The clock time-dependent rules read (anti-spam windows and cooldowns).
+    pub clock: Clock,
     // std Mutexes: held for map operations only, never across an await.
     tasks: Mutex<HashMap<i64, Handle>>,
     statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
@@ -106,6 +109,7 @@ impl Fleet {
         discord: Arc<DiscordApi>,
         events: EventBus,
         tracker: Tracker,
+        clock: Clock,
     ) -> Self {
         Self {
             inner: Arc::new(FleetInner {
@@ -116,6 +120,7 @@ impl Fleet {
                 tracker,
                 registry: Registry::default(),
                 latencies: Latencies::default(),
+                clock,
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
             }),
