@@ -28,7 +28,8 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let events = EventBus::default();
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
     let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
-    let fleet = Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker);
+    let fleet =
+        Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker, config.clock.clone());
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");

@@ -106,6 +106,7 @@ impl Demo {
                         prefix: None,
                         intents: None,
                         channel_ids: Some(vec![channel]),
+                        anti_spam: None,
                     };
                     repo::update(&state.store, bot.id, bot.version, &settings).await?.id
                 }
@@ -116,6 +117,7 @@ impl Demo {
                         prefix: None,
                         intents: None,
                         channel_ids: vec![channel.to_string().into()],
+                        anti_spam: None,
                     })?;
                     repo::insert(&state.store, &state.cipher, &settings, &token).await?.id
                 }

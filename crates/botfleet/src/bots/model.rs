@@ -6,6 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError, Result};
+use crate::fleet::antispam::AntiSpamConfig;
 use crate::secrets::Secret;
 
 /// Gateway intents by Discord's names, and their bits.
@@ -67,6 +68,64 @@ pub struct CreateBot {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub channel_ids: Vec<Value>,
+    /// Per-user command rate limit; fields left out take their defaults.
+    #[serde(default)]
+    pub anti_spam: Option<AntiSpamRequest>,
+}
+
+/// The `anti_spam` object of a request: any subset of its fields. On create, fields left out
+/// take their defaults; on `PATCH`, they keep their current values.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AntiSpamRequest {
+    pub enabled: Option<bool>,
+    /// 1 to 100.
+    pub max_commands: Option<i64>,
+    /// 1 to 3600.
+    pub per_seconds: Option<i64>,
+    /// 1 to 86400.
+    pub cooldown_seconds: Option<i64>,
+    /// `cooldown_seconds` to 86400.
+    pub max_cooldown_seconds: Option<i64>,
+}
+
+/// A validated `anti_spam` change: the fields given, each in range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AntiSpamChange {
+    pub enabled: Option<bool>,
+    pub max_commands: Option<u32>,
+    pub per_seconds: Option<u32>,
+    pub cooldown_seconds: Option<u32>,
+    pub max_cooldown_seconds: Option<u32>,
+}
+
+impl AntiSpamChange {
+    /// `base` with this change applied; refused when the longest cooldown would be shorter than
+    /// the first.
+    pub fn apply(&self, base: AntiSpamConfig) -> Result<AntiSpamConfig> {
+        let merged = AntiSpamConfig {
+            enabled: self.enabled.unwrap_or(base.enabled),
+            max_commands: self.max_commands.unwrap_or(base.max_commands),
+            per_seconds: self.per_seconds.unwrap_or(base.per_seconds),
+            cooldown_seconds: self.cooldown_seconds.unwrap_or(base.cooldown_seconds),
+            max_cooldown_seconds: self.max_cooldown_seconds.unwrap_or(base.max_cooldown_seconds),
+        };
+        let mut errors = Vec::new();
+        check_cooldowns(merged.cooldown_seconds, merged.max_cooldown_seconds, &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        Ok(merged)
+    }
+}
+
+fn check_cooldowns(first: u32, longest: u32, errors: &mut Vec<FieldError>) {
+    if longest < first {
+        errors.push(FieldError::new(
+            "anti_spam.max_cooldown_seconds",
+            format!("must be at least cooldown_seconds ({first}); it is {longest}"),
+        ));
+    }
 }
 
 /// `PATCH /bots/{id}`: any subset of the settings, with the version the change is based on. The
@@ -82,6 +141,9 @@ pub struct UpdateBot {
     pub intents: Option<Vec<String>>,
     #[schema(value_type = Option<Vec<String>>)]
     pub channel_ids: Option<Vec<Value>>,
+    /// Fields left out keep their current values. Running bots use the change from their next
+    /// (re)start.
+    pub anti_spam: Option<AntiSpamRequest>,
     /// Not accepted here; present only to explain where the token is changed.
     #[serde(default)]
     #[schema(ignore)]
@@ -120,6 +182,8 @@ pub struct BotView {
     pub prefix: String,
     pub intents: Vec<String>,
     pub channel_ids: Vec<String>,
+    /// Per-user command rate limit.
+    pub anti_spam: AntiSpamConfig,
     /// The token's last characters (`****abcd`), to tell tokens apart without revealing them.
     pub token_hint: String,
     /// Increases with every change; send it back with `PATCH`.
@@ -141,6 +205,9 @@ pub struct Settings {
     pub prefix: Option<String>,
     pub intents: Option<u64>,
     pub channel_ids: Option<Vec<u64>>,
+    /// On create: the whole anti-spam configuration (defaults filled in). On update: the fields
+    /// to change, applied to the stored ones.
+    pub anti_spam: Option<AntiSpamChange>,
 }
 
 /// A validated bot token (the `Bot ` prefix removed).
@@ -181,6 +248,29 @@ fn check_intents(names: &[String], errors: &mut Vec<FieldError>) -> u64 {
         }
     }
     bits
+}
+
+/// One `anti_spam` number in `min..=max`.
+fn check_range(field: &str, value: Option<i64>, min: u32, max: u32, errors: &mut Vec<FieldError>) -> Option<u32> {
+    let v = value?;
+    match u32::try_from(v) {
+        Ok(n) if (min..=max).contains(&n) => Some(n),
+        _ => {
+            errors.push(FieldError::new(format!("anti_spam.{field}"), format!("must be {min} to {max}; it is {v}")));
+            None
+        }
+    }
+}
+
+fn check_anti_spam(req: &AntiSpamRequest, errors: &mut Vec<FieldError>) -> AntiSpamChange {
+    let most = AntiSpamConfig::MAX_COOLDOWN_SECONDS;
+    AntiSpamChange {
+        enabled: req.enabled,
+        max_commands: check_range("max_commands", req.max_commands, 1, AntiSpamConfig::MAX_COMMANDS, errors),
+        per_seconds: check_range("per_seconds", req.per_seconds, 1, AntiSpamConfig::MAX_PER_SECONDS, errors),
+        cooldown_seconds: check_range("cooldown_seconds", req.cooldown_seconds, 1, most, errors),
+        max_cooldown_seconds: check_range("max_cooldown_seconds", req.max_cooldown_seconds, 1, most, errors),
+    }
 }
 
 /// Parses a Discord id given as a string or a number.
@@ -240,11 +330,24 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
         None => check_intents(&DEFAULT_INTENTS.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(), &mut errors),
     };
     let channel_ids = check_channels(&req.channel_ids, &mut errors);
+    let anti_spam = check_anti_spam(&req.anti_spam.unwrap_or_default(), &mut errors);
+    // Compare the cooldowns (given or defaulted) unless one of them is already refused.
+    if !errors.iter().any(|e| e.field.starts_with("anti_spam.") && e.field.contains("cooldown")) {
+        if let Err(Error::Validation(mut more)) = anti_spam.apply(AntiSpamConfig::default()) {
+            errors.append(&mut more);
+        }
+    }
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
     Ok((
-        Settings { name: Some(name), prefix: Some(prefix), intents: Some(intents), channel_ids: Some(channel_ids) },
+        Settings {
+            name: Some(name),
+            prefix: Some(prefix),
+            intents: Some(intents),
+            channel_ids: Some(channel_ids),
+            anti_spam: Some(anti_spam),
+        },
         token,
     ))
 }
@@ -260,7 +363,14 @@ pub fn validate_update(req: &UpdateBot) -> Result<Settings> {
         prefix: req.prefix.as_deref().map(|p| check_prefix(p, &mut errors)),
         intents: req.intents.as_deref().map(|i| check_intents(i, &mut errors)),
         channel_ids: req.channel_ids.as_deref().map(|c| check_channels(c, &mut errors)),
+        anti_spam: req.anti_spam.as_ref().map(|a| check_anti_spam(a, &mut errors)),
     };
+    if let Some(AntiSpamChange { cooldown_seconds: Some(first), max_cooldown_seconds: Some(longest), .. }) =
+        settings.anti_spam
+    {
+        // Within the request itself; against the stored values when the change is applied.
+        check_cooldowns(first, longest, &mut errors);
+    }
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
@@ -302,6 +412,7 @@ mod tests {
             prefix: None,
             intents: None,
             channel_ids: vec![json!("123456789012345678")],
+            anti_spam: None,
         };
         let (s, token) = validate_create(req).unwrap();
         assert_eq!(s.name.as_deref(), Some("Shop Bot"));
@@ -311,6 +422,7 @@ mod tests {
             ["GUILDS", "GUILD_MESSAGES", "DIRECT_MESSAGES", "MESSAGE_CONTENT"]
         );
         assert_eq!(s.channel_ids, Some(vec![123_456_789_012_345_678]));
+        assert_eq!(s.anti_spam.unwrap().apply(AntiSpamConfig::default()).unwrap(), AntiSpamConfig::default());
         assert_eq!(token.0.expose(), TOKEN);
         assert_eq!(token_hint(&token.0), "****89AB");
     }
@@ -323,10 +435,54 @@ mod tests {
             prefix: Some("too long".into()),
             intents: Some(vec!["GUILDS".into(), "TELEPATHY".into()]),
             channel_ids: vec![json!("42"), json!(true)],
+            anti_spam: None,
         };
         let Err(Error::Validation(errors)) = validate_create(req) else { panic!("should fail") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "token", "prefix", "intents[1]", "channel_ids[0]", "channel_ids[1]"]);
         assert!(errors.iter().all(|e| !e.message.contains("not-a-token-secret")));
+    }
+
+    #[test]
+    fn anti_spam_fields_are_checked_one_by_one_and_together() {
+        let create = |anti_spam: Value| CreateBot {
+            name: "Shop".into(),
+            token: TOKEN.into(),
+            prefix: None,
+            intents: None,
+            channel_ids: vec![],
+            anti_spam: Some(serde_json::from_value(anti_spam).unwrap()),
+        };
+        let fields = |r: Result<(Settings, Token)>| match r {
+            Err(Error::Validation(errors)) => errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>(),
+            Ok(_) => vec![],
+            Err(e) => panic!("{e}"),
+        };
+        let bad =
+            json!({"max_commands": 0, "per_seconds": 3601, "cooldown_seconds": -1, "max_cooldown_seconds": 86401});
+        assert_eq!(
+            fields(validate_create(create(bad))),
+            [
+                "anti_spam.max_commands",
+                "anti_spam.per_seconds",
+                "anti_spam.cooldown_seconds",
+                "anti_spam.max_cooldown_seconds"
+            ]
+        );
+        // 700 s first cooldown against the default 600 s longest one.
+        assert_eq!(
+            fields(validate_create(create(json!({"cooldown_seconds": 700})))),
+            ["anti_spam.max_cooldown_seconds"]
+        );
+        let (s, _) = validate_create(create(json!({"enabled": false, "max_commands": 3}))).unwrap();
+        let config = s.anti_spam.unwrap().apply(AntiSpamConfig::default()).unwrap();
+        assert_eq!(config, AntiSpamConfig { enabled: false, max_commands: 3, ..AntiSpamConfig::default() });
+
+        // A change keeps what it does not name, and is checked against what is stored.
+        let change = AntiSpamChange { cooldown_seconds: Some(900), ..Default::default() };
+        let Err(Error::Validation(errors)) = change.apply(AntiSpamConfig::default()) else { panic!("900 > 600") };
+        assert_eq!(errors[0].field, "anti_spam.max_cooldown_seconds");
+        let stored = AntiSpamConfig { max_cooldown_seconds: 1000, ..AntiSpamConfig::default() };
+        assert_eq!(change.apply(stored).unwrap(), AntiSpamConfig { cooldown_seconds: 900, ..stored });
     }
 }

@@ -6,13 +6,28 @@ use sqlx::Row;
 
 use super::model::{intent_names, token_hint, BotView, Settings, Token};
 use crate::error::{Error, Result};
+use crate::fleet::antispam::AntiSpamConfig;
 use crate::page::{Cursor, Page};
 use crate::secrets::{Secret, TokenCipher};
 use crate::store::{is_unique_violation, now_ms, Store};
 use crate::time::rfc3339;
 
 const COLUMNS: &str =
-    "id, name, prefix, intents, channel_ids, token_hint, version, created_at, updated_at, desired_state";
+    "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, desired_state";
+
+/// The stored `anti_spam` JSON; missing fields take their defaults, unreadable JSON (never written
+/// by us) means the defaults.
+fn anti_spam(row: &AnyRow) -> Result<AntiSpamConfig> {
+    let text: String = row.try_get("anti_spam")?;
+    Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "stored anti_spam settings are unreadable; using the defaults");
+        AntiSpamConfig::default()
+    }))
+}
+
+fn anti_spam_json(config: &AntiSpamConfig) -> Result<String> {
+    serde_json::to_string(config).map_err(|e| Error::Config(format!("anti_spam settings: {e}")))
+}
 
 fn view(row: &AnyRow) -> Result<BotView> {
     let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
@@ -22,6 +37,7 @@ fn view(row: &AnyRow) -> Result<BotView> {
         prefix: row.try_get("prefix")?,
         intents: intent_names(u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0)),
         channel_ids: channels,
+        anti_spam: anti_spam(row)?,
         token_hint: row.try_get("token_hint")?,
         version: row.try_get("version")?,
         created_at: rfc3339(row.try_get("created_at")?),
@@ -52,9 +68,10 @@ fn name_taken(e: sqlx::Error, name: Option<&str>) -> Error {
 pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &Token) -> Result<BotView> {
     let now = now_ms();
     let sealed = cipher.seal(&token.0)?;
+    let anti_spam = s.anti_spam.unwrap_or_default().apply(AntiSpamConfig::default())?;
     let row = sqlx::query(&format!(
-        "INSERT INTO bots (name, prefix, intents, channel_ids, token_ciphertext, token_hint, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING {COLUMNS}"
+        "INSERT INTO bots (name, prefix, intents, channel_ids, token_ciphertext, token_hint, version, created_at, \
+         updated_at, anti_spam) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING {COLUMNS}"
     ))
     .bind(s.name.clone().unwrap_or_default())
     .bind(s.prefix.clone().unwrap_or_default())
@@ -63,6 +80,7 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
     .bind(sealed)
     .bind(token_hint(&token.0))
     .bind(now)
+    .bind(anti_spam_json(&anti_spam)?)
     .fetch_one(store.pool())
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
@@ -96,10 +114,12 @@ pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Resul
     if current.version != version {
         return Err(stale(id, version, current.version));
     }
+    // Applied to what is stored at `version`: the UPDATE below only lands on that version.
+    let anti_spam = s.anti_spam.map(|change| change.apply(current.anti_spam)).transpose()?;
     let row = sqlx::query(&format!(
         "UPDATE bots SET name = COALESCE($1, name), prefix = COALESCE($2, prefix), intents = COALESCE($3, intents), \
-         channel_ids = COALESCE($4, channel_ids), version = version + 1, updated_at = $5 \
-         WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
+         channel_ids = COALESCE($4, channel_ids), anti_spam = COALESCE($8, anti_spam), version = version + 1, \
+         updated_at = $5 WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
     ))
     .bind(s.name.clone())
     .bind(s.prefix.clone())
@@ -108,6 +128,7 @@ pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Resul
     .bind(now_ms())
     .bind(id)
     .bind(version)
+    .bind(anti_spam.as_ref().map(anti_spam_json).transpose()?)
     .fetch_optional(store.pool())
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
@@ -214,7 +235,7 @@ pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
 
 /// What a bot runs with, token decrypted.
 pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Result<crate::fleet::runner::BotConfig> {
-    let row = sqlx::query("SELECT prefix, intents, channel_ids, token_ciphertext FROM bots WHERE id = $1")
+    let row = sqlx::query("SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext FROM bots WHERE id = $1")
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -225,6 +246,7 @@ pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Res
         prefix: row.try_get("prefix")?,
         intents: u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
         channel_ids: channels.iter().filter_map(|c| c.parse().ok()).collect(),
+        anti_spam: anti_spam(&row)?,
         token: cipher.open(&row.try_get::<String, _>("token_ciphertext")?)?,
     })
 }

@@ -2,6 +2,7 @@
 //! persists what an admin wants (so running bots come back after a restart), keeps each bot's
 //! runtime status, and publishes every status change on the event bus.
 
+pub mod antispam;
 pub mod latency;
 pub mod runner;
 pub mod status;
@@ -16,6 +17,7 @@ use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
 use crate::bots::repo;
+use crate::clock::Clock;
 use crate::commands::Registry;
 use crate::discord::DiscordApi;
 use crate::error::Result;
@@ -42,6 +44,8 @@ pub struct FleetInner {
     pub tracker: Tracker,
     pub registry: Registry,
     pub latencies: Latencies,
+    /// The clock time-dependent rules read (anti-spam windows and cooldowns).
+    pub clock: Clock,
     // std Mutexes: held for map operations only, never across an await.
     tasks: Mutex<HashMap<i64, Handle>>,
     statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
@@ -105,6 +109,7 @@ impl Fleet {
         discord: Arc<DiscordApi>,
         events: EventBus,
         tracker: Tracker,
+        clock: Clock,
     ) -> Self {
         Self {
             inner: Arc::new(FleetInner {
@@ -115,6 +120,7 @@ impl Fleet {
                 tracker,
                 registry: Registry::default(),
                 latencies: Latencies::default(),
+                clock,
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
             }),

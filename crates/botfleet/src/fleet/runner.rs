@@ -1,22 +1,28 @@
 //! One running bot: ask Discord for the gateway, register slash commands, hold a twilight Shard,
 //! and answer commands — each in its own task so the gateway loop never waits on REST. Every
-//! invocation ends in one tracking record; every connection event in one bot log line.
+//! invocation ends in one tracking record; every connection event in one bot log line. Anti-spam
+//! decides before a command runs: a limited one is answered "slow down" (or not at all) and
+//! recorded as `denied`.
 
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use tokio::sync::watch;
 use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 use twilight_http::Client;
 use twilight_model::application::interaction::{InteractionData, InteractionType};
+use twilight_model::channel::message::{AllowedMentions, MessageFlags};
 use twilight_model::gateway::payload::incoming::{InteractionCreate, MessageCreate};
 use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 use twilight_model::id::marker::ApplicationMarker;
 use twilight_model::id::Id;
 
+use super::antispam::{AntiSpamConfig, Decision, Limiter, Scope};
 use super::status::{close_reason, Status};
 use super::FleetInner;
+use crate::audit::{Actor, Entry};
 use crate::commands::{parse_prefixed, Context};
 use crate::discord::Failure;
 use crate::logs::commands::CommandRecord;
@@ -33,6 +39,7 @@ pub struct BotConfig {
     pub prefix: String,
     pub intents: u64,
     pub channel_ids: Vec<u64>,
+    pub anti_spam: AntiSpamConfig,
     pub token: Secret,
 }
 
@@ -48,6 +55,8 @@ struct Answering {
     /// clone or replace the Arc, never across an await).
     http: std::sync::Mutex<Option<(Arc<Client>, Instant)>>,
     app: Id<ApplicationMarker>,
+    /// This bot's per-user command rate limit.
+    antispam: Limiter,
 }
 
 async fn rest<T, F>(fut: F) -> Result<twilight_http::Response<T>, Failure>
@@ -93,8 +102,14 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
     let mut shard = Shard::with_config(ShardId::ONE, config);
     drop(http);
-    let answering =
-        Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), http: std::sync::Mutex::new(None), app });
+    let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
+    let answering = Arc::new(Answering {
+        fleet: fleet.clone(),
+        bot: bot.clone(),
+        http: std::sync::Mutex::new(None),
+        app,
+        antispam,
+    });
     let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
     let wanted = EventTypeFlags::READY
         | EventTypeFlags::RESUMED
@@ -106,6 +121,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             event = shard.next_event(wanted) => event,
             _ = sweep.tick() => {
                 answering.drop_idle_client();
+                answering.antispam.prune();
                 continue;
             }
             _ = stop.changed() => {
@@ -224,14 +240,7 @@ impl Answering {
         if !self.bot.channel_ids.is_empty() && !self.bot.channel_ids.contains(&message.channel_id.get()) {
             return;
         }
-        let ctx = self.context(args, latency);
-        let (text, error) = match self.fleet.registry.run(name, &ctx).await {
-            Ok(reply) => (reply.content, None),
-            Err(e) => (e.friendly(&self.bot.prefix), Some(e.to_string())),
-        };
-        let http = self.client();
-        let sent = rest(http.create_message(message.channel_id).content(&text).reply(message.id)).await;
-        let record = CommandRecord {
+        let mut record = CommandRecord {
             bot_id: self.bot.id,
             received_at: received.1,
             responded_at: None,
@@ -242,12 +251,43 @@ impl Answering {
             command: name.to_lowercase(),
             arguments: args.to_owned(),
             kind: "prefix",
-            response: summary(&text),
+            response: String::new(),
             latency_us: None,
             outcome: "ok",
-            error,
+            error: None,
         };
-        self.finish(record, received.0, sent.map(|_| ())).await;
+        let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
+        if decision != Decision::Allow {
+            // One friendly reply when the cooldown starts; silence after that.
+            let sent = match decision {
+                Decision::CooldownStarted { seconds, .. } => {
+                    let who = message.author.global_name.as_deref().unwrap_or(&message.author.name);
+                    let text = format!("Slow down, {who}: try again in {seconds} s.");
+                    record.response = summary(&text);
+                    // The name is the user's own text: it must not ping anyone (`@everyone`).
+                    let quiet = AllowedMentions { replied_user: true, ..Default::default() };
+                    let http = self.client();
+                    let create = http
+                        .create_message(message.channel_id)
+                        .content(&text)
+                        .reply(message.id)
+                        .allowed_mentions(Some(&quiet));
+                    Some(rest(create).await.map(|_| ()))
+                }
+                _ => None,
+            };
+            return self.deny(record, decision, received.0, sent).await;
+        }
+        let ctx = self.context(args, latency);
+        let (text, error) = match self.fleet.registry.run(name, &ctx).await {
+            Ok(reply) => (reply.content, None),
+            Err(e) => (e.friendly(&self.bot.prefix), Some(e.to_string())),
+        };
+        let http = self.client();
+        let sent = rest(http.create_message(message.channel_id).content(&text).reply(message.id)).await;
+        record.response = summary(&text);
+        record.error = error;
+        self.finish(record, received.0, Some(sent.map(|_| ()))).await;
     }
 
     async fn slash_command(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
@@ -258,20 +298,8 @@ impl Answering {
             return;
         };
         let user = interaction.author();
-        let ctx = self.context("", latency);
-        let (text, error) = match self.fleet.registry.run(&data.name, &ctx).await {
-            Ok(reply) => (reply.content, None),
-            Err(e) => (e.friendly("/"), Some(e.to_string())),
-        };
-        let response = InteractionResponse {
-            kind: InteractionResponseType::ChannelMessageWithSource,
-            data: Some(InteractionResponseData { content: Some(text.clone()), ..Default::default() }),
-        };
-        let sent =
-            rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
-                .await;
         let arguments = data.options.iter().map(|o| format!("{}={:?}", o.name, o.value)).collect::<Vec<_>>().join(" ");
-        let record = CommandRecord {
+        let mut record = CommandRecord {
             bot_id: self.bot.id,
             received_at: received.1,
             responded_at: None,
@@ -282,28 +310,103 @@ impl Answering {
             command: data.name.to_lowercase(),
             arguments,
             kind: "slash",
-            response: summary(&text),
+            response: String::new(),
             latency_us: None,
             outcome: "ok",
-            error,
+            error: None,
         };
-        self.finish(record, received.0, sent.map(|_| ())).await;
-    }
-
-    /// Completes and records one invocation: outcome, timestamps, latency.
-    async fn finish(&self, mut record: CommandRecord, started: Instant, sent: Result<(), Failure>) {
-        let elapsed = started.elapsed();
-        match sent {
-            Ok(()) => {
-                record.responded_at = Some(now_ms());
-                record.latency_us = Some(i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
-                self.fleet.latencies.record(elapsed);
-                if record.error.is_some() {
-                    record.outcome = "error";
+        let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
+        let (text, flags) = match decision {
+            Decision::Allow => {
+                let ctx = self.context("", latency);
+                match self.fleet.registry.run(&data.name, &ctx).await {
+                    Ok(reply) => (reply.content, None),
+                    Err(e) => {
+                        record.error = Some(e.to_string());
+                        (e.friendly("/"), None)
+                    }
                 }
             }
-            Err(f) => {
-                record.outcome = "error";
+            // Discord shows "the application did not respond" to an unanswered slash command, so
+            // a limited one is always answered, privately.
+            Decision::CooldownStarted { seconds, .. } | Decision::Limited { remaining: seconds } => {
+                (format!("Slow down: try again in {seconds} s."), Some(MessageFlags::EPHEMERAL))
+            }
+        };
+        let response = InteractionResponse {
+            kind: InteractionResponseType::ChannelMessageWithSource,
+            data: Some(InteractionResponseData { content: Some(text.clone()), flags, ..Default::default() }),
+        };
+        let sent =
+            rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
+                .await
+                .map(|_| ());
+        record.response = summary(&text);
+        if decision == Decision::Allow {
+            self.finish(record, received.0, Some(sent)).await;
+        } else {
+            self.deny(record, decision, received.0, Some(sent)).await;
+        }
+    }
+
+    /// Records a limited invocation as `denied`, and the start of a cooldown as one security
+    /// event (not one per message).
+    async fn deny(
+        &self,
+        mut record: CommandRecord,
+        decision: Decision,
+        started: Instant,
+        sent: Option<Result<(), Failure>>,
+    ) {
+        record.outcome = "denied";
+        match decision {
+            Decision::CooldownStarted { seconds, level } => {
+                record.error =
+                    Some(format!("anti-spam: too many commands; a {seconds} s cooldown started (level {level})"));
+                tracing::info!(bot_id = self.bot.id, user_id = record.user_id, seconds, level, "anti-spam cooldown");
+                let actor = Actor::DiscordUser { id: record.user_id, name: record.user_name.clone() };
+                let entry = Entry::security("antispam.cooldown", actor, self.fleet.clock.now_ms())
+                    .target("bot", self.bot.id)
+                    .detail(json!({
+                        "guild_id": record.guild_id.map(|g| g.to_string()),
+                        "channel_id": record.channel_id.to_string(),
+                        "user_id": record.user_id.to_string(),
+                        "command": record.command,
+                        "cooldown_seconds": seconds,
+                        "level": level,
+                    }));
+                self.fleet.tracker.audit(entry).await;
+            }
+            Decision::Limited { remaining } => {
+                record.error = Some(format!("anti-spam: in cooldown, {remaining} s left"));
+            }
+            Decision::Allow => {}
+        }
+        self.finish(record, started, sent).await;
+    }
+
+    /// Completes and records one invocation: outcome, timestamps, latency. `sent` is `None` when
+    /// nothing was sent (a limited command in its cooldown). A denied invocation stays `denied`
+    /// and stays out of the answer-latency histogram.
+    async fn finish(&self, mut record: CommandRecord, started: Instant, sent: Option<Result<(), Failure>>) {
+        let elapsed = started.elapsed();
+        let denied = record.outcome == "denied";
+        match sent {
+            None => {}
+            Some(Ok(())) => {
+                record.responded_at = Some(now_ms());
+                record.latency_us = Some(i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
+                if !denied {
+                    self.fleet.latencies.record(elapsed);
+                    if record.error.is_some() {
+                        record.outcome = "error";
+                    }
+                }
+            }
+            Some(Err(f)) => {
+                if !denied {
+                    record.outcome = "error";
+                }
                 let code = f.code.map(|c| format!(" (Discord {c})")).unwrap_or_default();
                 let why = format!("reply failed: {}{code}", f.message);
                 self.fleet.bot_log(self.bot.id, "warn", "command_error", format!("/{} {why}", record.command)).await;
@@ -319,6 +422,11 @@ impl Answering {
         });
         self.fleet.tracker.command(record).await;
     }
+}
+
+/// Where a user's commands are counted: the guild, or the DM channel.
+fn scope(guild_id: Option<u64>, channel_id: u64) -> Scope {
+    guild_id.map_or(Scope::Dm(channel_id), Scope::Guild)
 }
 
 /// The first 200 characters of a reply, for the log.

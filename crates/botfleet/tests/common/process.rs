@@ -1,5 +1,7 @@
 //! A real `botfleet serve` process for tests that need one (signals, exit codes).
 
+#![allow(dead_code)] // each test file uses a different part
+
 use std::process::Stdio;
 use std::time::Duration;
 
