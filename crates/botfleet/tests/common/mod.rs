@@ -31,7 +31,7 @@ fn require_all() -> bool {
 
 /// A running botfleet.
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when the configuration has a TLS certificate).
     pub url: String,
     pub http: reqwest::Client,
     pub store: Store,
@@ -128,6 +128,10 @@ impl TestApp {
             secret_key: None,
             tracking: true,
             log_format: "text".into(),
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Vec::new(),
+            public_origin: None,
             clock: botfleet::clock::Clock::system(),
         };
         let mut config = config;
@@ -141,7 +145,8 @@ impl TestApp {
         // holder of the fleet is gone.
         let (store, events) = (state.store.clone(), state.events.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = botfleet::app::run(listener, state, async move {
