@@ -135,7 +135,10 @@ pub async fn list(store: &Store, query: &AuditQuery) -> Result<Page<AuditRow>> {
     w.text("ip", query.ip.as_deref());
     w.int("at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
     w.int("at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
-    w.contains(&["action", "COALESCE(actor_name, '')", "COALESCE(target_id, '')", "COALESCE(detail, '')"], query.q.as_deref());
+    w.contains(
+        &["action", "COALESCE(actor_name, '')", "COALESCE(target_id, '')", "COALESCE(detail, '')"],
+        query.q.as_deref(),
+    );
     w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
     let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1);
     let sql = format!("SELECT {COLUMNS} FROM discord_audit_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
@@ -146,6 +149,7 @@ pub async fn list(store: &Store, query: &AuditQuery) -> Result<Page<AuditRow>> {
 
 /// Deletes rows older than `before_ms` (the retention sweep); returns how many went.
 pub async fn sweep(store: &Store, before_ms: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM discord_audit_logs WHERE at < $1").bind(before_ms).execute(store.pool()).await?;
+    let done =
+        sqlx::query("DELETE FROM discord_audit_logs WHERE at < $1").bind(before_ms).execute(store.pool()).await?;
     Ok(done.rows_affected())
 }

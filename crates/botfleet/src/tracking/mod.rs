@@ -94,7 +94,12 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Record>) {
     flush(&store, &mut commands_batch, &mut logs_batch, &mut audit_batch).await;
 }
 
-fn push(r: Record, commands_batch: &mut Vec<CommandRecord>, logs_batch: &mut Vec<BotLogRecord>, audit_batch: &mut Vec<Entry>) {
+fn push(
+    r: Record,
+    commands_batch: &mut Vec<CommandRecord>,
+    logs_batch: &mut Vec<BotLogRecord>,
+    audit_batch: &mut Vec<Entry>,
+) {
     match r {
         Record::Command(c) => commands_batch.push(c),
         Record::BotLog(l) => logs_batch.push(l),
