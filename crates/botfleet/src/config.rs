@@ -58,8 +58,9 @@ pub struct ServeConfig {
     /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
     /// IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8). Default: none, the headers are
     /// ignored.
-    #[arg(long, env = "BOTFLEET_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::net::parse_trusted_proxy)]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    #[arg(long, env = "BOTFLEET_TRUSTED_PROXIES", default_value = "", hide_default_value = true,
+          value_parser = crate::net::TrustedProxies::parse)]
+    pub trusted_proxies: crate::net::TrustedProxies,
     /// The origin browsers use to reach botfleet when it is behind a proxy (e.g.
     /// https://shop.example): scheme, host and optional port, no path. Default: the scheme and
     /// Host header of each request.

@@ -90,7 +90,7 @@ impl Demo {
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
-            trusted_proxies: Vec::new(),
+            trusted_proxies: Default::default(),
             public_origin: None,
             clock: crate::clock::Clock::system(),
         }

@@ -70,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(
                 api = %format!("{}://{}/api/v1", state.net.scheme(), listener.local_addr()?),
                 database = %botfleet::store::redact(&config.storage.url()),
-                trusted_proxies = config.trusted_proxies.len(),
+                trusted_proxies = %config.trusted_proxies,
                 public_origin = state.net.public_origin.as_deref().unwrap_or("(from each request)"),
                 "botfleet is serving (no authentication yet: keep it on 127.0.0.1)"
             );

@@ -57,7 +57,7 @@ impl NetConfig {
             ),
             None => None,
         };
-        Ok(Self { trusted_proxies: TrustedProxies::new(config.trusted_proxies.clone()), public_origin, tls })
+        Ok(Self { trusted_proxies: config.trusted_proxies.clone(), public_origin, tls })
     }
 
     /// `https` when served over TLS, else `http`.
@@ -86,9 +86,36 @@ impl TrustedProxies {
         self.0.iter().any(|net| net.contains(&ip))
     }
 
+    /// `--trusted-proxies`: comma-separated entries for [`parse_trusted_proxy`]; blank entries
+    /// (an empty variable, a trailing comma) are skipped.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        s.split(',').filter(|e| !e.trim().is_empty()).map(parse_trusted_proxy).collect::<Result<_, _>>().map(Self)
+    }
+
+    /// The ranges, in the order given.
+    pub fn ranges(&self) -> &[IpNet] {
+        &self.0
+    }
+
     /// No proxy is trusted.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// `127.0.0.1/32,10.0.0.0/8`, or `none`.
+impl std::fmt::Display for TrustedProxies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, range) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{range}")?;
+        }
+        Ok(())
     }
 }
 
@@ -179,6 +206,16 @@ mod tests {
             let e = parse_trusted_proxy(bad).unwrap_err();
             assert!(e.contains("not an IP address or CIDR range"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn proxy_lists_skip_blank_entries() {
+        assert_eq!(TrustedProxies::parse("").unwrap(), TrustedProxies::default());
+        assert_eq!(TrustedProxies::parse(" , ").unwrap().to_string(), "none");
+        let list = TrustedProxies::parse("127.0.0.1, 10.0.0.0/8,fd00::/8,").unwrap();
+        assert_eq!(list.to_string(), "127.0.0.1/32,10.0.0.0/8,fd00::/8");
+        let e = TrustedProxies::parse("127.0.0.1,10.0.0.0/33").unwrap_err();
+        assert!(e.contains("`10.0.0.0/33` is not an IP address or CIDR range"), "{e}");
     }
 
     #[test]

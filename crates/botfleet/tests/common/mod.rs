@@ -130,7 +130,7 @@ impl TestApp {
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
-            trusted_proxies: Vec::new(),
+            trusted_proxies: Default::default(),
             public_origin: None,
             clock: botfleet::clock::Clock::system(),
         };
