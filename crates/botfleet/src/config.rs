@@ -48,6 +48,24 @@ pub struct ServeConfig {
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// TLS certificate chain (PEM, leaf first). With `--tls-key`, the API is served over HTTPS;
+    /// with neither, over plain HTTP.
+    #[arg(long, env = "BOTFLEET_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1) for `--tls-cert`.
+    #[arg(long, env = "BOTFLEET_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
+    /// IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8). Default: none, the headers are
+    /// ignored.
+    #[arg(long, env = "BOTFLEET_TRUSTED_PROXIES", default_value = "", hide_default_value = true,
+          value_parser = crate::net::TrustedProxies::parse)]
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// The origin browsers use to reach botfleet when it is behind a proxy (e.g.
+    /// https://shop.example): scheme, host and optional port, no path. Default: the scheme and
+    /// Host header of each request.
+    #[arg(long, env = "BOTFLEET_PUBLIC_ORIGIN", value_parser = crate::net::parse_public_origin)]
+    pub public_origin: Option<String>,
     /// The clock sessions, lockouts, rate limits and cooldowns read (tests pass a manual one).
     #[arg(skip)]
     pub clock: crate::clock::Clock,

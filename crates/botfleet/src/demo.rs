@@ -88,6 +88,10 @@ impl Demo {
             secret_key: None,
             tracking: true,
             log_format: "text".into(),
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Default::default(),
+            public_origin: None,
             clock: crate::clock::Clock::system(),
             auth: crate::config::AuthConfig::default(),
         }

@@ -33,6 +33,8 @@ pub mod events;
 pub mod fleet;
 /// Command logs and bot logs (the roadmap's repositories).
 pub mod logs;
+/// TLS termination, and who a request comes from behind trusted reverse proxies.
+pub mod net;
 /// Cursor pagination.
 pub mod page;
 /// Secrets that never print, and the token cipher.

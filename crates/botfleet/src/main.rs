@@ -199,8 +199,10 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("listening on {}", config.listen))?;
             tracing::info!(
-                api = %format!("http://{}/api/v1", listener.local_addr()?),
+                api = %format!("{}://{}/api/v1", state.net.scheme(), listener.local_addr()?),
                 database = %botfleet::store::redact(&config.storage.url()),
+                trusted_proxies = %config.trusted_proxies,
+                public_origin = state.net.public_origin.as_deref().unwrap_or("(from each request)"),
                 "botfleet is serving"
             );
             botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;

@@ -640,6 +640,34 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     let _ = (t.shop.bot_user_id, &t.emulator);
 }
 
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies(t: Sec) {
+    // This test trusts 127.0.0.1 as a proxy: the client is the right-most untrusted address.
+    let login = json!({"username": "ghost", "password": "wrong password!"});
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", t.app.url))
+        .header("x-forwarded-for", "198.51.100.9, 203.0.113.7")
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let rows = t.audit("login.failed").await;
+    assert_eq!(rows[0]["ip"], "203.0.113.7");
+}
+
+async fn forwarded_addresses_from_anyone_else_are_ignored(t: Sec) {
+    let login = json!({"username": "ghost", "password": "wrong password!"});
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", t.app.url))
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(t.audit("login.failed").await[0]["ip"], "127.0.0.1");
+}
+
 macro_rules! security_tests {
     ($($name:ident $(with $adjust:expr)?),* $(,)?) => {
         mod sqlite {
@@ -683,4 +711,8 @@ security_tests!(
         c.auth.bot_ops_per_minute = 3;
     },
     every_change_writes_one_action_row_and_nothing_else_does,
+    forwarded_addresses_are_believed_only_from_trusted_proxies with |c| {
+        c.trusted_proxies = botfleet::net::TrustedProxies::parse("127.0.0.1").unwrap();
+    },
+    forwarded_addresses_from_anyone_else_are_ignored,
 );

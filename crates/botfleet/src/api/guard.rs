@@ -22,6 +22,8 @@ use super::AppState;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::{Action, Client, Principal};
 use crate::error::Error;
+use crate::net::client::ClientMeta;
+use crate::net::NetConfig;
 
 /// The session cookie's name over plain HTTP.
 pub const SESSION_COOKIE: &str = "botfleet_session";
@@ -154,14 +156,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The caller's address, scheme and origin, as the client-meta layer resolved them (trusted
+/// proxies included), or from the connection alone.
 fn caller(parts: &Parts) -> Caller {
-    let ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let meta = parts.extensions.get::<ClientMeta>().cloned().unwrap_or_else(|| {
+        ClientMeta::from_request(&NetConfig::default(), &parts.extensions, &parts.uri, &parts.headers)
+    });
     let user_agent = header_str(&parts.headers, header::USER_AGENT).unwrap_or_default().chars().take(512).collect();
-    let host = header_str(&parts.headers, header::HOST).unwrap_or("localhost");
-    Caller { client: Client { ip, user_agent }, secure: false, origin: format!("http://{host}") }
+    Caller { client: Client { ip: meta.ip.to_string(), user_agent }, secure: meta.secure, origin: meta.origin }
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

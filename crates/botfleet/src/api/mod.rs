@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod users;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -28,6 +29,7 @@ use crate::auth::{Action, Auth};
 use crate::discord::DiscordApi;
 use crate::events::EventBus;
 use crate::fleet::Fleet;
+use crate::net::NetConfig;
 use crate::secrets::TokenCipher;
 use crate::store::Store;
 
@@ -46,6 +48,8 @@ pub struct AppState {
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
+    /// TLS, trusted proxies and the public origin.
+    pub net: Arc<NetConfig>,
 }
 
 /// Every route, with the action (permission-table entry) it performs.
@@ -120,14 +124,26 @@ pub fn router(state: AppState) -> Router {
     .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard))
     .fallback(|| async { error::ApiError::no_route() })
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(axum::middleware::from_fn_with_state(state.net.clone(), crate::net::client::middleware))
     .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes: over TLS when `state.net` has a
+/// certificate, else plain HTTP; either way handlers see `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let net = state.net.clone();
+    tracing::debug!(scheme = net.scheme(), address = %listener.local_addr()?, "serving the API");
+    let app = router(state);
+    match &net.tls {
+        Some(tls) => crate::net::tls::serve(listener, app, tls.clone(), shutdown).await,
+        None => {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }

@@ -39,7 +39,7 @@ pub fn client_with_key(key: &str) -> reqwest::Client {
 
 /// A running botfleet.
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when the configuration has a TLS certificate).
     pub url: String,
     /// A client that sends `admin_key` with every request.
     pub http: reqwest::Client,
@@ -139,6 +139,10 @@ impl TestApp {
             secret_key: None,
             tracking: true,
             log_format: "text".into(),
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Default::default(),
+            public_origin: None,
             clock: botfleet::clock::Clock::system(),
             auth: botfleet::config::AuthConfig::default(),
         };
@@ -153,7 +157,8 @@ impl TestApp {
         // holder of the fleet is gone.
         let (store, events) = (state.store.clone(), state.events.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
         let admin_key = Self::make_key(&store, botfleet::auth::Role::Admin).await;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {

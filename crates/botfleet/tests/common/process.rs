@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 /// Starts `botfleet serve --listen 127.0.0.1:0` on `data_dir` with extra environment; returns the
-/// child and its API base URL (`http://127.0.0.1:PORT/api/v1`), read from its start-up log line.
+/// child and its API base URL (`http://127.0.0.1:PORT/api/v1`, `https://` with TLS settings), read from its start-up log line.
 /// The rest of its log is drained in the background.
 pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::process::Child, String) {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"));
@@ -16,6 +16,10 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
         .env("BOTFLEET_DATA_DIR", data_dir)
         .env_remove("BOTFLEET_DATABASE_URL")
         .env_remove("BOTFLEET_SECRET_KEY")
+        .env_remove("BOTFLEET_TLS_CERT")
+        .env_remove("BOTFLEET_TLS_KEY")
+        .env_remove("BOTFLEET_TRUSTED_PROXIES")
+        .env_remove("BOTFLEET_PUBLIC_ORIGIN")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
