@@ -134,13 +134,26 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
 struct Botfleet {
     child: Child,
     api: String,
+    /// An admin API key made with `botfleet key add` before the service starts.
+    key: String,
     db: PathBuf,
 }
 
 async fn botfleet(emu: &Emulator, dir: &std::path::Path) -> Botfleet {
+    let made = Command::new(bin("botfleet"))
+        .args(["key", "add", "--name", "bench", "--role", "admin"])
+        .env("BOTFLEET_DATA_DIR", dir)
+        .env_remove("BOTFLEET_DATABASE_URL")
+        .output()
+        .await
+        .expect("botfleet key add");
+    let key = String::from_utf8_lossy(&made.stdout).trim().to_owned();
     let mut child = Command::new(bin("botfleet"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("BOTFLEET_DATA_DIR", dir)
+        // Thousands of bots are created one request at a time.
+        .env("BOTFLEET_RATE_LIMIT_PER_MINUTE", "10000000")
+        .env("BOTFLEET_BOT_OPS_PER_MINUTE", "10000000")
         .env("BOTFLEET_DISCORD_API_URL", &emu.url)
         .env_remove("BOTFLEET_DATABASE_URL")
         .env("RUST_LOG", "warn,botfleet=info")
@@ -157,7 +170,7 @@ async fn botfleet(emu: &Emulator, dir: &std::path::Path) -> Botfleet {
         }
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Botfleet { child, api, db: dir.join("botfleet.db") }
+    Botfleet { child, api, key, db: dir.join("botfleet.db") }
 }
 
 async fn add_and_start(http: &reqwest::Client, bf: &Botfleet, emu: &Emulator) {
@@ -165,6 +178,7 @@ async fn add_and_start(http: &reqwest::Client, bf: &Botfleet, emu: &Emulator) {
     for app in &emu.apps {
         let bot: Value = http
             .post(format!("{}/bots", bf.api))
+            .bearer_auth(&bf.key)
             // The scripted users run commands faster than anti-spam allows; the echo baseline has
             // none, so the comparison runs without it.
             .json(&json!({"name": app["name"], "token": app["token"], "anti_spam": {"enabled": false}}))
@@ -178,6 +192,7 @@ async fn add_and_start(http: &reqwest::Client, bf: &Botfleet, emu: &Emulator) {
     }
     for chunk in ids.chunks(1000) {
         http.post(format!("{}/bots/bulk", bf.api))
+            .bearer_auth(&bf.key)
             .json(&json!({"action": "start", "bot_ids": chunk}))
             .send()
             .await
@@ -208,7 +223,15 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let own = get(http, format!("{}/fleet/latency", bf.api)).await;
+    let own: Value = http
+        .get(format!("{}/fleet/latency", bf.api))
+        .bearer_auth(&bf.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let rss = bf.child.id().map(rss_kib).unwrap_or(0);
     drop(bf.child);
     drop(emu.child);
