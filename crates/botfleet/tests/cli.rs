@@ -25,12 +25,86 @@ async fn help_names_every_setting_and_its_environment_variable() {
         "BOTFLEET_DISCORD_API_URL",
         "BOTFLEET_SECRET_KEY",
         "BOTFLEET_LOG_FORMAT",
+        "BOTFLEET_TLS_CERT",
+        "BOTFLEET_TLS_KEY",
+        "BOTFLEET_TRUSTED_PROXIES",
+        "BOTFLEET_PUBLIC_ORIGIN",
+        "BOTFLEET_SESSION_IDLE_MINUTES",
+        "BOTFLEET_SESSION_LIFETIME_HOURS",
+        "BOTFLEET_RATE_LIMIT_PER_MINUTE",
+        "BOTFLEET_BOT_OPS_PER_MINUTE",
+        "BOTFLEET_LOGIN_ATTEMPTS_PER_MINUTE",
+        "BOTFLEET_LOCKOUT_THRESHOLD",
+        "BOTFLEET_LOCKOUT_SECONDS",
+        "BOTFLEET_AUDIT_RETENTION_DAYS",
     ] {
         assert!(text.contains(var), "serve --help lacks {var}:\n{text}");
     }
     let top = botfleet().arg("--help").output().await.unwrap();
     let top = String::from_utf8_lossy(&top.stdout);
-    assert!(top.contains("serve") && top.contains("migrate"));
+    assert!(top.contains("serve") && top.contains("migrate") && top.contains("user") && top.contains("key"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_admin_is_made_on_the_command_line_and_signs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "a passphrase for the owner\n").unwrap();
+    let add = |extra: &[&str]| {
+        let mut cmd = botfleet();
+        cmd.args(["user", "add", "--username", "Owner", "--role", "admin", "--password-file"])
+            .arg(&file)
+            .args(extra)
+            .env("BOTFLEET_DATA_DIR", dir.path());
+        cmd
+    };
+    let out = add(&[]).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user owner (admin) is ready"));
+    // Again: the name is taken (a clear error); --reset sets the password instead.
+    let out = add(&[]).output().await.unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    std::fs::write(&file, "tiny-pw\n").unwrap();
+    let out = add(&["--reset"]).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("password: must be at least 10 characters"), "{err}");
+    assert!(!err.contains("tiny-pw"), "the password is not echoed");
+    std::fs::write(&file, "the owner's new passphrase\n").unwrap();
+    assert!(add(&["--reset"]).output().await.unwrap().status.success());
+
+    let (mut child, api) = process::serve(dir.path(), &[]).await;
+    let res = reqwest::Client::new()
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"username": "owner", "password": "the owner's new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(format!("{api}/auth/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((me["name"].as_str(), me["role"].as_str()), (Some("owner"), Some("admin")));
+    // An API key made on the command line works too, and its creation is audited.
+    let key = process::admin_key(dir.path()).await;
+    let audit: serde_json::Value = process::client(&key)
+        .get(format!("{api}/audit-logs?action=api_key.created"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    process::sigterm(&child);
+    assert!(child.wait().await.unwrap().success());
 }
 
 #[tokio::test]

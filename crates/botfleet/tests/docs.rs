@@ -1,0 +1,15 @@
+//! The documentation matches the code: the permission table in `docs/api.md` is the one the
+//! routes declare (regenerate it from the failure message when a route changes).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+#[test]
+fn the_permission_table_in_the_docs_is_the_code_s() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let (start, end) = ("<!-- permissions:start -->\n", "<!-- permissions:end -->");
+    let from = doc.find(start).expect("docs/api.md has the permissions markers") + start.len();
+    let to = doc[from..].find(end).unwrap() + from;
+    let expected = botfleet::api::permissions_markdown();
+    assert!(doc[from..to] == expected, "docs/api.md's permission table is out of date; it should read:\n{expected}");
+}
