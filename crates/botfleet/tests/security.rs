@@ -668,6 +668,32 @@ async fn forwarded_addresses_from_anyone_else_are_ignored(t: Sec) {
     assert_eq!(t.audit("login.failed").await[0]["ip"], "127.0.0.1");
 }
 
+async fn refusals_are_audited_once_per_burst_and_old_rows_age_out(t: Sec) {
+    for _ in 0..25 {
+        assert_eq!(t.send(&Cred::None, Method::GET, "/api/v1/bots", None).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(t.audit("access.refused_burst").await.len(), 1, "25 refusals in a minute are one burst");
+    t.clock.advance(Duration::from_secs(61));
+    for _ in 0..9 {
+        t.send(&Cred::None, Method::GET, "/api/v1/bots", None).await;
+    }
+    assert_eq!(t.audit("access.refused_burst").await.len(), 1, "nine is not a burst");
+    t.send(&Cred::None, Method::GET, "/api/v1/bots", None).await;
+    let rows = t.audit("access.refused_burst").await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0]["kind"].as_str(), rows[0]["actor_type"].as_str()), (Some("security"), Some("anonymous")));
+
+    // Retention: with 1 day, a sweep two days later removes those rows and keeps newer ones.
+    let config = botfleet::config::AuthConfig { audit_retention_days: 1, ..Default::default() };
+    let cipher = botfleet::secrets::TokenCipher::new([1; 32]);
+    let auth = botfleet::auth::Auth::new(t.app.store.clone(), cipher, t.clock.clone(), config).await.unwrap();
+    t.clock.advance(Duration::from_secs(2 * 86_400));
+    t.user("late", "viewer").await;
+    auth.maintain().await.unwrap();
+    assert!(t.audit("access.refused_burst").await.is_empty());
+    assert_eq!(t.audit("users.create").await.len(), 1, "recent rows stay");
+}
+
 macro_rules! security_tests {
     ($($name:ident $(with $adjust:expr)?),* $(,)?) => {
         mod sqlite {
@@ -715,4 +741,5 @@ security_tests!(
         c.trusted_proxies = botfleet::net::TrustedProxies::parse("127.0.0.1").unwrap();
     },
     forwarded_addresses_from_anyone_else_are_ignored,
+    refusals_are_audited_once_per_burst_and_old_rows_age_out,
 );

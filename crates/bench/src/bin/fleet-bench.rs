@@ -223,15 +223,8 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let own: Value = http
-        .get(format!("{}/fleet/latency", bf.api))
-        .bearer_auth(&bf.key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let own: Value =
+        http.get(format!("{}/fleet/latency", bf.api)).bearer_auth(&bf.key).send().await.unwrap().json().await.unwrap();
     let rss = bf.child.id().map(rss_kib).unwrap_or(0);
     drop(bf.child);
     drop(emu.child);

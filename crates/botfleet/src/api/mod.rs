@@ -112,13 +112,15 @@ pub fn route_table() -> Arc<RouteTable> {
 
 /// The route × role table as Markdown (what `docs/api.md` shows; a test keeps the two equal).
 pub fn permissions_markdown() -> String {
-    let mut out = String::from("| method | path | action | viewer | operator | admin |\n| --- | --- | --- | :-: | :-: | :-: |\n");
+    let mut out =
+        String::from("| method | path | action | viewer | operator | admin |\n| --- | --- | --- | :-: | :-: | :-: |\n");
     for (method, path, action) in route_table().routes() {
         let mark = |r: crate::auth::Role| if action.allows(r) { "✓" } else { "" };
         let cells = if action == Action::Public {
             ["anyone"; 3].map(str::to_owned)
         } else {
-            [crate::auth::Role::Viewer, crate::auth::Role::Operator, crate::auth::Role::Admin].map(|r| mark(r).to_owned())
+            [crate::auth::Role::Viewer, crate::auth::Role::Operator, crate::auth::Role::Admin]
+                .map(|r| mark(r).to_owned())
         };
         out.push_str(&format!("| {method} | `{path}` | `{action}` | {} | {} | {} |\n", cells[0], cells[1], cells[2]));
     }
