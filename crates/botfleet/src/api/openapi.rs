@@ -25,7 +25,19 @@ pub struct ApiDoc;
 
 /// The document, each operation's description ending with the permission it needs.
 pub fn build() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
     let mut doc = ApiDoc::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    let bearer = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("bf_… API key").build();
+    components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
+    components
+        .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("botfleet_session"))));
+    doc.security = Some(vec![
+        SecurityRequirement::new("api_key", Vec::<String>::new()),
+        SecurityRequirement::new("session", Vec::<String>::new()),
+    ]);
     let table = super::route_table();
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
@@ -41,6 +53,9 @@ pub fn build() -> utoipa::openapi::OpenApi {
             let roles: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
             let who = if action == crate::auth::Action::Public { "anyone".to_owned() } else { roles.join(", ") };
             let line = format!("Permission: `{action}` ({who}).");
+            if action == crate::auth::Action::Public {
+                op.security = Some(vec![SecurityRequirement::default()]);
+            }
             op.description = Some(match op.description.take() {
                 Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
                 _ => line,
