@@ -1,5 +1,5 @@
 //! The documentation matches the code: the permission table in `docs/api.md` is the one the
-//! routes declare (regenerate it from the failure message when a route changes).
+//! routes declare (`BOTFLEET_UPDATE_DOCS=1 cargo test -p botfleet --test docs` rewrites it after a route changes).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -11,5 +11,9 @@ fn the_permission_table_in_the_docs_is_the_code_s() {
     let from = doc.find(start).expect("docs/api.md has the permissions markers") + start.len();
     let to = doc[from..].find(end).unwrap() + from;
     let expected = botfleet::api::permissions_markdown();
-    assert!(doc[from..to] == expected, "docs/api.md's permission table is out of date; it should read:\n{expected}");
+    if std::env::var("BOTFLEET_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(path, format!("{}{expected}{}", &doc[..from], &doc[to..])).unwrap();
+        return;
+    }
+    assert!(doc[from..to] == expected, "docs/api.md's permission table is out of date; it should read (BOTFLEET_UPDATE_DOCS=1 rewrites it):\n{expected}");
 }

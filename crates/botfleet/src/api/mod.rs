@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bots;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod fleet;
@@ -57,6 +58,8 @@ fn routes() -> Routes {
     use Action as A;
     use Method as M;
     Routes::new()
+        .add(M::GET, "/", A::Public, dashboard::index)
+        .add(M::GET, "/assets/{*path}", A::Public, dashboard::asset)
         .add(M::GET, "/api/openapi.json", A::ApiDocs, openapi::document)
         .add(M::GET, "/api/v1/health", A::Public, health::live)
         .add(M::GET, "/api/v1/health/ready", A::HealthRead, health::ready)

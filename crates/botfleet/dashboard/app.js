@@ -1,0 +1,1 @@
+// botfleet dashboard (placeholder until the dashboard lands)
