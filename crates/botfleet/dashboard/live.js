@@ -1,0 +1,200 @@
+// One live connection for the whole page. It is the `/api/v1/live` WebSocket when the server has
+// it (reconnecting by itself with backoff), and REST polling every few seconds when it does not
+// (live updates turned off, or an older server): pages receive the same messages either way —
+// bot_status, command, bot_log, fleet — plus `resync` (missed events: refetch the view).
+
+import { api } from './api.js';
+
+const POLL_MS = 3000;
+const MAX_BACKOFF_MS = 30000;
+
+const listeners = new Set();
+const stateListeners = new Set();
+let want = { topics: [], bot_id: null };
+let state = 'off'; // connecting | live | polling | off
+let enabled = false;
+let allowSocket = true;
+let socket = null;
+let failures = 0;
+let reconnectTimer = null;
+let pollTimer = null;
+let poller = null;
+
+/** Listens to live messages; returns the function that stops listening. */
+export function onMessage(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Listens to the connection's state (for the indicator). */
+export function onState(fn) {
+  stateListeners.add(fn);
+  fn(state);
+  return () => stateListeners.delete(fn);
+}
+
+export const currentState = () => state;
+
+function emit(message) {
+  for (const fn of [...listeners]) {
+    try {
+      fn(message);
+    } catch (err) {
+      console.error('live listener failed', err);
+    }
+  }
+}
+
+function setState(next) {
+  if (state === next) return;
+  state = next;
+  for (const fn of [...stateListeners]) fn(state);
+}
+
+/** What the current page wants: topics, optionally narrowed to one bot. Replaces the previous wish. */
+export function subscribe(topics, botId = null) {
+  want = { topics: [...topics], bot_id: botId };
+  if (socket?.readyState === WebSocket.OPEN) sendSubscribe();
+  if (poller) poller = newPoller();
+}
+
+function sendSubscribe() {
+  const message = { type: 'subscribe', topics: want.topics };
+  if (want.bot_id !== null && want.bot_id !== undefined) message.bot_id = want.bot_id;
+  socket.send(JSON.stringify(message));
+}
+
+/** Starts after sign-in. `liveEnabled === false` (from /auth/me) means the server has no live endpoint turned on. */
+export function start({ liveEnabled } = {}) {
+  stop();
+  enabled = true;
+  allowSocket = liveEnabled !== false;
+  failures = 0;
+  if (allowSocket) connect();
+  else startPolling();
+}
+
+/** Stops everything (sign-out). */
+export function stop() {
+  enabled = false;
+  clearTimeout(reconnectTimer);
+  stopPolling();
+  if (socket) {
+    const old = socket;
+    socket = null;
+    old.close();
+  }
+  setState('off');
+}
+
+function connect() {
+  if (!enabled) return;
+  if (state !== 'polling') setState('connecting');
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  let greeted = false;
+  const ws = new WebSocket(`${scheme}//${location.host}/api/v1/live`);
+  socket = ws;
+  ws.addEventListener('message', (event) => {
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (message.type === 'hello') {
+      greeted = true;
+      const wasDown = failures > 0 || poller !== null;
+      failures = 0;
+      stopPolling();
+      setState('live');
+      sendSubscribe();
+      if (wasDown) emit({ type: 'resync' });
+      return;
+    }
+    if (message.type === 'lagged') {
+      emit({ type: 'resync', missed: message.missed });
+      return;
+    }
+    if (message.type === 'error') {
+      console.warn('live:', message.message);
+    }
+    emit(message);
+  });
+  ws.addEventListener('close', () => {
+    if (socket !== ws || !enabled) return;
+    socket = null;
+    failures += 1;
+    // Not greeted twice in a row: the endpoint is missing or refusing; poll meanwhile.
+    if (!greeted && failures >= 2) startPolling();
+    else if (state !== 'polling') setState('connecting');
+    const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures - 1, 5));
+    reconnectTimer = setTimeout(connect, backoff * (0.75 + Math.random() / 2));
+  });
+}
+
+// ---- polling fallback ---------------------------------------------------------------------
+
+function startPolling() {
+  if (poller) return;
+  poller = newPoller();
+  setState('polling');
+  const tick = async () => {
+    if (!poller) return;
+    if (document.visibilityState === 'visible') await poller.poll().catch(() => {});
+    if (poller) pollTimer = setTimeout(tick, POLL_MS);
+  };
+  pollTimer = setTimeout(tick, 0);
+}
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  poller = null;
+}
+
+/** A poller for the current wish: remembers what it has seen and emits only what is new. */
+function newPoller() {
+  const { topics, bot_id: botId } = want;
+  const statuses = new Map();
+  let lastCommand = null;
+  let lastBotLog = null;
+  const params = botId ? { bot_id: botId, limit: 50 } : { limit: 50 };
+
+  async function newRows(path, last, type) {
+    const page = await api.get(path, params);
+    const rows = page.items;
+    const top = rows.length ? rows[0].id : last ?? 0;
+    if (last !== null) {
+      rows.filter((r) => r.id > last).reverse().forEach((r) => emit({ type, ...r }));
+    }
+    return top;
+  }
+
+  return {
+    async poll() {
+      const jobs = [];
+      if (topics.includes('bots')) {
+        jobs.push(api.get('/bots', { limit: 200 }).then((page) => {
+          for (const bot of page.items) {
+            const before = statuses.get(bot.id);
+            statuses.set(bot.id, bot.status);
+            if (before !== undefined && before !== bot.status) {
+              emit({ type: 'bot_status', bot_id: bot.id, status: bot.status, reason: bot.status_reason });
+            }
+          }
+        }));
+      }
+      if (topics.includes('commands')) {
+        jobs.push(newRows('/command-logs', lastCommand, 'command').then((top) => { lastCommand = top; }));
+      }
+      if (topics.includes('bot_logs')) {
+        jobs.push(newRows('/bot-logs', lastBotLog, 'bot_log').then((top) => { lastBotLog = top; }));
+      }
+      if (topics.includes('fleet')) {
+        jobs.push(Promise.all([api.get('/health/ready'), api.get('/fleet/latency')]).then(([ready, latency]) => {
+          emit({ type: 'fleet', at: new Date().toISOString(), bots: ready.fleet, commands_per_s: null, p50_ms: latency.p50_ms, p99_ms: latency.p99_ms, polled: true });
+        }));
+      }
+      await Promise.allSettled(jobs);
+    },
+  };
+}

@@ -1,0 +1,131 @@
+// Bots: every bot with its live status (dot + word), power buttons per row, checkboxes for bulk
+// start / stop / restart through POST /bots/bulk, and "Add bot". Viewers see the table only.
+
+import { api } from '../api.js';
+import * as live from '../live.js';
+import { h, replace, act, toast, statusBadge, loading, empty, failed, timeEl } from '../ui.js';
+import { forgetBots } from '../parts/rows.js';
+
+export function mount(main, { can }) {
+  const operate = can('bots.operate');
+  const slot = h('div', {}, loading('Loading bots…'));
+  const selectedNote = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const bulkButtons = ['start', 'stop', 'restart'].map((action) =>
+    h('button', { class: 'btn btn-small', type: 'button', disabled: true, dataset: { action } },
+      `${action[0].toUpperCase()}${action.slice(1)} selected`));
+  const bulkbar = operate ? h('div', { class: 'bulkbar', role: 'toolbar', 'aria-label': 'Selected bots' }, bulkButtons, selectedNote) : null;
+
+  replace(main,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Bots'),
+      can('bots.create') ? h('div', { class: 'actions' }, h('a', { class: 'btn btn-primary', href: '#/bots/new' }, 'Add bot')) : null),
+    bulkbar,
+    slot);
+
+  const rows = new Map(); // bot id -> {tr, statusCell, reasonCell, box, bot}
+
+  function selected() {
+    return [...rows.entries()].filter(([, r]) => r.box?.checked).map(([id]) => id);
+  }
+
+  function refreshSelection() {
+    const n = selected().length;
+    bulkButtons.forEach((b) => { b.disabled = n === 0; });
+    selectedNote.textContent = n ? `${n} selected` : 'Select bots to act on several at once.';
+    if (all) {
+      all.checked = n > 0 && n === rows.size;
+      all.indeterminate = n > 0 && n < rows.size;
+    }
+  }
+
+  function setStatus(id, status, reason) {
+    const r = rows.get(id);
+    if (!r) return;
+    r.bot.status = status;
+    r.bot.status_reason = reason;
+    replace(r.statusCell, statusBadge(status, reason ?? undefined));
+    r.reasonCell.textContent = reason ?? '';
+  }
+
+  function powerButtons(bot) {
+    const make = (action, label) => {
+      const b = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `${label} ${bot.name}` }, label);
+      b.addEventListener('click', () => act(b, null, async () => {
+        const result = await api.post(`/bots/${bot.id}/${action}`);
+        setStatus(bot.id, result.status, null);
+        return result;
+      }, `${bot.name}: ${action} requested`));
+      return b;
+    };
+    return h('div', { class: 'actions' }, make('start', 'Start'), make('stop', 'Stop'), make('restart', 'Restart'));
+  }
+
+  let all = null;
+  function draw(bots) {
+    rows.clear();
+    if (bots.length === 0) {
+      replace(slot, empty('No bots yet.', can('bots.create') ? h('a', { class: 'btn btn-primary', href: '#/bots/new' }, 'Add bot') : h('span', {}, 'An admin can add one.')));
+      return;
+    }
+    all = operate ? h('input', { type: 'checkbox', 'aria-label': 'Select every bot' }) : null;
+    all?.addEventListener('change', () => {
+      rows.forEach((r) => { r.box.checked = all.checked; });
+      refreshSelection();
+    });
+    const body = h('tbody');
+    for (const bot of bots) {
+      const box = operate ? h('input', { type: 'checkbox', 'aria-label': `Select ${bot.name}`, onchange: refreshSelection }) : null;
+      const statusCell = h('td', { class: 'nowrap' });
+      const reasonCell = h('td', { class: 'wrap muted' });
+      const tr = h('tr', { dataset: { botId: bot.id } },
+        operate ? h('td', { class: 'check' }, box) : null,
+        statusCell,
+        h('td', {}, h('a', { href: `#/bots/${bot.id}` }, bot.name)),
+        h('td', { class: 'cmd' }, bot.prefix),
+        h('td', { class: 'num' }, bot.channel_ids.length || 'all'),
+        h('td', {}, bot.desired_state),
+        h('td', { class: 'nowrap' }, timeEl(bot.updated_at)),
+        reasonCell,
+        operate ? h('td', {}, powerButtons(bot)) : null);
+      rows.set(bot.id, { tr, statusCell, reasonCell, box, bot });
+      body.append(tr);
+      setStatus(bot.id, bot.status, bot.status_reason);
+    }
+    const head = ['Status', 'Name', 'Prefix', 'Channels', 'Wanted', 'Changed', 'Reason'];
+    replace(slot, h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {},
+        operate ? h('th', { class: 'check', scope: 'col' }, all) : null,
+        head.map((c) => h('th', { scope: 'col', class: c === 'Channels' ? 'num' : null }, c)),
+        operate ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null)),
+      body)));
+    refreshSelection();
+  }
+
+  async function load() {
+    try {
+      const page = await api.get('/bots', { limit: 200 });
+      forgetBots();
+      draw(page.items);
+    } catch (err) {
+      replace(slot, failed(err, load));
+    }
+  }
+
+  bulkButtons.forEach((button) => button.addEventListener('click', async () => {
+    const action = button.dataset.action;
+    const ids = selected();
+    const result = await act(button, null, () => api.post('/bots/bulk', { action, bot_ids: ids }));
+    if (!result) return;
+    const bad = result.results.filter((r) => !r.ok);
+    result.results.filter((r) => r.ok && r.status).forEach((r) => setStatus(r.bot_id, r.status, null));
+    if (bad.length) toast(`${bad.length} of ${ids.length} could not ${action}: ${bad.map((r) => `${rows.get(r.bot_id)?.bot.name ?? r.bot_id}: ${r.error}`).join('; ')}`, 'error');
+    else toast(`${action} requested for ${ids.length} bot${ids.length === 1 ? '' : 's'}`);
+  }));
+
+  const stop = live.onMessage((m) => {
+    if (m.type === 'bot_status') setStatus(m.bot_id, m.status, m.reason);
+    else if (m.type === 'resync') load();
+  });
+  live.subscribe(['bots']);
+  load();
+  return stop;
+}
