@@ -61,7 +61,11 @@ export async function request(method, path, body, { signal } = {}) {
       e.fields ?? [],
       response.headers.get('retry-after'),
     );
-    if (response.status === 401 && !path.startsWith('/auth/login')) onUnauthenticated(error);
+    if (response.status === 401 && !path.startsWith('/auth/login')) {
+      // The session ended: the sign-in page replaces this one, so nobody shows this error.
+      error.signedOut = true;
+      onUnauthenticated(error);
+    }
     throw error;
   }
   return data;

@@ -55,7 +55,12 @@ function setState(next) {
 export function subscribe(topics, botId = null) {
   want = { topics: [...topics], bot_id: botId };
   if (socket?.readyState === WebSocket.OPEN) sendSubscribe();
-  if (poller) poller = newPoller();
+  if (poller) {
+    // Seed the new poller at once, so nothing recorded after the page's own load is missed.
+    poller = newPoller();
+    clearTimeout(pollTimer);
+    pollTimer = setTimeout(pollTick, 0);
+  }
 }
 
 function sendSubscribe() {
@@ -138,12 +143,15 @@ function startPolling() {
   if (poller) return;
   poller = newPoller();
   setState('polling');
-  const tick = async () => {
-    if (!poller) return;
-    if (document.visibilityState === 'visible') await poller.poll().catch(() => {});
-    if (poller) pollTimer = setTimeout(tick, POLL_MS);
-  };
-  pollTimer = setTimeout(tick, 0);
+  pollTimer = setTimeout(pollTick, 0);
+}
+
+async function pollTick() {
+  const current = poller;
+  if (!current) return;
+  if (document.visibilityState === 'visible') await current.poll().catch(() => {});
+  // A newer poller (the page changed) has its own tick already.
+  if (poller === current) pollTimer = setTimeout(pollTick, POLL_MS);
 }
 
 function stopPolling() {

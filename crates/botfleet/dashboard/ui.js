@@ -106,7 +106,7 @@ export async function act(button, pendingLabel, fn, success) {
     if (text) toast(text, 'ok');
     return result;
   } catch (err) {
-    if (err?.status !== 401) toast(errorText(err), 'error');
+    if (!err?.signedOut) toast(errorText(err), 'error');
     return undefined;
   } finally {
     if (button) {
@@ -217,7 +217,7 @@ export function onSubmit(form, pendingLabel, fn) {
     try {
       await fn(new FormData(form));
     } catch (err) {
-      if (err?.status !== 401) showErrors(form, err);
+      if (!err?.signedOut) showErrors(form, err);
     } finally {
       if (button) { button.disabled = false; button.classList.remove('pending'); button.removeAttribute('aria-busy'); button.textContent = label; }
     }

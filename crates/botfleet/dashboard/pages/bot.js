@@ -107,10 +107,15 @@ export function mount(main, { params, can, navigate }) {
     const sendForm = can('bots.message') ? h('form', { class: 'form', novalidate: true },
       h('h2', {}, 'Send a message'),
       field({ tag: 'select', label: 'Channel', name: 'channel_id', options: [...bot.channel_ids.map((c) => [c, c]), ['', 'Another channel…']] }),
-      field({ label: 'Channel id', name: 'other_channel', inputmode: 'numeric', hint: 'Only when "Another channel…" is chosen.' }),
+      field({ label: 'Channel id', name: 'other_channel', inputmode: 'numeric', hint: 'A Discord channel id the bot can post in.' }),
       field({ tag: 'textarea', label: 'Message', name: 'content', rows: 3, maxlength: '2000', required: true }),
       h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit' }, 'Send'))) : null;
     if (sendForm) {
+      const other = sendForm.querySelector('[data-field="other_channel"]');
+      const pick = sendForm.elements.channel_id;
+      const showOther = () => { other.hidden = pick.value !== ''; };
+      pick.addEventListener('change', showOther);
+      showOther();
       onSubmit(sendForm, 'Sending…', async (data) => {
         const channel = data.get('channel_id') || data.get('other_channel').trim();
         try {
