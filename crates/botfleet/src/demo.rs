@@ -87,6 +87,7 @@ impl Demo {
             discord_api_url: self.emulator.http_url().to_owned(),
             secret_key: None,
             tracking: true,
+            websocket: true,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,

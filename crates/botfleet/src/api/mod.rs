@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod guard;
 pub mod health;
 pub mod keys;
+pub mod live;
 pub mod logs;
 pub mod openapi;
 pub mod users;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub events: EventBus,
     pub fleet: Fleet,
     pub auth: Auth,
+    /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
+    pub live: bool,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
@@ -67,6 +70,7 @@ fn routes() -> Routes {
         .add(M::POST, "/api/v1/auth/login/totp", A::Public, auth::login_totp)
         .add(M::POST, "/api/v1/auth/logout", A::Account, auth::logout)
         .add(M::GET, "/api/v1/auth/me", A::Me, auth::me)
+        .add(M::GET, "/api/v1/live", A::Me, live::live)
         .add(M::POST, "/api/v1/auth/password", A::Account, auth::change_password)
         .add(M::POST, "/api/v1/auth/totp", A::Account, auth::totp_begin)
         .add(M::POST, "/api/v1/auth/totp/confirm", A::Account, auth::totp_confirm)
