@@ -175,3 +175,35 @@ async fn off_when_websockets_are_disabled() {
     assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (503, Some("live_disabled")));
     assert_eq!(app.get("/api/v1/auth/me").await.1["live"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_command_in_discord_reaches_the_live_feed() {
+    use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig};
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
+    let alice = emulator.create_user("alice").unwrap();
+    let guild = emulator.create_guild("Shop", alice).unwrap();
+    let general = emulator.create_channel(guild, "general").unwrap();
+    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, emulator.http_url()).await.unwrap();
+    let mut ws = connect(&app, &[bearer(&app.admin_key)]).await.unwrap();
+    next(&mut ws).await;
+    subscribe(&mut ws, json!({"type": "subscribe", "topics": ["bots", "commands", "bot_logs"]})).await;
+    let (_, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": shop.token})).await;
+    let id = bot["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    loop {
+        let m = next_of(&mut ws, "bot_status").await;
+        if m["status"] == "running" {
+            break;
+        }
+    }
+    emulator.user_message(alice, general, "!ping live").unwrap();
+    let command = next_of(&mut ws, "command").await;
+    assert_eq!(
+        (command["bot_id"].as_i64(), command["command"].as_str(), command["user_name"].as_str()),
+        (Some(id), Some("ping"), Some("alice"))
+    );
+    assert_eq!((command["outcome"].as_str(), command["kind"].as_str()), (Some("ok"), Some("prefix")));
+    assert!(command["latency_ms"].as_f64().is_some() && command["channel_id"] == general.to_string());
+}
