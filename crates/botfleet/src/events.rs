@@ -17,6 +17,15 @@ pub enum Event {
     BotLog(BotLogEvent),
     /// Periodic fleet figures.
     Fleet(FleetFigures),
+    /// A product's stock, visibility or details changed (or it was deleted).
+    Stock(StockEvent),
+}
+
+/// A product as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockEvent {
+    pub product: crate::stock::Product,
+    pub deleted: bool,
 }
 
 /// A tracked command, as the live feed shows it (ids as strings, times RFC 3339).

@@ -41,6 +41,8 @@ pub mod net;
 pub mod page;
 /// Secrets that never print, and the token cipher.
 pub mod secrets;
+/// The shop's products and their stock; CSV import and export.
+pub mod stock;
 /// The database (SQLite or PostgreSQL) and its migrations.
 pub mod store;
 /// Times: stored as UTC milliseconds, shown as RFC 3339.

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod live;
 pub mod logs;
 pub mod openapi;
+pub mod stock;
 pub mod users;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::Method;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -106,6 +108,20 @@ fn routes() -> Routes {
         .add(M::POST, "/api/v1/api-keys", A::KeysManage, keys::create)
         .add(M::GET, "/api/v1/api-keys/{id}", A::KeysManage, keys::get)
         .add(M::DELETE, "/api/v1/api-keys/{id}", A::KeysManage, keys::revoke)
+        .add(M::GET, "/api/v1/products", A::StockRead, stock::list)
+        .add(M::POST, "/api/v1/products", A::ProductsManage, stock::create)
+        .add(M::GET, "/api/v1/products/export", A::StockRead, stock::export)
+        .add(
+            M::POST,
+            "/api/v1/products/import",
+            A::ProductsManage,
+            stock::import.layer(DefaultBodyLimit::max(stock::IMPORT_LIMIT)),
+        )
+        .add(M::GET, "/api/v1/products/{id}", A::StockRead, stock::get)
+        .add(M::PATCH, "/api/v1/products/{id}", A::ProductsManage, stock::edit)
+        .add(M::DELETE, "/api/v1/products/{id}", A::ProductsManage, stock::delete)
+        .add(M::POST, "/api/v1/products/{id}/stock", A::StockChange, stock::change_stock)
+        .add(M::PUT, "/api/v1/products/{id}/visible", A::StockChange, stock::set_visible)
         .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
         .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)
         .add(M::PUT, "/api/v1/settings/security", A::SettingsManage, audit::save_settings)

@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{audit, auth, bots, fleet, health, keys, live, logs, users};
+use super::{audit, auth, bots, fleet, health, keys, live, logs, stock, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,8 +19,9 @@ use super::{audit, auth, bots, fleet, health, keys, live, logs, users};
         keys::list, keys::create, keys::get, keys::revoke,
         audit::list, audit::settings, audit::save_settings,
         live::live,
+        stock::list, stock::create, stock::get, stock::edit, stock::delete, stock::change_stock, stock::set_visible, stock::import, stock::export,
     ),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"))
 )]
 pub struct ApiDoc;
 

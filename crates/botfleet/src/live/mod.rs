@@ -25,17 +25,20 @@ pub enum Topic {
     BotLogs,
     /// Fleet figures.
     Fleet,
+    /// Product stock and visibility.
+    Stock,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 4] = [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet];
+    pub const ALL: [Topic; 5] = [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock];
 
     /// The permission a topic needs.
     pub fn action(self) -> Action {
         match self {
             Self::Bots | Self::Fleet => Action::BotsRead,
             Self::Commands | Self::BotLogs => Action::LogsRead,
+            Self::Stock => Action::StockRead,
         }
     }
 
@@ -51,6 +54,7 @@ impl Topic {
             Event::Command(_) => Self::Commands,
             Event::BotLog(_) => Self::BotLogs,
             Event::Fleet(_) => Self::Fleet,
+            Event::Stock(_) => Self::Stock,
         }
     }
 }
@@ -74,7 +78,7 @@ impl Subscription {
             Event::BotStatus { bot_id, .. } => Some(*bot_id),
             Event::Command(c) => Some(c.bot_id),
             Event::BotLog(l) => Some(l.bot_id),
-            Event::Fleet(_) => None,
+            Event::Fleet(_) | Event::Stock(_) => None,
         };
         match (self.bot_id, bot) {
             (Some(wanted), Some(bot)) => wanted == bot,
