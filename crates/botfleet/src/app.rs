@@ -44,6 +44,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         events,
         fleet,
         auth,
+        live: config.websocket,
         writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),
         net,
@@ -61,8 +62,16 @@ pub async fn run(
     let fleet = state.fleet.clone();
     let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
     let housekeeping = state.auth.spawn_maintenance();
+    let figures = state.live.then(|| {
+        let every = std::time::Duration::from_secs(2);
+        crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
+    });
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
+    if let Some(figures) = figures {
+        figures.abort();
+        let _ = figures.await;
+    }
     fleet.shutdown().await;
     drop(fleet);
     if let Some(writer) = writer {

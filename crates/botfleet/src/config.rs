@@ -45,6 +45,10 @@ pub struct ServeConfig {
     /// Record every command in discord_command_logs (the roadmap's switch).
     #[arg(long, env = "DISCORD_ENABLE_TRACKING", default_value_t = true, action = clap::ArgAction::Set)]
     pub tracking: bool,
+    /// Serve live updates on the /api/v1/live WebSocket (the roadmap's switch; off: the dashboard
+    /// polls).
+    #[arg(long = "websocket", env = "DISCORD_WEBSOCKET_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub websocket: bool,
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

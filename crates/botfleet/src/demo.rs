@@ -87,6 +87,7 @@ impl Demo {
             discord_api_url: self.emulator.http_url().to_owned(),
             secret_key: None,
             tracking: true,
+            websocket: true,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
@@ -127,6 +128,37 @@ impl Demo {
                 }
             };
             state.fleet.start(id).await?;
+        }
+        Ok(())
+    }
+
+    /// The demo shop's products (first run only): a few items, one low and one out of stock.
+    pub async fn seed_products(&self, state: &AppState) -> Result<()> {
+        if !crate::stock::repo::list(&state.store, false).await?.is_empty() {
+            return Ok(());
+        }
+        let items = [
+            ("TEE-BLK-M", "T-shirt, black, M", 1999, 24, 1),
+            ("TEE-BLK-L", "T-shirt, black, L", 1999, 3, 2),
+            ("HOOD-GRY-M", "Hoodie, grey, M", 4499, 12, 3),
+            ("CAP-RED", "Cap, red", 1499, 0, 4),
+            ("MUG-LOGO", "Mug with logo", 999, 40, 5),
+            ("STICKERS", "Sticker pack", 399, 150, 6),
+        ];
+        let now = state.auth.clock().now_ms();
+        for (sku, name, price, stock, order) in items {
+            let product = crate::stock::model::NewProduct {
+                sku: sku.into(),
+                name: name.into(),
+                description: String::new(),
+                price_minor: price,
+                currency: "EUR".into(),
+                stock,
+                low_stock_threshold: Some(5),
+                visible: Some(true),
+                sort_order: order,
+            };
+            crate::stock::repo::insert(state.store.pool(), &product, now).await?;
         }
         Ok(())
     }

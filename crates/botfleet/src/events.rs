@@ -1,5 +1,6 @@
-//! The in-process event bus: status changes and tracked commands, for the live dashboard (and
-//! tests) to follow. A broadcast channel: a slow listener is told it lagged, nobody waits on it.
+//! The in-process event bus: status changes, tracked commands, bot log lines and fleet figures,
+//! for the live WebSocket (and tests) to follow. A broadcast channel: a slow listener is told it
+//! lagged, nobody waits on it. Each event serialises as the JSON message `/api/v1/live` sends.
 
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -10,8 +11,72 @@ use tokio::sync::broadcast;
 pub enum Event {
     /// A bot's runtime status changed.
     BotStatus { bot_id: i64, status: String, reason: Option<String> },
-    /// A command was answered (or failed) and recorded.
-    CommandTracked { bot_id: i64, command: String, kind: String, outcome: String, latency_ms: Option<f64> },
+    /// A command was answered (or failed, or was denied) and handed to tracking.
+    Command(CommandEvent),
+    /// A bot log line (the bot's console).
+    BotLog(BotLogEvent),
+    /// Periodic fleet figures.
+    Fleet(FleetFigures),
+    /// A product's stock, visibility or details changed (or it was deleted).
+    Stock(StockEvent),
+}
+
+/// A product as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockEvent {
+    pub product: crate::stock::Product,
+    pub deleted: bool,
+}
+
+/// A tracked command, as the live feed shows it (ids as strings, times RFC 3339).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommandEvent {
+    pub bot_id: i64,
+    pub received_at: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub guild_id: Option<String>,
+    pub channel_id: String,
+    pub command: String,
+    pub arguments: String,
+    /// `prefix` or `slash`.
+    pub kind: String,
+    /// `ok`, `error` or `denied`.
+    pub outcome: String,
+    pub latency_ms: Option<f64>,
+    pub response: String,
+}
+
+/// A bot log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BotLogEvent {
+    pub bot_id: i64,
+    pub at: String,
+    pub level: String,
+    pub event: String,
+    pub message: String,
+}
+
+/// How many bots are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BotCounts {
+    pub running: usize,
+    pub starting: usize,
+    pub reconnecting: usize,
+    pub stopped: usize,
+    pub failed: usize,
+}
+
+/// Fleet figures over the last minute, published every few seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetFigures {
+    pub at: String,
+    pub bots: BotCounts,
+    pub commands_per_s: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    /// Resident memory of this process.
+    pub rss_bytes: Option<u64>,
 }
 
 /// The bus. Cloning shares it.

@@ -31,6 +31,8 @@ pub mod error;
 pub mod events;
 /// The fleet: one task per running bot, supervised.
 pub mod fleet;
+/// Live updates: topics, subscriptions and the periodic fleet figures.
+pub mod live;
 /// Command logs and bot logs (the roadmap's repositories).
 pub mod logs;
 /// TLS termination, and who a request comes from behind trusted reverse proxies.
@@ -39,6 +41,8 @@ pub mod net;
 pub mod page;
 /// Secrets that never print, and the token cipher.
 pub mod secrets;
+/// The shop's products and their stock; CSV import and export.
+pub mod stock;
 /// The database (SQLite or PostgreSQL) and its migrations.
 pub mod store;
 /// Times: stored as UTC milliseconds, shown as RFC 3339.

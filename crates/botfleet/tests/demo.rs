@@ -66,6 +66,8 @@ async fn the_demo_runs_bots_that_answer_shoppers_and_records_every_command() {
     let bots: serde_json::Value = http.get(format!("{api}/bots")).send().await.unwrap().json().await.unwrap();
     let statuses: Vec<&str> = bots["items"].as_array().unwrap().iter().map(|b| b["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["running", "running", "running"]);
+    let products: serde_json::Value = http.get(format!("{api}/products")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(products["items"].as_array().unwrap().len(), 6, "the demo shop has products: {products}");
     let pid = child.id().unwrap().to_string();
     std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();

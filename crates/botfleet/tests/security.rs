@@ -589,6 +589,43 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
         invalid: Some(("/api/v1/auth/totp".into(), Some(json!({"password": "not my password"})))),
         valid: Some(json!({"password": "sam's second password"})), rows: 1);
 
+    let created = case!(admin, Method::POST, "/api/v1/products", "/api/v1/products".into(),
+        invalid: Some(("/api/v1/products".into(), Some(json!({"sku": "", "name": "x", "price_minor": 1, "currency": "EUR"})))),
+        valid: Some(json!({"sku": "MUG", "name": "Mug", "price_minor": 900, "currency": "EUR", "stock": 3})), rows: 1);
+    let pp = format!("/api/v1/products/{}", created["id"]);
+    case!(admin, Method::PATCH, "/api/v1/products/{id}", pp.clone(),
+        invalid: Some((pp.clone(), Some(json!({"version": 1, "currency": "x"})))), valid: Some(json!({"version": 1, "price_minor": 950})), rows: 1);
+    case!(admin, Method::POST, "/api/v1/products/{id}/stock", format!("{pp}/stock"),
+        invalid: Some((format!("{pp}/stock"), Some(json!({"adjust": 0, "reason": "none"})))),
+        valid: Some(json!({"adjust": -1, "reason": "sold"})), rows: 1);
+    case!(admin, Method::PUT, "/api/v1/products/{id}/visible", format!("{pp}/visible"),
+        invalid: Some((format!("{pp}/visible"), Some(json!({"visible": "no"})))), valid: Some(json!({"visible": false})), rows: 1);
+    {
+        // CSV bodies: by hand, the same three steps.
+        covered.insert("POST /api/v1/products/import".to_owned());
+        let before = t.action_rows().await;
+        let csv_post = |cred: &Cred, body: &str| {
+            let mut req = reqwest::Client::new()
+                .post(format!("{}/api/v1/products/import", t.app.url))
+                .header("content-type", "text/csv")
+                .body(body.to_owned());
+            if let Cred::Key(k) = cred {
+                req = req.header("authorization", format!("Bearer {k}"));
+            }
+            req.send()
+        };
+        let good = "sku,name,price_minor,currency,stock\nCAP,Cap,1500,EUR,8\n";
+        assert_eq!(csv_post(&viewer, good).await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            csv_post(&admin, "sku,name,price_minor,currency\nCAP,,x,EUR\n").await.unwrap().status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(t.action_rows().await, before);
+        assert_eq!(csv_post(&admin, good).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(t.action_rows().await, before + 1);
+    }
+    case!(admin, Method::DELETE, "/api/v1/products/{id}", pp.clone(), invalid: Some(("/api/v1/products/abc".into(), None)), valid: None, rows: 1);
+
     let exempt = ["POST /api/v1/auth/login", "POST /api/v1/auth/login/totp", "POST /api/v1/auth/logout"];
     for (method, path, _) in botfleet::api::route_table().routes() {
         let name = format!("{method} {path}");

@@ -64,6 +64,8 @@ pub struct Me {
     pub permissions: Vec<String>,
     /// An admin who must enrol two-factor before anything else.
     pub must_enrol_totp: bool,
+    /// `/api/v1/live` is on; when false, poll the REST API.
+    pub live: bool,
 }
 
 /// `POST /auth/password`.
@@ -170,6 +172,7 @@ pub async fn me(State(app): State<AppState>, principal: Principal) -> Reply<Json
         scopes,
         permissions,
         must_enrol_totp: principal.must_enrol_totp,
+        live: app.live,
     }))
 }
 

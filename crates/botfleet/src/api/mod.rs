@@ -11,8 +11,10 @@ pub mod fleet;
 pub mod guard;
 pub mod health;
 pub mod keys;
+pub mod live;
 pub mod logs;
 pub mod openapi;
+pub mod stock;
 pub mod users;
 
 use std::future::Future;
@@ -21,6 +23,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::Method;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -46,6 +49,8 @@ pub struct AppState {
     pub events: EventBus,
     pub fleet: Fleet,
     pub auth: Auth,
+    /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
+    pub live: bool,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
@@ -67,6 +72,7 @@ fn routes() -> Routes {
         .add(M::POST, "/api/v1/auth/login/totp", A::Public, auth::login_totp)
         .add(M::POST, "/api/v1/auth/logout", A::Account, auth::logout)
         .add(M::GET, "/api/v1/auth/me", A::Me, auth::me)
+        .add(M::GET, "/api/v1/live", A::Me, live::live)
         .add(M::POST, "/api/v1/auth/password", A::Account, auth::change_password)
         .add(M::POST, "/api/v1/auth/totp", A::Account, auth::totp_begin)
         .add(M::POST, "/api/v1/auth/totp/confirm", A::Account, auth::totp_confirm)
@@ -102,6 +108,20 @@ fn routes() -> Routes {
         .add(M::POST, "/api/v1/api-keys", A::KeysManage, keys::create)
         .add(M::GET, "/api/v1/api-keys/{id}", A::KeysManage, keys::get)
         .add(M::DELETE, "/api/v1/api-keys/{id}", A::KeysManage, keys::revoke)
+        .add(M::GET, "/api/v1/products", A::StockRead, stock::list)
+        .add(M::POST, "/api/v1/products", A::ProductsManage, stock::create)
+        .add(M::GET, "/api/v1/products/export", A::StockRead, stock::export)
+        .add(
+            M::POST,
+            "/api/v1/products/import",
+            A::ProductsManage,
+            stock::import.layer(DefaultBodyLimit::max(stock::IMPORT_LIMIT)),
+        )
+        .add(M::GET, "/api/v1/products/{id}", A::StockRead, stock::get)
+        .add(M::PATCH, "/api/v1/products/{id}", A::ProductsManage, stock::edit)
+        .add(M::DELETE, "/api/v1/products/{id}", A::ProductsManage, stock::delete)
+        .add(M::POST, "/api/v1/products/{id}/stock", A::StockChange, stock::change_stock)
+        .add(M::PUT, "/api/v1/products/{id}/visible", A::StockChange, stock::set_visible)
         .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
         .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)
         .add(M::PUT, "/api/v1/settings/security", A::SettingsManage, audit::save_settings)

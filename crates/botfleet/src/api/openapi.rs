@@ -4,7 +4,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{audit, auth, bots, fleet, health, keys, logs, users};
+use super::{audit, auth, bots, fleet, health, keys, live, logs, stock, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,8 +18,10 @@ use super::{audit, auth, bots, fleet, health, keys, logs, users};
         users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::end_sessions,
         keys::list, keys::create, keys::get, keys::revoke,
         audit::list, audit::settings, audit::save_settings,
+        live::live,
+        stock::list, stock::create, stock::get, stock::edit, stock::delete, stock::change_stock, stock::set_visible, stock::import, stock::export,
     ),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"))
 )]
 pub struct ApiDoc;
 

@@ -69,6 +69,9 @@ pub enum Action {
     KeysManage,
     AuditRead,
     SettingsManage,
+    StockRead,
+    StockChange,
+    ProductsManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -94,6 +97,9 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::KeysManage, "keys.manage", &[Admin]),
     (Action::AuditRead, "audit.read", &[Admin]),
     (Action::SettingsManage, "settings.manage", &[Admin]),
+    (Action::StockRead, "stock.read", &[Viewer, Operator, Admin]),
+    (Action::StockChange, "stock.change", &[Operator, Admin]),
+    (Action::ProductsManage, "products.manage", &[Admin]),
 ];
 
 impl Action {

@@ -97,7 +97,15 @@ impl FleetInner {
 
     /// Queues a bot log line.
     pub async fn bot_log(&self, bot_id: i64, level: &'static str, event: &str, message: String) {
-        self.tracker.bot_log(BotLogRecord { bot_id, at: now_ms(), level, event: event.to_owned(), message }).await;
+        let at = now_ms();
+        self.events.publish(Event::BotLog(crate::events::BotLogEvent {
+            bot_id,
+            at: crate::time::rfc3339(at),
+            level: level.to_owned(),
+            event: event.to_owned(),
+            message: message.clone(),
+        }));
+        self.tracker.bot_log(BotLogRecord { bot_id, at, level, event: event.to_owned(), message }).await;
     }
 }
 

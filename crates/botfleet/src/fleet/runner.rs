@@ -413,13 +413,20 @@ impl Answering {
                 record.error = Some(why);
             }
         }
-        self.fleet.events.publish(crate::events::Event::CommandTracked {
+        self.fleet.events.publish(crate::events::Event::Command(crate::events::CommandEvent {
             bot_id: record.bot_id,
+            received_at: crate::time::rfc3339(record.received_at),
+            user_id: record.user_id.to_string(),
+            user_name: record.user_name.clone(),
+            guild_id: record.guild_id.map(|g| g.to_string()),
+            channel_id: record.channel_id.to_string(),
             command: record.command.clone(),
+            arguments: record.arguments.clone(),
             kind: record.kind.to_owned(),
             outcome: record.outcome.to_owned(),
             latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
-        });
+            response: record.response.clone(),
+        }));
         self.fleet.tracker.command(record).await;
     }
 }

@@ -138,6 +138,7 @@ impl TestApp {
             discord_api_url: discord_api_url.to_owned(),
             secret_key: None,
             tracking: true,
+            websocket: true,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,

@@ -1,0 +1,216 @@
+//! The `products` table: insert, read, list, edit with optimistic concurrency, atomic stock
+//! adjustments that never go below zero, "set" with a version, visibility, delete.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::model::{availability, NewProduct, Product, ProductEdit};
+use crate::error::{Error, Result};
+use crate::store::{is_unique_violation, Store};
+use crate::time::rfc3339;
+
+const COLUMNS: &str = "id, sku, name, description, price_minor, currency, stock, low_stock_threshold, visible, \
+                       sort_order, version, created_at, updated_at";
+
+fn view(row: &AnyRow) -> Result<Product> {
+    let stock: i64 = row.try_get("stock")?;
+    let low: i64 = row.try_get("low_stock_threshold")?;
+    Ok(Product {
+        id: row.try_get("id")?,
+        sku: row.try_get("sku")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        price_minor: row.try_get("price_minor")?,
+        currency: row.try_get("currency")?,
+        stock,
+        low_stock_threshold: low,
+        visible: row.try_get::<i64, _>("visible")? != 0,
+        sort_order: row.try_get("sort_order")?,
+        version: row.try_get("version")?,
+        availability: availability(stock, low).to_owned(),
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+    })
+}
+
+pub(crate) fn not_found(id: i64) -> Error {
+    Error::NotFound { what: "product", id: id.to_string() }
+}
+
+fn sku_taken(e: sqlx::Error, sku: &str) -> Error {
+    if is_unique_violation(&e) {
+        Error::Conflict(format!("a product with SKU {sku:?} already exists"))
+    } else {
+        e.into()
+    }
+}
+
+fn stale(id: i64, sent: i64, current: i64) -> Error {
+    Error::Conflict(format!(
+        "product {id} was changed by someone else (you sent version {sent}, the current version is {current}); reload it and apply your change again"
+    ))
+}
+
+/// Saves a new product (already validated).
+pub async fn insert<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    p: &NewProduct,
+    now: i64,
+) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO products (sku, name, description, price_minor, currency, stock, low_stock_threshold, visible, \
+         sort_order, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(p.sku.clone())
+    .bind(p.name.clone())
+    .bind(p.description.clone())
+    .bind(p.price_minor)
+    .bind(p.currency.clone())
+    .bind(p.stock)
+    .bind(p.low_stock_threshold.unwrap_or(5))
+    .bind(i64::from(p.visible.unwrap_or(true)))
+    .bind(p.sort_order)
+    .bind(now)
+    .fetch_one(db)
+    .await
+    .map_err(|e| sku_taken(e, &p.sku))?;
+    view(&row)
+}
+
+/// One product.
+pub async fn get(store: &Store, id: i64) -> Result<Product> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    view(&row)
+}
+
+/// Every product in display order (sort order, then name); only visible ones when asked.
+pub async fn list(store: &Store, visible_only: bool) -> Result<Vec<Product>> {
+    let filter = if visible_only { "WHERE visible = 1" } else { "" };
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM products {filter} ORDER BY sort_order, name, id"))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(view).collect()
+}
+
+/// Applies an edit (already validated) if `version` is current.
+pub async fn edit(store: &Store, id: i64, e: &ProductEdit, now: i64) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "UPDATE products SET sku = COALESCE($1, sku), name = COALESCE($2, name), description = COALESCE($3, description), \
+         price_minor = COALESCE($4, price_minor), currency = COALESCE($5, currency), \
+         low_stock_threshold = COALESCE($6, low_stock_threshold), sort_order = COALESCE($7, sort_order), \
+         version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10 RETURNING {COLUMNS}"
+    ))
+    .bind(e.sku.clone())
+    .bind(e.name.clone())
+    .bind(e.description.clone())
+    .bind(e.price_minor)
+    .bind(e.currency.clone())
+    .bind(e.low_stock_threshold)
+    .bind(e.sort_order)
+    .bind(now)
+    .bind(id)
+    .bind(e.version)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(|err| sku_taken(err, e.sku.as_deref().unwrap_or_default()))?;
+    match row {
+        Some(row) => view(&row),
+        None => Err(stale(id, e.version, get(store, id).await?.version)),
+    }
+}
+
+/// Adds `by` (may be negative) in one statement; refused when it would go below zero.
+pub async fn adjust(store: &Store, id: i64, by: i64, now: i64) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "UPDATE products SET stock = stock + $1, version = version + 1, updated_at = $2 \
+         WHERE id = $3 AND stock + $1 >= 0 RETURNING {COLUMNS}"
+    ))
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(row) => view(&row),
+        None => {
+            let current = get(store, id).await?;
+            Err(Error::Conflict(if current.stock == 0 {
+                format!("{} ({}) is out of stock", current.name, current.sku)
+            } else {
+                format!("{} ({}) has only {} in stock; cannot take {}", current.name, current.sku, current.stock, -by)
+            }))
+        }
+    }
+}
+
+/// Sets the stock to `to` if `version` is current.
+pub async fn set(store: &Store, id: i64, to: i64, version: i64, now: i64) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "UPDATE products SET stock = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(to)
+    .bind(now)
+    .bind(id)
+    .bind(version)
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(row) => view(&row),
+        None => Err(stale(id, version, get(store, id).await?.version)),
+    }
+}
+
+/// Shows or hides a product.
+pub async fn set_visible(store: &Store, id: i64, visible: bool, now: i64) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "UPDATE products SET visible = $1, version = version + 1, updated_at = $2 WHERE id = $3 RETURNING {COLUMNS}"
+    ))
+    .bind(i64::from(visible))
+    .bind(now)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    view(&row)
+}
+
+/// Deletes a product.
+pub async fn delete(store: &Store, id: i64) -> Result<()> {
+    let done = sqlx::query("DELETE FROM products WHERE id = $1").bind(id).execute(store.pool()).await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
+}
+
+/// Replaces every field of the product with this SKU (CSV import), inside a transaction.
+pub async fn replace_by_sku<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    p: &NewProduct,
+    now: i64,
+) -> Result<Product> {
+    let row = sqlx::query(&format!(
+        "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, stock = $5, \
+         low_stock_threshold = $6, visible = $7, sort_order = $8, version = version + 1, updated_at = $9 \
+         WHERE sku = $10 RETURNING {COLUMNS}"
+    ))
+    .bind(p.name.clone())
+    .bind(p.description.clone())
+    .bind(p.price_minor)
+    .bind(p.currency.clone())
+    .bind(p.stock)
+    .bind(p.low_stock_threshold.unwrap_or(5))
+    .bind(i64::from(p.visible.unwrap_or(true)))
+    .bind(p.sort_order)
+    .bind(now)
+    .bind(p.sku.clone())
+    .fetch_one(db)
+    .await?;
+    view(&row)
+}
