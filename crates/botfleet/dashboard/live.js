@@ -11,6 +11,7 @@ const MAX_BACKOFF_MS = 30000;
 const listeners = new Set();
 const stateListeners = new Set();
 let want = { topics: [], bot_id: null };
+let allowed = null; // topics the server allows this caller (from its hello)
 let state = 'off'; // connecting | live | polling | off
 let enabled = false;
 let allowSocket = true;
@@ -64,7 +65,9 @@ export function subscribe(topics, botId = null) {
 }
 
 function sendSubscribe() {
-  const message = { type: 'subscribe', topics: want.topics };
+  // A topic this caller may not follow would refuse the whole subscription: ask only for allowed ones.
+  const topics = allowed ? want.topics.filter((t) => allowed.includes(t)) : want.topics;
+  const message = { type: 'subscribe', topics };
   if (want.bot_id !== null && want.bot_id !== undefined) message.bot_id = want.bot_id;
   socket.send(JSON.stringify(message));
 }
@@ -108,6 +111,7 @@ function connect() {
     }
     if (message.type === 'hello') {
       greeted = true;
+      allowed = Array.isArray(message.topics) ? message.topics : null;
       const wasDown = failures > 0 || poller !== null;
       failures = 0;
       stopPolling();
@@ -120,6 +124,7 @@ function connect() {
       emit({ type: 'resync', missed: message.missed });
       return;
     }
+    if (message.type === 'subscribed') return;
     if (message.type === 'error') {
       console.warn('live:', message.message);
     }
@@ -163,6 +168,7 @@ function stopPolling() {
 function newPoller() {
   const { topics, bot_id: botId } = want;
   const statuses = new Map();
+  let products = null; // id -> JSON of the product as last seen
   let lastCommand = null;
   let lastBotLog = null;
   const params = botId ? { bot_id: botId, limit: 50 } : { limit: 50 };
@@ -196,6 +202,17 @@ function newPoller() {
       }
       if (topics.includes('bot_logs')) {
         jobs.push(newRows('/bot-logs', lastBotLog, 'bot_log').then((top) => { lastBotLog = top; }));
+      }
+      if (topics.includes('stock')) {
+        jobs.push(api.get('/products').then((list) => {
+          const items = Array.isArray(list) ? list : list.items;
+          const now = new Map(items.map((p) => [p.id, JSON.stringify(p)]));
+          if (products) {
+            items.filter((p) => products.get(p.id) !== now.get(p.id)).forEach((product) => emit({ type: 'stock', product }));
+            [...products.keys()].filter((id) => !now.has(id)).forEach((id) => emit({ type: 'stock', deleted: true, product: { id } }));
+          }
+          products = now;
+        }));
       }
       if (topics.includes('fleet')) {
         jobs.push(Promise.all([api.get('/health/ready'), api.get('/fleet/latency')]).then(([ready, latency]) => {

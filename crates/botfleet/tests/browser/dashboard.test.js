@@ -42,9 +42,13 @@ describe('dashboard', () => {
     viewer = await makeUser(demo, 'victor', 'viewer');
     // A shopper of our own, so the simulated shoppers' anti-spam limits never touch it.
     const w = await world(demo);
-    const userId = (await emulatorPost(demo, '/users', '{"username": "tester"}')).match(/"id":\s*(\d+)/)[1];
-    await emulatorPost(demo, `/guilds/${w.guild}/members`, `{"user_id": ${userId}}`);
-    emu = { channel: w.channels.general, user: userId };
+    const shopper = async (username) => {
+      const id = (await emulatorPost(demo, '/users', JSON.stringify({ username }))).match(/"id":\s*(\d+)/)[1];
+      await emulatorPost(demo, `/guilds/${w.guild}/members`, `{"user_id": ${id}}`);
+      return id;
+    };
+    // Shoppers of our own (one per test: anti-spam allows 5 commands in 10 s per user).
+    emu = { channel: w.channels.general, user: await shopper('tester'), seeker: await shopper('seeker') };
     chrome = await launchBrowser();
     admin = await newPage(chrome.browser, demo);
   });
@@ -126,15 +130,18 @@ describe('dashboard', () => {
 
   it('filters and searches the command log', T, async () => {
     const nonce = `search${Date.now().toString(36)}`;
-    await userSays(demo, emu.channel, emu.user, `!ping ${nonce}`);
-    await userSays(demo, emu.channel, emu.user, `!nosuchcommand ${nonce}`);
+    await userSays(demo, emu.channel, emu.seeker, `!ping ${nonce}`);
+    await userSays(demo, emu.channel, emu.seeker, `!nosuchcommand ${nonce}`);
     await eventually(async () => (await adminApi(demo, 'GET', `/command-logs?q=${nonce}`)).items.length === 2, { what: 'both commands recorded' });
     await admin.goto('/#/commands');
     await admin.getByRole('heading', { name: 'Command log' }).waitFor();
     await admin.locator('tbody tr').first().waitFor();
     // Search: only this test's two commands.
     await admin.getByLabel('Search').fill(nonce);
-    await eventually(async () => (await admin.locator('tbody tr').count()) === 2, { what: 'two rows for the search' });
+    await eventually(async () => {
+      const rows = await admin.locator('tbody tr').allTextContents();
+      return rows.length === 2 && rows.every((r) => r.includes(nonce));
+    }, { what: 'the two rows of the search' });
     assert.match(admin.url(), new RegExp(`q=${nonce}`));
     // Filter chip: only the failed one.
     await admin.getByRole('button', { name: 'Error', exact: true }).click();
