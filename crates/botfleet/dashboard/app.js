@@ -92,7 +92,7 @@ function drawShell() {
   const role = me.role ?? 'scoped key';
   const header = h('header', { class: 'topbar' },
     menu,
-    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '◆'), 'botfleet'),
+    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '◆'), h('span', { class: 'brand-name' }, 'botfleet')),
     h('div', { class: 'topbar-right' },
       liveIndicator(),
       h('a', { class: 'who', href: '#/account', title: 'Your account' },

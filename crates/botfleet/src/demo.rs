@@ -28,6 +28,9 @@ pub struct DemoConfig {
     /// Simulated shopper commands per second.
     #[arg(long, default_value_t = 2.0)]
     pub rate: f64,
+    /// Serve live updates on /api/v1/live (off: the dashboard polls the REST API).
+    #[arg(long = "websocket", env = "DISCORD_WEBSOCKET_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub websocket: bool,
 }
 
 /// The demo's three bots: name, fixed token, the channel they answer prefix commands in.
@@ -87,7 +90,7 @@ impl Demo {
             discord_api_url: self.emulator.http_url().to_owned(),
             secret_key: None,
             tracking: true,
-            websocket: true,
+            websocket: config.websocket,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,

@@ -126,7 +126,10 @@ export function mount(main) {
       statuses.set(m.bot_id, m.status);
       drawStatusTiles();
     } else if (m.type === 'fleet') {
-      if (m.p99_ms !== undefined && m.p99_ms !== null) tileValues.p99.textContent = ms(m.p99_ms);
+      if (m.p99_ms !== undefined && m.p99_ms !== null) {
+        tileValues.p99.textContent = ms(m.p99_ms);
+        tileValues['p99-note'].textContent = 'every command since start';
+      }
       if (m.bots) {
         // The fleet message carries the counts directly.
         tileValues.running.textContent = num(m.bots.running);

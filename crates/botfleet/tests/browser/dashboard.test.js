@@ -181,6 +181,7 @@ describe('dashboard', () => {
     await admin.getByLabel('Bot token').fill('MTAwMDAwMDAwMDAwMDAwMDA5.Abcdef.another-token-of-the-right-shape');
     await admin.getByRole('button', { name: 'Add bot' }).click();
     await admin.locator('[data-field="name"] .field-error', { hasText: 'a bot named "Shop Helper" already exists' }).waitFor();
+    await admin.evaluate(() => window.scrollTo(0, 0));
     await screenshot(admin, 'bot-new');
     assert.deepEqual(admin.problems, []);
   });

@@ -34,11 +34,11 @@ export function parseBigJson(text) {
  * Runs `botfleet demo` and resolves when it has printed its addresses and credentials:
  * {api, origin, password, key, emulator, stop()}.
  */
-export async function startDemo({ rate = 0.5 } = {}) {
+export async function startDemo({ rate = 0.5, env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'botfleet-browser-'));
   const child = spawn(binaryPath(), ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--rate', String(rate)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
   });
   let out = '';
   let err = '';
