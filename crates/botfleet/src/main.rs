@@ -218,9 +218,11 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
                 format!("listening on {} (another botfleet running? try --listen 127.0.0.1:8081)", config.listen)
             })?;
-            let api = format!("http://{}/api/v1", listener.local_addr()?);
+            let address = listener.local_addr()?;
+            let api = format!("http://{address}/api/v1");
             println!(
                 "\nbotfleet demo is running.\n\
+                 \n  Dashboard      http://{address}/   (sign in below)\
                  \n  API            {api}\
                  \n  Sign in        admin / {password}   (POST {api}/auth/login)\
                  \n  API key        {key}   (admin; new each run)\
