@@ -112,6 +112,8 @@ impl Demo {
                         intents: None,
                         channel_ids: Some(vec![channel]),
                         anti_spam: None,
+                        stock_channel_id: None,
+                        back_in_stock_channel_id: None,
                     };
                     repo::update(&state.store, bot.id, bot.version, &settings).await?.id
                 }
@@ -123,6 +125,8 @@ impl Demo {
                         intents: None,
                         channel_ids: vec![channel.to_string().into()],
                         anti_spam: None,
+                        stock_channel_id: None,
+                        back_in_stock_channel_id: None,
                     })?;
                     repo::insert(&state.store, &state.cipher, &settings, &token).await?.id
                 }

@@ -40,6 +40,10 @@ pub struct BotConfig {
     pub intents: u64,
     pub channel_ids: Vec<u64>,
     pub anti_spam: AntiSpamConfig,
+    /// Where the live stock message is kept.
+    pub stock_channel_id: Option<u64>,
+    /// Where "Back in stock: …" is announced.
+    pub back_in_stock_channel_id: Option<u64>,
     pub token: Secret,
 }
 
