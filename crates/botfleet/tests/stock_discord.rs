@@ -194,12 +194,8 @@ impl World {
 
     /// Presses a button on a message; returns the message's first embed afterwards.
     async fn press(&self, channel: u64, message_id: u64, custom_id: &str) -> Value {
-        let action = UserAction::Component {
-            message_id,
-            custom_id: custom_id.into(),
-            component_type: 2,
-            values: vec![],
-        };
+        let action =
+            UserAction::Component { message_id, custom_id: custom_id.into(), component_type: 2, values: vec![] };
         let (response, _) = self.interact(action, channel).await;
         assert_eq!(response["type"], 7, "a button press updates the message: {response}");
         let message = self.emulator.messages(channel).unwrap().into_iter().find(|m| m.id == message_id).unwrap();
@@ -223,7 +219,10 @@ fn buttons(components: &Value) -> Vec<String> {
 async fn stock_channel_settings_are_validated_shown_and_cleared(w: World) {
     let (status, bot) = w
         .app
-        .post("/api/v1/bots", json!({"name": "Shop", "token": common::token("s"), "stock_channel_id": w.stock.to_string()}))
+        .post(
+            "/api/v1/bots",
+            json!({"name": "Shop", "token": common::token("s"), "stock_channel_id": w.stock.to_string()}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{bot}");
     assert_eq!(bot["stock_channel_id"], w.stock.to_string());
@@ -287,7 +286,12 @@ async fn a_stock_change_is_on_discord_within_two_seconds_and_hidden_products_are
     let (one, _) = w.slash_stock(vec![json!({"name": "product", "type": 3, "value": "cocoa"})]).await;
     assert_eq!(one["data"]["embeds"][0]["title"], "Cocoa");
     assert!(one["data"]["embeds"][0]["description"].as_str().unwrap().contains("low stock: 3 left"));
-    let suggest = UserAction::Autocomplete { name: "stock".into(), option: "product".into(), value: "co".into(), options: vec![] };
+    let suggest = UserAction::Autocomplete {
+        name: "stock".into(),
+        option: "product".into(),
+        value: "co".into(),
+        options: vec![],
+    };
     let (choices, _) = w.interact(suggest, w.general).await;
     assert_eq!(choices["type"], 8);
     let values: Vec<&str> =
@@ -296,10 +300,9 @@ async fn a_stock_change_is_on_discord_within_two_seconds_and_hidden_products_are
 
     // !stock shows the same page; both forms are tracked.
     w.emulator.user_message(w.alice, w.general, "!stock").unwrap();
-    let reply = until("the !stock reply", 10, || async {
-        w.live(w.general).into_iter().find(|m| m.interaction_id.is_none())
-    })
-    .await;
+    let reply =
+        until("the !stock reply", 10, || async { w.live(w.general).into_iter().find(|m| m.interaction_id.is_none()) })
+            .await;
     assert!(description(&reply).contains("Cocoa") && !description(&reply).contains("Coffee"));
     let rows = until("the tracked commands", 10, || async {
         let rows = w.app.get("/api/v1/command-logs?command=stock").await.1["items"].as_array().cloned().unwrap();
@@ -344,10 +347,8 @@ async fn a_deleted_or_unknown_stock_message_is_posted_again(w: World) {
 
     // Deleted by a moderator: the gateway says so, a new one is posted.
     w.emulator.state().delete_message(w.stock, first[0].id).unwrap();
-    let second = until("a new stock message", 10, || async {
-        w.live(w.stock).into_iter().find(|m| m.id != first[0].id)
-    })
-    .await;
+    let second =
+        until("a new stock message", 10, || async { w.live(w.stock).into_iter().find(|m| m.id != first[0].id) }).await;
     assert_eq!(description(&second), description(&first[0]));
 
     // Discord answers an edit with 10008 Unknown Message: posted again, with the change.
@@ -390,7 +391,8 @@ async fn a_refused_edit_30046_is_replaced_by_a_fresh_post(w: World) {
     assert_eq!(fresh.edits, 0);
     // The next change edits the fresh one.
     w.adjust(tea, 1).await;
-    until("16 in stock", 10, || async { w.shown().first().is_some_and(|t| t.contains("16 in stock")).then_some(()) }).await;
+    until("16 in stock", 10, || async { w.shown().first().is_some_and(|t| t.contains("16 in stock")).then_some(()) })
+        .await;
     assert_eq!(w.live(w.stock)[0].id, fresh.id);
     w.no_429s();
 }
@@ -479,8 +481,12 @@ async fn a_large_catalogue_spans_several_messages_and_stock_pages_with_buttons(w
 
     // Autocomplete: at most 25 choices, those matching what was typed.
     for typed in ["", "product", "Product 01"] {
-        let suggest =
-            UserAction::Autocomplete { name: "stock".into(), option: "product".into(), value: typed.into(), options: vec![] };
+        let suggest = UserAction::Autocomplete {
+            name: "stock".into(),
+            option: "product".into(),
+            value: typed.into(),
+            options: vec![],
+        };
         let (choices, _) = w.interact(suggest, w.general).await;
         let choices = choices["data"]["choices"].as_array().unwrap().clone();
         assert!(!choices.is_empty() && choices.len() <= 25, "{typed:?}: {} choices", choices.len());

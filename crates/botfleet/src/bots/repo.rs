@@ -12,7 +12,8 @@ use crate::secrets::{Secret, TokenCipher};
 use crate::store::{is_unique_violation, now_ms, Store};
 use crate::time::rfc3339;
 
-const COLUMNS: &str = "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, \
+const COLUMNS: &str =
+    "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, \
                        desired_state, stock_channel_id, back_in_stock_channel_id";
 
 /// An optional channel id column.
@@ -263,10 +264,10 @@ pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Res
         "SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext, stock_channel_id, back_in_stock_channel_id \
          FROM bots WHERE id = $1",
     )
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| not_found(id))?;
     let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
     Ok(crate::fleet::runner::BotConfig {
         id,

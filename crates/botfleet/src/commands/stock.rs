@@ -37,7 +37,10 @@ fn find(products: &[Product], query: &str) -> Reply {
     let exact = products.iter().find(|p| p.sku.to_lowercase() == q || p.name.to_lowercase() == q);
     let matches: Vec<&Product> = match exact {
         Some(p) => vec![p],
-        None => products.iter().filter(|p| p.sku.to_lowercase().contains(&q) || p.name.to_lowercase().contains(&q)).collect(),
+        None => products
+            .iter()
+            .filter(|p| p.sku.to_lowercase().contains(&q) || p.name.to_lowercase().contains(&q))
+            .collect(),
     };
     let shown: String = display::escape(&query.trim().chars().take(100).collect::<String>());
     match matches.as_slice() {

@@ -199,7 +199,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 let answering = answering.clone();
                 tokio::spawn(async move { answering.interaction(*interaction, received, latency).await });
             }
-            Some(Ok(Event::MessageDelete(deleted))) => keeper.message_deleted(deleted.channel_id.get(), deleted.id.get()),
+            Some(Ok(Event::MessageDelete(deleted))) => {
+                keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
+            }
             Some(Ok(_)) => {}
         }
     }

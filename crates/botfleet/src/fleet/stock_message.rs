@@ -270,8 +270,10 @@ impl Keeper {
     async fn adopt(&mut self, stored: Vec<Posted>) {
         let elsewhere = stored.iter().any(|p| Some(p.channel_id) != self.stock_channel);
         if !elsewhere {
-            self.slots =
-                stored.into_iter().map(|p| Slot { message_id: p.message_id, hash: p.content_hash, lost: false }).collect();
+            self.slots = stored
+                .into_iter()
+                .map(|p| Slot { message_id: p.message_id, hash: p.content_hash, lost: false })
+                .collect();
             return;
         }
         for p in stored {
@@ -356,7 +358,11 @@ impl Keeper {
                 }
                 Err(f) if matches!(f.code, Some(UNKNOWN_MESSAGE | OLD_MESSAGE_EDITS)) => {
                     let why = if f.code == Some(UNKNOWN_MESSAGE) { "was deleted" } else { "cannot be edited for now" };
-                    let message = format!("stock message {} {why} (Discord {}); posting it again", slot.message_id, f.code.unwrap_or(0));
+                    let message = format!(
+                        "stock message {} {why} (Discord {}); posting it again",
+                        slot.message_id,
+                        f.code.unwrap_or(0)
+                    );
                     self.fleet.bot_log(self.bot_id, "info", "stock_message", message).await;
                     return self.replace_from(channel, i, embeds, &hashes).await;
                 }

@@ -10,13 +10,16 @@ use crate::error::Result;
 use crate::events::EventBus;
 use crate::store::Store;
 
+/// A copy of the visible products and the change count it was loaded at.
+type Snapshot = Option<(u64, Arc<[Product]>)>;
+
 /// The cache. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct StockCache {
     store: Store,
     events: EventBus,
     /// The copy and the change count it was loaded at (std Mutex: never held across an await).
-    copy: Arc<Mutex<Option<(u64, Arc<[Product]>)>>>,
+    copy: Arc<Mutex<Snapshot>>,
 }
 
 impl StockCache {

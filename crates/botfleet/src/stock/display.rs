@@ -241,8 +241,11 @@ mod tests {
         assert_eq!(embed.title.as_deref(), Some("🛒 Stock — page 2 of 3"));
         assert_eq!(embed.description.unwrap().lines().count(), 10);
         let Component::ActionRow(row) = &buttons[0] else { panic!("a row") };
-        let ids: Vec<_> =
-            row.components.iter().map(|c| if let Component::Button(b) = c { b.custom_id.clone() } else { None }).collect();
+        let ids: Vec<_> = row
+            .components
+            .iter()
+            .map(|c| if let Component::Button(b) = c { b.custom_id.clone() } else { None })
+            .collect();
         assert_eq!(ids, [Some("stock:page:1".to_owned()), Some("stock:page:3".to_owned())]);
         assert_eq!(page_of("stock:page:3"), Some(3));
         assert_eq!(page(&products, 99).0.title.as_deref(), Some("🛒 Stock — page 3 of 3"), "clamped");
