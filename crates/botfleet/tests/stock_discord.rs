@@ -245,6 +245,13 @@ async fn stock_channel_settings_are_validated_shown_and_cleared(w: World) {
     assert_eq!(bot["back_in_stock_channel_id"], w.news.to_string());
     let (_, audit) = w.app.get("/api/v1/audit-logs?kind=action&action=bots.update").await;
     assert!(audit.to_string().contains("stock_channel_id"), "the change is audited: {audit}");
+    let (_, doc) = w.app.get("/api/openapi.json").await;
+    for schema in ["CreateBot", "UpdateBot", "BotView"] {
+        let properties = &doc["components"]["schemas"][schema]["properties"];
+        for field in ["stock_channel_id", "back_in_stock_channel_id"] {
+            assert!(properties.get(field).is_some(), "{schema}.{field} is in the OpenAPI document");
+        }
+    }
 }
 
 async fn a_stock_change_is_on_discord_within_two_seconds_and_hidden_products_are_gone(w: World) {
