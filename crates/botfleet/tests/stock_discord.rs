@@ -22,6 +22,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const MESSAGE_ROUTE: &str = "/channels/{channel_id}/messages/{message_id}";
+const EDIT: &str = "PATCH /channels/{channel_id}/messages/{message_id}";
+const POST: &str = "POST /channels/{channel_id}/messages";
 
 /// Polls `check` every 10 ms until it gives a value; fails after `secs` seconds.
 async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
@@ -163,11 +165,20 @@ impl World {
     }
 
     fn edits(&self) -> u64 {
-        self.rest(&format!("PATCH {MESSAGE_ROUTE}"))
+        self.rest(EDIT)
     }
 
     fn posts(&self) -> u64 {
-        self.rest("POST /channels/{channel_id}/messages")
+        self.rest(POST)
+    }
+
+    /// Waits until the emulator has counted `n` requests on `route` (it counts a request after
+    /// answering it, so a message can be seen a moment before its request is counted), then
+    /// checks no more arrive for a moment.
+    async fn counted(&self, route: &str, n: u64) {
+        until(&format!("{n} × {route}"), 10, || async { (self.rest(route) >= n).then_some(()) }).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(self.rest(route), n, "{route}");
     }
 
     fn no_429s(&self) {
@@ -387,13 +398,13 @@ async fn a_refused_edit_30046_is_replaced_by_a_fresh_post(w: World) {
         for_ms: None,
     };
     w.emulator.inject(FaultSpec::now(fault)).unwrap();
-    let posts = w.posts();
+    w.counted(POST, 1).await;
     w.adjust(tea, 5).await;
     let fresh = until("a fresh stock message", 10, || async {
         w.live(w.stock).into_iter().find(|m| m.id != first[0].id && description(m).contains("15 in stock"))
     })
     .await;
-    assert_eq!(w.posts(), posts + 1);
+    w.counted(POST, 2).await;
     assert_eq!(w.live(w.stock).len(), 1, "the refused one was deleted");
     assert_eq!(fresh.edits, 0);
     // The next change edits the fresh one.
@@ -408,7 +419,7 @@ async fn a_restart_edits_the_same_message(w: World) {
     let tea = w.product("TEA", "Green Tea", 10).await;
     w.bot(json!({"stock_channel_id": w.stock.to_string()})).await;
     let first = w.shows_the_catalogue(30).await;
-    let posts = w.posts();
+    w.counted(POST, 1).await;
     let World { emulator, shop, alice, general, stock, news, app } = w;
     let app = app.restart().await;
     let w = World { emulator, shop, alice, general, stock, news, app };
@@ -423,7 +434,8 @@ async fn a_restart_edits_the_same_message(w: World) {
     })
     .await;
     assert_eq!(after.id, first[0].id, "the same message, edited");
-    assert_eq!(w.posts(), posts, "nothing posted after the restart");
+    w.counted(EDIT, 1).await;
+    assert_eq!(w.posts(), 1, "nothing posted after the restart");
     assert_eq!(w.live(w.stock).len(), 1);
     w.no_429s();
 }
@@ -458,10 +470,11 @@ async fn a_large_catalogue_spans_several_messages_and_stock_pages_with_buttons(w
     // A change in the middle edits only the message that shows it.
     let products = w.products().await;
     let p150 = products.iter().find(|p| p.sku == "P-150").unwrap();
-    let edits = w.edits();
+    w.counted(POST, messages.len() as u64).await;
+    assert_eq!(w.edits(), 0);
     w.adjust(p150.id, 100).await;
     w.shows_the_catalogue(10).await;
-    assert_eq!(w.edits(), edits + 1);
+    w.counted(EDIT, 1).await;
 
     // /stock: page 1 of 30 with ◀ (disabled) / ▶; the buttons page through.
     let (page, message) = w.slash_stock(vec![]).await;

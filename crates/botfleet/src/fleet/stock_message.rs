@@ -191,6 +191,11 @@ fn discord(what: &'static str) -> impl FnOnce(Failure) -> RenderError {
     move |failure| RenderError::Discord { what, failure }
 }
 
+/// A Discord id (ids here come from validated settings and Discord's answers: never 0).
+fn id<T>(raw: u64) -> Id<T> {
+    Id::new(raw.max(1))
+}
+
 /// A hash of what a message shows.
 fn hash(embed: &Embed) -> String {
     let json = serde_json::to_vec(embed).unwrap_or_default();
@@ -278,7 +283,7 @@ impl Keeper {
         }
         for p in stored {
             self.pacer(p.channel_id).await;
-            let _ = rest(self.http.delete_message(Id::new(p.channel_id.max(1)), Id::new(p.message_id.max(1)))).await;
+            let _ = rest(self.http.delete_message(id(p.channel_id), id(p.message_id))).await;
         }
         self.forget_from(0).await;
     }
@@ -330,7 +335,7 @@ impl Keeper {
         self.pacer(channel).await;
         // Product names are the shop's text: they must not ping anyone.
         let quiet = AllowedMentions::default();
-        let post = self.http.create_message(Id::new(channel.max(1))).content(&text).allowed_mentions(Some(&quiet));
+        let post = self.http.create_message(id(channel)).content(&text).allowed_mentions(Some(&quiet));
         if let Err(f) = rest(post).await {
             let message = format!("back-in-stock announcement failed: {}", f.message);
             self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
@@ -348,10 +353,8 @@ impl Keeper {
                 continue;
             }
             self.pacer(channel).await;
-            let edit = self
-                .http
-                .update_message(Id::new(channel.max(1)), Id::new(slot.message_id.max(1)))
-                .embeds(Some(std::slice::from_ref(embed)));
+            let edit =
+                self.http.update_message(id(channel), id(slot.message_id)).embeds(Some(std::slice::from_ref(embed)));
             match rest(edit).await {
                 Ok(_) => {
                     self.remember(channel, i, slot.message_id, &hashes[i]).await;
@@ -373,7 +376,7 @@ impl Keeper {
             let Some(surplus) = self.slots.pop() else { break };
             if !surplus.lost {
                 self.pacer(channel).await;
-                let delete = self.http.delete_message(Id::new(channel.max(1)), Id::new(surplus.message_id.max(1)));
+                let delete = self.http.delete_message(id(channel), id(surplus.message_id));
                 if let Err(f) = rest(delete).await {
                     if f.code != Some(UNKNOWN_MESSAGE) {
                         self.slots.push(surplus);
@@ -400,11 +403,11 @@ impl Keeper {
         for slot in old.into_iter().filter(|s| !s.lost) {
             self.pacer(channel).await;
             // Best effort: a message that cannot be deleted stays, stale, above the new ones.
-            let _ = rest(self.http.delete_message(Id::new(channel.max(1)), Id::new(slot.message_id.max(1)))).await;
+            let _ = rest(self.http.delete_message(id(channel), id(slot.message_id))).await;
         }
         for (i, embed) in embeds.iter().enumerate().skip(from) {
             self.pacer(channel).await;
-            let post = self.http.create_message(Id::new(channel.max(1))).embeds(std::slice::from_ref(embed));
+            let post = self.http.create_message(id(channel)).embeds(std::slice::from_ref(embed));
             let response = rest(post).await.map_err(discord("posting the stock message"))?;
             let message = response.model().await.map_err(|_| {
                 discord("posting the stock message")(Failure {
