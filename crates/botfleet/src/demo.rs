@@ -115,6 +115,9 @@ impl Demo {
                         intents: None,
                         channel_ids: Some(vec![channel]),
                         anti_spam: None,
+                        // The first bot keeps the shop's stock message in its channel.
+                        stock_channel_id: (i == 0).then_some(Some(channel)),
+                        back_in_stock_channel_id: None,
                     };
                     repo::update(&state.store, bot.id, bot.version, &settings).await?.id
                 }
@@ -126,6 +129,8 @@ impl Demo {
                         intents: None,
                         channel_ids: vec![channel.to_string().into()],
                         anti_spam: None,
+                        stock_channel_id: (i == 0).then(|| channel.to_string().into()),
+                        back_in_stock_channel_id: None,
                     })?;
                     repo::insert(&state.store, &state.cipher, &settings, &token).await?.id
                 }
@@ -161,7 +166,8 @@ impl Demo {
                 visible: Some(true),
                 sort_order: order,
             };
-            crate::stock::repo::insert(state.store.pool(), &product, now).await?;
+            let product = crate::stock::repo::insert(state.store.pool(), &product, now).await?;
+            crate::stock::publish(&state.events, &product, false);
         }
         Ok(())
     }

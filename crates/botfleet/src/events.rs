@@ -1,9 +1,13 @@
 //! The in-process event bus: status changes, tracked commands, bot log lines and fleet figures,
 //! for the live WebSocket (and tests) to follow. A broadcast channel: a slow listener is told it
 //! lagged, nobody waits on it. Each event serialises as the JSON message `/api/v1/live` sends.
+//!
+//! Stock changes are also counted on a `watch` channel: the Discord stock messages and the `/stock`
+//! command's cache only need to know *that* the catalogue changed, and should not wake up for every
+//! command event on the broadcast.
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,6 +87,8 @@ pub struct FleetFigures {
 #[derive(Debug, Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
+    /// How many stock events were published.
+    stock: std::sync::Arc<watch::Sender<u64>>,
 }
 
 impl Default for EventBus {
@@ -94,12 +100,26 @@ impl Default for EventBus {
 impl EventBus {
     /// A bus keeping up to `capacity` events for slow listeners.
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity).0 }
+        Self { tx: broadcast::channel(capacity).0, stock: std::sync::Arc::new(watch::channel(0).0) }
     }
 
-    /// Publishes (no-op without listeners).
+    /// Publishes (no-op without listeners). A stock event also counts as a catalogue change,
+    /// before anyone can see it on the broadcast.
     pub fn publish(&self, event: Event) {
+        if matches!(event, Event::Stock(_)) {
+            self.stock.send_modify(|n| *n += 1);
+        }
         let _ = self.tx.send(event);
+    }
+
+    /// Wakes when the catalogue changed (many changes in a row may wake it once).
+    pub fn stock_changes(&self) -> watch::Receiver<u64> {
+        self.stock.subscribe()
+    }
+
+    /// How many catalogue changes were published so far.
+    pub fn stock_generation(&self) -> u64 {
+        *self.stock.borrow()
     }
 
     /// A new listener.

@@ -212,8 +212,8 @@ async fn main() -> anyhow::Result<()> {
             let demo = botfleet::demo::Demo::start().await.context("starting the demo")?;
             let serve = demo.serve_config(&config);
             let state = botfleet::app::build(&serve).await.context("starting botfleet")?;
-            demo.start_bots(&state).await.context("starting the demo bots")?;
             demo.seed_products(&state).await.context("adding the demo products")?;
+            demo.start_bots(&state).await.context("starting the demo bots")?;
             let (password, key) = demo.credentials(&state).await.context("making the demo admin")?;
             let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| {
                 format!("listening on {} (another botfleet running? try --listen 127.0.0.1:8081)", config.listen)

@@ -20,8 +20,8 @@ async fn the_demo_runs_bots_that_answer_shoppers_and_records_every_command() {
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut api, mut key, mut password) = (None, None, None);
-    while key.is_none() {
+    let (mut api, mut key, mut password, mut emu) = (None, None, None, None);
+    while key.is_none() || emu.is_none() {
         let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
             .await
             .unwrap()
@@ -32,6 +32,8 @@ async fn the_demo_runs_bots_that_answer_shoppers_and_records_every_command() {
             key = rest.split_whitespace().next().map(str::to_owned);
         } else if let Some(url) = line.strip_prefix("API ") {
             api = Some(url.trim().to_owned());
+        } else if let Some(rest) = line.strip_prefix("Discord (emu)") {
+            emu = rest.split_whitespace().next().map(str::to_owned);
         } else if let Some(rest) = line.strip_prefix("Sign in") {
             password = rest.split_whitespace().nth(2).map(str::to_owned);
         }
@@ -68,6 +70,19 @@ async fn the_demo_runs_bots_that_answer_shoppers_and_records_every_command() {
     assert_eq!(statuses, ["running", "running", "running"]);
     let products: serde_json::Value = http.get(format!("{api}/products")).send().await.unwrap().json().await.unwrap();
     assert_eq!(products["items"].as_array().unwrap().len(), 6, "the demo shop has products: {products}");
+    // The first bot keeps the stock message in its channel.
+    let stock_channel = bots["items"][0]["stock_channel_id"].as_str().expect("a stock channel").to_owned();
+    let emu = emu.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let url = format!("{emu}/_emulator/channels/{stock_channel}/messages");
+        let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+        if text.contains("Mug with logo") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no stock message in the demo: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let pid = child.id().unwrap().to_string();
     std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();

@@ -20,7 +20,16 @@ use crate::page::{limit, Cursor, Page};
 type Reply<T> = Result<T, ApiError>;
 
 /// The fields of a bot an audit row compares (no secrets: the token shows as its hint).
-const AUDITED: &[&str] = &["name", "prefix", "intents", "channel_ids", "token_hint", "anti_spam"];
+const AUDITED: &[&str] = &[
+    "name",
+    "prefix",
+    "intents",
+    "channel_ids",
+    "token_hint",
+    "anti_spam",
+    "stock_channel_id",
+    "back_in_stock_channel_id",
+];
 
 /// Adds the fleet's runtime status to a stored bot.
 fn live(app: &AppState, mut bot: BotView) -> BotView {

@@ -71,6 +71,16 @@ pub struct CreateBot {
     /// Per-user command rate limit; fields left out take their defaults.
     #[serde(default)]
     pub anti_spam: Option<AntiSpamRequest>,
+    /// The channel where botfleet keeps the live stock message (a Discord channel id); absent or
+    /// null: none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub stock_channel_id: Option<Value>,
+    /// The channel where "Back in stock: …" is announced when a product goes from 0 to more;
+    /// absent or null: off.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub back_in_stock_channel_id: Option<Value>,
 }
 
 /// The `anti_spam` object of a request: any subset of its fields. On create, fields left out
@@ -144,10 +154,24 @@ pub struct UpdateBot {
     /// Fields left out keep their current values. Running bots use the change from their next
     /// (re)start.
     pub anti_spam: Option<AntiSpamRequest>,
+    /// A channel id, or null to have no stock message; left out: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub stock_channel_id: Option<Value>,
+    /// A channel id, or null to turn the announcements off; left out: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub back_in_stock_channel_id: Option<Value>,
     /// Not accepted here; present only to explain where the token is changed.
     #[serde(default)]
     #[schema(ignore)]
     pub token: Option<Value>,
+}
+
+/// A field that is present (even as `null`) is `Some`, so `PATCH` can tell "clear it" from
+/// "leave it".
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// `PUT /bots/{id}/token`.
@@ -184,6 +208,10 @@ pub struct BotView {
     pub channel_ids: Vec<String>,
     /// Per-user command rate limit.
     pub anti_spam: AntiSpamConfig,
+    /// Where the live stock message is kept; null: none.
+    pub stock_channel_id: Option<String>,
+    /// Where "Back in stock: …" is announced; null: off.
+    pub back_in_stock_channel_id: Option<String>,
     /// The token's last characters (`****abcd`), to tell tokens apart without revealing them.
     pub token_hint: String,
     /// Increases with every change; send it back with `PATCH`.
@@ -208,6 +236,9 @@ pub struct Settings {
     /// On create: the whole anti-spam configuration (defaults filled in). On update: the fields
     /// to change, applied to the stored ones.
     pub anti_spam: Option<AntiSpamChange>,
+    /// `Some(None)` clears it; `None` leaves it (on update).
+    pub stock_channel_id: Option<Option<u64>>,
+    pub back_in_stock_channel_id: Option<Option<u64>>,
 }
 
 /// A validated bot token (the `Bot ` prefix removed).
@@ -303,6 +334,18 @@ fn check_channels(values: &[Value], errors: &mut Vec<FieldError>) -> Vec<u64> {
     ids
 }
 
+/// One optional channel id: `null` is none.
+fn check_channel(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Option<u64> {
+    if value.is_null() {
+        return None;
+    }
+    let id = parse_snowflake(value);
+    if id.is_none() {
+        errors.push(FieldError::new(field, "must be a Discord channel id (17 to 19 digits), or null for none"));
+    }
+    id
+}
+
 /// Checks a token's shape (three dot-separated base64 segments); strips `Bot `.
 pub fn check_token(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Token {
     let token = raw.trim();
@@ -331,6 +374,11 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
     };
     let channel_ids = check_channels(&req.channel_ids, &mut errors);
     let anti_spam = check_anti_spam(&req.anti_spam.unwrap_or_default(), &mut errors);
+    let none = Value::Null;
+    let stock_channel_id =
+        check_channel("stock_channel_id", req.stock_channel_id.as_ref().unwrap_or(&none), &mut errors);
+    let back_in_stock_channel_id =
+        check_channel("back_in_stock_channel_id", req.back_in_stock_channel_id.as_ref().unwrap_or(&none), &mut errors);
     // Compare the cooldowns (given or defaulted) unless one of them is already refused.
     if !errors.iter().any(|e| e.field.starts_with("anti_spam.") && e.field.contains("cooldown")) {
         if let Err(Error::Validation(mut more)) = anti_spam.apply(AntiSpamConfig::default()) {
@@ -347,6 +395,8 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
             intents: Some(intents),
             channel_ids: Some(channel_ids),
             anti_spam: Some(anti_spam),
+            stock_channel_id: Some(stock_channel_id),
+            back_in_stock_channel_id: Some(back_in_stock_channel_id),
         },
         token,
     ))
@@ -364,6 +414,11 @@ pub fn validate_update(req: &UpdateBot) -> Result<Settings> {
         intents: req.intents.as_deref().map(|i| check_intents(i, &mut errors)),
         channel_ids: req.channel_ids.as_deref().map(|c| check_channels(c, &mut errors)),
         anti_spam: req.anti_spam.as_ref().map(|a| check_anti_spam(a, &mut errors)),
+        stock_channel_id: req.stock_channel_id.as_ref().map(|v| check_channel("stock_channel_id", v, &mut errors)),
+        back_in_stock_channel_id: req
+            .back_in_stock_channel_id
+            .as_ref()
+            .map(|v| check_channel("back_in_stock_channel_id", v, &mut errors)),
     };
     if let Some(AntiSpamChange { cooldown_seconds: Some(first), max_cooldown_seconds: Some(longest), .. }) =
         settings.anti_spam
@@ -413,6 +468,8 @@ mod tests {
             intents: None,
             channel_ids: vec![json!("123456789012345678")],
             anti_spam: None,
+            stock_channel_id: None,
+            back_in_stock_channel_id: None,
         };
         let (s, token) = validate_create(req).unwrap();
         assert_eq!(s.name.as_deref(), Some("Shop Bot"));
@@ -436,6 +493,8 @@ mod tests {
             intents: Some(vec!["GUILDS".into(), "TELEPATHY".into()]),
             channel_ids: vec![json!("42"), json!(true)],
             anti_spam: None,
+            stock_channel_id: None,
+            back_in_stock_channel_id: None,
         };
         let Err(Error::Validation(errors)) = validate_create(req) else { panic!("should fail") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -452,6 +511,8 @@ mod tests {
             intents: None,
             channel_ids: vec![],
             anti_spam: Some(serde_json::from_value(anti_spam).unwrap()),
+            stock_channel_id: None,
+            back_in_stock_channel_id: None,
         };
         let fields = |r: Result<(Settings, Token)>| match r {
             Err(Error::Validation(errors)) => errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>(),
@@ -484,5 +545,26 @@ mod tests {
         assert_eq!(errors[0].field, "anti_spam.max_cooldown_seconds");
         let stored = AntiSpamConfig { max_cooldown_seconds: 1000, ..AntiSpamConfig::default() };
         assert_eq!(change.apply(stored).unwrap(), AntiSpamConfig { cooldown_seconds: 900, ..stored });
+    }
+
+    #[test]
+    fn stock_channels_are_optional_ids_and_patch_tells_null_from_absent() {
+        let req: CreateBot = serde_json::from_value(json!({
+            "name": "Shop", "token": TOKEN, "stock_channel_id": "123456789012345678", "back_in_stock_channel_id": null
+        }))
+        .unwrap();
+        let (s, _) = validate_create(req).unwrap();
+        assert_eq!((s.stock_channel_id, s.back_in_stock_channel_id), (Some(Some(123_456_789_012_345_678)), Some(None)));
+        let bad: CreateBot =
+            serde_json::from_value(json!({"name": "Shop", "token": TOKEN, "back_in_stock_channel_id": "42"})).unwrap();
+        let Err(Error::Validation(errors)) = validate_create(bad) else { panic!("42 is no channel id") };
+        assert_eq!(errors[0].field, "back_in_stock_channel_id");
+
+        let patch: UpdateBot = serde_json::from_value(json!({"version": 1, "stock_channel_id": null})).unwrap();
+        let s = validate_update(&patch).unwrap();
+        assert_eq!((s.stock_channel_id, s.back_in_stock_channel_id), (Some(None), None), "null clears, absent keeps");
+        let patch: UpdateBot =
+            serde_json::from_value(json!({"version": 1, "back_in_stock_channel_id": "223456789012345678"})).unwrap();
+        assert_eq!(validate_update(&patch).unwrap().back_in_stock_channel_id, Some(Some(223_456_789_012_345_678)));
     }
 }

@@ -13,7 +13,18 @@ use crate::store::{is_unique_violation, now_ms, Store};
 use crate::time::rfc3339;
 
 const COLUMNS: &str =
-    "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, desired_state";
+    "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, \
+                       desired_state, stock_channel_id, back_in_stock_channel_id";
+
+/// An optional channel id column.
+fn channel(row: &AnyRow, column: &str) -> Result<Option<u64>> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.and_then(|id| u64::try_from(id).ok()))
+}
+
+/// A channel id as stored (ids are validated to fit in 63 bits).
+fn stored(id: Option<u64>) -> Option<i64> {
+    id.and_then(|id| i64::try_from(id).ok())
+}
 
 /// The stored `anti_spam` JSON; missing fields take their defaults, unreadable JSON (never written
 /// by us) means the defaults.
@@ -38,6 +49,8 @@ fn view(row: &AnyRow) -> Result<BotView> {
         intents: intent_names(u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0)),
         channel_ids: channels,
         anti_spam: anti_spam(row)?,
+        stock_channel_id: channel(row, "stock_channel_id")?.map(|id| id.to_string()),
+        back_in_stock_channel_id: channel(row, "back_in_stock_channel_id")?.map(|id| id.to_string()),
         token_hint: row.try_get("token_hint")?,
         version: row.try_get("version")?,
         created_at: rfc3339(row.try_get("created_at")?),
@@ -71,7 +84,8 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
     let anti_spam = s.anti_spam.unwrap_or_default().apply(AntiSpamConfig::default())?;
     let row = sqlx::query(&format!(
         "INSERT INTO bots (name, prefix, intents, channel_ids, token_ciphertext, token_hint, version, created_at, \
-         updated_at, anti_spam) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING {COLUMNS}"
+         updated_at, anti_spam, stock_channel_id, back_in_stock_channel_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10) RETURNING {COLUMNS}"
     ))
     .bind(s.name.clone().unwrap_or_default())
     .bind(s.prefix.clone().unwrap_or_default())
@@ -81,6 +95,8 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
     .bind(token_hint(&token.0))
     .bind(now)
     .bind(anti_spam_json(&anti_spam)?)
+    .bind(stored(s.stock_channel_id.flatten()))
+    .bind(stored(s.back_in_stock_channel_id.flatten()))
     .fetch_one(store.pool())
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
@@ -118,8 +134,10 @@ pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Resul
     let anti_spam = s.anti_spam.map(|change| change.apply(current.anti_spam)).transpose()?;
     let row = sqlx::query(&format!(
         "UPDATE bots SET name = COALESCE($1, name), prefix = COALESCE($2, prefix), intents = COALESCE($3, intents), \
-         channel_ids = COALESCE($4, channel_ids), anti_spam = COALESCE($8, anti_spam), version = version + 1, \
-         updated_at = $5 WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
+         channel_ids = COALESCE($4, channel_ids), anti_spam = COALESCE($8, anti_spam), \
+         stock_channel_id = CASE WHEN $9 = 1 THEN $10 ELSE stock_channel_id END, \
+         back_in_stock_channel_id = CASE WHEN $11 = 1 THEN $12 ELSE back_in_stock_channel_id END, \
+         version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
     ))
     .bind(s.name.clone())
     .bind(s.prefix.clone())
@@ -129,6 +147,10 @@ pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Resul
     .bind(id)
     .bind(version)
     .bind(anti_spam.as_ref().map(anti_spam_json).transpose()?)
+    .bind(i64::from(s.stock_channel_id.is_some()))
+    .bind(stored(s.stock_channel_id.flatten()))
+    .bind(i64::from(s.back_in_stock_channel_id.is_some()))
+    .bind(stored(s.back_in_stock_channel_id.flatten()))
     .fetch_optional(store.pool())
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
@@ -177,10 +199,13 @@ pub async fn set_token(
 
 /// Deletes a bot.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id).execute(store.pool()).await?;
+    let mut tx = store.pool().begin().await?;
+    let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }
+    sqlx::query("DELETE FROM stock_messages WHERE bot_id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -235,11 +260,14 @@ pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
 
 /// What a bot runs with, token decrypted.
 pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Result<crate::fleet::runner::BotConfig> {
-    let row = sqlx::query("SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext FROM bots WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let row = sqlx::query(
+        "SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext, stock_channel_id, back_in_stock_channel_id \
+         FROM bots WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .ok_or_else(|| not_found(id))?;
     let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
     Ok(crate::fleet::runner::BotConfig {
         id,
@@ -247,6 +275,8 @@ pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Res
         intents: u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
         channel_ids: channels.iter().filter_map(|c| c.parse().ok()).collect(),
         anti_spam: anti_spam(&row)?,
+        stock_channel_id: channel(&row, "stock_channel_id")?,
+        back_in_stock_channel_id: channel(&row, "back_in_stock_channel_id")?,
         token: cipher.open(&row.try_get::<String, _>("token_ciphertext")?)?,
     })
 }

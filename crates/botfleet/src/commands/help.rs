@@ -22,7 +22,7 @@ impl Command for Help {
             for (name, description) in ctx.catalogue.iter() {
                 let _ = writeln!(content, "• `/{name}` or `{}{name}` — {description}", ctx.prefix);
             }
-            Ok(Reply { content })
+            Ok(Reply::text(content))
         })
     }
 }

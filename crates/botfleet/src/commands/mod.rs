@@ -1,17 +1,22 @@
 //! Discord callbacks: the commands bots answer. A command is one file implementing `Command`;
 //! the registry lists them, registers them as slash commands, and finds them by name for both
-//! `/name` and `<prefix>name`.
+//! `/name` and `<prefix>name` — and for presses on the buttons of its replies (`custom_id`
+//! `<name>:…`) and autocomplete of its options.
 
 mod help;
 mod ping;
+mod stock;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use twilight_model::application::command::{Command as SlashCommand, CommandType};
+use twilight_model::application::command::{Command as SlashCommand, CommandOption, CommandType};
+use twilight_model::channel::message::{Component, Embed};
 use twilight_model::id::Id;
+
+use crate::stock::StockCache;
 
 /// What a command knows about its invocation.
 #[derive(Debug, Clone)]
@@ -24,13 +29,44 @@ pub struct Context {
     pub gateway_latency: Option<Duration>,
     /// `(name, description)` of every command, for `/help` (shared, built once).
     pub catalogue: Arc<[(&'static str, &'static str)]>,
+    /// The shop's visible products, for `/stock` (absent without a database).
+    pub stock: Option<StockCache>,
 }
 
-/// What a command answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a command answers: text, and optionally embeds and components (buttons).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply {
     pub content: String,
+    pub embeds: Vec<Embed>,
+    pub components: Vec<Component>,
 }
+
+impl Reply {
+    /// A text reply.
+    pub fn text(content: impl Into<String>) -> Self {
+        Self { content: content.into(), ..Self::default() }
+    }
+
+    /// What the reply shows in words, for the command log: its text, else its embeds' titles and
+    /// descriptions.
+    pub fn summary(&self) -> String {
+        if !self.content.is_empty() {
+            return self.content.clone();
+        }
+        let parts = self.embeds.iter().flat_map(|e| [e.title.as_deref(), e.description.as_deref()]);
+        parts.flatten().collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// One autocomplete suggestion: what the user sees, and the value the option gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub name: String,
+    pub value: String,
+}
+
+/// Discord shows at most this many autocomplete choices.
+pub const MAX_CHOICES: usize = 25;
 
 /// Why a command could not answer as asked; each has a friendly Discord reply.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -56,6 +92,9 @@ impl CommandError {
 /// A boxed future, so commands stay object-safe.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Reply, CommandError>> + Send + 'a>>;
 
+/// Autocomplete suggestions, boxed like `Answer`.
+pub type Choices<'a> = Pin<Box<dyn Future<Output = Vec<Choice>> + Send + 'a>>;
+
 /// One command.
 pub trait Command: Send + Sync {
     /// Its name (`ping`): `/ping` and `<prefix>ping`.
@@ -64,6 +103,20 @@ pub trait Command: Send + Sync {
     fn description(&self) -> &'static str;
     /// Answers an invocation.
     fn run<'a>(&'a self, ctx: &'a Context) -> Answer<'a>;
+    /// The slash command's options (none unless a command has some). For `/name option:value`,
+    /// `Context::args` holds the options' values, as `<prefix>name value` would.
+    fn options(&self) -> Vec<CommandOption> {
+        vec![]
+    }
+    /// Answers a press on a button of one of its replies (`custom_id` `<name>:…`); the answer
+    /// replaces that message.
+    fn component<'a>(&'a self, _ctx: &'a Context, custom_id: &'a str) -> Answer<'a> {
+        Box::pin(async move { Err(CommandError::Failed(format!("the button {custom_id:?} does nothing"))) })
+    }
+    /// Suggestions for what the user is typing into `option` (at most `MAX_CHOICES` are sent).
+    fn autocomplete<'a>(&'a self, _ctx: &'a Context, _option: &'a str, _typed: &'a str) -> Choices<'a> {
+        Box::pin(async { vec![] })
+    }
 }
 
 /// Every command a bot answers.
@@ -81,7 +134,7 @@ impl std::fmt::Debug for Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        let commands: Vec<Box<dyn Command>> = vec![Box::new(ping::Ping), Box::new(help::Help)];
+        let commands: Vec<Box<dyn Command>> = vec![Box::new(ping::Ping), Box::new(help::Help), Box::new(stock::Stock)];
         let catalogue = commands.iter().map(|c| (c.name(), c.description())).collect();
         Self { commands: Arc::new(commands), catalogue }
     }
@@ -117,7 +170,7 @@ impl Registry {
                 name: c.name().to_owned(),
                 name_localizations: None,
                 nsfw: None,
-                options: vec![],
+                options: c.options(),
                 version: Id::new(1),
             })
             .collect()
@@ -129,6 +182,23 @@ impl Registry {
             Some(command) => command.run(ctx).await,
             None => Err(CommandError::Unknown(name.to_owned())),
         }
+    }
+
+    /// Answers a button press by the command its `custom_id` names (`<name>:…`).
+    pub async fn component(&self, ctx: &Context, custom_id: &str) -> Result<Reply, CommandError> {
+        let name = custom_id.split(':').next().unwrap_or_default();
+        match self.find(name) {
+            Some(command) => command.component(ctx, custom_id).await,
+            None => Err(CommandError::Unknown(name.to_owned())),
+        }
+    }
+
+    /// Autocomplete suggestions of a command's option (none for an unknown command).
+    pub async fn autocomplete(&self, name: &str, ctx: &Context, option: &str, typed: &str) -> Vec<Choice> {
+        let Some(command) = self.find(name) else { return vec![] };
+        let mut choices = command.autocomplete(ctx, option, typed).await;
+        choices.truncate(MAX_CHOICES);
+        choices
     }
 }
 
@@ -155,6 +225,7 @@ mod tests {
             args: String::new(),
             gateway_latency: Some(Duration::from_millis(42)),
             catalogue: Registry::default().catalogue(),
+            stock: None,
         }
     }
 
@@ -166,7 +237,13 @@ mod tests {
         assert!(help.contains("`!ping`") && help.contains("`/help`"));
         let err = registry.run("teleport", &ctx()).await.unwrap_err();
         assert!(err.friendly("!").contains("`!teleport`"));
-        assert_eq!(registry.slash_definitions().len(), 2);
+        let definitions = registry.slash_definitions();
+        assert_eq!(definitions.len(), 3);
+        let stock = definitions.iter().find(|d| d.name == "stock").unwrap();
+        assert_eq!(stock.options[0].autocomplete, Some(true));
+        let err = registry.run("stock", &ctx()).await.unwrap_err();
+        assert!(err.friendly("!").contains("catalogue"), "no database, a friendly error");
+        assert!(registry.component(&ctx(), "teleport:1").await.is_err());
     }
 
     #[test]

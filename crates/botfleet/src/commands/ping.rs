@@ -20,7 +20,7 @@ impl Command for Ping {
                 Some(l) => format!("Pong! Gateway latency: {} ms", l.as_millis()),
                 None => "Pong! (gateway latency not measured yet)".to_owned(),
             };
-            Ok(Reply { content })
+            Ok(Reply::text(content))
         })
     }
 }

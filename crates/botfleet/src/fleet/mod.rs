@@ -6,6 +6,7 @@ pub mod antispam;
 pub mod latency;
 pub mod runner;
 pub mod status;
+pub mod stock_message;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -24,6 +25,7 @@ use crate::error::Result;
 use crate::events::{Event, EventBus};
 use crate::logs::bot_logs::BotLogRecord;
 use crate::secrets::TokenCipher;
+use crate::stock::StockCache;
 use crate::store::{now_ms, Store};
 use crate::tracking::Tracker;
 pub use latency::{Latencies, LatencySummary};
@@ -46,6 +48,8 @@ pub struct FleetInner {
     pub latencies: Latencies,
     /// The clock time-dependent rules read (anti-spam windows and cooldowns).
     pub clock: Clock,
+    /// The visible catalogue `/stock` reads.
+    pub stock: StockCache,
     // std Mutexes: held for map operations only, never across an await.
     tasks: Mutex<HashMap<i64, Handle>>,
     statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
@@ -119,8 +123,10 @@ impl Fleet {
         tracker: Tracker,
         clock: Clock,
     ) -> Self {
+        let stock = StockCache::new(store.clone(), events.clone());
         Self {
             inner: Arc::new(FleetInner {
+                stock,
                 store,
                 cipher,
                 discord,

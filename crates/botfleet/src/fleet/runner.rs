@@ -2,7 +2,9 @@
 //! and answer commands — each in its own task so the gateway loop never waits on REST. Every
 //! invocation ends in one tracking record; every connection event in one bot log line. Anti-spam
 //! decides before a command runs: a limited one is answered "slow down" (or not at all) and
-//! recorded as `denied`.
+//! recorded as `denied`. Button presses on a command's replies and autocomplete are answered by
+//! the command that made them (no anti-spam: they cost no message). The bot's stock message is
+//! kept by a task of its own (`stock_message`), started and stopped with the bot.
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -12,6 +14,8 @@ use serde_json::json;
 use tokio::sync::watch;
 use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 use twilight_http::Client;
+use twilight_model::application::command::{CommandOptionChoice, CommandOptionChoiceValue};
+use twilight_model::application::interaction::application_command::CommandOptionValue;
 use twilight_model::application::interaction::{InteractionData, InteractionType};
 use twilight_model::channel::message::{AllowedMentions, MessageFlags};
 use twilight_model::gateway::payload::incoming::{InteractionCreate, MessageCreate};
@@ -21,9 +25,10 @@ use twilight_model::id::Id;
 
 use super::antispam::{AntiSpamConfig, Decision, Limiter, Scope};
 use super::status::{close_reason, Status};
+use super::stock_message::StockKeeper;
 use super::FleetInner;
 use crate::audit::{Actor, Entry};
-use crate::commands::{parse_prefixed, Context};
+use crate::commands::{parse_prefixed, Context, Reply};
 use crate::discord::Failure;
 use crate::logs::commands::CommandRecord;
 use crate::secrets::Secret;
@@ -40,6 +45,10 @@ pub struct BotConfig {
     pub intents: u64,
     pub channel_ids: Vec<u64>,
     pub anti_spam: AntiSpamConfig,
+    /// Where the live stock message is kept.
+    pub stock_channel_id: Option<u64>,
+    /// Where "Back in stock: …" is announced.
+    pub back_in_stock_channel_id: Option<u64>,
     pub token: Secret,
 }
 
@@ -59,7 +68,8 @@ struct Answering {
     antispam: Limiter,
 }
 
-async fn rest<T, F>(fut: F) -> Result<twilight_http::Response<T>, Failure>
+/// A REST call, bounded by `REST_TIMEOUT`, its error in words.
+pub(crate) async fn rest<T, F>(fut: F) -> Result<twilight_http::Response<T>, Failure>
 where
     F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
 {
@@ -110,10 +120,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         app,
         antispam,
     });
+    let keeper = StockKeeper::spawn(fleet.clone(), &bot);
     let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
     let wanted = EventTypeFlags::READY
         | EventTypeFlags::RESUMED
         | EventTypeFlags::MESSAGE_CREATE
+        | EventTypeFlags::MESSAGE_DELETE
         | EventTypeFlags::INTERACTION_CREATE;
     let mut last_close: Option<u16> = None;
     loop {
@@ -136,6 +148,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                     }
                 })
                 .await;
+                keeper.stop().await;
                 fleet.set_status(id, Status::Stopped, None).await;
                 return;
             }
@@ -144,6 +157,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             None => {
                 let reason =
                     last_close.map_or_else(|| "the gateway connection ended".to_owned(), |c| close_reason(c).1);
+                keeper.stop().await;
                 fleet.set_status(id, Status::Failed, Some(reason)).await;
                 return;
             }
@@ -183,7 +197,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 let received = (Instant::now(), now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
-                tokio::spawn(async move { answering.slash_command(*interaction, received, latency).await });
+                tokio::spawn(async move { answering.interaction(*interaction, received, latency).await });
+            }
+            Some(Ok(Event::MessageDelete(deleted))) => {
+                keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
             }
             Some(Ok(_)) => {}
         }
@@ -227,6 +244,7 @@ impl Answering {
             args: args.to_owned(),
             gateway_latency: latency,
             catalogue: self.fleet.registry.catalogue(),
+            stock: Some(self.fleet.stock.clone()),
         }
     }
 
@@ -279,21 +297,39 @@ impl Answering {
             return self.deny(record, decision, received.0, sent).await;
         }
         let ctx = self.context(args, latency);
-        let (text, error) = match self.fleet.registry.run(name, &ctx).await {
-            Ok(reply) => (reply.content, None),
-            Err(e) => (e.friendly(&self.bot.prefix), Some(e.to_string())),
+        let (reply, error) = match self.fleet.registry.run(name, &ctx).await {
+            Ok(reply) => (reply, None),
+            Err(e) => (Reply::text(e.friendly(&self.bot.prefix)), Some(e.to_string())),
         };
         let http = self.client();
-        let sent = rest(http.create_message(message.channel_id).content(&text).reply(message.id)).await;
-        record.response = summary(&text);
+        // Replies may echo what users typed: they ping nobody but the user replied to.
+        let quiet = AllowedMentions { replied_user: true, ..Default::default() };
+        let mut create = http.create_message(message.channel_id).reply(message.id).allowed_mentions(Some(&quiet));
+        if !reply.content.is_empty() {
+            create = create.content(&reply.content);
+        }
+        if !reply.embeds.is_empty() {
+            create = create.embeds(&reply.embeds);
+        }
+        if !reply.components.is_empty() {
+            create = create.components(&reply.components);
+        }
+        let sent = rest(create).await;
+        record.response = summary(&reply.summary());
         record.error = error;
         self.finish(record, received.0, Some(sent.map(|_| ()))).await;
     }
 
-    async fn slash_command(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
-        if interaction.kind != InteractionType::ApplicationCommand {
-            return;
+    async fn interaction(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
+        match interaction.kind {
+            InteractionType::ApplicationCommand => self.slash_command(interaction, received, latency).await,
+            InteractionType::MessageComponent => self.component(interaction, received).await,
+            InteractionType::ApplicationCommandAutocomplete => self.autocomplete(interaction).await,
+            _ => {}
         }
+    }
+
+    async fn slash_command(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
         let Some(InteractionData::ApplicationCommand(data)) = &interaction.data else {
             return;
         };
@@ -316,36 +352,119 @@ impl Answering {
             error: None,
         };
         let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
-        let (text, flags) = match decision {
+        let (reply, flags) = match decision {
             Decision::Allow => {
-                let ctx = self.context("", latency);
+                let args: Vec<String> = data.options.iter().map(|o| option_text(&o.value)).collect();
+                let ctx = self.context(&args.join(" "), latency);
                 match self.fleet.registry.run(&data.name, &ctx).await {
-                    Ok(reply) => (reply.content, None),
+                    Ok(reply) => (reply, None),
                     Err(e) => {
                         record.error = Some(e.to_string());
-                        (e.friendly("/"), None)
+                        (Reply::text(e.friendly("/")), None)
                     }
                 }
             }
             // Discord shows "the application did not respond" to an unanswered slash command, so
             // a limited one is always answered, privately.
             Decision::CooldownStarted { seconds, .. } | Decision::Limited { remaining: seconds } => {
-                (format!("Slow down: try again in {seconds} s."), Some(MessageFlags::EPHEMERAL))
+                (Reply::text(format!("Slow down: try again in {seconds} s.")), Some(MessageFlags::EPHEMERAL))
             }
         };
         let response = InteractionResponse {
             kind: InteractionResponseType::ChannelMessageWithSource,
-            data: Some(InteractionResponseData { content: Some(text.clone()), flags, ..Default::default() }),
+            data: Some(response_data(&reply, flags)),
         };
         let sent =
             rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
                 .await
                 .map(|_| ());
-        record.response = summary(&text);
+        record.response = summary(&reply.summary());
         if decision == Decision::Allow {
             self.finish(record, received.0, Some(sent)).await;
         } else {
             self.deny(record, decision, received.0, Some(sent)).await;
+        }
+    }
+
+    /// A press on a button of a command's reply: the command's answer replaces the message (callback
+    /// type 7); a failure is said privately and leaves the message as it was. Recorded with kind
+    /// `component` (command: the command that made the button; arguments: the button's id).
+    async fn component(&self, interaction: InteractionCreate, received: (Instant, i64)) {
+        let Some(InteractionData::MessageComponent(data)) = &interaction.data else {
+            return;
+        };
+        let user = interaction.author();
+        let mut record = CommandRecord {
+            bot_id: self.bot.id,
+            received_at: received.1,
+            responded_at: None,
+            guild_id: interaction.guild_id.map(Id::get),
+            channel_id: interaction.channel.as_ref().map_or(0, |c| c.id.get()),
+            user_id: user.map_or(0, |u| u.id.get()),
+            user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
+            command: data.custom_id.split(':').next().unwrap_or_default().to_lowercase(),
+            arguments: data.custom_id.clone(),
+            kind: "component",
+            response: String::new(),
+            latency_us: None,
+            outcome: "ok",
+            error: None,
+        };
+        let ctx = self.context("", None);
+        let response = match self.fleet.registry.component(&ctx, &data.custom_id).await {
+            Ok(reply) => {
+                record.response = summary(&reply.summary());
+                InteractionResponse {
+                    kind: InteractionResponseType::UpdateMessage,
+                    data: Some(response_data(&reply, None)),
+                }
+            }
+            Err(e) => {
+                record.error = Some(e.to_string());
+                let reply = Reply::text(e.friendly("/"));
+                record.response = summary(&reply.content);
+                InteractionResponse {
+                    kind: InteractionResponseType::ChannelMessageWithSource,
+                    data: Some(response_data(&reply, Some(MessageFlags::EPHEMERAL))),
+                }
+            }
+        };
+        let sent =
+            rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
+                .await
+                .map(|_| ());
+        self.finish(record, received.0, Some(sent)).await;
+    }
+
+    /// Suggestions for the option being typed (callback type 8, at most 25). Not recorded: it
+    /// fires on every keystroke.
+    async fn autocomplete(&self, interaction: InteractionCreate) {
+        let Some(InteractionData::ApplicationCommand(data)) = &interaction.data else {
+            return;
+        };
+        let focused = data.options.iter().find_map(|o| match &o.value {
+            CommandOptionValue::Focused(typed, _) => Some((o.name.as_str(), typed.as_str())),
+            _ => None,
+        });
+        let (option, typed) = focused.unwrap_or_default();
+        let ctx = self.context("", None);
+        let choices = self.fleet.registry.autocomplete(&data.name, &ctx, option, typed).await;
+        let choices = choices
+            .into_iter()
+            .map(|c| CommandOptionChoice {
+                name: c.name,
+                name_localizations: None,
+                value: CommandOptionChoiceValue::String(c.value),
+            })
+            .collect();
+        let response = InteractionResponse {
+            kind: InteractionResponseType::ApplicationCommandAutocompleteResult,
+            data: Some(InteractionResponseData { choices: Some(choices), ..Default::default() }),
+        };
+        let http = self.client();
+        let client = http.interaction(self.app);
+        if let Err(f) = rest(client.create_response(interaction.id, &interaction.token, &response)).await {
+            tracing::debug!(bot_id = self.bot.id, error = %f.message, "autocomplete answer failed");
         }
     }
 
@@ -428,6 +547,29 @@ impl Answering {
             response: record.response.clone(),
         }));
         self.fleet.tracker.command(record).await;
+    }
+}
+
+/// An option's value as text (`/stock product:tea` runs like `!stock tea`).
+fn option_text(value: &CommandOptionValue) -> String {
+    match value {
+        CommandOptionValue::String(s) | CommandOptionValue::Focused(s, _) => s.clone(),
+        CommandOptionValue::Integer(n) => n.to_string(),
+        CommandOptionValue::Number(n) => n.to_string(),
+        CommandOptionValue::Boolean(b) => b.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// An interaction response carrying a reply (it pings nobody).
+fn response_data(reply: &Reply, flags: Option<MessageFlags>) -> InteractionResponseData {
+    InteractionResponseData {
+        allowed_mentions: Some(AllowedMentions::default()),
+        content: (!reply.content.is_empty()).then(|| reply.content.clone()),
+        embeds: (!reply.embeds.is_empty()).then(|| reply.embeds.clone()),
+        components: (!reply.components.is_empty()).then(|| reply.components.clone()),
+        flags,
+        ..Default::default()
     }
 }
 

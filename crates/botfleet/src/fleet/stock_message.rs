@@ -1,0 +1,470 @@
+//! The stock message: for a running bot with a stock channel, one task keeps the message(s) there
+//! showing the visible catalogue, and — when the bot has a back-in-stock channel — announces
+//! products that go from 0 to more.
+//!
+//! - Coalescing: a catalogue change (the bus's stock counter) makes a render due a quiet
+//!   `QUIET` after the last change, but never later than `MAX_WAIT` after the first, so a change
+//!   is on Discord within about a second and a burst of changes is one edit.
+//! - Pacing: renders are at least `MIN_GAP` apart (so one message is edited at most once per
+//!   `MIN_GAP`) and writes to a channel (posts, edits, deletes) stay at `WRITES_PER_WINDOW` per
+//!   `WINDOW`, under Discord's 5 per 5 s — twilight-http would retry a 429 by itself, but we never
+//!   want one.
+//! - A render reads the catalogue from the database once, splits it into embeds inside Discord's
+//!   limits (several messages for a large catalogue) and edits only the messages whose content
+//!   hash changed; it posts more when needed and deletes surplus ones. A message Discord says is
+//!   gone (10008, or deleted on the gateway) or refuses to edit for now (30046: too many edits to a
+//!   message older than an hour) is replaced by fresh posts from that one on, so the catalogue
+//!   keeps its order.
+//! - Message ids and hashes are in `stock_messages`, so a restart edits the same messages.
+//! - Back in stock: each render compares stock with the previous render's; visible products that
+//!   went from 0 to more are announced in one message.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep_until, Instant};
+use twilight_http::Client;
+use twilight_model::channel::message::{AllowedMentions, Embed};
+use twilight_model::id::Id;
+
+use super::runner::{rest, BotConfig};
+use super::FleetInner;
+use crate::discord::Failure;
+use crate::stock::messages::{self, Posted};
+use crate::stock::{display, repo, Product};
+
+/// A render waits this long after the last change…
+pub const QUIET: Duration = Duration::from_millis(250);
+/// …but no longer than this after the first one.
+pub const MAX_WAIT: Duration = Duration::from_secs(1);
+/// At least this between two renders (each edits a message at most once).
+pub const MIN_GAP: Duration = Duration::from_millis(1200);
+/// Writes to one channel per `WINDOW` (Discord allows 5 per 5 s).
+pub const WRITES_PER_WINDOW: usize = 4;
+/// See `WRITES_PER_WINDOW`.
+pub const WINDOW: Duration = Duration::from_secs(5);
+/// After a failed render, the next try waits this long, doubling up to `RETRY_MAX`.
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(300);
+/// How long a stopping keeper may finish what it is doing.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+/// Discord's "Unknown Message".
+const UNKNOWN_MESSAGE: u64 = 10008;
+/// Discord's "too many edits to messages older than an hour; try again later".
+const OLD_MESSAGE_EDITS: u64 = 30046;
+
+/// The running task of one bot.
+pub struct StockKeeper {
+    stop: watch::Sender<bool>,
+    deleted: mpsc::Sender<(u64, u64)>,
+    task: JoinHandle<()>,
+}
+
+impl StockKeeper {
+    /// Starts the task for a bot. It ends at once when the bot has neither channel (after
+    /// deleting the messages it had posted in a stock channel it no longer has).
+    pub fn spawn(fleet: Arc<FleetInner>, bot: &BotConfig) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let (deleted, deletions) = mpsc::channel(16);
+        let task = tokio::spawn(keep(fleet, bot.clone(), stopped, deletions));
+        Self { stop, deleted, task }
+    }
+
+    /// The gateway said a message was deleted (a stock message is then posted again).
+    pub fn message_deleted(&self, channel_id: u64, message_id: u64) {
+        let _ = self.deleted.try_send((channel_id, message_id));
+    }
+
+    /// Stops the task, letting it finish a render for a moment.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
+/// A render that is due.
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    first: Instant,
+    last: Instant,
+    not_before: Option<Instant>,
+}
+
+impl Due {
+    fn now() -> Self {
+        let now = Instant::now();
+        Self { first: now, last: now, not_before: None }
+    }
+
+    fn after(delay: Duration) -> Self {
+        Self { not_before: Some(Instant::now() + delay), ..Self::now() }
+    }
+
+    /// Another change arrived.
+    fn touched(self) -> Self {
+        Self { last: Instant::now(), ..self }
+    }
+
+    /// When to render.
+    fn at(&self, last_render: Option<Instant>) -> Instant {
+        let mut at = (self.last + QUIET).min(self.first + MAX_WAIT);
+        if let Some(previous) = last_render {
+            at = at.max(previous + MIN_GAP);
+        }
+        self.not_before.map_or(at, |t| at.max(t))
+    }
+}
+
+/// Writes to one channel, paced: at most `max` in any `window`.
+#[derive(Debug)]
+struct Pacer {
+    sent: VecDeque<Instant>,
+    max: usize,
+    window: Duration,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self { sent: VecDeque::new(), max: WRITES_PER_WINDOW, window: WINDOW }
+    }
+}
+
+impl Pacer {
+    /// Waits until one more write fits, and counts it.
+    async fn ready(&mut self) {
+        loop {
+            let now = Instant::now();
+            while self.sent.front().is_some_and(|t| *t + self.window <= now) {
+                self.sent.pop_front();
+            }
+            match self.sent.front() {
+                Some(oldest) if self.sent.len() >= self.max => sleep_until(*oldest + self.window).await,
+                _ => {
+                    self.sent.push_back(now);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One posted stock message.
+#[derive(Debug, Clone)]
+struct Slot {
+    message_id: u64,
+    hash: String,
+    /// Deleted on Discord: post it again.
+    lost: bool,
+}
+
+/// The keeper's state.
+struct Keeper {
+    fleet: Arc<FleetInner>,
+    bot_id: i64,
+    http: Client,
+    stock_channel: Option<u64>,
+    announce_channel: Option<u64>,
+    /// The stock messages, first first.
+    slots: Vec<Slot>,
+    /// Each product's stock at the last render (none before the first).
+    known: Option<HashMap<i64, i64>>,
+    pacers: HashMap<u64, Pacer>,
+}
+
+/// Why a render did not finish.
+#[derive(Debug, thiserror::Error)]
+enum RenderError {
+    #[error("reading the catalogue failed: {0}")]
+    Database(#[from] crate::Error),
+    #[error("{what} failed: {}{}", .failure.message, .failure.code.map(|c| format!(" (Discord {c})")).unwrap_or_default())]
+    Discord { what: &'static str, failure: Failure },
+}
+
+fn discord(what: &'static str) -> impl FnOnce(Failure) -> RenderError {
+    move |failure| RenderError::Discord { what, failure }
+}
+
+/// A Discord id (ids here come from validated settings and Discord's answers: never 0).
+fn id<T>(raw: u64) -> Id<T> {
+    Id::new(raw.max(1))
+}
+
+/// A hash of what a message shows.
+fn hash(embed: &Embed) -> String {
+    let json = serde_json::to_vec(embed).unwrap_or_default();
+    Sha256::digest(&json).iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+async fn keep(
+    fleet: Arc<FleetInner>,
+    bot: BotConfig,
+    mut stop: watch::Receiver<bool>,
+    mut deletions: mpsc::Receiver<(u64, u64)>,
+) {
+    // Follow changes before reading anything, so none committed from now on is missed.
+    let mut changes = fleet.events.stock_changes();
+    let stored = messages::load(&fleet.store, bot.id).await.unwrap_or_else(|e| {
+        tracing::warn!(bot_id = bot.id, error = %e, "reading the stock messages failed");
+        vec![]
+    });
+    if bot.stock_channel_id.is_none() && bot.back_in_stock_channel_id.is_none() && stored.is_empty() {
+        return;
+    }
+    let mut keeper = Keeper {
+        fleet: fleet.clone(),
+        bot_id: bot.id,
+        http: fleet.discord.client(&bot.token),
+        stock_channel: bot.stock_channel_id,
+        announce_channel: bot.back_in_stock_channel_id,
+        slots: vec![],
+        known: None,
+        pacers: HashMap::new(),
+    };
+    keeper.adopt(stored).await;
+    if keeper.stock_channel.is_none() && keeper.announce_channel.is_none() {
+        return;
+    }
+    // Render once at start: what changed while the bot was stopped is shown (by editing).
+    let mut due = Some(Due::now());
+    let mut last_render: Option<Instant> = None;
+    let mut retry = RETRY_FIRST;
+    loop {
+        let at = due.map(|d| d.at(last_render));
+        tokio::select! {
+            _ = stop.changed() => break,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                due = Some(due.map_or_else(Due::now, Due::touched));
+            }
+            Some((channel, message)) = deletions.recv() => {
+                if keeper.lost(channel, message) {
+                    due = Some(due.map_or_else(Due::now, Due::touched));
+                }
+            }
+            () = sleep_until(at.unwrap_or_else(|| Instant::now() + RETRY_MAX)), if at.is_some() => {
+                last_render = Some(Instant::now());
+                match keeper.render().await {
+                    Ok(()) => {
+                        due = None;
+                        retry = RETRY_FIRST;
+                    }
+                    Err(e) => {
+                        let message = format!("stock message: {e}; trying again in {} s", retry.as_secs());
+                        fleet.bot_log(bot.id, "warn", "stock_message", message).await;
+                        due = Some(Due::after(retry));
+                        retry = (retry * 2).min(RETRY_MAX);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Keeper {
+    /// Takes over the stored stock messages; those in another channel than the stock channel (it
+    /// was changed or cleared) are deleted and forgotten.
+    async fn adopt(&mut self, stored: Vec<Posted>) {
+        let elsewhere = stored.iter().any(|p| Some(p.channel_id) != self.stock_channel);
+        if !elsewhere {
+            self.slots = stored
+                .into_iter()
+                .map(|p| Slot { message_id: p.message_id, hash: p.content_hash, lost: false })
+                .collect();
+            return;
+        }
+        for p in stored {
+            self.pacer(p.channel_id).await;
+            let _ = rest(self.http.delete_message(id(p.channel_id), id(p.message_id))).await;
+        }
+        self.forget_from(0).await;
+    }
+
+    /// Marks a deleted stock message; true if it was one.
+    fn lost(&mut self, channel: u64, message: u64) -> bool {
+        if Some(channel) != self.stock_channel {
+            return false;
+        }
+        let slot = self.slots.iter_mut().find(|s| s.message_id == message);
+        slot.map(|s| s.lost = true).is_some()
+    }
+
+    async fn pacer(&mut self, channel: u64) {
+        self.pacers.entry(channel).or_default().ready().await;
+    }
+
+    async fn render(&mut self) -> Result<(), RenderError> {
+        let products = repo::list(&self.fleet.store, false).await?;
+        if let Some(channel) = self.announce_channel {
+            self.announce(channel, &products).await;
+        }
+        self.known = Some(products.iter().map(|p| (p.id, p.stock)).collect());
+        if let Some(channel) = self.stock_channel {
+            let visible: Vec<Product> = products.into_iter().filter(|p| p.visible).collect();
+            self.show(channel, &display::catalogue_embeds(&visible)).await?;
+        }
+        Ok(())
+    }
+
+    /// Posts "Back in stock: …" for visible products that had 0 at the last render and have more
+    /// now (one message; never retried, so never announced twice).
+    async fn announce(&mut self, channel: u64, products: &[Product]) {
+        let Some(known) = &self.known else { return };
+        let back: Vec<&Product> =
+            products.iter().filter(|p| p.visible && p.stock > 0 && known.get(&p.id) == Some(&0)).collect();
+        if back.is_empty() {
+            return;
+        }
+        let mut text = String::from("Back in stock: ");
+        for (i, p) in back.iter().enumerate() {
+            let name = format!("{}**{}**", if i > 0 { ", " } else { "" }, display::escape(&p.name));
+            if text.chars().count() + name.chars().count() > 1950 {
+                text.push_str(&format!(" and {} more", back.len() - i));
+                break;
+            }
+            text.push_str(&name);
+        }
+        self.pacer(channel).await;
+        // Product names are the shop's text: they must not ping anyone.
+        let quiet = AllowedMentions::default();
+        let post = self.http.create_message(id(channel)).content(&text).allowed_mentions(Some(&quiet));
+        if let Err(f) = rest(post).await {
+            let message = format!("back-in-stock announcement failed: {}", f.message);
+            self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+        }
+    }
+
+    /// Makes the stock channel show `embeds`, one per message.
+    async fn show(&mut self, channel: u64, embeds: &[Embed]) -> Result<(), RenderError> {
+        let hashes: Vec<String> = embeds.iter().map(hash).collect();
+        for (i, embed) in embeds.iter().enumerate() {
+            let Some(slot) = self.slots.get(i).filter(|s| !s.lost).cloned() else {
+                return self.replace_from(channel, i, embeds, &hashes).await;
+            };
+            if slot.hash == hashes[i] {
+                continue;
+            }
+            self.pacer(channel).await;
+            let edit =
+                self.http.update_message(id(channel), id(slot.message_id)).embeds(Some(std::slice::from_ref(embed)));
+            match rest(edit).await {
+                Ok(_) => {
+                    self.remember(channel, i, slot.message_id, &hashes[i]).await;
+                }
+                Err(f) if matches!(f.code, Some(UNKNOWN_MESSAGE | OLD_MESSAGE_EDITS)) => {
+                    let why = if f.code == Some(UNKNOWN_MESSAGE) { "was deleted" } else { "cannot be edited for now" };
+                    let message = format!(
+                        "stock message {} {why} (Discord {}); posting it again",
+                        slot.message_id,
+                        f.code.unwrap_or(0)
+                    );
+                    self.fleet.bot_log(self.bot_id, "info", "stock_message", message).await;
+                    return self.replace_from(channel, i, embeds, &hashes).await;
+                }
+                Err(f) => return Err(discord("editing the stock message")(f)),
+            }
+        }
+        while self.slots.len() > embeds.len() {
+            let Some(surplus) = self.slots.pop() else { break };
+            if !surplus.lost {
+                self.pacer(channel).await;
+                let delete = self.http.delete_message(id(channel), id(surplus.message_id));
+                if let Err(f) = rest(delete).await {
+                    if f.code != Some(UNKNOWN_MESSAGE) {
+                        self.slots.push(surplus);
+                        return Err(discord("deleting a surplus stock message")(f));
+                    }
+                }
+            }
+            self.forget_from(self.slots.len()).await;
+        }
+        Ok(())
+    }
+
+    /// Deletes the messages from `from` on and posts `embeds[from..]` afresh (in order, so the
+    /// catalogue reads top to bottom).
+    async fn replace_from(
+        &mut self,
+        channel: u64,
+        from: usize,
+        embeds: &[Embed],
+        hashes: &[String],
+    ) -> Result<(), RenderError> {
+        let old = self.slots.split_off(from.min(self.slots.len()));
+        self.forget_from(from).await;
+        for slot in old.into_iter().filter(|s| !s.lost) {
+            self.pacer(channel).await;
+            // Best effort: a message that cannot be deleted stays, stale, above the new ones.
+            let _ = rest(self.http.delete_message(id(channel), id(slot.message_id))).await;
+        }
+        for (i, embed) in embeds.iter().enumerate().skip(from) {
+            self.pacer(channel).await;
+            let post = self.http.create_message(id(channel)).embeds(std::slice::from_ref(embed));
+            let response = rest(post).await.map_err(discord("posting the stock message"))?;
+            let message = response.model().await.map_err(|_| {
+                discord("posting the stock message")(Failure {
+                    status: None,
+                    code: None,
+                    message: "Discord's answer could not be read".into(),
+                })
+            })?;
+            self.slots.push(Slot { message_id: message.id.get(), hash: hashes[i].clone(), lost: false });
+            self.remember(channel, i, message.id.get(), &hashes[i]).await;
+        }
+        Ok(())
+    }
+
+    /// Records a message as showing `hash`, in memory and in the database.
+    async fn remember(&mut self, channel: u64, position: usize, message_id: u64, hash: &str) {
+        if let Some(slot) = self.slots.get_mut(position) {
+            slot.hash = hash.to_owned();
+        }
+        let posted = Posted { position, channel_id: channel, message_id, content_hash: hash.to_owned() };
+        if let Err(e) = messages::save(&self.fleet.store, self.bot_id, &posted, crate::store::now_ms()).await {
+            tracing::warn!(bot_id = self.bot_id, error = %e, "saving a stock message id failed");
+        }
+    }
+
+    async fn forget_from(&self, position: usize) {
+        if let Err(e) = messages::forget_from(&self.fleet.store, self.bot_id, position).await {
+            tracing::warn!(bot_id = self.bot_id, error = %e, "forgetting stock message ids failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_rendered_within_max_wait_and_renders_keep_their_gap() {
+        let start = Instant::now();
+        let due = Due { first: start, last: start, not_before: None };
+        assert_eq!(due.at(None), start + QUIET, "a lone change waits for quiet");
+        let busy = Due { last: start + Duration::from_millis(900), ..due };
+        assert_eq!(busy.at(None), start + MAX_WAIT, "never later than MAX_WAIT after the first change");
+        assert_eq!(due.at(Some(start)), start + MIN_GAP, "renders keep MIN_GAP apart");
+        let retry = Due { not_before: Some(start + RETRY_FIRST), ..due };
+        assert_eq!(retry.at(None), start + RETRY_FIRST);
+    }
+
+    #[tokio::test]
+    async fn writes_are_paced_within_the_window() {
+        let window = Duration::from_millis(200);
+        let mut pacer = Pacer { sent: VecDeque::new(), max: 2, window };
+        let begin = Instant::now();
+        pacer.ready().await;
+        pacer.ready().await;
+        assert!(begin.elapsed() < window, "two fit at once");
+        pacer.ready().await;
+        assert!(begin.elapsed() >= window, "the third waits for the window");
+    }
+}
