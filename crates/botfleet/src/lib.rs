@@ -35,6 +35,8 @@ pub mod fleet;
 pub mod live;
 /// Command logs and bot logs (the roadmap's repositories).
 pub mod logs;
+/// Prometheus metrics: per-bot counters and latency histograms, rendered for `/metrics`.
+pub mod metrics;
 /// TLS termination, and who a request comes from behind trusted reverse proxies.
 pub mod net;
 /// Cursor pagination.

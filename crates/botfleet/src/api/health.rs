@@ -48,3 +48,29 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
         }
     }
 }
+
+/// Prometheus metrics (text exposition format 0.0.4): commands by bot, kind and outcome; reply
+/// latency histograms per bot; bots by status; tracking queue depth; uptime; memory.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
+pub async fn metrics(
+    axum::extract::State(app): axum::extract::State<super::AppState>,
+) -> Result<axum::response::Response, super::error::ApiError> {
+    use axum::response::IntoResponse;
+    let ids = crate::bots::repo::all_ids(&app.store).await?;
+    let s = app.fleet.summary(&ids);
+    let gauges = crate::metrics::Gauges {
+        bots: crate::events::BotCounts {
+            running: s.running,
+            starting: s.starting,
+            reconnecting: s.reconnecting,
+            stopped: s.stopped,
+            failed: s.failed,
+        },
+        resident_memory_bytes: crate::live::rss_bytes(),
+        uptime: app.started.elapsed(),
+        tracking_queue_depth: app.fleet.tracking_queue_depth(),
+    };
+    let text = app.fleet.metrics().render(&gauges);
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}

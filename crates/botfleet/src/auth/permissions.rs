@@ -72,6 +72,7 @@ pub enum Action {
     StockRead,
     StockChange,
     ProductsManage,
+    MetricsRead,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -100,6 +101,7 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::StockRead, "stock.read", &[Viewer, Operator, Admin]),
     (Action::StockChange, "stock.change", &[Operator, Admin]),
     (Action::ProductsManage, "products.manage", &[Admin]),
+    (Action::MetricsRead, "metrics.read", &[Viewer, Operator, Admin]),
 ];
 
 impl Action {

@@ -46,6 +46,8 @@ pub struct FleetInner {
     pub tracker: Tracker,
     pub registry: Registry,
     pub latencies: Latencies,
+    /// Prometheus counters and histograms (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
     /// The clock time-dependent rules read (anti-spam windows and cooldowns).
     pub clock: Clock,
     /// The visible catalogue `/stock` reads.
@@ -134,6 +136,7 @@ impl Fleet {
                 tracker,
                 registry: Registry::default(),
                 latencies: Latencies::default(),
+                metrics: crate::metrics::Metrics::default(),
                 clock,
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
@@ -160,6 +163,16 @@ impl Fleet {
             }
         }
         s
+    }
+
+    /// The Prometheus counters and histograms.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// Records waiting for the tracking writer.
+    pub fn tracking_queue_depth(&self) -> usize {
+        self.inner.tracker.queue_depth()
     }
 
     /// The in-process answer-latency histogram.

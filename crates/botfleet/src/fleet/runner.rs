@@ -532,6 +532,8 @@ impl Answering {
                 record.error = Some(why);
             }
         }
+        let answered = record.responded_at.is_some() && !denied;
+        self.fleet.metrics.command(record.bot_id, record.kind, record.outcome, answered.then_some(elapsed));
         self.fleet.events.publish(crate::events::Event::Command(crate::events::CommandEvent {
             bot_id: record.bot_id,
             received_at: crate::time::rfc3339(record.received_at),

@@ -49,6 +49,11 @@ impl Tracker {
         Self { tx: None, commands_enabled: false }
     }
 
+    /// Records waiting for the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.as_ref().map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
     /// Records a command invocation.
     pub async fn command(&self, record: CommandRecord) {
         if self.commands_enabled {

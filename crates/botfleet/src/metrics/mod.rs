@@ -1,0 +1,130 @@
+//! Prometheus metrics: counters and a reply-latency histogram per bot, kept in memory by the fleet
+//! as each command finishes (a map update under a short std lock, no I/O), plus gauges read at
+//! scrape time, rendered in the Prometheus text exposition format (version 0.0.4) for
+//! `GET /metrics`. Names follow Prometheus' rules: `botfleet_` prefix, base units, `_total` for
+//! counters.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::events::BotCounts;
+
+/// Histogram bucket bounds, in seconds.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    /// Cumulative-at-render counts per bucket (stored per bucket, summed when rendered).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// The in-memory metrics of one process.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    commands: Mutex<BTreeMap<(i64, &'static str, &'static str), u64>>,
+    latency: Mutex<BTreeMap<i64, Histogram>>,
+}
+
+/// Figures read when scraped.
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    pub bots: BotCounts,
+    pub resident_memory_bytes: Option<u64>,
+    pub uptime: Duration,
+    pub tracking_queue_depth: usize,
+}
+
+impl Metrics {
+    /// Counts one finished command (`kind`: prefix/slash/component; `outcome`: ok/error/denied)
+    /// and, when it was answered, its reply latency.
+    pub fn command(&self, bot_id: i64, kind: &'static str, outcome: &'static str, latency: Option<Duration>) {
+        *self.commands.lock().unwrap_or_else(PoisonError::into_inner).entry((bot_id, kind, outcome)).or_insert(0) += 1;
+        if let Some(latency) = latency {
+            let seconds = latency.as_secs_f64();
+            let mut all = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+            let h = all.entry(bot_id).or_default();
+            if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+                h.buckets[i] += 1;
+            }
+            h.count += 1;
+            h.sum += seconds;
+        }
+    }
+
+    /// The exposition text.
+    pub fn render(&self, gauges: &Gauges) -> String {
+        let mut out = String::with_capacity(4096);
+        let commands = self.commands.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let latency = self.latency.lock().unwrap_or_else(PoisonError::into_inner).clone();
+
+        out.push_str("# HELP botfleet_commands_total Commands the bots handled, by bot, kind and outcome.\n");
+        out.push_str("# TYPE botfleet_commands_total counter\n");
+        for ((bot, kind, outcome), n) in &commands {
+            let _ =
+                writeln!(out, "botfleet_commands_total{{bot_id=\"{bot}\",kind=\"{kind}\",outcome=\"{outcome}\"}} {n}");
+        }
+
+        out.push_str("# HELP botfleet_reply_latency_seconds From the event arriving to Discord accepting the reply.\n");
+        out.push_str("# TYPE botfleet_reply_latency_seconds histogram\n");
+        for (bot, h) in &latency {
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "botfleet_reply_latency_seconds_bucket{{bot_id=\"{bot}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(out, "botfleet_reply_latency_seconds_bucket{{bot_id=\"{bot}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "botfleet_reply_latency_seconds_sum{{bot_id=\"{bot}\"}} {}", h.sum);
+            let _ = writeln!(out, "botfleet_reply_latency_seconds_count{{bot_id=\"{bot}\"}} {}", h.count);
+        }
+
+        out.push_str("# HELP botfleet_bots Bots by runtime status.\n# TYPE botfleet_bots gauge\n");
+        let b = gauges.bots;
+        for (status, n) in [
+            ("running", b.running),
+            ("starting", b.starting),
+            ("reconnecting", b.reconnecting),
+            ("stopped", b.stopped),
+            ("failed", b.failed),
+        ] {
+            let _ = writeln!(out, "botfleet_bots{{status=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP botfleet_tracking_queue_depth Records waiting for the tracking writer.\n");
+        out.push_str("# TYPE botfleet_tracking_queue_depth gauge\n");
+        let _ = writeln!(out, "botfleet_tracking_queue_depth {}", gauges.tracking_queue_depth);
+        out.push_str("# HELP botfleet_uptime_seconds Seconds since this process started serving.\n");
+        out.push_str("# TYPE botfleet_uptime_seconds gauge\n");
+        let _ = writeln!(out, "botfleet_uptime_seconds {}", gauges.uptime.as_secs_f64());
+        if let Some(rss) = gauges.resident_memory_bytes {
+            out.push_str("# HELP botfleet_resident_memory_bytes Resident memory of this process.\n");
+            out.push_str("# TYPE botfleet_resident_memory_bytes gauge\n");
+            let _ = writeln!(out, "botfleet_resident_memory_bytes {rss}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.command(1, "prefix", "ok", Some(Duration::from_millis(3)));
+        m.command(1, "prefix", "ok", Some(Duration::from_millis(30)));
+        m.command(1, "slash", "denied", None);
+        let text = m.render(&Gauges::default());
+        assert!(text.contains("botfleet_commands_total{bot_id=\"1\",kind=\"prefix\",outcome=\"ok\"} 2\n"), "{text}");
+        assert!(text.contains("botfleet_commands_total{bot_id=\"1\",kind=\"slash\",outcome=\"denied\"} 1\n"));
+        assert!(text.contains("botfleet_reply_latency_seconds_bucket{bot_id=\"1\",le=\"0.005\"} 1\n"));
+        assert!(text.contains("botfleet_reply_latency_seconds_bucket{bot_id=\"1\",le=\"0.05\"} 2\n"));
+        assert!(text.contains("botfleet_reply_latency_seconds_count{bot_id=\"1\"} 2\n"));
+    }
+}

@@ -1,0 +1,112 @@
+//! `GET /metrics`: Prometheus text that a Prometheus parser reads, whose command counts agree with
+//! the tracked rows, readable with a key holding the `metrics.read` scope and no other.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client_with_key, Backend, TestApp};
+use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, UserAction};
+use serde_json::json;
+
+async fn scrape(app: &TestApp, key: &str) -> (u16, String) {
+    let res = client_with_key(key).get(format!("{}/metrics", app.url)).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+fn sum(scrape: &prometheus_parse::Scrape, name: &str, filter: impl Fn(&prometheus_parse::Sample) -> bool) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name && filter(s))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+async fn metrics_agree_with_the_tracked_rows(backend: Backend) {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
+    let alice = emulator.create_user("alice").unwrap();
+    let guild = emulator.create_guild("Shop", alice).unwrap();
+    let general = emulator.create_channel(guild, "general").unwrap();
+    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let Some(app) = TestApp::spawn_with(backend, emulator.http_url()).await else { return };
+    // Anti-spam stays on (5 commands per 10 s): of these seven, two are denied, and counted so.
+    let (_, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": shop.token})).await;
+    let id = bot["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while app.get(&format!("/api/v1/bots/{id}")).await.1["status"] != "running" {
+        assert!(tokio::time::Instant::now() < deadline, "the bot never ran");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Slash commands are registered once the bot runs; wait for /ping to exist.
+    let slash = || UserAction::SlashCommand { name: "ping".into(), options: vec![] };
+    while emulator.user_interaction(shop.application_id, alice, general, slash()).is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "/ping was never registered");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    for i in 0..6 {
+        emulator.user_message(alice, general, &format!("!ping {i}")).unwrap();
+    }
+    let total = 7;
+    let rows = loop {
+        let (_, page) = app.get(&format!("/api/v1/command-logs?bot_id={id}&limit=500")).await;
+        let rows = page["items"].as_array().unwrap().clone();
+        if rows.len() >= total {
+            break rows;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "only {} of {total} commands tracked", rows.len());
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+
+    let (_, created) = app.post("/api/v1/api-keys", json!({"name": "prometheus", "scopes": ["metrics.read"]})).await;
+    let key = created["key"].as_str().unwrap();
+    let (status, text) = scrape(&app, key).await;
+    assert_eq!(status, 200, "{text}");
+    let parsed = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let bot = id.to_string();
+    let of_bot = |s: &prometheus_parse::Sample| s.labels.get("bot_id") == Some(bot.as_str());
+    assert_eq!(sum(&parsed, "botfleet_commands_total", of_bot) as usize, rows.len());
+    for outcome in ["ok", "error", "denied"] {
+        let tracked = rows.iter().filter(|r| r["outcome"] == outcome).count();
+        let counted =
+            sum(&parsed, "botfleet_commands_total", |s| of_bot(s) && s.labels.get("outcome") == Some(outcome));
+        assert_eq!(counted as usize, tracked, "{outcome}");
+    }
+    assert!(sum(&parsed, "botfleet_commands_total", |s| s.labels.get("kind") == Some("slash")) >= 1.0);
+    let answered = rows.iter().filter(|r| r["outcome"] == "ok").count();
+    let histogram = parsed.samples.iter().find(|s| s.metric == "botfleet_reply_latency_seconds" && of_bot(s)).unwrap();
+    match &histogram.value {
+        prometheus_parse::Value::Histogram(buckets) => {
+            let all = buckets.iter().find(|b| b.less_than.is_infinite()).unwrap();
+            assert_eq!(all.count as usize, answered);
+        }
+        other => panic!("not a histogram: {other:?}"),
+    }
+    assert_eq!(sum(&parsed, "botfleet_bots", |s| s.labels.get("status") == Some("running")), 1.0);
+    assert!(sum(&parsed, "botfleet_resident_memory_bytes", |_| true) > 1e6);
+
+    // Another scope is not enough; a viewer may read them.
+    let (_, other) = app.post("/api/v1/api-keys", json!({"name": "logs", "scopes": ["logs.read"]})).await;
+    assert_eq!(scrape(&app, other["key"].as_str().unwrap()).await.0, 403);
+    assert_eq!(reqwest::get(format!("{}/metrics", app.url)).await.unwrap().status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_metrics_agree_with_the_tracked_rows() {
+    metrics_agree_with_the_tracked_rows(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_metrics_agree_with_the_tracked_rows() {
+    metrics_agree_with_the_tracked_rows(Backend::Postgres).await;
+}
