@@ -1,4 +1,5 @@
-//! Health: liveness (`/health`) and readiness (`/health/ready`: the database answers).
+//! Health: liveness (`/health`), readiness (`/health/ready`), a bot's health check by check
+//! (`/bots/{id}/health`), and the Prometheus metrics (`/metrics`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -6,7 +7,12 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::extract::PathId;
 use super::AppState;
+use crate::fleet::health::{BotRuntime, Check};
 
 /// Liveness.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,6 +31,63 @@ pub struct Ready {
     pub database: &'static str,
     /// Bots by status (absent when the database cannot list them).
     pub fleet: Option<crate::fleet::FleetSummary>,
+    /// Each check, with what to do when it fails.
+    pub checks: Vec<Check>,
+}
+
+/// The checks every health answer shares: the database answers, the tracking queue is not
+/// backing up.
+async fn shared_checks(app: &AppState) -> (Vec<Check>, Option<Vec<i64>>) {
+    let started = std::time::Instant::now();
+    let ids = tokio::time::timeout(std::time::Duration::from_secs(3), crate::bots::repo::all_ids(&app.store)).await;
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    let (database, ids) = match ids {
+        Ok(Ok(ids)) => (Check { name: "database", ok: true, detail: format!("answered in {took:.1} ms") }, Some(ids)),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: database error");
+            let detail = "the database refused the query; the server log says why".to_owned();
+            (Check { name: "database", ok: false, detail }, None)
+        }
+        Err(_) => {
+            let detail = "the database did not answer within 3 s: is it running and reachable?".to_owned();
+            (Check { name: "database", ok: false, detail }, None)
+        }
+    };
+    let depth = app.fleet.tracking_queue_depth();
+    let queues = if depth < 32_768 {
+        Check { name: "queues", ok: true, detail: format!("{depth} tracking records waiting") }
+    } else {
+        Check {
+            name: "queues",
+            ok: false,
+            detail: format!("{depth} tracking records waiting (of 65,536): the database is not keeping up"),
+        }
+    };
+    (vec![database, queues], ids)
+}
+
+/// A bot's health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BotHealth {
+    pub bot_id: i64,
+    /// `healthy` when every check passes, else `unhealthy`.
+    pub status: &'static str,
+    pub checks: Vec<Check>,
+    /// The connection figures the checks read.
+    pub figures: BotRuntime,
+}
+
+/// A bot's health, check by check: gateway connected, heartbeat acknowledged within its
+/// interval, recent events, the last call to Discord's API, the database, the tracking queue.
+#[utoipa::path(get, path = "/api/v1/bots/{id}/health", tag = "health", params(("id" = i64, Path)),
+    responses((status = 200, body = BotHealth), (status = 404, body = super::error::ErrorBody)))]
+pub async fn bot(State(app): State<AppState>, PathId(id): PathId) -> Result<Json<BotHealth>, ApiError> {
+    crate::bots::repo::get(&app.store, id).await?;
+    let (status, reason, figures) = app.fleet.runtime(id);
+    let mut checks = crate::fleet::health::checks(status.as_str(), reason.as_deref(), &figures, crate::store::now_ms());
+    checks.extend(shared_checks(&app).await.0);
+    let healthy = checks.iter().all(|c| c.ok);
+    Ok(Json(BotHealth { bot_id: id, status: if healthy { "healthy" } else { "unhealthy" }, checks, figures }))
 }
 
 /// The process is up.
@@ -37,15 +100,13 @@ pub async fn live(State(app): State<AppState>) -> Json<Health> {
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let ids = tokio::time::timeout(std::time::Duration::from_secs(3), crate::bots::repo::all_ids(&app.store)).await;
-    match ids {
-        Ok(Ok(ids)) => {
-            let fleet = Some(app.fleet.summary(&ids));
-            (StatusCode::OK, Json(Ready { status: "ready", database: "ok", fleet }))
-        }
-        _ => {
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Ready { status: "not_ready", database: "unreachable", fleet: None }))
-        }
+    let (checks, ids) = shared_checks(&app).await;
+    let fleet = ids.map(|ids| app.fleet.summary(&ids));
+    let database = if fleet.is_some() { "ok" } else { "unreachable" };
+    if checks.iter().all(|c| c.ok) {
+        (StatusCode::OK, Json(Ready { status: "ready", database, fleet, checks }))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(Ready { status: "not_ready", database, fleet, checks }))
     }
 }
 
@@ -53,10 +114,7 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
 /// latency histograms per bot; bots by status; tracking queue depth; uptime; memory.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
-pub async fn metrics(
-    axum::extract::State(app): axum::extract::State<super::AppState>,
-) -> Result<axum::response::Response, super::error::ApiError> {
-    use axum::response::IntoResponse;
+pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
     let ids = crate::bots::repo::all_ids(&app.store).await?;
     let s = app.fleet.summary(&ids);
     let gauges = crate::metrics::Gauges {

@@ -86,6 +86,7 @@ fn routes() -> Routes {
         .add(M::DELETE, "/api/v1/bots/{id}", A::BotsDelete, bots::delete)
         .add(M::PUT, "/api/v1/bots/{id}/token", A::BotsToken, bots::replace_token)
         .add(M::POST, "/api/v1/bots/{id}/test", A::BotsTest, bots::test_saved)
+        .add(M::GET, "/api/v1/bots/{id}/health", A::BotsRead, health::bot)
         .add(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
         .add(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
         .add(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)

@@ -3,6 +3,7 @@
 //! runtime status, and publishes every status change on the event bus.
 
 pub mod antispam;
+pub mod health;
 pub mod latency;
 pub mod runner;
 pub mod status;
@@ -48,6 +49,8 @@ pub struct FleetInner {
     pub latencies: Latencies,
     /// Prometheus counters and histograms (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// Each bot's connection figures (`GET /bots/{id}/health`).
+    pub runtimes: health::Runtimes,
     /// The clock time-dependent rules read (anti-spam windows and cooldowns).
     pub clock: Clock,
     /// The visible catalogue `/stock` reads.
@@ -137,6 +140,7 @@ impl Fleet {
                 registry: Registry::default(),
                 latencies: Latencies::default(),
                 metrics: crate::metrics::Metrics::default(),
+                runtimes: health::Runtimes::default(),
                 clock,
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
@@ -163,6 +167,12 @@ impl Fleet {
             }
         }
         s
+    }
+
+    /// A bot's status and connection figures.
+    pub fn runtime(&self, bot_id: i64) -> (Status, Option<String>, health::BotRuntime) {
+        let (status, reason) = self.status(bot_id);
+        (status, reason, self.inner.runtimes.get(bot_id))
     }
 
     /// The Prometheus counters and histograms.
@@ -226,6 +236,7 @@ impl Fleet {
 
     /// Forgets a deleted bot.
     pub async fn forget(&self, bot_id: i64) {
+        self.inner.runtimes.forget(bot_id);
         self.halt(bot_id).await;
         lock(&self.inner.statuses).remove(&bot_id);
     }

@@ -123,6 +123,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let keeper = StockKeeper::spawn(fleet.clone(), &bot);
     let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
     let wanted = EventTypeFlags::READY
+        | EventTypeFlags::GATEWAY_HELLO
+        | EventTypeFlags::GATEWAY_HEARTBEAT_ACK
         | EventTypeFlags::RESUMED
         | EventTypeFlags::MESSAGE_CREATE
         | EventTypeFlags::MESSAGE_DELETE
@@ -153,6 +155,29 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 return;
             }
         };
+        if let Some(Ok(e)) = &event {
+            let now = now_ms();
+            let average = shard.latency().average();
+            fleet.runtimes.update(id, |r| {
+                r.events += 1;
+                r.last_event_at = Some(now);
+                match e {
+                    Event::GatewayHello(hello) => r.heartbeat_interval_ms = Some(hello.heartbeat_interval),
+                    Event::GatewayHeartbeatAck => {
+                        r.last_heartbeat_ack_at = Some(now);
+                        r.heartbeat_latency_ms = average.map(|l| l.as_secs_f64() * 1000.0);
+                    }
+                    Event::Ready(_) => {
+                        if r.connected_at.is_some() {
+                            r.reconnects += 1;
+                        }
+                        r.connected_at = Some(now);
+                    }
+                    Event::Resumed => r.resumes += 1,
+                    _ => {}
+                }
+            });
+        }
         match event {
             None => {
                 let reason =
@@ -514,6 +539,7 @@ impl Answering {
             None => {}
             Some(Ok(())) => {
                 record.responded_at = Some(now_ms());
+                self.fleet.runtimes.update(self.bot.id, |r| r.last_rest_ok_at = record.responded_at);
                 record.latency_us = Some(i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
                 if !denied {
                     self.fleet.latencies.record(elapsed);
@@ -528,6 +554,8 @@ impl Answering {
                 }
                 let code = f.code.map(|c| format!(" (Discord {c})")).unwrap_or_default();
                 let why = format!("reply failed: {}{code}", f.message);
+                let failed = (now_ms(), why.clone());
+                self.fleet.runtimes.update(self.bot.id, |r| r.last_rest_error = Some(failed));
                 self.fleet.bot_log(self.bot.id, "warn", "command_error", format!("/{} {why}", record.command)).await;
                 record.error = Some(why);
             }
