@@ -49,6 +49,9 @@ pub struct ServeConfig {
     /// polls).
     #[arg(long = "websocket", env = "DISCORD_WEBSOCKET_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub websocket: bool,
+    /// Seconds between rows of discord_performance_metrics (per bot and per node).
+    #[arg(long, env = "BOTFLEET_METRICS_INTERVAL_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub metrics_interval_seconds: u64,
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

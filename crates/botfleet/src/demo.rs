@@ -91,6 +91,7 @@ impl Demo {
             secret_key: None,
             tracking: true,
             websocket: config.websocket,
+            metrics_interval_seconds: 10,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,

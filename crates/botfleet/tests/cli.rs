@@ -37,6 +37,8 @@ async fn help_names_every_setting_and_its_environment_variable() {
         "BOTFLEET_LOCKOUT_THRESHOLD",
         "BOTFLEET_LOCKOUT_SECONDS",
         "BOTFLEET_AUDIT_RETENTION_DAYS",
+        "BOTFLEET_METRICS_INTERVAL_SECONDS",
+        "DISCORD_WEBSOCKET_ENABLED",
     ] {
         assert!(text.contains(var), "serve --help lacks {var}:\n{text}");
     }

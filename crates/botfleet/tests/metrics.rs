@@ -110,3 +110,82 @@ async fn sqlite_metrics_agree_with_the_tracked_rows() {
 async fn postgres_metrics_agree_with_the_tracked_rows() {
     metrics_agree_with_the_tracked_rows(Backend::Postgres).await;
 }
+
+async fn sum_commands(app: &TestApp, resolution: Option<i64>) -> (i64, i64) {
+    use sqlx::Row;
+    let filter = resolution.map(|r| format!(" AND resolution_s = {r}")).unwrap_or_default();
+    let row = sqlx::query(&format!(
+        "SELECT CAST(COALESCE(SUM(commands), 0) AS BIGINT) AS n, COUNT(*) AS rows FROM discord_performance_metrics WHERE bot_id IS NOT NULL{filter}"
+    ))
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    (row.try_get("n").unwrap(), row.try_get("rows").unwrap())
+}
+
+async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Backend) {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
+    let alice = emulator.create_user("alice").unwrap();
+    let guild = emulator.create_guild("Shop", alice).unwrap();
+    let general = emulator.create_channel(guild, "general").unwrap();
+    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let clock = botfleet::clock::Clock::manual(1_800_000_000_000);
+    let c = clock.clone();
+    let Some(app) = TestApp::spawn_configured(backend, emulator.http_url(), move |config| {
+        config.clock = c;
+        config.metrics_interval_seconds = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let body = json!({"name": "Shop", "token": shop.token, "anti_spam": {"enabled": false}});
+    let id = app.post("/api/v1/bots", body).await.1["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while app.get(&format!("/api/v1/bots/{id}")).await.1["status"] != "running" {
+        assert!(tokio::time::Instant::now() < deadline, "the bot never ran");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    for i in 0..8 {
+        emulator.user_message(alice, general, &format!("!ping {i}")).unwrap();
+    }
+    let tracked = loop {
+        let n = app.get(&format!("/api/v1/command-logs?bot_id={id}")).await.1["items"].as_array().unwrap().len();
+        if n == 8 {
+            break 8;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "only {n} tracked");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    // Rows of 10 s arrive every second here; their sum reaches the tracked count.
+    while sum_commands(&app, Some(10)).await.0 != tracked {
+        assert!(tokio::time::Instant::now() < deadline, "the samples never added up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Two days on, the 10 s rows become 1 min rows; 31 more days, 1 h rows. The sum stays.
+    for (days, resolution) in [(2, 60), (31, 3_600)] {
+        clock.advance(Duration::from_secs(days * 86_400));
+        loop {
+            let (all, _) = sum_commands(&app, None).await;
+            let (coarse, rows) = sum_commands(&app, Some(resolution)).await;
+            if rows > 0 && coarse == all {
+                assert_eq!(all, tracked, "downsampling kept the total");
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "rows were not folded into {resolution} s rows");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_performance_rows_keep_their_totals_as_they_are_downsampled() {
+    performance_rows_keep_their_totals_as_they_are_downsampled(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_performance_rows_keep_their_totals_as_they_are_downsampled() {
+    performance_rows_keep_their_totals_as_they_are_downsampled(Backend::Postgres).await;
+}

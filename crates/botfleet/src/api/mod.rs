@@ -51,6 +51,8 @@ pub struct AppState {
     pub auth: Auth,
     /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
     pub live: bool,
+    /// How often performance rows are written.
+    pub metrics_interval: std::time::Duration,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use crate::events::BotCounts;
 
+pub mod history;
+
 /// Histogram bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
@@ -27,6 +29,29 @@ struct Histogram {
 pub struct Metrics {
     commands: Mutex<BTreeMap<(i64, &'static str, &'static str), u64>>,
     latency: Mutex<BTreeMap<i64, Histogram>>,
+}
+
+/// One bot's totals since start (what the history sampler takes differences of).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub commands: u64,
+    pub errors: u64,
+    pub denied: u64,
+    pub latency_sum_us: u64,
+    pub latency_count: u64,
+}
+
+impl Totals {
+    /// What happened between `earlier` and `self`.
+    pub fn since(self, earlier: Totals) -> Totals {
+        Totals {
+            commands: self.commands.saturating_sub(earlier.commands),
+            errors: self.errors.saturating_sub(earlier.errors),
+            denied: self.denied.saturating_sub(earlier.denied),
+            latency_sum_us: self.latency_sum_us.saturating_sub(earlier.latency_sum_us),
+            latency_count: self.latency_count.saturating_sub(earlier.latency_count),
+        }
+    }
 }
 
 /// Figures read when scraped.
@@ -53,6 +78,26 @@ impl Metrics {
             h.count += 1;
             h.sum += seconds;
         }
+    }
+
+    /// Every bot's totals since start.
+    pub fn totals(&self) -> BTreeMap<i64, Totals> {
+        let mut out: BTreeMap<i64, Totals> = BTreeMap::new();
+        for ((bot, _, outcome), n) in self.commands.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            let t = out.entry(*bot).or_default();
+            t.commands += n;
+            match *outcome {
+                "error" => t.errors += n,
+                "denied" => t.denied += n,
+                _ => {}
+            }
+        }
+        for (bot, h) in self.latency.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            let t = out.entry(*bot).or_default();
+            t.latency_count = h.count;
+            t.latency_sum_us = (h.sum * 1_000_000.0) as u64;
+        }
+        out
     }
 
     /// The exposition text.

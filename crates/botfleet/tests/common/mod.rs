@@ -139,6 +139,7 @@ impl TestApp {
             secret_key: None,
             tracking: true,
             websocket: true,
+            metrics_interval_seconds: 10,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
