@@ -164,6 +164,19 @@ async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Bac
         assert!(tokio::time::Instant::now() < deadline, "the samples never added up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The API shows them: the bot's rows add up; the node's rows carry memory.
+    let (status, rows) = app.get(&format!("/api/v1/performance?bot_id={id}")).await;
+    assert_eq!(status, 200, "{rows}");
+    let shown: i64 = rows["items"].as_array().unwrap().iter().map(|r| r["commands"].as_i64().unwrap()).sum();
+    assert_eq!(shown, tracked);
+    assert!(rows["items"][0]["latency_avg_ms"].as_f64().unwrap() > 0.0);
+    let (_, node) = app.get("/api/v1/performance").await;
+    assert!(
+        node["items"][0]["bot_id"].is_null() && node["items"][0]["rss_bytes"].as_i64().unwrap() > 1_000_000,
+        "{node}"
+    );
+    let (status, _) = app.get("/api/v1/performance?since=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z").await;
+    assert_eq!(status, 422);
     // Two days on, the 10 s rows become 1 min rows; 31 more days, 1 h rows. The sum stays.
     for (days, resolution) in [(2, 60), (31, 3_600)] {
         clock.advance(Duration::from_secs(days * 86_400));

@@ -132,3 +132,21 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
     let text = app.fleet.metrics().render(&gauges);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
+
+/// Performance history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PerformanceList {
+    pub items: Vec<crate::metrics::history::PerformanceRow>,
+}
+
+/// Performance rows (per bot, or the node's) in a time range, oldest first: commands, errors,
+/// denied, mean reply latency, memory and queue depth per 10 s, 1 min or 1 h span.
+#[utoipa::path(get, path = "/api/v1/performance", tag = "health", params(crate::metrics::history::PerformanceQuery),
+    responses((status = 200, body = PerformanceList), (status = 422, body = super::error::ErrorBody)))]
+pub async fn performance(
+    State(app): State<AppState>,
+    super::extract::Params(q): super::extract::Params<crate::metrics::history::PerformanceQuery>,
+) -> Result<Json<PerformanceList>, ApiError> {
+    let items = crate::metrics::history::list(&app.store, &q, app.auth.clock().now_ms()).await?;
+    Ok(Json(PerformanceList { items }))
+}

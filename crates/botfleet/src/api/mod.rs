@@ -69,6 +69,7 @@ fn routes() -> Routes {
         .add(M::GET, "/assets/{*path}", A::Public, dashboard::asset)
         .add(M::GET, "/api/openapi.json", A::ApiDocs, openapi::document)
         .add(M::GET, "/metrics", A::MetricsRead, health::metrics)
+        .add(M::GET, "/api/v1/performance", A::MetricsRead, health::performance)
         .add(M::GET, "/api/v1/health", A::Public, health::live)
         .add(M::GET, "/api/v1/health/ready", A::HealthRead, health::ready)
         .add(M::POST, "/api/v1/auth/login", A::Public, auth::login)

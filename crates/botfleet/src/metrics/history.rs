@@ -8,9 +8,13 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+
 use super::Totals;
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fleet::Fleet;
 use crate::store::Store;
 
@@ -146,4 +150,73 @@ impl History {
             }
         })
     }
+}
+
+/// One row as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct PerformanceRow {
+    /// The start of the row's span.
+    pub at: String,
+    /// 10, 60 or 3600.
+    pub resolution_s: i64,
+    pub node: String,
+    /// Absent for a node's row.
+    pub bot_id: Option<i64>,
+    pub commands: i64,
+    pub errors: i64,
+    pub denied: i64,
+    /// Mean reply latency over the span's answered commands.
+    pub latency_avg_ms: Option<f64>,
+    pub rss_bytes: Option<i64>,
+    pub queue_depth: Option<i64>,
+}
+
+/// Filters of `GET /performance`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PerformanceQuery {
+    /// One bot's rows; absent: the node rows.
+    pub bot_id: Option<i64>,
+    /// Default: an hour before `until`.
+    pub since: Option<String>,
+    /// Default: now.
+    pub until: Option<String>,
+}
+
+/// Rows in a time range, oldest first (at most 10,000).
+pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<PerformanceRow>> {
+    let until = q.until.as_deref().map(|t| crate::time::parse("until", t)).transpose()?.unwrap_or(now);
+    let since = q.since.as_deref().map(|t| crate::time::parse("since", t)).transpose()?.unwrap_or(until - 3_600_000);
+    if since > until {
+        return Err(Error::field("since", "must be before until"));
+    }
+    let bot_filter = if q.bot_id.is_some() { "bot_id = $3" } else { "bot_id IS NULL AND $3 IS NULL" };
+    let rows = sqlx::query(&format!(
+        "SELECT at, resolution_s, node, bot_id, commands, errors, denied, latency_sum_us, latency_count, rss_bytes, \
+         queue_depth FROM discord_performance_metrics WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
+    ))
+    .bind(since)
+    .bind(until)
+    .bind(q.bot_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let count: i64 = r.try_get("latency_count")?;
+            let sum: i64 = r.try_get("latency_sum_us")?;
+            Ok(PerformanceRow {
+                at: crate::time::rfc3339(r.try_get("at")?),
+                resolution_s: r.try_get("resolution_s")?,
+                node: r.try_get("node")?,
+                bot_id: r.try_get("bot_id")?,
+                commands: r.try_get("commands")?,
+                errors: r.try_get("errors")?,
+                denied: r.try_get("denied")?,
+                latency_avg_ms: (count > 0).then(|| sum as f64 / count as f64 / 1000.0),
+                rss_bytes: r.try_get("rss_bytes")?,
+                queue_depth: r.try_get("queue_depth")?,
+            })
+        })
+        .collect()
 }
