@@ -71,6 +71,18 @@ pub struct BotCounts {
     pub failed: usize,
 }
 
+impl From<crate::fleet::FleetSummary> for BotCounts {
+    fn from(s: crate::fleet::FleetSummary) -> Self {
+        Self {
+            running: s.running,
+            starting: s.starting,
+            reconnecting: s.reconnecting,
+            stopped: s.stopped,
+            failed: s.failed,
+        }
+    }
+}
+
 /// Fleet figures over the last minute, published every few seconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetFigures {

@@ -8,31 +8,14 @@
 
 mod common;
 
-use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use botfleet::audit::{AuditQuery, AuditRow};
 use botfleet::clock::Clock;
-use common::{Backend, TestApp};
+use common::{until, Backend, TestApp};
 use discord_emulator::{ApplicationInfo, ApplicationSpec, Emulator, EmulatorConfig, RouteLimit, UserAction};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// Polls `check` every 25 ms until it gives a value; fails after `secs` seconds.
-async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 struct World {
     emulator: Emulator,

@@ -9,11 +9,10 @@
 
 mod common;
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use botfleet::stock::{display, Product};
-use common::{Backend, TestApp};
+use common::{until, Backend, TestApp};
 use discord_emulator::{
     ApplicationInfo, ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec, MessageRecord, RouteMatch,
     UserAction,
@@ -24,22 +23,6 @@ use serde_json::{json, Value};
 const MESSAGE_ROUTE: &str = "/channels/{channel_id}/messages/{message_id}";
 const EDIT: &str = "PATCH /channels/{channel_id}/messages/{message_id}";
 const POST: &str = "POST /channels/{channel_id}/messages";
-
-/// Polls `check` every 10 ms until it gives a value; fails after `secs` seconds.
-async fn until<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 struct World {
     emulator: Emulator,

@@ -116,15 +116,8 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
     responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
     let ids = crate::bots::repo::all_ids(&app.store).await?;
-    let s = app.fleet.summary(&ids);
     let gauges = crate::metrics::Gauges {
-        bots: crate::events::BotCounts {
-            running: s.running,
-            starting: s.starting,
-            reconnecting: s.reconnecting,
-            stopped: s.stopped,
-            failed: s.failed,
-        },
+        bots: app.fleet.summary(&ids).into(),
         resident_memory_bytes: crate::live::rss_bytes(),
         uptime: app.started.elapsed(),
         tracking_queue_depth: app.fleet.tracking_queue_depth(),

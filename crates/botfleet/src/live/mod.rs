@@ -144,14 +144,7 @@ pub fn spawn_figures(fleet: Fleet, store: Store, events: EventBus, every: Durati
                 },
                 _ = tick.tick() => {
                     let ids = crate::bots::repo::all_ids(&store).await.unwrap_or_default();
-                    let s = fleet.summary(&ids);
-                    let bots = BotCounts {
-                        running: s.running,
-                        starting: s.starting,
-                        reconnecting: s.reconnecting,
-                        stopped: s.stopped,
-                        failed: s.failed,
-                    };
+                    let bots = BotCounts::from(fleet.summary(&ids));
                     let (commands_per_s, p50_ms, p99_ms) = window.figures(Instant::now());
                     let at = crate::time::rfc3339(crate::store::now_ms());
                     events.publish(Event::Fleet(FleetFigures { at, bots, commands_per_s, p50_ms, p99_ms, rss_bytes: rss_bytes() }));
