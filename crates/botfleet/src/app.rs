@@ -46,6 +46,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         auth,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
+        monitoring: config.monitoring,
         writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),
         net,
@@ -63,17 +64,20 @@ pub async fn run(
     let fleet = state.fleet.clone();
     let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
     let housekeeping = state.auth.spawn_maintenance();
-    let history =
+    let history = state.monitoring.then(|| {
         crate::metrics::history::History::new(state.store.clone(), state.fleet.clone(), state.auth.clock().clone())
-            .spawn(state.metrics_interval);
+            .spawn(state.metrics_interval)
+    });
     let figures = state.live.then(|| {
         let every = std::time::Duration::from_secs(2);
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    history.abort();
-    let _ = history.await;
+    if let Some(history) = history {
+        history.abort();
+        let _ = history.await;
+    }
     if let Some(figures) = figures {
         figures.abort();
         let _ = figures.await;

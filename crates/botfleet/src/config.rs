@@ -52,6 +52,12 @@ pub struct ServeConfig {
     /// Seconds between rows of discord_performance_metrics (per bot and per node).
     #[arg(long, env = "BOTFLEET_METRICS_INTERVAL_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub metrics_interval_seconds: u64,
+    /// Monitoring: performance history rows and the alert engine (off only to measure its cost).
+    #[arg(long, env = "BOTFLEET_MONITORING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub monitoring: bool,
+    /// Milliseconds between two evaluations of the alert rules (and delivery attempts).
+    #[arg(long, env = "BOTFLEET_ALERT_EVALUATION_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub alert_evaluation_ms: u64,
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

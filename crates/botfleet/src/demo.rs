@@ -92,6 +92,8 @@ impl Demo {
             tracking: true,
             websocket: config.websocket,
             metrics_interval_seconds: 10,
+            monitoring: true,
+            alert_evaluation_ms: 5000,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,

@@ -53,6 +53,8 @@ pub struct AppState {
     pub live: bool,
     /// How often performance rows are written.
     pub metrics_interval: std::time::Duration,
+    /// Performance history and alerts run (`BOTFLEET_MONITORING`).
+    pub monitoring: bool,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,

@@ -21,6 +21,10 @@ pub struct BotRuntime {
     pub events: u64,
     pub reconnects: u64,
     pub resumes: u64,
+    /// Calls made to Discord's REST API.
+    pub rest_calls: u64,
+    /// 429 answers met on those calls (twilight-http retries them by itself).
+    pub rate_limited: u64,
     pub last_rest_ok_at: Option<i64>,
     /// The last failed REST call: when and why.
     pub last_rest_error: Option<(i64, String)>,

@@ -140,6 +140,8 @@ impl TestApp {
             tracking: true,
             websocket: true,
             metrics_interval_seconds: 10,
+            monitoring: true,
+            alert_evaluation_ms: 5000,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
