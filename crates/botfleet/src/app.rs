@@ -33,6 +33,13 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
     let fleet =
         Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker, config.clock.clone());
+    let alerts = crate::alerts::Alerts::new(
+        store.clone(),
+        cipher.clone(),
+        config.clock.clone(),
+        events.clone(),
+        fleet.clone(),
+    )?;
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -44,9 +51,11 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         events,
         fleet,
         auth,
+        alerts,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
         monitoring: config.monitoring,
+        alert_every: Duration::from_millis(config.alert_evaluation_ms),
         writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),
         net,
@@ -68,15 +77,16 @@ pub async fn run(
         crate::metrics::history::History::new(state.store.clone(), state.fleet.clone(), state.auth.clock().clone())
             .spawn(state.metrics_interval)
     });
+    let alerts = state.monitoring.then(|| state.alerts.clone().spawn(state.alert_every));
     let figures = state.live.then(|| {
         let every = std::time::Duration::from_secs(2);
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    if let Some(history) = history {
-        history.abort();
-        let _ = history.await;
+    for task in [history, alerts].into_iter().flatten() {
+        task.abort();
+        let _ = task.await;
     }
     if let Some(figures) = figures {
         figures.abort();

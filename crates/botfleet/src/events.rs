@@ -23,6 +23,16 @@ pub enum Event {
     Fleet(FleetFigures),
     /// A product's stock, visibility or details changed (or it was deleted).
     Stock(StockEvent),
+    /// An alert fired, was sent again, recovered or was acknowledged.
+    Alert(AlertEvent),
+}
+
+/// An alert notification and its incident as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertEvent {
+    /// `firing`, `resent`, `recovered` or `acknowledged`.
+    pub kind: String,
+    pub incident: crate::alerts::repo::Incident,
 }
 
 /// A product as it is now.

@@ -5,6 +5,8 @@
 
 #![forbid(unsafe_code)]
 
+/// Alert rules, channels and maintenance windows; the engine that fires, resends and recovers.
+pub mod alerts;
 /// The HTTP API: routes, extractors, the one error mapping, OpenAPI.
 pub mod api;
 /// Building and running the service from its configuration.

@@ -1,6 +1,7 @@
 //! The HTTP API (`/api/v1`), thin: extract and validate, call the domain, map errors once.
 //! `serve(listener, state, shutdown)` is how `main` and every test start it.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod bots;
@@ -49,12 +50,16 @@ pub struct AppState {
     pub events: EventBus,
     pub fleet: Fleet,
     pub auth: Auth,
+    /// Alert rules, incidents and deliveries.
+    pub alerts: crate::alerts::Alerts,
     /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
     pub live: bool,
     /// How often performance rows are written.
     pub metrics_interval: std::time::Duration,
     /// Performance history and alerts run (`BOTFLEET_MONITORING`).
     pub monitoring: bool,
+    /// How often the alert rules are judged and due deliveries attempted.
+    pub alert_every: std::time::Duration,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
@@ -129,6 +134,22 @@ fn routes() -> Routes {
         .add(M::DELETE, "/api/v1/products/{id}", A::ProductsManage, stock::delete)
         .add(M::POST, "/api/v1/products/{id}/stock", A::StockChange, stock::change_stock)
         .add(M::PUT, "/api/v1/products/{id}/visible", A::StockChange, stock::set_visible)
+        .add(M::GET, "/api/v1/alerts/rules", A::AlertsRead, alerts::list_rules)
+        .add(M::POST, "/api/v1/alerts/rules", A::AlertsManage, alerts::create_rule)
+        .add(M::GET, "/api/v1/alerts/rules/{id}", A::AlertsRead, alerts::get_rule)
+        .add(M::PUT, "/api/v1/alerts/rules/{id}", A::AlertsManage, alerts::replace_rule)
+        .add(M::DELETE, "/api/v1/alerts/rules/{id}", A::AlertsManage, alerts::delete_rule)
+        .add(M::GET, "/api/v1/alerts/channels", A::AlertsManage, alerts::list_channels)
+        .add(M::POST, "/api/v1/alerts/channels", A::AlertsManage, alerts::create_channel)
+        .add(M::PATCH, "/api/v1/alerts/channels/{id}", A::AlertsManage, alerts::edit_channel)
+        .add(M::DELETE, "/api/v1/alerts/channels/{id}", A::AlertsManage, alerts::delete_channel)
+        .add(M::POST, "/api/v1/alerts/channels/{id}/test", A::AlertsManage, alerts::test_channel)
+        .add(M::GET, "/api/v1/alerts/maintenance", A::AlertsRead, alerts::list_windows)
+        .add(M::POST, "/api/v1/alerts/maintenance", A::AlertsManage, alerts::create_window)
+        .add(M::DELETE, "/api/v1/alerts/maintenance/{id}", A::AlertsManage, alerts::delete_window)
+        .add(M::GET, "/api/v1/alerts/incidents", A::AlertsRead, alerts::list_incidents)
+        .add(M::GET, "/api/v1/alerts/incidents/{id}", A::AlertsRead, alerts::get_incident)
+        .add(M::POST, "/api/v1/alerts/incidents/{id}/acknowledge", A::AlertsAcknowledge, alerts::acknowledge)
         .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
         .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)
         .add(M::PUT, "/api/v1/settings/security", A::SettingsManage, audit::save_settings)

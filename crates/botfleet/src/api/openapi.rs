@@ -4,11 +4,11 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{audit, auth, bots, fleet, health, keys, live, logs, stock, users};
+use super::{alerts, audit, auth, bots, fleet, health, keys, live, logs, stock, users};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, health. Every route but health, sign-in and the sign-in page needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
+    info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, stock, health, metrics and alerts. Every route but health, sign-in and the sign-in page needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
     paths(
         health::live, health::ready, health::metrics, health::bot, health::performance,
         bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved,
@@ -20,8 +20,12 @@ use super::{audit, auth, bots, fleet, health, keys, live, logs, stock, users};
         audit::list, audit::settings, audit::save_settings,
         live::live,
         stock::list, stock::create, stock::get, stock::edit, stock::delete, stock::change_stock, stock::set_visible, stock::import, stock::export,
+        alerts::list_rules, alerts::create_rule, alerts::get_rule, alerts::replace_rule, alerts::delete_rule,
+        alerts::list_channels, alerts::create_channel, alerts::edit_channel, alerts::delete_channel, alerts::test_channel,
+        alerts::list_windows, alerts::create_window, alerts::delete_window,
+        alerts::list_incidents, alerts::get_incident, alerts::acknowledge,
     ),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"))
 )]
 pub struct ApiDoc;
 

@@ -73,6 +73,9 @@ pub enum Action {
     StockChange,
     ProductsManage,
     MetricsRead,
+    AlertsRead,
+    AlertsAcknowledge,
+    AlertsManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -102,6 +105,9 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::StockChange, "stock.change", &[Operator, Admin]),
     (Action::ProductsManage, "products.manage", &[Admin]),
     (Action::MetricsRead, "metrics.read", &[Viewer, Operator, Admin]),
+    (Action::AlertsRead, "alerts.read", &[Viewer, Operator, Admin]),
+    (Action::AlertsAcknowledge, "alerts.acknowledge", &[Operator, Admin]),
+    (Action::AlertsManage, "alerts.manage", &[Admin]),
 ];
 
 impl Action {

@@ -185,6 +185,11 @@ impl Fleet {
         self.inner.tracker.queue_depth()
     }
 
+    /// Tracking records that could not be stored since start.
+    pub fn tracking_dropped(&self) -> u64 {
+        self.inner.tracker.dropped()
+    }
+
     /// The in-process answer-latency histogram.
     pub fn latencies(&self) -> &Latencies {
         &self.inner.latencies

@@ -27,11 +27,13 @@ pub enum Topic {
     Fleet,
     /// Product stock and visibility.
     Stock,
+    /// Alerts firing, resent, recovered and acknowledged.
+    Alerts,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 5] = [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock];
+    pub const ALL: [Topic; 6] = [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock, Topic::Alerts];
 
     /// The permission a topic needs.
     pub fn action(self) -> Action {
@@ -39,6 +41,7 @@ impl Topic {
             Self::Bots | Self::Fleet => Action::BotsRead,
             Self::Commands | Self::BotLogs => Action::LogsRead,
             Self::Stock => Action::StockRead,
+            Self::Alerts => Action::AlertsRead,
         }
     }
 
@@ -55,6 +58,7 @@ impl Topic {
             Event::BotLog(_) => Self::BotLogs,
             Event::Fleet(_) => Self::Fleet,
             Event::Stock(_) => Self::Stock,
+            Event::Alert(_) => Self::Alerts,
         }
     }
 }
@@ -78,7 +82,8 @@ impl Subscription {
             Event::BotStatus { bot_id, .. } => Some(*bot_id),
             Event::Command(c) => Some(c.bot_id),
             Event::BotLog(l) => Some(l.bot_id),
-            Event::Fleet(_) | Event::Stock(_) => None,
+            // Alerts are for every page's banner, whichever bot it shows.
+            Event::Fleet(_) | Event::Stock(_) | Event::Alert(_) => None,
         };
         match (self.bot_id, bot) {
             (Some(wanted), Some(bot)) => wanted == bot,

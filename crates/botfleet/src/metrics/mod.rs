@@ -14,7 +14,7 @@ use crate::events::BotCounts;
 pub mod history;
 
 /// Histogram bucket bounds, in seconds.
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+pub const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 #[derive(Debug, Default, Clone)]
 struct Histogram {
@@ -98,6 +98,19 @@ impl Metrics {
             t.latency_sum_us = (h.sum * 1_000_000.0) as u64;
         }
         out
+    }
+
+    /// Every bot's answered commands per latency bucket (`BUCKETS`, then one for above the last).
+    pub fn latency_buckets(&self) -> BTreeMap<i64, [u64; BUCKETS.len() + 1]> {
+        let all = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+        all.iter()
+            .map(|(bot, h)| {
+                let mut out = [0; BUCKETS.len() + 1];
+                out[..BUCKETS.len()].copy_from_slice(&h.buckets);
+                out[BUCKETS.len()] = h.count.saturating_sub(h.buckets.iter().sum());
+                (*bot, out)
+            })
+            .collect()
     }
 
     /// The exposition text.

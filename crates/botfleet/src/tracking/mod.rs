@@ -28,6 +28,8 @@ pub enum Record {
 pub struct Tracker {
     tx: Option<mpsc::Sender<Record>>,
     commands_enabled: bool,
+    /// Records that could not be queued (the writer had stopped).
+    dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Most records waiting for the writer before senders wait (backpressure, never unbounded).
@@ -41,17 +43,22 @@ impl Tracker {
     pub fn start(store: Store, commands_enabled: bool) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = tokio::spawn(write_loop(store, rx));
-        (Self { tx: Some(tx), commands_enabled }, writer)
+        (Self { tx: Some(tx), commands_enabled, dropped: Default::default() }, writer)
     }
 
     /// A tracker that stores nothing (for tools and tests that do not need one).
     pub fn disabled() -> Self {
-        Self { tx: None, commands_enabled: false }
+        Self { tx: None, commands_enabled: false, dropped: Default::default() }
     }
 
     /// Records waiting for the writer.
     pub fn queue_depth(&self) -> usize {
         self.tx.as_ref().map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
+    /// Records that could not be stored since start (the alert engine watches it).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Records a command invocation.
@@ -74,6 +81,7 @@ impl Tracker {
     async fn send(&self, record: Record) {
         if let Some(tx) = &self.tx {
             if tx.send(record).await.is_err() {
+                self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!("tracking writer has stopped; a record was not stored");
             }
         }

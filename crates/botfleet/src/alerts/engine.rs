@@ -1,0 +1,426 @@
+//! The alert engine's judgement, free of I/O: given what the fleet and the node look like now (an
+//! `Observation`), the rules, and which subjects a maintenance window mutes, it decides what to
+//! send — fire after N failures in a row, resend at the rule's interval until acknowledged,
+//! announce recovery — and remembers per (rule, subject) where it stands. Windowed conditions
+//! (reconnects, 429s, latency, errors) are differences between samples of the running totals, so
+//! nothing per command is kept here. Time is the observation's, from the injected clock.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use super::model::{Condition, Rule};
+use crate::fleet::Status;
+
+/// A bot's running totals since start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub reconnects: u64,
+    pub rate_limited: u64,
+    pub commands: u64,
+    pub errors: u64,
+    /// Answered commands per reply-latency bucket (`metrics::BUCKETS`, then one for above the last).
+    pub latency: [u64; 13],
+}
+
+impl Counters {
+    fn since(&self, earlier: &Counters) -> Counters {
+        let mut latency = [0; 13];
+        for (i, l) in latency.iter_mut().enumerate() {
+            *l = self.latency[i].saturating_sub(earlier.latency[i]);
+        }
+        Counters {
+            reconnects: self.reconnects.saturating_sub(earlier.reconnects),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+            commands: self.commands.saturating_sub(earlier.commands),
+            errors: self.errors.saturating_sub(earlier.errors),
+            latency,
+        }
+    }
+
+    /// The p99 reply latency's bucket bound, in ms (`None` without answered commands; infinite
+    /// above the last bucket).
+    fn p99_ms(&self) -> Option<f64> {
+        let total: u64 = self.latency.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let wanted = (total * 99).div_ceil(100);
+        let mut seen = 0;
+        for (i, n) in self.latency.iter().enumerate() {
+            seen += n;
+            if seen >= wanted {
+                return Some(crate::metrics::BUCKETS.get(i).map_or(f64::INFINITY, |s| s * 1000.0));
+            }
+        }
+        Some(f64::INFINITY)
+    }
+}
+
+/// One bot, now.
+#[derive(Debug, Clone)]
+pub struct BotObservation {
+    pub id: i64,
+    pub name: String,
+    /// An admin wants it running (a deliberately stopped bot is not down).
+    pub should_run: bool,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub counters: Counters,
+}
+
+/// This node, now.
+#[derive(Debug, Clone, Default)]
+pub struct NodeObservation {
+    pub name: String,
+    pub rss_bytes: Option<u64>,
+    pub queue_depth: u64,
+    pub records_dropped: u64,
+    /// Why the database did not answer, when it did not.
+    pub database_error: Option<String>,
+}
+
+/// Everything the rules are judged on.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    pub now: i64,
+    pub bots: Vec<BotObservation>,
+    pub node: NodeObservation,
+}
+
+/// Who a rule's verdict is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Subject {
+    /// `bot:3` or `node:NAME`.
+    pub key: String,
+    /// For people: `Shop (bot 3)`.
+    pub label: String,
+    pub bot_id: Option<i64>,
+}
+
+/// What to do, decided by one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Open an incident and notify.
+    Fire { rule_id: i64, subject: Subject, detail: String },
+    /// Notify again.
+    Resend { incident_id: i64, detail: String },
+    /// Close the incident; notify unless `muted` or the rule sends no recovery notices.
+    Recover { incident_id: i64, detail: String, notify: bool },
+}
+
+/// Where one (rule, subject) stands.
+#[derive(Debug, Clone, Default)]
+struct Track {
+    failures: u32,
+    incident: Option<Open>,
+}
+
+/// An open incident as the engine needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Open {
+    pub id: i64,
+    pub last_sent_at: i64,
+    pub acknowledged: bool,
+}
+
+/// The engine's memory between evaluations.
+#[derive(Debug, Default)]
+pub struct Engine {
+    tracks: HashMap<(i64, String), Track>,
+    /// Per bot: (time, totals), oldest first, reaching back an hour.
+    samples: HashMap<i64, VecDeque<(i64, Counters)>>,
+    /// Per bot: since when it has been down (engine clock).
+    down_since: HashMap<i64, i64>,
+    /// The node's records-dropped count at the previous evaluation.
+    dropped_before: Option<u64>,
+}
+
+const KEEP_MS: i64 = 3_600_000;
+
+impl Engine {
+    /// Remembers incidents that were open when the process started, so they are not fired again.
+    pub fn restore(&mut self, rule_id: i64, subject: &str, open: Open, failures_in_a_row: u32) {
+        self.tracks.insert((rule_id, subject.to_owned()), Track { failures: failures_in_a_row, incident: Some(open) });
+    }
+
+    /// Notes the incident a `Fire` opened.
+    pub fn opened(&mut self, rule_id: i64, subject: &str, open: Open) {
+        if let Some(t) = self.tracks.get_mut(&(rule_id, subject.to_owned())) {
+            t.incident = Some(open);
+        }
+    }
+
+    /// Notes that a `Resend` went out.
+    pub fn sent(&mut self, incident_id: i64, at: i64) {
+        if let Some(open) = self.tracks.values_mut().filter_map(|t| t.incident.as_mut()).find(|o| o.id == incident_id) {
+            open.last_sent_at = at;
+        }
+    }
+
+    /// Stops resending an incident someone acknowledged.
+    pub fn acknowledged(&mut self, incident_id: i64) {
+        if let Some(open) = self.tracks.values_mut().filter_map(|t| t.incident.as_mut()).find(|o| o.id == incident_id) {
+            open.acknowledged = true;
+        }
+    }
+
+    /// Forgets a rule's state (deleted or disabled: its incidents were closed by the caller).
+    pub fn forget_rule(&mut self, rule_id: i64) {
+        self.tracks.retain(|(r, _), _| *r != rule_id);
+    }
+
+    /// Judges every enabled rule on `obs`; `muted(rule, subject)` says whether a maintenance
+    /// window silences it.
+    pub fn evaluate(
+        &mut self,
+        rules: &[Rule],
+        obs: &Observation,
+        muted: impl Fn(&Rule, &Subject) -> bool,
+    ) -> Vec<Decision> {
+        self.observe(obs);
+        let mut decisions = Vec::new();
+        let mut seen: HashSet<(i64, String)> = HashSet::new();
+        for rule in rules.iter().filter(|r| r.enabled) {
+            for (subject, failing) in self.verdicts(rule, obs) {
+                let key = (rule.id, subject.key.clone());
+                seen.insert(key.clone());
+                let mute = muted(rule, &subject);
+                let track = self.tracks.entry(key).or_default();
+                match (failing, track.incident) {
+                    (Some(detail), None) => {
+                        track.failures = track.failures.saturating_add(1);
+                        if track.failures >= rule.failures_in_a_row && !mute {
+                            decisions.push(Decision::Fire { rule_id: rule.id, subject, detail });
+                        }
+                    }
+                    (Some(detail), Some(open)) => {
+                        let every = i64::try_from(rule.resend_every_seconds).unwrap_or(i64::MAX).saturating_mul(1000);
+                        if every > 0 && !open.acknowledged && !mute && obs.now - open.last_sent_at >= every {
+                            decisions.push(Decision::Resend { incident_id: open.id, detail });
+                        }
+                    }
+                    (None, open) => {
+                        track.failures = 0;
+                        if let Some(open) = open {
+                            track.incident = None;
+                            decisions.push(Decision::Recover {
+                                incident_id: open.id,
+                                detail: format!("{} is back to normal", subject.label),
+                                notify: rule.notify_recovery && !mute,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        // A subject that is gone (bot deleted or no longer meant to run, rule disabled) recovers.
+        let rules_by_id: HashMap<i64, &Rule> = rules.iter().map(|r| (r.id, r)).collect();
+        let gone: Vec<(i64, String)> = self.tracks.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+        for key in gone {
+            if let Some(Track { incident: Some(open), .. }) = self.tracks.remove(&key) {
+                let rule = rules_by_id.get(&key.0);
+                decisions.push(Decision::Recover {
+                    incident_id: open.id,
+                    detail: format!("{} is no longer watched by this rule", key.1),
+                    notify: rule.is_some_and(|r| r.notify_recovery),
+                });
+            }
+        }
+        decisions
+    }
+
+    fn observe(&mut self, obs: &Observation) {
+        let ids: HashSet<i64> = obs.bots.iter().map(|b| b.id).collect();
+        self.samples.retain(|id, _| ids.contains(id));
+        self.down_since.retain(|id, _| ids.contains(id));
+        for bot in &obs.bots {
+            let ring = self.samples.entry(bot.id).or_default();
+            ring.push_back((obs.now, bot.counters));
+            // Keep one sample older than an hour, so an hour's window has its baseline.
+            while ring.len() > 2 && ring.get(1).is_some_and(|(at, _)| obs.now - at >= KEEP_MS) {
+                ring.pop_front();
+            }
+            if bot.should_run && bot.status != Status::Running {
+                self.down_since.entry(bot.id).or_insert(obs.now);
+            } else {
+                self.down_since.remove(&bot.id);
+            }
+        }
+    }
+
+    /// Totals over the last `seconds` for a bot (from the newest sample at least that old, or
+    /// the oldest there is).
+    fn window(&self, bot: &BotObservation, now: i64, seconds: u64) -> Counters {
+        let from = now - i64::try_from(seconds).unwrap_or(i64::MAX / 2).saturating_mul(1000);
+        let Some(ring) = self.samples.get(&bot.id) else { return Counters::default() };
+        let base = ring.iter().rev().find(|(at, _)| *at <= from).or_else(|| ring.front()).map(|(_, c)| *c);
+        base.map(|b| bot.counters.since(&b)).unwrap_or_default()
+    }
+
+    /// Each subject of the rule with `Some(why)` when it fails.
+    fn verdicts(&self, rule: &Rule, obs: &Observation) -> Vec<(Subject, Option<String>)> {
+        let cond = &rule.condition;
+        if !cond.per_bot() {
+            let node = &obs.node;
+            let subject = Subject { key: format!("node:{}", node.name), label: format!("node {}", node.name), bot_id: None };
+            let failing = match cond {
+                Condition::TrackingBacklog { queue_depth } => {
+                    let dropped = node.records_dropped.saturating_sub(self.dropped_before.unwrap_or(node.records_dropped));
+                    if dropped > 0 {
+                        Some(format!("{dropped} tracking records were dropped"))
+                    } else {
+                        (node.queue_depth > *queue_depth).then(|| {
+                            format!("{} records wait for the tracking writer (more than {queue_depth}): is the database slow?", node.queue_depth)
+                        })
+                    }
+                }
+                Condition::DatabaseUnreachable {} => {
+                    node.database_error.as_ref().map(|e| format!("the database does not answer: {e}"))
+                }
+                Condition::MemoryOver { megabytes } => node.rss_bytes.and_then(|rss| {
+                    let mb = rss / (1024 * 1024);
+                    (rss > megabytes.saturating_mul(1024 * 1024))
+                        .then(|| format!("resident memory is {mb} MiB (more than {megabytes} MiB)"))
+                }),
+                _ => None,
+            };
+            return vec![(subject, failing)];
+        }
+        obs.bots
+            .iter()
+            .filter(|b| rule.bot_id.is_none_or(|id| id == b.id))
+            .filter(|b| b.should_run || b.status != Status::Stopped)
+            .map(|bot| {
+                let subject = Subject {
+                    key: format!("bot:{}", bot.id),
+                    label: format!("{} (bot {})", bot.name, bot.id),
+                    bot_id: Some(bot.id),
+                };
+                let w = self.window(bot, obs.now, cond.window_seconds());
+                let failing = match cond {
+                    Condition::BotDown { for_seconds } => self.down_since.get(&bot.id).and_then(|since| {
+                        let down_s = (obs.now - since) / 1000;
+                        (down_s >= i64::try_from(*for_seconds).unwrap_or(i64::MAX)).then(|| {
+                            format!(
+                                "{} has been {} for {down_s} s{}",
+                                bot.name,
+                                bot.status.as_str(),
+                                bot.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                            )
+                        })
+                    }),
+                    Condition::ReconnectStorm { reconnects, within_seconds } => (w.reconnects >= *reconnects)
+                        .then(|| format!("{} reconnected {} times in {within_seconds} s", bot.name, w.reconnects)),
+                    Condition::ReplyLatency { p99_ms, within_seconds } => w.p99_ms().and_then(|p99| {
+                        (p99 > *p99_ms as f64).then(|| {
+                            let shown = if p99.is_finite() { format!("{p99} ms") } else { "over 5 s".into() };
+                            format!("{}'s p99 reply latency over {within_seconds} s is {shown} (limit {p99_ms} ms)", bot.name)
+                        })
+                    }),
+                    Condition::ErrorRate { percent, within_seconds, min_commands } => {
+                        let rate = if w.commands == 0 { 0.0 } else { w.errors as f64 * 100.0 / w.commands as f64 };
+                        (w.commands >= *min_commands && rate > *percent).then(|| {
+                            format!(
+                                "{}: {} of {} commands failed in {within_seconds} s ({rate:.1} %, limit {percent} %)",
+                                bot.name, w.errors, w.commands
+                            )
+                        })
+                    }
+                    Condition::RateLimited { count, within_seconds } => (w.rate_limited > *count).then(|| {
+                        format!("{} met {} rate limits (429) from Discord in {within_seconds} s (limit {count})", bot.name, w.rate_limited)
+                    }),
+                    _ => None,
+                };
+                (subject, failing)
+            })
+            .collect()
+    }
+
+    /// Call after `evaluate`: remembers the node's dropped count for the next one.
+    pub fn settle(&mut self, obs: &Observation) {
+        self.dropped_before = Some(obs.node.records_dropped);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(condition: Condition, failures_in_a_row: u32, resend: u64) -> Rule {
+        Rule {
+            id: 1,
+            name: "r".into(),
+            condition,
+            bot_id: None,
+            failures_in_a_row,
+            resend_every_seconds: resend,
+            notify_recovery: true,
+            channel_ids: vec![],
+            enabled: true,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn obs(now: i64, status: Status) -> Observation {
+        Observation {
+            now,
+            bots: vec![BotObservation {
+                id: 7,
+                name: "Shop".into(),
+                should_run: true,
+                status,
+                reason: None,
+                counters: Counters::default(),
+            }],
+            node: NodeObservation::default(),
+        }
+    }
+
+    #[test]
+    fn fires_after_the_threshold_and_failures_in_a_row_then_resends_and_recovers() {
+        let rules = [rule(Condition::BotDown { for_seconds: 30 }, 2, 60)];
+        let mut e = Engine::default();
+        let never = |_: &Rule, _: &Subject| false;
+        assert!(e.evaluate(&rules, &obs(0, Status::Reconnecting), never).is_empty());
+        assert!(e.evaluate(&rules, &obs(30_000, Status::Reconnecting), never).is_empty(), "one failure only");
+        let d = e.evaluate(&rules, &obs(35_000, Status::Reconnecting), never);
+        assert!(matches!(&d[..], [Decision::Fire { .. }]), "{d:?}");
+        e.opened(1, "bot:7", Open { id: 9, last_sent_at: 35_000, acknowledged: false });
+        assert!(e.evaluate(&rules, &obs(60_000, Status::Reconnecting), never).is_empty());
+        let d = e.evaluate(&rules, &obs(95_000, Status::Reconnecting), never);
+        assert_eq!(d.len(), 1);
+        assert!(matches!(d[0], Decision::Resend { incident_id: 9, .. }));
+        e.sent(9, 95_000);
+        e.acknowledged(9);
+        assert!(e.evaluate(&rules, &obs(200_000, Status::Reconnecting), never).is_empty(), "acknowledged: quiet");
+        let d = e.evaluate(&rules, &obs(201_000, Status::Running), never);
+        assert!(matches!(d[0], Decision::Recover { incident_id: 9, notify: true, .. }));
+    }
+
+    #[test]
+    fn a_muted_subject_does_not_fire_and_a_stopped_bot_is_not_down() {
+        let rules = [rule(Condition::BotDown { for_seconds: 0 }, 1, 0)];
+        let mut e = Engine::default();
+        assert!(e.evaluate(&rules, &obs(0, Status::Failed), |_, _| true).is_empty());
+        let mut o = obs(1000, Status::Stopped);
+        o.bots[0].should_run = false;
+        assert!(e.evaluate(&rules, &o, |_, _| false).is_empty());
+    }
+
+    #[test]
+    fn windows_are_differences_of_totals() {
+        let rules = [rule(Condition::RateLimited { count: 3, within_seconds: 60 }, 1, 0)];
+        let mut e = Engine::default();
+        let mut o = obs(0, Status::Running);
+        assert!(e.evaluate(&rules, &o, |_, _| false).is_empty());
+        o.now = 30_000;
+        o.bots[0].counters.rate_limited = 4;
+        assert_eq!(e.evaluate(&rules, &o, |_, _| false).len(), 1);
+        let mut c = Counters::default();
+        c.latency[7] = 99;
+        c.latency[9] = 1;
+        assert_eq!(c.p99_ms(), Some(250.0));
+        c.latency[12] = 5;
+        assert_eq!(c.p99_ms(), Some(f64::INFINITY));
+    }
+}

@@ -1,0 +1,387 @@
+//! Alerts: know a bot is failing before a customer does. Every few seconds the engine observes
+//! the fleet and the node (statuses, running totals, memory, queues, a database ping), judges the
+//! rules (`engine.rs`), and turns its decisions into incidents and notifications — stored first,
+//! then delivered by a separate loop with retries and backoff, so a slow or failing receiver
+//! never delays the judgement and nothing is lost across a restart. Every notification is also
+//! published on the live bus (the dashboard's banner and alerts page). Time comes from the
+//! injected clock, so tests step it instead of waiting.
+
+pub mod deliver;
+pub mod engine;
+pub mod model;
+pub mod repo;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use self::engine::{BotObservation, Counters, Decision, Engine, NodeObservation, Observation, Open};
+use self::repo::{Incident, Window};
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::events::{AlertEvent, Event, EventBus};
+use crate::fleet::Fleet;
+use crate::secrets::TokenCipher;
+use crate::store::Store;
+
+/// How long the database may take to answer the engine's ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The alert service. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    cipher: TokenCipher,
+    clock: Clock,
+    events: EventBus,
+    fleet: Fleet,
+    http: reqwest::Client,
+    node: String,
+    // std Mutex: held for the engine's judgement only, never across an await.
+    engine: Mutex<Engine>,
+    evaluations: AtomicU64,
+    wake: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alerts").field("node", &self.node).finish_non_exhaustive()
+    }
+}
+
+/// The outcome of "send test".
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TestResult {
+    pub delivered: bool,
+    /// Why not, when it was not.
+    pub error: Option<String>,
+}
+
+impl Alerts {
+    /// The service (nothing runs until `spawn`).
+    pub fn new(store: Store, cipher: TokenCipher, clock: Clock, events: EventBus, fleet: Fleet) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("botfleet/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::error::Error::Config(format!("the alert HTTP client could not be built: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                cipher,
+                clock,
+                events,
+                fleet,
+                http,
+                node: crate::metrics::history::node_name(),
+                engine: Mutex::new(Engine::default()),
+                evaluations: AtomicU64::new(0),
+                wake: tokio::sync::Notify::new(),
+            }),
+        })
+    }
+
+    fn engine(&self) -> MutexGuard<'_, Engine> {
+        self.inner.engine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// How many evaluations have finished (tests wait on it instead of sleeping).
+    pub fn evaluations(&self) -> u64 {
+        self.inner.evaluations.load(Ordering::Relaxed)
+    }
+
+    /// Takes up the incidents that were firing when the process stopped.
+    pub async fn restore(&self) -> Result<()> {
+        let rules = repo::list_rules(&self.inner.store).await?;
+        let firing = repo::firing(&self.inner.store).await?;
+        let mut engine = self.engine();
+        for (incident, last_sent_at, acknowledged) in firing {
+            let threshold = rules.iter().find(|r| r.id == incident.rule_id).map_or(1, |r| r.failures_in_a_row);
+            let open = Open { id: incident.id, last_sent_at, acknowledged };
+            engine.restore(incident.rule_id, &incident.subject, open, threshold);
+        }
+        Ok(())
+    }
+
+    /// What the rules are judged on, now.
+    async fn observe(&self) -> Result<Observation> {
+        let inner = &self.inner;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, name, desired_state FROM bots ORDER BY id")
+            .fetch_all(inner.store.pool())
+            .await
+            .unwrap_or_default();
+        let totals = inner.fleet.metrics().totals();
+        let buckets = inner.fleet.metrics().latency_buckets();
+        let bots = rows
+            .into_iter()
+            .map(|(id, name, desired)| {
+                let (status, reason, runtime) = inner.fleet.runtime(id);
+                let t = totals.get(&id).copied().unwrap_or_default();
+                BotObservation {
+                    id,
+                    name,
+                    should_run: desired == "running",
+                    status,
+                    reason,
+                    counters: Counters {
+                        reconnects: runtime.reconnects + runtime.resumes,
+                        rate_limited: runtime.rate_limited,
+                        commands: t.commands.saturating_sub(t.denied),
+                        errors: t.errors,
+                        latency: buckets.get(&id).copied().unwrap_or_default(),
+                    },
+                }
+            })
+            .collect();
+        let database_error = match tokio::time::timeout(PING_TIMEOUT, inner.store.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no answer within {} s", PING_TIMEOUT.as_secs())),
+        };
+        Ok(Observation {
+            now: self.now(),
+            bots,
+            node: NodeObservation {
+                name: inner.node.clone(),
+                rss_bytes: crate::live::rss_bytes(),
+                queue_depth: u64::try_from(inner.fleet.tracking_queue_depth()).unwrap_or(u64::MAX),
+                records_dropped: inner.fleet.tracking_dropped(),
+                database_error,
+            },
+        })
+    }
+
+    /// One round: observe, judge, store and publish what was decided. Returns the decisions made.
+    pub async fn evaluate(&self) -> Result<usize> {
+        let obs = self.observe().await?;
+        let store = &self.inner.store;
+        let (rules, windows) = if obs.node.database_error.is_none() {
+            (repo::list_rules(store).await?, repo::list_windows(store).await?)
+        } else {
+            // Without a database nothing can be stored or sent; the next round will judge again.
+            self.inner.evaluations.fetch_add(1, Ordering::Relaxed);
+            return Ok(0);
+        };
+        let muted = |rule: &model::Rule, subject: &engine::Subject| {
+            windows.iter().any(|w: &Window| w.mutes(rule.id, subject.bot_id, obs.now))
+        };
+        let decisions = {
+            let mut engine = self.engine();
+            let d = engine.evaluate(&rules, &obs, muted);
+            engine.settle(&obs);
+            d
+        };
+        let n = decisions.len();
+        for decision in decisions {
+            if let Err(e) = self.apply(decision, &rules, obs.now).await {
+                tracing::warn!(error = %e, "an alert decision could not be stored; it will be judged again");
+            }
+        }
+        self.inner.evaluations.fetch_add(1, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    async fn apply(&self, decision: Decision, rules: &[model::Rule], now: i64) -> Result<()> {
+        let store = &self.inner.store;
+        let rule_of = |id: i64| rules.iter().find(|r| r.id == id);
+        let mut tx = store.pool().begin().await?;
+        let (incident, kind, muted) = match decision {
+            Decision::Fire { rule_id, subject, detail } => {
+                let Some(rule) = rule_of(rule_id) else { return Ok(()) };
+                let incident = repo::open_incident(&mut *tx, rule, &subject, &detail, now).await?;
+                let title = format!("🔴 {}: {}", rule.name, subject.label);
+                repo::insert_notification(&mut tx, Some(incident.id), "firing", &title, &detail, false, &rule.channel_ids, now)
+                    .await?;
+                (incident, "firing", false)
+            }
+            Decision::Resend { incident_id, detail } => {
+                let incident = repo::update_incident(&mut *tx, incident_id, Some(&detail), Some(now), None).await?;
+                let channels = rule_of(incident.rule_id).map(|r| r.channel_ids.clone()).unwrap_or_default();
+                let title = format!("🔴 Still failing: {}: {}", incident.rule_name, incident.subject_label);
+                repo::insert_notification(&mut tx, Some(incident_id), "resent", &title, &detail, false, &channels, now)
+                    .await?;
+                (incident, "resent", false)
+            }
+            Decision::Recover { incident_id, detail, notify } => {
+                let incident = repo::update_incident(&mut *tx, incident_id, None, None, Some(now)).await?;
+                let channels = rule_of(incident.rule_id).map(|r| r.channel_ids.clone()).unwrap_or_default();
+                let title = format!("✅ Recovered: {}: {}", incident.rule_name, incident.subject_label);
+                repo::insert_notification(&mut tx, Some(incident_id), "recovered", &title, &detail, !notify, &channels, now)
+                    .await?;
+                (incident, "recovered", !notify)
+            }
+        };
+        tx.commit().await?;
+        {
+            let mut engine = self.engine();
+            match kind {
+                "firing" => {
+                    let open = Open { id: incident.id, last_sent_at: now, acknowledged: false };
+                    engine.opened(incident.rule_id, &incident.subject, open);
+                }
+                "resent" => engine.sent(incident.id, now),
+                _ => {}
+            }
+        }
+        tracing::info!(incident = incident.id, rule = %incident.rule_name, subject = %incident.subject, kind, "alert");
+        self.publish(kind, incident, muted);
+        Ok(())
+    }
+
+    fn publish(&self, kind: &str, incident: Incident, muted: bool) {
+        if !muted {
+            self.inner.wake.notify_one();
+        }
+        self.inner.events.publish(Event::Alert(AlertEvent { kind: kind.to_owned(), incident }));
+    }
+
+    /// Acknowledges a firing incident: resends stop, the channels are told who took it.
+    pub async fn acknowledge(&self, id: i64, by: &str) -> Result<Incident> {
+        let now = self.now();
+        let incident = repo::acknowledge(&self.inner.store, id, by, now).await?;
+        self.engine().acknowledged(id);
+        let channels = repo::get_rule(&self.inner.store, incident.rule_id).await.map(|r| r.channel_ids).unwrap_or_default();
+        let title = format!("👀 Acknowledged by {by}: {}: {}", incident.rule_name, incident.subject_label);
+        let mut tx = self.inner.store.pool().begin().await?;
+        repo::insert_notification(&mut tx, Some(id), "acknowledged", &title, &incident.detail, false, &channels, now)
+            .await?;
+        tx.commit().await?;
+        self.publish("acknowledged", incident.clone(), false);
+        Ok(incident)
+    }
+
+    /// Closes a rule's open incidents without notifying (the rule was deleted or disabled).
+    pub async fn close_rule(&self, rule_id: i64, why: &str) -> Result<()> {
+        let now = self.now();
+        let open: Vec<Incident> =
+            repo::firing(&self.inner.store).await?.into_iter().map(|(i, _, _)| i).filter(|i| i.rule_id == rule_id).collect();
+        self.engine().forget_rule(rule_id);
+        for incident in open {
+            let mut tx = self.inner.store.pool().begin().await?;
+            let incident = repo::update_incident(&mut *tx, incident.id, Some(why), None, Some(now)).await?;
+            repo::insert_notification(&mut tx, Some(incident.id), "recovered", "Closed", why, true, &[], now).await?;
+            tx.commit().await?;
+            self.publish("recovered", incident, true);
+        }
+        Ok(())
+    }
+
+    /// Sends a test notification to a channel now and says whether it arrived (recorded too).
+    pub async fn send_test(&self, channel_id: i64, by: &str) -> Result<TestResult> {
+        let store = &self.inner.store;
+        let to = repo::destination(store, &self.inner.cipher, channel_id).await?;
+        let now = self.now();
+        let title = "🔔 Test notification from botfleet".to_owned();
+        let detail = format!("{by} sent this test to the channel {:?}. If you can read it, alerts will arrive here.", to.name);
+        let mut tx = store.pool().begin().await?;
+        let notification_id = repo::insert_notification(&mut tx, None, "test", &title, &detail, false, &[], now).await?;
+        // Never due for the delivery loop: this request makes the one attempt itself.
+        let id = repo::insert_delivery(&mut tx, notification_id, channel_id, i64::MAX).await?;
+        tx.commit().await?;
+        let due = repo::Due {
+            id,
+            channel_id,
+            attempts: 0,
+            notification_id,
+            kind: "test".into(),
+            at: now,
+            title,
+            detail,
+            incident_id: None,
+        };
+        let outcome = self.attempt(&due).await;
+        Ok(TestResult { delivered: outcome.is_ok(), error: outcome.err() })
+    }
+
+    /// Tries one delivery and records the outcome (a retry later, or given up); `Err` says why it
+    /// failed.
+    async fn attempt(&self, due: &repo::Due) -> std::result::Result<(), String> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let outcome = match repo::destination(store, &self.inner.cipher, due.channel_id).await {
+            Err(e) => Err(deliver::Failed { why: format!("the channel cannot be used: {e}"), retry_after: None }),
+            Ok(to) => {
+                let incident = match due.incident_id {
+                    Some(id) => repo::get_incident(store, id).await.ok(),
+                    None => None,
+                };
+                let message = deliver::Message {
+                    kind: due.kind.clone(),
+                    notification_id: due.notification_id,
+                    delivery_id: due.id,
+                    at: crate::time::rfc3339(due.at),
+                    title: due.title.clone(),
+                    detail: due.detail.clone(),
+                    incident,
+                };
+                deliver::send(&self.inner.http, &to, &message, now.div_euclid(1000)).await
+            }
+        };
+        let attempts = due.attempts + 1;
+        let (result, retry_at) = match outcome {
+            Ok(()) => (Ok(()), None),
+            Err(f) => {
+                let wait = deliver::backoff(attempts).max(f.retry_after.unwrap_or_default());
+                let retry = (attempts < deliver::MAX_ATTEMPTS && due.kind != "test")
+                    .then(|| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
+                tracing::warn!(delivery = due.id, channel = due.channel_id, attempts, error = %f.why, retry = retry.is_some(), "alert delivery failed");
+                (Err(f.why), retry)
+            }
+        };
+        if let Err(e) = repo::attempted(store, due.id, result.clone(), now, retry_at).await {
+            tracing::warn!(error = %e, delivery = due.id, "could not record a delivery attempt");
+        }
+        result
+    }
+
+    /// Attempts every delivery that is due; returns how many were attempted.
+    pub async fn deliver_due(&self) -> Result<usize> {
+        let due = repo::due(&self.inner.store, self.now(), 50).await?;
+        for d in &due {
+            let _ = self.attempt(d).await;
+        }
+        Ok(due.len())
+    }
+
+    /// Runs the engine and the delivery loop every `every` until aborted.
+    pub fn spawn(self, every: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            if let Err(e) = self.restore().await {
+                tracing::warn!(error = %e, "open incidents could not be restored; they may fire again");
+            }
+            let judge = async {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = self.evaluate().await {
+                        tracing::warn!(error = %e, "alert evaluation failed; will retry");
+                    }
+                }
+            };
+            let send = async {
+                loop {
+                    match self.deliver_due().await {
+                        Ok(n) if n > 0 => continue,
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "alert deliveries could not be read; will retry"),
+                    }
+                    let _ = tokio::time::timeout(every, self.inner.wake.notified()).await;
+                }
+            };
+            tokio::join!(judge, send);
+        })
+    }
+}

@@ -1,0 +1,793 @@
+//! The alert tables: rules, channels (URL and secret sealed), maintenance windows, incidents,
+//! their notifications and each notification's deliveries.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::model::{Channel, ChannelKind, CheckedUrl, Condition, Maintenance, Rule, RuleInput, Schedule};
+use crate::error::{Error, FieldError, Result};
+use crate::secrets::{Secret, TokenCipher};
+use crate::store::{is_unique_violation, Store};
+use crate::time::rfc3339;
+
+fn missing(what: &'static str, id: i64) -> Error {
+    Error::NotFound { what, id: id.to_string() }
+}
+
+fn taken(e: sqlx::Error, what: &str, name: &str) -> Error {
+    if is_unique_violation(&e) {
+        Error::Validation(vec![FieldError::new("name", format!("another {what} is already called {name:?}"))])
+    } else {
+        e.into()
+    }
+}
+
+// ---- rules ----
+
+const RULE_COLUMNS: &str =
+    "id, name, condition, bot_id, failures_in_a_row, resend_every_s, notify_recovery, channel_ids, enabled, created_at, updated_at";
+
+fn rule_view(row: &AnyRow) -> Result<Rule> {
+    let condition: String = row.try_get("condition")?;
+    let channels: String = row.try_get("channel_ids")?;
+    let bad = |what: &str| Error::Config(format!("alert rule has an unreadable {what}"));
+    Ok(Rule {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        condition: serde_json::from_str::<Condition>(&condition).map_err(|_| bad("condition"))?,
+        bot_id: row.try_get("bot_id")?,
+        failures_in_a_row: u32::try_from(row.try_get::<i64, _>("failures_in_a_row")?).unwrap_or(1),
+        resend_every_seconds: u64::try_from(row.try_get::<i64, _>("resend_every_s")?).unwrap_or(0),
+        notify_recovery: row.try_get::<i64, _>("notify_recovery")? != 0,
+        channel_ids: serde_json::from_str(&channels).map_err(|_| bad("channel list"))?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+    })
+}
+
+/// Checks what needs the database: the bot and the channels exist.
+async fn check_references(store: &Store, input: &RuleInput) -> Result<()> {
+    let mut errors = Vec::new();
+    if let Some(bot) = input.bot_id {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM bots WHERE id = $1").bind(bot).fetch_optional(store.pool()).await?;
+        if found.is_none() {
+            errors.push(FieldError::new("bot_id", format!("there is no bot {bot}")));
+        }
+    }
+    for (i, id) in input.channel_ids.iter().enumerate() {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM alert_channels WHERE id = $1").bind(*id).fetch_optional(store.pool()).await?;
+        if found.is_none() {
+            errors.push(FieldError::new(format!("channel_ids[{i}]"), format!("there is no channel {id}")));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+fn json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Saves a new rule (validated here).
+pub async fn insert_rule(store: &Store, input: &RuleInput, now: i64) -> Result<Rule> {
+    input.validate()?;
+    check_references(store, input).await?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO alert_rules (name, condition, bot_id, failures_in_a_row, resend_every_s, notify_recovery, \
+         channel_ids, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {RULE_COLUMNS}"
+    ))
+    .bind(input.name.clone())
+    .bind(json(&input.condition))
+    .bind(input.bot_id)
+    .bind(i64::from(input.failures_in_a_row))
+    .bind(i64::try_from(input.resend_every_seconds).unwrap_or(i64::MAX))
+    .bind(i64::from(input.notify_recovery))
+    .bind(json(&input.channel_ids))
+    .bind(i64::from(input.enabled))
+    .bind(now)
+    .fetch_one(store.pool())
+    .await
+    .map_err(|e| taken(e, "rule", &input.name))?;
+    rule_view(&row)
+}
+
+/// Replaces a rule's settings.
+pub async fn replace_rule(store: &Store, id: i64, input: &RuleInput, now: i64) -> Result<Rule> {
+    input.validate()?;
+    get_rule(store, id).await?;
+    check_references(store, input).await?;
+    let row = sqlx::query(&format!(
+        "UPDATE alert_rules SET name = $1, condition = $2, bot_id = $3, failures_in_a_row = $4, resend_every_s = $5, \
+         notify_recovery = $6, channel_ids = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING {RULE_COLUMNS}"
+    ))
+    .bind(input.name.clone())
+    .bind(json(&input.condition))
+    .bind(input.bot_id)
+    .bind(i64::from(input.failures_in_a_row))
+    .bind(i64::try_from(input.resend_every_seconds).unwrap_or(i64::MAX))
+    .bind(i64::from(input.notify_recovery))
+    .bind(json(&input.channel_ids))
+    .bind(i64::from(input.enabled))
+    .bind(now)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(|e| taken(e, "rule", &input.name))?
+    .ok_or_else(|| missing("alert rule", id))?;
+    rule_view(&row)
+}
+
+/// One rule.
+pub async fn get_rule(store: &Store, id: i64) -> Result<Rule> {
+    let row = sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| missing("alert rule", id))?;
+    rule_view(&row)
+}
+
+/// Every rule, by name.
+pub async fn list_rules(store: &Store) -> Result<Vec<Rule>> {
+    let rows = sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id"))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(rule_view).collect()
+}
+
+/// Deletes a rule and the maintenance windows that name it.
+pub async fn delete_rule(store: &Store, id: i64) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
+    let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() == 0 {
+        return Err(missing("alert rule", id));
+    }
+    sqlx::query("DELETE FROM alert_maintenance WHERE rule_id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- channels ----
+
+const CHANNEL_COLUMNS: &str = "id, name, kind, url_hint, secret_sealed, created_at, updated_at";
+
+fn channel_view(row: &AnyRow) -> Result<Channel> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Channel {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: ChannelKind::parse(&kind).ok_or_else(|| Error::Config(format!("unknown alert channel kind {kind:?}")))?,
+        target: row.try_get("url_hint")?,
+        has_secret: row.try_get::<Option<String>, _>("secret_sealed")?.is_some(),
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+    })
+}
+
+/// What a delivery needs: the channel's kind, full URL and secret.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub id: i64,
+    pub name: String,
+    pub kind: ChannelKind,
+    pub url: Secret,
+    pub secret: Option<Secret>,
+}
+
+/// Saves a new channel (checked by the caller), sealing its URL and secret.
+pub async fn insert_channel(
+    store: &Store,
+    cipher: &TokenCipher,
+    name: &str,
+    kind: ChannelKind,
+    url: &CheckedUrl,
+    secret: Option<&str>,
+    now: i64,
+) -> Result<Channel> {
+    let sealed_secret = secret.map(|s| cipher.seal(&Secret::new(s))).transpose()?;
+    let row = sqlx::query(&format!(
+        "INSERT INTO alert_channels (name, kind, url_sealed, url_hint, secret_sealed, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {CHANNEL_COLUMNS}"
+    ))
+    .bind(name.to_owned())
+    .bind(kind.as_str())
+    .bind(cipher.seal(&Secret::new(url.url.clone()))?)
+    .bind(url.hint.clone())
+    .bind(sealed_secret)
+    .bind(now)
+    .fetch_one(store.pool())
+    .await
+    .map_err(|e| taken(e, "channel", name))?;
+    channel_view(&row)
+}
+
+/// Changes a channel's name, URL or secret (each when given).
+pub async fn edit_channel(
+    store: &Store,
+    cipher: &TokenCipher,
+    id: i64,
+    name: Option<&str>,
+    url: Option<&CheckedUrl>,
+    secret: Option<&str>,
+    now: i64,
+) -> Result<Channel> {
+    let old = get_channel(store, id).await?;
+    let name = name.unwrap_or(&old.name).to_owned();
+    let sealed_url = url.map(|u| cipher.seal(&Secret::new(u.url.clone()))).transpose()?;
+    let sealed_secret = secret.map(|s| cipher.seal(&Secret::new(s))).transpose()?;
+    let row = sqlx::query(&format!(
+        "UPDATE alert_channels SET name = $1, url_sealed = COALESCE($2, url_sealed), url_hint = COALESCE($3, url_hint), \
+         secret_sealed = COALESCE($4, secret_sealed), updated_at = $5 WHERE id = $6 RETURNING {CHANNEL_COLUMNS}"
+    ))
+    .bind(name.clone())
+    .bind(sealed_url)
+    .bind(url.map(|u| u.hint.clone()))
+    .bind(sealed_secret)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(|e| taken(e, "channel", &name))?
+    .ok_or_else(|| missing("alert channel", id))?;
+    channel_view(&row)
+}
+
+/// One channel, as shown.
+pub async fn get_channel(store: &Store, id: i64) -> Result<Channel> {
+    let row = sqlx::query(&format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| missing("alert channel", id))?;
+    channel_view(&row)
+}
+
+/// Every channel, by name.
+pub async fn list_channels(store: &Store) -> Result<Vec<Channel>> {
+    let rows = sqlx::query(&format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels ORDER BY name, id"))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(channel_view).collect()
+}
+
+/// A channel with its URL and secret opened, for sending.
+pub async fn destination(store: &Store, cipher: &TokenCipher, id: i64) -> Result<Destination> {
+    let row = sqlx::query("SELECT id, name, kind, url_sealed, secret_sealed FROM alert_channels WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| missing("alert channel", id))?;
+    let kind: String = row.try_get("kind")?;
+    let secret: Option<String> = row.try_get("secret_sealed")?;
+    Ok(Destination {
+        id,
+        name: row.try_get("name")?,
+        kind: ChannelKind::parse(&kind).ok_or_else(|| Error::Config(format!("unknown alert channel kind {kind:?}")))?,
+        url: cipher.open(&row.try_get::<String, _>("url_sealed")?)?,
+        secret: secret.map(|s| cipher.open(&s)).transpose()?,
+    })
+}
+
+/// Deletes a channel no rule uses (409 naming the rules otherwise).
+pub async fn delete_channel(store: &Store, id: i64) -> Result<()> {
+    get_channel(store, id).await?;
+    let users: Vec<String> = list_rules(store)
+        .await?
+        .into_iter()
+        .filter(|r| r.channel_ids.contains(&id))
+        .map(|r| format!("{:?}", r.name))
+        .collect();
+    if !users.is_empty() {
+        return Err(Error::Conflict(format!(
+            "channel {id} is used by the rule(s) {}: remove it from them first",
+            users.join(", ")
+        )));
+    }
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE alert_deliveries SET state = 'failed', last_error = 'the channel was deleted' WHERE channel_id = $1 AND state = 'pending'")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM alert_channels WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- maintenance windows ----
+
+const WINDOW_COLUMNS: &str =
+    "id, name, rule_id, bot_id, starts_at, ends_at, days_mask, start_minute, duration_minutes, created_at";
+
+/// A window with its schedule, as the engine tests it.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub id: i64,
+    pub name: String,
+    pub rule_id: Option<i64>,
+    pub bot_id: Option<i64>,
+    pub schedule: Schedule,
+    pub created_at: i64,
+}
+
+impl Window {
+    /// The API's view of it at `now`.
+    pub fn shown(&self, now: i64) -> Maintenance {
+        let (once, weekly) = self.schedule.shown();
+        Maintenance {
+            id: self.id,
+            name: self.name.clone(),
+            rule_id: self.rule_id,
+            bot_id: self.bot_id,
+            once,
+            weekly,
+            active_now: self.schedule.active(now),
+            created_at: rfc3339(self.created_at),
+        }
+    }
+
+    /// Whether it mutes `rule_id` for the subject (a bot, or the node) at `now`.
+    pub fn mutes(&self, rule_id: i64, bot_id: Option<i64>, now: i64) -> bool {
+        self.rule_id.is_none_or(|r| r == rule_id)
+            && self.bot_id.is_none_or(|b| Some(b) == bot_id)
+            && self.schedule.active(now)
+    }
+}
+
+fn window_view(row: &AnyRow) -> Result<Window> {
+    let starts: Option<i64> = row.try_get("starts_at")?;
+    let ends: Option<i64> = row.try_get("ends_at")?;
+    let schedule = match (starts, ends) {
+        (Some(starts_at), Some(ends_at)) => Schedule::Once { starts_at, ends_at },
+        _ => Schedule::Weekly {
+            days_mask: u8::try_from(row.try_get::<Option<i64>, _>("days_mask")?.unwrap_or(0)).unwrap_or(0),
+            start_minute: u32::try_from(row.try_get::<Option<i64>, _>("start_minute")?.unwrap_or(0)).unwrap_or(0),
+            duration_minutes: u32::try_from(row.try_get::<Option<i64>, _>("duration_minutes")?.unwrap_or(0))
+                .unwrap_or(0),
+        },
+    };
+    Ok(Window {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        rule_id: row.try_get("rule_id")?,
+        bot_id: row.try_get("bot_id")?,
+        schedule,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Saves a window (the rule and bot it names must exist).
+pub async fn insert_window(
+    store: &Store,
+    name: &str,
+    rule_id: Option<i64>,
+    bot_id: Option<i64>,
+    schedule: Schedule,
+    now: i64,
+) -> Result<Window> {
+    let mut errors = Vec::new();
+    if let Some(r) = rule_id {
+        if get_rule(store, r).await.is_err() {
+            errors.push(FieldError::new("rule_id", format!("there is no rule {r}")));
+        }
+    }
+    if let Some(b) = bot_id {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM bots WHERE id = $1").bind(b).fetch_optional(store.pool()).await?;
+        if found.is_none() {
+            errors.push(FieldError::new("bot_id", format!("there is no bot {b}")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let (starts, ends, mask, start, duration) = match schedule {
+        Schedule::Once { starts_at, ends_at } => (Some(starts_at), Some(ends_at), None, None, None),
+        Schedule::Weekly { days_mask, start_minute, duration_minutes } => {
+            (None, None, Some(i64::from(days_mask)), Some(i64::from(start_minute)), Some(i64::from(duration_minutes)))
+        }
+    };
+    let row = sqlx::query(&format!(
+        "INSERT INTO alert_maintenance (name, rule_id, bot_id, starts_at, ends_at, days_mask, start_minute, \
+         duration_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {WINDOW_COLUMNS}"
+    ))
+    .bind(name.to_owned())
+    .bind(rule_id)
+    .bind(bot_id)
+    .bind(starts)
+    .bind(ends)
+    .bind(mask)
+    .bind(start)
+    .bind(duration)
+    .bind(now)
+    .fetch_one(store.pool())
+    .await?;
+    window_view(&row)
+}
+
+/// Every window.
+pub async fn list_windows(store: &Store) -> Result<Vec<Window>> {
+    let rows = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id"))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(window_view).collect()
+}
+
+/// One window.
+pub async fn get_window(store: &Store, id: i64) -> Result<Window> {
+    let row = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| missing("maintenance window", id))?;
+    window_view(&row)
+}
+
+/// Deletes a window.
+pub async fn delete_window(store: &Store, id: i64) -> Result<()> {
+    let done = sqlx::query("DELETE FROM alert_maintenance WHERE id = $1").bind(id).execute(store.pool()).await?;
+    if done.rows_affected() == 0 {
+        return Err(missing("maintenance window", id));
+    }
+    Ok(())
+}
+
+// ---- incidents, notifications, deliveries ----
+
+/// A rule failing for one subject, from firing to resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Incident {
+    pub id: i64,
+    pub rule_id: i64,
+    pub rule_name: String,
+    /// `bot:3` or `node:NAME`.
+    pub subject: String,
+    /// `Shop (bot 3)`.
+    pub subject_label: String,
+    pub bot_id: Option<i64>,
+    /// `firing` or `resolved`.
+    pub state: String,
+    /// What was seen, in words.
+    pub detail: String,
+    pub started_at: String,
+    pub last_sent_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    /// Who acknowledged it (a user or API key name).
+    pub acknowledged_by: Option<String>,
+}
+
+const INCIDENT_COLUMNS: &str = "id, rule_id, rule_name, subject, subject_label, bot_id, state, detail, started_at, \
+                                last_sent_at, resolved_at, acknowledged_at, acknowledged_by";
+
+fn incident_view(row: &AnyRow) -> Result<Incident> {
+    let at = |c: &str| -> Result<Option<String>> { Ok(row.try_get::<Option<i64>, _>(c)?.map(rfc3339)) };
+    Ok(Incident {
+        id: row.try_get("id")?,
+        rule_id: row.try_get("rule_id")?,
+        rule_name: row.try_get("rule_name")?,
+        subject: row.try_get("subject")?,
+        subject_label: row.try_get("subject_label")?,
+        bot_id: row.try_get("bot_id")?,
+        state: row.try_get("state")?,
+        detail: row.try_get("detail")?,
+        started_at: rfc3339(row.try_get("started_at")?),
+        last_sent_at: at("last_sent_at")?,
+        resolved_at: at("resolved_at")?,
+        acknowledged_at: at("acknowledged_at")?,
+        acknowledged_by: row.try_get("acknowledged_by")?,
+    })
+}
+
+/// Opens an incident.
+pub async fn open_incident<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    rule: &Rule,
+    subject: &super::engine::Subject,
+    detail: &str,
+    now: i64,
+) -> Result<Incident> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO alert_incidents (rule_id, rule_name, subject, subject_label, bot_id, state, detail, started_at, \
+         last_sent_at) VALUES ($1, $2, $3, $4, $5, 'firing', $6, $7, $7) RETURNING {INCIDENT_COLUMNS}"
+    ))
+    .bind(rule.id)
+    .bind(rule.name.clone())
+    .bind(subject.key.clone())
+    .bind(subject.label.clone())
+    .bind(subject.bot_id)
+    .bind(detail.to_owned())
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    incident_view(&row)
+}
+
+/// Changes an open incident: the latest detail, and (when given) when it was last sent, resolved
+/// or acknowledged. Answers the incident as it is now.
+pub async fn update_incident<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    id: i64,
+    detail: Option<&str>,
+    sent_at: Option<i64>,
+    resolved_at: Option<i64>,
+) -> Result<Incident> {
+    let row = sqlx::query(&format!(
+        "UPDATE alert_incidents SET detail = COALESCE($1, detail), last_sent_at = COALESCE($2, last_sent_at), \
+         resolved_at = COALESCE($3, resolved_at), state = CASE WHEN $3 IS NULL THEN state ELSE 'resolved' END \
+         WHERE id = $4 RETURNING {INCIDENT_COLUMNS}"
+    ))
+    .bind(detail.map(str::to_owned))
+    .bind(sent_at)
+    .bind(resolved_at)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| missing("incident", id))?;
+    incident_view(&row)
+}
+
+/// Marks a firing incident acknowledged (409 when it is resolved or already acknowledged).
+pub async fn acknowledge(store: &Store, id: i64, by: &str, now: i64) -> Result<Incident> {
+    let row = sqlx::query(&format!(
+        "UPDATE alert_incidents SET acknowledged_at = $1, acknowledged_by = $2 \
+         WHERE id = $3 AND state = 'firing' AND acknowledged_at IS NULL RETURNING {INCIDENT_COLUMNS}"
+    ))
+    .bind(now)
+    .bind(by.to_owned())
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(row) => incident_view(&row),
+        None => {
+            let current = get_incident(store, id).await?;
+            Err(Error::Conflict(if current.state == "resolved" {
+                format!("incident {id} is already resolved")
+            } else {
+                format!("incident {id} was already acknowledged by {}", current.acknowledged_by.unwrap_or_default())
+            }))
+        }
+    }
+}
+
+/// One incident.
+pub async fn get_incident(store: &Store, id: i64) -> Result<Incident> {
+    let row = sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| missing("incident", id))?;
+    incident_view(&row)
+}
+
+/// Incidents newest first: `state` `firing`, `resolved` or all; ids below `before`.
+pub async fn list_incidents(store: &Store, state: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<Incident>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR id < $2) \
+         ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(state.map(str::to_owned))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(incident_view).collect()
+}
+
+/// Every firing incident, with the raw times the engine needs.
+pub async fn firing(store: &Store) -> Result<Vec<(Incident, i64, bool)>> {
+    let rows = sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE state = 'firing'"))
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let sent: Option<i64> = r.try_get("last_sent_at")?;
+            let started: i64 = r.try_get("started_at")?;
+            let acked: Option<i64> = r.try_get("acknowledged_at")?;
+            Ok((incident_view(r)?, sent.unwrap_or(started), acked.is_some()))
+        })
+        .collect()
+}
+
+/// One delivery of a notification to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub channel_id: i64,
+    /// `pending` (will be tried at `next_attempt_at`), `sent` or `failed` (gave up).
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// What was sent about an incident (or a channel test).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    pub incident_id: Option<i64>,
+    /// `firing`, `resent`, `recovered`, `acknowledged` or `test`.
+    pub kind: String,
+    pub at: String,
+    pub title: String,
+    pub detail: String,
+    /// Inside a maintenance window: recorded, not sent.
+    pub muted: bool,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Records a notification and a pending delivery to each channel (none when muted).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_notification(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    incident_id: Option<i64>,
+    kind: &str,
+    title: &str,
+    detail: &str,
+    muted: bool,
+    channels: &[i64],
+    now: i64,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO alert_notifications (incident_id, kind, at, title, detail, muted) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(incident_id)
+    .bind(kind.to_owned())
+    .bind(now)
+    .bind(title.to_owned())
+    .bind(detail.to_owned())
+    .bind(i64::from(muted))
+    .fetch_one(&mut **tx)
+    .await?;
+    if !muted {
+        for channel in channels {
+            insert_delivery(tx, id, *channel, now).await?;
+        }
+    }
+    Ok(id)
+}
+
+/// Queues a delivery, first tried at `first_attempt_at`.
+pub async fn insert_delivery(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    notification_id: i64,
+    channel_id: i64,
+    first_attempt_at: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO alert_deliveries (notification_id, channel_id, state, attempts, next_attempt_at) VALUES ($1, $2, 'pending', 0, $3) RETURNING id",
+    )
+    .bind(notification_id)
+    .bind(channel_id)
+    .bind(first_attempt_at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// An incident's notifications with their deliveries, oldest first.
+pub async fn notifications(store: &Store, incident_id: i64) -> Result<Vec<Notification>> {
+    let rows = sqlx::query(
+        "SELECT id, incident_id, kind, at, title, detail, muted FROM alert_notifications WHERE incident_id = $1 ORDER BY id",
+    )
+    .bind(incident_id)
+    .fetch_all(store.pool())
+    .await?;
+    let deliveries = sqlx::query(
+        "SELECT d.id, d.notification_id, d.channel_id, d.state, d.attempts, d.next_attempt_at, d.last_error, d.sent_at \
+         FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id WHERE n.incident_id = $1 ORDER BY d.id",
+    )
+    .bind(incident_id)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let mut mine = Vec::new();
+        for d in &deliveries {
+            if d.try_get::<i64, _>("notification_id")? == id {
+                mine.push(delivery_view(d)?);
+            }
+        }
+        out.push(Notification {
+            id,
+            incident_id: r.try_get("incident_id")?,
+            kind: r.try_get("kind")?,
+            at: rfc3339(r.try_get("at")?),
+            title: r.try_get("title")?,
+            detail: r.try_get("detail")?,
+            muted: r.try_get::<i64, _>("muted")? != 0,
+            deliveries: mine,
+        });
+    }
+    Ok(out)
+}
+
+fn delivery_view(d: &AnyRow) -> Result<Delivery> {
+    let state: String = d.try_get("state")?;
+    Ok(Delivery {
+        id: d.try_get("id")?,
+        channel_id: d.try_get("channel_id")?,
+        next_attempt_at: (state == "pending").then(|| d.try_get("next_attempt_at").map(rfc3339)).transpose()?,
+        state,
+        attempts: d.try_get("attempts")?,
+        last_error: d.try_get("last_error")?,
+        sent_at: d.try_get::<Option<i64>, _>("sent_at")?.map(rfc3339),
+    })
+}
+
+/// A delivery that is due, with what its message says.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: i64,
+    pub channel_id: i64,
+    pub attempts: i64,
+    pub notification_id: i64,
+    pub kind: String,
+    pub at: i64,
+    pub title: String,
+    pub detail: String,
+    pub incident_id: Option<i64>,
+}
+
+/// Deliveries due at `now`, oldest first.
+pub async fn due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.channel_id, d.attempts, n.id AS notification_id, n.kind, n.at, n.title, n.detail, n.incident_id \
+         FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id \
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Due {
+                id: r.try_get("id")?,
+                channel_id: r.try_get("channel_id")?,
+                attempts: r.try_get("attempts")?,
+                notification_id: r.try_get("notification_id")?,
+                kind: r.try_get("kind")?,
+                at: r.try_get("at")?,
+                title: r.try_get("title")?,
+                detail: r.try_get("detail")?,
+                incident_id: r.try_get("incident_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Records an attempt: sent, or failed with a retry at `retry_at` (`None`: gave up).
+pub async fn attempted(
+    store: &Store,
+    id: i64,
+    outcome: std::result::Result<(), String>,
+    now: i64,
+    retry_at: Option<i64>,
+) -> Result<()> {
+    let (state, error, next, sent) = match (&outcome, retry_at) {
+        (Ok(()), _) => ("sent", None, now, Some(now)),
+        (Err(e), Some(at)) => ("pending", Some(e.clone()), at, None),
+        (Err(e), None) => ("failed", Some(e.clone()), now, None),
+    };
+    sqlx::query(
+        "UPDATE alert_deliveries SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, sent_at = $4 WHERE id = $5",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(next)
+    .bind(sent)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
