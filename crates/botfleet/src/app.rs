@@ -33,13 +33,8 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
     let fleet =
         Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker, config.clock.clone());
-    let alerts = crate::alerts::Alerts::new(
-        store.clone(),
-        cipher.clone(),
-        config.clock.clone(),
-        events.clone(),
-        fleet.clone(),
-    )?;
+    let alerts =
+        crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");

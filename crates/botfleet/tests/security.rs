@@ -626,6 +626,49 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     }
     case!(admin, Method::DELETE, "/api/v1/products/{id}", pp.clone(), invalid: Some(("/api/v1/products/abc".into(), None)), valid: None, rows: 1);
 
+    // Alerts: channels, rules, windows, acknowledgement (a memory rule over 1 MB fires at once).
+    let cp = "/api/v1/alerts/channels";
+    let ch = case!(admin, Method::POST, cp, cp.into(),
+        invalid: Some((cp.into(), Some(json!({"name": "Ops", "kind": "http_webhook", "url": "ftp://x", "secret": "0123456789abcdef"})))),
+        valid: Some(json!({"name": "Ops", "kind": "http_webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef"})), rows: 1);
+    let chp = format!("{cp}/{}", ch["id"]);
+    case!(admin, Method::PATCH, "/api/v1/alerts/channels/{id}", chp.clone(),
+        invalid: Some((chp.clone(), Some(json!({"url": "nope"})))), valid: Some(json!({"name": "Ops 2"})), rows: 1);
+    case!(admin, Method::POST, "/api/v1/alerts/channels/{id}/test", format!("{chp}/test"),
+        invalid: Some(("/api/v1/alerts/channels/abc/test".into(), None)), valid: None, rows: 1);
+    let rp = "/api/v1/alerts/rules";
+    let memory =
+        json!({"name": "Memory", "condition": {"kind": "memory_over", "megabytes": 1}, "channel_ids": [ch["id"]]});
+    let rule = case!(admin, Method::POST, rp, rp.into(),
+        invalid: Some((rp.into(), Some(json!({"name": "", "condition": {"kind": "memory_over", "megabytes": 1}})))),
+        valid: Some(memory.clone()), rows: 1);
+    let rip = format!("{rp}/{}", rule["id"]);
+    let mut resend = memory.clone();
+    resend["resend_every_seconds"] = json!(600);
+    case!(admin, Method::PUT, "/api/v1/alerts/rules/{id}", rip.clone(),
+        invalid: Some((rip.clone(), Some(json!({"name": "Memory", "condition": {"kind": "warp"}})))), valid: Some(resend.clone()), rows: 1);
+    let mp = "/api/v1/alerts/maintenance";
+    let window = case!(admin, Method::POST, mp, mp.into(),
+        invalid: Some((mp.into(), Some(json!({"name": "Sunday"})))),
+        valid: Some(json!({"name": "Sunday", "rule_id": rule["id"], "weekly": {"days": ["sun"], "start": "03:00", "duration_minutes": 30}})), rows: 1);
+    case!(admin, Method::DELETE, "/api/v1/alerts/maintenance/{id}", format!("{mp}/{}", window["id"]),
+        invalid: Some((format!("{mp}/abc"), None)), valid: None, rows: 1);
+    let incident = {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, list) = t.send(&admin, Method::GET, "/api/v1/alerts/incidents?state=firing", None).await;
+            if let Some(id) = list["items"][0]["id"].as_i64() {
+                break id;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the memory rule never fired");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    };
+    case!(admin, Method::POST, "/api/v1/alerts/incidents/{id}/acknowledge", format!("/api/v1/alerts/incidents/{incident}/acknowledge"),
+        invalid: Some(("/api/v1/alerts/incidents/999999/acknowledge".into(), None)), valid: None, rows: 1);
+    case!(admin, Method::DELETE, "/api/v1/alerts/rules/{id}", rip.clone(), invalid: Some((format!("{rp}/abc"), None)), valid: None, rows: 1);
+    case!(admin, Method::DELETE, "/api/v1/alerts/channels/{id}", chp.clone(), invalid: Some((format!("{cp}/abc"), None)), valid: None, rows: 1);
+
     let exempt = ["POST /api/v1/auth/login", "POST /api/v1/auth/login/totp", "POST /api/v1/auth/logout"];
     for (method, path, _) in botfleet::api::route_table().routes() {
         let name = format!("{method} {path}");

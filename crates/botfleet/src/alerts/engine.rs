@@ -261,10 +261,12 @@ impl Engine {
         let cond = &rule.condition;
         if !cond.per_bot() {
             let node = &obs.node;
-            let subject = Subject { key: format!("node:{}", node.name), label: format!("node {}", node.name), bot_id: None };
+            let subject =
+                Subject { key: format!("node:{}", node.name), label: format!("node {}", node.name), bot_id: None };
             let failing = match cond {
                 Condition::TrackingBacklog { queue_depth } => {
-                    let dropped = node.records_dropped.saturating_sub(self.dropped_before.unwrap_or(node.records_dropped));
+                    let dropped =
+                        node.records_dropped.saturating_sub(self.dropped_before.unwrap_or(node.records_dropped));
                     if dropped > 0 {
                         Some(format!("{dropped} tracking records were dropped"))
                     } else {
@@ -313,7 +315,10 @@ impl Engine {
                     Condition::ReplyLatency { p99_ms, within_seconds } => w.p99_ms().and_then(|p99| {
                         (p99 > *p99_ms as f64).then(|| {
                             let shown = if p99.is_finite() { format!("{p99} ms") } else { "over 5 s".into() };
-                            format!("{}'s p99 reply latency over {within_seconds} s is {shown} (limit {p99_ms} ms)", bot.name)
+                            format!(
+                                "{}'s p99 reply latency over {within_seconds} s is {shown} (limit {p99_ms} ms)",
+                                bot.name
+                            )
                         })
                     }),
                     Condition::ErrorRate { percent, within_seconds, min_commands } => {
@@ -326,7 +331,10 @@ impl Engine {
                         })
                     }
                     Condition::RateLimited { count, within_seconds } => (w.rate_limited > *count).then(|| {
-                        format!("{} met {} rate limits (429) from Discord in {within_seconds} s (limit {count})", bot.name, w.rate_limited)
+                        format!(
+                            "{} met {} rate limits (429) from Discord in {within_seconds} s (limit {count})",
+                            bot.name, w.rate_limited
+                        )
                     }),
                     _ => None,
                 };

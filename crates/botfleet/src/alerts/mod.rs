@@ -46,7 +46,7 @@ struct Inner {
     node: String,
     // std Mutex: held for the engine's judgement only, never across an await.
     engine: Mutex<Engine>,
-    evaluations: AtomicU64,
+    evaluations: Arc<AtomicU64>,
     wake: tokio::sync::Notify,
 }
 
@@ -83,7 +83,7 @@ impl Alerts {
                 http,
                 node: crate::metrics::history::node_name(),
                 engine: Mutex::new(Engine::default()),
-                evaluations: AtomicU64::new(0),
+                evaluations: Arc::new(AtomicU64::new(0)),
                 wake: tokio::sync::Notify::new(),
             }),
         })
@@ -100,6 +100,11 @@ impl Alerts {
     /// How many evaluations have finished (tests wait on it instead of sleeping).
     pub fn evaluations(&self) -> u64 {
         self.inner.evaluations.load(Ordering::Relaxed)
+    }
+
+    /// The evaluation count itself, for a watcher that must not keep the service alive.
+    pub fn evaluation_counter(&self) -> Arc<AtomicU64> {
+        self.inner.evaluations.clone()
     }
 
     /// Takes up the incidents that were firing when the process stopped.
@@ -202,8 +207,17 @@ impl Alerts {
                 let Some(rule) = rule_of(rule_id) else { return Ok(()) };
                 let incident = repo::open_incident(&mut *tx, rule, &subject, &detail, now).await?;
                 let title = format!("🔴 {}: {}", rule.name, subject.label);
-                repo::insert_notification(&mut tx, Some(incident.id), "firing", &title, &detail, false, &rule.channel_ids, now)
-                    .await?;
+                repo::insert_notification(
+                    &mut tx,
+                    Some(incident.id),
+                    "firing",
+                    &title,
+                    &detail,
+                    false,
+                    &rule.channel_ids,
+                    now,
+                )
+                .await?;
                 (incident, "firing", false)
             }
             Decision::Resend { incident_id, detail } => {
@@ -218,8 +232,17 @@ impl Alerts {
                 let incident = repo::update_incident(&mut *tx, incident_id, None, None, Some(now)).await?;
                 let channels = rule_of(incident.rule_id).map(|r| r.channel_ids.clone()).unwrap_or_default();
                 let title = format!("✅ Recovered: {}: {}", incident.rule_name, incident.subject_label);
-                repo::insert_notification(&mut tx, Some(incident_id), "recovered", &title, &detail, !notify, &channels, now)
-                    .await?;
+                repo::insert_notification(
+                    &mut tx,
+                    Some(incident_id),
+                    "recovered",
+                    &title,
+                    &detail,
+                    !notify,
+                    &channels,
+                    now,
+                )
+                .await?;
                 (incident, "recovered", !notify)
             }
         };
@@ -252,7 +275,8 @@ impl Alerts {
         let now = self.now();
         let incident = repo::acknowledge(&self.inner.store, id, by, now).await?;
         self.engine().acknowledged(id);
-        let channels = repo::get_rule(&self.inner.store, incident.rule_id).await.map(|r| r.channel_ids).unwrap_or_default();
+        let channels =
+            repo::get_rule(&self.inner.store, incident.rule_id).await.map(|r| r.channel_ids).unwrap_or_default();
         let title = format!("👀 Acknowledged by {by}: {}: {}", incident.rule_name, incident.subject_label);
         let mut tx = self.inner.store.pool().begin().await?;
         repo::insert_notification(&mut tx, Some(id), "acknowledged", &title, &incident.detail, false, &channels, now)
@@ -265,8 +289,12 @@ impl Alerts {
     /// Closes a rule's open incidents without notifying (the rule was deleted or disabled).
     pub async fn close_rule(&self, rule_id: i64, why: &str) -> Result<()> {
         let now = self.now();
-        let open: Vec<Incident> =
-            repo::firing(&self.inner.store).await?.into_iter().map(|(i, _, _)| i).filter(|i| i.rule_id == rule_id).collect();
+        let open: Vec<Incident> = repo::firing(&self.inner.store)
+            .await?
+            .into_iter()
+            .map(|(i, _, _)| i)
+            .filter(|i| i.rule_id == rule_id)
+            .collect();
         self.engine().forget_rule(rule_id);
         for incident in open {
             let mut tx = self.inner.store.pool().begin().await?;
@@ -284,9 +312,11 @@ impl Alerts {
         let to = repo::destination(store, &self.inner.cipher, channel_id).await?;
         let now = self.now();
         let title = "🔔 Test notification from botfleet".to_owned();
-        let detail = format!("{by} sent this test to the channel {:?}. If you can read it, alerts will arrive here.", to.name);
+        let detail =
+            format!("{by} sent this test to the channel {:?}. If you can read it, alerts will arrive here.", to.name);
         let mut tx = store.pool().begin().await?;
-        let notification_id = repo::insert_notification(&mut tx, None, "test", &title, &detail, false, &[], now).await?;
+        let notification_id =
+            repo::insert_notification(&mut tx, None, "test", &title, &detail, false, &[], now).await?;
         // Never due for the delivery loop: this request makes the one attempt itself.
         let id = repo::insert_delivery(&mut tx, notification_id, channel_id, i64::MAX).await?;
         tx.commit().await?;

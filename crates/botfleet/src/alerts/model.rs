@@ -153,7 +153,10 @@ impl RuleInput {
         check_name(&self.name, &mut errors);
         self.condition.check(&mut errors);
         if self.bot_id.is_some() && !self.condition.per_bot() {
-            errors.push(FieldError::new("bot_id", "this condition is about the botfleet node, not a bot: leave bot_id out"));
+            errors.push(FieldError::new(
+                "bot_id",
+                "this condition is about the botfleet node, not a bot: leave bot_id out",
+            ));
         }
         if !(1..=100).contains(&self.failures_in_a_row) {
             errors.push(FieldError::new("failures_in_a_row", "must be from 1 to 100"));
@@ -458,7 +461,10 @@ impl MaintenanceInput {
                 for (i, d) in weekly.days.iter().enumerate() {
                     match DAYS.iter().position(|x| x.eq_ignore_ascii_case(d)) {
                         Some(n) => mask |= 1 << n,
-                        None => errors.push(FieldError::new(format!("weekly.days[{i}]"), "must be mon, tue, wed, thu, fri, sat or sun")),
+                        None => errors.push(FieldError::new(
+                            format!("weekly.days[{i}]"),
+                            "must be mon, tue, wed, thu, fri, sat or sun",
+                        )),
                     }
                 }
                 if weekly.days.is_empty() {

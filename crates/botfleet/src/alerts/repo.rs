@@ -59,8 +59,10 @@ async fn check_references(store: &Store, input: &RuleInput) -> Result<()> {
         }
     }
     for (i, id) in input.channel_ids.iter().enumerate() {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM alert_channels WHERE id = $1").bind(*id).fetch_optional(store.pool()).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM alert_channels WHERE id = $1")
+            .bind(*id)
+            .fetch_optional(store.pool())
+            .await?;
         if found.is_none() {
             errors.push(FieldError::new(format!("channel_ids[{i}]"), format!("there is no channel {id}")));
         }
@@ -569,7 +571,12 @@ pub async fn get_incident(store: &Store, id: i64) -> Result<Incident> {
 }
 
 /// Incidents newest first: `state` `firing`, `resolved` or all; ids below `before`.
-pub async fn list_incidents(store: &Store, state: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<Incident>> {
+pub async fn list_incidents(
+    store: &Store,
+    state: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Incident>> {
     let rows = sqlx::query(&format!(
         "SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR id < $2) \
          ORDER BY id DESC LIMIT $3"

@@ -12,7 +12,9 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, Params, PathId};
 use super::guard::AuditTrail;
 use super::AppState;
-use crate::alerts::model::{check_channel, Channel, ChannelEdit, ChannelInput, Maintenance, MaintenanceInput, Rule, RuleInput};
+use crate::alerts::model::{
+    check_channel, Channel, ChannelEdit, ChannelInput, Maintenance, MaintenanceInput, Rule, RuleInput,
+};
 use crate::alerts::repo::{self, Incident, Notification};
 use crate::alerts::TestResult;
 use crate::audit;
@@ -22,8 +24,16 @@ use crate::error::Error;
 type Reply<T> = Result<T, ApiError>;
 
 /// Rule fields an audit row compares.
-const RULE_FIELDS: &[&str] =
-    &["name", "condition", "bot_id", "failures_in_a_row", "resend_every_seconds", "notify_recovery", "channel_ids", "enabled"];
+const RULE_FIELDS: &[&str] = &[
+    "name",
+    "condition",
+    "bot_id",
+    "failures_in_a_row",
+    "resend_every_seconds",
+    "notify_recovery",
+    "channel_ids",
+    "enabled",
+];
 /// Channel fields an audit row compares (never the URL or the secret).
 const CHANNEL_FIELDS: &[&str] = &["name", "kind", "target"];
 const WINDOW_FIELDS: &[&str] = &["name", "rule_id", "bot_id", "once", "weekly"];
@@ -260,7 +270,10 @@ pub struct IncidentList {
 /// Incidents, newest first.
 #[utoipa::path(get, path = "/api/v1/alerts/incidents", tag = "alerts", params(IncidentQuery),
     responses((status = 200, body = IncidentList), (status = 400, body = ErrorBody)))]
-pub async fn list_incidents(State(app): State<AppState>, Params(q): Params<IncidentQuery>) -> Reply<Json<IncidentList>> {
+pub async fn list_incidents(
+    State(app): State<AppState>,
+    Params(q): Params<IncidentQuery>,
+) -> Reply<Json<IncidentList>> {
     if let Some(s) = q.state.as_deref() {
         if !matches!(s, "firing" | "resolved") {
             return Err(ApiError::bad_request("state must be firing or resolved"));
@@ -271,7 +284,8 @@ pub async fn list_incidents(State(app): State<AppState>, Params(q): Params<Incid
         return Err(ApiError::bad_request("limit must be from 1 to 200"));
     }
     let items = repo::list_incidents(&app.store, q.state.as_deref(), q.before_id, limit).await?;
-    let next_before_id = (items.len() == usize::try_from(limit).unwrap_or(0)).then(|| items.last().map(|i| i.id)).flatten();
+    let next_before_id =
+        (items.len() == usize::try_from(limit).unwrap_or(0)).then(|| items.last().map(|i| i.id)).flatten();
     Ok(Json(IncidentList { items, next_before_id }))
 }
 

@@ -87,6 +87,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FleetInner {
+    /// A bot's current status.
+    pub fn status_of(&self, bot_id: i64) -> Status {
+        lock(&self.statuses).get(&bot_id).map_or(Status::Stopped, |(s, _)| *s)
+    }
+
     /// Records and publishes a status change (and a bot log line for failures).
     pub async fn set_status(&self, bot_id: i64, status: Status, reason: Option<String>) {
         let changed = {

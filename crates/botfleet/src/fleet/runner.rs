@@ -130,12 +130,27 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         | EventTypeFlags::MESSAGE_DELETE
         | EventTypeFlags::INTERACTION_CREATE;
     let mut last_close: Option<u16> = None;
+    // A connection that ends without a close frame yields no event while twilight reconnects: a
+    // shard that stays unidentified is reported as reconnecting.
+    let mut watch = tokio::time::interval(Duration::from_secs(1));
+    let mut unidentified_since: Option<Instant> = None;
     loop {
         let event = tokio::select! {
             event = shard.next_event(wanted) => event,
             _ = sweep.tick() => {
                 answering.drop_idle_client();
                 answering.antispam.prune();
+                continue;
+            }
+            _ = watch.tick() => {
+                if shard.state().is_identified() {
+                    unidentified_since = None;
+                } else if unidentified_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(2)
+                    && fleet.status_of(id) == Status::Running
+                {
+                    let reason = "the gateway connection was lost; reconnecting".to_owned();
+                    fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
+                }
                 continue;
             }
             _ = stop.changed() => {
@@ -185,6 +200,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 keeper.stop().await;
                 fleet.set_status(id, Status::Failed, Some(reason)).await;
                 return;
+            }
+            // A connection that ended without a close frame shows up only as failed reconnects.
+            Some(Err(e)) if matches!(e.kind(), twilight_gateway::error::ReceiveMessageErrorType::Reconnect) => {
+                tracing::debug!(bot_id = id, error = %e, "gateway reconnect failed");
+                let reason = "cannot reconnect to Discord's gateway; retrying".to_owned();
+                fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
             }
             Some(Err(e)) => tracing::debug!(bot_id = id, error = %e, "gateway message skipped"),
             Some(Ok(Event::Ready(ready))) => {

@@ -33,7 +33,8 @@ pub enum Topic {
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 6] = [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock, Topic::Alerts];
+    pub const ALL: [Topic; 6] =
+        [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock, Topic::Alerts];
 
     /// The permission a topic needs.
     pub fn action(self) -> Action {

@@ -49,6 +49,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub dir: tempfile::TempDir,
     pub events: botfleet::events::EventBus,
+    /// Alert evaluations finished so far.
+    pub alert_evaluations: Arc<std::sync::atomic::AtomicU64>,
     config: ServeConfig,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -141,7 +143,7 @@ impl TestApp {
             websocket: true,
             metrics_interval_seconds: 10,
             monitoring: true,
-            alert_evaluation_ms: 5000,
+            alert_evaluation_ms: 100,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,
@@ -160,6 +162,7 @@ impl TestApp {
         // No Fleet clone here: the tracking writer ends (and shutdown completes) only when every
         // holder of the fleet is gone.
         let (store, events) = (state.store.clone(), state.events.clone());
+        let alert_evaluations = state.alerts.evaluation_counter();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
@@ -179,11 +182,24 @@ impl TestApp {
             backend,
             dir,
             events,
+            alert_evaluations,
             config,
             stop: Some(stop),
             task: Some(task),
             pg_database,
         }
+    }
+
+    /// Waits until the alert engine has judged `rounds` more times (what it had to decide is
+    /// stored by then).
+    pub async fn alert_rounds(&self, rounds: u64) {
+        let start = self.alert_evaluations.load(std::sync::atomic::Ordering::Relaxed);
+        let counter = self.alert_evaluations.clone();
+        until("the alert engine to evaluate", 30, || {
+            let counter = counter.clone();
+            async move { (counter.load(std::sync::atomic::Ordering::Relaxed) >= start + rounds).then_some(()) }
+        })
+        .await;
     }
 
     /// Stops the service (gracefully) and starts a new one on the same database and data dir.

@@ -283,9 +283,19 @@ impl Connection {
         }
     }
 
+    /// A `GatewayDown` fault aimed at the token's application: its identify and resume fail
+    /// (the connection drops, as in a network outage) until the fault ends.
+    fn app_is_down(&self, d: &Value) -> bool {
+        let app = d.get("token").and_then(Value::as_str).and_then(|t| self.shared.state().app_by_token(t));
+        app.is_some_and(|app| self.shared.faults().gateway_down(Some(app), self.shared.clock.now()))
+    }
+
     async fn identify(&mut self, socket: &mut WebSocket, d: &Value) -> Result<(), End> {
         if self.session.is_some() {
             return Err(closing(CloseCode::AlreadyAuthenticated, "Already authenticated."));
+        }
+        if self.app_is_down(d) {
+            return Err(End::Client(None));
         }
         let result = handshake::identify(&self.shared, self.id, &self.wake, d);
         self.attach(socket, result).await
@@ -294,6 +304,9 @@ impl Connection {
     async fn resume(&mut self, socket: &mut WebSocket, d: &Value) -> Result<(), End> {
         if self.session.is_some() {
             return Err(closing(CloseCode::AlreadyAuthenticated, "Already authenticated."));
+        }
+        if self.app_is_down(d) {
+            return Err(End::Client(None));
         }
         let result = handshake::resume(&self.shared, self.id, &self.wake, d);
         if let Ok(attached) = &result {
