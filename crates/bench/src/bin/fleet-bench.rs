@@ -7,6 +7,11 @@
 //!
 //! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
 //! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset).
+//!
+//! The cost of monitoring: `BENCH_MONITORING=compare ./scripts/bench` runs each round three times
+//! — echo, botfleet with monitoring on (performance history every 10 s, the alert engine every
+//! 5 s judging three rules over every bot), botfleet with `BOTFLEET_MONITORING=false` — and
+//! reports the added p99 of each against the echo baseline (medians; BENCH_ROUNDS defaults to 5).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly by design
 
@@ -139,7 +144,7 @@ struct Botfleet {
     db: PathBuf,
 }
 
-async fn botfleet(emu: &Emulator, dir: &std::path::Path) -> Botfleet {
+async fn botfleet(emu: &Emulator, dir: &std::path::Path, monitoring: bool) -> Botfleet {
     let made = Command::new(bin("botfleet"))
         .args(["key", "add", "--name", "bench", "--role", "admin"])
         .env("BOTFLEET_DATA_DIR", dir)
@@ -155,6 +160,7 @@ async fn botfleet(emu: &Emulator, dir: &std::path::Path) -> Botfleet {
         .env("BOTFLEET_RATE_LIMIT_PER_MINUTE", "10000000")
         .env("BOTFLEET_BOT_OPS_PER_MINUTE", "10000000")
         .env("BOTFLEET_DISCORD_API_URL", &emu.url)
+        .env("BOTFLEET_MONITORING", monitoring.to_string())
         .env_remove("BOTFLEET_DATABASE_URL")
         .env("RUST_LOG", "warn,botfleet=info")
         .env("NO_COLOR", "1")
@@ -206,10 +212,33 @@ async fn tracked_rows(db: &std::path::Path) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM discord_command_logs").fetch_one(&mut conn).await.unwrap_or(-1)
 }
 
-async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> Value {
+/// Alert rules over every bot, so the engine has real work while the load runs.
+async fn add_alert_rules(http: &reqwest::Client, bf: &Botfleet) {
+    let rules = [
+        json!({"name": "Bot down", "condition": {"kind": "bot_down", "for_seconds": 30}, "failures_in_a_row": 2}),
+        json!({"name": "Slow replies", "condition": {"kind": "reply_latency", "p99_ms": 1000, "within_seconds": 60}}),
+        json!({"name": "Rate limited", "condition": {"kind": "rate_limited", "count": 100, "within_seconds": 60}}),
+    ];
+    for rule in rules {
+        let status = http
+            .post(format!("{}/alerts/rules", bf.api))
+            .bearer_auth(&bf.key)
+            .json(&rule)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "alert rule not created: {status}");
+    }
+}
+
+async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64, monitoring: bool) -> Value {
     let dir = tempdir();
     let emu = emulator(bots, &dir).await;
-    let bf = botfleet(&emu, &dir).await;
+    let bf = botfleet(&emu, &dir, monitoring).await;
+    if monitoring {
+        add_alert_rules(http, &bf).await;
+    }
     add_and_start(http, &bf, &emu).await;
     wait_connected(http, &emu, bots).await;
     let report = run_load(http, &emu, rate, secs).await;
@@ -228,7 +257,7 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64)
     let rss = bf.child.id().map(rss_kib).unwrap_or(0);
     drop(bf.child);
     drop(emu.child);
-    json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss})
+    json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss, "monitoring": monitoring})
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -262,7 +291,7 @@ fn summarise(runs: &[Value]) -> Value {
 async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let dir = tempdir();
     let emu = emulator(bots, &dir).await;
-    let bf = botfleet(&emu, &dir).await;
+    let bf = botfleet(&emu, &dir, true).await;
     let pid = bf.child.id().unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let empty = rss_kib(pid);
@@ -318,28 +347,56 @@ fn rand_suffix() -> u128 {
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
+    let compare = std::env::var("BENCH_MONITORING").as_deref() == Ok("compare");
     let (rounds, bots, rate, secs): (usize, usize, f64, f64) = (
-        env_or("BENCH_ROUNDS", 3),
+        env_or("BENCH_ROUNDS", if compare { 5 } else { 3 }),
         env_or("BENCH_BOTS", 100),
         env_or("BENCH_RATE", 1000.0),
         env_or("BENCH_SECS", 30.0),
     );
     let mut echo = Vec::new();
     let mut fleet = Vec::new();
+    let mut unmonitored = Vec::new();
     for round in 1..=rounds {
         eprintln!("round {round}/{rounds}: echo baseline ({bots} bots, {rate}/s for {secs} s)");
         echo.push(echo_run(&http, bots, rate, secs).await);
         eprintln!("round {round}/{rounds}: botfleet ({bots} bots, {rate}/s for {secs} s)");
-        fleet.push(botfleet_run(&http, bots, rate, secs).await);
+        fleet.push(botfleet_run(&http, bots, rate, secs, true).await);
+        if compare {
+            eprintln!("round {round}/{rounds}: botfleet with monitoring off");
+            unmonitored.push(botfleet_run(&http, bots, rate, secs, false).await);
+        }
     }
     let (e, f) = (summarise(&echo), summarise(&fleet));
-    let added = |kind: &str| f[kind]["p99_ms"].as_f64().unwrap_or(0.0) - e[kind]["p99_ms"].as_f64().unwrap_or(0.0);
+    let added =
+        |f: &Value, kind: &str| f[kind]["p99_ms"].as_f64().unwrap_or(0.0) - e[kind]["p99_ms"].as_f64().unwrap_or(0.0);
     let mut result = json!({
         "rounds": rounds, "bots": bots, "rate": rate, "seconds": secs,
         "echo_median": e, "botfleet_median": f,
-        "botfleet_added_p99_ms": {"prefix": added("prefix"), "slash": added("slash")},
+        "botfleet_added_p99_ms": {"prefix": added(&f, "prefix"), "slash": added(&f, "slash")},
         "runs": {"echo": echo, "botfleet": fleet},
     });
+    if compare {
+        let off = summarise(&unmonitored);
+        // Per round, so each difference compares runs made minutes apart.
+        let per_round = |kind: &str| -> Vec<f64> {
+            fleet
+                .iter()
+                .zip(&unmonitored)
+                .map(|(on, off)| {
+                    let p99 = |r: &Value| r["report"]["kinds"][kind]["latency_ms"]["p99"].as_f64().unwrap_or(0.0);
+                    p99(on) - p99(off)
+                })
+                .collect()
+        };
+        result["monitoring_cost"] = json!({
+            "added_p99_ms_monitoring_on": {"prefix": added(&f, "prefix"), "slash": added(&f, "slash")},
+            "added_p99_ms_monitoring_off": {"prefix": added(&off, "prefix"), "slash": added(&off, "slash")},
+            "on_minus_off_p99_ms_per_round": {"prefix": per_round("prefix"), "slash": per_round("slash")},
+            "botfleet_monitoring_off_median": off,
+        });
+        result["runs"]["botfleet_monitoring_off"] = json!(unmonitored);
+    }
     if std::env::var_os("BENCH_SKIP_MEMORY").is_none() {
         let idle_bots = env_or("BENCH_IDLE_BOTS", 1000);
         eprintln!("memory: {idle_bots} idle bots, then 10,000 commands");
