@@ -58,7 +58,8 @@ pub enum FaultAction {
     Reconnect,
     /// Send op 9 Invalid Session.
     InvalidSession { resumable: bool },
-    /// Drop the connections and refuse identify/resume for `for_ms`.
+    /// Drop the connections; for `for_ms`, one application's identify/resume (and heartbeats)
+    /// go unanswered, and with no application named, WebSocket upgrades get 503.
     GatewayDown { for_ms: u64 },
     /// Delay every gateway frame sent by `ms` (± `jitter_ms`).
     GatewayLatency {

@@ -149,13 +149,29 @@ async fn a_bots_gateway_outage_is_ridden_out_and_the_session_resumed() {
     let world = World::start().await;
     let app = world.app.application_id;
     let mut shard = connected(&world).await;
-    world.emulator.inject(FaultSpec::now(FaultAction::GatewayDown { for_ms: 1500 }).for_application(app)).unwrap();
-    wait_for("the connection to drop", 10, || {
-        world.emulator.sessions(Some(app)).iter().all(|s| !s.attached).then_some(())
-    })
-    .await;
+    let fault = world
+        .emulator
+        .inject(FaultSpec::now(FaultAction::GatewayDown { for_ms: 60_000 }).for_application(app))
+        .unwrap();
+    // The shard runs on its own, as a bot's would, reporting the messages it sees.
+    let (seen, mut messages) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        until(&mut shard, |e| {
+            if let Event::MessageCreate(m) = e {
+                let _ = seen.try_send(m.content.clone());
+            }
+            false
+        })
+        .await;
+    });
+    // It reconnects, but its resume goes unanswered while the fault lasts.
+    wait_for("a reconnection", 30, || (world.emulator.counters().counters.connections >= 2).then_some(())).await;
     world.emulator.user_message(world.alice, world.general, "during the outage").unwrap();
-    until(&mut shard, |e| matches!(e, Event::MessageCreate(m) if m.content == "during the outage")).await;
+    assert!(world.emulator.sessions(Some(app)).iter().all(|s| !s.attached), "still down");
+    assert_eq!(world.emulator.counters().counters.resumes, 0, "no resume served during the outage");
+    assert!(world.emulator.remove_fault(fault));
+    let got = tokio::time::timeout(Duration::from_secs(30), messages.recv()).await.unwrap();
+    assert_eq!(got.as_deref(), Some("during the outage"), "replayed after the resume");
     let c = world.emulator.counters().counters;
     assert_eq!(c.identifies, 1, "resumed, not re-identified");
     assert!(c.resumes >= 1);

@@ -283,19 +283,40 @@ impl Connection {
         }
     }
 
-    /// A `GatewayDown` fault aimed at the token's application: its identify and resume fail
-    /// (the connection drops, as in a network outage) until the fault ends.
-    fn app_is_down(&self, d: &Value) -> bool {
-        let app = d.get("token").and_then(Value::as_str).and_then(|t| self.shared.state().app_by_token(t));
-        app.is_some_and(|app| self.shared.faults().gateway_down(Some(app), self.shared.clock.now()))
+    /// The token's application, when a `GatewayDown` fault is aimed at it.
+    fn app_down(&self, d: &Value) -> Option<u64> {
+        let app = d.get("token").and_then(Value::as_str).and_then(|t| self.shared.state().app_by_token(t))?;
+        self.shared.faults().gateway_down(Some(app), self.shared.clock.now()).then_some(app)
+    }
+
+    /// The gateway is down for this application: its identify or resume goes unanswered, and so
+    /// do its heartbeats, so the client finds the connection dead and reconnects at its own pace
+    /// (dropping it at once would only make the client reconnect at once, again and again). When
+    /// the fault ends the connection is dropped, and the next one is served.
+    async fn stall(&mut self, socket: &mut WebSocket, app: u64) -> Result<(), End> {
+        let mut check = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                frame = socket.recv() => match frame {
+                    None | Some(Err(_)) => return Err(End::Client(None)),
+                    Some(Ok(Message::Close(frame))) => return Err(End::Client(frame.map(|f| f.code))),
+                    Some(Ok(_)) => {}
+                },
+                _ = check.tick() => {
+                    if !self.shared.faults().gateway_down(Some(app), self.shared.clock.now()) {
+                        return Err(End::Client(None));
+                    }
+                }
+            }
+        }
     }
 
     async fn identify(&mut self, socket: &mut WebSocket, d: &Value) -> Result<(), End> {
         if self.session.is_some() {
             return Err(closing(CloseCode::AlreadyAuthenticated, "Already authenticated."));
         }
-        if self.app_is_down(d) {
-            return Err(End::Client(None));
+        if let Some(app) = self.app_down(d) {
+            return self.stall(socket, app).await;
         }
         let result = handshake::identify(&self.shared, self.id, &self.wake, d);
         self.attach(socket, result).await
@@ -305,8 +326,8 @@ impl Connection {
         if self.session.is_some() {
             return Err(closing(CloseCode::AlreadyAuthenticated, "Already authenticated."));
         }
-        if self.app_is_down(d) {
-            return Err(End::Client(None));
+        if let Some(app) = self.app_down(d) {
+            return self.stall(socket, app).await;
         }
         let result = handshake::resume(&self.shared, self.id, &self.wake, d);
         if let Ok(attached) = &result {
