@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::events::BotCounts;
 
 pub mod history;
+pub mod node;
 
 /// Histogram bucket bounds, in seconds.
 pub const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];

@@ -1,0 +1,77 @@
+//! This process's own figures, read from `/proc` when asked (Linux; absent elsewhere): resident
+//! memory, CPU time used, open sockets (gateway connections, API clients, database pool), and the
+//! database's round-trip time measured with a ping.
+
+use std::time::{Duration, Instant};
+
+use crate::store::Store;
+
+/// The node, now.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NodeFigures {
+    pub rss_bytes: Option<u64>,
+    /// User + system CPU time since the process started.
+    pub cpu_seconds: Option<f64>,
+    /// Open sockets of this process.
+    pub open_sockets: Option<u64>,
+    /// How long a trivial query took (`None` when it failed or took over 3 s).
+    pub db_round_trip: Option<Duration>,
+}
+
+/// Clock ticks per second for `/proc/self/stat` times (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// User + system CPU seconds of this process.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, so split after its closing paren):
+    // state is field 3; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / TICKS_PER_SECOND)
+}
+
+/// Open sockets of this process.
+pub fn open_sockets() -> Option<u64> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    let sockets = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count();
+    u64::try_from(sockets).ok()
+}
+
+/// Times a ping to the database.
+pub async fn db_round_trip(store: &Store) -> Option<Duration> {
+    let started = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {
+        Ok(Ok(())) => Some(started.elapsed()),
+        _ => None,
+    }
+}
+
+/// Every figure, now.
+pub async fn read(store: &Store) -> NodeFigures {
+    NodeFigures {
+        rss_bytes: crate::live::rss_bytes(),
+        cpu_seconds: cpu_seconds(),
+        open_sockets: open_sockets(),
+        db_round_trip: db_round_trip(store).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_cpu_time_and_sockets_are_countable() {
+        let spent = cpu_seconds().unwrap();
+        assert!(spent >= 0.0);
+        let _listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        assert!(open_sockets().unwrap() >= 1);
+    }
+}
