@@ -112,10 +112,15 @@ async fn postgres_metrics_agree_with_the_tracked_rows() {
 }
 
 async fn sum_commands(app: &TestApp, resolution: Option<i64>) -> (i64, i64) {
+    sum_column(app, "commands", resolution).await
+}
+
+/// The sum of a column over the bot rows (of one resolution), and how many rows.
+async fn sum_column(app: &TestApp, column: &str, resolution: Option<i64>) -> (i64, i64) {
     use sqlx::Row;
     let filter = resolution.map(|r| format!(" AND resolution_s = {r}")).unwrap_or_default();
     let row = sqlx::query(&format!(
-        "SELECT CAST(COALESCE(SUM(commands), 0) AS BIGINT) AS n, COUNT(*) AS rows FROM discord_performance_metrics WHERE bot_id IS NOT NULL{filter}"
+        "SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n, COUNT(*) AS rows FROM discord_performance_metrics WHERE bot_id IS NOT NULL{filter}"
     ))
     .fetch_one(app.store.pool())
     .await
@@ -164,20 +169,52 @@ async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Bac
         assert!(tokio::time::Instant::now() < deadline, "the samples never added up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // REST calls (three at start-up, eight replies) reach the rows too, all of them by now.
+    let rest_calls = app.get(&format!("/api/v1/bots/{id}/health")).await.1["figures"]["rest_calls"].as_i64().unwrap();
+    assert!(rest_calls >= 11, "{rest_calls}");
+    while sum_column(&app, "rest_calls", Some(10)).await.0 != rest_calls {
+        assert!(tokio::time::Instant::now() < deadline, "the REST calls never added up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // The API shows them: the bot's rows add up; the node's rows carry memory.
     let (status, rows) = app.get(&format!("/api/v1/performance?bot_id={id}")).await;
     assert_eq!(status, 200, "{rows}");
     let shown: i64 = rows["items"].as_array().unwrap().iter().map(|r| r["commands"].as_i64().unwrap()).sum();
     assert_eq!(shown, tracked);
     assert!(rows["items"][0]["latency_avg_ms"].as_f64().unwrap() > 0.0);
+    let shown_calls: i64 = rows["items"].as_array().unwrap().iter().map(|r| r["rest_calls"].as_i64().unwrap()).sum();
+    assert_eq!(shown_calls, rest_calls);
+    for key in ["events", "rate_limited", "up_ms", "span_ms"] {
+        assert!(rows["items"][0][key].is_i64(), "{key} in {rows}");
+    }
     let (_, node) = app.get("/api/v1/performance").await;
     assert!(
         node["items"][0]["bot_id"].is_null() && node["items"][0]["rss_bytes"].as_i64().unwrap() > 1_000_000,
         "{node}"
     );
+    let node_calls: i64 = node["items"].as_array().unwrap().iter().map(|r| r["rest_calls"].as_i64().unwrap()).sum();
+    assert_eq!(node_calls, rest_calls, "the node's rows sum its bots'");
     let (status, _) = app.get("/api/v1/performance?since=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z").await;
     assert_eq!(status, 422);
-    // Two days on, the 10 s rows become 1 min rows; 31 more days, 1 h rows. The sum stays.
+    // Five minutes up, then stopped: the uptime sums are exact (the manual clock moves only when
+    // told) and stand still from then on, as do the REST calls.
+    clock.advance(Duration::from_secs(300));
+    app.post(&format!("/api/v1/bots/{id}/stop"), json!({})).await;
+    let calls = app.get(&format!("/api/v1/bots/{id}/health")).await.1["figures"]["rest_calls"].as_i64().unwrap();
+    let (up, span) = (300_000, 300_000);
+    loop {
+        let sums = (
+            sum_column(&app, "rest_calls", None).await.0,
+            sum_column(&app, "up_ms", None).await.0,
+            sum_column(&app, "span_ms", None).await.0,
+        );
+        if sums == (calls, up, span) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the rows never held the calls and uptime: {sums:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Two days on, the 10 s rows become 1 min rows; 31 more days, 1 h rows. The sums stay.
     for (days, resolution) in [(2, 60), (31, 3_600)] {
         clock.advance(Duration::from_secs(days * 86_400));
         loop {
@@ -189,6 +226,11 @@ async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Bac
             }
             assert!(tokio::time::Instant::now() < deadline, "rows were not folded into {resolution} s rows");
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for (column, total) in [("rest_calls", calls), ("up_ms", up), ("span_ms", span)] {
+            let (coarse, _) = sum_column(&app, column, Some(resolution)).await;
+            let (all, _) = sum_column(&app, column, None).await;
+            assert_eq!((coarse, all), (total, total), "{column} kept through the {resolution} s fold");
         }
     }
 }

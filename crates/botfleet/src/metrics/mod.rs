@@ -31,7 +31,8 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<i64, Histogram>>,
 }
 
-/// One bot's totals since start (what the history sampler takes differences of).
+/// One bot's totals since start (what the history sampler takes differences of): commands from
+/// these metrics, the rest from the bot's runtime figures (`Fleet::totals`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub commands: u64,
@@ -39,6 +40,14 @@ pub struct Totals {
     pub denied: u64,
     pub latency_sum_us: u64,
     pub latency_count: u64,
+    /// Gateway events.
+    pub events: u64,
+    /// Calls to Discord's REST API, and 429s met on them.
+    pub rest_calls: u64,
+    pub rate_limited: u64,
+    /// Milliseconds the bot was `running`, and observed (meant to run; see `fleet::health`).
+    pub up_ms: u64,
+    pub span_ms: u64,
 }
 
 impl Totals {
@@ -50,6 +59,27 @@ impl Totals {
             denied: self.denied.saturating_sub(earlier.denied),
             latency_sum_us: self.latency_sum_us.saturating_sub(earlier.latency_sum_us),
             latency_count: self.latency_count.saturating_sub(earlier.latency_count),
+            events: self.events.saturating_sub(earlier.events),
+            rest_calls: self.rest_calls.saturating_sub(earlier.rest_calls),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+            up_ms: self.up_ms.saturating_sub(earlier.up_ms),
+            span_ms: self.span_ms.saturating_sub(earlier.span_ms),
+        }
+    }
+
+    /// Both added up (a node's row is the sum of its bots').
+    pub fn plus(self, other: Totals) -> Totals {
+        Totals {
+            commands: self.commands + other.commands,
+            errors: self.errors + other.errors,
+            denied: self.denied + other.denied,
+            latency_sum_us: self.latency_sum_us + other.latency_sum_us,
+            latency_count: self.latency_count + other.latency_count,
+            events: self.events + other.events,
+            rest_calls: self.rest_calls + other.rest_calls,
+            rate_limited: self.rate_limited + other.rate_limited,
+            up_ms: self.up_ms + other.up_ms,
+            span_ms: self.span_ms + other.span_ms,
         }
     }
 }
