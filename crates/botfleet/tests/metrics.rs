@@ -1,5 +1,8 @@
 //! `GET /metrics`: Prometheus text that a Prometheus parser reads, whose command counts agree with
-//! the tracked rows, readable with a key holding the `metrics.read` scope and no other.
+//! the tracked rows and whose per-bot REST, 429 and gateway figures agree with the bot's health
+//! figures and the emulator, readable with a key holding the `metrics.read` scope and no other.
+//! The performance history: rows whose sums (commands, REST calls, 429s, uptime) survive both
+//! downsampling folds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -7,8 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client_with_key, Backend, TestApp};
-use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, UserAction};
+use common::{client_with_key, until, Backend, TestApp};
+use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec, Scope, UserAction};
 use serde_json::json;
 
 async fn scrape(app: &TestApp, key: &str) -> (u16, String) {
@@ -54,6 +57,16 @@ async fn metrics_agree_with_the_tracked_rows(backend: Backend) {
         assert!(tokio::time::Instant::now() < deadline, "/ping was never registered");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    // Two 429s on the way (twilight-http retries them by itself).
+    let limited = emulator.counters().counters.rate_limited;
+    let fault = FaultAction::RestRateLimit {
+        scope: Scope::User,
+        retry_after_ms: 50,
+        route: None,
+        times: Some(2),
+        for_ms: None,
+    };
+    emulator.inject(FaultSpec::now(fault).for_application(shop.application_id)).unwrap();
     for i in 0..6 {
         emulator.user_message(alice, general, &format!("!ping {i}")).unwrap();
     }
@@ -93,6 +106,40 @@ async fn metrics_agree_with_the_tracked_rows(backend: Backend) {
         other => panic!("not a histogram: {other:?}"),
     }
     assert_eq!(sum(&parsed, "botfleet_bots", |s| s.labels.get("status") == Some("running")), 1.0);
+
+    // Per bot: REST calls and 429s as the health figures say, and as the emulator counted.
+    let (_, health) = app.get(&format!("/api/v1/bots/{id}/health")).await;
+    let figures = &health["figures"];
+    let calls = sum(&parsed, "botfleet_discord_rest_calls_total", of_bot);
+    assert_eq!(calls as u64, figures["rest_calls"].as_u64().unwrap(), "{figures}");
+    // Three start-up calls, then a reply to each of the seven (denied ones get one "slow down").
+    assert!(calls >= 3.0 + answered as f64, "{calls}");
+    assert_eq!(sum(&parsed, "botfleet_discord_rate_limited_total", of_bot), 2.0);
+    let emulator_limited = until("the emulator to count its 429s", 30, || async {
+        let n = emulator.counters().counters.rate_limited - limited;
+        (n >= 2).then_some(n)
+    })
+    .await;
+    assert_eq!(emulator_limited, 2);
+    // Six messages (and the bot's own six replies) and an interaction, at least.
+    assert!(sum(&parsed, "botfleet_gateway_events_total", of_bot) >= 13.0);
+    assert_eq!(sum(&parsed, "botfleet_gateway_reconnects_total", of_bot), 0.0);
+    for name in [
+        "botfleet_discord_rest_calls_total",
+        "botfleet_discord_rate_limited_total",
+        "botfleet_gateway_events_total",
+        "botfleet_gateway_reconnects_total",
+    ] {
+        let sample = parsed.samples.iter().find(|s| s.metric == name && of_bot(s)).unwrap();
+        assert!(matches!(sample.value, prometheus_parse::Value::Counter(_)), "{name} is a counter");
+    }
+    // The heartbeat latency is a gauge in seconds, there once a heartbeat was acknowledged.
+    let heartbeat = parsed.samples.iter().find(|s| s.metric == "botfleet_gateway_heartbeat_latency_seconds");
+    match (figures["heartbeat_latency_ms"].as_f64(), heartbeat) {
+        (Some(_), Some(h)) => assert!(matches!(h.value, prometheus_parse::Value::Gauge(v) if (0.0..10.0).contains(&v))),
+        (None, None) => assert!(text.contains("# TYPE botfleet_gateway_heartbeat_latency_seconds gauge")),
+        (ms, h) => panic!("figures say {ms:?}, the scrape {h:?}"),
+    }
     assert!(sum(&parsed, "botfleet_resident_memory_bytes", |_| true) > 1e6);
 
     // Another scope is not enough; a viewer may read them.

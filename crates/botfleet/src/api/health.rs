@@ -136,7 +136,8 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
 }
 
 /// Prometheus metrics (text exposition format 0.0.4): commands by bot, kind and outcome; reply
-/// latency histograms per bot; bots by status; tracking queue depth; uptime; memory.
+/// latency histograms per bot; per bot REST calls, 429s, gateway events, reconnects and heartbeat
+/// latency; bots by status; tracking queue depth; uptime; memory.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -146,6 +147,7 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
         resident_memory_bytes: crate::live::rss_bytes(),
         uptime: app.started.elapsed(),
         tracking_queue_depth: app.fleet.tracking_queue_depth(),
+        connections: app.fleet.runtimes(),
     };
     let text = app.fleet.metrics().render(&gauges);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
