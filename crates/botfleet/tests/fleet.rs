@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use botfleet::events::Event;
 use common::{until, Backend, TestApp};
 use discord_emulator::{ApplicationInfo, ApplicationSpec, Emulator, EmulatorConfig, UserAction};
