@@ -243,6 +243,21 @@ async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Bac
     assert_eq!(node_calls, rest_calls, "the node's rows sum its bots'");
     let (status, _) = app.get("/api/v1/performance?since=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z").await;
     assert_eq!(status, 422);
+    // Summed into spans for a chart: one row per minute here, the same totals.
+    let (status, grouped) = app.get(&format!("/api/v1/performance?bot_id={id}&step_s=60")).await;
+    assert_eq!(status, 200, "{grouped}");
+    let grouped = grouped["items"].as_array().unwrap();
+    assert!(grouped.iter().all(|r| r["resolution_s"] == 60), "{grouped:?}");
+    let total = |rows: &[serde_json::Value], k: &str| rows.iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
+    let fine = rows["items"].as_array().unwrap();
+    // (Not events: a heartbeat ACK may arrive between the two reads.)
+    for k in ["commands", "rest_calls", "span_ms"] {
+        assert_eq!(total(grouped, k), total(fine, k), "{k}");
+    }
+    assert!(grouped.len() <= fine.len() && grouped[0]["latency_avg_ms"].as_f64().unwrap() > 0.0);
+    let (_, node) = app.get("/api/v1/performance?step_s=60").await;
+    assert!(node["items"][0]["rss_bytes"].as_i64().unwrap() > 1_000_000, "{node}");
+    assert_eq!(app.get("/api/v1/performance?step_s=5").await.0, 422);
     // Five minutes up, then stopped: the uptime sums are exact (the manual clock moves only when
     // told) and stand still from then on, as do the REST calls.
     clock.advance(Duration::from_secs(300));

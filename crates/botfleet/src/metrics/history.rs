@@ -188,6 +188,10 @@ pub struct PerformanceQuery {
     pub since: Option<String>,
     /// Default: now.
     pub until: Option<String>,
+    /// Sum the rows into spans of this many seconds (10 to 86,400), for charts over long ranges:
+    /// counters summed, memory and queue depth their maximum, `resolution_s` the span (or the
+    /// rows' own, when coarser).
+    pub step_s: Option<i64>,
 }
 
 /// Rows in a time range, oldest first (at most 10,000).
@@ -198,15 +202,40 @@ pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<P
         return Err(Error::field("since", "must be before until"));
     }
     let bot_filter = if q.bot_id.is_some() { "bot_id = $3" } else { "bot_id IS NULL AND $3 IS NULL" };
-    let rows = sqlx::query(&format!(
-        "SELECT at, resolution_s, node, bot_id, commands, errors, denied, latency_sum_us, latency_count, events, \
-         rest_calls, rate_limited, up_ms, span_ms, rss_bytes, queue_depth FROM discord_performance_metrics WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
-    ))
-    .bind(since)
-    .bind(until)
-    .bind(q.bot_id)
-    .fetch_all(store.pool())
-    .await?;
+    let sql = match q.step_s {
+        None => format!(
+            "SELECT at, resolution_s, node, bot_id, commands, errors, denied, latency_sum_us, latency_count, events, \
+             rest_calls, rate_limited, up_ms, span_ms, rss_bytes, queue_depth FROM discord_performance_metrics \
+             WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
+        ),
+        Some(step) if (10..=86_400).contains(&step) => {
+            // `step` is a checked integer: safe to write into the SQL (as downsampling does).
+            let span = step * 1000;
+            let sum = |c: &str| format!("CAST(SUM({c}) AS BIGINT) AS {c}");
+            const SUMMED: [&str; 10] = [
+                "commands",
+                "errors",
+                "denied",
+                "latency_sum_us",
+                "latency_count",
+                "events",
+                "rest_calls",
+                "rate_limited",
+                "up_ms",
+                "span_ms",
+            ];
+            let sums = SUMMED.iter().map(|c| sum(c)).collect::<Vec<_>>().join(", ");
+            format!(
+                "SELECT (at / {span}) * {span} AS at, CAST(CASE WHEN MAX(resolution_s) > {step} THEN MAX(resolution_s) \
+                 ELSE {step} END AS BIGINT) AS resolution_s, node, bot_id, {sums}, MAX(rss_bytes) AS rss_bytes, \
+                 MAX(queue_depth) AS queue_depth FROM discord_performance_metrics \
+                 WHERE at >= $1 AND at <= $2 AND {bot_filter} GROUP BY (at / {span}) * {span}, node, bot_id \
+                 ORDER BY 1, 3 LIMIT 10000"
+            )
+        }
+        Some(_) => return Err(Error::field("step_s", "must be 10 to 86400 seconds")),
+    };
+    let rows = sqlx::query(&sql).bind(since).bind(until).bind(q.bot_id).fetch_all(store.pool()).await?;
     rows.iter()
         .map(|r| {
             let count: i64 = r.try_get("latency_count")?;
