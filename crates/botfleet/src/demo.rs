@@ -31,6 +31,9 @@ pub struct DemoConfig {
     /// Serve live updates on /api/v1/live (off: the dashboard polls the REST API).
     #[arg(long = "websocket", env = "DISCORD_WEBSOCKET_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     pub websocket: bool,
+    /// Seconds between performance history rows (as `serve`; the browser tests use 1).
+    #[arg(long, env = "BOTFLEET_METRICS_INTERVAL_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub metrics_interval_seconds: u64,
 }
 
 /// The demo's three bots: name, fixed token, the channel they answer prefix commands in.
@@ -91,7 +94,7 @@ impl Demo {
             secret_key: None,
             tracking: true,
             websocket: config.websocket,
-            metrics_interval_seconds: 10,
+            metrics_interval_seconds: config.metrics_interval_seconds,
             monitoring: true,
             alert_evaluation_ms: 5000,
             log_format: "text".into(),

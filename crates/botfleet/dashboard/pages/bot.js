@@ -1,13 +1,14 @@
 // A bot's own page: live status and power buttons, its configuration (saved with the version it
 // was read at), "Test config" with a verdict per check, a new token (admin), its live console of
-// bot-log lines, its recent commands and chart, and "send a message" as the bot.
+// bot-log lines, "send a message" as the bot, its performance (uptime 1h/24h/7d and strip, figure
+// tiles, commands/s, mean latency and errors over a chosen range) and its recent commands.
 
 import { api } from '../api.js';
 import * as live from '../live.js';
 import { h, replace, act, toast, onSubmit, confirmAction, statusBadge, loading, failed, empty, field, timeEl } from '../ui.js';
 import { botForm, values, showVerdicts } from '../parts/bot-form.js';
 import { commandRow, commandTable, consoleLine, forgetBots } from '../parts/rows.js';
-import { Activity, activityChart } from '../parts/chart.js';
+import { performancePanel } from '../parts/performance.js';
 
 const CONSOLE_LINES = 300;
 const RECENT = 20;
@@ -129,12 +130,10 @@ export function mount(main, { params, can, navigate }) {
       });
     }
 
-    // Recent commands and chart.
+    // Performance and recent commands.
+    const perf = performancePanel({ title: 'Performance', headingId: 'perf-h', botId: id, figures: ['commands', 'latency', 'errors'], strip: true, tiles: true });
     const { table, body } = commandTable(false);
     const recentSlot = h('div', {}, loading('Loading commands…'));
-    const activity = new Activity(60);
-    const chartBox = h('div', { class: 'chart', role: 'img' });
-    const chart = activityChart(chartBox, activity, `Commands per minute and p99 latency of ${bot.name} over the last hour`);
     const map = new Map([[bot.id, bot]]);
     const addCommand = (row, fresh) => {
       if (!body.isConnected) replace(recentSlot, table);
@@ -156,8 +155,8 @@ export function mount(main, { params, can, navigate }) {
           form, tokenForm ? h('hr') : null, tokenForm),
         h('div', {},
           h('section', { class: 'card', 'aria-labelledby': 'console-h' }, h('h2', { id: 'console-h' }, 'Console'), consoleBox),
-          sendForm ? h('section', { class: 'card' }, sendForm) : null,
-          h('section', { class: 'card', 'aria-labelledby': 'bchart-h' }, h('h2', { id: 'bchart-h' }, 'Commands per minute'), chartBox))),
+          sendForm ? h('section', { class: 'card' }, sendForm) : null)),
+      h('div', { class: 'section' }, perf.el),
       h('section', { class: 'section', 'aria-labelledby': 'recent-h' },
         h('div', { class: 'feed-head' }, h('h2', { id: 'recent-h' }, 'Recent commands'),
           h('div', { class: 'actions' }, h('a', { href: `#/commands?bot_id=${id}` }, 'All of its commands →'))),
@@ -174,9 +173,6 @@ export function mount(main, { params, can, navigate }) {
         if (logs.items.length === 0) consoleBox.append(h('div', { class: 'muted' }, 'No log lines yet. Start the bot to see what it does.'));
         logs.items.slice().reverse().forEach(addLine);
         consoleBox.scrollTop = consoleBox.scrollHeight;
-        activity.buckets.clear();
-        commands.items.forEach((r) => activity.add(r));
-        chart.update();
         body.replaceChildren();
         if (commands.items.length === 0) replace(recentSlot, empty('No commands in the last hour.'));
         else commands.items.slice(0, RECENT).reverse().forEach((r) => addCommand(r, false));
@@ -192,12 +188,10 @@ export function mount(main, { params, can, navigate }) {
         consoleBox.querySelector(':scope > .muted')?.remove();
         addLine(m);
       } else if (m.type === 'command') {
-        activity.add(m);
         addCommand(m, true);
       } else if (m.type === 'resync') fill();
     });
-    const tick = setInterval(() => chart.update(), 5000);
-    cleanups.push(stop, () => clearInterval(tick), () => chart.destroy());
+    cleanups.push(stop, () => perf.destroy());
     live.subscribe(['bots', 'commands', 'bot_logs'], id);
     fill();
   }

@@ -1,11 +1,13 @@
 // Overview: what a shop admin looks at first. Tiles (bots by status, commands in the last hour,
-// p99 reply latency), the commands/min + latency chart, and the live command feed (newest first,
-// pausable). Everything updates in place from live messages.
+// p99 reply latency), the commands/min + latency chart, the fleet's performance over 1h / 24h / 7d
+// (this node's rows: commands/s, mean latency, memory), and the live command feed (newest first,
+// pausable). Everything but the performance charts updates in place from live messages.
 
 import { api } from '../api.js';
 import * as live from '../live.js';
 import { h, replace, num, ms, failed, empty, loading } from '../ui.js';
 import { Activity, activityChart } from '../parts/chart.js';
+import { performancePanel } from '../parts/performance.js';
 import { bots as botMap, commandRow, commandTable } from '../parts/rows.js';
 
 const FEED_ROWS = 30;
@@ -34,6 +36,7 @@ export function mount(main) {
   const feedNote = h('span', { class: 'muted', 'aria-live': 'polite' });
   const { table, body } = commandTable(true);
   const feedSlot = h('div', {}, loading('Loading recent commands…'));
+  const perf = performancePanel({ title: 'Fleet performance', headingId: 'fleet-perf-h', figures: ['commands', 'latency', 'memory'] });
 
   replace(main,
     h('div', { class: 'page-head' }, h('h1', {}, 'Overview')),
@@ -42,6 +45,7 @@ export function mount(main) {
     h('section', { class: 'card', 'aria-labelledby': 'chart-h' },
       h('div', { class: 'chart-title' }, h('h2', { id: 'chart-h' }, 'Commands per minute and p99 latency'), h('span', { class: 'muted' }, 'last hour')),
       chartBox),
+    h('div', { class: 'section' }, perf.el),
     h('section', { class: 'section', 'aria-labelledby': 'feed-h' },
       h('div', { class: 'feed-head' }, h('h2', { id: 'feed-h' }, 'Live command feed'), feedNote, h('div', { class: 'actions' }, pause, h('a', { href: '#/commands' }, 'Command log →'))),
       feedSlot));
@@ -149,5 +153,6 @@ export function mount(main) {
     stopListening();
     clearInterval(tick);
     chart.destroy();
+    perf.destroy();
   };
 }

@@ -1,13 +1,14 @@
 // The commands/min + latency chart: uPlot (vendored, loaded on first use) drawing per-minute
-// buckets of commands, fed by recent command rows and then by live command messages. Colours come
-// from the page's CSS variables so light and dark themes both read well.
+// buckets of commands, fed by recent command rows and then by live command messages; and
+// `figureChart`, a small one-series chart of a performance figure over time (parts/performance.js).
+// Colours come from the page's CSS variables so light and dark themes both read well.
 
 import { h } from '../ui.js';
 
 let loader = null;
 
 /** Loads uPlot's script and stylesheet once (same origin, allowed by the CSP). */
-function loadUPlot() {
+export function loadUPlot() {
   if (window.uPlot) return Promise.resolve(window.uPlot);
   loader ??= new Promise((resolve, reject) => {
     document.head.append(h('link', { rel: 'stylesheet', href: '/assets/vendor/uPlot.min.css' }));
@@ -69,7 +70,7 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-function cssVar(name) {
+export function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
@@ -120,4 +121,70 @@ export function activityChart(container, activity, label) {
       plot?.destroy();
     },
   };
+}
+
+/**
+ * A small chart of one figure over time: `set([xs seconds[], values[]])` draws it (null: a gap, no
+ * figure for that span; a value between two gaps is drawn as a dot). `opts`: {label (the series),
+ * color (a CSS variable), bars, format(v) for the read-out, axis(tick) for the axis, integer (whole
+ * ticks only), height}. Returns {set, destroy}; a failure to load the library leaves a plain
+ * message in its place.
+ */
+export function figureChart(container, { label, color = '--accent', bars = false, format = (v) => String(v), axis: tickText = format, integer = false, height = 150 }) {
+  let plot = null;
+  let pending = null;
+  let destroyed = false;
+  const resize = new ResizeObserver(() => plot?.setSize({ width: container.clientWidth, height }));
+
+  loadUPlot().then((uPlot) => {
+    if (destroyed) return;
+    const fg = cssVar('--fg-muted');
+    const grid = cssVar('--border');
+    const stroke = cssVar(color);
+    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+    plot = new uPlot({
+      width: container.clientWidth || 300,
+      height,
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? (integer ? Math.ceil(max * 1.15) : max * 1.15) : 1] } },
+      series: [
+        {},
+        {
+          label, stroke, width: 1.5, fill: `${stroke}22`, spanGaps: false,
+          points: { show: false, size: 6, fill: stroke, filter: bars ? null : isolated },
+          paths: bars ? uPlot.paths.bars({ size: [0.8, 10] }) : undefined,
+          value: (u, v) => (v === null || v === undefined ? '—' : format(v)),
+        },
+      ],
+      axes: [
+        { ...axis },
+        { ...axis, size: 64, incrs: integer ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000] : undefined, values: (u, ticks) => ticks.map((t) => tickText(t)) },
+      ],
+    }, pending ?? [[], []], container);
+    resize.observe(container);
+  }).catch((err) => {
+    container.append(h('p', { class: 'state state-error' }, `The chart could not be drawn: ${err.message}`));
+  });
+
+  return {
+    set(data) {
+      pending = data;
+      plot?.setData(data);
+    },
+    destroy() {
+      destroyed = true;
+      resize.disconnect();
+      plot?.destroy();
+    },
+  };
+}
+
+/** uPlot points filter: the indices of values with a gap (or the edge) on both sides. */
+function isolated(u, seriesIdx) {
+  const ys = u.data[seriesIdx];
+  const out = [];
+  for (let i = 0; i < ys.length; i += 1) {
+    if (ys[i] !== null && ys[i] !== undefined && (ys[i - 1] ?? null) === null && (ys[i + 1] ?? null) === null) out.push(i);
+  }
+  return out.length ? out : null;
 }

@@ -141,7 +141,9 @@ pub async fn delete(State(app): State<AppState>, trail: AuditTrail, PathId(id): 
 pub async fn test_saved(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<ConfigReport>> {
     let token = repo::token(&app.store, &app.cipher, id).await?;
     let (intents, channels) = repo::gateway_settings(&app.store, id).await?;
-    Ok(Json(check::run(&app.discord, &token, intents, &channels).await))
+    // Not the bot's work, so its calls are not counted; a 429 met is (it uses the bot's limits).
+    let meter = app.fleet.rest_meter(Some(id));
+    Ok(Json(meter.watch(check::run(&app.discord, &token, intents, &channels)).await))
 }
 
 /// Tests an unsaved configuration against Discord, check by check.
@@ -149,5 +151,6 @@ pub async fn test_saved(State(app): State<AppState>, PathId(id): PathId) -> Repl
     responses((status = 200, body = ConfigReport), (status = 422, body = ErrorBody)))]
 pub async fn test_unsaved(State(app): State<AppState>, Body(req): Body<TestConfig>) -> Reply<Json<ConfigReport>> {
     let (token, intents, channels) = validate_test(&req)?;
-    Ok(Json(check::run(&app.discord, &token.0, intents, &channels).await))
+    let meter = app.fleet.rest_meter(None);
+    Ok(Json(meter.watch(check::run(&app.discord, &token.0, intents, &channels)).await))
 }

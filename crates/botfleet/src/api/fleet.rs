@@ -1,8 +1,6 @@
 //! `/api/v1/bots/{id}/start|stop|restart`, `/bots/bulk`, `/bots/{id}/send-message` (the roadmap's
 //! endpoints) and the fleet's answer-latency histogram.
 
-use std::future::IntoFuture;
-
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -16,7 +14,6 @@ use super::guard::AuditTrail;
 use super::AppState;
 use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
-use crate::discord::Failure;
 use crate::error::{Error, FieldError};
 use crate::fleet::{LatencySummary, Status};
 
@@ -185,13 +182,10 @@ pub async fn send_message(
     };
     let token = repo::token(&app.store, &app.cipher, id).await?;
     let client = app.discord.client(&token);
-    let sent = tokio::time::timeout(
-        crate::fleet::runner::REST_TIMEOUT,
-        client.create_message(channel).content(&req.content).into_future(),
-    )
-    .await;
+    // A call made as the bot: counted in its REST calls (and 429s), running or not.
+    let sent = app.fleet.rest_meter(Some(id)).call(client.create_message(channel).content(&req.content)).await;
     let failure = match sent {
-        Ok(Ok(response)) => {
+        Ok(response) => {
             let message = response
                 .model()
                 .await
@@ -203,8 +197,7 @@ pub async fn send_message(
                 channel_id: message.channel_id.to_string(),
             }));
         }
-        Ok(Err(e)) => Failure::from_http(&e),
-        Err(_) => Failure::timed_out(),
+        Err(failure) => failure,
     };
     let explained = match failure.code {
         Some(10003) => "that channel does not exist (Discord 10003 Unknown Channel)".to_owned(),

@@ -73,8 +73,21 @@ pub struct BotHealth {
     /// `healthy` when every check passes, else `unhealthy`.
     pub status: &'static str,
     pub checks: Vec<Check>,
-    /// The connection figures the checks read.
-    pub figures: BotRuntime,
+    /// The connection figures the checks read, and what the history says.
+    pub figures: BotFigures,
+}
+
+/// A bot's figures: its connection figures since botfleet started, events per second, and its
+/// uptime share from the performance history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BotFigures {
+    #[serde(flatten)]
+    pub runtime: BotRuntime,
+    /// Gateway events per second over the last minute.
+    pub events_per_s: f64,
+    /// Share of the time the bot was meant to run that it was running, over the last hour, day
+    /// and week (0 to 1; `null` when unknown: not observed in the window, or the history is off).
+    pub uptime: crate::metrics::history::UptimeShares,
 }
 
 /// A bot's health, check by check: gateway connected, heartbeat acknowledged within its
@@ -83,10 +96,22 @@ pub struct BotHealth {
     responses((status = 200, body = BotHealth), (status = 404, body = super::error::ErrorBody)))]
 pub async fn bot(State(app): State<AppState>, PathId(id): PathId) -> Result<Json<BotHealth>, ApiError> {
     crate::bots::repo::get(&app.store, id).await?;
-    let (status, reason, figures) = app.fleet.runtime(id);
-    let mut checks = crate::fleet::health::checks(status.as_str(), reason.as_deref(), &figures, crate::store::now_ms());
+    let (status, reason, runtime) = app.fleet.runtime(id);
+    let mut checks = crate::fleet::health::checks(status.as_str(), reason.as_deref(), &runtime, crate::store::now_ms());
     checks.extend(shared_checks(&app).await.0);
     let healthy = checks.iter().all(|c| c.ok);
+    // The history's answer is a figure, not a check: without it (database down) the uptime is unknown.
+    let now = app.auth.clock().now_ms();
+    let history = crate::metrics::history::uptime(&app.store, id, now);
+    let uptime = match tokio::time::timeout(std::time::Duration::from_secs(3), history).await {
+        Ok(Ok(shares)) => shares,
+        Ok(Err(e)) => {
+            tracing::warn!(bot_id = id, error = %e, "uptime not read from the performance history");
+            Default::default()
+        }
+        Err(_) => Default::default(),
+    };
+    let figures = BotFigures { runtime, events_per_s: app.fleet.events_per_second(id), uptime };
     Ok(Json(BotHealth { bot_id: id, status: if healthy { "healthy" } else { "unhealthy" }, checks, figures }))
 }
 
@@ -111,7 +136,8 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
 }
 
 /// Prometheus metrics (text exposition format 0.0.4): commands by bot, kind and outcome; reply
-/// latency histograms per bot; bots by status; tracking queue depth; uptime; memory.
+/// latency histograms per bot; per bot REST calls, 429s, gateway events, reconnects and heartbeat
+/// latency; bots by status; tracking queue depth; uptime; memory.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -121,6 +147,7 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
         resident_memory_bytes: crate::live::rss_bytes(),
         uptime: app.started.elapsed(),
         tracking_queue_depth: app.fleet.tracking_queue_depth(),
+        connections: app.fleet.runtimes(),
     };
     let text = app.fleet.metrics().render(&gauges);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
@@ -133,7 +160,8 @@ pub struct PerformanceList {
 }
 
 /// Performance rows (per bot, or the node's) in a time range, oldest first: commands, errors,
-/// denied, mean reply latency, memory and queue depth per 10 s, 1 min or 1 h span.
+/// denied, mean reply latency, gateway events, REST calls, 429s, ms up and observed (uptime),
+/// memory and queue depth per 10 s, 1 min or 1 h span.
 #[utoipa::path(get, path = "/api/v1/performance", tag = "health", params(crate::metrics::history::PerformanceQuery),
     responses((status = 200, body = PerformanceList), (status = 422, body = super::error::ErrorBody)))]
 pub async fn performance(

@@ -5,6 +5,7 @@
 pub mod antispam;
 pub mod health;
 pub mod latency;
+pub mod rest_meter;
 pub mod runner;
 pub mod status;
 pub mod stock_message;
@@ -50,7 +51,9 @@ pub struct FleetInner {
     /// Prometheus counters and histograms (`GET /metrics`).
     pub metrics: crate::metrics::Metrics,
     /// Each bot's connection figures (`GET /bots/{id}/health`).
-    pub runtimes: health::Runtimes,
+    pub runtimes: Arc<health::Runtimes>,
+    /// Counts each bot's REST calls and the 429s met on them (into `runtimes`).
+    pub rest: rest_meter::RestMeter,
     /// The clock time-dependent rules read (anti-spam windows and cooldowns).
     pub clock: Clock,
     /// The visible catalogue `/stock` reads.
@@ -97,7 +100,12 @@ impl FleetInner {
         let changed = {
             let mut statuses = lock(&self.statuses);
             let previous = statuses.insert(bot_id, (status, reason.clone()));
-            previous.as_ref() != Some(&(status, reason.clone()))
+            let changed = previous.as_ref() != Some(&(status, reason.clone()));
+            if changed {
+                // Under the statuses lock, so the uptime clock sees changes in their order.
+                self.runtimes.status(bot_id, status, self.clock.now_ms());
+            }
+            changed
         };
         if !changed {
             return;
@@ -134,6 +142,8 @@ impl Fleet {
         clock: Clock,
     ) -> Self {
         let stock = StockCache::new(store.clone(), events.clone());
+        let runtimes = Arc::new(health::Runtimes::default());
+        let rest = rest_meter::RestMeter::new(runtimes.clone());
         Self {
             inner: Arc::new(FleetInner {
                 stock,
@@ -145,7 +155,8 @@ impl Fleet {
                 registry: Registry::default(),
                 latencies: Latencies::default(),
                 metrics: crate::metrics::Metrics::default(),
-                runtimes: health::Runtimes::default(),
+                runtimes,
+                rest,
                 clock,
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
@@ -178,6 +189,33 @@ impl Fleet {
     pub fn runtime(&self, bot_id: i64) -> (Status, Option<String>, health::BotRuntime) {
         let (status, reason) = self.status(bot_id);
         (status, reason, self.inner.runtimes.get(bot_id))
+    }
+
+    /// A bot's gateway events per second over the last minute.
+    pub fn events_per_second(&self, bot_id: i64) -> f64 {
+        self.inner.runtimes.events_per_second(bot_id, self.inner.clock.now_ms())
+    }
+
+    /// The connection figures of every bot that ran in this process, by id.
+    pub fn runtimes(&self) -> Vec<(i64, health::BotRuntime)> {
+        self.inner.runtimes.all()
+    }
+
+    /// The meter a REST call made with a bot's token goes through (`None`: a configuration not
+    /// saved as a bot).
+    pub fn rest_meter(&self, bot_id: Option<i64>) -> rest_meter::Meter {
+        self.inner.rest.bot(bot_id)
+    }
+
+    /// Every bot's totals at `now_ms` (the history sampler's differences): commands from the
+    /// metrics, events, REST calls, 429s and uptime from the runtime figures.
+    pub fn totals(&self, now_ms: i64) -> std::collections::BTreeMap<i64, crate::metrics::Totals> {
+        let mut out = self.inner.metrics.totals();
+        for (bot, figures) in self.inner.runtimes.totals(now_ms) {
+            let t = out.entry(bot).or_default();
+            *t = t.plus(figures);
+        }
+        out
     }
 
     /// The Prometheus counters and histograms.
@@ -246,8 +284,8 @@ impl Fleet {
 
     /// Forgets a deleted bot.
     pub async fn forget(&self, bot_id: i64) {
-        self.inner.runtimes.forget(bot_id);
         self.halt(bot_id).await;
+        self.inner.runtimes.forget(bot_id);
         lock(&self.inner.statuses).remove(&bot_id);
     }
 

@@ -4,9 +4,9 @@
 //! decides before a command runs: a limited one is answered "slow down" (or not at all) and
 //! recorded as `denied`. Button presses on a command's replies and autocomplete are answered by
 //! the command that made them (no anti-spam: they cost no message). The bot's stock message is
-//! kept by a task of its own (`stock_message`), started and stopped with the bot.
+//! kept by a task of its own (`stock_message`), started and stopped with the bot. Every REST call
+//! goes through the bot's `rest_meter::Meter`, which counts it and the 429s it meets.
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ use twilight_model::id::marker::ApplicationMarker;
 use twilight_model::id::Id;
 
 use super::antispam::{AntiSpamConfig, Decision, Limiter, Scope};
+use super::rest_meter::Meter;
 use super::status::{close_reason, Status};
 use super::stock_message::StockKeeper;
 use super::FleetInner;
@@ -66,18 +67,8 @@ struct Answering {
     app: Id<ApplicationMarker>,
     /// This bot's per-user command rate limit.
     antispam: Limiter,
-}
-
-/// A REST call, bounded by `REST_TIMEOUT`, its error in words.
-pub(crate) async fn rest<T, F>(fut: F) -> Result<twilight_http::Response<T>, Failure>
-where
-    F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
-{
-    match tokio::time::timeout(REST_TIMEOUT, fut.into_future()).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) => Err(Failure::from_http(&e)),
-        Err(_) => Err(Failure::timed_out()),
-    }
+    /// Counts this bot's REST calls and 429s.
+    rest: Meter,
 }
 
 /// Runs a bot until `stop` turns true or it fails for good.
@@ -87,11 +78,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     fleet.set_status(id, Status::Starting, None).await;
     // A client for the start-up calls only: idle bots should not keep one.
     let http = fleet.discord.client(&bot.token);
+    let rest = fleet.rest.bot(Some(id));
     let mut delay = Duration::from_secs(1);
     // Before the gateway: find it, learn the application id, register commands. Transient
     // failures retry with capped backoff; a rejected token fails at once.
     let (url, app) = loop {
-        match prepare(&fleet, &http).await {
+        match prepare(&fleet, &rest, &http).await {
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
                 let reason = "Discord rejected the token (401 Unauthorized): replace it with PUT /bots/{id}/token";
@@ -119,8 +111,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         http: std::sync::Mutex::new(None),
         app,
         antispam,
+        rest,
     });
-    let keeper = StockKeeper::spawn(fleet.clone(), &bot);
+    let keeper = StockKeeper::spawn(fleet.clone(), &bot, answering.rest.clone());
     let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
     let wanted = EventTypeFlags::READY
         | EventTypeFlags::GATEWAY_HELLO
@@ -173,8 +166,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         if let Some(Ok(e)) = &event {
             let now = now_ms();
             let average = shard.latency().average();
-            fleet.runtimes.update(id, |r| {
-                r.events += 1;
+            fleet.runtimes.gateway_event(id, fleet.clock.now_ms(), |r| {
                 r.last_event_at = Some(now);
                 match e {
                     Event::GatewayHello(hello) => r.heartbeat_interval_ms = Some(hello.heartbeat_interval),
@@ -254,11 +246,11 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
 }
 
 /// The gateway URL and application id; registers the slash commands.
-async fn prepare(fleet: &FleetInner, http: &Client) -> Result<(String, Id<ApplicationMarker>), Failure> {
-    let gateway = rest(http.gateway().authed()).await?.model().await.map_err(|_| Failure::timed_out())?;
-    let app = rest(http.current_user_application()).await?.model().await.map_err(|_| Failure::timed_out())?;
+async fn prepare(fleet: &FleetInner, rest: &Meter, http: &Client) -> Result<(String, Id<ApplicationMarker>), Failure> {
+    let gateway = rest.call(http.gateway().authed()).await?.model().await.map_err(|_| Failure::timed_out())?;
+    let app = rest.call(http.current_user_application()).await?.model().await.map_err(|_| Failure::timed_out())?;
     let definitions = fleet.registry.slash_definitions();
-    if let Err(f) = rest(http.interaction(app.id).set_global_commands(&definitions)).await {
+    if let Err(f) = rest.call(http.interaction(app.id).set_global_commands(&definitions)).await {
         tracing::warn!(error = %f.message, "registering slash commands failed; prefix commands still work");
     }
     Ok((gateway.url, app.id))
@@ -336,7 +328,7 @@ impl Answering {
                         .content(&text)
                         .reply(message.id)
                         .allowed_mentions(Some(&quiet));
-                    Some(rest(create).await.map(|_| ()))
+                    Some(self.rest.call(create).await.map(|_| ()))
                 }
                 _ => None,
             };
@@ -360,7 +352,7 @@ impl Answering {
         if !reply.components.is_empty() {
             create = create.components(&reply.components);
         }
-        let sent = rest(create).await;
+        let sent = self.rest.call(create).await;
         record.response = summary(&reply.summary());
         record.error = error;
         self.finish(record, received.0, Some(sent.map(|_| ()))).await;
@@ -420,10 +412,10 @@ impl Answering {
             kind: InteractionResponseType::ChannelMessageWithSource,
             data: Some(response_data(&reply, flags)),
         };
-        let sent =
-            rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
-                .await
-                .map(|_| ());
+        let http = self.client();
+        let client = http.interaction(self.app);
+        let create = client.create_response(interaction.id, &interaction.token, &response);
+        let sent = self.rest.call(create).await.map(|_| ());
         record.response = summary(&reply.summary());
         if decision == Decision::Allow {
             self.finish(record, received.0, Some(sent)).await;
@@ -475,10 +467,10 @@ impl Answering {
                 }
             }
         };
-        let sent =
-            rest(self.client().interaction(self.app).create_response(interaction.id, &interaction.token, &response))
-                .await
-                .map(|_| ());
+        let http = self.client();
+        let client = http.interaction(self.app);
+        let create = client.create_response(interaction.id, &interaction.token, &response);
+        let sent = self.rest.call(create).await.map(|_| ());
         self.finish(record, received.0, Some(sent)).await;
     }
 
@@ -509,7 +501,7 @@ impl Answering {
         };
         let http = self.client();
         let client = http.interaction(self.app);
-        if let Err(f) = rest(client.create_response(interaction.id, &interaction.token, &response)).await {
+        if let Err(f) = self.rest.call(client.create_response(interaction.id, &interaction.token, &response)).await {
             tracing::debug!(bot_id = self.bot.id, error = %f.message, "autocomplete answer failed");
         }
     }

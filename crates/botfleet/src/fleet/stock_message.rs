@@ -31,7 +31,8 @@ use twilight_http::Client;
 use twilight_model::channel::message::{AllowedMentions, Embed};
 use twilight_model::id::Id;
 
-use super::runner::{rest, BotConfig};
+use super::rest_meter::Meter;
+use super::runner::BotConfig;
 use super::FleetInner;
 use crate::discord::Failure;
 use crate::stock::messages::{self, Posted};
@@ -67,10 +68,10 @@ pub struct StockKeeper {
 impl StockKeeper {
     /// Starts the task for a bot. It ends at once when the bot has neither channel (after
     /// deleting the messages it had posted in a stock channel it no longer has).
-    pub fn spawn(fleet: Arc<FleetInner>, bot: &BotConfig) -> Self {
+    pub fn spawn(fleet: Arc<FleetInner>, bot: &BotConfig, rest: Meter) -> Self {
         let (stop, stopped) = watch::channel(false);
         let (deleted, deletions) = mpsc::channel(16);
-        let task = tokio::spawn(keep(fleet, bot.clone(), stopped, deletions));
+        let task = tokio::spawn(keep(fleet, bot.clone(), rest, stopped, deletions));
         Self { stop, deleted, task }
     }
 
@@ -169,6 +170,8 @@ struct Keeper {
     fleet: Arc<FleetInner>,
     bot_id: i64,
     http: Client,
+    /// Counts the bot's REST calls and 429s.
+    rest: Meter,
     stock_channel: Option<u64>,
     announce_channel: Option<u64>,
     /// The stock messages, first first.
@@ -205,6 +208,7 @@ fn hash(embed: &Embed) -> String {
 async fn keep(
     fleet: Arc<FleetInner>,
     bot: BotConfig,
+    rest: Meter,
     mut stop: watch::Receiver<bool>,
     mut deletions: mpsc::Receiver<(u64, u64)>,
 ) {
@@ -221,6 +225,7 @@ async fn keep(
         fleet: fleet.clone(),
         bot_id: bot.id,
         http: fleet.discord.client(&bot.token),
+        rest,
         stock_channel: bot.stock_channel_id,
         announce_channel: bot.back_in_stock_channel_id,
         slots: vec![],
@@ -283,7 +288,7 @@ impl Keeper {
         }
         for p in stored {
             self.pacer(p.channel_id).await;
-            let _ = rest(self.http.delete_message(id(p.channel_id), id(p.message_id))).await;
+            let _ = self.rest.call(self.http.delete_message(id(p.channel_id), id(p.message_id))).await;
         }
         self.forget_from(0).await;
     }
@@ -336,7 +341,7 @@ impl Keeper {
         // Product names are the shop's text: they must not ping anyone.
         let quiet = AllowedMentions::default();
         let post = self.http.create_message(id(channel)).content(&text).allowed_mentions(Some(&quiet));
-        if let Err(f) = rest(post).await {
+        if let Err(f) = self.rest.call(post).await {
             let message = format!("back-in-stock announcement failed: {}", f.message);
             self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
         }
@@ -355,7 +360,7 @@ impl Keeper {
             self.pacer(channel).await;
             let edit =
                 self.http.update_message(id(channel), id(slot.message_id)).embeds(Some(std::slice::from_ref(embed)));
-            match rest(edit).await {
+            match self.rest.call(edit).await {
                 Ok(_) => {
                     self.remember(channel, i, slot.message_id, &hashes[i]).await;
                 }
@@ -377,7 +382,7 @@ impl Keeper {
             if !surplus.lost {
                 self.pacer(channel).await;
                 let delete = self.http.delete_message(id(channel), id(surplus.message_id));
-                if let Err(f) = rest(delete).await {
+                if let Err(f) = self.rest.call(delete).await {
                     if f.code != Some(UNKNOWN_MESSAGE) {
                         self.slots.push(surplus);
                         return Err(discord("deleting a surplus stock message")(f));
@@ -403,12 +408,12 @@ impl Keeper {
         for slot in old.into_iter().filter(|s| !s.lost) {
             self.pacer(channel).await;
             // Best effort: a message that cannot be deleted stays, stale, above the new ones.
-            let _ = rest(self.http.delete_message(id(channel), id(slot.message_id))).await;
+            let _ = self.rest.call(self.http.delete_message(id(channel), id(slot.message_id))).await;
         }
         for (i, embed) in embeds.iter().enumerate().skip(from) {
             self.pacer(channel).await;
             let post = self.http.create_message(id(channel)).embeds(std::slice::from_ref(embed));
-            let response = rest(post).await.map_err(discord("posting the stock message"))?;
+            let response = self.rest.call(post).await.map_err(discord("posting the stock message"))?;
             let message = response.model().await.map_err(|_| {
                 discord("posting the stock message")(Failure {
                     status: None,

@@ -1,8 +1,11 @@
-//! `discord_performance_metrics`: every interval the sampler writes one row per bot that did
-//! something (the difference of its in-memory totals since the last sample) and one per node
-//! (memory, tracking queue), off the hot path; as rows age they are folded into coarser ones —
-//! 10 s rows older than a day into 1 min rows, 1 min rows older than 30 days into 1 h rows —
-//! summing the counters, so totals never change.
+//! `discord_performance_metrics`: every interval the sampler writes, in one transaction, one row
+//! per bot that did something or was observed (the difference of its in-memory totals since the
+//! last sample: commands, errors, latency, gateway events, REST calls, 429s, ms up and observed —
+//! so a running bot that did nothing still has a row and its uptime is known) and one per node
+//! (the bots' sums, memory, tracking queue), off the hot path; as rows age they are folded into
+//! coarser ones — 10 s rows older than a day into 1 min rows, 1 min rows older than 30 days into
+//! 1 h rows — summing the counters, so totals never change. Uptime share over a window is
+//! `sum(up_ms) / sum(span_ms)` of its rows (unknown when nothing was observed).
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -49,7 +52,7 @@ impl History {
     pub async fn sample(&self) -> Result<usize> {
         let now = self.clock.now_ms();
         let at = now - now.rem_euclid(10_000);
-        let totals = self.fleet.metrics().totals();
+        let totals = self.fleet.totals(now);
         let deltas: Vec<(i64, Totals)> = {
             let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
             totals
@@ -59,45 +62,35 @@ impl History {
                 .collect()
         };
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        const INSERT: &str = "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, \
+             errors, denied, latency_sum_us, latency_count, events, rest_calls, rate_limited, up_ms, span_ms, rss_bytes, \
+             queue_depth) VALUES ($1, 10, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        let row = |bot: Option<i64>, d: &Totals| {
+            sqlx::query(INSERT)
+                .bind(at)
+                .bind(self.node.clone())
+                .bind(bot)
+                .bind(n(d.commands))
+                .bind(n(d.errors))
+                .bind(n(d.denied))
+                .bind(n(d.latency_sum_us))
+                .bind(n(d.latency_count))
+                .bind(n(d.events))
+                .bind(n(d.rest_calls))
+                .bind(n(d.rate_limited))
+                .bind(n(d.up_ms))
+                .bind(n(d.span_ms))
+        };
         let mut tx = self.store.pool().begin().await?;
         for (bot, d) in &deltas {
-            sqlx::query(
-                "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, errors, denied, \
-                 latency_sum_us, latency_count) VALUES ($1, 10, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(at)
-            .bind(self.node.clone())
-            .bind(*bot)
-            .bind(n(d.commands))
-            .bind(n(d.errors))
-            .bind(n(d.denied))
-            .bind(n(d.latency_sum_us))
-            .bind(n(d.latency_count))
+            row(Some(*bot), d).bind(None::<i64>).bind(None::<i64>).execute(&mut *tx).await?;
+        }
+        let all = deltas.iter().fold(Totals::default(), |a, (_, d)| a.plus(*d));
+        row(None, &all)
+            .bind(crate::live::rss_bytes().map(n))
+            .bind(Some(i64::try_from(self.fleet.tracking_queue_depth()).unwrap_or(i64::MAX)))
             .execute(&mut *tx)
             .await?;
-        }
-        let all = deltas.iter().fold(Totals::default(), |a, (_, d)| Totals {
-            commands: a.commands + d.commands,
-            errors: a.errors + d.errors,
-            denied: a.denied + d.denied,
-            latency_sum_us: a.latency_sum_us + d.latency_sum_us,
-            latency_count: a.latency_count + d.latency_count,
-        });
-        sqlx::query(
-            "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, errors, denied, \
-             latency_sum_us, latency_count, rss_bytes, queue_depth) VALUES ($1, 10, $2, NULL, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(at)
-        .bind(self.node.clone())
-        .bind(n(all.commands))
-        .bind(n(all.errors))
-        .bind(n(all.denied))
-        .bind(n(all.latency_sum_us))
-        .bind(n(all.latency_count))
-        .bind(crate::live::rss_bytes().map(n))
-        .bind(i64::try_from(self.fleet.tracking_queue_depth()).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         // Only now: a failed write leaves the differences for the next sample.
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = totals;
@@ -114,9 +107,11 @@ impl History {
             let mut tx = self.store.pool().begin().await?;
             sqlx::query(&format!(
                 "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, errors, denied, \
-                 latency_sum_us, latency_count, rss_bytes, queue_depth) \
+                 latency_sum_us, latency_count, events, rest_calls, rate_limited, up_ms, span_ms, rss_bytes, \
+                 queue_depth) \
                  SELECT (at / {span}) * {span}, {coarse}, node, bot_id, SUM(commands), SUM(errors), SUM(denied), \
-                 SUM(latency_sum_us), SUM(latency_count), MAX(rss_bytes), MAX(queue_depth) \
+                 SUM(latency_sum_us), SUM(latency_count), SUM(events), SUM(rest_calls), SUM(rate_limited), \
+                 SUM(up_ms), SUM(span_ms), MAX(rss_bytes), MAX(queue_depth) \
                  FROM discord_performance_metrics WHERE resolution_s = {fine} AND at < $1 \
                  GROUP BY (at / {span}) * {span}, node, bot_id"
             ))
@@ -167,6 +162,17 @@ pub struct PerformanceRow {
     pub denied: i64,
     /// Mean reply latency over the span's answered commands.
     pub latency_avg_ms: Option<f64>,
+    /// Gateway events received in the span.
+    pub events: i64,
+    /// Calls to Discord's REST API in the span, and the 429s met on them.
+    pub rest_calls: i64,
+    pub rate_limited: i64,
+    /// Milliseconds of the span the bot was `running`.
+    pub up_ms: i64,
+    /// Milliseconds of the span the bot was observed: meant to run (starting, running,
+    /// reconnecting or failed; a bot stopped on purpose is not observed). Uptime share =
+    /// `up_ms / span_ms`, unknown when 0. A node's row has its bots' sums.
+    pub span_ms: i64,
     pub rss_bytes: Option<i64>,
     pub queue_depth: Option<i64>,
 }
@@ -182,6 +188,10 @@ pub struct PerformanceQuery {
     pub since: Option<String>,
     /// Default: now.
     pub until: Option<String>,
+    /// Sum the rows into spans of this many seconds (10 to 86,400), for charts over long ranges:
+    /// counters summed, memory and queue depth their maximum, `resolution_s` the span (or the
+    /// rows' own, when coarser).
+    pub step_s: Option<i64>,
 }
 
 /// Rows in a time range, oldest first (at most 10,000).
@@ -192,15 +202,40 @@ pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<P
         return Err(Error::field("since", "must be before until"));
     }
     let bot_filter = if q.bot_id.is_some() { "bot_id = $3" } else { "bot_id IS NULL AND $3 IS NULL" };
-    let rows = sqlx::query(&format!(
-        "SELECT at, resolution_s, node, bot_id, commands, errors, denied, latency_sum_us, latency_count, rss_bytes, \
-         queue_depth FROM discord_performance_metrics WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
-    ))
-    .bind(since)
-    .bind(until)
-    .bind(q.bot_id)
-    .fetch_all(store.pool())
-    .await?;
+    let sql = match q.step_s {
+        None => format!(
+            "SELECT at, resolution_s, node, bot_id, commands, errors, denied, latency_sum_us, latency_count, events, \
+             rest_calls, rate_limited, up_ms, span_ms, rss_bytes, queue_depth FROM discord_performance_metrics \
+             WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
+        ),
+        Some(step) if (10..=86_400).contains(&step) => {
+            // `step` is a checked integer: safe to write into the SQL (as downsampling does).
+            let span = step * 1000;
+            let sum = |c: &str| format!("CAST(SUM({c}) AS BIGINT) AS {c}");
+            const SUMMED: [&str; 10] = [
+                "commands",
+                "errors",
+                "denied",
+                "latency_sum_us",
+                "latency_count",
+                "events",
+                "rest_calls",
+                "rate_limited",
+                "up_ms",
+                "span_ms",
+            ];
+            let sums = SUMMED.iter().map(|c| sum(c)).collect::<Vec<_>>().join(", ");
+            format!(
+                "SELECT (at / {span}) * {span} AS at, CAST(CASE WHEN MAX(resolution_s) > {step} THEN MAX(resolution_s) \
+                 ELSE {step} END AS BIGINT) AS resolution_s, node, bot_id, {sums}, MAX(rss_bytes) AS rss_bytes, \
+                 MAX(queue_depth) AS queue_depth FROM discord_performance_metrics \
+                 WHERE at >= $1 AND at <= $2 AND {bot_filter} GROUP BY (at / {span}) * {span}, node, bot_id \
+                 ORDER BY 1, 3 LIMIT 10000"
+            )
+        }
+        Some(_) => return Err(Error::field("step_s", "must be 10 to 86400 seconds")),
+    };
+    let rows = sqlx::query(&sql).bind(since).bind(until).bind(q.bot_id).fetch_all(store.pool()).await?;
     rows.iter()
         .map(|r| {
             let count: i64 = r.try_get("latency_count")?;
@@ -214,9 +249,57 @@ pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<P
                 errors: r.try_get("errors")?,
                 denied: r.try_get("denied")?,
                 latency_avg_ms: (count > 0).then(|| sum as f64 / count as f64 / 1000.0),
+                events: r.try_get("events")?,
+                rest_calls: r.try_get("rest_calls")?,
+                rate_limited: r.try_get("rate_limited")?,
+                up_ms: r.try_get("up_ms")?,
+                span_ms: r.try_get("span_ms")?,
                 rss_bytes: r.try_get("rss_bytes")?,
                 queue_depth: r.try_get("queue_depth")?,
             })
         })
         .collect()
+}
+
+/// A bot's uptime share (0 to 1) over the last hour, day and week, from its rows; `null` when it
+/// was not observed in the window (stopped throughout, before its first row, or botfleet not
+/// running).
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema, PartialEq)]
+pub struct UptimeShares {
+    #[serde(rename = "1h")]
+    pub hour: Option<f64>,
+    #[serde(rename = "24h")]
+    pub day: Option<f64>,
+    #[serde(rename = "7d")]
+    pub week: Option<f64>,
+}
+
+/// A bot's uptime shares at `now` (rows whose span starts within each window).
+pub async fn uptime(store: &Store, bot_id: i64, now: i64) -> Result<UptimeShares> {
+    let sum = |column: &str, from: &str| {
+        format!("CAST(COALESCE(SUM(CASE WHEN at >= {from} THEN {column} ELSE 0 END), 0) AS BIGINT)")
+    };
+    let sql = format!(
+        "SELECT {} AS up_1h, {} AS span_1h, {} AS up_24h, {} AS span_24h, {} AS up_7d, {} AS span_7d \
+         FROM discord_performance_metrics WHERE bot_id = $1 AND at >= $4",
+        sum("up_ms", "$2"),
+        sum("span_ms", "$2"),
+        sum("up_ms", "$3"),
+        sum("span_ms", "$3"),
+        sum("up_ms", "$4"),
+        sum("span_ms", "$4"),
+    );
+    let row = sqlx::query(&sql)
+        .bind(bot_id)
+        .bind(now - 3_600_000)
+        .bind(now - 86_400_000)
+        .bind(now - 7 * 86_400_000)
+        .fetch_one(store.pool())
+        .await?;
+    let share = |window: &str| -> Result<Option<f64>> {
+        let up: i64 = row.try_get(format!("up_{window}").as_str())?;
+        let span: i64 = row.try_get(format!("span_{window}").as_str())?;
+        Ok((span > 0).then(|| (up as f64 / span as f64).clamp(0.0, 1.0)))
+    };
+    Ok(UptimeShares { hour: share("1h")?, day: share("24h")?, week: share("7d")? })
 }

@@ -1,6 +1,7 @@
 //! Prometheus metrics: counters and a reply-latency histogram per bot, kept in memory by the fleet
-//! as each command finishes (a map update under a short std lock, no I/O), plus gauges read at
-//! scrape time, rendered in the Prometheus text exposition format (version 0.0.4) for
+//! as each command finishes (a map update under a short std lock, no I/O), plus figures read at
+//! scrape time (each bot's REST calls, 429s, gateway events, reconnects and heartbeat latency from
+//! its runtime figures; bots by status, queue depth, uptime, memory), rendered in the Prometheus text exposition format (version 0.0.4) for
 //! `GET /metrics`. Names follow Prometheus' rules: `botfleet_` prefix, base units, `_total` for
 //! counters.
 
@@ -10,6 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::events::BotCounts;
+use crate::fleet::health::BotRuntime;
 
 pub mod history;
 pub mod node;
@@ -32,7 +34,8 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<i64, Histogram>>,
 }
 
-/// One bot's totals since start (what the history sampler takes differences of).
+/// One bot's totals since start (what the history sampler takes differences of): commands from
+/// these metrics, the rest from the bot's runtime figures (`Fleet::totals`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub commands: u64,
@@ -40,6 +43,14 @@ pub struct Totals {
     pub denied: u64,
     pub latency_sum_us: u64,
     pub latency_count: u64,
+    /// Gateway events.
+    pub events: u64,
+    /// Calls to Discord's REST API, and 429s met on them.
+    pub rest_calls: u64,
+    pub rate_limited: u64,
+    /// Milliseconds the bot was `running`, and observed (meant to run; see `fleet::health`).
+    pub up_ms: u64,
+    pub span_ms: u64,
 }
 
 impl Totals {
@@ -51,6 +62,27 @@ impl Totals {
             denied: self.denied.saturating_sub(earlier.denied),
             latency_sum_us: self.latency_sum_us.saturating_sub(earlier.latency_sum_us),
             latency_count: self.latency_count.saturating_sub(earlier.latency_count),
+            events: self.events.saturating_sub(earlier.events),
+            rest_calls: self.rest_calls.saturating_sub(earlier.rest_calls),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+            up_ms: self.up_ms.saturating_sub(earlier.up_ms),
+            span_ms: self.span_ms.saturating_sub(earlier.span_ms),
+        }
+    }
+
+    /// Both added up (a node's row is the sum of its bots').
+    pub fn plus(self, other: Totals) -> Totals {
+        Totals {
+            commands: self.commands + other.commands,
+            errors: self.errors + other.errors,
+            denied: self.denied + other.denied,
+            latency_sum_us: self.latency_sum_us + other.latency_sum_us,
+            latency_count: self.latency_count + other.latency_count,
+            events: self.events + other.events,
+            rest_calls: self.rest_calls + other.rest_calls,
+            rate_limited: self.rate_limited + other.rate_limited,
+            up_ms: self.up_ms + other.up_ms,
+            span_ms: self.span_ms + other.span_ms,
         }
     }
 }
@@ -62,6 +94,8 @@ pub struct Gauges {
     pub resident_memory_bytes: Option<u64>,
     pub uptime: Duration,
     pub tracking_queue_depth: usize,
+    /// The connection figures of each bot that ran in this process, by id.
+    pub connections: Vec<(i64, BotRuntime)>,
 }
 
 impl Metrics {
@@ -143,6 +177,36 @@ impl Metrics {
             let _ = writeln!(out, "botfleet_reply_latency_seconds_count{{bot_id=\"{bot}\"}} {}", h.count);
         }
 
+        /// A per-bot counter: name, help, its value in a bot's figures.
+        type Counter = (&'static str, &'static str, fn(&BotRuntime) -> u64);
+        let per_bot: [Counter; 4] = [
+            ("botfleet_discord_rest_calls_total", "Calls the bot made to Discord's REST API.", |r| r.rest_calls),
+            (
+                "botfleet_discord_rate_limited_total",
+                "429 answers the bot's REST calls met (twilight-http retried them).",
+                |r| r.rate_limited,
+            ),
+            ("botfleet_gateway_events_total", "Gateway events the bot received.", |r| r.events),
+            (
+                "botfleet_gateway_reconnects_total",
+                "Times the bot's gateway connection came back after dropping (new session or resumed).",
+                |r| r.reconnects + r.resumes,
+            ),
+        ];
+        for (name, help, value) in per_bot {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (bot, r) in &gauges.connections {
+                let _ = writeln!(out, "{name}{{bot_id=\"{bot}\"}} {}", value(r));
+            }
+        }
+        out.push_str("# HELP botfleet_gateway_heartbeat_latency_seconds The bot's average heartbeat round trip.\n");
+        out.push_str("# TYPE botfleet_gateway_heartbeat_latency_seconds gauge\n");
+        for (bot, r) in &gauges.connections {
+            if let Some(ms) = r.heartbeat_latency_ms {
+                let _ = writeln!(out, "botfleet_gateway_heartbeat_latency_seconds{{bot_id=\"{bot}\"}} {}", ms / 1000.0);
+            }
+        }
+
         out.push_str("# HELP botfleet_bots Bots by runtime status.\n# TYPE botfleet_bots gauge\n");
         let b = gauges.bots;
         for (status, n) in [
@@ -179,8 +243,22 @@ mod tests {
         m.command(1, "prefix", "ok", Some(Duration::from_millis(3)));
         m.command(1, "prefix", "ok", Some(Duration::from_millis(30)));
         m.command(1, "slash", "denied", None);
-        let text = m.render(&Gauges::default());
+        let figures = BotRuntime {
+            rest_calls: 4,
+            rate_limited: 2,
+            events: 9,
+            reconnects: 1,
+            resumes: 2,
+            heartbeat_latency_ms: Some(41.5),
+            ..Default::default()
+        };
+        let text = m.render(&Gauges { connections: vec![(1, figures)], ..Default::default() });
         assert!(text.contains("botfleet_commands_total{bot_id=\"1\",kind=\"prefix\",outcome=\"ok\"} 2\n"), "{text}");
+        assert!(text.contains("botfleet_discord_rest_calls_total{bot_id=\"1\"} 4\n"));
+        assert!(text.contains("botfleet_discord_rate_limited_total{bot_id=\"1\"} 2\n"));
+        assert!(text.contains("botfleet_gateway_events_total{bot_id=\"1\"} 9\n"));
+        assert!(text.contains("botfleet_gateway_reconnects_total{bot_id=\"1\"} 3\n"));
+        assert!(text.contains("botfleet_gateway_heartbeat_latency_seconds{bot_id=\"1\"} 0.0415\n"));
         assert!(text.contains("botfleet_commands_total{bot_id=\"1\",kind=\"slash\",outcome=\"denied\"} 1\n"));
         assert!(text.contains("botfleet_reply_latency_seconds_bucket{bot_id=\"1\",le=\"0.005\"} 1\n"));
         assert!(text.contains("botfleet_reply_latency_seconds_bucket{bot_id=\"1\",le=\"0.05\"} 2\n"));

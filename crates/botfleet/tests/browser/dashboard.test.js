@@ -286,7 +286,8 @@ describe('dashboard', () => {
       await page.goto('/');
       await page.locator('.tile-value', { hasText: /\d/ }).first().waitFor();
       await page.locator('tbody tr').first().waitFor({ timeout: 30_000 });
-      await page.locator('.chart canvas').waitFor();
+      // The headline chart (the Overview also draws the fleet performance charts below it).
+      await page.getByRole('img', { name: /^Bar chart of commands per minute/ }).locator('canvas').waitFor();
       const ready = Date.now() - started;
       const timing = await page.evaluate(() => {
         const nav = performance.getEntriesByType('navigation')[0];
