@@ -158,8 +158,12 @@ fn explain(e: botfleet::Error) -> anyhow::Error {
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,twilight_http_ratelimiting=warn,twilight_gateway=warn".into());
+    // twilight-http's request spans carry the path, and an interaction callback's path carries
+    // its token: its info lines stay out of the default logs (the 429s they mention are counted
+    // per bot anyway, see fleet/rest_meter.rs).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        "info,sqlx=warn,twilight_http=warn,twilight_http_ratelimiting=warn,twilight_gateway=warn".into()
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
