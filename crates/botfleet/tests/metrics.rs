@@ -141,6 +141,13 @@ async fn metrics_agree_with_the_tracked_rows(backend: Backend) {
         (ms, h) => panic!("figures say {ms:?}, the scrape {h:?}"),
     }
     assert!(sum(&parsed, "botfleet_resident_memory_bytes", |_| true) > 1e6);
+    // The node: CPU time, sockets (at least the API listener and the gateway), the database.
+    assert!(sum(&parsed, "botfleet_process_cpu_seconds_total", |_| true) > 0.0);
+    assert!(sum(&parsed, "botfleet_open_sockets", |_| true) >= 2.0);
+    assert_eq!(sum(&parsed, "botfleet_database_up", |_| true), 1.0);
+    let rtt = sum(&parsed, "botfleet_database_round_trip_seconds", |_| true);
+    assert!(rtt > 0.0 && rtt < 3.0, "{rtt}");
+    assert_eq!(sum(&parsed, "botfleet_tracking_records_dropped_total", |_| true), 0.0);
 
     // Another scope is not enough; a viewer may read them.
     let (_, other) = app.post("/api/v1/api-keys", json!({"name": "logs", "scopes": ["logs.read"]})).await;

@@ -144,9 +144,10 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
     let ids = crate::bots::repo::all_ids(&app.store).await?;
     let gauges = crate::metrics::Gauges {
         bots: app.fleet.summary(&ids).into(),
-        resident_memory_bytes: crate::live::rss_bytes(),
+        node: crate::metrics::node::read(&app.store).await,
         uptime: app.started.elapsed(),
         tracking_queue_depth: app.fleet.tracking_queue_depth(),
+        tracking_dropped: app.fleet.tracking_dropped(),
         connections: app.fleet.runtimes(),
     };
     let text = app.fleet.metrics().render(&gauges);

@@ -91,9 +91,14 @@ impl Totals {
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {
     pub bots: BotCounts,
-    pub resident_memory_bytes: Option<u64>,
+    /// Memory, CPU, sockets, database round trip.
+    pub node: node::NodeFigures,
     pub uptime: Duration,
+    /// Records waiting for the tracking writer (command rows, bot log lines and audit events
+    /// share one queue).
     pub tracking_queue_depth: usize,
+    /// Records that could not be queued since start.
+    pub tracking_dropped: u64,
     /// The connection figures of each bot that ran in this process, by id.
     pub connections: Vec<(i64, BotRuntime)>,
 }
@@ -224,10 +229,34 @@ impl Metrics {
         out.push_str("# HELP botfleet_uptime_seconds Seconds since this process started serving.\n");
         out.push_str("# TYPE botfleet_uptime_seconds gauge\n");
         let _ = writeln!(out, "botfleet_uptime_seconds {}", gauges.uptime.as_secs_f64());
-        if let Some(rss) = gauges.resident_memory_bytes {
+        out.push_str("# HELP botfleet_tracking_records_dropped_total Tracking records that could not be stored.\n");
+        out.push_str("# TYPE botfleet_tracking_records_dropped_total counter\n");
+        let _ = writeln!(out, "botfleet_tracking_records_dropped_total {}", gauges.tracking_dropped);
+        let node = &gauges.node;
+        if let Some(rss) = node.rss_bytes {
             out.push_str("# HELP botfleet_resident_memory_bytes Resident memory of this process.\n");
             out.push_str("# TYPE botfleet_resident_memory_bytes gauge\n");
             let _ = writeln!(out, "botfleet_resident_memory_bytes {rss}");
+        }
+        if let Some(cpu) = node.cpu_seconds {
+            out.push_str("# HELP botfleet_process_cpu_seconds_total User and system CPU time of this process.\n");
+            out.push_str("# TYPE botfleet_process_cpu_seconds_total counter\n");
+            let _ = writeln!(out, "botfleet_process_cpu_seconds_total {cpu}");
+        }
+        if let Some(sockets) = node.open_sockets {
+            out.push_str(
+                "# HELP botfleet_open_sockets Open sockets: gateway connections, API clients, database pool.\n",
+            );
+            out.push_str("# TYPE botfleet_open_sockets gauge\n");
+            let _ = writeln!(out, "botfleet_open_sockets {sockets}");
+        }
+        out.push_str("# HELP botfleet_database_up Whether the database answered a ping within 3 s.\n");
+        out.push_str("# TYPE botfleet_database_up gauge\n");
+        let _ = writeln!(out, "botfleet_database_up {}", u8::from(node.db_round_trip.is_some()));
+        if let Some(rtt) = node.db_round_trip {
+            out.push_str("# HELP botfleet_database_round_trip_seconds How long a trivial query took.\n");
+            out.push_str("# TYPE botfleet_database_round_trip_seconds gauge\n");
+            let _ = writeln!(out, "botfleet_database_round_trip_seconds {}", rtt.as_secs_f64());
         }
         out
     }
