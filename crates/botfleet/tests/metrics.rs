@@ -246,6 +246,11 @@ async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Bac
         node["items"][0]["bot_id"].is_null() && node["items"][0]["rss_bytes"].as_i64().unwrap() > 1_000_000,
         "{node}"
     );
+    // …and the node's own figures: the database round trip and sockets on every row, CPU time
+    // from the second row on (a difference between two samples).
+    let node_rows = node["items"].as_array().unwrap();
+    assert!(node_rows.iter().all(|r| r["db_rtt_us"].as_i64().unwrap() > 0 && r["open_sockets"].as_i64().unwrap() >= 2));
+    assert!(node_rows[1..].iter().all(|r| r["cpu_ms"].as_i64().unwrap() >= 0), "{node}");
     let node_calls: i64 = node["items"].as_array().unwrap().iter().map(|r| r["rest_calls"].as_i64().unwrap()).sum();
     assert_eq!(node_calls, rest_calls, "the node's rows sum its bots'");
     let (status, _) = app.get("/api/v1/performance?since=2030-01-01T00:00:00Z&until=2029-01-01T00:00:00Z").await;

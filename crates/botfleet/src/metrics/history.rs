@@ -31,6 +31,8 @@ pub struct History {
     clock: Clock,
     node: String,
     last: Mutex<BTreeMap<i64, Totals>>,
+    /// The process's CPU seconds at the last sample.
+    cpu: Mutex<Option<f64>>,
 }
 
 /// This node's name in the rows: `BOTFLEET_NODE_NAME`, else the host name.
@@ -45,7 +47,7 @@ pub fn node_name() -> String {
 impl History {
     /// A sampler for this node.
     pub fn new(store: Store, fleet: Fleet, clock: Clock) -> Self {
-        Self { store, fleet, clock, node: node_name(), last: Mutex::new(BTreeMap::new()) }
+        Self { store, fleet, clock, node: node_name(), last: Mutex::new(BTreeMap::new()), cpu: Mutex::new(None) }
     }
 
     /// Writes this interval's rows; returns how many.
@@ -64,7 +66,8 @@ impl History {
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         const INSERT: &str = "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, \
              errors, denied, latency_sum_us, latency_count, events, rest_calls, rate_limited, up_ms, span_ms, rss_bytes, \
-             queue_depth) VALUES ($1, 10, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+             queue_depth, cpu_ms, db_rtt_us, open_sockets) \
+             VALUES ($1, 10, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
         let row = |bot: Option<i64>, d: &Totals| {
             sqlx::query(INSERT)
                 .bind(at)
@@ -83,17 +86,28 @@ impl History {
         };
         let mut tx = self.store.pool().begin().await?;
         for (bot, d) in &deltas {
-            row(Some(*bot), d).bind(None::<i64>).bind(None::<i64>).execute(&mut *tx).await?;
+            let none = None::<i64>;
+            row(Some(*bot), d).bind(none).bind(none).bind(none).bind(none).bind(none).execute(&mut *tx).await?;
         }
         let all = deltas.iter().fold(Totals::default(), |a, (_, d)| a.plus(*d));
+        let node = super::node::read(&self.store).await;
+        let cpu_before = *self.cpu.lock().unwrap_or_else(PoisonError::into_inner);
+        let cpu_ms = match (node.cpu_seconds, cpu_before) {
+            (Some(now), Some(before)) => Some(((now - before).max(0.0) * 1000.0).round() as i64),
+            _ => None,
+        };
         row(None, &all)
-            .bind(crate::live::rss_bytes().map(n))
+            .bind(node.rss_bytes.map(n))
             .bind(Some(i64::try_from(self.fleet.tracking_queue_depth()).unwrap_or(i64::MAX)))
+            .bind(cpu_ms)
+            .bind(node.db_round_trip.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)))
+            .bind(node.open_sockets.map(n))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         // Only now: a failed write leaves the differences for the next sample.
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = totals;
+        *self.cpu.lock().unwrap_or_else(PoisonError::into_inner) = node.cpu_seconds;
         Ok(deltas.len() + 1)
     }
 
@@ -108,10 +122,11 @@ impl History {
             sqlx::query(&format!(
                 "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, errors, denied, \
                  latency_sum_us, latency_count, events, rest_calls, rate_limited, up_ms, span_ms, rss_bytes, \
-                 queue_depth) \
+                 queue_depth, cpu_ms, db_rtt_us, open_sockets) \
                  SELECT (at / {span}) * {span}, {coarse}, node, bot_id, SUM(commands), SUM(errors), SUM(denied), \
                  SUM(latency_sum_us), SUM(latency_count), SUM(events), SUM(rest_calls), SUM(rate_limited), \
-                 SUM(up_ms), SUM(span_ms), MAX(rss_bytes), MAX(queue_depth) \
+                 SUM(up_ms), SUM(span_ms), MAX(rss_bytes), MAX(queue_depth), SUM(cpu_ms), MAX(db_rtt_us), \
+                 MAX(open_sockets) \
                  FROM discord_performance_metrics WHERE resolution_s = {fine} AND at < $1 \
                  GROUP BY (at / {span}) * {span}, node, bot_id"
             ))
@@ -175,6 +190,11 @@ pub struct PerformanceRow {
     pub span_ms: i64,
     pub rss_bytes: Option<i64>,
     pub queue_depth: Option<i64>,
+    /// A node's row: CPU time used in the span (ms), the database round trip when it was
+    /// written (µs; the maximum over a folded span) and the open sockets then (the maximum).
+    pub cpu_ms: Option<i64>,
+    pub db_rtt_us: Option<i64>,
+    pub open_sockets: Option<i64>,
 }
 
 /// Filters of `GET /performance`.
@@ -205,8 +225,8 @@ pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<P
     let sql = match q.step_s {
         None => format!(
             "SELECT at, resolution_s, node, bot_id, commands, errors, denied, latency_sum_us, latency_count, events, \
-             rest_calls, rate_limited, up_ms, span_ms, rss_bytes, queue_depth FROM discord_performance_metrics \
-             WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
+             rest_calls, rate_limited, up_ms, span_ms, rss_bytes, queue_depth, cpu_ms, db_rtt_us, open_sockets \
+             FROM discord_performance_metrics WHERE at >= $1 AND at <= $2 AND {bot_filter} ORDER BY at, id LIMIT 10000"
         ),
         Some(step) if (10..=86_400).contains(&step) => {
             // `step` is a checked integer: safe to write into the SQL (as downsampling does).
@@ -228,7 +248,8 @@ pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<P
             format!(
                 "SELECT (at / {span}) * {span} AS at, CAST(CASE WHEN MAX(resolution_s) > {step} THEN MAX(resolution_s) \
                  ELSE {step} END AS BIGINT) AS resolution_s, node, bot_id, {sums}, MAX(rss_bytes) AS rss_bytes, \
-                 MAX(queue_depth) AS queue_depth FROM discord_performance_metrics \
+                 MAX(queue_depth) AS queue_depth, CAST(SUM(cpu_ms) AS BIGINT) AS cpu_ms, MAX(db_rtt_us) AS db_rtt_us, \
+                 MAX(open_sockets) AS open_sockets FROM discord_performance_metrics \
                  WHERE at >= $1 AND at <= $2 AND {bot_filter} GROUP BY (at / {span}) * {span}, node, bot_id \
                  ORDER BY 1, 3 LIMIT 10000"
             )
@@ -256,6 +277,9 @@ pub async fn list(store: &Store, q: &PerformanceQuery, now: i64) -> Result<Vec<P
                 span_ms: r.try_get("span_ms")?,
                 rss_bytes: r.try_get("rss_bytes")?,
                 queue_depth: r.try_get("queue_depth")?,
+                cpu_ms: r.try_get("cpu_ms")?,
+                db_rtt_us: r.try_get("db_rtt_us")?,
+                open_sockets: r.try_get("open_sockets")?,
             })
         })
         .collect()
