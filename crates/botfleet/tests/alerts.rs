@@ -501,3 +501,49 @@ async fn channels_send_tests_and_keep_their_secrets() {
     assert_eq!(app.get("/api/v1/alerts/channels").await.1["items"].as_array().unwrap().len(), 3);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_unreachable_is_sent_directly_and_stored_once_it_is_back() {
+    use sqlx::Connection;
+    let w = world().await;
+    let clock = Clock::manual(1_800_000_000_000);
+    let Some(app) = spawn(Backend::Postgres, &w, &clock).await else { return };
+    let receiver = Receiver::start(0).await;
+    let http =
+        channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
+    rule(
+        &app,
+        json!({"name": "Database", "condition": {"kind": "database_unreachable"}, "failures_in_a_row": 2, "channel_ids": [http]}),
+    )
+    .await;
+    app.alert_rounds(2).await; // the rule is in the engine's memory now
+    let name: String = sqlx::query_scalar("SELECT current_database()::text").fetch_one(app.store.pool()).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&common::postgres_admin_url()).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    receiver.wait_for(&["firing"]).await;
+    let firing = &receiver.payloads()[0];
+    assert!(firing["title"].as_str().unwrap().contains("sent directly"), "{firing}");
+    assert!(firing["detail"].as_str().unwrap().contains("the database does not answer"), "{firing}");
+
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
+    receiver.wait_for(&["firing", "recovered"]).await;
+    let list = incidents(&app).await;
+    assert_eq!((list.len(), list[0]["state"].as_str()), (1, Some("resolved")), "{list:?}");
+    let (_, detail) = app.get(&format!("/api/v1/alerts/incidents/{}", list[0]["id"])).await;
+    let kinds: Vec<(&str, bool)> = detail["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["kind"].as_str().unwrap(), n["muted"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("firing", true), ("recovered", false)], "the firing was sent directly, not queued");
+    app.stop().await;
+}

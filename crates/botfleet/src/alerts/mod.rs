@@ -48,6 +48,19 @@ struct Inner {
     engine: Mutex<Engine>,
     evaluations: Arc<AtomicU64>,
     wake: tokio::sync::Notify,
+    // What the database held at the last good evaluation, for when it does not answer.
+    offline: Mutex<Offline>,
+}
+
+/// The "database unreachable" rules as last read, their channels opened, and what was sent
+/// while the database was away (stored once it is back).
+#[derive(Default)]
+struct Offline {
+    rules: Vec<model::Rule>,
+    windows: Vec<Window>,
+    channels: Vec<repo::Destination>,
+    /// Per rule: failing evaluations in a row, and when it fired (sent directly).
+    state: std::collections::HashMap<i64, (u32, Option<i64>)>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -85,6 +98,7 @@ impl Alerts {
                 engine: Mutex::new(Engine::default()),
                 evaluations: Arc::new(AtomicU64::new(0)),
                 wake: tokio::sync::Notify::new(),
+                offline: Mutex::new(Offline::default()),
             }),
         })
     }
@@ -123,10 +137,16 @@ impl Alerts {
     /// What the rules are judged on, now.
     async fn observe(&self) -> Result<Observation> {
         let inner = &self.inner;
-        let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, name, desired_state FROM bots ORDER BY id")
-            .fetch_all(inner.store.pool())
-            .await
-            .unwrap_or_default();
+        let database_error = match tokio::time::timeout(PING_TIMEOUT, inner.store.ping()).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no answer within {} s", PING_TIMEOUT.as_secs())),
+        };
+        let rows: Vec<(i64, String, String)> = if database_error.is_none() {
+            sqlx::query_as("SELECT id, name, desired_state FROM bots ORDER BY id").fetch_all(inner.store.pool()).await?
+        } else {
+            Vec::new()
+        };
         let totals = inner.fleet.metrics().totals();
         let buckets = inner.fleet.metrics().latency_buckets();
         let bots = rows
@@ -150,11 +170,6 @@ impl Alerts {
                 }
             })
             .collect();
-        let database_error = match tokio::time::timeout(PING_TIMEOUT, inner.store.ping()).await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some(format!("no answer within {} s", PING_TIMEOUT.as_secs())),
-        };
         Ok(Observation {
             now: self.now(),
             bots,
@@ -172,13 +187,16 @@ impl Alerts {
     pub async fn evaluate(&self) -> Result<usize> {
         let obs = self.observe().await?;
         let store = &self.inner.store;
-        let (rules, windows) = if obs.node.database_error.is_none() {
-            (repo::list_rules(store).await?, repo::list_windows(store).await?)
-        } else {
-            // Without a database nothing can be stored or sent; the next round will judge again.
+        if let Some(error) = &obs.node.database_error {
+            // Nothing can be stored: only "database unreachable" is judged, from the rules last
+            // read, and sent straight to its channels.
+            let sent = self.offline(error, obs.now).await;
             self.inner.evaluations.fetch_add(1, Ordering::Relaxed);
-            return Ok(0);
-        };
+            return Ok(sent);
+        }
+        let (rules, windows) = (repo::list_rules(store).await?, repo::list_windows(store).await?);
+        self.settle_offline(&rules, obs.now).await?;
+        self.remember(&rules, &windows).await;
         let muted = |rule: &model::Rule, subject: &engine::Subject| {
             windows.iter().any(|w: &Window| w.mutes(rule.id, subject.bot_id, obs.now))
         };
@@ -268,6 +286,125 @@ impl Alerts {
             self.inner.wake.notify_one();
         }
         self.inner.events.publish(Event::Alert(AlertEvent { kind: kind.to_owned(), incident }));
+    }
+
+    fn offline_state(&self) -> MutexGuard<'_, Offline> {
+        self.inner.offline.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps the "database unreachable" rules, the windows and those rules' channels in memory.
+    async fn remember(&self, rules: &[model::Rule], windows: &[Window]) {
+        let watching: Vec<model::Rule> = rules
+            .iter()
+            .filter(|r| r.enabled && matches!(r.condition, model::Condition::DatabaseUnreachable {}))
+            .cloned()
+            .collect();
+        let mut channels = Vec::new();
+        for id in watching.iter().flat_map(|r| r.channel_ids.iter()) {
+            if channels.iter().any(|c: &repo::Destination| c.id == *id) {
+                continue;
+            }
+            match repo::destination(&self.inner.store, &self.inner.cipher, *id).await {
+                Ok(d) => channels.push(d),
+                Err(e) => tracing::warn!(channel = id, error = %e, "alert channel unusable"),
+            }
+        }
+        let mut offline = self.offline_state();
+        offline.rules = watching;
+        offline.windows = windows.to_vec();
+        offline.channels = channels;
+    }
+
+    /// The database does not answer: judges the "database unreachable" rules from memory and
+    /// sends a firing or resent notice straight to their channels (one attempt each). Returns
+    /// how many notices went out.
+    async fn offline(&self, error: &str, now: i64) -> usize {
+        let mut due = Vec::new();
+        {
+            let mut offline = self.offline_state();
+            let Offline { rules, windows, state, .. } = &mut *offline;
+            for rule in rules.iter() {
+                let (failures, fired) = state.entry(rule.id).or_insert((0, None));
+                *failures = failures.saturating_add(1);
+                let muted = windows.iter().any(|w| w.mutes(rule.id, None, now));
+                let every = i64::try_from(rule.resend_every_seconds).unwrap_or(i64::MAX).saturating_mul(1000);
+                let kind = match *fired {
+                    None if *failures >= rule.failures_in_a_row => "firing",
+                    Some(at) if every > 0 && now - at >= every => "resent",
+                    _ => continue,
+                };
+                if muted {
+                    continue;
+                }
+                *fired = Some(now);
+                due.push((rule.clone(), kind));
+            }
+        }
+        let channels = self.offline_state().channels.clone();
+        let detail = format!("the database does not answer: {error}");
+        let mut sent = 0;
+        for (rule, kind) in due {
+            let node = &self.inner.node;
+            let message = deliver::Message {
+                kind: kind.to_owned(),
+                notification_id: 0,
+                delivery_id: 0,
+                at: crate::time::rfc3339(now),
+                title: format!("🔴 {}: node {node} (sent directly: the database is not answering)", rule.name),
+                detail: detail.clone(),
+                incident: None,
+            };
+            for to in channels.iter().filter(|c| rule.channel_ids.contains(&c.id)) {
+                match deliver::send(&self.inner.http, to, &message, now.div_euclid(1000)).await {
+                    Ok(()) => sent += 1,
+                    Err(f) => tracing::warn!(channel = to.id, error = %f.why, "database-down alert not delivered"),
+                }
+            }
+            tracing::error!(rule = %rule.name, %detail, kind, "alert (database unreachable)");
+        }
+        sent
+    }
+
+    /// The database answers again: what fired while it was away is stored as an incident and
+    /// resolved, with a recovery notice through the usual deliveries.
+    async fn settle_offline(&self, rules: &[model::Rule], now: i64) -> Result<()> {
+        let fired: Vec<(i64, i64)> = {
+            let mut offline = self.offline_state();
+            let fired = offline.state.iter().filter_map(|(rule, (_, at))| at.map(|at| (*rule, at))).collect();
+            offline.state.clear();
+            fired
+        };
+        for (rule_id, started) in fired {
+            let Some(rule) = rules.iter().find(|r| r.id == rule_id) else { continue };
+            let subject = engine::Subject {
+                key: format!("node:{}", self.inner.node),
+                label: format!("node {}", self.inner.node),
+                bot_id: None,
+            };
+            let mut tx = self.inner.store.pool().begin().await?;
+            let detail = "the database did not answer (notified directly while it was away)";
+            let incident = repo::open_incident(&mut *tx, rule, &subject, detail, started).await?;
+            let title = format!("🔴 {}: {}", rule.name, subject.label);
+            repo::insert_notification(&mut tx, Some(incident.id), "firing", &title, detail, true, &[], started).await?;
+            let incident = repo::update_incident(&mut *tx, incident.id, None, None, Some(now)).await?;
+            let title = format!("✅ Recovered: {}: {}", rule.name, subject.label);
+            let back = "the database answers again";
+            let channels = if rule.notify_recovery { rule.channel_ids.clone() } else { Vec::new() };
+            repo::insert_notification(
+                &mut tx,
+                Some(incident.id),
+                "recovered",
+                &title,
+                back,
+                !rule.notify_recovery,
+                &channels,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            self.publish("recovered", incident, !rule.notify_recovery);
+        }
+        Ok(())
     }
 
     /// Acknowledges a firing incident: resends stop, the channels are told who took it.
