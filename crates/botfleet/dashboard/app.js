@@ -15,6 +15,7 @@ const ROUTES = [
   { path: '/bots/new', page: 'bot-new', perm: 'bots.create' },
   { path: '/bots/:id', page: 'bot', perm: 'bots.read' },
   { path: '/stock', page: 'stock', perm: 'stock.read', nav: 'Stock' },
+  { path: '/alerts', page: 'alerts', perm: 'alerts.read', nav: 'Alerts' },
   { path: '/commands', page: 'commands', perm: 'logs.read', nav: 'Command log' },
   { path: '/bot-logs', page: 'bot-logs', perm: 'logs.read', nav: 'Bot log' },
   { path: '/audit', page: 'audit', perm: 'audit.read', nav: 'Audit log' },
