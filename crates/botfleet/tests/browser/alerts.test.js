@@ -3,7 +3,7 @@
 // one fires) and the banner appears on the Overview without a reload; the Alerts page shows the
 // incident and its notification timeline; an operator acknowledges it from the banner and every
 // page says who; a viewer sees it all without a button; maintenance windows are added and removed;
-// disabling the rule takes the banner away live.
+// disabling the rule takes the banner away live; a channel and a rule are edited.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -153,7 +153,10 @@ describe('alerts', () => {
     await card.locator('.tl-item', { hasText: 'Fired' }).waitFor();
     assert.equal(await page.getByRole('button', { name: /^Acknowledge/ }).count(), 0);
     assert.equal(await page.getByRole('tab', { name: 'Channels' }).count(), 0);
-    await page.getByRole('tab', { name: 'Rules' }).click();
+    // The tabs by keyboard: the arrow moves to Rules and opens it.
+    await page.getByRole('tab', { name: 'Incidents' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { name: 'Rules' }).getAttribute('aria-selected'), 'true');
     await page.locator('tbody tr', { hasText: 'Memory above 1 MB' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Add a rule' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: /^(Edit|Delete)/ }).count(), 0);
@@ -214,6 +217,37 @@ describe('alerts', () => {
     await admin.getByRole('tab', { name: 'Incidents' }).click();
     await admin.locator('.incidents li.incident-resolved', { hasText: 'Memory' }).waitFor();
     await admin.locator('.state-empty', { hasText: 'Nothing is firing' }).waitFor();
+    assert.deepEqual(admin.problems, []);
+  });
+
+  it('edits a channel and a rule through their forms', T, async () => {
+    await admin.getByRole('tab', { name: 'Channels' }).click();
+    await admin.getByRole('button', { name: 'Edit Ops hook' }).click();
+    const channelForm = admin.locator('form', { has: admin.getByRole('heading', { name: 'Edit "Ops hook"' }) });
+    assert.equal(await channelForm.getByLabel('Kind').isDisabled(), true);
+    await channelForm.getByLabel('Name', { exact: true }).fill('Ops webhook');
+    await channelForm.getByRole('button', { name: 'Save channel' }).click();
+    await admin.locator('tr[data-channel]', { hasText: 'Ops webhook' }).waitFor();
+    const channel = (await adminApi(demo, 'GET', '/alerts/channels')).items[0];
+    assert.equal(channel.name, 'Ops webhook');
+    assert.equal(channel.target, DEAD_URL, 'an empty URL keeps the old one');
+
+    await admin.getByRole('tab', { name: 'Rules' }).click();
+    await admin.getByRole('button', { name: 'Edit Memory' }).click();
+    const ruleForm = admin.locator('form', { has: admin.getByRole('heading', { name: 'Edit "Memory"' }) });
+    assert.equal(await ruleForm.getByLabel('Memory above (MB)').inputValue(), '1');
+    assert.equal(await ruleForm.getByLabel('Ops webhook').isChecked(), true);
+    await ruleForm.getByLabel('Send again every (seconds)').fill('5');
+    await ruleForm.getByRole('button', { name: 'Save rule' }).click();
+    await ruleForm.locator('[data-field="resend_every_seconds"] .field-error', { hasText: 'must be 0 (never) or from 10 to 604800' }).waitFor();
+    await ruleForm.getByLabel('Send again every (seconds)').fill('600');
+    await ruleForm.getByRole('button', { name: 'Save rule' }).click();
+    await admin.locator('tr[data-rule]', { hasText: 'every 10 min' }).waitFor();
+    await admin.getByRole('heading', { name: 'Add a rule' }).waitFor();
+    const rule = (await adminApi(demo, 'GET', '/alerts/rules')).items[0];
+    assert.equal(rule.resend_every_seconds, 600);
+    assert.equal(rule.enabled, false, 'still off, as it was');
+    assert.deepEqual(rule.channel_ids, [channel.id]);
     assert.deepEqual(admin.problems, []);
   });
 
