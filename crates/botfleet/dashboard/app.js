@@ -1,11 +1,12 @@
 // The dashboard's entry point: finds out who is signed in, draws the shell (sidebar, user, live
 // indicator, sign-out) and routes `#/…` hashes to page modules, loaded on first use. Pages get a
 // context with the caller's permissions; a link or control the role cannot use is not drawn (the
-// server refuses it anyway).
+// server refuses it anyway). Above every page, the strip of firing alerts (parts/alert-banner.js).
 
 import { api, whenSignedOut } from './api.js';
 import * as live from './live.js';
 import { h, replace, act } from './ui.js';
+import { alertBanner } from './parts/alert-banner.js';
 
 /** Every page: hash pattern, module, the permission it needs, and its sidebar label. */
 const ROUTES = [
@@ -14,6 +15,7 @@ const ROUTES = [
   { path: '/bots/new', page: 'bot-new', perm: 'bots.create' },
   { path: '/bots/:id', page: 'bot', perm: 'bots.read' },
   { path: '/stock', page: 'stock', perm: 'stock.read', nav: 'Stock' },
+  { path: '/alerts', page: 'alerts', perm: 'alerts.read', nav: 'Alerts' },
   { path: '/commands', page: 'commands', perm: 'logs.read', nav: 'Command log' },
   { path: '/bot-logs', page: 'bot-logs', perm: 'logs.read', nav: 'Bot log' },
   { path: '/audit', page: 'audit', perm: 'audit.read', nav: 'Audit log' },
@@ -99,10 +101,18 @@ function drawShell() {
         h('span', { class: 'who-name' }, me.name), h('span', { class: ['role', `role-${role}`] }, role)),
       signOut));
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  const alerts = can('alerts.read') ? alertBanner({ can }) : null;
   replace(root,
     h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); } }, 'Skip to content'),
-    header, h('div', { class: 'layout' }, nav, main));
-  shell = { nav, main, menu };
+    header, alerts?.el, h('div', { class: 'layout' }, nav, main));
+  live.follow(alerts ? ['alerts'] : []);
+  shell = { nav, main, menu, alerts };
+}
+
+/** Forgets the shell (sign-in, sign-out): its alert banner stops listening. */
+function dropShell() {
+  shell?.alerts?.stop();
+  shell = null;
 }
 
 function markNav(path) {
@@ -155,7 +165,7 @@ async function route() {
 }
 
 async function showSignIn() {
-  shell = null;
+  dropShell();
   live.stop();
   const module = await import('./pages/sign-in.js');
   replace(root);
@@ -167,7 +177,7 @@ async function showSignIn() {
 async function signedIn() {
   me = await api.get('/auth/me');
   live.start({ liveEnabled: me.live });
-  shell = null;
+  dropShell();
   route();
 }
 

@@ -1,7 +1,9 @@
 // One live connection for the whole page. It is the `/api/v1/live` WebSocket when the server has
 // it (reconnecting by itself with backoff), and REST polling every few seconds when it does not
 // (live updates turned off, or an older server): pages receive the same messages either way —
-// bot_status, command, bot_log, fleet — plus `resync` (missed events: refetch the view).
+// bot_status, command, bot_log, fleet, stock, alert — plus `resync` (missed events: refetch the
+// view). The shell follows some topics on every page (`follow`, the alert banner); a page adds
+// its own (`subscribe`).
 
 import { api } from './api.js';
 
@@ -11,6 +13,9 @@ const MAX_BACKOFF_MS = 30000;
 const listeners = new Set();
 const stateListeners = new Set();
 let want = { topics: [], bot_id: null };
+let pageTopics = [];
+let always = []; // topics the shell follows on every page (the alert banner's `alerts`)
+let firing = new Map(); // polling: incident id -> JSON of the firing incident as last seen
 let allowed = null; // topics the server allows this caller (from its hello)
 let state = 'off'; // connecting | live | polling | off
 let enabled = false;
@@ -52,9 +57,16 @@ function setState(next) {
   for (const fn of [...stateListeners]) fn(state);
 }
 
+/** Topics followed on every page, whatever the page subscribes to (the shell's alert banner). */
+export function follow(topics) {
+  always = [...topics];
+  subscribe(pageTopics, want.bot_id);
+}
+
 /** What the current page wants: topics, optionally narrowed to one bot. Replaces the previous wish. */
 export function subscribe(topics, botId = null) {
-  want = { topics: [...topics], bot_id: botId };
+  pageTopics = [...topics];
+  want = { topics: [...new Set([...always, ...topics])], bot_id: botId };
   if (socket?.readyState === WebSocket.OPEN) sendSubscribe();
   if (poller) {
     // Seed the new poller at once, so nothing recorded after the page's own load is missed.
@@ -76,6 +88,7 @@ function sendSubscribe() {
 export function start({ liveEnabled } = {}) {
   stop();
   enabled = true;
+  firing = new Map();
   allowSocket = liveEnabled !== false;
   failures = 0;
   if (allowSocket) connect();
@@ -85,6 +98,9 @@ export function start({ liveEnabled } = {}) {
 /** Stops everything (sign-out). */
 export function stop() {
   enabled = false;
+  always = [];
+  pageTopics = [];
+  want = { topics: [], bot_id: null };
   clearTimeout(reconnectTimer);
   stopPolling();
   if (socket) {
@@ -219,7 +235,41 @@ function newPoller() {
           emit({ type: 'fleet', at: new Date().toISOString(), bots: ready.fleet, commands_per_s: null, p50_ms: latency.p50_ms, p99_ms: latency.p99_ms, polled: true });
         }));
       }
+      if (topics.includes('alerts')) jobs.push(pollAlerts());
       await Promise.allSettled(jobs);
     },
   };
+}
+
+/**
+ * The `alerts` topic by polling: the firing incidents compared with the last poll (kept across
+ * pages, so a page change misses nothing). New ones come as `firing`, a new acknowledgement as
+ * `acknowledged`, a new send as `resent`, and one no longer firing as `recovered` with the incident
+ * as it is now. The first poll reports every firing incident: listeners treat messages as upserts.
+ */
+async function pollAlerts() {
+  const page = await api.get('/alerts/incidents', { state: 'firing', limit: 200 });
+  const now = new Map(page.items.map((i) => [i.id, i]));
+  for (const incident of page.items) {
+    const before = firing.get(incident.id);
+    const text = JSON.stringify(incident);
+    if (before === text) continue;
+    firing.set(incident.id, text);
+    const old = before ? JSON.parse(before) : null;
+    let kind = 'firing';
+    if (old && incident.acknowledged_at && !old.acknowledged_at) kind = 'acknowledged';
+    else if (old && incident.last_sent_at !== old.last_sent_at) kind = 'resent';
+    emit({ type: 'alert', kind, incident, polled: true });
+  }
+  for (const [id, text] of [...firing]) {
+    if (now.has(id)) continue;
+    firing.delete(id);
+    let incident;
+    try {
+      incident = (await api.get(`/alerts/incidents/${id}`)).incident;
+    } catch {
+      incident = { ...JSON.parse(text), state: 'resolved' };
+    }
+    emit({ type: 'alert', kind: 'recovered', incident, polled: true });
+  }
 }

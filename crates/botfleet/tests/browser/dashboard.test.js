@@ -230,6 +230,8 @@ describe('dashboard', () => {
     const secret = (await page.locator('code').first().textContent()).trim();
     await page.getByLabel('Code from the app').fill(totp(secret));
     await page.getByRole('button', { name: 'Turn on' }).click();
+    // The recovery codes are drawn when the server has answered: wait for them, do not race them.
+    await page.locator('.codes li').first().waitFor();
     const codes = await page.locator('.codes li').allTextContents();
     assert.equal(codes.length, 10);
     await page.getByRole('button', { name: 'Sign out' }).click();

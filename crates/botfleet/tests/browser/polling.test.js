@@ -1,6 +1,6 @@
 // With live updates off on the server (DISCORD_WEBSOCKET_ENABLED=false: the WebSocket answers 503
-// and /auth/me says live: false), the dashboard says "Polling" and still follows bot status and
-// new commands by polling the REST API every few seconds.
+// and /auth/me says live: false), the dashboard says "Polling" and still follows bot status, new
+// commands and firing alerts by polling the REST API every few seconds.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +47,20 @@ describe('dashboard without live updates', () => {
     await userSays(demo, emu.channel, emu.user, `!ping ${nonce}`);
     await page.locator('tbody tr', { hasText: nonce }).waitFor({ timeout: 30_000 });
     console.log(`BENCH ${JSON.stringify({ polling_command_to_row_ms: Date.now() - sentAt })}`);
+    assert.equal(await page.locator('.live').textContent(), 'Polling');
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('polls alerts: the banner appears and goes without a reload', T, async () => {
+    await page.goto('/#/bots');
+    await page.getByRole('heading', { name: 'Bots' }).waitFor();
+    await page.evaluate(() => { window.notReloaded = true; });
+    const rule = await adminApi(demo, 'POST', '/alerts/rules', { name: 'Polled memory', condition: { kind: 'memory_over', megabytes: 1 } });
+    const item = page.locator('.alert-strip .alert-item', { hasText: 'Polled memory' });
+    await item.waitFor({ timeout: 30_000 });
+    await adminApi(demo, 'DELETE', `/alerts/rules/${rule.id}`);
+    await item.waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.notReloaded), true);
     assert.equal(await page.locator('.live').textContent(), 'Polling');
     assert.deepEqual(page.problems, []);
   });
