@@ -34,6 +34,9 @@ pub struct DemoConfig {
     /// Seconds between performance history rows (as `serve`; the browser tests use 1).
     #[arg(long, env = "BOTFLEET_METRICS_INTERVAL_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub metrics_interval_seconds: u64,
+    /// Milliseconds between alert evaluations (as `serve`).
+    #[arg(long, env = "BOTFLEET_ALERT_EVALUATION_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub alert_evaluation_ms: u64,
 }
 
 /// The demo's three bots: name, fixed token, the channel they answer prefix commands in.
@@ -96,7 +99,7 @@ impl Demo {
             websocket: config.websocket,
             metrics_interval_seconds: config.metrics_interval_seconds,
             monitoring: true,
-            alert_evaluation_ms: 5000,
+            alert_evaluation_ms: config.alert_evaluation_ms,
             log_format: "text".into(),
             tls_cert: None,
             tls_key: None,

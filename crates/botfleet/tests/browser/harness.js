@@ -38,7 +38,8 @@ export async function startDemo({ rate = 0.5, env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'botfleet-browser-'));
   const child = spawn(binaryPath(), ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--rate', String(rate)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
+    // Alerts are judged every half second, so a rule fires soon after a test makes it.
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', BOTFLEET_ALERT_EVALUATION_MS: '500', ...env },
   });
   let out = '';
   let err = '';
