@@ -51,6 +51,7 @@ async fn a_bots_health_check_by_check() {
     let names: Vec<&str> = healthy["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["gateway", "heartbeat", "events", "rest", "database", "queues"]);
     assert_eq!(healthy["figures"]["heartbeat_interval_ms"], 1000);
+    assert!(healthy["figures"]["status_since"].is_i64(), "how long it has been running: {healthy}");
     // A command answered: the last REST call is recorded.
     emulator.user_message(alice, general, "!ping").unwrap();
     let answered = health_until(&app, id, "a REST call", |h| h["figures"]["last_rest_ok_at"].is_i64()).await;

@@ -22,6 +22,8 @@ use crate::metrics::Totals;
 /// One bot's connection figures (times in UTC ms).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct BotRuntime {
+    /// When the bot's status last changed (how long it has been in it).
+    pub status_since: Option<i64>,
     pub connected_at: Option<i64>,
     pub last_event_at: Option<i64>,
     pub heartbeat_interval_ms: Option<u64>,

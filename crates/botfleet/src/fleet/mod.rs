@@ -110,6 +110,8 @@ impl FleetInner {
         if !changed {
             return;
         }
+        let now = self.clock.now_ms();
+        self.runtimes.update(bot_id, |r| r.status_since = Some(now));
         if status == Status::Failed {
             self.bot_log(bot_id, "error", "failed", reason.clone().unwrap_or_default()).await;
         }
