@@ -207,9 +207,18 @@ impl Alerts {
             d
         };
         let n = decisions.len();
+        let mut failed = false;
         for decision in decisions {
             if let Err(e) = self.apply(decision, &rules, obs.now).await {
                 tracing::warn!(error = %e, "an alert decision could not be stored; it will be judged again");
+                failed = true;
+            }
+        }
+        if failed {
+            // The engine moved on but the database did not: take the firing incidents from the
+            // database again, so an unstored recovery is decided again next round.
+            if let Err(e) = self.restore().await {
+                tracing::warn!(error = %e, "open incidents could not be re-read");
             }
         }
         self.inner.evaluations.fetch_add(1, Ordering::Relaxed);
