@@ -520,15 +520,18 @@ async fn database_unreachable_is_sent_directly_and_stored_once_it_is_back() {
     let name: String = sqlx::query_scalar("SELECT current_database()::text").fetch_one(app.store.pool()).await.unwrap();
     let mut admin = sqlx::PgConnection::connect(&common::postgres_admin_url()).await.unwrap();
     sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
-    sqlx::query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-    )
-    .bind(&name)
-    .execute(&mut admin)
-    .await
-    .unwrap();
-
+    // End botfleet's connections until the alert arrives (one opened just before the ALTER would
+    // otherwise keep answering).
+    let admin = tokio::sync::Mutex::new(admin);
+    let terminate =
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()";
+    until("the database-down alert", 30, || async {
+        sqlx::query(terminate).bind(&name).execute(&mut *admin.lock().await).await.unwrap();
+        (!receiver.got.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
     receiver.wait_for(&["firing"]).await;
+    let mut admin = admin.into_inner();
     let firing = &receiver.payloads()[0];
     assert!(firing["title"].as_str().unwrap().contains("sent directly"), "{firing}");
     assert!(firing["detail"].as_str().unwrap().contains("the database does not answer"), "{firing}");
