@@ -24,6 +24,39 @@ fn taken(e: sqlx::Error, what: &str, name: &str) -> Error {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// The row of `table` with this id, seen through `view` (404 naming `what` when there is none).
+async fn by_id<T>(
+    store: &Store,
+    table: &str,
+    columns: &str,
+    id: i64,
+    what: &'static str,
+    view: fn(&AnyRow) -> Result<T>,
+) -> Result<T> {
+    let row = sqlx::query(&format!("SELECT {columns} FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| missing(what, id))?;
+    view(&row)
+}
+
+/// Every row `sql` selects, seen through `view`.
+async fn all<T>(store: &Store, sql: &str, view: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+    sqlx::query(sql).fetch_all(store.pool()).await?.iter().map(view).collect()
+}
+
+/// Whether `table` has a row with this id.
+async fn exists(store: &Store, table: &str, id: i64) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(found.is_some())
+}
+
 // ---- rules ----
 
 const RULE_COLUMNS: &str =
@@ -78,26 +111,32 @@ fn json(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
+/// Binds a rule's settings as $1 to $8, in the order of `RULE_COLUMNS` after the id.
+fn bind_rule<'q>(query: AnyQuery<'q>, input: &RuleInput) -> AnyQuery<'q> {
+    query
+        .bind(input.name.clone())
+        .bind(json(&input.condition))
+        .bind(input.bot_id)
+        .bind(i64::from(input.failures_in_a_row))
+        .bind(i64::try_from(input.resend_every_seconds).unwrap_or(i64::MAX))
+        .bind(i64::from(input.notify_recovery))
+        .bind(json(&input.channel_ids))
+        .bind(i64::from(input.enabled))
+}
+
 /// Saves a new rule (validated here).
 pub async fn insert_rule(store: &Store, input: &RuleInput, now: i64) -> Result<Rule> {
     input.validate()?;
     check_references(store, input).await?;
-    let row = sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO alert_rules (name, condition, bot_id, failures_in_a_row, resend_every_s, notify_recovery, \
          channel_ids, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {RULE_COLUMNS}"
-    ))
-    .bind(input.name.clone())
-    .bind(json(&input.condition))
-    .bind(input.bot_id)
-    .bind(i64::from(input.failures_in_a_row))
-    .bind(i64::try_from(input.resend_every_seconds).unwrap_or(i64::MAX))
-    .bind(i64::from(input.notify_recovery))
-    .bind(json(&input.channel_ids))
-    .bind(i64::from(input.enabled))
-    .bind(now)
-    .fetch_one(store.pool())
-    .await
-    .map_err(|e| taken(e, "rule", &input.name))?;
+    );
+    let row = bind_rule(sqlx::query(&sql), input)
+        .bind(now)
+        .fetch_one(store.pool())
+        .await
+        .map_err(|e| taken(e, "rule", &input.name))?;
     rule_view(&row)
 }
 
@@ -106,43 +145,28 @@ pub async fn replace_rule(store: &Store, id: i64, input: &RuleInput, now: i64) -
     input.validate()?;
     get_rule(store, id).await?;
     check_references(store, input).await?;
-    let row = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE alert_rules SET name = $1, condition = $2, bot_id = $3, failures_in_a_row = $4, resend_every_s = $5, \
          notify_recovery = $6, channel_ids = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING {RULE_COLUMNS}"
-    ))
-    .bind(input.name.clone())
-    .bind(json(&input.condition))
-    .bind(input.bot_id)
-    .bind(i64::from(input.failures_in_a_row))
-    .bind(i64::try_from(input.resend_every_seconds).unwrap_or(i64::MAX))
-    .bind(i64::from(input.notify_recovery))
-    .bind(json(&input.channel_ids))
-    .bind(i64::from(input.enabled))
-    .bind(now)
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await
-    .map_err(|e| taken(e, "rule", &input.name))?
-    .ok_or_else(|| missing("alert rule", id))?;
+    );
+    let row = bind_rule(sqlx::query(&sql), input)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(|e| taken(e, "rule", &input.name))?
+        .ok_or_else(|| missing("alert rule", id))?;
     rule_view(&row)
 }
 
 /// One rule.
 pub async fn get_rule(store: &Store, id: i64) -> Result<Rule> {
-    let row = sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| missing("alert rule", id))?;
-    rule_view(&row)
+    by_id(store, "alert_rules", RULE_COLUMNS, id, "alert rule", rule_view).await
 }
 
 /// Every rule, by name.
 pub async fn list_rules(store: &Store) -> Result<Vec<Rule>> {
-    let rows = sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id"))
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter().map(rule_view).collect()
+    all(store, &format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id"), rule_view).await
 }
 
 /// Deletes a rule and the maintenance windows that name it.
@@ -244,20 +268,12 @@ pub async fn edit_channel(
 
 /// One channel, as shown.
 pub async fn get_channel(store: &Store, id: i64) -> Result<Channel> {
-    let row = sqlx::query(&format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| missing("alert channel", id))?;
-    channel_view(&row)
+    by_id(store, "alert_channels", CHANNEL_COLUMNS, id, "alert channel", channel_view).await
 }
 
 /// Every channel, by name.
 pub async fn list_channels(store: &Store) -> Result<Vec<Channel>> {
-    let rows = sqlx::query(&format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels ORDER BY name, id"))
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter().map(channel_view).collect()
+    all(store, &format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels ORDER BY name, id"), channel_view).await
 }
 
 /// A channel with its URL and secret opened, for sending.
@@ -376,14 +392,12 @@ pub async fn insert_window(
 ) -> Result<Window> {
     let mut errors = Vec::new();
     if let Some(r) = rule_id {
-        if get_rule(store, r).await.is_err() {
+        if !exists(store, "alert_rules", r).await? {
             errors.push(FieldError::new("rule_id", format!("there is no rule {r}")));
         }
     }
     if let Some(b) = bot_id {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM bots WHERE id = $1").bind(b).fetch_optional(store.pool()).await?;
-        if found.is_none() {
+        if !exists(store, "bots", b).await? {
             errors.push(FieldError::new("bot_id", format!("there is no bot {b}")));
         }
     }
@@ -416,20 +430,12 @@ pub async fn insert_window(
 
 /// Every window.
 pub async fn list_windows(store: &Store) -> Result<Vec<Window>> {
-    let rows = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id"))
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter().map(window_view).collect()
+    all(store, &format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id"), window_view).await
 }
 
 /// One window.
 pub async fn get_window(store: &Store, id: i64) -> Result<Window> {
-    let row = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| missing("maintenance window", id))?;
-    window_view(&row)
+    by_id(store, "alert_maintenance", WINDOW_COLUMNS, id, "maintenance window", window_view).await
 }
 
 /// Deletes a window.
@@ -562,12 +568,7 @@ pub async fn acknowledge(store: &Store, id: i64, by: &str, now: i64) -> Result<I
 
 /// One incident.
 pub async fn get_incident(store: &Store, id: i64) -> Result<Incident> {
-    let row = sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| missing("incident", id))?;
-    incident_view(&row)
+    by_id(store, "alert_incidents", INCIDENT_COLUMNS, id, "incident", incident_view).await
 }
 
 /// Incidents newest first: `state` `firing`, `resolved` or all; ids below `before`.
