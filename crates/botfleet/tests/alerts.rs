@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use botfleet::clock::Clock;
 use common::{until, Backend, TestApp};
-use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec, RouteMatch, Scope};
+use discord_emulator::{Emulator, EmulatorConfig, FaultAction, FaultSpec, RouteMatch, Scope};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -106,13 +106,8 @@ struct World {
 }
 
 async fn world() -> World {
-    let emulator = Emulator::start(EmulatorConfig::fast()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
+    let common::ShopWorld { emulator, shop, alice, guild, general } = common::shop_world(EmulatorConfig::fast()).await;
     let alerts_channel = emulator.create_channel(guild, "alerts").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
     let hook = emulator.create_webhook(alerts_channel, "botfleet alerts").unwrap();
     let webhook_url = format!("{}/api/v10/webhooks/{}/{}", emulator.http_url(), hook.id, hook.token);
     World { emulator, shop, alice, general, alerts_channel, webhook_url }

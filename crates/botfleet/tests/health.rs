@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::{until, Backend, TestApp};
-use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec, Scope};
+use discord_emulator::{EmulatorConfig, FaultAction, FaultSpec, Scope};
 use serde_json::{json, Value};
 
 async fn health_until(app: &TestApp, id: i64, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
@@ -33,12 +33,7 @@ fn check<'a>(health: &'a Value, name: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bots_health_check_by_check() {
     // Heartbeats every second, so a stall shows within seconds.
-    let emulator = Emulator::start(EmulatorConfig::fast()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let common::ShopWorld { emulator, shop, alice, general, .. } = common::shop_world(EmulatorConfig::fast()).await;
     let app = TestApp::spawn_with(Backend::Sqlite, emulator.http_url()).await.unwrap();
     let (_, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": shop.token})).await;
     let id = bot["id"].as_i64().unwrap();
@@ -88,12 +83,7 @@ async fn status_until(app: &TestApp, id: i64, wanted: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_calls_and_the_429s_twilight_retries_are_counted_per_bot() {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let common::ShopWorld { emulator, shop, alice, general, .. } = common::shop_world(EmulatorConfig::default()).await;
     let app = TestApp::spawn_with(Backend::Sqlite, emulator.http_url()).await.unwrap();
     let body = json!({"name": "Shop", "token": shop.token, "anti_spam": {"enabled": false}});
     let id = app.post("/api/v1/bots", body).await.1["id"].as_i64().unwrap();
@@ -145,11 +135,7 @@ async fn rest_calls_and_the_429s_twilight_retries_are_counted_per_bot() {
 }
 
 async fn uptime_follows_the_bots_status(backend: Backend) {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let common::ShopWorld { emulator, shop, .. } = common::shop_world(EmulatorConfig::default()).await;
     let clock = botfleet::clock::Clock::manual(1_800_000_000_000);
     let c = clock.clone();
     let Some(app) = TestApp::spawn_configured(backend, emulator.http_url(), move |config| {

@@ -178,13 +178,8 @@ async fn off_when_websockets_are_disabled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_command_in_discord_reaches_the_live_feed() {
-    use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig};
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    use discord_emulator::EmulatorConfig;
+    let common::ShopWorld { emulator, shop, alice, general, .. } = common::shop_world(EmulatorConfig::default()).await;
     let app = TestApp::spawn_with(Backend::Sqlite, emulator.http_url()).await.unwrap();
     let mut ws = connect(&app, &[bearer(&app.admin_key)]).await.unwrap();
     next(&mut ws).await;

@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::{client_with_key, until, Backend, TestApp};
-use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec, Scope, UserAction};
+use discord_emulator::{EmulatorConfig, FaultAction, FaultSpec, Scope, UserAction};
 use serde_json::json;
 
 async fn scrape(app: &TestApp, key: &str) -> (u16, String) {
@@ -35,12 +35,7 @@ fn sum(scrape: &prometheus_parse::Scrape, name: &str, filter: impl Fn(&prometheu
 }
 
 async fn metrics_agree_with_the_tracked_rows(backend: Backend) {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let common::ShopWorld { emulator, shop, alice, general, .. } = common::shop_world(EmulatorConfig::default()).await;
     let Some(app) = TestApp::spawn_with(backend, emulator.http_url()).await else { return };
     // Anti-spam stays on (5 commands per 10 s): of these seven, two are denied, and counted so.
     let (_, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": shop.token})).await;
@@ -183,12 +178,7 @@ async fn sum_column(app: &TestApp, column: &str, resolution: Option<i64>) -> (i6
 }
 
 async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Backend) {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let shop = emulator.create_application(ApplicationSpec { name: "Shop".into(), ..Default::default() }).unwrap();
-    let alice = emulator.create_user("alice").unwrap();
-    let guild = emulator.create_guild("Shop", alice).unwrap();
-    let general = emulator.create_channel(guild, "general").unwrap();
-    emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
+    let common::ShopWorld { emulator, shop, alice, general, .. } = common::shop_world(EmulatorConfig::default()).await;
     let clock = botfleet::clock::Clock::manual(1_800_000_000_000);
     let c = clock.clone();
     let Some(app) = TestApp::spawn_configured(backend, emulator.http_url(), move |config| {

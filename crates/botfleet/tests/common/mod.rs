@@ -349,3 +349,25 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// An emulator world with one shop bot: the application "Shop", a user alice, and her guild
+/// "Shop" with a #general channel, the bot a member.
+pub struct ShopWorld {
+    pub emulator: discord_emulator::Emulator,
+    pub shop: discord_emulator::ApplicationInfo,
+    pub alice: u64,
+    pub guild: u64,
+    pub general: u64,
+}
+
+/// Starts the emulator with `config` and builds the shop world in it.
+pub async fn shop_world(config: discord_emulator::EmulatorConfig) -> ShopWorld {
+    let emulator = discord_emulator::Emulator::start(config).await.expect("emulator");
+    let spec = discord_emulator::ApplicationSpec { name: "Shop".into(), ..Default::default() };
+    let shop = emulator.create_application(spec).expect("application");
+    let alice = emulator.create_user("alice").expect("user");
+    let guild = emulator.create_guild("Shop", alice).expect("guild");
+    let general = emulator.create_channel(guild, "general").expect("channel");
+    emulator.add_member(guild, shop.bot_user_id, vec![]).expect("member");
+    ShopWorld { emulator, shop, alice, guild, general }
+}
