@@ -85,6 +85,14 @@ function sendSubscribe() {
 }
 
 /** Starts after sign-in. `liveEnabled === false` (from /auth/me) means the server has no live endpoint turned on. */
+/**
+ * Tells the poller (when live updates are off) the newest row of `type` (`command`, `bot_log`) a
+ * page has drawn from its own first load, so rows tracked in between are not taken as already seen.
+ */
+export function shown(type, id) {
+  poller?.shown(type, id);
+}
+
 export function start({ liveEnabled } = {}) {
   stop();
   enabled = true;
@@ -185,21 +193,27 @@ function newPoller() {
   const { topics, bot_id: botId } = want;
   const statuses = new Map();
   let products = null; // id -> JSON of the product as last seen
-  let lastCommand = null;
-  let lastBotLog = null;
   const params = botId ? { bot_id: botId, limit: 50 } : { limit: 50 };
 
-  async function newRows(path, last, type) {
+  // The newest row already shown, per type: read when an answer arrives, so a page's own first
+  // load (`shown`) counts even when it finishes after this poller's first request went out.
+  const last = { command: null, bot_log: null };
+
+  async function newRows(path, type) {
     const page = await api.get(path, params);
     const rows = page.items;
-    const top = rows.length ? rows[0].id : last ?? 0;
-    if (last !== null) {
-      rows.filter((r) => r.id > last).reverse().forEach((r) => emit({ type, ...r }));
+    const seen = last[type];
+    if (seen !== null) {
+      rows.filter((r) => r.id > seen).reverse().forEach((r) => emit({ type, ...r }));
     }
-    return top;
+    last[type] = Math.max(rows.length ? rows[0].id : 0, seen ?? 0);
   }
 
   return {
+    /** The page shows rows of `type` up to `id`: anything newer is news, even on the first poll. */
+    shown(type, id) {
+      if (last[type] === null || id < last[type]) last[type] = id;
+    },
     async poll() {
       const jobs = [];
       if (topics.includes('bots')) {
@@ -214,10 +228,10 @@ function newPoller() {
         }));
       }
       if (topics.includes('commands')) {
-        jobs.push(newRows('/command-logs', lastCommand, 'command').then((top) => { lastCommand = top; }));
+        jobs.push(newRows('/command-logs', 'command'));
       }
       if (topics.includes('bot_logs')) {
-        jobs.push(newRows('/bot-logs', lastBotLog, 'bot_log').then((top) => { lastBotLog = top; }));
+        jobs.push(newRows('/bot-logs', 'bot_log'));
       }
       if (topics.includes('stock')) {
         jobs.push(api.get('/products').then((list) => {

@@ -92,6 +92,7 @@ export function mount(main) {
       drawStatusTiles();
       activity.buckets.clear();
       recent.items.forEach((r) => activity.add(r));
+      if (recent.items.length) live.shown('command', recent.items[0].id);
       hourCapped = Boolean(recent.next_cursor);
       drawHour();
       chart.update();
