@@ -15,7 +15,6 @@ use crate::discord::DiscordApi;
 use crate::error::Result;
 use crate::events::EventBus;
 use crate::fleet::Fleet;
-use crate::net::NetConfig;
 use crate::secrets::TokenCipher;
 use crate::store::Store;
 use crate::tracking::Tracker;
@@ -23,7 +22,7 @@ use crate::tracking::Tracker;
 /// Everything `run` needs, ready; bots whose desired state is `running` are starting.
 pub async fn build(config: &ServeConfig) -> Result<AppState> {
     // First: a TLS or proxy setting that is wrong fails before anything is touched.
-    let net = Arc::new(NetConfig::from_config(config)?);
+    let net = Arc::new(config.net()?);
     let discord = Arc::new(DiscordApi::new(&config.discord_api_url)?);
     let cipher = TokenCipher::load(config.secret_key.as_ref(), &config.storage.data_dir)?;
     let store = Store::connect(&config.storage.url()).await?;

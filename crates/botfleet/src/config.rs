@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::error::{Error, Result};
+use crate::net::{parse_public_origin, NetConfig, TrustedProxies};
 use crate::secrets::Secret;
 
 /// Where data lives.
@@ -72,18 +74,44 @@ pub struct ServeConfig {
     /// IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8). Default: none, the headers are
     /// ignored.
     #[arg(long, env = "BOTFLEET_TRUSTED_PROXIES", default_value = "", hide_default_value = true,
-          value_parser = crate::net::TrustedProxies::parse)]
-    pub trusted_proxies: crate::net::TrustedProxies,
+          value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
     /// The origin browsers use to reach botfleet when it is behind a proxy (e.g.
     /// https://shop.example): scheme, host and optional port, no path. Default: the scheme and
     /// Host header of each request.
-    #[arg(long, env = "BOTFLEET_PUBLIC_ORIGIN", value_parser = crate::net::parse_public_origin)]
+    #[arg(long, env = "BOTFLEET_PUBLIC_ORIGIN", value_parser = parse_public_origin)]
     pub public_origin: Option<String>,
     /// The clock sessions, lockouts, rate limits and cooldowns read (tests pass a manual one).
     #[arg(skip)]
-    pub clock: crate::clock::Clock,
+    pub clock: crate::time::Clock,
     #[command(flatten)]
     pub auth: AuthConfig,
+}
+
+impl ServeConfig {
+    /// The network settings every request is read with: TLS (certificate and key, both or
+    /// neither), trusted proxies and the public origin, checked.
+    pub fn net(&self) -> Result<NetConfig> {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some((cert.as_path(), key.as_path())),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "--tls-cert (BOTFLEET_TLS_CERT) is set but --tls-key (BOTFLEET_TLS_KEY) is not: HTTPS needs \
+                     both the certificate and its private key (set neither for plain HTTP)"
+                        .into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(Error::Config(
+                    "--tls-key (BOTFLEET_TLS_KEY) is set but --tls-cert (BOTFLEET_TLS_CERT) is not: HTTPS needs \
+                     both the certificate and its private key (set neither for plain HTTP)"
+                        .into(),
+                ))
+            }
+        };
+        NetConfig::new(tls, self.trusted_proxies.clone(), self.public_origin.as_deref())
+    }
 }
 
 fn parse_secret(s: &str) -> Result<Secret, String> {

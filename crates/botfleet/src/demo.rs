@@ -105,7 +105,7 @@ impl Demo {
             tls_key: None,
             trusted_proxies: Default::default(),
             public_origin: None,
-            clock: crate::clock::Clock::system(),
+            clock: crate::time::Clock::system(),
             auth: crate::config::AuthConfig::default(),
         }
     }
@@ -176,7 +176,7 @@ impl Demo {
                 sort_order: order,
             };
             let product = crate::stock::repo::insert(state.store.pool(), &product, now).await?;
-            crate::stock::publish(&state.events, &product, false);
+            state.events.stock_changed(&product, false);
         }
         Ok(())
     }

@@ -17,7 +17,19 @@ impl FieldError {
     }
 }
 
-/// Everything that can go wrong in botfleet's core.
+/// Why a caller with a valid credential may not do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its role or scopes lack the permission.
+    Permission,
+    /// A browser request came from another site (its Origin is missing or not this site's).
+    CrossSite,
+    /// An admin must enrol two-factor sign-in first.
+    TwoFactorRequired,
+}
+
+/// Everything that can go wrong in botfleet's core, in the domain's words. The HTTP layer maps it
+/// once to a status and a JSON body (`api/error.rs`), the Discord side to a friendly reply.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The request is well-formed but some fields are invalid.
@@ -32,6 +44,10 @@ pub enum Error {
     /// The change conflicts with the current state (stale version, duplicate name).
     #[error("{0}")]
     Conflict(String),
+    /// Something botfleet stored cannot be read back (a column it wrote holds what it never
+    /// writes); the message names it and says how to repair it.
+    #[error("{0}")]
+    Unreadable(String),
     /// The database failed; the detail is logged, not shown.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -45,16 +61,16 @@ pub enum Error {
     /// explains it in words.
     #[error("{message}")]
     Discord { status: Option<u16>, message: String },
-    /// No valid credential (401); the message says what to do.
+    /// The caller has no valid credential (none, unknown, expired, revoked, a wrong password or
+    /// code); the message says what to do.
     #[error("{0}")]
-    Unauthenticated(String),
-    /// A valid credential without the permission (403); `code` is `forbidden`, `csrf` or
-    /// `totp_required`.
+    NotSignedIn(String),
+    /// A valid credential that may not do this; the message says why.
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
-    /// Too many requests or sign-in attempts (429 with `Retry-After`).
+    Refused { why: Refusal, message: String },
+    /// Too many requests or sign-in attempts: try again after `retry_after`.
     #[error("{message}")]
-    TooMany { retry_after_s: u64, message: String },
+    RateLimited { retry_after: std::time::Duration, message: String },
     /// Configuration or start-up problem, explained.
     #[error("{0}")]
     Config(String),

@@ -7,6 +7,13 @@
 //! command event on the broadcast.
 
 use serde::Serialize;
+
+use utoipa::ToSchema;
+
+use crate::bots::BotCounts;
+use crate::logs::commands::CommandRecord;
+use crate::stock::Product;
+use crate::time::rfc3339;
 use tokio::sync::{broadcast, watch};
 
 /// Something that happened.
@@ -32,13 +39,37 @@ pub enum Event {
 pub struct AlertEvent {
     /// `firing`, `resent`, `recovered` or `acknowledged`.
     pub kind: String,
-    pub incident: crate::alerts::repo::Incident,
+    pub incident: Incident,
+}
+
+/// A rule failing for one subject, from firing to resolved: the alerts API's incident and the
+/// live feed's, one shape (here, below `alerts`, which publishes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Incident {
+    pub id: i64,
+    pub rule_id: i64,
+    pub rule_name: String,
+    /// `bot:3` or `node:NAME`.
+    pub subject: String,
+    /// `Shop (bot 3)`.
+    pub subject_label: String,
+    pub bot_id: Option<i64>,
+    /// `firing` or `resolved`.
+    pub state: String,
+    /// What was seen, in words.
+    pub detail: String,
+    pub started_at: String,
+    pub last_sent_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    /// Who acknowledged it (a user or API key name).
+    pub acknowledged_by: Option<String>,
 }
 
 /// A product as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StockEvent {
-    pub product: crate::stock::Product,
+    pub product: Product,
     pub deleted: bool,
 }
 
@@ -53,12 +84,31 @@ pub struct CommandEvent {
     pub channel_id: String,
     pub command: String,
     pub arguments: String,
-    /// `prefix` or `slash`.
-    pub kind: String,
+    /// `prefix`, `slash` or `component`.
+    pub kind: &'static str,
     /// `ok`, `error` or `denied`.
-    pub outcome: String,
+    pub outcome: &'static str,
     pub latency_ms: Option<f64>,
     pub response: String,
+}
+
+impl From<&CommandRecord> for CommandEvent {
+    fn from(record: &CommandRecord) -> Self {
+        Self {
+            bot_id: record.bot_id,
+            received_at: rfc3339(record.received_at),
+            user_id: record.user_id.to_string(),
+            user_name: record.user_name.clone(),
+            guild_id: record.guild_id.map(|g| g.to_string()),
+            channel_id: record.channel_id.to_string(),
+            command: record.command.clone(),
+            arguments: record.arguments.clone(),
+            kind: record.kind.as_str(),
+            outcome: record.outcome.as_str(),
+            latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
+            response: record.response.clone(),
+        }
+    }
 }
 
 /// A bot log line.
@@ -71,33 +121,12 @@ pub struct BotLogEvent {
     pub message: String,
 }
 
-/// How many bots are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct BotCounts {
-    pub running: usize,
-    pub starting: usize,
-    pub reconnecting: usize,
-    pub stopped: usize,
-    pub failed: usize,
-}
-
-impl From<crate::fleet::FleetSummary> for BotCounts {
-    fn from(s: crate::fleet::FleetSummary) -> Self {
-        Self {
-            running: s.running,
-            starting: s.starting,
-            reconnecting: s.reconnecting,
-            stopped: s.stopped,
-            failed: s.failed,
-        }
-    }
-}
-
 /// Fleet figures over the last minute, published every few seconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetFigures {
     pub at: String,
-    pub bots: BotCounts,
+    /// Bots by status; `null` when they could not be counted (the database did not answer).
+    pub bots: Option<BotCounts>,
     pub commands_per_s: f64,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
@@ -134,14 +163,14 @@ impl EventBus {
         let _ = self.tx.send(event);
     }
 
+    /// Tells everyone following the bus that `product` changed (or, with `deleted`, is gone).
+    pub fn stock_changed(&self, product: &Product, deleted: bool) {
+        self.publish(Event::Stock(StockEvent { product: product.clone(), deleted }));
+    }
+
     /// Wakes when the catalogue changed (many changes in a row may wake it once).
     pub fn stock_changes(&self) -> watch::Receiver<u64> {
         self.stock.subscribe()
-    }
-
-    /// How many catalogue changes were published so far.
-    pub fn stock_generation(&self) -> u64 {
-        *self.stock.borrow()
     }
 
     /// A new listener.

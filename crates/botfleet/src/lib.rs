@@ -17,8 +17,6 @@ pub mod audit;
 pub mod auth;
 /// Bot configurations: validation, storage, "test this config".
 pub mod bots;
-/// The clock time-dependent rules read (a manual one in tests).
-pub mod clock;
 /// Discord callbacks: the `Command` trait and one file per command.
 pub mod commands;
 /// Flags and environment variables.
@@ -49,7 +47,8 @@ pub mod secrets;
 pub mod stock;
 /// The database (SQLite or PostgreSQL) and its migrations.
 pub mod store;
-/// Times: stored as UTC milliseconds, shown as RFC 3339.
+/// Time: the clock time-dependent rules read (a manual one in tests); times stored as UTC
+/// milliseconds, shown as RFC 3339.
 pub mod time;
 /// Command tracking and bot logs: the batching writer.
 pub mod tracking;

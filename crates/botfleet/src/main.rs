@@ -86,7 +86,7 @@ async fn open_auth(accounts: &AccountsConfig) -> anyhow::Result<botfleet::auth::
     let cipher = botfleet::secrets::TokenCipher::load(secret.as_ref(), &accounts.storage.data_dir)?;
     let store = botfleet::store::Store::connect(&accounts.storage.url()).await.context("connecting to the database")?;
     store.migrate().await.context("migrating")?;
-    let clock = botfleet::clock::Clock::system();
+    let clock = botfleet::time::Clock::system();
     Ok(botfleet::auth::Auth::new(store, cipher, clock, botfleet::config::AuthConfig::default()).await?)
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use botfleet::clock::Clock;
+use botfleet::time::Clock;
 use common::{until, Backend, TestApp};
 use discord_emulator::{Emulator, EmulatorConfig, FaultAction, FaultSpec, RouteMatch, Scope};
 use hmac::{Hmac, Mac};
@@ -543,5 +543,49 @@ async fn database_unreachable_is_sent_directly_and_stored_once_it_is_back() {
         .map(|n| (n["kind"].as_str().unwrap(), n["muted"].as_bool().unwrap()))
         .collect();
     assert_eq!(kinds, [("firing", true), ("recovered", false)], "the firing was sent directly, not queued");
+    app.stop().await;
+}
+
+/// An acknowledgement whose rule cannot be read is refused (nothing changes) instead of being
+/// recorded with its notice sent to no channel; once the rule reads again, it goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_never_tells_no_channel_because_its_rule_could_not_be_read() {
+    let w = world().await;
+    let clock = Clock::manual(1_800_000_000_000);
+    let app = spawn(Backend::Sqlite, &w, &clock).await.unwrap();
+    let receiver = Receiver::start(0).await;
+    let http =
+        channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
+    let rule_id = rule(
+        &app,
+        json!({"name": "Memory", "condition": {"kind": "memory_over", "megabytes": 1}, "channel_ids": [http]}),
+    )
+    .await;
+    until("the alert sent", 30, || async { (receiver.got.lock().unwrap().len() == 1).then_some(()) }).await;
+    let incident = incidents(&app).await[0]["id"].as_i64().unwrap();
+    let saved: String = sqlx::query_scalar("SELECT channel_ids FROM alert_rules WHERE id = $1")
+        .bind(rule_id)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let set_channels =
+        |text: String| sqlx::query("UPDATE alert_rules SET channel_ids = $1 WHERE id = $2").bind(text).bind(rule_id);
+    set_channels("{oops".into()).execute(app.store.pool()).await.unwrap();
+
+    let ack = format!("/api/v1/alerts/incidents/{incident}/acknowledge");
+    let (status, body) = app.post(&ack, json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "unreadable", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&format!("alert rule {rule_id}")), "{body}");
+    let (_, now) = app.get(&format!("/api/v1/alerts/incidents/{incident}")).await;
+    assert!(now["incident"]["acknowledged_at"].is_null(), "nothing changed: {now}");
+
+    set_channels(saved).execute(app.store.pool()).await.unwrap();
+    let (status, body) = app.post(&ack, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    until("the acknowledgement sent to the rule's channel", 30, || async {
+        (receiver.kinds().last().map(String::as_str) == Some("acknowledged")).then_some(())
+    })
+    .await;
     app.stop().await;
 }

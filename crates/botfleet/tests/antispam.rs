@@ -11,7 +11,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use botfleet::audit::{AuditQuery, AuditRow};
-use botfleet::clock::Clock;
+use botfleet::time::Clock;
 use common::{until, Backend, TestApp};
 use discord_emulator::{ApplicationInfo, ApplicationSpec, Emulator, EmulatorConfig, RouteLimit, UserAction};
 use reqwest::{Method, StatusCode};

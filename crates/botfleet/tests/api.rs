@@ -7,7 +7,7 @@
 mod common;
 
 use botfleet::logs::bot_logs::{self, BotLogRecord};
-use botfleet::logs::commands::{self, CommandRecord};
+use botfleet::logs::commands::{self, CommandKind, CommandRecord, Outcome};
 use common::{token, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -133,22 +133,19 @@ fn cipher(app: &TestApp) -> botfleet::secrets::TokenCipher {
 }
 
 fn record(i: i64, bot: i64, command: &str, args: &str, outcome: &'static str, at: i64) -> CommandRecord {
-    CommandRecord {
-        bot_id: bot,
-        received_at: at,
-        responded_at: Some(at + 3),
-        guild_id: Some(111_111_111_111_111_111 + u64::try_from(i % 2).unwrap()),
-        channel_id: 222_222_222_222_222_222 + u64::try_from(i % 3).unwrap(),
-        user_id: 333_333_333_333_333_333 + u64::try_from(i % 4).unwrap(),
-        user_name: format!("user{}", i % 4),
-        command: command.into(),
-        arguments: args.into(),
-        kind: if i % 2 == 0 { "slash" } else { "prefix" },
-        response: "pong".into(),
-        latency_us: Some(1500),
-        outcome,
-        error: (outcome == "error").then(|| "Discord said no".into()),
-    }
+    let kind = if i % 2 == 0 { CommandKind::Slash } else { CommandKind::Prefix };
+    let mut r = CommandRecord::new(bot, kind, at, command, args.into()).from(
+        Some(111_111_111_111_111_111 + u64::try_from(i % 2).unwrap()),
+        222_222_222_222_222_222 + u64::try_from(i % 3).unwrap(),
+        333_333_333_333_333_333 + u64::try_from(i % 4).unwrap(),
+        &format!("user{}", i % 4),
+    );
+    r.responded_at = Some(at + 3);
+    r.reply("pong");
+    r.latency_us = Some(1500);
+    r.outcome = Outcome::parse(outcome).unwrap();
+    r.error = (outcome == "error").then(|| "Discord said no".into());
+    r
 }
 
 async fn collect_pages(app: &TestApp, query: &str, limit: usize) -> Vec<i64> {

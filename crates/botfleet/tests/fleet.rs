@@ -303,3 +303,35 @@ async fn with_tracking_off_commands_are_answered_but_not_recorded() {
     .await;
     assert!(w.command_logs("").await.is_empty(), "DISCORD_ENABLE_TRACKING=false records no command");
 }
+
+/// A bot whose saved channel list cannot be read is not started as if it had none (which would
+/// answer in every channel): the start is refused with the reason, and the bot shows it.
+async fn a_bot_with_an_unreadable_channel_list_is_refused_not_widened(backend: Backend) {
+    let Some(w) = world(backend).await else { return };
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    sqlx::query("UPDATE bots SET channel_ids = 'not a list' WHERE id = $1")
+        .bind(id)
+        .execute(w.app.store.pool())
+        .await
+        .unwrap();
+    let (status, body) = w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "unreadable", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("channel list"), "{body}");
+    let bot = w.status(id).await;
+    assert_eq!(bot["status"], "failed", "{bot}");
+    assert!(bot["status_reason"].as_str().unwrap().contains("channel list"), "{bot}");
+    // Nothing answers: the bot never connected.
+    w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    assert!(w.emulator.sessions(Some(w.shop.application_id)).is_empty(), "no gateway session was opened");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_bot_with_an_unreadable_channel_list_is_refused_not_widened() {
+    a_bot_with_an_unreadable_channel_list_is_refused_not_widened(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_bot_with_an_unreadable_channel_list_is_refused_not_widened() {
+    a_bot_with_an_unreadable_channel_list_is_refused_not_widened(Backend::Postgres).await;
+}

@@ -136,7 +136,7 @@ async fn rest_calls_and_the_429s_twilight_retries_are_counted_per_bot() {
 
 async fn uptime_follows_the_bots_status(backend: Backend) {
     let common::ShopWorld { emulator, shop, .. } = common::shop_world(EmulatorConfig::default()).await;
-    let clock = botfleet::clock::Clock::manual(1_800_000_000_000);
+    let clock = botfleet::time::Clock::manual(1_800_000_000_000);
     let c = clock.clone();
     let Some(app) = TestApp::spawn_configured(backend, emulator.http_url(), move |config| {
         config.clock = c;

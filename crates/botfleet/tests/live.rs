@@ -203,3 +203,37 @@ async fn a_users_command_in_discord_reaches_the_live_feed() {
     assert!(command["latency_ms"].as_f64().is_some());
     assert_eq!(command["channel_id"].as_str(), Some(general.to_string().as_str()));
 }
+
+/// When the bots cannot be listed, the fleet figures say their counts are unknown (`null`), not
+/// that there are none, and the fault is counted in `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_counts_are_unknown_not_zero_when_the_database_fails() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.post("/api/v1/bots", json!({"name": "Shop", "token": common::token("shop")})).await;
+    let mut bus = app.events.subscribe();
+    let counted = |bus: &mut tokio::sync::broadcast::Receiver<Event>| {
+        let mut seen = Vec::new();
+        while let Ok(event) = bus.try_recv() {
+            if let Event::Fleet(_) = &event {
+                seen.push(serde_json::to_value(&event).unwrap()["bots"].clone());
+            }
+        }
+        seen
+    };
+    common::until("figures counting the bot", 30, || {
+        let seen = counted(&mut bus);
+        async move { seen.iter().any(|b| b["stopped"] == 1).then_some(()) }
+    })
+    .await;
+    sqlx::query("ALTER TABLE bots RENAME TO bots_away").execute(app.store.pool()).await.unwrap();
+    let after = common::until("figures with unknown counts", 30, || {
+        let seen = counted(&mut bus);
+        async move { seen.iter().any(Value::is_null).then_some(seen) }
+    })
+    .await;
+    assert!(after.iter().all(|b| b.is_null() || b["stopped"] == 1), "never zero bots: {after:?}");
+    let metrics = common::client_with_key(&app.admin_key).get(format!("{}/metrics", app.url)).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("botfleet_faults_total{fault=\"live_bot_counts\"}"), "{text}");
+    app.stop().await;
+}

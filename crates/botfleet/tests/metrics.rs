@@ -179,7 +179,7 @@ async fn sum_column(app: &TestApp, column: &str, resolution: Option<i64>) -> (i6
 
 async fn performance_rows_keep_their_totals_as_they_are_downsampled(backend: Backend) {
     let common::ShopWorld { emulator, shop, alice, general, .. } = common::shop_world(EmulatorConfig::default()).await;
-    let clock = botfleet::clock::Clock::manual(1_800_000_000_000);
+    let clock = botfleet::time::Clock::manual(1_800_000_000_000);
     let c = clock.clone();
     let Some(app) = TestApp::spawn_configured(backend, emulator.http_url(), move |config| {
         config.clock = c;

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use botfleet::auth::{Action, Role};
-use botfleet::clock::Clock;
+use botfleet::time::Clock;
 use common::{captured_logs, token, Backend, TestApp};
 use discord_emulator::{ApplicationInfo, ApplicationSpec, Emulator, EmulatorConfig};
 use reqwest::{Method, StatusCode};

@@ -307,7 +307,7 @@ async fn over_https_the_session_cookie_is_secure_and_host_only() {
     let auth = botfleet::auth::Auth::new(
         store,
         botfleet::secrets::TokenCipher::new([7; 32]),
-        botfleet::clock::Clock::system(),
+        botfleet::time::Clock::system(),
         botfleet::config::AuthConfig::default(),
     )
     .await

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::model::{Condition, Rule};
-use crate::fleet::Status;
+use crate::bots::Status;
 
 /// A bot's running totals since start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -20,12 +20,13 @@ use utoipa::ToSchema;
 
 use self::engine::{BotObservation, Counters, Decision, Engine, NodeObservation, Observation, Open};
 use self::repo::{Incident, Window};
-use crate::clock::Clock;
-use crate::error::Result;
+use crate::bots::DesiredState;
+use crate::error::{Error, Result};
 use crate::events::{AlertEvent, Event, EventBus};
 use crate::fleet::Fleet;
 use crate::secrets::TokenCipher;
 use crate::store::Store;
+use crate::time::Clock;
 
 /// How long the database may take to answer the engine's ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -94,7 +95,7 @@ impl Alerts {
                 events,
                 fleet,
                 http,
-                node: crate::metrics::history::node_name(),
+                node: crate::metrics::node::node_name(),
                 engine: Mutex::new(Engine::default()),
                 evaluations: Arc::new(AtomicU64::new(0)),
                 wake: tokio::sync::Notify::new(),
@@ -157,7 +158,7 @@ impl Alerts {
                 BotObservation {
                     id,
                     name,
-                    should_run: desired == "running",
+                    should_run: DesiredState::parse(&desired) == Some(DesiredState::Running),
                     status,
                     reason,
                     counters: Counters {
@@ -175,7 +176,7 @@ impl Alerts {
             bots,
             node: NodeObservation {
                 name: inner.node.clone(),
-                rss_bytes: crate::live::rss_bytes(),
+                rss_bytes: crate::metrics::node::rss_bytes(),
                 queue_depth: u64::try_from(inner.fleet.tracking_queue_depth()).unwrap_or(u64::MAX),
                 records_dropped: inner.fleet.tracking_dropped(),
                 database_error,
@@ -419,10 +420,16 @@ impl Alerts {
     /// Acknowledges a firing incident: resends stop, the channels are told who took it.
     pub async fn acknowledge(&self, id: i64, by: &str) -> Result<Incident> {
         let now = self.now();
+        // Who to tell is read first: a rule that cannot be read fails the acknowledgement (nothing
+        // changes) rather than telling no channel. A deleted rule has no channels to tell.
+        let rule_id = repo::get_incident(&self.inner.store, id).await?.rule_id;
+        let channels = match repo::get_rule(&self.inner.store, rule_id).await {
+            Ok(rule) => rule.channel_ids,
+            Err(Error::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         let incident = repo::acknowledge(&self.inner.store, id, by, now).await?;
         self.engine().acknowledged(id);
-        let channels =
-            repo::get_rule(&self.inner.store, incident.rule_id).await.map(|r| r.channel_ids).unwrap_or_default();
         let title = format!("👀 Acknowledged by {by}: {}: {}", incident.rule_name, incident.subject_label);
         let mut tx = self.inner.store.pool().begin().await?;
         repo::insert_notification(&mut tx, Some(id), "acknowledged", &title, &incident.detail, false, &channels, now)

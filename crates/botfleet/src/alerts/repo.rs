@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::model::{Channel, ChannelKind, CheckedUrl, Condition, Maintenance, Rule, RuleInput, Schedule};
 use crate::error::{Error, FieldError, Result};
 use crate::secrets::{Secret, TokenCipher};
-use crate::store::{is_unique_violation, Store};
+use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
 
 fn missing(what: &'static str, id: i64) -> Error {
@@ -25,23 +25,6 @@ fn taken(e: sqlx::Error, what: &str, name: &str) -> Error {
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-/// The row of `table` with this id, seen through `view` (404 naming `what` when there is none).
-async fn by_id<T>(
-    store: &Store,
-    table: &str,
-    columns: &str,
-    id: i64,
-    what: &'static str,
-    view: fn(&AnyRow) -> Result<T>,
-) -> Result<T> {
-    let row = sqlx::query(&format!("SELECT {columns} FROM {table} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| missing(what, id))?;
-    view(&row)
-}
 
 /// Every row `sql` selects, seen through `view`.
 async fn all<T>(store: &Store, sql: &str, view: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
@@ -65,9 +48,14 @@ const RULE_COLUMNS: &str =
 fn rule_view(row: &AnyRow) -> Result<Rule> {
     let condition: String = row.try_get("condition")?;
     let channels: String = row.try_get("channel_ids")?;
-    let bad = |what: &str| Error::Config(format!("alert rule has an unreadable {what}"));
+    let id: i64 = row.try_get("id")?;
+    let bad = |what: &str| {
+        Error::Unreadable(format!(
+            "alert rule {id} has an unreadable {what}; save the rule again (PUT /api/v1/alerts/rules/{id})"
+        ))
+    };
     Ok(Rule {
-        id: row.try_get("id")?,
+        id,
         name: row.try_get("name")?,
         condition: serde_json::from_str::<Condition>(&condition).map_err(|_| bad("condition"))?,
         bot_id: row.try_get("bot_id")?,
@@ -161,7 +149,7 @@ pub async fn replace_rule(store: &Store, id: i64, input: &RuleInput, now: i64) -
 
 /// One rule.
 pub async fn get_rule(store: &Store, id: i64) -> Result<Rule> {
-    by_id(store, "alert_rules", RULE_COLUMNS, id, "alert rule", rule_view).await
+    store::get_by_id(store, "alert_rules", RULE_COLUMNS, "alert rule", id, rule_view).await
 }
 
 /// Every rule, by name.
@@ -172,10 +160,7 @@ pub async fn list_rules(store: &Store) -> Result<Vec<Rule>> {
 /// Deletes a rule and the maintenance windows that name it.
 pub async fn delete_rule(store: &Store, id: i64) -> Result<()> {
     let mut tx = store.pool().begin().await?;
-    let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(missing("alert rule", id));
-    }
+    store::delete_by_id(&mut *tx, "alert_rules", "alert rule", id).await?;
     sqlx::query("DELETE FROM alert_maintenance WHERE rule_id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
@@ -268,7 +253,7 @@ pub async fn edit_channel(
 
 /// One channel, as shown.
 pub async fn get_channel(store: &Store, id: i64) -> Result<Channel> {
-    by_id(store, "alert_channels", CHANNEL_COLUMNS, id, "alert channel", channel_view).await
+    store::get_by_id(store, "alert_channels", CHANNEL_COLUMNS, "alert channel", id, channel_view).await
 }
 
 /// Every channel, by name.
@@ -435,42 +420,17 @@ pub async fn list_windows(store: &Store) -> Result<Vec<Window>> {
 
 /// One window.
 pub async fn get_window(store: &Store, id: i64) -> Result<Window> {
-    by_id(store, "alert_maintenance", WINDOW_COLUMNS, id, "maintenance window", window_view).await
+    store::get_by_id(store, "alert_maintenance", WINDOW_COLUMNS, "maintenance window", id, window_view).await
 }
 
 /// Deletes a window.
 pub async fn delete_window(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM alert_maintenance WHERE id = $1").bind(id).execute(store.pool()).await?;
-    if done.rows_affected() == 0 {
-        return Err(missing("maintenance window", id));
-    }
-    Ok(())
+    store::delete_by_id(store.pool(), "alert_maintenance", "maintenance window", id).await
 }
 
 // ---- incidents, notifications, deliveries ----
 
-/// A rule failing for one subject, from firing to resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Incident {
-    pub id: i64,
-    pub rule_id: i64,
-    pub rule_name: String,
-    /// `bot:3` or `node:NAME`.
-    pub subject: String,
-    /// `Shop (bot 3)`.
-    pub subject_label: String,
-    pub bot_id: Option<i64>,
-    /// `firing` or `resolved`.
-    pub state: String,
-    /// What was seen, in words.
-    pub detail: String,
-    pub started_at: String,
-    pub last_sent_at: Option<String>,
-    pub resolved_at: Option<String>,
-    pub acknowledged_at: Option<String>,
-    /// Who acknowledged it (a user or API key name).
-    pub acknowledged_by: Option<String>,
-}
+pub use crate::events::Incident;
 
 const INCIDENT_COLUMNS: &str = "id, rule_id, rule_name, subject, subject_label, bot_id, state, detail, started_at, \
                                 last_sent_at, resolved_at, acknowledged_at, acknowledged_by";
@@ -568,7 +528,7 @@ pub async fn acknowledge(store: &Store, id: i64, by: &str, now: i64) -> Result<I
 
 /// One incident.
 pub async fn get_incident(store: &Store, id: i64) -> Result<Incident> {
-    by_id(store, "alert_incidents", INCIDENT_COLUMNS, id, "incident", incident_view).await
+    store::get_by_id(store, "alert_incidents", INCIDENT_COLUMNS, "incident", id, incident_view).await
 }
 
 /// Incidents newest first: `state` `firing`, `resolved` or all; ids below `before`.

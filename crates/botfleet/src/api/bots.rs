@@ -34,7 +34,7 @@ const AUDITED: &[&str] = &[
 /// Adds the fleet's runtime status to a stored bot.
 fn live(app: &AppState, mut bot: BotView) -> BotView {
     let (status, reason) = app.fleet.status(bot.id);
-    bot.status = status.as_str().to_owned();
+    bot.status = status;
     bot.status_reason = reason;
     bot
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{Error, FieldError};
+use crate::error::{Error, FieldError, Refusal};
 
 /// The error body every failing request gets.
 #[derive(Debug, Serialize, ToSchema)]
@@ -19,7 +19,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `validation`, `bad_request`, `unauthenticated`, `forbidden`,
-    /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `conflict`,
+    /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `conflict`, `unreadable`,
     /// `discord`, `discord_unreachable`, `payload_too_large`, `unavailable`, `internal`.
     pub code: &'static str,
     /// For a person.
@@ -68,14 +68,26 @@ impl From<Error> for ApiError {
                 retry_after: None,
             },
             Error::BadRequest(m) => Self::bad_request(m),
-            Error::Unauthenticated(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
-            Error::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
-            Error::TooMany { retry_after_s, message } => Self {
-                retry_after: Some(retry_after_s.max(1)),
+            Error::NotSignedIn(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
+            Error::Refused { why, message } => {
+                let code = match why {
+                    Refusal::Permission => "forbidden",
+                    Refusal::CrossSite => "csrf",
+                    Refusal::TwoFactorRequired => "totp_required",
+                };
+                Self::new(StatusCode::FORBIDDEN, code, message)
+            }
+            Error::RateLimited { retry_after, message } => Self {
+                // Whole seconds, rounded up, at least one.
+                retry_after: Some(retry_after.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX)),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
             },
             e @ Error::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Unreadable(m) => {
+                tracing::error!(problem = %m, "stored data cannot be read");
+                Self::new(StatusCode::CONFLICT, "unreadable", m)
+            }
             Error::Discord { status: Some(_), message } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "discord", message)
             }

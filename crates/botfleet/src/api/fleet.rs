@@ -14,8 +14,9 @@ use super::guard::AuditTrail;
 use super::AppState;
 use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
+use crate::bots::Status;
 use crate::error::{Error, FieldError};
-use crate::fleet::{LatencySummary, Status};
+use crate::fleet::{LatencySummary, Transition};
 
 type Reply<T> = Result<T, ApiError>;
 
@@ -30,30 +31,27 @@ pub struct ActionResult {
 #[utoipa::path(post, path = "/api/v1/bots/{id}/start", tag = "fleet", params(("id" = i64, Path)),
     responses((status = 200, body = ActionResult), (status = 404, body = ErrorBody)))]
 pub async fn start(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<ActionResult>> {
-    let before = repo::get(&app.store, id).await?.desired_state;
-    let status = app.fleet.start(id).await?;
-    record_desired(&app, &trail, "bots.start", &[id], &[before]).await;
-    Ok(Json(ActionResult { bot_id: id, status }))
+    let done = app.fleet.start(id).await?;
+    record_desired(&trail, "bots.start", &[(id, done)]);
+    Ok(Json(ActionResult { bot_id: id, status: done.status }))
 }
 
 /// Stops a bot.
 #[utoipa::path(post, path = "/api/v1/bots/{id}/stop", tag = "fleet", params(("id" = i64, Path)),
     responses((status = 200, body = ActionResult), (status = 404, body = ErrorBody)))]
 pub async fn stop(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<ActionResult>> {
-    let before = repo::get(&app.store, id).await?.desired_state;
-    let status = app.fleet.stop(id).await?;
-    record_desired(&app, &trail, "bots.stop", &[id], &[before]).await;
-    Ok(Json(ActionResult { bot_id: id, status }))
+    let done = app.fleet.stop(id).await?;
+    record_desired(&trail, "bots.stop", &[(id, done)]);
+    Ok(Json(ActionResult { bot_id: id, status: done.status }))
 }
 
 /// Restarts a bot (settings changes take effect).
 #[utoipa::path(post, path = "/api/v1/bots/{id}/restart", tag = "fleet", params(("id" = i64, Path)),
     responses((status = 200, body = ActionResult), (status = 404, body = ErrorBody)))]
 pub async fn restart(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<ActionResult>> {
-    let before = repo::get(&app.store, id).await?.desired_state;
-    let status = app.fleet.restart(id).await?;
-    record_desired(&app, &trail, "bots.restart", &[id], &[before]).await;
-    Ok(Json(ActionResult { bot_id: id, status }))
+    let done = app.fleet.restart(id).await?;
+    record_desired(&trail, "bots.restart", &[(id, done)]);
+    Ok(Json(ActionResult { bot_id: id, status: done.status }))
 }
 
 /// `POST /bots/bulk`.
@@ -100,10 +98,7 @@ pub async fn bulk(
         return Err(Error::Validation(errors).into());
     }
     let mut results = Vec::with_capacity(req.bot_ids.len());
-    let mut before = Vec::with_capacity(req.bot_ids.len());
-    for id in &req.bot_ids {
-        before.push(repo::get(&app.store, *id).await.map(|b| b.desired_state).unwrap_or_default());
-    }
+    let mut done = Vec::with_capacity(req.bot_ids.len());
     for id in req.bot_ids.iter().copied() {
         let outcome = match req.action.as_str() {
             "start" => app.fleet.start(id).await,
@@ -111,33 +106,32 @@ pub async fn bulk(
             _ => app.fleet.restart(id).await,
         };
         results.push(match outcome {
-            Ok(status) => BulkItem { bot_id: id, ok: true, status: Some(status), error: None },
+            Ok(transition) => {
+                done.push((id, transition));
+                BulkItem { bot_id: id, ok: true, status: Some(transition.status), error: None }
+            }
             Err(e) => BulkItem { bot_id: id, ok: false, status: None, error: Some(ApiError::from(e).message) },
         });
     }
-    let done: Vec<(i64, String)> =
-        results.iter().zip(before).filter(|(r, _)| r.ok).map(|(r, b)| (r.bot_id, b)).collect();
-    let (ids, before): (Vec<i64>, Vec<String>) = done.into_iter().unzip();
-    record_desired(&app, &trail, &format!("bots.bulk_{}", req.action), &ids, &before).await;
+    record_desired(&trail, &format!("bots.bulk_{}", req.action), &done);
     Ok(Json(BulkResult { results }))
 }
 
-/// One audit row for a start/stop/restart of `ids`: what each bot's desired state was and is
-/// (a restart always counts as a change; a start of a running bot does not).
-async fn record_desired(app: &AppState, trail: &AuditTrail, action: &str, ids: &[i64], before: &[String]) {
+/// One audit row for a start/stop/restart of bots: what each bot's desired state was and is, as
+/// the fleet reports it (a restart always counts as a change; a start of a running bot does not).
+fn record_desired(trail: &AuditTrail, action: &str, done: &[(i64, Transition)]) {
     let restart = action.ends_with("restart");
     let mut changes = serde_json::Map::new();
-    for (id, old) in ids.iter().zip(before) {
-        let new = repo::get(&app.store, *id).await.map(|b| b.desired_state).unwrap_or_default();
-        if restart || *old != new {
-            let key = format!("bot {id}");
-            changes.insert(key, serde_json::json!({"desired_state": {"old": old, "new": new}}));
+    for (id, t) in done {
+        if restart || t.desired_before != t.desired_after {
+            let (old, new) = (t.desired_before.as_str(), t.desired_after.as_str());
+            changes.insert(format!("bot {id}"), serde_json::json!({"desired_state": {"old": old, "new": new}}));
         }
     }
     if changes.is_empty() {
         return;
     }
-    let target = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let target = done.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
     trail.record(action, "bot", target, Value::Object(changes));
 }
 

@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::{Action, Client, Principal};
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::net::client::ClientMeta;
 use crate::net::NetConfig;
 
@@ -134,7 +134,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
             .extensions
             .get::<Principal>()
             .cloned()
-            .ok_or_else(|| Error::Unauthenticated("sign in, or send an API key".into()).into())
+            .ok_or_else(|| Error::NotSignedIn("sign in, or send an API key".into()).into())
     }
 }
 
@@ -237,7 +237,7 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
         Some(v) => match v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
             Some(key) => Some(key.to_owned()),
             None => {
-                let e = Error::Unauthenticated("the Authorization header must be \"Bearer bf_…\" (an API key)".into());
+                let e = Error::NotSignedIn("the Authorization header must be \"Bearer bf_…\" (an API key)".into());
                 return refuse(auth, &ip_key, Actor::Anonymous { name: None }, client, &path, e).await;
             }
         },
@@ -246,12 +246,12 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
     let principal = match auth.authenticate(bearer.as_deref(), cookie.as_deref()).await {
         Ok(Some(p)) => p,
         Ok(None) => {
-            let e = Error::Unauthenticated(
+            let e = Error::NotSignedIn(
                 "sign in (POST /api/v1/auth/login), or send an API key as Authorization: Bearer bf_…".into(),
             );
             return refuse(auth, &ip_key, Actor::Anonymous { name: None }, client, &path, e).await;
         }
-        Err(e @ Error::Unauthenticated(_)) => {
+        Err(e @ Error::NotSignedIn(_)) => {
             if let Err(limited) = auth.check_rate(&ip_key, false, true) {
                 return ApiError::from(limited).into_response();
             }
@@ -289,8 +289,8 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
 }
 
 fn csrf() -> Error {
-    Error::Forbidden {
-        code: "csrf",
+    Error::Refused {
+        why: Refusal::CrossSite,
         message: "cross-site request refused: the Origin header is missing or is not this site's".into(),
     }
 }

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::extract::PathId;
 use super::AppState;
-use crate::fleet::health::{BotRuntime, Check};
+use crate::fleet::health::Check;
+use crate::metrics::runtime::BotRuntime;
 
 /// Liveness.
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,7 +31,7 @@ pub struct Ready {
     /// `ok` or `unreachable`.
     pub database: &'static str,
     /// Bots by status (absent when the database cannot list them).
-    pub fleet: Option<crate::fleet::FleetSummary>,
+    pub fleet: Option<crate::bots::BotCounts>,
     /// Each check, with what to do when it fails.
     pub checks: Vec<Check>,
 }
@@ -97,11 +98,11 @@ pub struct BotFigures {
 pub async fn bot(State(app): State<AppState>, PathId(id): PathId) -> Result<Json<BotHealth>, ApiError> {
     crate::bots::repo::get(&app.store, id).await?;
     let (status, reason, runtime) = app.fleet.runtime(id);
-    let mut checks = crate::fleet::health::checks(status.as_str(), reason.as_deref(), &runtime, crate::store::now_ms());
+    let now = app.auth.clock().now_ms();
+    let mut checks = crate::fleet::health::checks(status, reason.as_deref(), &runtime, now);
     checks.extend(shared_checks(&app).await.0);
     let healthy = checks.iter().all(|c| c.ok);
     // The history's answer is a figure, not a check: without it (database down) the uptime is unknown.
-    let now = app.auth.clock().now_ms();
     let history = crate::metrics::history::uptime(&app.store, id, now);
     let uptime = match tokio::time::timeout(std::time::Duration::from_secs(3), history).await {
         Ok(Ok(shares)) => shares,

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::guard::{session_cookie, Caller};
 use super::AppState;
 use crate::auth::Principal;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::live::{Subscription, Topic};
 
 /// Messages waiting for one client's socket.
@@ -51,8 +51,8 @@ pub async fn live(
     if principal.via_cookie() {
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
         if origin.is_none_or(|o| !o.eq_ignore_ascii_case(&caller.origin)) {
-            let e = Error::Forbidden {
-                code: "csrf",
+            let e = Error::Refused {
+                why: Refusal::CrossSite,
                 message: "cross-site WebSocket refused: the Origin header is missing or is not this site's".into(),
             };
             return ApiError::from(e).into_response();

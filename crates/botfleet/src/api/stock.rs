@@ -20,7 +20,7 @@ use crate::stock::csv::{self as stock_csv, ImportReport};
 use crate::stock::model::{
     validate_change, validate_edit, validate_new, Change, NewProduct, ProductEdit, StockChange, Visibility,
 };
-use crate::stock::{publish, repo, Product};
+use crate::stock::{repo, Product};
 
 type Reply<T> = Result<T, ApiError>;
 
@@ -57,7 +57,7 @@ pub async fn create(
 ) -> Reply<(StatusCode, Json<Product>)> {
     let product = repo::insert(app.store.pool(), &validate_new(&req)?, now(&app)).await?;
     trail.record("products.create", "product", product.id, audit::created(&product, AUDITED));
-    publish(&app.events, &product, false);
+    app.events.stock_changed(&product, false);
     Ok((StatusCode::CREATED, Json(product)))
 }
 
@@ -84,7 +84,7 @@ pub async fn edit(
     if changes.as_object().is_some_and(|c| !c.is_empty()) {
         trail.record("products.update", "product", id, changes);
     }
-    publish(&app.events, &product, false);
+    app.events.stock_changed(&product, false);
     Ok(Json(product))
 }
 
@@ -95,7 +95,7 @@ pub async fn delete(State(app): State<AppState>, trail: AuditTrail, PathId(id): 
     let old = repo::get(&app.store, id).await?;
     repo::delete(&app.store, id).await?;
     trail.record("products.delete", "product", id, audit::removed(&old, AUDITED));
-    publish(&app.events, &old, true);
+    app.events.stock_changed(&old, true);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,7 +124,7 @@ pub async fn change_stock(
         let changes = json!({"stock": {"old": old, "new": product.stock}, "how": how});
         trail.record("products.stock", "product", id, changes);
     }
-    publish(&app.events, &product, false);
+    app.events.stock_changed(&product, false);
     Ok(Json(product))
 }
 
@@ -143,7 +143,7 @@ pub async fn set_visible(
     }
     let product = repo::set_visible(&app.store, id, req.visible, now(&app)).await?;
     trail.record("products.visible", "product", id, json!({"visible": {"old": old.visible, "new": product.visible}}));
-    publish(&app.events, &product, false);
+    app.events.stock_changed(&product, false);
     Ok(Json(product))
 }
 
@@ -182,7 +182,7 @@ pub async fn import(
             json!({"rows": rows}),
         );
         for p in &changed {
-            publish(&app.events, p, false);
+            app.events.stock_changed(p, false);
         }
     }
     Ok(Json(report))

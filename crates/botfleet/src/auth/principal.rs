@@ -4,7 +4,7 @@
 use super::keys::Grant;
 use super::permissions::{Action, Role};
 use crate::audit::Actor;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Principal {
 
     /// `Ok` when the caller may perform `action`, else a 403 that says why.
     pub fn may(&self, action: Action) -> Result<()> {
-        let forbidden = |message: String| Err(Error::Forbidden { code: "forbidden", message });
+        let forbidden = |message: String| Err(Error::Refused { why: Refusal::Permission, message });
         if action == Action::Public || action == Action::Me {
             return Ok(());
         }
@@ -70,8 +70,8 @@ impl Principal {
             return forbidden("this needs a signed-in user; API keys have no account".into());
         }
         if self.must_enrol_totp && action != Action::Account {
-            return Err(Error::Forbidden {
-                code: "totp_required",
+            return Err(Error::Refused {
+                why: Refusal::TwoFactorRequired,
                 message: "two-factor sign-in is required for admins: enrol it first (POST /api/v1/auth/totp)".into(),
             });
         }

@@ -19,11 +19,11 @@ use super::throttle::{Limiter, Phantom, PhantomAccounts, RefusalBursts};
 use super::users::{self, Account, UserView};
 use super::{password, sessions, totp};
 use crate::audit::{self, Actor, Entry};
-use crate::clock::Clock;
 use crate::config::AuthConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::secrets::{Secret, TokenCipher};
 use crate::store::Store;
+use crate::time::Clock;
 
 /// Where a request came from, for audit rows and per-IP limits.
 #[derive(Debug, Clone, Default)]
@@ -85,7 +85,10 @@ impl std::fmt::Debug for Auth {
 }
 
 fn too_many(seconds: u64, what: &str) -> Error {
-    Error::TooMany { retry_after_s: seconds.max(1), message: format!("{what}; try again in {} s", seconds.max(1)) }
+    Error::RateLimited {
+        retry_after: std::time::Duration::from_secs(seconds.max(1)),
+        message: format!("{what}; try again in {} s", seconds.max(1)),
+    }
 }
 
 impl Auth {
@@ -160,9 +163,9 @@ impl Auth {
                         must_enrol_totp: false,
                     }))
                 }
-                Err(keys::Refused::Expired) => Err(Error::Unauthenticated("this API key has expired".into())),
-                Err(keys::Refused::Revoked) => Err(Error::Unauthenticated("this API key has been revoked".into())),
-                Err(keys::Refused::Unknown) => Err(Error::Unauthenticated(
+                Err(keys::Refused::Expired) => Err(Error::NotSignedIn("this API key has expired".into())),
+                Err(keys::Refused::Revoked) => Err(Error::NotSignedIn("this API key has been revoked".into())),
+                Err(keys::Refused::Unknown) => Err(Error::NotSignedIn(
                     "the API key is not valid (send Authorization: Bearer bf_…, as shown once at creation)".into(),
                 )),
             };
@@ -181,10 +184,10 @@ impl Auth {
                 }))
             }
             Err(sessions::Rejected::Expired) => {
-                Err(Error::Unauthenticated("your session has expired; sign in again".into()))
+                Err(Error::NotSignedIn("your session has expired; sign in again".into()))
             }
             Err(sessions::Rejected::Unknown) => {
-                Err(Error::Unauthenticated("you are signed out (the session is unknown or was ended); sign in".into()))
+                Err(Error::NotSignedIn("you are signed out (the session is unknown or was ended); sign in".into()))
             }
         }
     }
@@ -274,7 +277,7 @@ impl Auth {
         self.locked(account.locked_until)?;
         if !password::verify(password, &account.password_hash).await {
             self.failed(&account, "login.failed", client).await?;
-            return Err(Error::Unauthenticated(WRONG.into()));
+            return Err(Error::NotSignedIn(WRONG.into()));
         }
         if account.totp_confirmed {
             let challenge = sessions::create_challenge(self.store(), account.id, self.now() + CHALLENGE_MS).await?;
@@ -301,7 +304,7 @@ impl Auth {
             self.security(self.event("login.lockout", actor, client).detail(json!({"reason": "unknown user"}))).await;
         }
         self.inner.phantoms.set(name, state);
-        Err(Error::Unauthenticated(WRONG.into()))
+        Err(Error::NotSignedIn(WRONG.into()))
     }
 
     async fn signed_in(&self, account: &Account, method: &str, client: &Client) -> Result<LoginStep> {
@@ -327,7 +330,7 @@ impl Auth {
             .check(&client.ip)
             .map_err(|s| too_many(s, "too many sign-in attempts from this address"))?;
         let Some(user_id) = sessions::challenge_user(self.store(), challenge, self.now()).await? else {
-            return Err(Error::Unauthenticated("the sign-in step has expired; enter your password again".into()));
+            return Err(Error::NotSignedIn("the sign-in step has expired; enter your password again".into()));
         };
         let account = users::account_by_id(self.store(), user_id).await?;
         self.locked(account.locked_until)?;
@@ -349,7 +352,7 @@ impl Auth {
         };
         if !ok {
             self.failed(&account, "login.totp_failed", client).await?;
-            return Err(Error::Unauthenticated("that code is not valid (or was already used)".into()));
+            return Err(Error::NotSignedIn("that code is not valid (or was already used)".into()));
         }
         sessions::end_challenge(self.store(), challenge).await?;
         self.signed_in(&account, if code.is_some() { "totp" } else { "recovery_code" }, client).await
@@ -378,7 +381,7 @@ impl Auth {
     fn own_id(principal: &Principal) -> Result<i64> {
         principal
             .user_id
-            .ok_or_else(|| Error::Forbidden { code: "forbidden", message: "this needs a signed-in user".into() })
+            .ok_or_else(|| Error::Refused { why: Refusal::Permission, message: "this needs a signed-in user".into() })
     }
 
     /// Changes the caller's password (the current one is required); ends their other sessions.

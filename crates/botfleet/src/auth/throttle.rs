@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::clock::Clock;
+use crate::time::Clock;
 
 type Keyed = RateLimiter<
     String,

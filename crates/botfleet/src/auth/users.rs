@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::permissions::Role;
 use crate::error::{Error, Result};
-use crate::store::{is_unique_violation, Store};
+use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
 
 const COLUMNS: &str = "id, username, role, totp_confirmed_at, locked_until, created_at, updated_at";
@@ -113,12 +113,7 @@ pub async fn insert(store: &Store, username: &str, password_hash: &str, role: Ro
 
 /// One user.
 pub async fn get(store: &Store, id: i64) -> Result<UserView> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    view(&row)
+    store::get_by_id(store, "users", COLUMNS, "user", id, view).await
 }
 
 /// Every user, by name.
@@ -213,10 +208,7 @@ pub async fn set_role(store: &Store, id: i64, role: Role, now: i64) -> Result<Us
 /// Deletes a user with their sessions and recovery codes.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
     let mut tx = store.pool().begin().await?;
-    let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(not_found(id));
-    }
+    store::delete_by_id(&mut *tx, "users", "user", id).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM login_challenges WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id).execute(&mut *tx).await?;

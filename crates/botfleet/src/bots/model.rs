@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::config::AntiSpamConfig;
+use super::status::{DesiredState, Status};
 use crate::error::{Error, FieldError, Result};
-use crate::fleet::antispam::AntiSpamConfig;
 use crate::secrets::Secret;
 
 /// Gateway intents by Discord's names, and their bits.
@@ -218,10 +219,10 @@ pub struct BotView {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
-    /// What an admin asked for: `running` or `stopped` (survives restarts).
-    pub desired_state: String,
-    /// What the bot is doing now: `stopped`, `starting`, `running`, `reconnecting`, `failed`.
-    pub status: String,
+    /// What an admin asked for (survives restarts).
+    pub desired_state: DesiredState,
+    /// What the bot is doing now.
+    pub status: Status,
     /// Why it failed or is reconnecting.
     pub status_reason: Option<String>,
 }

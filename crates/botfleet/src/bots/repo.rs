@@ -4,12 +4,14 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::config::{AntiSpamConfig, BotConfig};
 use super::model::{intent_names, token_hint, BotView, Settings, Token};
+use super::status::{DesiredState, Status};
 use crate::error::{Error, Result};
-use crate::fleet::antispam::AntiSpamConfig;
 use crate::page::{Cursor, Page};
 use crate::secrets::{Secret, TokenCipher};
-use crate::store::{is_unique_violation, now_ms, Store};
+use crate::store::{self, is_unique_violation, Store};
+use crate::time::now_ms;
 use crate::time::rfc3339;
 
 const COLUMNS: &str =
@@ -41,7 +43,11 @@ fn anti_spam_json(config: &AntiSpamConfig) -> Result<String> {
 }
 
 fn view(row: &AnyRow) -> Result<BotView> {
-    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
+    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_else(|e| {
+        // Shown as none here so the bot can still be read and repaired; starting it refuses.
+        tracing::warn!(error = %e, "a bot's saved channel list cannot be read");
+        Vec::new()
+    });
     Ok(BotView {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -55,10 +61,24 @@ fn view(row: &AnyRow) -> Result<BotView> {
         version: row.try_get("version")?,
         created_at: rfc3339(row.try_get("created_at")?),
         updated_at: rfc3339(row.try_get("updated_at")?),
-        desired_state: row.try_get("desired_state")?,
-        status: "stopped".into(),
+        desired_state: desired(row.try_get("id")?, &row.try_get::<String, _>("desired_state")?)?,
+        status: Status::Stopped,
         status_reason: None,
     })
+}
+
+/// The stored `channel_ids` of bot `id`: a JSON list of ids as strings, as `channels_json` writes
+/// it. Anything else is a fault to repair, never "no channels" (which means every channel).
+fn channel_ids(row: &AnyRow, id: i64) -> Result<Vec<u64>> {
+    let text: String = row.try_get("channel_ids")?;
+    let unreadable = || {
+        Error::Unreadable(format!(
+            "bot {id}'s saved channel list cannot be read ({text:?}); save its channels again \
+             (PATCH /api/v1/bots/{id} with channel_ids) before starting it"
+        ))
+    };
+    let listed: Vec<String> = serde_json::from_str(&text).map_err(|_| unreadable())?;
+    listed.iter().map(|c| c.parse().map_err(|_| unreadable())).collect()
 }
 
 fn channels_json(ids: &[u64]) -> String {
@@ -105,12 +125,7 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
 
 /// One bot.
 pub async fn get(store: &Store, id: i64) -> Result<BotView> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM bots WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    view(&row)
+    store::get_by_id(store, "bots", COLUMNS, "bot", id, view).await
 }
 
 /// Bots in id order, a page at a time.
@@ -200,10 +215,7 @@ pub async fn set_token(
 /// Deletes a bot.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
     let mut tx = store.pool().begin().await?;
-    let done = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(not_found(id));
-    }
+    store::delete_by_id(&mut *tx, "bots", "bot", id).await?;
     sqlx::query("DELETE FROM stock_messages WHERE bot_id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
@@ -226,17 +238,32 @@ pub async fn gateway_settings(store: &Store, id: i64) -> Result<(u64, Vec<u64>)>
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| not_found(id))?;
-    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
-    Ok((
-        u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
-        channels.iter().filter_map(|c| c.parse().ok()).collect(),
-    ))
+    Ok((u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0), channel_ids(&row, id)?))
 }
 
-/// Records whether a bot should run (`running` or `stopped`).
-pub async fn set_desired(store: &Store, id: i64, state: &str) -> Result<()> {
+/// What an admin wants of a bot (`NotFound` when there is no such bot).
+pub async fn desired_state(store: &Store, id: i64) -> Result<DesiredState> {
+    let text: String = sqlx::query_scalar("SELECT desired_state FROM bots WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    desired(id, &text)
+}
+
+/// A stored desired state, read strictly.
+fn desired(id: i64, text: &str) -> Result<DesiredState> {
+    DesiredState::parse(text).ok_or_else(|| {
+        Error::Unreadable(format!(
+            "bot {id}'s saved desired state is {text:?}, not running or stopped; start or stop it to set it again"
+        ))
+    })
+}
+
+/// Records whether a bot should run.
+pub async fn set_desired(store: &Store, id: i64, state: DesiredState) -> Result<()> {
     let done = sqlx::query("UPDATE bots SET desired_state = $1 WHERE id = $2")
-        .bind(state)
+        .bind(state.as_str())
         .bind(id)
         .execute(store.pool())
         .await?;
@@ -258,25 +285,25 @@ pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar("SELECT id FROM bots ORDER BY id").fetch_all(store.pool()).await?)
 }
 
-/// What a bot runs with, token decrypted.
-pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Result<crate::fleet::runner::BotConfig> {
+/// What a bot runs with, token decrypted, and what an admin last wanted of it.
+pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Result<(BotConfig, DesiredState)> {
     let row = sqlx::query(
-        "SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext, stock_channel_id, back_in_stock_channel_id \
-         FROM bots WHERE id = $1",
+        "SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext, stock_channel_id, back_in_stock_channel_id, \
+         desired_state FROM bots WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(store.pool())
     .await?
     .ok_or_else(|| not_found(id))?;
-    let channels: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("channel_ids")?).unwrap_or_default();
-    Ok(crate::fleet::runner::BotConfig {
+    let config = BotConfig {
         id,
         prefix: row.try_get("prefix")?,
         intents: u64::try_from(row.try_get::<i64, _>("intents")?).unwrap_or(0),
-        channel_ids: channels.iter().filter_map(|c| c.parse().ok()).collect(),
+        channel_ids: channel_ids(&row, id)?,
         anti_spam: anti_spam(&row)?,
         stock_channel_id: channel(&row, "stock_channel_id")?,
         back_in_stock_channel_id: channel(&row, "back_in_stock_channel_id")?,
         token: cipher.open(&row.try_get::<String, _>("token_ciphertext")?)?,
-    })
+    };
+    Ok((config, desired(id, &row.try_get::<String, _>("desired_state")?)?))
 }

@@ -8,43 +8,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use crate::clock::Clock;
-
-/// A bot's anti-spam settings (its `anti_spam` object).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct AntiSpamConfig {
-    /// Whether commands are rate limited at all. Default `true`.
-    pub enabled: bool,
-    /// Commands a user may run in any `per_seconds`, 1 to 100. Default 5.
-    pub max_commands: u32,
-    /// The window `max_commands` applies to, 1 to 3600 seconds. Default 10.
-    pub per_seconds: u32,
-    /// The first cooldown, 1 to 86400 seconds; doubled each time the user is limited again.
-    /// Default 30.
-    pub cooldown_seconds: u32,
-    /// The longest cooldown, `cooldown_seconds` to 86400 seconds; also how long a user must stay
-    /// out of cooldown before the escalation starts over. Default 600.
-    pub max_cooldown_seconds: u32,
-}
-
-impl AntiSpamConfig {
-    /// Most commands per window a bot may allow.
-    pub const MAX_COMMANDS: u32 = 100;
-    /// Longest window.
-    pub const MAX_PER_SECONDS: u32 = 3600;
-    /// Longest cooldown.
-    pub const MAX_COOLDOWN_SECONDS: u32 = 86_400;
-}
-
-impl Default for AntiSpamConfig {
-    fn default() -> Self {
-        Self { enabled: true, max_commands: 5, per_seconds: 10, cooldown_seconds: 30, max_cooldown_seconds: 600 }
-    }
-}
+use crate::bots::config::AntiSpamConfig;
+use crate::time::Clock;
 
 /// Where a user is counted: a guild, or a DM channel (no guild).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

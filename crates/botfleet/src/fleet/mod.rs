@@ -7,31 +7,30 @@ pub mod health;
 pub mod latency;
 pub mod rest_meter;
 pub mod runner;
-pub mod status;
 pub mod stock_message;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use utoipa::ToSchema;
 
-use crate::bots::repo;
-use crate::clock::Clock;
+use crate::bots::{repo, BotConfig, BotCounts, DesiredState, Status};
 use crate::commands::Registry;
 use crate::discord::DiscordApi;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::{Event, EventBus};
 use crate::logs::bot_logs::BotLogRecord;
+use crate::metrics::history::Sampled;
+use crate::metrics::runtime::{BotRuntime, Runtimes};
+use crate::metrics::Metrics;
 use crate::secrets::TokenCipher;
 use crate::stock::StockCache;
-use crate::store::{now_ms, Store};
+use crate::store::Store;
+use crate::time::Clock;
 use crate::tracking::Tracker;
 pub use latency::{Latencies, LatencySummary};
-pub use status::Status;
 
 /// A running bot task and the switch that stops it.
 struct Handle {
@@ -49,9 +48,9 @@ pub struct FleetInner {
     pub registry: Registry,
     pub latencies: Latencies,
     /// Prometheus counters and histograms (`GET /metrics`).
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: Metrics,
     /// Each bot's connection figures (`GET /bots/{id}/health`).
-    pub runtimes: Arc<health::Runtimes>,
+    pub runtimes: Arc<Runtimes>,
     /// Counts each bot's REST calls and the 429s met on them (into `runtimes`).
     pub rest: rest_meter::RestMeter,
     /// The clock time-dependent rules read (anti-spam windows and cooldowns).
@@ -69,20 +68,19 @@ impl std::fmt::Debug for FleetInner {
     }
 }
 
+/// What a start, stop or restart did: the bot's status after it, and what an admin wanted of
+/// the bot before and wants now (the audit row's old and new values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub status: Status,
+    pub desired_before: DesiredState,
+    pub desired_after: DesiredState,
+}
+
 /// The supervisor. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     inner: Arc<FleetInner>,
-}
-
-/// Bots by status.
-#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FleetSummary {
-    pub stopped: usize,
-    pub starting: usize,
-    pub running: usize,
-    pub reconnecting: usize,
-    pub failed: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,7 +119,7 @@ impl FleetInner {
 
     /// Queues a bot log line.
     pub async fn bot_log(&self, bot_id: i64, level: &'static str, event: &str, message: String) {
-        let at = now_ms();
+        let at = self.clock.now_ms();
         self.events.publish(Event::BotLog(crate::events::BotLogEvent {
             bot_id,
             at: crate::time::rfc3339(at),
@@ -143,8 +141,8 @@ impl Fleet {
         tracker: Tracker,
         clock: Clock,
     ) -> Self {
-        let stock = StockCache::new(store.clone(), events.clone());
-        let runtimes = Arc::new(health::Runtimes::default());
+        let stock = StockCache::new(store.clone(), events.stock_changes());
+        let runtimes = Arc::new(Runtimes::default());
         let rest = rest_meter::RestMeter::new(runtimes.clone());
         Self {
             inner: Arc::new(FleetInner {
@@ -156,7 +154,7 @@ impl Fleet {
                 tracker,
                 registry: Registry::default(),
                 latencies: Latencies::default(),
-                metrics: crate::metrics::Metrics::default(),
+                metrics: Metrics::default(),
                 runtimes,
                 rest,
                 clock,
@@ -172,23 +170,17 @@ impl Fleet {
     }
 
     /// Counts of bots by status (bots never started count as stopped).
-    pub fn summary(&self, all_bots: &[i64]) -> FleetSummary {
+    pub fn summary(&self, all_bots: &[i64]) -> BotCounts {
         let statuses = lock(&self.inner.statuses);
-        let mut s = FleetSummary::default();
+        let mut counts = BotCounts::default();
         for id in all_bots {
-            match statuses.get(id).map_or(Status::Stopped, |(st, _)| *st) {
-                Status::Stopped => s.stopped += 1,
-                Status::Starting => s.starting += 1,
-                Status::Running => s.running += 1,
-                Status::Reconnecting => s.reconnecting += 1,
-                Status::Failed => s.failed += 1,
-            }
+            counts.add(statuses.get(id).map_or(Status::Stopped, |(st, _)| *st));
         }
-        s
+        counts
     }
 
     /// A bot's status and connection figures.
-    pub fn runtime(&self, bot_id: i64) -> (Status, Option<String>, health::BotRuntime) {
+    pub fn runtime(&self, bot_id: i64) -> (Status, Option<String>, BotRuntime) {
         let (status, reason) = self.status(bot_id);
         (status, reason, self.inner.runtimes.get(bot_id))
     }
@@ -199,7 +191,7 @@ impl Fleet {
     }
 
     /// The connection figures of every bot that ran in this process, by id.
-    pub fn runtimes(&self) -> Vec<(i64, health::BotRuntime)> {
+    pub fn runtimes(&self) -> Vec<(i64, BotRuntime)> {
         self.inner.runtimes.all()
     }
 
@@ -209,19 +201,8 @@ impl Fleet {
         self.inner.rest.bot(bot_id)
     }
 
-    /// Every bot's totals at `now_ms` (the history sampler's differences): commands from the
-    /// metrics, events, REST calls, 429s and uptime from the runtime figures.
-    pub fn totals(&self, now_ms: i64) -> std::collections::BTreeMap<i64, crate::metrics::Totals> {
-        let mut out = self.inner.metrics.totals();
-        for (bot, figures) in self.inner.runtimes.totals(now_ms) {
-            let t = out.entry(bot).or_default();
-            *t = t.plus(figures);
-        }
-        out
-    }
-
     /// The Prometheus counters and histograms.
-    pub fn metrics(&self) -> &crate::metrics::Metrics {
+    pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
 
@@ -240,35 +221,57 @@ impl Fleet {
         &self.inner.latencies
     }
 
-    /// Starts a bot (a no-op when it already runs) and remembers that it should run.
-    pub async fn start(&self, bot_id: i64) -> Result<Status> {
-        let config = repo::runtime_config(&self.inner.store, &self.inner.cipher, bot_id).await?;
-        repo::set_desired(&self.inner.store, bot_id, "running").await?;
+    /// Starts a bot (a no-op when it already runs) and remembers that it should run. A bot whose
+    /// saved settings cannot be read is not started: it is `failed`, with the reason.
+    pub async fn start(&self, bot_id: i64) -> Result<Transition> {
+        let (config, before) = self.run_settings(bot_id).await?;
+        repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
+        let status = self.spawn(config);
+        Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
+    }
+
+    /// Stops a bot and remembers that it should not run.
+    pub async fn stop(&self, bot_id: i64) -> Result<Transition> {
+        let before = repo::desired_state(&self.inner.store, bot_id).await?;
+        repo::set_desired(&self.inner.store, bot_id, DesiredState::Stopped).await?;
+        self.halt(bot_id).await;
+        Ok(Transition { status: Status::Stopped, desired_before: before, desired_after: DesiredState::Stopped })
+    }
+
+    /// Stops then starts a bot (picking up changed settings), and remembers that it should run.
+    pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
+        let (config, before) = self.run_settings(bot_id).await?;
+        self.halt(bot_id).await;
+        repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
+        let status = self.spawn(config);
+        Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
+    }
+
+    /// What a bot runs with and what an admin wanted of it, in one read. Settings that cannot be
+    /// read make the bot `failed` with the reason (where the dashboard shows it).
+    async fn run_settings(&self, bot_id: i64) -> Result<(BotConfig, DesiredState)> {
+        match repo::runtime_config(&self.inner.store, &self.inner.cipher, bot_id).await {
+            Err(Error::Unreadable(why)) => {
+                self.inner.set_status(bot_id, Status::Failed, Some(why.clone())).await;
+                Err(Error::Unreadable(why))
+            }
+            other => other,
+        }
+    }
+
+    /// Runs a bot's task unless one is running; the bot's status.
+    fn spawn(&self, config: BotConfig) -> Status {
+        let bot_id = config.id;
         let mut tasks = lock(&self.inner.tasks);
         if let Some(handle) = tasks.get(&bot_id) {
             if !handle.task.is_finished() {
-                return Ok(self.status(bot_id).0);
+                return self.status(bot_id).0;
             }
         }
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(runner::run(self.inner.clone(), config, stopped));
         tasks.insert(bot_id, Handle { stop, task });
-        Ok(Status::Starting)
-    }
-
-    /// Stops a bot and remembers that it should not run.
-    pub async fn stop(&self, bot_id: i64) -> Result<Status> {
-        repo::get(&self.inner.store, bot_id).await?;
-        repo::set_desired(&self.inner.store, bot_id, "stopped").await?;
-        self.halt(bot_id).await;
-        Ok(Status::Stopped)
-    }
-
-    /// Stops then starts a bot (picking up changed settings).
-    pub async fn restart(&self, bot_id: i64) -> Result<Status> {
-        repo::get(&self.inner.store, bot_id).await?;
-        self.halt(bot_id).await;
-        self.start(bot_id).await
+        Status::Starting
     }
 
     /// Stops a bot's task without changing what it should do (shutdown, restart).
@@ -308,5 +311,15 @@ impl Fleet {
         for id in ids {
             self.halt(id).await;
         }
+    }
+}
+
+impl Sampled for Fleet {
+    fn totals(&self, now_ms: i64) -> std::collections::BTreeMap<i64, crate::metrics::Totals> {
+        crate::metrics::totals(&self.inner.metrics, &self.inner.runtimes, now_ms)
+    }
+
+    fn tracking_queue_depth(&self) -> usize {
+        self.inner.tracker.queue_depth()
     }
 }

@@ -23,9 +23,9 @@ use tracing::span;
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 
-use super::health::Runtimes;
 use super::runner::REST_TIMEOUT;
 use crate::discord::Failure;
+use crate::metrics::runtime::Runtimes;
 
 /// Where twilight-http says it met a 429 and retries.
 const TARGET: &str = "twilight_http::response::future";

@@ -23,35 +23,20 @@ use twilight_model::http::interaction::{InteractionResponse, InteractionResponse
 use twilight_model::id::marker::ApplicationMarker;
 use twilight_model::id::Id;
 
-use super::antispam::{AntiSpamConfig, Decision, Limiter, Scope};
+use super::antispam::{Decision, Limiter, Scope};
 use super::rest_meter::Meter;
-use super::status::{close_reason, Status};
 use super::stock_message::StockKeeper;
 use super::FleetInner;
 use crate::audit::{Actor, Entry};
+use crate::bots::config::BotConfig;
+use crate::bots::status::Status;
 use crate::commands::{parse_prefixed, Context, Reply};
 use crate::discord::Failure;
-use crate::logs::commands::CommandRecord;
-use crate::secrets::Secret;
-use crate::store::now_ms;
+use crate::events::CommandEvent;
+use crate::logs::commands::{CommandKind, CommandRecord, Outcome};
 
 /// Every REST call is bounded: twilight-http retries 429s by itself, without limit.
 pub const REST_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What a bot runs with (read from its configuration when started).
-#[derive(Debug, Clone)]
-pub struct BotConfig {
-    pub id: i64,
-    pub prefix: String,
-    pub intents: u64,
-    pub channel_ids: Vec<u64>,
-    pub anti_spam: AntiSpamConfig,
-    /// Where the live stock message is kept.
-    pub stock_channel_id: Option<u64>,
-    /// Where "Back in stock: …" is announced.
-    pub back_in_stock_channel_id: Option<u64>,
-    pub token: Secret,
-}
 
 /// A REST client idle this long is dropped (with its connection pool and rate-limit state); the
 /// next command builds a new one. Idle bots then hold only their gateway connection.
@@ -164,9 +149,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             }
         };
         if let Some(Ok(e)) = &event {
-            let now = now_ms();
+            let now = fleet.clock.now_ms();
             let average = shard.latency().average();
-            fleet.runtimes.gateway_event(id, fleet.clock.now_ms(), |r| {
+            fleet.runtimes.gateway_event(id, now, |r| {
                 r.last_event_at = Some(now);
                 match e {
                     Event::GatewayHello(hello) => r.heartbeat_interval_ms = Some(hello.heartbeat_interval),
@@ -226,13 +211,13 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 }
             }
             Some(Ok(Event::MessageCreate(message))) => {
-                let received = (Instant::now(), now_ms());
+                let received = (Instant::now(), fleet.clock.now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
                 tokio::spawn(async move { answering.prefix_command(*message, received, latency).await });
             }
             Some(Ok(Event::InteractionCreate(interaction))) => {
-                let received = (Instant::now(), now_ms());
+                let received = (Instant::now(), fleet.clock.now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
                 tokio::spawn(async move { answering.interaction(*interaction, received, latency).await });
@@ -296,22 +281,12 @@ impl Answering {
         if !self.bot.channel_ids.is_empty() && !self.bot.channel_ids.contains(&message.channel_id.get()) {
             return;
         }
-        let mut record = CommandRecord {
-            bot_id: self.bot.id,
-            received_at: received.1,
-            responded_at: None,
-            guild_id: message.guild_id.map(Id::get),
-            channel_id: message.channel_id.get(),
-            user_id: message.author.id.get(),
-            user_name: message.author.name.clone(),
-            command: name.to_lowercase(),
-            arguments: args.to_owned(),
-            kind: "prefix",
-            response: String::new(),
-            latency_us: None,
-            outcome: "ok",
-            error: None,
-        };
+        let mut record = CommandRecord::new(self.bot.id, CommandKind::Prefix, received.1, name, args.to_owned()).from(
+            message.guild_id.map(Id::get),
+            message.channel_id.get(),
+            message.author.id.get(),
+            &message.author.name,
+        );
         let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
         if decision != Decision::Allow {
             // One friendly reply when the cooldown starts; silence after that.
@@ -319,7 +294,7 @@ impl Answering {
                 Decision::CooldownStarted { seconds, .. } => {
                     let who = message.author.global_name.as_deref().unwrap_or(&message.author.name);
                     let text = format!("Slow down, {who}: try again in {seconds} s.");
-                    record.response = summary(&text);
+                    record.reply(&text);
                     // The name is the user's own text: it must not ping anyone (`@everyone`).
                     let quiet = AllowedMentions { replied_user: true, ..Default::default() };
                     let http = self.client();
@@ -353,7 +328,7 @@ impl Answering {
             create = create.components(&reply.components);
         }
         let sent = self.rest.call(create).await;
-        record.response = summary(&reply.summary());
+        record.reply(&reply.summary());
         record.error = error;
         self.finish(record, received.0, Some(sent.map(|_| ()))).await;
     }
@@ -373,22 +348,12 @@ impl Answering {
         };
         let user = interaction.author();
         let arguments = data.options.iter().map(|o| format!("{}={:?}", o.name, o.value)).collect::<Vec<_>>().join(" ");
-        let mut record = CommandRecord {
-            bot_id: self.bot.id,
-            received_at: received.1,
-            responded_at: None,
-            guild_id: interaction.guild_id.map(Id::get),
-            channel_id: interaction.channel.as_ref().map_or(0, |c| c.id.get()),
-            user_id: user.map_or(0, |u| u.id.get()),
-            user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
-            command: data.name.to_lowercase(),
-            arguments,
-            kind: "slash",
-            response: String::new(),
-            latency_us: None,
-            outcome: "ok",
-            error: None,
-        };
+        let mut record = CommandRecord::new(self.bot.id, CommandKind::Slash, received.1, &data.name, arguments).from(
+            interaction.guild_id.map(Id::get),
+            channel_of(&interaction),
+            user.map_or(0, |u| u.id.get()),
+            user_name(user),
+        );
         let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
         let (reply, flags) = match decision {
             Decision::Allow => {
@@ -416,7 +381,7 @@ impl Answering {
         let client = http.interaction(self.app);
         let create = client.create_response(interaction.id, &interaction.token, &response);
         let sent = self.rest.call(create).await.map(|_| ());
-        record.response = summary(&reply.summary());
+        record.reply(&reply.summary());
         if decision == Decision::Allow {
             self.finish(record, received.0, Some(sent)).await;
         } else {
@@ -432,26 +397,18 @@ impl Answering {
             return;
         };
         let user = interaction.author();
-        let mut record = CommandRecord {
-            bot_id: self.bot.id,
-            received_at: received.1,
-            responded_at: None,
-            guild_id: interaction.guild_id.map(Id::get),
-            channel_id: interaction.channel.as_ref().map_or(0, |c| c.id.get()),
-            user_id: user.map_or(0, |u| u.id.get()),
-            user_name: user.map(|u| u.name.clone()).unwrap_or_default(),
-            command: data.custom_id.split(':').next().unwrap_or_default().to_lowercase(),
-            arguments: data.custom_id.clone(),
-            kind: "component",
-            response: String::new(),
-            latency_us: None,
-            outcome: "ok",
-            error: None,
-        };
+        let command = data.custom_id.split(':').next().unwrap_or_default();
+        let mut record =
+            CommandRecord::new(self.bot.id, CommandKind::Component, received.1, command, data.custom_id.clone()).from(
+                interaction.guild_id.map(Id::get),
+                channel_of(&interaction),
+                user.map_or(0, |u| u.id.get()),
+                user_name(user),
+            );
         let ctx = self.context("", None);
         let response = match self.fleet.registry.component(&ctx, &data.custom_id).await {
             Ok(reply) => {
-                record.response = summary(&reply.summary());
+                record.reply(&reply.summary());
                 InteractionResponse {
                     kind: InteractionResponseType::UpdateMessage,
                     data: Some(response_data(&reply, None)),
@@ -460,7 +417,7 @@ impl Answering {
             Err(e) => {
                 record.error = Some(e.to_string());
                 let reply = Reply::text(e.friendly("/"));
-                record.response = summary(&reply.content);
+                record.reply(&reply.content);
                 InteractionResponse {
                     kind: InteractionResponseType::ChannelMessageWithSource,
                     data: Some(response_data(&reply, Some(MessageFlags::EPHEMERAL))),
@@ -515,7 +472,7 @@ impl Answering {
         started: Instant,
         sent: Option<Result<(), Failure>>,
     ) {
-        record.outcome = "denied";
+        record.outcome = Outcome::Denied;
         match decision {
             Decision::CooldownStarted { seconds, level } => {
                 record.error =
@@ -547,27 +504,27 @@ impl Answering {
     /// and stays out of the answer-latency histogram.
     async fn finish(&self, mut record: CommandRecord, started: Instant, sent: Option<Result<(), Failure>>) {
         let elapsed = started.elapsed();
-        let denied = record.outcome == "denied";
+        let denied = record.outcome == Outcome::Denied;
         match sent {
             None => {}
             Some(Ok(())) => {
-                record.responded_at = Some(now_ms());
+                record.responded_at = Some(self.fleet.clock.now_ms());
                 self.fleet.runtimes.update(self.bot.id, |r| r.last_rest_ok_at = record.responded_at);
                 record.latency_us = Some(i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX));
                 if !denied {
                     self.fleet.latencies.record(elapsed);
                     if record.error.is_some() {
-                        record.outcome = "error";
+                        record.outcome = Outcome::Error;
                     }
                 }
             }
             Some(Err(f)) => {
                 if !denied {
-                    record.outcome = "error";
+                    record.outcome = Outcome::Error;
                 }
                 let code = f.code.map(|c| format!(" (Discord {c})")).unwrap_or_default();
                 let why = format!("reply failed: {}{code}", f.message);
-                let failed = (now_ms(), why.clone());
+                let failed = (self.fleet.clock.now_ms(), why.clone());
                 self.fleet.runtimes.update(self.bot.id, |r| r.last_rest_error = Some(failed));
                 self.fleet.bot_log(self.bot.id, "warn", "command_error", format!("/{} {why}", record.command)).await;
                 record.error = Some(why);
@@ -575,20 +532,7 @@ impl Answering {
         }
         let answered = record.responded_at.is_some() && !denied;
         self.fleet.metrics.command(record.bot_id, record.kind, record.outcome, answered.then_some(elapsed));
-        self.fleet.events.publish(crate::events::Event::Command(crate::events::CommandEvent {
-            bot_id: record.bot_id,
-            received_at: crate::time::rfc3339(record.received_at),
-            user_id: record.user_id.to_string(),
-            user_name: record.user_name.clone(),
-            guild_id: record.guild_id.map(|g| g.to_string()),
-            channel_id: record.channel_id.to_string(),
-            command: record.command.clone(),
-            arguments: record.arguments.clone(),
-            kind: record.kind.to_owned(),
-            outcome: record.outcome.to_owned(),
-            latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
-            response: record.response.clone(),
-        }));
+        self.fleet.events.publish(crate::events::Event::Command(CommandEvent::from(&record)));
         self.fleet.tracker.command(record).await;
     }
 }
@@ -621,11 +565,27 @@ fn scope(guild_id: Option<u64>, channel_id: u64) -> Scope {
     guild_id.map_or(Scope::Dm(channel_id), Scope::Guild)
 }
 
-/// The first 200 characters of a reply, for the log.
-fn summary(text: &str) -> String {
-    let mut s: String = text.chars().take(200).collect();
-    if text.chars().count() > 200 {
-        s.push('…');
-    }
-    s
+/// The channel an interaction came from (0 when Discord did not say).
+fn channel_of(interaction: &InteractionCreate) -> u64 {
+    interaction.channel.as_ref().map_or(0, |c| c.id.get())
+}
+
+/// The name of the user who sent an interaction (empty when Discord did not say).
+fn user_name(user: Option<&twilight_model::user::User>) -> &str {
+    user.map_or("", |u| u.name.as_str())
+}
+
+/// What an admin should know about a gateway close code.
+pub fn close_reason(code: u16) -> (bool, String) {
+    let fatal = matches!(code, 4004 | 4010..=4014);
+    let text = match code {
+        4004 => "Discord rejected the token (4004 Authentication failed): replace it with PUT /bots/{id}/token".to_owned(),
+        4010 => "invalid shard (4010)".to_owned(),
+        4011 => "this bot is in too many servers for one shard (4011 Sharding required)".to_owned(),
+        4012 => "invalid API version (4012)".to_owned(),
+        4013 => "invalid intents (4013): check the bot's intents".to_owned(),
+        4014 => "disallowed intents (4014): enable the privileged intents in the Discord developer portal or remove them from the bot".to_owned(),
+        other => format!("the gateway closed the connection ({other})"),
+    };
+    (fatal, text)
 }

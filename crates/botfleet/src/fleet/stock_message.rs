@@ -32,8 +32,8 @@ use twilight_model::channel::message::{AllowedMentions, Embed};
 use twilight_model::id::Id;
 
 use super::rest_meter::Meter;
-use super::runner::BotConfig;
 use super::FleetInner;
+use crate::bots::BotConfig;
 use crate::discord::Failure;
 use crate::stock::messages::{self, Posted};
 use crate::stock::{display, repo, Product};
@@ -433,7 +433,7 @@ impl Keeper {
             slot.hash = hash.to_owned();
         }
         let posted = Posted { position, channel_id: channel, message_id, content_hash: hash.to_owned() };
-        if let Err(e) = messages::save(&self.fleet.store, self.bot_id, &posted, crate::store::now_ms()).await {
+        if let Err(e) = messages::save(&self.fleet.store, self.bot_id, &posted, self.fleet.clock.now_ms()).await {
             tracing::warn!(bot_id = self.bot_id, error = %e, "saving a stock message id failed");
         }
     }

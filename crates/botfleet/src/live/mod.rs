@@ -9,8 +9,9 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{Action, Principal};
-use crate::events::{BotCounts, Event, EventBus, FleetFigures};
+use crate::events::{Event, EventBus, FleetFigures};
 use crate::fleet::Fleet;
+use crate::metrics::Fault;
 use crate::store::Store;
 
 /// What a client can follow.
@@ -93,13 +94,6 @@ impl Subscription {
     }
 }
 
-/// Resident memory of this process (Linux), in bytes.
-pub fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// The figures window: command times and latencies over the last minute.
 #[derive(Debug, Default)]
 struct Window {
@@ -149,11 +143,19 @@ pub fn spawn_figures(fleet: Fleet, store: Store, events: EventBus, every: Durati
                     Err(RecvError::Closed) => break,
                 },
                 _ = tick.tick() => {
-                    let ids = crate::bots::repo::all_ids(&store).await.unwrap_or_default();
-                    let bots = BotCounts::from(fleet.summary(&ids));
+                    // Unknown, not zero, while the bots cannot be listed: the page keeps the counts
+                    // it has, and the fault is logged and counted.
+                    let bots = match crate::bots::repo::all_ids(&store).await {
+                        Ok(ids) => Some(fleet.summary(&ids)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "live figures: the bots could not be listed; their counts are unknown");
+                            fleet.metrics().fault(Fault::LiveBotCounts);
+                            None
+                        }
+                    };
                     let (commands_per_s, p50_ms, p99_ms) = window.figures(Instant::now());
-                    let at = crate::time::rfc3339(crate::store::now_ms());
-                    events.publish(Event::Fleet(FleetFigures { at, bots, commands_per_s, p50_ms, p99_ms, rss_bytes: rss_bytes() }));
+                    let at = crate::time::rfc3339(crate::time::now_ms());
+                    events.publish(Event::Fleet(FleetFigures { at, bots, commands_per_s, p50_ms, p99_ms, rss_bytes: crate::metrics::node::rss_bytes() }));
                 }
             }
         }

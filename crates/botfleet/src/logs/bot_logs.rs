@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::filter::Where;
 use crate::error::{Error, Result};
 use crate::page::{limit, Cursor, Page};
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::time::{parse, rfc3339};
 
 /// One bot log line to record.
@@ -112,25 +112,12 @@ pub async fn list(store: &Store, query: &BotLogQuery) -> Result<Page<BotLog>> {
     Ok(Page::from_overfetch(items, limit, |l| l.id))
 }
 
-fn not_found(id: i64) -> Error {
-    Error::NotFound { what: "bot log", id: id.to_string() }
-}
-
 /// One bot log line.
 pub async fn get(store: &Store, id: i64) -> Result<BotLog> {
-    let row = sqlx::query("SELECT id, bot_id, at, level, event, message FROM discord_bot_logs WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    view(&row)
+    store::get_by_id(store, "discord_bot_logs", "id, bot_id, at, level, event, message", "bot log", id, view).await
 }
 
 /// Deletes one bot log line.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM discord_bot_logs WHERE id = $1").bind(id).execute(store.pool()).await?;
-    if done.rows_affected() == 0 {
-        return Err(not_found(id));
-    }
-    Ok(())
+    store::delete_by_id(store.pool(), "discord_bot_logs", "bot log", id).await
 }

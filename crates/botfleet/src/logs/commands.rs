@@ -8,28 +8,122 @@ use utoipa::{IntoParams, ToSchema};
 use super::filter::Where;
 use crate::error::{Error, Result};
 use crate::page::{limit, Cursor, Page};
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::time::{parse, rfc3339};
 
-/// One invocation to record (the tracking writer's input).
+/// How a command was invoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CommandKind {
+    /// `!ping`: a message starting with the bot's prefix.
+    Prefix,
+    /// `/ping`: an application command interaction.
+    Slash,
+    /// A press on a button of a command's reply.
+    Component,
+}
+
+impl CommandKind {
+    /// The kind as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prefix => "prefix",
+            Self::Slash => "slash",
+            Self::Component => "component",
+        }
+    }
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// Answered as asked.
+    Ok,
+    /// The command failed, or its reply could not be sent.
+    Error,
+    /// Refused by anti-spam.
+    Denied,
+}
+
+impl Outcome {
+    /// The outcome as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::Denied => "denied",
+        }
+    }
+
+    /// A stored or requested word (`ok`, `error`, `denied`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ok" => Some(Self::Ok),
+            "error" => Some(Self::Error),
+            "denied" => Some(Self::Denied),
+            _ => None,
+        }
+    }
+}
+
+/// One invocation, from the moment it is received to its row in `discord_command_logs`: built once
+/// by [`CommandRecord::new`] when the event arrives, completed as it is answered, then handed to
+/// tracking (which writes it with [`insert_batch`]); the live feed's event is derived from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandRecord {
     pub bot_id: i64,
+    pub kind: CommandKind,
     pub received_at: i64,
-    pub responded_at: Option<i64>,
     pub guild_id: Option<u64>,
     pub channel_id: u64,
     pub user_id: u64,
     pub user_name: String,
+    /// The command's name, lower case.
     pub command: String,
     pub arguments: String,
-    /// `slash` or `prefix`.
-    pub kind: &'static str,
+    /// When Discord accepted the reply (none yet, or none sent).
+    pub responded_at: Option<i64>,
+    /// The first 200 characters of the reply.
     pub response: String,
     pub latency_us: Option<i64>,
-    /// `ok`, `error` or `denied`.
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub error: Option<String>,
+}
+
+impl CommandRecord {
+    /// An invocation of `command` just received (`ok` until something says otherwise).
+    pub fn new(bot_id: i64, kind: CommandKind, received_at: i64, command: &str, arguments: String) -> Self {
+        Self {
+            bot_id,
+            kind,
+            received_at,
+            guild_id: None,
+            channel_id: 0,
+            user_id: 0,
+            user_name: String::new(),
+            command: command.to_lowercase(),
+            arguments,
+            responded_at: None,
+            response: String::new(),
+            latency_us: None,
+            outcome: Outcome::Ok,
+            error: None,
+        }
+    }
+
+    /// Where it was sent (a guild's channel, or a DM channel) and by whom.
+    pub fn from(mut self, guild_id: Option<u64>, channel_id: u64, user_id: u64, user_name: &str) -> Self {
+        (self.guild_id, self.channel_id, self.user_id) = (guild_id, channel_id, user_id);
+        user_name.clone_into(&mut self.user_name);
+        self
+    }
+
+    /// Notes the reply (its first 200 characters).
+    pub fn reply(&mut self, text: &str) {
+        self.response = text.chars().take(200).collect();
+        if text.chars().nth(200).is_some() {
+            self.response.push('…');
+        }
+    }
 }
 
 /// A command log row as the API shows it.
@@ -146,10 +240,10 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
                 .bind(r.user_name.clone())
                 .bind(r.command.clone())
                 .bind(r.arguments.clone())
-                .bind(r.kind)
+                .bind(r.kind.as_str())
                 .bind(r.response.clone())
                 .bind(r.latency_us)
-                .bind(r.outcome)
+                .bind(r.outcome.as_str())
                 .bind(r.error.clone());
         }
         q.execute(&mut *tx).await?;
@@ -161,10 +255,8 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
 /// A page of command logs, newest first.
 pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<CommandLog>> {
     let limit = limit(query.limit, 50, 500)?;
-    if let Some(outcome) = &query.outcome {
-        if !matches!(outcome.as_str(), "ok" | "error" | "denied") {
-            return Err(Error::field("outcome", "must be ok, error or denied"));
-        }
+    if query.outcome.as_deref().is_some_and(|o| Outcome::parse(o).is_none()) {
+        return Err(Error::field("outcome", "must be ok, error or denied"));
     }
     let mut w = Where::default();
     w.int("bot_id", "=", query.bot_id);
@@ -186,19 +278,10 @@ pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<Command
 
 /// One command log.
 pub async fn get(store: &Store, id: i64) -> Result<CommandLog> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM discord_command_logs WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| Error::NotFound { what: "command log", id: id.to_string() })?;
-    view(&row)
+    store::get_by_id(store, "discord_command_logs", COLUMNS, "command log", id, view).await
 }
 
 /// Deletes one command log.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM discord_command_logs WHERE id = $1").bind(id).execute(store.pool()).await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound { what: "command log", id: id.to_string() });
-    }
-    Ok(())
+    store::delete_by_id(store.pool(), "discord_command_logs", "command log", id).await
 }

@@ -16,18 +16,25 @@ use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use super::Totals;
-use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::fleet::Fleet;
 use crate::store::Store;
+use crate::time::Clock;
 
 /// (fine resolution, coarse resolution, age after which fine rows are folded), in seconds.
 const STEPS: [(i64, i64, i64); 2] = [(10, 60, 86_400), (60, 3_600, 30 * 86_400)];
 
+/// What the sampler reads: the fleet (which sits above this module) implements it.
+pub trait Sampled: Send + Sync + 'static {
+    /// Every bot's totals since start, at `now_ms` (see [`super::totals`]).
+    fn totals(&self, now_ms: i64) -> BTreeMap<i64, Totals>;
+    /// Records waiting for the tracking writer.
+    fn tracking_queue_depth(&self) -> usize;
+}
+
 /// The sampler.
 pub struct History {
     store: Store,
-    fleet: Fleet,
+    fleet: Box<dyn Sampled>,
     clock: Clock,
     node: String,
     last: Mutex<BTreeMap<i64, Totals>>,
@@ -35,19 +42,17 @@ pub struct History {
     cpu: Mutex<Option<f64>>,
 }
 
-/// This node's name in the rows: `BOTFLEET_NODE_NAME`, else the host name.
-pub fn node_name() -> String {
-    std::env::var("BOTFLEET_NODE_NAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "local".into())
-}
-
 impl History {
     /// A sampler for this node.
-    pub fn new(store: Store, fleet: Fleet, clock: Clock) -> Self {
-        Self { store, fleet, clock, node: node_name(), last: Mutex::new(BTreeMap::new()), cpu: Mutex::new(None) }
+    pub fn new(store: Store, fleet: impl Sampled, clock: Clock) -> Self {
+        Self {
+            store,
+            fleet: Box::new(fleet),
+            clock,
+            node: super::node::node_name(),
+            last: Mutex::new(BTreeMap::new()),
+            cpu: Mutex::new(None),
+        }
     }
 
     /// Writes this interval's rows; returns how many.

@@ -10,11 +10,13 @@ use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::events::BotCounts;
-use crate::fleet::health::BotRuntime;
+use crate::bots::BotCounts;
+use crate::logs::commands::{CommandKind, Outcome};
+use runtime::{BotRuntime, Runtimes};
 
 pub mod history;
 pub mod node;
+pub mod runtime;
 
 /// Histogram bucket bounds, in seconds.
 pub const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -27,11 +29,29 @@ struct Histogram {
     sum: f64,
 }
 
+/// A fault that was handled (logged, and shown as unknown rather than as a made-up value) and is
+/// counted so that an operator sees it happening: `botfleet_faults_total{fault="…"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// The live figures could not list the bots: their counts were sent as unknown.
+    LiveBotCounts,
+}
+
+impl Fault {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LiveBotCounts => "live_bot_counts",
+        }
+    }
+}
+
 /// The in-memory metrics of one process.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    commands: Mutex<BTreeMap<(i64, &'static str, &'static str), u64>>,
+    commands: Mutex<BTreeMap<(i64, CommandKind, Outcome), u64>>,
     latency: Mutex<BTreeMap<i64, Histogram>>,
+    faults: Mutex<BTreeMap<Fault, u64>>,
 }
 
 /// One bot's totals since start (what the history sampler takes differences of): commands from
@@ -48,7 +68,7 @@ pub struct Totals {
     /// Calls to Discord's REST API, and 429s met on them.
     pub rest_calls: u64,
     pub rate_limited: u64,
-    /// Milliseconds the bot was `running`, and observed (meant to run; see `fleet::health`).
+    /// Milliseconds the bot was `running`, and observed (meant to run; see `runtime`).
     pub up_ms: u64,
     pub span_ms: u64,
 }
@@ -104,9 +124,8 @@ pub struct Gauges {
 }
 
 impl Metrics {
-    /// Counts one finished command (`kind`: prefix/slash/component; `outcome`: ok/error/denied)
-    /// and, when it was answered, its reply latency.
-    pub fn command(&self, bot_id: i64, kind: &'static str, outcome: &'static str, latency: Option<Duration>) {
+    /// Counts one finished command and, when it was answered, its reply latency.
+    pub fn command(&self, bot_id: i64, kind: CommandKind, outcome: Outcome, latency: Option<Duration>) {
         *self.commands.lock().unwrap_or_else(PoisonError::into_inner).entry((bot_id, kind, outcome)).or_insert(0) += 1;
         if let Some(latency) = latency {
             let seconds = latency.as_secs_f64();
@@ -120,16 +139,26 @@ impl Metrics {
         }
     }
 
+    /// Counts one handled fault.
+    pub fn fault(&self, fault: Fault) {
+        *self.faults.lock().unwrap_or_else(PoisonError::into_inner).entry(fault).or_insert(0) += 1;
+    }
+
+    /// How many times `fault` happened since start.
+    pub fn faults(&self, fault: Fault) -> u64 {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).get(&fault).copied().unwrap_or(0)
+    }
+
     /// Every bot's totals since start.
     pub fn totals(&self) -> BTreeMap<i64, Totals> {
         let mut out: BTreeMap<i64, Totals> = BTreeMap::new();
         for ((bot, _, outcome), n) in self.commands.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             let t = out.entry(*bot).or_default();
             t.commands += n;
-            match *outcome {
-                "error" => t.errors += n,
-                "denied" => t.denied += n,
-                _ => {}
+            match outcome {
+                Outcome::Error => t.errors += n,
+                Outcome::Denied => t.denied += n,
+                Outcome::Ok => {}
             }
         }
         for (bot, h) in self.latency.lock().unwrap_or_else(PoisonError::into_inner).iter() {
@@ -162,6 +191,7 @@ impl Metrics {
         out.push_str("# HELP botfleet_commands_total Commands the bots handled, by bot, kind and outcome.\n");
         out.push_str("# TYPE botfleet_commands_total counter\n");
         for ((bot, kind, outcome), n) in &commands {
+            let (kind, outcome) = (kind.as_str(), outcome.as_str());
             let _ =
                 writeln!(out, "botfleet_commands_total{{bot_id=\"{bot}\",kind=\"{kind}\",outcome=\"{outcome}\"}} {n}");
         }
@@ -213,15 +243,13 @@ impl Metrics {
         }
 
         out.push_str("# HELP botfleet_bots Bots by runtime status.\n# TYPE botfleet_bots gauge\n");
-        let b = gauges.bots;
-        for (status, n) in [
-            ("running", b.running),
-            ("starting", b.starting),
-            ("reconnecting", b.reconnecting),
-            ("stopped", b.stopped),
-            ("failed", b.failed),
-        ] {
+        for (status, n) in gauges.bots.by_status() {
             let _ = writeln!(out, "botfleet_bots{{status=\"{status}\"}} {n}");
+        }
+        out.push_str("# HELP botfleet_faults_total Faults handled (logged, shown as unknown), by kind.\n");
+        out.push_str("# TYPE botfleet_faults_total counter\n");
+        for (fault, n) in self.faults.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            let _ = writeln!(out, "botfleet_faults_total{{fault=\"{}\"}} {n}", fault.as_str());
         }
         out.push_str("# HELP botfleet_tracking_queue_depth Records waiting for the tracking writer.\n");
         out.push_str("# TYPE botfleet_tracking_queue_depth gauge\n");
@@ -262,6 +290,17 @@ impl Metrics {
     }
 }
 
+/// Every bot's totals at `now_ms` (what the history sampler takes differences of): commands from
+/// the counters, events, REST calls, 429s and uptime from the runtime figures.
+pub fn totals(metrics: &Metrics, runtimes: &Runtimes, now_ms: i64) -> BTreeMap<i64, Totals> {
+    let mut out = metrics.totals();
+    for (bot, figures) in runtimes.totals(now_ms) {
+        let t = out.entry(bot).or_default();
+        *t = t.plus(figures);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,9 +308,9 @@ mod tests {
     #[test]
     fn counters_and_cumulative_buckets() {
         let m = Metrics::default();
-        m.command(1, "prefix", "ok", Some(Duration::from_millis(3)));
-        m.command(1, "prefix", "ok", Some(Duration::from_millis(30)));
-        m.command(1, "slash", "denied", None);
+        m.command(1, CommandKind::Prefix, Outcome::Ok, Some(Duration::from_millis(3)));
+        m.command(1, CommandKind::Prefix, Outcome::Ok, Some(Duration::from_millis(30)));
+        m.command(1, CommandKind::Slash, Outcome::Denied, None);
         let figures = BotRuntime {
             rest_calls: 4,
             rate_limited: 2,

@@ -1,6 +1,6 @@
 //! This process's own figures, read from `/proc` when asked (Linux; absent elsewhere): resident
 //! memory, CPU time used, open sockets (gateway connections, API clients, database pool), and the
-//! database's round-trip time measured with a ping.
+//! database's round-trip time measured with a ping; and the node's name.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,30 @@ pub struct NodeFigures {
     pub open_sockets: Option<u64>,
     /// How long a trivial query took (`None` when it failed or took over 3 s).
     pub db_round_trip: Option<Duration>,
+}
+
+/// This node's name in performance rows and alerts: `BOTFLEET_NODE_NAME`, else the host name.
+pub fn node_name() -> String {
+    std::env::var("BOTFLEET_NODE_NAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Resident memory of this process, in bytes: `VmRSS` of `/proc/self/status`, which the kernel
+/// gives in KiB whatever the page size.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    rss_from_status(&status)
+}
+
+/// The `VmRSS:   1234 kB` line of a `/proc/PID/status` text, in bytes.
+fn rss_from_status(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let mut words = line.split_whitespace();
+    let kib: u64 = words.next()?.parse().ok()?;
+    (words.next()? == "kB").then_some(kib * 1024)
 }
 
 /// Clock ticks per second for `/proc/self/stat` times (USER_HZ, 100 on Linux).
@@ -56,7 +80,7 @@ pub async fn db_round_trip(store: &Store) -> Option<Duration> {
 /// Every figure, now.
 pub async fn read(store: &Store) -> NodeFigures {
     NodeFigures {
-        rss_bytes: crate::live::rss_bytes(),
+        rss_bytes: rss_bytes(),
         cpu_seconds: cpu_seconds(),
         open_sockets: open_sockets(),
         db_round_trip: db_round_trip(store).await,
@@ -66,6 +90,14 @@ pub async fn read(store: &Store) -> NodeFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resident_memory_is_read_in_kib_whatever_the_page_size() {
+        let text = "Name:\tbotfleet\nVmPeak:\t  9000 kB\nVmRSS:\t   5120 kB\nRssAnon:\t 100 kB\n";
+        assert_eq!(rss_from_status(text), Some(5 * 1024 * 1024));
+        assert_eq!(rss_from_status("VmRSS:\t12 pages\n"), None);
+        assert!(rss_bytes().unwrap() > 1024 * 1024);
+    }
 
     #[test]
     fn this_process_has_cpu_time_and_sockets_are_countable() {

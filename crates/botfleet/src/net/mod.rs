@@ -7,6 +7,7 @@ pub mod client;
 pub mod tls;
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use ipnet::IpNet;
@@ -14,7 +15,6 @@ use ipnet::IpNet;
 pub use client::ClientMeta;
 pub use tls::TlsConnection;
 
-use crate::config::ServeConfig;
 use crate::error::{Error, Result};
 
 /// The network settings every request is read with, built once at start.
@@ -29,35 +29,21 @@ pub struct NetConfig {
 }
 
 impl NetConfig {
-    /// Checks and loads the TLS, proxy and origin settings; a problem is a `Config` error naming
-    /// the setting.
-    pub fn from_config(config: &ServeConfig) -> Result<Self> {
-        let tls = match (&config.tls_cert, &config.tls_key) {
-            (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(Error::Config(
-                    "--tls-cert (BOTFLEET_TLS_CERT) is set but --tls-key (BOTFLEET_TLS_KEY) is not: HTTPS needs \
-                     both the certificate and its private key (set neither for plain HTTP)"
-                        .into(),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(Error::Config(
-                    "--tls-key (BOTFLEET_TLS_KEY) is set but --tls-cert (BOTFLEET_TLS_CERT) is not: HTTPS needs \
-                     both the certificate and its private key (set neither for plain HTTP)"
-                        .into(),
-                ))
-            }
-        };
-        let public_origin = match &config.public_origin {
-            Some(origin) => Some(
+    /// Loads the TLS settings (a certificate chain and its key, both or neither), the trusted
+    /// proxies and the public origin; a problem is a `Config` error naming the setting.
+    pub fn new(
+        tls: Option<(&Path, &Path)>,
+        trusted_proxies: TrustedProxies,
+        public_origin: Option<&str>,
+    ) -> Result<Self> {
+        let tls = tls.map(|(cert, key)| tls::server_config(cert, key)).transpose()?;
+        let public_origin = public_origin
+            .map(|origin| {
                 parse_public_origin(origin)
-                    .map_err(|e| Error::Config(format!("--public-origin (BOTFLEET_PUBLIC_ORIGIN): {e}")))?,
-            ),
-            None => None,
-        };
-        Ok(Self { trusted_proxies: config.trusted_proxies.clone(), public_origin, tls })
+                    .map_err(|e| Error::Config(format!("--public-origin (BOTFLEET_PUBLIC_ORIGIN): {e}")))
+            })
+            .transpose()?;
+        Ok(Self { trusted_proxies, public_origin, tls })
     }
 
     /// `https` when served over TLS, else `http`.

@@ -1,12 +1,14 @@
 //! The `products` table: insert, read, list, edit with optimistic concurrency, atomic stock
 //! adjustments that never go below zero, "set" with a version, visibility, delete.
 
+use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 
 use super::model::{availability, NewProduct, Product, ProductEdit};
 use crate::error::{Error, Result};
-use crate::store::{is_unique_violation, Store};
+use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
 
 const COLUMNS: &str = "id, sku, name, description, price_minor, currency, stock, low_stock_threshold, visible, \
@@ -57,35 +59,18 @@ pub async fn insert<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     p: &NewProduct,
     now: i64,
 ) -> Result<Product> {
-    let row = sqlx::query(&format!(
-        "INSERT INTO products (sku, name, description, price_minor, currency, stock, low_stock_threshold, visible, \
-         sort_order, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) \
+    let sql = format!(
+        "INSERT INTO products (name, description, price_minor, currency, stock, low_stock_threshold, visible, \
+         sort_order, created_at, sku, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $9) \
          RETURNING {COLUMNS}"
-    ))
-    .bind(p.sku.clone())
-    .bind(p.name.clone())
-    .bind(p.description.clone())
-    .bind(p.price_minor)
-    .bind(p.currency.clone())
-    .bind(p.stock)
-    .bind(p.low_stock_threshold.unwrap_or(5))
-    .bind(i64::from(p.visible.unwrap_or(true)))
-    .bind(p.sort_order)
-    .bind(now)
-    .fetch_one(db)
-    .await
-    .map_err(|e| sku_taken(e, &p.sku))?;
+    );
+    let row = bind_product(sqlx::query(&sql), p, now).fetch_one(db).await.map_err(|e| sku_taken(e, &p.sku))?;
     view(&row)
 }
 
 /// One product.
 pub async fn get(store: &Store, id: i64) -> Result<Product> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    view(&row)
+    store::get_by_id(store, "products", COLUMNS, "product", id, view).await
 }
 
 /// Every product in display order (sort order, then name); only visible ones when asked.
@@ -182,11 +167,28 @@ pub async fn set_visible(store: &Store, id: i64, visible: bool, now: i64) -> Res
 
 /// Deletes a product.
 pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let done = sqlx::query("DELETE FROM products WHERE id = $1").bind(id).execute(store.pool()).await?;
-    if done.rows_affected() == 0 {
-        return Err(not_found(id));
-    }
-    Ok(())
+    store::delete_by_id(store.pool(), "products", "product", id).await
+}
+
+/// Binds a product's fields in the order both the INSERT and the UPDATE number them: $1 name,
+/// $2 description, $3 price, $4 currency, $5 stock, $6 low-stock threshold, $7 visible, $8 sort
+/// order, $9 now, $10 SKU.
+fn bind_product<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    p: &NewProduct,
+    now: i64,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(p.name.clone())
+        .bind(p.description.clone())
+        .bind(p.price_minor)
+        .bind(p.currency.clone())
+        .bind(p.stock)
+        .bind(p.low_stock_threshold.unwrap_or(5))
+        .bind(i64::from(p.visible.unwrap_or(true)))
+        .bind(p.sort_order)
+        .bind(now)
+        .bind(p.sku.clone())
 }
 
 /// Replaces every field of the product with this SKU (CSV import), inside a transaction.
@@ -195,22 +197,11 @@ pub async fn replace_by_sku<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     p: &NewProduct,
     now: i64,
 ) -> Result<Product> {
-    let row = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, stock = $5, \
          low_stock_threshold = $6, visible = $7, sort_order = $8, version = version + 1, updated_at = $9 \
          WHERE sku = $10 RETURNING {COLUMNS}"
-    ))
-    .bind(p.name.clone())
-    .bind(p.description.clone())
-    .bind(p.price_minor)
-    .bind(p.currency.clone())
-    .bind(p.stock)
-    .bind(p.low_stock_threshold.unwrap_or(5))
-    .bind(i64::from(p.visible.unwrap_or(true)))
-    .bind(p.sort_order)
-    .bind(now)
-    .bind(p.sku.clone())
-    .fetch_one(db)
-    .await?;
+    );
+    let row = bind_product(sqlx::query(&sql), p, now).fetch_one(db).await?;
     view(&row)
 }

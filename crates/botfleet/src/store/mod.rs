@@ -6,7 +6,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
@@ -126,6 +126,37 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The row of `table` with this `id`, seen through `view` (`NotFound` names it as `what`).
+/// `table` and `columns` are the caller's constants, never request input.
+pub async fn get_by_id<T>(
+    store: &Store,
+    table: &str,
+    columns: &str,
+    what: &'static str,
+    id: i64,
+    view: impl FnOnce(&AnyRow) -> Result<T>,
+) -> Result<T> {
+    let row = sqlx::query(&format!("SELECT {columns} FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound { what, id: id.to_string() })?;
+    view(&row)
+}
+
+/// Deletes the row of `table` with this `id`, on a pool or inside a transaction (`NotFound`
+/// names it as `what`). `table` is the caller's constant, never request input.
+pub async fn delete_by_id<'e, E>(db: E, table: &str, what: &'static str, id: i64) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1")).bind(id).execute(db).await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound { what, id: id.to_string() });
+    }
+    Ok(())
+}
+
 /// Whether an error is a unique-constraint violation (both backends).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
@@ -135,14 +166,6 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ impl TestApp {
             tls_key: None,
             trusted_proxies: Default::default(),
             public_origin: None,
-            clock: botfleet::clock::Clock::system(),
+            clock: botfleet::time::Clock::system(),
             auth: botfleet::config::AuthConfig::default(),
         };
         let mut config = config;
@@ -221,7 +221,7 @@ impl TestApp {
     /// A new API key with `role`, made directly in the store.
     pub async fn make_key(store: &Store, role: botfleet::auth::Role) -> String {
         let grant = botfleet::auth::keys::Grant::Role(role);
-        let now = botfleet::store::now_ms();
+        let now = botfleet::time::now_ms();
         botfleet::auth::keys::create(store, &format!("test {role}"), &grant, None, now, None).await.expect("key").0
     }
 

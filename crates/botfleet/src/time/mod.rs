@@ -1,9 +1,27 @@
-//! Times at the edges: stored as UTC milliseconds, shown as RFC 3339, accepted as either.
+//! Time, in one place: the [`Clock`] that time-dependent rules read (the system's, or a manual one
+//! tests step forward), and how times cross the edges — stored as UTC milliseconds, shown as
+//! RFC 3339, accepted as either.
+//!
+//! Code that has a `Clock` reads it and nothing else; [`now_ms`] is the wall clock for the few
+//! places that record when something happened outside any rule (and for `Clock::system`).
+
+mod clock;
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use clock::Clock;
+
 use crate::error::{Error, Result};
+
+/// Milliseconds since the Unix epoch, now, by the system's wall clock.
+#[allow(clippy::disallowed_methods)] // The one reading of the wall clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
 
 /// RFC 3339 (UTC, milliseconds) for a stored time.
 pub fn rfc3339(ms: i64) -> String {

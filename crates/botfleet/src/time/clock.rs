@@ -26,7 +26,7 @@ impl Clock {
     pub fn now_ms(&self) -> i64 {
         match &self.manual {
             Some(ms) => ms.load(Ordering::Relaxed),
-            None => crate::store::now_ms(),
+            None => super::now_ms(),
         }
     }
 
