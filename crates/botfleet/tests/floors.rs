@@ -67,7 +67,7 @@ struct Graph {
 }
 
 struct Report {
-    /// Floors, then each circle with its arrows: the text `../shared/tools/layers` prints.
+    /// Floors, then each circle with its arrows: the text the `layers` tool prints.
     text: String,
     circles: Vec<Circle>,
 }
