@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use botfleet::audit::{AuditQuery, AuditRow};
 use botfleet::time::Clock;
@@ -42,7 +42,7 @@ async fn world(backend: Backend) -> Option<World> {
     emulator.add_member(guild, bob, vec![]).unwrap();
     let general = emulator.create_channel(guild, "general").unwrap();
     emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
-    let start = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    let start = botfleet::time::now_ms();
     let clock = Clock::manual(start);
     let shared = clock.clone();
     let app = TestApp::spawn_configured(backend, emulator.http_url(), |c| c.clock = shared).await?;

@@ -9,7 +9,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use botfleet::stock::{display, Product};
 use common::{until, Backend, TestApp};

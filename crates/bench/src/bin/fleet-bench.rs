@@ -339,6 +339,7 @@ fn tempdir() -> PathBuf {
     dir
 }
 
+#[allow(clippy::disallowed_methods)] // A unique folder name, not a time rule.
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }

@@ -39,7 +39,7 @@ pub struct Ready {
 /// The checks every health answer shares: the database answers, the tracking queue is not
 /// backing up.
 async fn shared_checks(app: &AppState) -> (Vec<Check>, Option<Vec<i64>>) {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let ids = tokio::time::timeout(std::time::Duration::from_secs(3), crate::bots::repo::all_ids(&app.store)).await;
     let took = started.elapsed().as_secs_f64() * 1000.0;
     let (database, ids) = match ids {

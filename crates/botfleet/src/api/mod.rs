@@ -21,7 +21,7 @@ pub mod users;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;

@@ -8,7 +8,9 @@
 //! goes through the bot's `rest_meter::Meter`, which counts it and the 429s it meets.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::json;
 use tokio::sync::watch;

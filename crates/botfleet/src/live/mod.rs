@@ -3,7 +3,9 @@
 //! the last minute, process memory). `api/live.rs` carries them over a WebSocket.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;

@@ -2,7 +2,9 @@
 //! memory, CPU time used, open sockets (gateway connections, API clients, database pool), and the
 //! database's round-trip time measured with a ping; and the node's name.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::store::Store;
 

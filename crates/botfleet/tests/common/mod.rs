@@ -297,9 +297,7 @@ impl Drop for TestApp {
 }
 
 fn rand_suffix() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{:x}{:x}", nanos, std::process::id())
+    format!("{:x}{:x}", rand::random::<u64>(), std::process::id())
 }
 
 /// A token shaped like Discord's, unique per call.
