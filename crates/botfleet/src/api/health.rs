@@ -144,7 +144,7 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
 pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
     let ids = crate::bots::repo::all_ids(&app.store).await?;
     let gauges = crate::metrics::Gauges {
-        bots: app.fleet.summary(&ids).into(),
+        bots: app.fleet.summary(&ids),
         node: crate::metrics::node::read(&app.store).await,
         uptime: app.started.elapsed(),
         tracking_queue_depth: app.fleet.tracking_queue_depth(),

@@ -275,7 +275,8 @@ pub async fn set_desired(store: &Store, id: i64, state: DesiredState) -> Result<
 
 /// Bots an admin wants running.
 pub async fn desired_running(store: &Store) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM bots WHERE desired_state = 'running' ORDER BY id")
+    Ok(sqlx::query_scalar("SELECT id FROM bots WHERE desired_state = $1 ORDER BY id")
+        .bind(DesiredState::Running.as_str())
         .fetch_all(store.pool())
         .await?)
 }
