@@ -8,7 +8,6 @@
 pub mod close;
 pub mod compression;
 pub mod handshake;
-pub mod session;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
