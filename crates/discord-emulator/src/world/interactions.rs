@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::messages::NewMessage;
-use super::model::{Interaction, InteractionResponse};
+use super::model::{Interaction, InteractionResponse, EPHEMERAL, LOADING};
 use super::{json as render, State, WorldError};
 use crate::snowflake::random_token;
 
@@ -19,10 +19,6 @@ pub const APPLICATION_COMMAND: u8 = 2;
 pub const MESSAGE_COMPONENT: u8 = 3;
 /// Interaction type: autocomplete.
 pub const AUTOCOMPLETE: u8 = 4;
-/// Message flag: only the invoking user sees it (never dispatched to bots).
-pub const EPHEMERAL: u64 = 1 << 6;
-/// Message flag: "Bot is thinking…" after a deferred response.
-pub const LOADING: u64 = 1 << 7;
 
 /// What a scripted user does to start an interaction.
 #[derive(Debug, Clone, Deserialize)]

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::model::{Message, Revision};
+use super::model::{Message, Revision, EPHEMERAL, LOADING};
 use super::{State, WorldError};
 
 /// A message about to be created.
@@ -112,7 +112,7 @@ impl State {
     /// caller's (REST checks the bot's, the control API lets scripted users post anywhere they are).
     pub fn post_message(&mut self, author_id: u64, channel_id: u64, new: NewMessage) -> Result<u64, WorldError> {
         // Ephemeral messages are seen only by the invoking user: never dispatched to bots.
-        let dispatch = new.flags & super::interactions::EPHEMERAL == 0;
+        let dispatch = new.flags & EPHEMERAL == 0;
         self.create_message(author_id, channel_id, new, dispatch)
     }
 
@@ -198,7 +198,7 @@ impl State {
         if let Some(components) = components {
             message.components = components;
         }
-        message.flags &= !(1 << 7); // an edit ends the "thinking…" (LOADING) state
+        message.flags &= !LOADING; // an edit ends the "thinking…" state
         message.edited_at = Some(now);
         let snapshot = message.clone();
         self.dispatch_message("MESSAGE_UPDATE", &snapshot);

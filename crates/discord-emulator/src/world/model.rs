@@ -105,6 +105,11 @@ pub struct Revision {
     pub embeds: Vec<Value>,
 }
 
+/// Message flag: only the invoking user sees it (never dispatched to bots).
+pub const EPHEMERAL: u64 = 1 << 6;
+/// Message flag: "Bot is thinking…" after a deferred interaction response, until an edit.
+pub const LOADING: u64 = 1 << 7;
+
 /// A message. Deleted messages stay as tombstones so tests can read back what happened.
 #[derive(Debug, Clone)]
 pub struct Message {
