@@ -12,6 +12,8 @@
 pub mod clock;
 /// Tunable limits and windows, Discord's values by default.
 pub mod config;
+/// The registry of live gateway connections and the commands they take (reconnect, close, …).
+pub mod connections;
 /// The `/_emulator` control API (not Discord's).
 pub mod control;
 /// Fault injection: gateway events, outages, latency, forced 429s and errors.

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::connections::ConnCommand;
 use crate::faults::{jittered, FaultAction, FaultSpec};
-use crate::gateway::ConnCommand;
 use crate::server::Shared;
 use crate::snowflake::iso8601;
 use crate::world::file::{WorldSpec, WorldSummary};

@@ -16,8 +16,9 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
+use crate::connections::{ConnCommand, Connections};
 use crate::faults::Faults;
-use crate::gateway::{self, Connections, GatewayParams};
+use crate::gateway::{self, GatewayParams};
 use crate::rest::{self, error::ApiError, ratelimit::RestLimits};
 use crate::world::State;
 
@@ -181,7 +182,7 @@ impl Emulator {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         self.shared.faults().clear();
-        self.shared.connections().send_to_app(None, gateway::ConnCommand::Close(1001));
+        self.shared.connections().send_to_app(None, ConnCommand::Close(1001));
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -201,7 +202,7 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
         self.shared.faults().clear();
-        self.shared.connections().send_to_app(None, gateway::ConnCommand::Close(1001));
+        self.shared.connections().send_to_app(None, ConnCommand::Close(1001));
         if let Some(task) = self.task.take() {
             task.abort();
         }

@@ -18,62 +18,11 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
+use crate::connections::ConnCommand;
 use crate::server::Shared;
 use close::CloseCode;
 use compression::Encoder;
 use handshake::Refusal;
-
-/// Something the control API asks a live connection to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnCommand {
-    /// Send op 7 Reconnect.
-    Reconnect,
-    /// Send op 9 Invalid Session (`d` = may resume).
-    InvalidSession { resumable: bool },
-    /// Send op 1: the client must heartbeat at once.
-    RequestHeartbeat,
-    /// Close the connection with a code.
-    Close(u16),
-    /// Drop the TCP connection without a close frame.
-    Drop,
-}
-
-/// A live connection as the registry sees it.
-#[derive(Debug)]
-pub struct ConnHandle {
-    /// The application once identified or resumed.
-    pub app_id: Option<u64>,
-    tx: mpsc::Sender<ConnCommand>,
-}
-
-/// Every live connection, so the control API can reach them.
-#[derive(Debug, Default)]
-pub struct Connections {
-    map: HashMap<u64, ConnHandle>,
-}
-
-impl Connections {
-    /// Sends a command to every connection of an application; returns how many got it.
-    pub fn send_to_app(&self, app_id: Option<u64>, cmd: ConnCommand) -> usize {
-        self.map
-            .values()
-            .filter(|c| app_id.is_none() || c.app_id == app_id)
-            .filter(|c| c.tx.try_send(cmd).is_ok())
-            .count()
-    }
-
-    /// Sends a command to one connection.
-    pub fn send_to(&self, conn_id: u64, cmd: ConnCommand) {
-        if let Some(c) = self.map.get(&conn_id) {
-            let _ = c.tx.try_send(cmd);
-        }
-    }
-
-    /// Live connections (per application when given).
-    pub fn count(&self, app_id: Option<u64>) -> usize {
-        self.map.values().filter(|c| app_id.is_none() || c.app_id == app_id).count()
-    }
-}
 
 /// Query parameters of the gateway URL.
 #[derive(Debug, Default)]
@@ -119,7 +68,7 @@ struct Connection {
 pub async fn serve(shared: Arc<Shared>, params: GatewayParams, mut socket: WebSocket) {
     let (tx, mut commands) = mpsc::channel(16);
     let id = shared.next_conn_id();
-    shared.connections().map.insert(id, ConnHandle { app_id: None, tx });
+    shared.connections().register(id, tx);
     shared.state().counters.connections += 1;
     let now = shared.clock.now();
     let mut conn = Connection {
@@ -135,7 +84,7 @@ pub async fn serve(shared: Arc<Shared>, params: GatewayParams, mut socket: WebSo
     };
     let end = conn.run(&mut socket, &mut commands, params).await;
     conn.finish(&mut socket, end).await;
-    shared.connections().map.remove(&id);
+    shared.connections().remove(id);
 }
 
 impl Connection {
@@ -349,9 +298,7 @@ impl Connection {
     ) -> Result<(), End> {
         match result {
             Ok(attached) => {
-                if let Some(c) = self.shared.connections().map.get_mut(&self.id) {
-                    c.app_id = Some(attached.app_id);
-                }
+                self.shared.connections().set_app(self.id, attached.app_id);
                 self.session = Some(attached.session_id);
                 self.app_id = Some(attached.app_id);
                 self.sent_seq = attached.send_after;
