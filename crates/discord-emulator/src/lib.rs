@@ -22,6 +22,8 @@ pub mod faults;
 pub mod gateway;
 /// The load driver: scripted users send commands, the report says what was answered and how fast.
 pub mod load;
+/// Discord's REST rate-limit counters: per-route buckets, the global limit, the invalid-request ban.
+pub mod rate_limits;
 /// Discord's REST API: routes, auth, rate limits, errors.
 pub mod rest;
 /// The scripting operations shared by the control API and the library API.

@@ -19,7 +19,8 @@ use crate::config::EmulatorConfig;
 use crate::connections::{ConnCommand, Connections};
 use crate::faults::Faults;
 use crate::gateway::{self, GatewayParams};
-use crate::rest::{self, error::ApiError, ratelimit::RestLimits};
+use crate::rate_limits::RestLimits;
+use crate::rest::{self, error::ApiError};
 use crate::world::State;
 
 /// What every handler and connection shares.
