@@ -30,6 +30,9 @@ pub mod rest;
 pub mod script;
 /// Starting and stopping the server.
 pub mod server;
+/// The state every handler and connection shares: config, clock, and the locks on the world,
+/// connections, rate limits and faults.
+pub mod shared;
 /// Snowflake ids, timestamps and tokens.
 pub mod snowflake;
 /// The emulated world and its rules (permissions, intents, fan-out, interactions).
@@ -39,7 +42,8 @@ pub use config::{EmulatorConfig, RouteLimit};
 pub use faults::{FaultAction, FaultSpec, RouteMatch, Scope};
 pub use load::{LoadError, Report, Scenario};
 pub use script::{CounterReport, InteractionRecord, MessageRecord, ResponseRecord, SessionInfo};
-pub use server::{Emulator, Shared};
+pub use server::Emulator;
+pub use shared::Shared;
 pub use world::file::{WorldSpec, WorldSummary};
 pub use world::interactions::{StartedInteraction, UserAction};
 pub use world::model::Overwrite;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::connections::ConnCommand;
 use crate::faults::{jittered, FaultAction, FaultSpec};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::snowflake::iso8601;
 use crate::world::file::{WorldSpec, WorldSummary};
 use crate::world::interactions::{StartedInteraction, UserAction};

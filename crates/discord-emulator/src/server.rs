@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::Arc;
 
 use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
 use axum::extract::{Query, State as AxumState};
@@ -14,69 +13,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::clock::Clock;
 use crate::config::EmulatorConfig;
-use crate::connections::{ConnCommand, Connections};
-use crate::faults::Faults;
+use crate::connections::ConnCommand;
 use crate::gateway::{self, GatewayParams};
-use crate::rate_limits::RestLimits;
 use crate::rest::{self, error::ApiError};
-use crate::world::State;
-
-/// What every handler and connection shares.
-#[derive(Debug)]
-pub struct Shared {
-    pub config: EmulatorConfig,
-    pub clock: Arc<Clock>,
-    /// `http://127.0.0.1:PORT`.
-    pub http_url: String,
-    /// `ws://127.0.0.1:PORT` (the gateway URL and `resume_gateway_url`).
-    pub ws_url: String,
-    state: Mutex<State>,
-    connections: Mutex<Connections>,
-    limits: Mutex<RestLimits>,
-    faults: Mutex<Faults>,
-    /// Load-driver worlds already built, by scenario shape, so repeated runs reuse them instead of
-    /// growing the world (and every bot's memory) with new guilds each time.
-    pub(crate) load_setups: Mutex<HashMap<String, crate::load::Prepared>>,
-    next_conn: AtomicU64,
-    /// A handle on itself, for tasks that outlive a call (fault schedules, load runs).
-    me: Weak<Shared>,
-}
-
-// Each lock below is a std Mutex held only for in-memory work, never across `.await`; a poisoned
-// lock (a panic elsewhere) still holds consistent data, so it is recovered rather than propagated.
-impl Shared {
-    /// The world.
-    pub fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Live gateway connections.
-    pub fn connections(&self) -> MutexGuard<'_, Connections> {
-        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// REST rate-limit counters.
-    pub fn limits(&self) -> MutexGuard<'_, RestLimits> {
-        self.limits.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Injected faults.
-    pub fn faults(&self) -> MutexGuard<'_, Faults> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// A strong handle, for spawned tasks (`None` once the emulator is gone).
-    pub fn handle(&self) -> Option<Arc<Shared>> {
-        self.me.upgrade()
-    }
-
-    /// A fresh connection id.
-    pub fn next_conn_id(&self) -> u64 {
-        self.next_conn.fetch_add(1, Ordering::Relaxed) + 1
-    }
-}
+use crate::shared::Shared;
 
 /// A running emulator. Dropping it stops the server.
 #[derive(Debug)]
@@ -115,20 +56,7 @@ impl Emulator {
     /// Starts an emulator on a listener you bound.
     pub fn serve(listener: TcpListener, config: EmulatorConfig) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
-        let clock = Arc::new(Clock::new());
-        let shared = Arc::new_cyclic(|me| Shared {
-            me: me.clone(),
-            faults: Mutex::new(Faults::default()),
-            load_setups: Mutex::new(HashMap::new()),
-            state: Mutex::new(State::new(clock.clone(), config.replay_capacity)),
-            config,
-            clock,
-            http_url: format!("http://{addr}"),
-            ws_url: format!("ws://{addr}"),
-            connections: Mutex::new(Connections::default()),
-            limits: Mutex::new(RestLimits::default()),
-            next_conn: AtomicU64::new(0),
-        });
+        let shared = Shared::new(config, addr);
         let api = rest::router(shared.clone());
         let app = Router::new()
             .nest("/api/v10", api.clone())

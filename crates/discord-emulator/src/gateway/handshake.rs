@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use super::close::CloseCode;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::snowflake::random_token;
 use crate::world::model::{APP_FLAG_GUILD_MEMBERS, APP_FLAG_MESSAGE_CONTENT, APP_FLAG_PRESENCE};
 use crate::world::sessions::{

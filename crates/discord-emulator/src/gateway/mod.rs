@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
 use crate::connections::ConnCommand;
-use crate::server::Shared;
+use crate::shared::Shared;
 use close::CloseCode;
 use compression::Encoder;
 use handshake::Refusal;

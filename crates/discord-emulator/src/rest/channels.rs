@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::error::{json_body, snowflake, ApiError};
 use super::BotApp;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::messages::{check_limits, is_empty, NewMessage};
 use crate::world::{json as render, permissions, State as World};
 

@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::error::{json_body, snowflake, ApiError};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::interactions::{Callback, InteractionError};
 use crate::world::json as render;
 use crate::world::model::{EPHEMERAL, LOADING};

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use crate::faults::{RestFault, Scope};
 use crate::rate_limits::{self, BucketState, Verdict};
-use crate::server::Shared;
+use crate::shared::Shared;
 use error::ApiError;
 
 /// The application a request's bot token belongs to (set by the auth guard).

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::{json_body, snowflake, ApiError};
 use super::interactions;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::json as render;
 use crate::world::webhooks::WebhookError;
 
