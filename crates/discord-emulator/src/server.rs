@@ -1,13 +1,11 @@
 //! Starting and stopping the emulator: one HTTP listener serves REST (`/api/v10`, `/api/v9`),
-//! the gateway (a WebSocket upgrade on any other path) and the control API (`/_emulator`).
+//! the gateway (a WebSocket upgrade on any other path) and the control API (`/_emulator`). The
+//! top floor: it builds the shared state, mounts the REST, control and gateway routes on it, and
+//! starts and stops the server.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade};
-use axum::extract::{Query, State as AxumState};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -15,9 +13,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::EmulatorConfig;
 use crate::connections::ConnCommand;
-use crate::gateway::{self, GatewayParams};
-use crate::rest::{self, error::ApiError};
 use crate::shared::Shared;
+use crate::{control, gateway, rest};
 
 /// A running emulator. Dropping it stops the server.
 #[derive(Debug)]
@@ -26,25 +23,6 @@ pub struct Emulator {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
-}
-
-async fn gateway_or_404(
-    AxumState(shared): AxumState<Arc<Shared>>,
-    Query(query): Query<HashMap<String, String>>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
-    let Ok(upgrade) = upgrade else {
-        return ApiError::not_found().into_response();
-    };
-    if shared.faults().gateway_down(None, shared.clock.now()) {
-        // The whole gateway is down: the upgrade fails, so clients back off as they would.
-        return ApiError::unavailable().into_response();
-    }
-    let params = GatewayParams::from_query(&query);
-    upgrade
-        .max_message_size(1 << 20)
-        .max_frame_size(1 << 20)
-        .on_upgrade(move |socket| gateway::serve(shared, params, socket))
 }
 
 impl Emulator {
@@ -61,8 +39,8 @@ impl Emulator {
         let app = Router::new()
             .nest("/api/v10", api.clone())
             .nest("/api/v9", api)
-            .nest("/_emulator", crate::control::router())
-            .fallback(gateway_or_404)
+            .nest("/_emulator", control::router())
+            .fallback(gateway::accept)
             .with_state(shared.clone());
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {

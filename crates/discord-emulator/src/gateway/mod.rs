@@ -14,11 +14,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{rejection::WebSocketUpgradeRejection, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
 use crate::connections::ConnCommand;
+use crate::rest::error::ApiError;
 use crate::shared::Shared;
 use close::CloseCode;
 use compression::Encoder;
@@ -62,6 +65,25 @@ struct Connection {
     sent_seq: u64,
     last_heartbeat: Instant,
     window: (Instant, u32),
+}
+
+/// The gateway's route (the server's fallback, so any path not otherwise routed): a WebSocket
+/// upgrade becomes a connection; anything else is a 404, and every upgrade is a 503 while the
+/// whole gateway is down.
+pub async fn accept(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return ApiError::not_found().into_response();
+    };
+    if shared.faults().gateway_down(None, shared.clock.now()) {
+        // The whole gateway is down: the upgrade fails, so clients back off as they would.
+        return ApiError::unavailable().into_response();
+    }
+    let params = GatewayParams::from_query(&query);
+    upgrade.max_message_size(1 << 20).max_frame_size(1 << 20).on_upgrade(move |socket| serve(shared, params, socket))
 }
 
 /// Runs one gateway connection to its end.
