@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod file;
 pub mod interactions;
 pub mod json;
+pub mod limits;
 pub mod messages;
 pub mod model;
 pub mod permissions;
