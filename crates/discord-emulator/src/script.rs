@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::connections::ConnCommand;
 use crate::faults::{jittered, FaultAction, FaultSpec};
-use crate::gateway::ConnCommand;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::snowflake::iso8601;
 use crate::world::file::{WorldSpec, WorldSummary};
 use crate::world::interactions::{StartedInteraction, UserAction};

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::faults::FaultSpec;
 use crate::script::FaultError;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::file::WorldSpec;
 use crate::world::interactions::UserAction;
 use crate::world::model::Overwrite;

@@ -7,12 +7,13 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use super::close::CloseCode;
-use super::session::{
-    Attachment, Session, INTENT_GUILD_MEMBERS, INTENT_GUILD_PRESENCES, INTENT_MESSAGE_CONTENT, VALID_INTENTS,
-};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::snowflake::random_token;
 use crate::world::model::{APP_FLAG_GUILD_MEMBERS, APP_FLAG_MESSAGE_CONTENT, APP_FLAG_PRESENCE};
+use crate::world::sessions::{
+    Attachment, Session, INTENT_GUILDS, INTENT_GUILD_MEMBERS, INTENT_GUILD_PRESENCES, INTENT_MESSAGE_CONTENT,
+    VALID_INTENTS,
+};
 use crate::world::{json as render, State};
 
 /// Why a handshake did not produce a session.
@@ -121,7 +122,7 @@ pub fn identify(shared: &Shared, conn_id: u64, wake: &Arc<Notify>, d: &Value) ->
     state.dispatch_to_session(&session_id, "READY", &ready.to_string());
     for guild_id in guild_ids {
         if let Some(data) = state.guilds.get(&guild_id).map(|g| render::guild_create(&state, g, bot_user)) {
-            if intents & super::session::INTENT_GUILDS != 0 {
+            if intents & INTENT_GUILDS != 0 {
                 state.dispatch_to_session(&session_id, "GUILD_CREATE", &data.to_string());
             }
         }

@@ -8,73 +8,24 @@
 pub mod close;
 pub mod compression;
 pub mod handshake;
-pub mod session;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{rejection::WebSocketUpgradeRejection, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
-use crate::server::Shared;
+use crate::connections::ConnCommand;
+use crate::rest::error::ApiError;
+use crate::shared::Shared;
 use close::CloseCode;
 use compression::Encoder;
 use handshake::Refusal;
-
-/// Something the control API asks a live connection to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnCommand {
-    /// Send op 7 Reconnect.
-    Reconnect,
-    /// Send op 9 Invalid Session (`d` = may resume).
-    InvalidSession { resumable: bool },
-    /// Send op 1: the client must heartbeat at once.
-    RequestHeartbeat,
-    /// Close the connection with a code.
-    Close(u16),
-    /// Drop the TCP connection without a close frame.
-    Drop,
-}
-
-/// A live connection as the registry sees it.
-#[derive(Debug)]
-pub struct ConnHandle {
-    /// The application once identified or resumed.
-    pub app_id: Option<u64>,
-    tx: mpsc::Sender<ConnCommand>,
-}
-
-/// Every live connection, so the control API can reach them.
-#[derive(Debug, Default)]
-pub struct Connections {
-    map: HashMap<u64, ConnHandle>,
-}
-
-impl Connections {
-    /// Sends a command to every connection of an application; returns how many got it.
-    pub fn send_to_app(&self, app_id: Option<u64>, cmd: ConnCommand) -> usize {
-        self.map
-            .values()
-            .filter(|c| app_id.is_none() || c.app_id == app_id)
-            .filter(|c| c.tx.try_send(cmd).is_ok())
-            .count()
-    }
-
-    /// Sends a command to one connection.
-    pub fn send_to(&self, conn_id: u64, cmd: ConnCommand) {
-        if let Some(c) = self.map.get(&conn_id) {
-            let _ = c.tx.try_send(cmd);
-        }
-    }
-
-    /// Live connections (per application when given).
-    pub fn count(&self, app_id: Option<u64>) -> usize {
-        self.map.values().filter(|c| app_id.is_none() || c.app_id == app_id).count()
-    }
-}
 
 /// Query parameters of the gateway URL.
 #[derive(Debug, Default)]
@@ -116,11 +67,30 @@ struct Connection {
     window: (Instant, u32),
 }
 
+/// The gateway's route (the server's fallback, so any path not otherwise routed): a WebSocket
+/// upgrade becomes a connection; anything else is a 404, and every upgrade is a 503 while the
+/// whole gateway is down.
+pub async fn accept(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return ApiError::not_found().into_response();
+    };
+    if shared.faults().gateway_down(None, shared.clock.now()) {
+        // The whole gateway is down: the upgrade fails, so clients back off as they would.
+        return ApiError::unavailable().into_response();
+    }
+    let params = GatewayParams::from_query(&query);
+    upgrade.max_message_size(1 << 20).max_frame_size(1 << 20).on_upgrade(move |socket| serve(shared, params, socket))
+}
+
 /// Runs one gateway connection to its end.
 pub async fn serve(shared: Arc<Shared>, params: GatewayParams, mut socket: WebSocket) {
     let (tx, mut commands) = mpsc::channel(16);
     let id = shared.next_conn_id();
-    shared.connections().map.insert(id, ConnHandle { app_id: None, tx });
+    shared.connections().register(id, tx);
     shared.state().counters.connections += 1;
     let now = shared.clock.now();
     let mut conn = Connection {
@@ -136,7 +106,7 @@ pub async fn serve(shared: Arc<Shared>, params: GatewayParams, mut socket: WebSo
     };
     let end = conn.run(&mut socket, &mut commands, params).await;
     conn.finish(&mut socket, end).await;
-    shared.connections().map.remove(&id);
+    shared.connections().remove(id);
 }
 
 impl Connection {
@@ -350,9 +320,7 @@ impl Connection {
     ) -> Result<(), End> {
         match result {
             Ok(attached) => {
-                if let Some(c) = self.shared.connections().map.get_mut(&self.id) {
-                    c.app_id = Some(attached.app_id);
-                }
+                self.shared.connections().set_app(self.id, attached.app_id);
                 self.session = Some(attached.session_id);
                 self.app_id = Some(attached.app_id);
                 self.sent_seq = attached.send_after;

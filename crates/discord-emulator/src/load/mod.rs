@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::server::Shared;
+use crate::shared::{BotSetup, Shared};
 use crate::world::interactions::UserAction;
 use crate::world::WorldError;
 pub use report::{KindReport, Latency, Report};
@@ -67,18 +67,6 @@ pub enum LoadError {
     Invalid(String),
     #[error(transparent)]
     World(#[from] WorldError),
-}
-
-/// The world built for a scenario: each bot's guild and channels, and the users.
-pub(crate) type Prepared = (Vec<BotSetup>, Vec<u64>);
-
-/// One bot's share of the world built for the run.
-#[derive(Debug, Clone)]
-pub(crate) struct BotSetup {
-    app_id: u64,
-    bot_user: u64,
-    channels: Vec<u64>,
-    next_channel: usize,
 }
 
 /// Kind of command.

@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use super::error::{json_body, snowflake, ApiError};
 use super::BotApp;
-use crate::server::Shared;
-use crate::world::messages::{check_limits, is_empty, NewMessage};
+use crate::shared::Shared;
+use crate::world::limits::{check_limits, is_empty};
+use crate::world::model::NewMessage;
 use crate::world::{json as render, permissions, State as World};
 
 fn bot_user(state: &World, app_id: u64) -> Result<u64, ApiError> {

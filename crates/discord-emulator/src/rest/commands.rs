@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::error::{json_body, snowflake, ApiError};
 use super::BotApp;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::model::Command;
 use crate::world::{json as render, State as World};
 

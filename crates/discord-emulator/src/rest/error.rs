@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use crate::world::interactions::InteractionError;
-use crate::world::messages::FieldError;
+use crate::world::limits::FieldError;
 use crate::world::WorldError;
 
 /// A REST error response.

@@ -13,9 +13,10 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::error::{json_body, snowflake, ApiError};
-use crate::server::Shared;
-use crate::world::interactions::{Callback, InteractionError, EPHEMERAL, LOADING};
+use crate::shared::Shared;
+use crate::world::interactions::{Callback, InteractionError};
 use crate::world::json as render;
+use crate::world::model::{EPHEMERAL, LOADING};
 
 /// `POST /interactions/{id}/{token}/callback` (`?with_response=true` returns what was created).
 pub async fn callback(

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::error::{json_body, snowflake, ApiError};
 use super::BotApp;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::json as render;
 
 /// `GET /gateway`.

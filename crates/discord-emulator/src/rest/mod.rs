@@ -6,7 +6,6 @@ pub mod commands;
 pub mod error;
 pub mod interactions;
 pub mod me;
-pub mod ratelimit;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -23,9 +22,9 @@ use serde_json::json;
 use std::time::Duration;
 
 use crate::faults::{RestFault, Scope};
-use crate::server::Shared;
+use crate::rate_limits::{self, BucketState, Verdict};
+use crate::shared::Shared;
 use error::ApiError;
-use ratelimit::{BucketState, Verdict};
 
 /// The application a request's bot token belongs to (set by the auth guard).
 #[derive(Debug, Clone, Copy)]
@@ -139,7 +138,7 @@ async fn guard(
                     limit: 1,
                     remaining: 0,
                     reset_after: retry_after,
-                    bucket: ratelimit::bucket_hash(&method, &route),
+                    bucket: rate_limits::bucket_hash(&method, &route),
                 };
                 bucket_headers(&shared, response.headers_mut(), &bucket, scope);
             }

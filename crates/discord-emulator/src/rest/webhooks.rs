@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::error::{json_body, snowflake, ApiError};
 use super::interactions;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::world::json as render;
 use crate::world::webhooks::WebhookError;
 
@@ -106,7 +106,7 @@ pub async fn edit_message(
     let body = json_body(&body)?;
     let content = body.get("content").and_then(Value::as_str).map(str::to_owned);
     let embeds = body.get("embeds").and_then(Value::as_array).cloned();
-    let errors = crate::world::messages::check_limits(
+    let errors = crate::world::limits::check_limits(
         content.as_deref().unwrap_or_default(),
         embeds.as_deref().unwrap_or_default(),
     );

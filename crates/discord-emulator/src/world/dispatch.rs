@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use super::{json as render, model::Message, permissions, State};
-use crate::gateway::session::{INTENT_DIRECT_MESSAGES, INTENT_GUILDS, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT};
-use crate::world::model::APP_FLAG_MESSAGE_CONTENT;
+use super::model::{Message, APP_FLAG_MESSAGE_CONTENT};
+use super::sessions::{INTENT_DIRECT_MESSAGES, INTENT_GUILDS, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT};
+use super::{json as render, permissions, State};
 
 impl State {
     /// Queues a dispatch to every session of one application that owns `guild_id`'s shard and has

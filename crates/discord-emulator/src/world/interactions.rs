@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::messages::NewMessage;
-use super::model::{Interaction, InteractionResponse};
+use super::limits::{check_limits, is_empty, FieldError};
+use super::model::{Interaction, InteractionResponse, NewMessage, EPHEMERAL, LOADING};
 use super::{json as render, State, WorldError};
 use crate::snowflake::random_token;
 
@@ -19,10 +19,6 @@ pub const APPLICATION_COMMAND: u8 = 2;
 pub const MESSAGE_COMPONENT: u8 = 3;
 /// Interaction type: autocomplete.
 pub const AUTOCOMPLETE: u8 = 4;
-/// Message flag: only the invoking user sees it (never dispatched to bots).
-pub const EPHEMERAL: u64 = 1 << 6;
-/// Message flag: "Bot is thinking…" after a deferred response.
-pub const LOADING: u64 = 1 << 7;
 
 /// What a scripted user does to start an interaction.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,7 +69,7 @@ pub enum InteractionError {
     #[error("Cannot send an empty message")]
     Empty,
     #[error("Invalid Form Body")]
-    InvalidForm(Vec<super::messages::FieldError>),
+    InvalidForm(Vec<FieldError>),
     #[error(transparent)]
     World(#[from] WorldError),
 }
@@ -102,7 +98,7 @@ fn message_parts(data: &Value) -> (String, Vec<Value>, Vec<Value>, u64) {
 }
 
 fn form_check(content: &str, embeds: &[Value]) -> Result<(), InteractionError> {
-    let errors = super::messages::check_limits(content, embeds);
+    let errors = check_limits(content, embeds);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -239,7 +235,7 @@ impl State {
         let message_id = match callback.kind {
             4 | 5 => {
                 if callback.kind == 4 {
-                    if super::messages::is_empty(&content, &embeds, &components) {
+                    if is_empty(&content, &embeds, &components) {
                         return Err(InteractionError::Empty);
                     }
                     form_check(&content, &embeds)?;
@@ -367,7 +363,7 @@ impl State {
         let (channel_id, app_id, kind, user_id) = (i.channel_id, i.application_id, i.kind, i.user_id);
         let name = i.data.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
         let (content, embeds, components, flags) = message_parts(data);
-        if super::messages::is_empty(&content, &embeds, &components) {
+        if is_empty(&content, &embeds, &components) {
             return Err(InteractionError::Empty);
         }
         form_check(&content, &embeds)?;

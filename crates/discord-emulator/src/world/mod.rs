@@ -3,16 +3,19 @@
 //!
 //! The REST routes, the control API and the library API all change the world through the methods
 //! here, so a message posted by a bot over REST and one "typed" by a scripted user produce the same
-//! dispatches.
+//! dispatches. The world knows nothing of sockets: it queues dispatches on its sessions, and the
+//! gateway sends what they hold.
 
 pub mod counters;
 pub mod dispatch;
 pub mod file;
 pub mod interactions;
 pub mod json;
+pub mod limits;
 pub mod messages;
 pub mod model;
 pub mod permissions;
+pub mod sessions;
 pub mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,10 +26,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::gateway::session::{Sessions, INTENT_GUILDS, INTENT_GUILD_MEMBERS};
 use crate::snowflake::{bot_token, Snowflakes};
 pub use counters::Counters;
 use model::{Application, Channel, Guild, Member, Overwrite, Role, User};
+use sessions::{Sessions, INTENT_GUILDS, INTENT_GUILD_MEMBERS};
 
 /// Something the world cannot do, with the entity that was missing or wrong.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

@@ -105,6 +105,28 @@ pub struct Revision {
     pub embeds: Vec<Value>,
 }
 
+/// Message flag: only the invoking user sees it (never dispatched to bots).
+pub const EPHEMERAL: u64 = 1 << 6;
+/// Message flag: "Bot is thinking…" after a deferred interaction response, until an edit.
+pub const LOADING: u64 = 1 << 7;
+
+/// A message about to be created (what `State::post_message` takes).
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub content: String,
+    pub embeds: Vec<Value>,
+    pub components: Vec<Value>,
+    pub tts: bool,
+    pub flags: u64,
+    /// Message type: 0 default, 19 reply, 20 chat-input command response.
+    pub kind: u8,
+    pub message_reference: Option<Value>,
+    pub application_id: Option<u64>,
+    pub webhook_id: Option<u64>,
+    pub author_name: Option<String>,
+    pub interaction: Option<(u64, u8, String, u64)>,
+}
+
 /// A message. Deleted messages stay as tombstones so tests can read back what happened.
 #[derive(Debug, Clone)]
 pub struct Message {

@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::messages::{check_limits, is_empty, FieldError, NewMessage};
-use super::model::User;
+use super::limits::{check_limits, is_empty, FieldError};
+use super::model::{NewMessage, User};
 use super::{State, WorldError};
 use crate::snowflake::random_token;
 

@@ -1,6 +1,7 @@
 //! Discord's REST rate limits: per-route buckets keyed by route + major parameter (channel,
 //! guild, webhook or interaction), a global limit per bot token (interaction routes exempt), and
-//! a temporary ban for an IP that makes too many invalid requests.
+//! a temporary ban for an IP that makes too many invalid requests. Only the counting lives here,
+//! below the shared state that holds the counters; `rest::guard` applies the verdicts.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

@@ -1,6 +1,8 @@
-//! Gateway sessions: sequence numbers, the replay buffer a resume reads, and which connection
-//! (if any) a session is attached to. Sessions live in the world state so that creating a message
-//! and queuing its dispatches happen under one lock, in one order.
+//! Gateway sessions and the intents they subscribe with: sequence numbers, the replay buffer a
+//! resume reads, and which connection (if any) a session is attached to. Sessions live in the world
+//! state (here, not in `gateway/`) so that creating a message and queuing its dispatches happen
+//! under one lock, in one order; the gateway attaches its connections to them and sends what they
+//! queued.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::world::model::ReplayBuffer;
+use super::model::ReplayBuffer;
 
 /// Intent: guild create/update/delete, channels, roles.
 pub const INTENT_GUILDS: u64 = 1;
