@@ -22,6 +22,7 @@ impl Default for Clock {
 
 impl Clock {
     /// A clock at real time with no offset.
+    #[allow(clippy::disallowed_methods)] // This is the emulator's clock: its one reading of real time.
     pub fn new() -> Self {
         Self { start: Instant::now(), offset_ms: AtomicU64::new(0) }
     }
@@ -32,6 +33,7 @@ impl Clock {
     }
 
     /// Wall-clock "now" (for timestamps, snowflakes and `X-RateLimit-Reset`), including the offset.
+    #[allow(clippy::disallowed_methods)] // The clock's one reading of the wall clock.
     pub fn system_now(&self) -> SystemTime {
         SystemTime::now() + self.offset()
     }

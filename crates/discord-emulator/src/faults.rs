@@ -319,7 +319,7 @@ mod tests {
     #[test]
     fn rules_expire_by_time_and_by_count() {
         let mut faults = Faults::default();
-        let now = Instant::now();
+        let now = crate::clock::Clock::new().now();
         let error = FaultAction::RestError {
             code: 30046,
             route: Some(RouteMatch::new("PATCH", "/x")),

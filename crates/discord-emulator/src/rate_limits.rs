@@ -138,7 +138,7 @@ mod tests {
         let config = EmulatorConfig::default();
         let mut limits = RestLimits::default();
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let t0 = Instant::now();
+        let t0 = crate::clock::Clock::new().now();
         let route = "/channels/{channel_id}/messages";
         for expected in (0..5).rev() {
             match limits.check(&config, t0, ip, 1, "POST", route, "10", true) {
@@ -159,7 +159,7 @@ mod tests {
             EmulatorConfig { default_route_limit: (1000, Duration::from_secs(1)), ..EmulatorConfig::default() };
         let mut limits = RestLimits::default();
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let t0 = Instant::now();
+        let t0 = crate::clock::Clock::new().now();
         for _ in 0..50 {
             assert!(matches!(limits.check(&config, t0, ip, 1, "GET", "/users/@me", "", true), Verdict::Allowed(_)));
         }
@@ -173,7 +173,7 @@ mod tests {
         let config = EmulatorConfig { invalid_request_limit: 3, ..EmulatorConfig::default() };
         let mut limits = RestLimits::default();
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let t0 = Instant::now();
+        let t0 = crate::clock::Clock::new().now();
         for _ in 0..3 {
             limits.invalid(&config, t0, ip);
         }

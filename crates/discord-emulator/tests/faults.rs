@@ -8,7 +8,9 @@
 mod common;
 
 use std::future::IntoFuture;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use common::{wait_for, World};
 use discord_emulator::{ApplicationSpec, EmulatorConfig, FaultAction, FaultSpec, RouteMatch, Scope};
