@@ -2,6 +2,11 @@
 //! and one writer task inserts them in batches (multi-row INSERT in one transaction), so the hot
 //! path never waits on the database. When the database fails, the batch is kept and retried.
 //! Closing stops intake; the writer drains everything queued before it exits.
+//!
+//! The queue lives here and each table's SQL with its reads (`logs::commands`, `logs::bot_logs`,
+//! `audit`), not together: one writer serves three record kinds through one bounded queue, so
+//! backpressure and the drain on shutdown are decided once, while a table's INSERT stays next to
+//! the SELECTs that must agree with its columns.
 
 use std::time::Duration;
 
