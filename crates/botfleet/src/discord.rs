@@ -62,9 +62,17 @@ pub struct Failure {
     pub status: Option<u16>,
     pub code: Option<u64>,
     pub message: String,
+    /// The server answered, but not with Discord's JSON (a wrong `BOTFLEET_DISCORD_API_URL`, a
+    /// proxy's error page): [`DiscordApi::describe_answer`] says what it answered.
+    pub not_discord: bool,
 }
 
 impl Failure {
+    /// A failure with a status, Discord's code and words.
+    fn new(status: Option<u16>, code: Option<u64>, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), not_discord: false }
+    }
+
     /// Describes a twilight-http error without echoing request details.
     pub fn from_http(e: &HttpError) -> Self {
         match e.kind() {
@@ -76,18 +84,102 @@ impl Failure {
                     }
                     _ => (None, "Discord refused the request".to_owned()),
                 };
-                Self { status: Some(status.get()), code, message: text }
+                Self::new(Some(status.get()), code, text)
             }
-            ErrorType::Unauthorized => Self { status: Some(401), code: Some(0), message: "401: Unauthorized".into() },
-            ErrorType::RequestTimedOut => {
-                Self { status: None, code: None, message: "Discord did not answer in time".into() }
-            }
-            _ => Self { status: None, code: None, message: "Discord could not be reached".into() },
+            ErrorType::Parsing { body } => Self::unreadable(None, body),
+            ErrorType::Unauthorized => Self::new(Some(401), Some(0), "401: Unauthorized"),
+            ErrorType::RequestTimedOut => Self::timed_out(),
+            _ => Self::new(None, None, "Discord could not be reached"),
+        }
+    }
+
+    /// An answer that is not Discord's JSON (an error body, or a success body that does not read
+    /// as the model asked for): its first bytes, in words.
+    pub fn unreadable(status: Option<u16>, body: &[u8]) -> Self {
+        let shown = first_bytes(body);
+        let status_text = status.map(|s| format!(" {s}")).unwrap_or_default();
+        Self {
+            not_discord: true,
+            ..Self::new(
+                status,
+                None,
+                format!("the server answered{status_text} with something that is not Discord's JSON: {shown}"),
+            )
         }
     }
 
     /// A timeout of the whole operation.
     pub fn timed_out() -> Self {
-        Self { status: None, code: None, message: "Discord did not answer in time".into() }
+        Self::new(None, None, "Discord did not answer in time")
     }
+}
+
+/// The model a successful answer carries. An answer that does not read as one is "not Discord's
+/// JSON" (with its status and first bytes), never a time-out or "unreachable".
+pub async fn read_model<T: serde::de::DeserializeOwned>(response: twilight_http::Response<T>) -> Result<T, Failure> {
+    let status = response.status().get();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|_| Failure::new(Some(status), None, "the server's answer ended before it could be read"))?;
+    serde_json::from_slice(&body).map_err(|_| Failure::unreadable(Some(status), &body))
+}
+
+/// At most 120 characters of a body, as text, quoted (`(empty)` for none).
+fn first_bytes(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty)".to_owned();
+    }
+    let text = String::from_utf8_lossy(body);
+    let mut shown: String = text.chars().take(120).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().nth(120).is_some() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
+impl DiscordApi {
+    /// What the server at the configured URL answers to `GET path` (an API path such as
+    /// `/api/v10/gateway/bot`) with this token: the status, content type, first bytes and the path
+    /// asked, in words. Asked only after an answer that was not Discord's JSON, so that a
+    /// misconfigured `BOTFLEET_DISCORD_API_URL` or a proxy in the way is found in seconds.
+    pub async fn describe_answer(&self, token: &Secret, path: &str) -> String {
+        let url = format!("{}{path}", self.base);
+        let asked = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map(|client| client.get(&url).header("Authorization", format!("Bot {}", token.expose())));
+        let answer = match asked {
+            Ok(request) => request.send().await,
+            Err(e) => return format!("GET {path} could not be asked ({e})"),
+        };
+        match answer {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let kind = response
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("no content type")
+                    .to_owned();
+                let body = response.bytes().await.unwrap_or_default();
+                format!(
+                    "{} answered GET {path} with {status} ({kind}): {}; is BOTFLEET_DISCORD_API_URL right?",
+                    self.base,
+                    first_bytes(&body)
+                )
+            }
+            Err(e) => format!("{} did not answer GET {path}: {}", self.base, without_url(&e)),
+        }
+    }
+}
+
+/// A reqwest error's words without the URL it carries (it may hold nothing secret, but the
+/// message names the base URL once already).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut words = e.to_string();
+    if let Some(url) = e.url() {
+        words = words.replace(url.as_str(), "");
+    }
+    words.trim().trim_end_matches(" ()").to_owned()
 }

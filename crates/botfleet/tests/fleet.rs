@@ -335,3 +335,39 @@ async fn sqlite_a_bot_with_an_unreadable_channel_list_is_refused_not_widened() {
 async fn postgres_a_bot_with_an_unreadable_channel_list_is_refused_not_widened() {
     a_bot_with_an_unreadable_channel_list_is_refused_not_widened(Backend::Postgres).await;
 }
+
+/// A server that is not Discord (a wrong URL, a proxy's error page) is named as such: what it
+/// answered (status, content type, first bytes, the path asked), on the bot's status while it
+/// retries and in the config test — never "Discord could not be reached".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_not_discord_is_described_not_called_unreachable() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let not_discord = axum::Router::new().fallback(|| async {
+        (axum::http::StatusCode::BAD_REQUEST, [("content-type", "text/plain")], "no such route on this proxy")
+    });
+    tokio::spawn(async move { axum::serve(listener, not_discord).await });
+    let app = TestApp::spawn_with(Backend::Sqlite, &url).await.unwrap();
+    let token = common::token("shop");
+    let (status, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": token})).await;
+    assert_eq!(status, StatusCode::CREATED, "{bot}");
+    let id = bot["id"].as_i64().unwrap();
+
+    let (_, report) = app.post(&format!("/api/v1/bots/{id}/test"), json!({})).await;
+    let detail = report["checks"][0]["detail"].as_str().unwrap().to_owned();
+    for words in ["not Discord's JSON", "400", "text/plain", "no such route on this proxy", "/api/v10/users/@me"] {
+        assert!(detail.contains(words), "{words:?} in {detail}");
+    }
+
+    app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let reason = until("the bot to say what answered", 30, || async {
+        let bot = app.get(&format!("/api/v1/bots/{id}")).await.1;
+        bot["status_reason"].as_str().filter(|r| r.contains("text/plain")).map(str::to_owned)
+    })
+    .await;
+    for words in ["not Discord's JSON", "400", "no such route on this proxy", "/api/v10/gateway/bot"] {
+        assert!(reason.contains(words), "{words:?} in {reason}");
+    }
+    assert!(!reason.contains(&token), "the token is not shown: {reason}");
+    app.stop().await;
+}

@@ -201,3 +201,22 @@ async fn sqlite_uptime_follows_the_bots_status() {
 async fn postgres_uptime_follows_the_bots_status() {
     uptime_follows_the_bots_status(Backend::Postgres).await;
 }
+
+/// Discord's heartbeat interval is 41.25 s: a bot that has just connected has no ACK yet, and is
+/// not unhealthy for it — its heartbeat check is pending until the first ACK is due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_just_connected_bot_is_not_unhealthy_while_its_first_heartbeat_is_due() {
+    let common::ShopWorld { emulator, shop, .. } = common::shop_world(EmulatorConfig::default()).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, emulator.http_url()).await.unwrap();
+    let (_, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": shop.token})).await;
+    let id = bot["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    status_until(&app, id, "running").await;
+    let health = app.get(&format!("/api/v1/bots/{id}/health")).await.1;
+    let heartbeat = check(&health, "heartbeat");
+    // Pending, or (if twilight's first, randomly jittered heartbeat was already answered) ok.
+    assert!(heartbeat["state"] == "pending" || heartbeat["state"] == "ok", "{health}");
+    assert_eq!(heartbeat["ok"], true, "{health}");
+    assert_eq!(health["status"], "healthy", "{health}");
+    app.stop().await;
+}

@@ -15,6 +15,7 @@ use super::AppState;
 use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
 use crate::bots::Status;
+use crate::discord::read_model;
 use crate::error::{Error, FieldError};
 use crate::fleet::{LatencySummary, Transition};
 
@@ -180,10 +181,8 @@ pub async fn send_message(
     let sent = app.fleet.rest_meter(Some(id)).call(client.create_message(channel).content(&req.content)).await;
     let failure = match sent {
         Ok(response) => {
-            let message = response
-                .model()
-                .await
-                .map_err(|_| Error::Discord { status: None, message: "Discord's answer could not be read".into() })?;
+            let message =
+                read_model(response).await.map_err(|f| Error::Discord { status: None, message: f.message })?;
             let detail = serde_json::json!({"message": {"old": null, "new": {"channel_id": message.channel_id.to_string(), "message_id": message.id.to_string(), "content": req.content}}});
             trail.record("bots.send_message", "bot", id, detail);
             return Ok(Json(SentMessage {

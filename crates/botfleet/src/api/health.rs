@@ -43,26 +43,22 @@ async fn shared_checks(app: &AppState) -> (Vec<Check>, Option<Vec<i64>>) {
     let ids = tokio::time::timeout(std::time::Duration::from_secs(3), crate::bots::repo::all_ids(&app.store)).await;
     let took = started.elapsed().as_secs_f64() * 1000.0;
     let (database, ids) = match ids {
-        Ok(Ok(ids)) => (Check { name: "database", ok: true, detail: format!("answered in {took:.1} ms") }, Some(ids)),
+        Ok(Ok(ids)) => (Check::passed("database", format!("answered in {took:.1} ms")), Some(ids)),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database error");
             let detail = "the database refused the query; the server log says why".to_owned();
-            (Check { name: "database", ok: false, detail }, None)
+            (Check::failed("database", detail), None)
         }
         Err(_) => {
             let detail = "the database did not answer within 3 s: is it running and reachable?".to_owned();
-            (Check { name: "database", ok: false, detail }, None)
+            (Check::failed("database", detail), None)
         }
     };
     let depth = app.fleet.tracking_queue_depth();
     let queues = if depth < 32_768 {
-        Check { name: "queues", ok: true, detail: format!("{depth} tracking records waiting") }
+        Check::passed("queues", format!("{depth} tracking records waiting"))
     } else {
-        Check {
-            name: "queues",
-            ok: false,
-            detail: format!("{depth} tracking records waiting (of 65,536): the database is not keeping up"),
-        }
+        Check::failed("queues", format!("{depth} tracking records waiting (of 65,536): the database is not keeping up"))
     };
     (vec![database, queues], ids)
 }
@@ -71,7 +67,7 @@ async fn shared_checks(app: &AppState) -> (Vec<Check>, Option<Vec<i64>>) {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BotHealth {
     pub bot_id: i64,
-    /// `healthy` when every check passes, else `unhealthy`.
+    /// `healthy` when no check failed (a pending one has not), else `unhealthy`.
     pub status: &'static str,
     pub checks: Vec<Check>,
     /// The connection figures the checks read, and what the history says.

@@ -10,7 +10,7 @@ use twilight_model::id::Id;
 use utoipa::ToSchema;
 
 use super::model::PRIVILEGED;
-use crate::discord::{DiscordApi, Failure};
+use crate::discord::{read_model, DiscordApi, Failure};
 use crate::secrets::Secret;
 
 /// One check's verdict.
@@ -39,11 +39,7 @@ where
 {
     let response = tokio::time::timeout(STEP, fut.into_future()).await.map_err(|_| Failure::timed_out())?;
     let response = response.map_err(|e| Failure::from_http(&e))?;
-    response.model().await.map_err(|_| Failure {
-        status: None,
-        code: None,
-        message: "Discord's answer could not be read".into(),
-    })
+    read_model(response).await
 }
 
 fn pass(check: impl Into<String>, detail: impl Into<String>) -> Check {
@@ -65,6 +61,11 @@ pub async fn run(discord: &DiscordApi, token: &Secret, intents: u64, channels: &
         }
         Err(f) if f.status == Some(401) => {
             checks.push(fail("token", "Discord rejected the token (401 Unauthorized): copy it again from the developer portal (Bot → Reset Token)"));
+            false
+        }
+        Err(f) if f.not_discord => {
+            let answer = discord.describe_answer(token, "/api/v10/users/@me").await;
+            checks.push(fail("token", format!("could not check the token: {}. {answer}", f.message)));
             false
         }
         Err(f) => {

@@ -33,7 +33,7 @@ use crate::audit::{Actor, Entry};
 use crate::bots::config::BotConfig;
 use crate::bots::status::Status;
 use crate::commands::{parse_prefixed, Context, Reply};
-use crate::discord::Failure;
+use crate::discord::{read_model, Failure};
 use crate::events::CommandEvent;
 use crate::logs::commands::{CommandKind, CommandRecord, Outcome};
 
@@ -78,7 +78,14 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 return;
             }
             Err(f) => {
-                fleet.set_status(id, Status::Reconnecting, Some(format!("cannot reach Discord: {}", f.message))).await;
+                let reason = if f.not_discord {
+                    // Not Discord at that address: say what is there, so the URL can be fixed.
+                    let answer = fleet.discord.describe_answer(&bot.token, "/api/v10/gateway/bot").await;
+                    format!("cannot start: {}. {answer}", f.message)
+                } else {
+                    format!("cannot reach Discord: {}", f.message)
+                };
+                fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     _ = stop.changed() => { fleet.set_status(id, Status::Stopped, None).await; return; }
@@ -234,8 +241,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
 
 /// The gateway URL and application id; registers the slash commands.
 async fn prepare(fleet: &FleetInner, rest: &Meter, http: &Client) -> Result<(String, Id<ApplicationMarker>), Failure> {
-    let gateway = rest.call(http.gateway().authed()).await?.model().await.map_err(|_| Failure::timed_out())?;
-    let app = rest.call(http.current_user_application()).await?.model().await.map_err(|_| Failure::timed_out())?;
+    let gateway = read_model(rest.call(http.gateway().authed()).await?).await?;
+    let app = read_model(rest.call(http.current_user_application()).await?).await?;
     let definitions = fleet.registry.slash_definitions();
     if let Err(f) = rest.call(http.interaction(app.id).set_global_commands(&definitions)).await {
         tracing::warn!(error = %f.message, "registering slash commands failed; prefix commands still work");

@@ -34,7 +34,7 @@ use twilight_model::id::Id;
 use super::rest_meter::Meter;
 use super::FleetInner;
 use crate::bots::BotConfig;
-use crate::discord::Failure;
+use crate::discord::{read_model, Failure};
 use crate::stock::messages::{self, Posted};
 use crate::stock::{display, repo, Product};
 
@@ -414,13 +414,7 @@ impl Keeper {
             self.pacer(channel).await;
             let post = self.http.create_message(id(channel)).embeds(std::slice::from_ref(embed));
             let response = self.rest.call(post).await.map_err(discord("posting the stock message"))?;
-            let message = response.model().await.map_err(|_| {
-                discord("posting the stock message")(Failure {
-                    status: None,
-                    code: None,
-                    message: "Discord's answer could not be read".into(),
-                })
-            })?;
+            let message = read_model(response).await.map_err(discord("posting the stock message"))?;
             self.slots.push(Slot { message_id: message.id.get(), hash: hashes[i].clone(), lost: false });
             self.remember(channel, i, message.id.get(), &hashes[i]).await;
         }
