@@ -26,7 +26,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     // First: a TLS or proxy setting that is wrong fails before anything is touched.
     let net = Arc::new(config.net()?);
     let discord = Arc::new(DiscordApi::new(&config.discord_api_url)?);
-    let cipher = TokenCipher::load(config.secret_key.as_ref(), &config.storage.data_dir)?;
+    let cipher = TokenCipher::load(config.secret_key.key(), &config.storage.data_dir)?;
     let store = Store::connect(&config.storage.url()).await?;
     store.migrate().await?;
     let events = EventBus::default();

@@ -20,13 +20,62 @@ pub struct StorageConfig {
     /// directory.
     #[arg(long, env = "BOTFLEET_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// A file holding the database URL (its first line), as container secrets are mounted; instead
+    /// of --database-url.
+    #[arg(long, env = "BOTFLEET_DATABASE_URL_FILE", value_parser = read_secret_file, conflicts_with = "database_url")]
+    pub database_url_file: Option<Secret>,
 }
 
 impl StorageConfig {
     /// The database URL to use.
     pub fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| crate::store::default_url(&self.data_dir))
+        self.database_url
+            .clone()
+            .or_else(|| self.database_url_file.as_ref().map(|s| s.expose().to_owned()))
+            .unwrap_or_else(|| crate::store::default_url(&self.data_dir))
     }
+}
+
+/// The key that encrypts secrets at rest (bot tokens, two-factor secrets, alert channel URLs).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SecretKeyConfig {
+    #[command(flatten)]
+    pub secret_key: SecretKeyConfig,
+    /// A file holding the secret key (its first line), as container secrets are mounted; instead
+    /// of --secret-key.
+    #[arg(long, env = "BOTFLEET_SECRET_KEY_FILE", value_parser = read_secret_file, conflicts_with = "secret_key")]
+    pub secret_key_file: Option<Secret>,
+}
+
+impl SecretKeyConfig {
+    /// The configured key, from the option or its file (`None`: the data directory's key file).
+    pub fn key(&self) -> Option<&Secret> {
+        self.secret_key.as_ref().or(self.secret_key_file.as_ref())
+    }
+}
+
+/// A secret read from the file an option names: its first line, without the line end.
+fn read_secret_file(path: &str) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let first = text.lines().next().unwrap_or_default().trim();
+    if first.is_empty() {
+        return Err(format!("{path} is empty"));
+    }
+    Ok(Secret::new(first))
+}
+
+/// `BOTFLEET_*` and `DISCORD_*` variables that no option reads: a typo would otherwise fall back to
+/// a default without a word. `known` lists the variables the options read.
+pub fn unknown_variables(known: &[String], set: impl IntoIterator<Item = String>) -> Vec<String> {
+    /// Read directly, not through an option.
+    const ALSO_KNOWN: &[&str] = &["BOTFLEET_NODE_NAME", "BOTFLEET_TEST_REQUIRE_ALL", "BOTFLEET_BIN"];
+    let mut unknown: Vec<String> = set
+        .into_iter()
+        .filter(|name| name.starts_with("BOTFLEET_") || name.starts_with("DISCORD_"))
+        .filter(|name| !known.contains(name) && !ALSO_KNOWN.contains(&name.as_str()))
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 /// `botfleet serve`.

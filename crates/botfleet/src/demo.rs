@@ -91,10 +91,10 @@ impl Demo {
     /// The service configuration pointing at this emulator.
     pub fn serve_config(&self, config: &DemoConfig) -> ServeConfig {
         ServeConfig {
-            storage: StorageConfig { data_dir: config.data_dir.clone(), database_url: None },
+            storage: StorageConfig { data_dir: config.data_dir.clone(), database_url: None, database_url_file: None },
             listen: config.listen,
             discord_api_url: self.emulator.http_url().to_owned(),
-            secret_key: None,
+            secret_key: Default::default(),
             tracking: true,
             websocket: config.websocket,
             metrics_interval_seconds: config.metrics_interval_seconds,

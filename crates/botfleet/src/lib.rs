@@ -41,6 +41,8 @@ pub mod metrics;
 pub mod net;
 /// Cursor pagination.
 pub mod page;
+/// `botfleet rotate-secret-key`: every sealed secret re-sealed under a new key, in one transaction.
+pub mod rekey;
 /// Secrets that never print, and the token cipher.
 pub mod secrets;
 /// The shop's products and their stock; CSV import and export.

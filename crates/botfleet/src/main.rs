@@ -30,6 +30,17 @@ enum Command {
     /// Manage API keys for automation.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Re-encrypt every stored secret (bot tokens, two-factor secrets, alert channel URLs) under a
+    /// new key, in one transaction. Stop botfleet (every node) first.
+    RotateSecretKey {
+        #[command(flatten)]
+        accounts: AccountsConfig,
+        /// Write the new key to this new file (required when the current key comes from
+        /// BOTFLEET_SECRET_KEY or its _FILE; default: the data directory's key file is replaced,
+        /// the old one kept as secret.key.old).
+        #[arg(long)]
+        new_key_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,14 +87,12 @@ enum KeyCommand {
 struct AccountsConfig {
     #[command(flatten)]
     storage: StorageConfig,
-    /// The key that encrypts secrets at rest (as for `serve`).
-    #[arg(long, env = "BOTFLEET_SECRET_KEY", hide_env_values = true)]
-    secret_key: Option<String>,
+    #[command(flatten)]
+    secret_key: botfleet::config::SecretKeyConfig,
 }
 
 async fn open_auth(accounts: &AccountsConfig) -> anyhow::Result<botfleet::auth::Auth> {
-    let secret = accounts.secret_key.as_deref().map(botfleet::secrets::Secret::new);
-    let cipher = botfleet::secrets::TokenCipher::load(secret.as_ref(), &accounts.storage.data_dir)?;
+    let cipher = botfleet::secrets::TokenCipher::load(accounts.secret_key.key(), &accounts.storage.data_dir)?;
     let store = botfleet::store::Store::connect(&accounts.storage.url()).await.context("connecting to the database")?;
     store.migrate().await.context("migrating")?;
     let clock = botfleet::time::Clock::system();
@@ -113,6 +122,30 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
     }
     .map_err(explain)?;
     println!("user {} ({}) is ready; sign in at the dashboard or POST /api/v1/auth/login", user.username, user.role);
+    Ok(())
+}
+
+async fn run_rotation(accounts: &AccountsConfig, new_key_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let done = botfleet::rekey::rotate(&accounts.storage, &accounts.secret_key, new_key_file).await.map_err(explain)?;
+    let store = botfleet::store::Store::connect(&accounts.storage.url()).await?;
+    let counts: serde_json::Map<String, serde_json::Value> =
+        done.resealed.iter().map(|(column, n)| (column.clone(), serde_json::json!(n))).collect();
+    let entry = botfleet::audit::Entry::security(
+        "secret_key.rotated",
+        botfleet::audit::Actor::System,
+        botfleet::time::Clock::system().now_ms(),
+    )
+    .detail(serde_json::json!({"resealed": counts, "by": "botfleet rotate-secret-key"}));
+    botfleet::audit::insert(&store, &[entry]).await?;
+    store.close().await;
+    for (column, n) in &done.resealed {
+        println!("{column}: {n} re-sealed");
+    }
+    println!("the new key is in {}", done.new_key_at.display());
+    match &done.old_key_at {
+        Some(old) => println!("the old key is kept in {} (it opens backups taken before now)", old.display()),
+        None => println!("deploy it as BOTFLEET_SECRET_KEY (or _FILE) before starting botfleet again"),
+    }
     Ok(())
 }
 
@@ -157,6 +190,26 @@ fn explain(e: botfleet::Error) -> anyhow::Error {
     }
 }
 
+/// Every environment variable an option of any command reads.
+fn known_variables() -> Vec<String> {
+    fn walk(command: &clap::Command, out: &mut Vec<String>) {
+        out.extend(command.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()));
+        for sub in command.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&<Cli as clap::CommandFactory>::command(), &mut out);
+    out
+}
+
+/// A typo in a variable's name must not fall back to a default without a word.
+fn warn_unknown(unknown: &[String]) {
+    for name in unknown {
+        tracing::warn!(variable = %name, "this environment variable is not a botfleet setting (a typo?); it is ignored");
+    }
+}
+
 fn init_logging(json: bool) {
     // twilight-http's request spans carry the path, and an interaction callback's path carries
     // its token: its info lines stay out of the default logs (the 429s they mention are counted
@@ -195,9 +248,11 @@ async fn shutdown_signal() {
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    let unknown = botfleet::config::unknown_variables(&known_variables(), std::env::vars().map(|(name, _)| name));
     match cli.command {
         Command::Serve(config) => {
             init_logging(config.log_format == "json");
+            warn_unknown(&unknown);
             let state = botfleet::app::build(&config).await.context("starting botfleet")?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
@@ -213,6 +268,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(config) => {
             init_logging(false);
+            warn_unknown(&unknown);
             let demo = botfleet::demo::Demo::start().await.context("starting the demo")?;
             let serve = demo.serve_config(&config);
             let state = botfleet::app::build(&serve).await.context("starting botfleet")?;
@@ -248,10 +304,24 @@ async fn main() -> anyhow::Result<()> {
             botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;
             shoppers.abort();
         }
-        Command::User(command) => run_user(command).await?,
-        Command::Key(command) => run_key(command).await?,
+        Command::User(command) => {
+            init_logging(false);
+            warn_unknown(&unknown);
+            run_user(command).await?;
+        }
+        Command::Key(command) => {
+            init_logging(false);
+            warn_unknown(&unknown);
+            run_key(command).await?;
+        }
+        Command::RotateSecretKey { accounts, new_key_file } => {
+            init_logging(false);
+            warn_unknown(&unknown);
+            run_rotation(&accounts, new_key_file.as_deref()).await?;
+        }
         Command::Migrate(storage) => {
             init_logging(false);
+            warn_unknown(&unknown);
             let store = botfleet::store::Store::connect(&storage.url()).await.context("connecting to the database")?;
             store.migrate().await.context("migrating")?;
             println!("database at {} is up to date", botfleet::store::redact(&storage.url()));

@@ -83,7 +83,7 @@ impl TokenCipher {
             })?;
             return Ok(Self::new(key));
         }
-        let path = data_dir.join("secret.key");
+        let path = Self::key_file(data_dir);
         match std::fs::read_to_string(&path) {
             Ok(text) => parse_key(&text)
                 .map(Self::new)
@@ -97,6 +97,23 @@ impl TokenCipher {
             }
             Err(e) => Err(Error::Config(format!("reading {}: {e}", path.display()))),
         }
+    }
+
+    /// A new random key (as base64, the key file's form) and its cipher.
+    pub fn generate() -> (Secret, Self) {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        (Secret::new(STANDARD.encode(key)), Self::new(key))
+    }
+
+    /// The key file `load` uses in `data_dir` when no key is configured.
+    pub fn key_file(data_dir: &Path) -> std::path::PathBuf {
+        data_dir.join("secret.key")
+    }
+
+    /// Opens what this cipher sealed and seals it again with `to` (key rotation).
+    pub fn reseal(&self, sealed: &str, to: &TokenCipher) -> Result<String> {
+        to.seal(&self.open(sealed)?)
     }
 
     /// Encrypts a token: base64(nonce || ciphertext).
@@ -127,12 +144,8 @@ impl TokenCipher {
     }
 }
 
-/// Writes a file readable by its owner only.
-fn write_private(path: &Path, content: &str) -> Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
-    }
+/// Creates a new, empty file readable by its owner only (mode 0600; fails if it exists).
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -140,7 +153,16 @@ fn write_private(path: &Path, content: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| Error::Config(format!("creating {}: {e}", path.display())))?;
+    options.open(path)
+}
+
+/// Writes a new file readable by its owner only (refuses to replace one).
+pub fn write_private(path: &Path, content: &str) -> Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
+    }
+    let mut file = create_private(path).map_err(|e| Error::Config(format!("creating {}: {e}", path.display())))?;
     file.write_all(content.as_bytes()).map_err(|e| Error::Config(format!("writing {}: {e}", path.display())))
 }
 

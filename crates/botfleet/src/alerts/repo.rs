@@ -40,6 +40,9 @@ async fn exists(store: &Store, table: &str, id: i64) -> Result<bool> {
     Ok(found.is_some())
 }
 
+/// Columns holding a secret sealed with the token cipher (re-sealed when the key rotates).
+pub const SEALED_COLUMNS: &[(&str, &str)] = &[("alert_channels", "url_sealed"), ("alert_channels", "secret_sealed")];
+
 // ---- rules ----
 
 const RULE_COLUMNS: &str =

@@ -85,6 +85,9 @@ pub fn normalize_username(field: &str, name: &str) -> Result<String> {
     Ok(name)
 }
 
+/// Columns holding a secret sealed with the token cipher (re-sealed when the key rotates).
+pub const SEALED_COLUMNS: &[(&str, &str)] = &[("users", "totp_secret")];
+
 pub(crate) fn not_found(id: i64) -> Error {
     Error::NotFound { what: "user", id: id.to_string() }
 }

@@ -14,6 +14,9 @@ use crate::store::{self, is_unique_violation, Store};
 use crate::time::now_ms;
 use crate::time::rfc3339;
 
+/// Columns holding a secret sealed with the token cipher (re-sealed when the key rotates).
+pub const SEALED_COLUMNS: &[(&str, &str)] = &[("bots", "token_ciphertext")];
+
 const COLUMNS: &str =
     "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, \
                        desired_state, stock_channel_id, back_in_stock_channel_id";

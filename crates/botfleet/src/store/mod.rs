@@ -48,11 +48,11 @@ impl Store {
             )));
         };
         if backend == Backend::Sqlite {
-            if let Some(dir) = sqlite_path(url).and_then(|p| Path::new(p).parent().map(Path::to_path_buf)) {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&dir)
-                        .map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
+            if let Some(path) = sqlite_path(url).map(Path::new) {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
                 }
+                create_private(path)?;
             }
         }
         let options = AnyConnectOptions::from_str(url).map_err(|e| Error::Config(format!("database URL: {e}")))?;
@@ -106,6 +106,16 @@ impl Store {
     }
 }
 
+/// Creates a new database file readable by its owner only, like the key file (SQLite gives its
+/// `-wal` and `-shm` files the same mode); an existing file is left as it is.
+fn create_private(path: &Path) -> Result<()> {
+    match crate::secrets::create_private(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Config(format!("creating {}: {e}", path.display()))),
+    }
+}
+
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
@@ -155,6 +165,29 @@ where
         return Err(Error::NotFound { what, id: id.to_string() });
     }
     Ok(())
+}
+
+/// Replaces every non-null value of `table.column` with `reseal(value)`, row by row inside `tx`
+/// (key rotation); returns how many values were replaced. `table` and `column` are the caller's
+/// constants, never request input.
+pub async fn reseal_column(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    column: &str,
+    reseal: impl Fn(&str) -> Result<String>,
+) -> Result<u64> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as(&format!("SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY id"))
+            .fetch_all(&mut **tx)
+            .await?;
+    for (id, sealed) in &rows {
+        sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
+            .bind(reseal(sealed)?)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
 }
 
 /// Whether an error is a unique-constraint violation (both backends).

@@ -135,10 +135,10 @@ impl TestApp {
             }
         };
         let config = ServeConfig {
-            storage: StorageConfig { data_dir: dir.path().to_path_buf(), database_url: Some(database_url) },
+            storage: StorageConfig { data_dir: dir.path().to_path_buf(), database_url: Some(database_url), database_url_file: None },
             listen: "127.0.0.1:0".parse().expect("address"),
             discord_api_url: discord_api_url.to_owned(),
-            secret_key: None,
+            secret_key: Default::default(),
             tracking: true,
             websocket: true,
             metrics_interval_seconds: 10,
