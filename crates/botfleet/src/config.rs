@@ -39,8 +39,10 @@ impl StorageConfig {
 /// The key that encrypts secrets at rest (bot tokens, two-factor secrets, alert channel URLs).
 #[derive(Debug, Clone, Default, Args)]
 pub struct SecretKeyConfig {
-    #[command(flatten)]
-    pub secret_key: SecretKeyConfig,
+    /// Key that encrypts bot tokens at rest: 32 bytes as base64 or hex. Default: a key file in
+    /// the data directory, created on first run (mode 0600).
+    #[arg(long, env = "BOTFLEET_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub secret_key: Option<Secret>,
     /// A file holding the secret key (its first line), as container secrets are mounted; instead
     /// of --secret-key.
     #[arg(long, env = "BOTFLEET_SECRET_KEY_FILE", value_parser = read_secret_file, conflicts_with = "secret_key")]
@@ -89,10 +91,8 @@ pub struct ServeConfig {
     /// Discord's API base URL (an emulator's http:// URL in tests and the demo).
     #[arg(long, env = "BOTFLEET_DISCORD_API_URL", default_value = "https://discord.com")]
     pub discord_api_url: String,
-    /// Key that encrypts bot tokens at rest: 32 bytes as base64 or hex. Default: a key file in
-    /// the data directory, created on first run (mode 0600).
-    #[arg(long, env = "BOTFLEET_SECRET_KEY", hide_env_values = true, value_parser = parse_secret)]
-    pub secret_key: Option<Secret>,
+    #[command(flatten)]
+    pub secret_key: SecretKeyConfig,
     /// Record every command in discord_command_logs (the roadmap's switch).
     #[arg(long, env = "DISCORD_ENABLE_TRACKING", default_value_t = true, action = clap::ArgAction::Set)]
     pub tracking: bool,

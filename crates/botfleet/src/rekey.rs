@@ -29,32 +29,34 @@ pub struct Rotation {
 
 /// Every sealed column, by the module that owns it.
 fn sealed_columns() -> Vec<(&'static str, &'static str)> {
-    [crate::bots::repo::SEALED_COLUMNS, crate::auth::users::SEALED_COLUMNS, crate::alerts::repo::SEALED_COLUMNS].concat()
+    [crate::bots::repo::SEALED_COLUMNS, crate::auth::users::SEALED_COLUMNS, crate::alerts::repo::SEALED_COLUMNS]
+        .concat()
 }
 
 /// Re-seals every stored secret under a new key (see the module doc).
 pub async fn rotate(storage: &StorageConfig, key: &SecretKeyConfig, new_key_file: Option<&Path>) -> Result<Rotation> {
     let key_file = TokenCipher::key_file(&storage.data_dir);
-    let (old, staged) = match (key.key(), new_key_file) {
-        (Some(configured), Some(target)) => (TokenCipher::load(Some(configured), &storage.data_dir)?, target.to_path_buf()),
-        (Some(_), None) => {
-            return Err(Error::Config(
+    let (old, staged) =
+        match (key.key(), new_key_file) {
+            (Some(configured), Some(target)) => {
+                (TokenCipher::load(Some(configured), &storage.data_dir)?, target.to_path_buf())
+            }
+            (Some(_), None) => return Err(Error::Config(
                 "the current key comes from BOTFLEET_SECRET_KEY (or its _FILE): give --new-key-file PATH for the new \
                  key, then deploy it in its place"
                     .into(),
-            ))
-        }
-        (None, target) => {
-            if !key_file.exists() {
-                return Err(Error::Config(format!(
-                    "no key to rotate: {} does not exist and BOTFLEET_SECRET_KEY is not set",
-                    key_file.display()
-                )));
+            )),
+            (None, target) => {
+                if !key_file.exists() {
+                    return Err(Error::Config(format!(
+                        "no key to rotate: {} does not exist and BOTFLEET_SECRET_KEY is not set",
+                        key_file.display()
+                    )));
+                }
+                let staged = target.map_or_else(|| key_file.with_extension("key.new"), Path::to_path_buf);
+                (TokenCipher::load(None, &storage.data_dir)?, staged)
             }
-            let staged = target.map_or_else(|| key_file.with_extension("key.new"), Path::to_path_buf);
-            (TokenCipher::load(None, &storage.data_dir)?, staged)
-        }
-    };
+        };
     let (new_key, new) = TokenCipher::generate();
     write_private(&staged, new_key.expose())?;
     let store = Store::connect(&storage.url()).await?;

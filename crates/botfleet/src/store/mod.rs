@@ -50,7 +50,8 @@ impl Store {
         if backend == Backend::Sqlite {
             if let Some(path) = sqlite_path(url).map(Path::new) {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::Config(format!("creating {}: {e}", dir.display())))?;
                 }
                 create_private(path)?;
             }

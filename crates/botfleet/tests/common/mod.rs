@@ -135,7 +135,11 @@ impl TestApp {
             }
         };
         let config = ServeConfig {
-            storage: StorageConfig { data_dir: dir.path().to_path_buf(), database_url: Some(database_url), database_url_file: None },
+            storage: StorageConfig {
+                data_dir: dir.path().to_path_buf(),
+                database_url: Some(database_url),
+                database_url_file: None,
+            },
             listen: "127.0.0.1:0".parse().expect("address"),
             discord_api_url: discord_api_url.to_owned(),
             secret_key: Default::default(),
