@@ -406,3 +406,81 @@ async fn garbage_bodies_on_every_route_get_4xx_and_change_nothing() {
     assert!(w.emulator.messages(ch).unwrap().is_empty());
     assert_eq!(api.call(Method::GET, "/users/@me", None).await.0, StatusCode::OK);
 }
+
+/// Discord documents boolean query strings as `True`/`true`/`1` and `False`/`false`/`0`
+/// (API reference, "Boolean Query Strings"); discord.py sends `?with_response=1` on every
+/// interaction callback and `?wait=1` on webhooks. Anything else is a 50035 naming the parameter,
+/// and the refused request changes nothing.
+#[tokio::test]
+async fn boolean_query_parameters_take_every_form_discord_documents() {
+    let w = World::with(unlimited(), ApplicationSpec::default()).await;
+    let api = Api::new(&w);
+    let app = w.app.application_id;
+    let (status, _, _) = api
+        .call(
+            Method::PUT,
+            &format!("/applications/{app}/commands"),
+            Some(json!([{"name": "ping", "description": "Pong"}])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let start = || {
+        w.emulator
+            .user_interaction(
+                app,
+                w.alice,
+                w.general,
+                UserAction::SlashCommand { name: "ping".into(), options: vec![] },
+            )
+            .unwrap()
+    };
+    let reply = json!({"type": 4, "data": {"content": "pong"}});
+    for (value, answers) in
+        [("1", true), ("true", true), ("True", true), ("0", false), ("false", false), ("False", false)]
+    {
+        let i = start();
+        let path = format!("/interactions/{}/{}/callback?with_response={value}", i.interaction_id, i.token);
+        let (status, body) = api.post(&path, reply.clone()).await;
+        if answers {
+            assert_eq!(status, StatusCode::OK, "with_response={value}: {body}");
+            assert_eq!(body["interaction"]["id"], i.interaction_id.to_string(), "with_response={value}: {body}");
+            assert_eq!(body["resource"]["message"]["content"], "pong", "with_response={value}: {body}");
+        } else {
+            assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null), "with_response={value}");
+        }
+    }
+
+    for value in ["yes", "TRUE", "2", ""] {
+        let i = start();
+        let path = format!("/interactions/{}/{}/callback?with_response={value}", i.interaction_id, i.token);
+        let (status, body) = api.post(&path, reply.clone()).await;
+        assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, 50035), "with_response={value}: {body}");
+        assert_eq!(body["message"], "Invalid Form Body");
+        assert_eq!(body["errors"]["with_response"]["_errors"][0]["code"], "BOOLEAN_TYPE_COERCE", "{body}");
+        assert!(
+            w.emulator.interaction(i.interaction_id).unwrap().responses.is_empty(),
+            "with_response={value}: a refused callback acknowledges nothing"
+        );
+        // The interaction can still be answered.
+        let path = format!("/interactions/{}/{}/callback", i.interaction_id, i.token);
+        assert_eq!(api.post(&path, reply.clone()).await.0, StatusCode::NO_CONTENT);
+    }
+
+    // A channel webhook's `wait` takes the same forms.
+    let hook = w.emulator.create_webhook(w.general, "Alerts").unwrap();
+    let before = w.emulator.messages(w.general).unwrap().len();
+    for (value, status) in [("1", 200), ("True", 200), ("0", 204), ("false", 204), ("sure", 400)] {
+        let res = api
+            .http
+            .post(format!("{}{}?wait={value}", api.base, hook.path))
+            .json(&json!({"content": format!("wait={value}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "wait={value}");
+        if status == 200 {
+            assert_eq!(res.json::<Value>().await.unwrap()["content"], format!("wait={value}"));
+        }
+    }
+    assert_eq!(w.emulator.messages(w.general).unwrap().len(), before + 4, "the refused execute posted nothing");
+}
