@@ -484,3 +484,69 @@ async fn boolean_query_parameters_take_every_form_discord_documents() {
     }
     assert_eq!(w.emulator.messages(w.general).unwrap().len(), before + 4, "the refused execute posted nothing");
 }
+
+/// A request's rate-limit identity is its bot token when it carries one, even on routes that do
+/// not need one (`GET /gateway`), and its IP otherwise (Discord's "Rate Limits": "Individuals are
+/// determined using a request's authentication"; "If no authorization header is provided, then
+/// the limit is applied to the IP address").
+#[tokio::test]
+async fn token_free_routes_count_against_the_token_when_there_is_one_else_the_ip() {
+    // 100 bots starting together each ask for the gateway once: nobody is limited.
+    let w = World::start().await;
+    let tokens: Vec<String> = (0..100)
+        .map(|i| {
+            w.emulator
+                .create_application(ApplicationSpec { name: format!("Fleet {i}"), ..ApplicationSpec::default() })
+                .unwrap()
+                .token
+        })
+        .collect();
+    let http = reqwest::Client::new();
+    let url = format!("{}/gateway", w.emulator.api_url());
+    let calls = tokens.iter().map(|t| {
+        let req = http.get(&url).header("Authorization", format!("Bot {t}"));
+        async move { req.send().await.unwrap().status() }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(limited, 0, "100 tokens calling GET /gateway once each: {limited} got 429");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(w.emulator.counters().counters.rate_limited, 0);
+
+    // With a small bucket on the route: each token has its own, token-less callers share the IP's.
+    let config = EmulatorConfig {
+        route_limits: vec![RouteLimit::new("GET", "/gateway", 3, Duration::from_secs(60))],
+        ..EmulatorConfig::fast()
+    };
+    let w = World::with(config, ApplicationSpec::default()).await;
+    let other = w.another_bot(ApplicationSpec { name: "Other".into(), ..ApplicationSpec::default() });
+    let get = |token: Option<String>| {
+        let mut req = reqwest::Client::new().get(format!("{}/gateway", w.emulator.api_url()));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bot {t}"));
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let scope = res.headers().get("x-ratelimit-scope").map(|v| v.to_str().unwrap().to_owned());
+            (res.status(), scope)
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(get(Some(w.app.token.clone())).await.0, StatusCode::OK);
+    }
+    assert_eq!(
+        get(Some(w.app.token.clone())).await,
+        (StatusCode::TOO_MANY_REQUESTS, Some("user".to_owned())),
+        "one token over its own bucket is limited"
+    );
+    assert_eq!(get(Some(other.token.clone())).await.0, StatusCode::OK, "another token has its own bucket");
+    for _ in 0..3 {
+        assert_eq!(get(None).await.0, StatusCode::OK, "token-less callers have the IP's bucket");
+    }
+    assert_eq!(
+        get(None).await,
+        (StatusCode::TOO_MANY_REQUESTS, Some("user".to_owned())),
+        "token-less callers from one IP share its bucket"
+    );
+    assert_eq!(get(Some(other.token.clone())).await.0, StatusCode::OK, "the IP's bucket is not the tokens'");
+}
