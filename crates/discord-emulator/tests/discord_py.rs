@@ -308,6 +308,15 @@ async fn discord_py_bot_answers_prefix_slash_and_button_and_resumes() {
     }
     emulator.user_message(alice, general, "!ping").unwrap();
     wait_for_replies(&emulator, &mut bot, general, 2).await;
+    // discord.py always asks for a compressed stream: zstd-stream when it finds a zstd module
+    // (Python 3.14's compression.zstd or the zstandard package), zlib-stream otherwise.
+    let c = emulator.counters().counters;
+    assert_eq!(
+        (c.connections, c.zlib_connections + c.zstd_connections),
+        (2, 2),
+        "two connections (identify, resume), both compressed: {c:?}\n{}",
+        bot.output()
+    );
 
     let status = bot.terminate().await.unwrap();
     assert!(
