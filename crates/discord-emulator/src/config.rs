@@ -44,7 +44,8 @@ pub struct EmulatorConfig {
     pub gateway_payload_window: Duration,
     /// Largest gateway payload accepted from a client, in bytes (Discord: 4096).
     pub gateway_max_payload: usize,
-    /// Global REST limit per bot token per second (interaction endpoints exempt).
+    /// Global REST limit per second per caller: the bot token a request carries, else its IP
+    /// (interaction endpoints exempt).
     pub global_rate_limit: u32,
     /// Per-route buckets; routes not listed use `default_route_limit`.
     pub route_limits: Vec<RouteLimit>,

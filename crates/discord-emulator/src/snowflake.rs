@@ -18,6 +18,11 @@ impl Snowflakes {
         self.last = candidate.max(self.last + 1);
         self.last
     }
+
+    /// The last id handed out (0 before the first): every later one is greater.
+    pub fn last(&self) -> u64 {
+        self.last
+    }
 }
 
 /// Formats a time as Discord does: `2026-11-24T23:03:56.123000+00:00`.

@@ -1,6 +1,9 @@
 //! Proves an independent client library in another language works against the emulator:
 //! discord.py (pinned in `tests/clients/requirements.txt`, unmodified apart from its base URLs)
-//! logs in, connects to the gateway, receives a user's `!ping` and replies over REST.
+//! logs in, registers its slash command, connects to the gateway, replies to a user's `!ping`
+//! over REST, answers `/ping` with `interaction.response.send_message` (with a button), answers
+//! the button press with `interaction.response.edit_message`, and resumes after op 7. Any error
+//! discord.py logs (its default `on_error` handlers log at ERROR with a traceback) fails the test.
 //!
 //! Skipped (with a note on stderr) when no Python with discord.py is found, unless
 //! `BOTFLEET_TEST_REQUIRE_ALL=1`, which turns the skip into a failure.
@@ -19,9 +22,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use discord_emulator::{Emulator, EmulatorConfig, WorldSpec};
+use discord_emulator::{Emulator, EmulatorConfig, UserAction, WorldSpec};
 
 const REPLY: &str = "pong from discord.py";
+const SLASH_REPLY: &str = "pong from discord.py slash";
+const EDITED_REPLY: &str = "page 2 from discord.py";
 const POLL: Duration = Duration::from_millis(50);
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -125,6 +130,34 @@ impl Bot {
         format!("--- bot stdout ---\n{}\n--- bot stderr ---\n{}", lock(&self.stdout), lock(&self.stderr))
     }
 
+    /// Whether the bot printed `line` on stdout.
+    fn printed(&self, line: &str) -> bool {
+        lock(&self.stdout).lines().any(|l| l.trim() == line)
+    }
+
+    /// Lines of its output that show an error: a traceback, an exception, or a log record at
+    /// ERROR or CRITICAL (the log format is `time LEVEL logger: message`).
+    fn errors(&self) -> Vec<String> {
+        let (stdout, stderr) = (lock(&self.stdout), lock(&self.stderr));
+        stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| {
+                l.contains("Traceback") || l.contains("Exception") || l.contains(" ERROR ") || l.contains(" CRITICAL ")
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Fails the test when discord.py logged an error or the bot exited.
+    fn check_alive_and_clean(&mut self, doing: &str) {
+        let errors = self.errors();
+        assert!(errors.is_empty(), "discord.py logged errors while {doing}: {errors:#?}\n{}", self.output());
+        if let Some(status) = self.exited().unwrap() {
+            panic!("the bot exited ({status}) while {doing}\n{}", self.output());
+        }
+    }
+
     /// Sends SIGTERM and waits for the bot to exit by itself.
     async fn terminate(&mut self) -> std::io::Result<Option<ExitStatus>> {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status()?;
@@ -159,9 +192,7 @@ async fn wait_for_replies(emulator: &Emulator, bot: &mut Bot, general: u64, n: u
             assert_eq!(replies, n, "more replies than pings\n{}", bot.output());
             return;
         }
-        if let Some(status) = bot.exited().unwrap() {
-            panic!("the bot exited ({status}) before replying\n{}", bot.output());
-        }
+        bot.check_alive_and_clean("waiting for a reply to !ping");
         assert!(
             start.elapsed() < DEADLINE,
             "no {REPLY:?} in #general within {DEADLINE:?}; messages: {:?}\n{}",
@@ -172,8 +203,22 @@ async fn wait_for_replies(emulator: &Emulator, bot: &mut Bot, general: u64, n: u
     }
 }
 
+/// Polls `check` until it gives a value, failing when discord.py logs an error, the bot exits,
+/// or `DEADLINE` passes.
+async fn wait_until<T>(bot: &mut Bot, what: &str, mut check: impl FnMut(&Bot) -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        bot.check_alive_and_clean(what);
+        if let Some(v) = check(bot) {
+            return v;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out {what} ({DEADLINE:?})\n{}", bot.output());
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discord_py_bot_replies_to_ping() {
+async fn discord_py_bot_answers_prefix_slash_and_button_and_resumes() {
     let python = match find_python() {
         Ok(p) => p,
         Err(why) => {
@@ -200,28 +245,78 @@ async fn discord_py_bot_replies_to_ping() {
 
     let start = Instant::now();
     while !bot.ready.load(Ordering::SeqCst) {
-        if let Some(status) = bot.exited().unwrap() {
-            panic!("the bot exited ({status}) before READY\n{}", bot.output());
-        }
+        bot.check_alive_and_clean("starting");
         assert!(start.elapsed() < DEADLINE, "no READY from the bot within {DEADLINE:?}\n{}", bot.output());
         tokio::time::sleep(POLL).await;
     }
+    let registered = emulator.state().commands.get(&app.application_id).map_or(0, Vec::len);
+    assert_eq!(registered, 1, "CommandTree.sync registered /ping before READY\n{}", bot.output());
 
     emulator.user_message(alice, general, "!ping").unwrap();
     wait_for_replies(&emulator, &mut bot, general, 1).await;
+
+    // /ping: interaction.response.send_message with a view. discord.py asks `?with_response=1`
+    // and reads the created message (its id keys the view) from the callback's answer.
+    let slash = emulator
+        .user_interaction(
+            app.application_id,
+            alice,
+            general,
+            UserAction::SlashCommand { name: "ping".into(), options: vec![] },
+        )
+        .unwrap();
+    let message_id = wait_until(&mut bot, "waiting for send_message to return", |bot| {
+        let m =
+            emulator.messages(general).unwrap().into_iter().find(|m| m.author_is_bot && m.content == SLASH_REPLY)?;
+        bot.printed(&format!("SLASH {}", m.id)).then_some(m.id)
+    })
+    .await;
+    let sent = emulator.messages(general).unwrap().into_iter().find(|m| m.id == message_id).unwrap();
+    assert_eq!(sent.components[0]["components"][0]["custom_id"], "next", "the view's button: {sent:?}");
+    let record = emulator.interaction(slash.interaction_id).unwrap();
+    assert_eq!(record.responses.len(), 1, "{record:?}");
+    assert_eq!((record.responses[0].action.as_str(), record.responses[0].callback_type), ("callback", Some(4)));
+    assert_eq!(record.responses[0].message_id, Some(message_id));
+
+    // The button under it: interaction.response.edit_message (callback type 7), view removed.
+    let press = emulator
+        .user_interaction(
+            app.application_id,
+            alice,
+            general,
+            UserAction::Component { message_id, custom_id: "next".into(), component_type: 2, values: vec![] },
+        )
+        .unwrap();
+    wait_until(&mut bot, "waiting for edit_message to return", |bot| {
+        bot.printed(&format!("EDITED {message_id}")).then_some(())
+    })
+    .await;
+    let record = emulator.interaction(press.interaction_id).unwrap();
+    assert_eq!(record.responses.len(), 1, "{record:?}");
+    assert_eq!((record.responses[0].action.as_str(), record.responses[0].callback_type), ("callback", Some(7)));
+    let edited = emulator.messages(general).unwrap().into_iter().find(|m| m.id == message_id).unwrap();
+    assert_eq!((edited.content.as_str(), edited.edits), (EDITED_REPLY, 1), "{edited:?}");
+    assert!(edited.components.is_empty(), "view=None removes the button: {edited:?}");
 
     // op 7: discord.py reconnects and resumes (RESUMED must be a shape it accepts), then still answers.
     assert_eq!(emulator.reconnect(None), 1);
     let start = Instant::now();
     while emulator.counters().counters.resumes < 1 {
         assert!(start.elapsed() < DEADLINE, "discord.py did not resume\n{}", bot.output());
-        if let Some(status) = bot.exited().unwrap() {
-            panic!("the bot exited ({status}) while resuming\n{}", bot.output());
-        }
+        bot.check_alive_and_clean("resuming");
         tokio::time::sleep(POLL).await;
     }
     emulator.user_message(alice, general, "!ping").unwrap();
     wait_for_replies(&emulator, &mut bot, general, 2).await;
+    // discord.py always asks for a compressed stream: zstd-stream when it finds a zstd module
+    // (Python 3.14's compression.zstd or the zstandard package), zlib-stream otherwise.
+    let c = emulator.counters().counters;
+    assert_eq!(
+        (c.connections, c.zlib_connections + c.zstd_connections),
+        (2, 2),
+        "two connections (identify, resume), both compressed: {c:?}\n{}",
+        bot.output()
+    );
 
     let status = bot.terminate().await.unwrap();
     assert!(
@@ -231,5 +326,7 @@ async fn discord_py_bot_replies_to_ping() {
     );
     let replies = emulator.messages(general).unwrap().into_iter().filter(is_reply).count();
     assert_eq!(replies, 2, "late duplicate reply\n{}", bot.output());
+    let errors = bot.errors();
+    assert!(errors.is_empty(), "discord.py logged errors: {errors:#?}\n{}", bot.output());
     eprintln!("{}", bot.output());
 }

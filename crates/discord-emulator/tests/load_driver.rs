@@ -104,3 +104,33 @@ async fn bad_scenarios_are_refused_and_change_nothing() {
     assert!(err.contains("no global /ping command"), "{err}");
     assert_eq!(emulator.state().users.len(), users_before);
 }
+
+/// The second run reuses the first run's channels, which still hold its commands and replies:
+/// each report counts only its own run, so both agree with the dispatch counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_back_runs_on_one_world_each_agree_with_the_counters() {
+    let (emulator, _bots) = echo_fleet(2).await;
+    let scenario = Scenario {
+        users: 5,
+        rate: 100.0,
+        duration_secs: 0.5,
+        slash_percent: 50,
+        grace_secs: 10.0,
+        ..Default::default()
+    };
+    for run in 1..=2 {
+        let report = emulator.run_load(scenario.clone()).await.unwrap();
+        for kind in ["prefix", "slash"] {
+            let k = &report.kinds[kind];
+            assert_eq!((k.sent, k.answered, k.unanswered, k.answered_twice), (25, 25, 0, 0), "run {run} {kind}");
+        }
+        let d = &report.dispatches;
+        assert!(d.consistent, "run {run}: {d:#?}");
+        assert_eq!(
+            (d.interaction_create_dispatched, d.message_create_dispatched, d.message_create_expected),
+            (25, 25 + 50, 25 + 50),
+            "run {run}: every prefix command and every reply of this run, and nothing of an earlier one"
+        );
+        assert_eq!(report.unmatched_replies, 0, "run {run}: no earlier run's replies are counted");
+    }
+}

@@ -406,3 +406,147 @@ async fn garbage_bodies_on_every_route_get_4xx_and_change_nothing() {
     assert!(w.emulator.messages(ch).unwrap().is_empty());
     assert_eq!(api.call(Method::GET, "/users/@me", None).await.0, StatusCode::OK);
 }
+
+/// Discord documents boolean query strings as `True`/`true`/`1` and `False`/`false`/`0`
+/// (API reference, "Boolean Query Strings"); discord.py sends `?with_response=1` on every
+/// interaction callback and `?wait=1` on webhooks. Anything else is a 50035 naming the parameter,
+/// and the refused request changes nothing.
+#[tokio::test]
+async fn boolean_query_parameters_take_every_form_discord_documents() {
+    let w = World::with(unlimited(), ApplicationSpec::default()).await;
+    let api = Api::new(&w);
+    let app = w.app.application_id;
+    let (status, _, _) = api
+        .call(
+            Method::PUT,
+            &format!("/applications/{app}/commands"),
+            Some(json!([{"name": "ping", "description": "Pong"}])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let start = || {
+        w.emulator
+            .user_interaction(
+                app,
+                w.alice,
+                w.general,
+                UserAction::SlashCommand { name: "ping".into(), options: vec![] },
+            )
+            .unwrap()
+    };
+    let reply = json!({"type": 4, "data": {"content": "pong"}});
+    for (value, answers) in
+        [("1", true), ("true", true), ("True", true), ("0", false), ("false", false), ("False", false)]
+    {
+        let i = start();
+        let path = format!("/interactions/{}/{}/callback?with_response={value}", i.interaction_id, i.token);
+        let (status, body) = api.post(&path, reply.clone()).await;
+        if answers {
+            assert_eq!(status, StatusCode::OK, "with_response={value}: {body}");
+            assert_eq!(body["interaction"]["id"], i.interaction_id.to_string(), "with_response={value}: {body}");
+            assert_eq!(body["resource"]["message"]["content"], "pong", "with_response={value}: {body}");
+        } else {
+            assert_eq!((status, body), (StatusCode::NO_CONTENT, Value::Null), "with_response={value}");
+        }
+    }
+
+    for value in ["yes", "TRUE", "2", ""] {
+        let i = start();
+        let path = format!("/interactions/{}/{}/callback?with_response={value}", i.interaction_id, i.token);
+        let (status, body) = api.post(&path, reply.clone()).await;
+        assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, 50035), "with_response={value}: {body}");
+        assert_eq!(body["message"], "Invalid Form Body");
+        assert_eq!(body["errors"]["with_response"]["_errors"][0]["code"], "BOOLEAN_TYPE_COERCE", "{body}");
+        assert!(
+            w.emulator.interaction(i.interaction_id).unwrap().responses.is_empty(),
+            "with_response={value}: a refused callback acknowledges nothing"
+        );
+        // The interaction can still be answered.
+        let path = format!("/interactions/{}/{}/callback", i.interaction_id, i.token);
+        assert_eq!(api.post(&path, reply.clone()).await.0, StatusCode::NO_CONTENT);
+    }
+
+    // A channel webhook's `wait` takes the same forms.
+    let hook = w.emulator.create_webhook(w.general, "Alerts").unwrap();
+    let before = w.emulator.messages(w.general).unwrap().len();
+    for (value, status) in [("1", 200), ("True", 200), ("0", 204), ("false", 204), ("sure", 400)] {
+        let res = api
+            .http
+            .post(format!("{}{}?wait={value}", api.base, hook.path))
+            .json(&json!({"content": format!("wait={value}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "wait={value}");
+        if status == 200 {
+            assert_eq!(res.json::<Value>().await.unwrap()["content"], format!("wait={value}"));
+        }
+    }
+    assert_eq!(w.emulator.messages(w.general).unwrap().len(), before + 4, "the refused execute posted nothing");
+}
+
+/// A request's rate-limit identity is its bot token when it carries one, even on routes that do
+/// not need one (`GET /gateway`), and its IP otherwise (Discord's "Rate Limits": "Individuals are
+/// determined using a request's authentication"; "If no authorization header is provided, then
+/// the limit is applied to the IP address").
+#[tokio::test]
+async fn token_free_routes_count_against_the_token_when_there_is_one_else_the_ip() {
+    // 100 bots starting together each ask for the gateway once: nobody is limited.
+    let w = World::start().await;
+    let tokens: Vec<String> = (0..100)
+        .map(|i| {
+            w.emulator
+                .create_application(ApplicationSpec { name: format!("Fleet {i}"), ..ApplicationSpec::default() })
+                .unwrap()
+                .token
+        })
+        .collect();
+    let http = reqwest::Client::new();
+    let url = format!("{}/gateway", w.emulator.api_url());
+    let calls = tokens.iter().map(|t| {
+        let req = http.get(&url).header("Authorization", format!("Bot {t}"));
+        async move { req.send().await.unwrap().status() }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(limited, 0, "100 tokens calling GET /gateway once each: {limited} got 429");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(w.emulator.counters().counters.rate_limited, 0);
+
+    // With a small bucket on the route: each token has its own, token-less callers share the IP's.
+    let config = EmulatorConfig {
+        route_limits: vec![RouteLimit::new("GET", "/gateway", 3, Duration::from_secs(60))],
+        ..EmulatorConfig::fast()
+    };
+    let w = World::with(config, ApplicationSpec::default()).await;
+    let other = w.another_bot(ApplicationSpec { name: "Other".into(), ..ApplicationSpec::default() });
+    let get = |token: Option<String>| {
+        let mut req = reqwest::Client::new().get(format!("{}/gateway", w.emulator.api_url()));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bot {t}"));
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let scope = res.headers().get("x-ratelimit-scope").map(|v| v.to_str().unwrap().to_owned());
+            (res.status(), scope)
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(get(Some(w.app.token.clone())).await.0, StatusCode::OK);
+    }
+    assert_eq!(
+        get(Some(w.app.token.clone())).await,
+        (StatusCode::TOO_MANY_REQUESTS, Some("user".to_owned())),
+        "one token over its own bucket is limited"
+    );
+    assert_eq!(get(Some(other.token.clone())).await.0, StatusCode::OK, "another token has its own bucket");
+    for _ in 0..3 {
+        assert_eq!(get(None).await.0, StatusCode::OK, "token-less callers have the IP's bucket");
+    }
+    assert_eq!(
+        get(None).await,
+        (StatusCode::TOO_MANY_REQUESTS, Some("user".to_owned())),
+        "token-less callers from one IP share its bucket"
+    );
+    assert_eq!(get(Some(other.token.clone())).await.0, StatusCode::OK, "the IP's bucket is not the tokens'");
+}

@@ -6,7 +6,8 @@
 //!
 //! Each bot gets a guild of its own with enough channels that Discord's per-channel message
 //! bucket is not the bottleneck; prefix commands go round-robin over them. Runs of the same shape
-//! reuse that world, so repeated runs measure the bots, not a world that keeps growing.
+//! reuse that world, so repeated runs measure the bots, not a world that keeps growing; each
+//! report counts only its own run (from a baseline taken at its start).
 
 pub mod report;
 
@@ -18,6 +19,7 @@ use serde_json::Value;
 use crate::shared::{BotSetup, Shared};
 use crate::world::interactions::UserAction;
 use crate::world::WorldError;
+use report::Baseline;
 pub use report::{KindReport, Latency, Report};
 
 /// What to run.
@@ -187,7 +189,8 @@ impl Shared {
     pub async fn run_load(&self, scenario: Scenario) -> Result<Report, LoadError> {
         check(&scenario)?;
         let (mut bots, users) = self.prepare_load(&scenario)?;
-        let before = self.state().counters.clone();
+        // Count this run only: a reused world still holds earlier runs' commands and replies.
+        let baseline = Baseline::take(&self.state());
         let total = (scenario.rate * scenario.duration_secs).round() as u64;
         let mut sent: Vec<Sent> = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
         let prefix_text = format!("{}{}", scenario.prefix, scenario.command);
@@ -221,11 +224,11 @@ impl Shared {
         }
         let sending = started.elapsed();
         let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(scenario.grace_secs);
-        while tokio::time::Instant::now() < deadline && !report::all_answered(&self.state(), &sent) {
+        while tokio::time::Instant::now() < deadline && !report::all_answered(&self.state(), &sent, &baseline) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let state = self.state();
         let channels = bots.iter().map(|b| b.channels.len()).sum();
-        Ok(report::build(&state, scenario, &sent, bots.len(), channels, sending, &before))
+        Ok(report::build(&state, scenario, &sent, bots.len(), channels, sending, &baseline))
     }
 }

@@ -1,8 +1,10 @@
 //! Matching replies to commands and summarising a load run: per kind, sent / answered /
 //! unanswered / answered twice and HDR-histogram latencies; and whether the emulator's own
-//! dispatch counters agree with what was sent and answered.
+//! dispatch counters agree with what was sent and answered. Everything counts from the run's
+//! baseline: runs of one shape reuse their channels, which still hold earlier runs' messages.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::ops::Bound;
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
@@ -60,13 +62,30 @@ pub struct Report {
     pub dispatches: Agreement,
 }
 
+/// Where a run starts: the dispatch counters and the last id handed out, taken together under
+/// the world's lock before the first command. A message with a greater id was created during
+/// the run; counter deltas from here are the run's dispatches.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    counters: Counters,
+    last_id: u64,
+}
+
+impl Baseline {
+    /// The world as it is now.
+    pub fn take(state: &State) -> Self {
+        Self { counters: state.counters.clone(), last_id: state.ids.last() }
+    }
+}
+
 /// Whether every command has at least one reply.
-pub fn all_answered(state: &State, sent: &[Sent]) -> bool {
-    let replies = Replies::collect(state, sent);
+pub fn all_answered(state: &State, sent: &[Sent], baseline: &Baseline) -> bool {
+    let replies = Replies::collect(state, sent, baseline);
     sent.iter().all(|s| replies.first.contains_key(&s.id))
 }
 
-/// Replies found for the commands: first reply time per command id and reply counts.
+/// Replies found for the commands: first reply time per command id and reply counts, over the
+/// messages created since the baseline.
 struct Replies {
     first: HashMap<u64, SystemTime>,
     count: HashMap<u64, u64>,
@@ -75,7 +94,7 @@ struct Replies {
 }
 
 impl Replies {
-    fn collect(state: &State, sent: &[Sent]) -> Self {
+    fn collect(state: &State, sent: &[Sent], baseline: &Baseline) -> Self {
         let mut out = Self { first: HashMap::new(), count: HashMap::new(), unmatched: 0, bot_messages: 0 };
         // Slash: the interaction's callback (one accepted, any refused ones counted as extra).
         for s in sent.iter().filter(|s| s.kind == Kind::Slash) {
@@ -97,7 +116,8 @@ impl Replies {
                 continue;
             };
             let mut waiting: VecDeque<u64> = VecDeque::new();
-            for m in channel.messages.values() {
+            let this_run = channel.messages.range((Bound::Excluded(baseline.last_id), Bound::Unbounded));
+            for m in this_run.map(|(_, m)| m) {
                 if prefix.contains(&m.id) {
                     waiting.push_back(m.id);
                     continue;
@@ -151,9 +171,9 @@ pub fn build(
     bots: usize,
     channels: usize,
     sending: Duration,
-    before: &Counters,
+    baseline: &Baseline,
 ) -> Report {
-    let replies = Replies::collect(state, sent);
+    let replies = Replies::collect(state, sent, baseline);
     let mut kinds = BTreeMap::new();
     for (name, kind) in [("prefix", Kind::Prefix), ("slash", Kind::Slash)] {
         let mut k = KindReport::default();
@@ -178,7 +198,7 @@ pub fn build(
         k.latency_ms = h.as_ref().map(latency).unwrap_or_default();
         kinds.insert(name.to_owned(), k);
     }
-    let delta = |event: &str| state.counters.of_event(event) - before.of_event(event);
+    let delta = |event: &str| state.counters.of_event(event).saturating_sub(baseline.counters.of_event(event));
     let prefix_sent = kinds.get("prefix").map_or(0, |k| k.sent);
     let slash_sent = kinds.get("slash").map_or(0, |k| k.sent);
     let mut dispatches = Agreement {

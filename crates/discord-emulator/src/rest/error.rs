@@ -1,4 +1,7 @@
-//! Discord's REST error shape: `{code, message, errors?}` with Discord's codes and statuses.
+//! Discord's REST error shape: `{code, message, errors?}` with Discord's codes and statuses,
+//! and the parsers of path, query and body values that answer with it.
+
+use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -208,6 +211,25 @@ impl From<InteractionError> for ApiError {
 /// Parses a snowflake path parameter.
 pub fn snowflake(name: &str, value: &str) -> Result<u64, ApiError> {
     value.parse().map_err(|_| ApiError::not_snowflake(name, value))
+}
+
+/// A boolean query-string parameter (`None` when absent). Discord's API reference ("Boolean
+/// Query Strings") documents `True`, `true` or `1` for true and `False`, `false` or `0` for
+/// false; clients use more than one (discord.py sends `with_response=1` and `wait=1`). Anything
+/// else is refused with a 50035 naming the parameter rather than read as false. The field
+/// error's code and wording follow Discord's coercion errors (`NUMBER_TYPE_COERCE`); the docs do
+/// not list the boolean one.
+pub fn query_bool(query: &HashMap<String, String>, name: &str) -> Result<Option<bool>, ApiError> {
+    match query.get(name).map(String::as_str) {
+        None => Ok(None),
+        Some("True" | "true" | "1") => Ok(Some(true)),
+        Some("False" | "false" | "0") => Ok(Some(false)),
+        Some(other) => Err(ApiError::invalid_field(
+            name,
+            "BOOLEAN_TYPE_COERCE",
+            format!("Value \"{other}\" is not a valid boolean."),
+        )),
+    }
 }
 
 /// Parses a JSON request body; Discord answers 50109 for anything that is not JSON.

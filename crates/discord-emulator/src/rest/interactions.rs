@@ -12,13 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::error::{json_body, snowflake, ApiError};
+use super::error::{json_body, query_bool, snowflake, ApiError};
 use crate::shared::Shared;
 use crate::world::interactions::{Callback, InteractionError};
 use crate::world::json as render;
 use crate::world::model::{EPHEMERAL, LOADING};
 
-/// `POST /interactions/{id}/{token}/callback` (`?with_response=true` returns what was created).
+/// `POST /interactions/{id}/{token}/callback` (`?with_response=true`, or any of Discord's
+/// boolean forms such as `1`, returns what was created).
 pub async fn callback(
     State(shared): State<Arc<Shared>>,
     Path((id, token)): Path<(String, String)>,
@@ -26,13 +27,14 @@ pub async fn callback(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = snowflake("interaction_id", &id)?;
+    let with_response = query_bool(&q, "with_response")?.unwrap_or(false);
     let body = json_body(&body)?;
     let callback: Callback = serde_json::from_value(body)
         .map_err(|_| ApiError::invalid_field("type", "BASE_TYPE_REQUIRED", "This field is required"))?;
     let kind = callback.kind;
     let mut state = shared.state();
     let message_id = state.interaction_callback(id, &token, callback, shared.config.interaction_response_deadline)?;
-    if q.get("with_response").map(String::as_str) != Some("true") {
+    if !with_response {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let i = state.interactions.get(&id).ok_or_else(ApiError::unknown_interaction)?;

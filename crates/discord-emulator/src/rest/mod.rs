@@ -22,7 +22,7 @@ use serde_json::json;
 use std::time::Duration;
 
 use crate::faults::{RestFault, Scope};
-use crate::rate_limits::{self, BucketState, Verdict};
+use crate::rate_limits::{self, BucketState, Caller, Verdict};
 use crate::shared::Shared;
 use error::ApiError;
 
@@ -88,8 +88,27 @@ fn major_param(route: &str, path: &str) -> String {
     ["{channel_id}", "{guild_id}", "{interaction_id}"].iter().find_map(|n| value(n)).unwrap_or_default().to_owned()
 }
 
+/// Whether a route is an interaction endpoint, which Discord exempts from the global limit: the
+/// callback, and `/webhooks/{application_id}/{interaction_token}…` (a channel webhook's id is
+/// not an application's; `major` is `{webhook_id}/{webhook_token}` there).
+fn interaction_endpoint(shared: &Shared, route: &str, major: &str) -> bool {
+    if route.starts_with("/interactions/") {
+        return true;
+    }
+    if !route.starts_with("/webhooks/") {
+        return false;
+    }
+    let id = major.split('/').next().and_then(|id| id.parse::<u64>().ok());
+    !id.is_some_and(|id| shared.state().webhooks.contains_key(&id))
+}
+
 /// Authenticates bot routes, applies injected faults and rate limits, and adds the bucket
 /// headers to the response.
+///
+/// A request counts against the bot token it carries, on every route, and against its IP when
+/// it carries none: `GET /gateway`, interaction callbacks and webhooks need no token (they are
+/// open or authorised by their own token), but a bot that sends its token there is limited as
+/// that bot, not lumped in with every other caller.
 async fn guard(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -101,25 +120,25 @@ async fn guard(
     let method = req.method().as_str().to_owned();
     let token_free = route.starts_with("/interactions/") || route.starts_with("/webhooks/") || route == "/gateway";
     let now = shared.clock.now();
-    let mut identity = None;
-    if !token_free {
-        let app = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.strip_prefix("Bot "))
-            .and_then(|t| shared.state().app_by_token(t));
-        match app {
-            Some(app) => {
-                identity = Some(app);
-                req.extensions_mut().insert(BotApp(app));
-            }
-            None => {
-                let response = ApiError::unauthorized().into_response();
-                return finish(&shared, peer, &method, &route, response, None);
-            }
+    let app = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix("Bot "))
+        .and_then(|t| shared.state().app_by_token(t));
+    let identity = match app {
+        Some(app) => {
+            req.extensions_mut().insert(BotApp(app));
+            Some(app)
         }
-    }
+        // Without a valid bot token a token-free route is still served, as the IP's request.
+        None if token_free => None,
+        None => {
+            let response = ApiError::unauthorized().into_response();
+            return finish(&shared, peer, &method, &route, response, None);
+        }
+    };
+    let caller = identity.map_or(Caller::Ip(peer.ip()), Caller::Bot);
     let (fault, latency) = {
         let mut faults = shared.faults();
         (faults.rest_fault(identity, &method, &route, now), faults.rest_latency(identity, &method, &route, now))
@@ -145,16 +164,9 @@ async fn guard(
             (response, Some(scope))
         }
         None => {
-            let verdict = shared.limits().check(
-                &shared.config,
-                now,
-                peer.ip(),
-                identity.unwrap_or(0),
-                &method,
-                &route,
-                &major,
-                !token_free,
-            );
+            let global = !interaction_endpoint(&shared, &route, &major);
+            let verdict =
+                shared.limits().check(&shared.config, now, peer.ip(), caller, &method, &route, &major, global);
             match verdict {
                 Verdict::Allowed(bucket) => {
                     let mut response = next.run(req).await;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use super::error::{json_body, snowflake, ApiError};
+use super::error::{json_body, query_bool, snowflake, ApiError};
 use super::interactions;
 use crate::shared::Shared;
 use crate::world::json as render;
@@ -46,20 +46,23 @@ pub async fn get(
     Ok(Json(state.webhook_json(webhook)))
 }
 
-/// `POST /webhooks/{id}/{token}[?wait=true]`.
+/// `POST /webhooks/{id}/{token}[?wait=true]` (`wait` and `with_components` take Discord's
+/// boolean forms: discord.py sends `wait=1&with_components=0`).
 pub async fn execute(
     State(shared): State<Arc<Shared>>,
     Path((hook, token)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let wait = query_bool(&q, "wait")?.unwrap_or(false);
+    query_bool(&q, "with_components")?;
     let Some(id) = channel_hook(&shared, &hook)? else {
         return interactions::followup(&shared, &hook, &token, &body).map(IntoResponse::into_response);
     };
     let body = json_body(&body)?;
     let mut state = shared.state();
     let message_id = state.execute_webhook(id, &token, &body)?;
-    if q.get("wait").map(String::as_str) != Some("true") {
+    if !wait {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let channel = state.webhooks.get(&id).map(|h| h.channel_id).ok_or_else(ApiError::unknown_webhook)?;
