@@ -1,5 +1,5 @@
 //! `/api/v1/api-keys` (admin): create a key with a role or scopes (the key is in that one
-//! response), list, read and revoke.
+//! response; a caller grants only permissions it holds, else 403), list, read and revoke.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -90,9 +90,10 @@ pub async fn list(State(app): State<AppState>) -> Reply<Json<Vec<KeyView>>> {
     Ok(Json(keys::list(&app.store).await?))
 }
 
-/// Creates a key; the answer holds the key, shown this once.
+/// Creates a key holding only permissions the caller holds; the answer holds the key, shown this
+/// once.
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", request_body = CreateKey,
-    responses((status = 201, body = CreatedKey), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,

@@ -1,4 +1,6 @@
-//! `/api/v1/users` (admin): accounts, their role, password resets and ending their sessions.
+//! `/api/v1/users` (admin): accounts, their role, password resets and ending their sessions. A
+//! caller manages only users whose role's permissions it holds (403 otherwise), and the last admin
+//! stays (409).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -59,15 +61,17 @@ pub async fn list(State(app): State<AppState>) -> Reply<Json<Vec<UserView>>> {
     Ok(Json(users::list(&app.store).await?))
 }
 
-/// Creates a user.
+/// Creates a user (with a role whose permissions the caller holds).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(app): State<AppState>,
+    principal: Principal,
     trail: AuditTrail,
     Body(req): Body<CreateUser>,
 ) -> Reply<(StatusCode, Json<UserView>)> {
-    let user = app.auth.create_user(&req.username, &Secret::new(req.password), req.role).await?;
+    let user = app.auth.add_user(&principal, &req.username, &Secret::new(req.password), req.role).await?;
     trail.record("users.create", "user", user.id, audit::created(&user, AUDITED));
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -79,16 +83,19 @@ pub async fn get(State(app): State<AppState>, PathId(id): PathId) -> Reply<Json<
     Ok(Json(users::get(&app.store, id).await?))
 }
 
-/// Changes a user's role (the last admin cannot be demoted).
+/// Changes a user's role (the caller holds the old role's and the new role's permissions; the
+/// last admin cannot be demoted).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UpdateUser,
-    responses((status = 200, body = UserView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn update(
     State(app): State<AppState>,
+    principal: Principal,
     trail: AuditTrail,
     PathId(id): PathId,
     Body(req): Body<UpdateUser>,
 ) -> Reply<Json<UserView>> {
-    let (old, new) = app.auth.set_role(id, req.role).await?;
+    let (old, new) = app.auth.set_role(id, req.role, &principal).await?;
     if old.role != new.role {
         trail.record("users.update", "user", id, audit::diff(&old, &new, &["role"]));
     }
@@ -97,7 +104,8 @@ pub async fn update(
 
 /// Sets a user's password (a reset by an admin); all their sessions end.
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = i64, Path)), request_body = ResetPassword,
-    responses((status = 200, body = SessionsEnded), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SessionsEnded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn reset_password(
     State(app): State<AppState>,
     caller: Caller,
@@ -113,13 +121,14 @@ pub async fn reset_password(
 
 /// Ends every session of a user (signs them out everywhere).
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = i64, Path)),
-    responses((status = 200, body = SessionsEnded), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SessionsEnded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn end_sessions(
     State(app): State<AppState>,
+    principal: Principal,
     trail: AuditTrail,
     PathId(id): PathId,
 ) -> Reply<Json<SessionsEnded>> {
-    let ended = app.auth.end_sessions(id).await?;
+    let ended = app.auth.end_sessions(id, &principal).await?;
     if ended > 0 {
         trail.record("users.end_sessions", "user", id, json!({"sessions": {"old": ended, "new": 0}}));
     }
@@ -128,7 +137,8 @@ pub async fn end_sessions(
 
 /// Deletes a user (not yourself, not the last admin).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<AppState>,
     principal: Principal,

@@ -2,6 +2,8 @@
 //! SHA-256; each holds a role or a narrower set of the permission table's actions (scopes), may
 //! expire, and can be revoked. `last_used_at` is kept to the minute.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -42,6 +44,17 @@ pub struct KeyView {
 pub enum Grant {
     Role(Role),
     Scopes(Vec<Action>),
+}
+
+impl Grant {
+    /// Every permission the grant holds, in table order: a role's, or the scopes (`me` always: any
+    /// credential may ask who it is).
+    pub fn permissions(&self) -> BTreeSet<Action> {
+        match self {
+            Grant::Role(role) => role.permissions(),
+            Grant::Scopes(scopes) => scopes.iter().copied().filter(|a| a.scopable()).chain([Action::Me]).collect(),
+        }
+    }
 }
 
 /// A key that was presented and is valid.

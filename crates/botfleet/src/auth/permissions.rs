@@ -2,6 +2,7 @@
 //! the one place to read (or change) who may do what; routes name their action where they are
 //! declared (`api/mod.rs`), and a route without one is refused before its handler runs.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,12 @@ impl Role {
     /// Parses a stored or requested name.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Every permission the role holds that a credential can hold (the scopable actions; `account`
+    /// is a person's, `public` needs none), in table order.
+    pub fn permissions(self) -> BTreeSet<Action> {
+        Action::all().filter(|a| a.scopable() && a.allows(self)).collect()
     }
 }
 
@@ -183,5 +190,14 @@ mod tests {
         for a in [Action::BotsToken, Action::BotsCreate, Action::BotsDelete, Action::LogsDelete, Action::UsersManage] {
             assert!(!a.allows(Operator) && a.allows(Admin), "{a}");
         }
+    }
+
+    #[test]
+    fn a_role_holds_the_scopable_actions_it_is_allowed() {
+        assert!(Viewer.permissions().is_subset(&Operator.permissions()));
+        assert!(Operator.permissions().is_subset(&Admin.permissions()));
+        assert_eq!(Admin.permissions(), Action::all().filter(|a| a.scopable()).collect());
+        assert!(Viewer.permissions().contains(&Action::Me) && !Viewer.permissions().contains(&Action::Account));
+        assert!(!Operator.permissions().contains(&Action::UsersManage));
     }
 }

@@ -469,8 +469,20 @@ impl Auth {
     }
 
     // ----- admin: users -----
+    //
+    // Through the API each of these is checked twice: the route's action (`users.manage`), then
+    // the user's role against the caller's permissions (`Principal::may_manage_user`): a
+    // credential creates, changes, resets, signs out or deletes only users whose role's
+    // permissions it holds all of, and makes nobody stronger than itself.
 
-    /// Creates a user (also what `botfleet user add` and the demo call).
+    /// Creates a user for `by` (the API), who must hold every permission of `role`.
+    pub async fn add_user(&self, by: &Principal, username: &str, password: &Secret, role: Role) -> Result<UserView> {
+        by.may_manage_user(role, "create")?;
+        self.create_user(username, password, role).await
+    }
+
+    /// Creates a user, unchecked: what `botfleet user add` and the demo call (the API calls
+    /// [`Auth::add_user`]).
     pub async fn create_user(&self, username: &str, password: &Secret, role: Role) -> Result<UserView> {
         let mut problems = Vec::new();
         let name = users::normalize_username("username", username).map_err(|e| problems.push(e));
@@ -490,36 +502,48 @@ impl Auth {
     }
 
     /// Creates the user, or (when the name exists) sets their role and password and ends their
-    /// sessions — for the demo's admin and `botfleet user add --reset`.
+    /// sessions — for the demo's admin and `botfleet user add --reset`. Unchecked but for one
+    /// rule: the last admin stays an admin (409).
     pub async fn ensure_user(&self, username: &str, password: &Secret, role: Role) -> Result<UserView> {
         let name = users::normalize_username("username", username)?;
         match users::account_by_name(self.store(), &name).await? {
             None => self.create_user(&name, password, role).await,
             Some(account) => {
                 password::check_new("password", password)?;
-                users::set_password(self.store(), account.id, &password::hash(password).await?, self.now()).await?;
+                let hash = password::hash(password).await?;
+                // The role first: demoting the last admin is refused before anything changes.
+                let (_, user) = users::set_role(self.store(), account.id, role, self.now(), |_| Ok(())).await?;
+                users::set_password(self.store(), account.id, &hash, self.now()).await?;
                 sessions::end_all(self.store(), account.id, None).await?;
-                Ok(users::set_role(self.store(), account.id, role, self.now()).await?)
+                Ok(user)
             }
         }
     }
 
-    /// Changes a user's role (the last admin stays an admin). Sessions read the role on every
-    /// request, so it applies at once.
-    pub async fn set_role(&self, id: i64, role: Role) -> Result<(UserView, UserView)> {
-        let old = users::get(self.store(), id).await?;
-        if old.role == Role::Admin && role != Role::Admin && users::count_admins(self.store()).await? <= 1 {
-            return Err(Error::Conflict("this is the last admin; make another admin first".into()));
-        }
-        let new = users::set_role(self.store(), id, role, self.now()).await?;
-        Ok((old, new))
+    /// Changes a user's role; `by` must hold every permission of the old role and of the new one.
+    /// The check and the change are one step, and the last admin stays an admin (409), however
+    /// many requests race. Sessions read the role on every request, so it applies at once.
+    /// Returns the user before and after.
+    pub async fn set_role(&self, id: i64, role: Role, by: &Principal) -> Result<(UserView, UserView)> {
+        users::set_role(self.store(), id, role, self.now(), |old| {
+            by.may_manage_user(old.role, "change the role of")?;
+            by.may_manage_user(role, "make someone")
+        })
+        .await
     }
 
-    /// Sets a user's password (admin reset); ends all their sessions.
+    /// Sets a user's password (a reset by `by`, who must hold every permission of the user's
+    /// role); ends all their sessions.
     pub async fn reset_password(&self, id: i64, new: &Secret, by: &Principal, client: &Client) -> Result<u64> {
         password::check_new("password", new)?;
-        let user = users::get(self.store(), id).await?;
-        users::set_password(self.store(), id, &password::hash(new).await?, self.now()).await?;
+        // Refuse before the (slow) hash when the user is already out of reach; checked again
+        // with the change.
+        by.may_manage_user(users::get(self.store(), id).await?.role, "reset the password of")?;
+        let hash = password::hash(new).await?;
+        let user = users::reset_password(self.store(), id, &hash, self.now(), |user| {
+            by.may_manage_user(user.role, "reset the password of")
+        })
+        .await?;
         let ended = sessions::end_all(self.store(), id, None).await?;
         let entry = self
             .event("password.changed", by.actor(), client)
@@ -529,28 +553,29 @@ impl Auth {
         Ok(ended)
     }
 
-    /// Ends every session of a user; returns how many.
-    pub async fn end_sessions(&self, id: i64) -> Result<u64> {
-        users::get(self.store(), id).await?;
+    /// Ends every session of a user (`by` must hold every permission of their role); returns
+    /// how many.
+    pub async fn end_sessions(&self, id: i64, by: &Principal) -> Result<u64> {
+        by.may_manage_user(users::get(self.store(), id).await?.role, "end the sessions of")?;
         sessions::end_all(self.store(), id, None).await
     }
 
-    /// Deletes a user (not the last admin, not yourself).
+    /// Deletes a user: not yourself, only one whose role's permissions `by` holds, and never the
+    /// last admin (409) — checked and deleted in one step, however many requests race.
     pub async fn delete_user(&self, id: i64, by: &Principal) -> Result<UserView> {
-        let user = users::get(self.store(), id).await?;
-        if by.user_id == Some(id) {
-            return Err(Error::Conflict("you cannot delete your own account".into()));
-        }
-        if user.role == Role::Admin && users::count_admins(self.store()).await? <= 1 {
-            return Err(Error::Conflict("this is the last admin; make another admin first".into()));
-        }
-        users::delete(self.store(), id).await?;
-        Ok(user)
+        users::delete(self.store(), id, |user| {
+            if by.user_id == Some(id) {
+                return Err(Error::Conflict("you cannot delete your own account".into()));
+            }
+            by.may_manage_user(user.role, "delete")
+        })
+        .await
     }
 
     // ----- admin: API keys -----
 
-    /// Creates a key; the key itself is returned this once.
+    /// Creates a key holding no permission `by` lacks (a credential grants only permissions it
+    /// holds: 403 naming the missing ones); the key itself is returned this once.
     pub async fn create_key(
         &self,
         name: &str,
@@ -559,6 +584,7 @@ impl Auth {
         by: &Principal,
         client: &Client,
     ) -> Result<(String, KeyView)> {
+        by.may_grant(grant)?;
         let (key, view) = keys::create(self.store(), name, grant, by.user_id, self.now(), expires_at).await?;
         let entry = self.event("api_key.created", by.actor(), client).target("api_key", view.id).detail(
             json!({"name": view.name, "role": view.role, "scopes": view.scopes, "expires_at": view.expires_at}),

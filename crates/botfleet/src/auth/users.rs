@@ -179,6 +179,131 @@ pub async fn clear_failures(store: &Store, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// The lock ([`Store::begin_serialized`]) every change of a user's role or existence takes, and a
+/// password reset, so a check of the user as they are and of how many admins remain is one step
+/// with the change it allows (`bfusers` in ASCII).
+const USERS_LOCK: i64 = 0x0062_6675_7365_7273;
+
+/// The answer when a change would leave no admin.
+const LAST_ADMIN: &str = "an admin must remain: this is the last one; make another user admin first";
+
+/// The user `id` inside a transaction.
+async fn get_in(tx: &mut sqlx::AnyConnection, id: i64) -> Result<UserView> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    view(&row)
+}
+
+/// Refuses (409) when taking the admin role from `user` would leave no admin.
+async fn an_admin_remains(tx: &mut sqlx::AnyConnection, user: &UserView) -> Result<()> {
+    if user.role != Role::Admin {
+        return Ok(());
+    }
+    let admins: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'").fetch_one(&mut *tx).await?.try_get("n")?;
+    if admins <= 1 {
+        return Err(Error::Conflict(LAST_ADMIN.into()));
+    }
+    Ok(())
+}
+
+/// Ends a transaction begun with [`USERS_LOCK`]: commits when its step succeeded, else rolls
+/// back at once (so the lock is released before the refusal is answered).
+async fn finish<T>(tx: sqlx::Transaction<'static, sqlx::Any>, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rolling back a refused user change failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Changes a user's role as one step with its checks: `allow` judges the user as they are now
+/// (nobody else changes a role meanwhile) and may refuse; the last admin stays an admin (409).
+/// Returns the user before and after.
+pub async fn set_role(
+    store: &Store,
+    id: i64,
+    role: Role,
+    now: i64,
+    allow: impl FnOnce(&UserView) -> Result<()>,
+) -> Result<(UserView, UserView)> {
+    let mut tx = store.begin_serialized(USERS_LOCK).await?;
+    let result = async {
+        let old = get_in(&mut tx, id).await?;
+        allow(&old)?;
+        if role != Role::Admin {
+            an_admin_remains(&mut tx, &old).await?;
+        }
+        let row =
+            sqlx::query(&format!("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 RETURNING {COLUMNS}"))
+                .bind(role.as_str())
+                .bind(now)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        Ok((old, view(&row)?))
+    }
+    .await;
+    finish(tx, result).await
+}
+
+/// Deletes a user with their sessions, sign-in challenges and recovery codes, as one step with its
+/// checks: `allow` judges the user as they are now and may refuse; the last admin stays (409).
+/// Returns the user as they were.
+pub async fn delete(store: &Store, id: i64, allow: impl FnOnce(&UserView) -> Result<()>) -> Result<UserView> {
+    let mut tx = store.begin_serialized(USERS_LOCK).await?;
+    let result = async {
+        let old = get_in(&mut tx, id).await?;
+        allow(&old)?;
+        an_admin_remains(&mut tx, &old).await?;
+        store::delete_by_id(&mut *tx, "users", "user", id).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM login_challenges WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        Ok(old)
+    }
+    .await;
+    finish(tx, result).await
+}
+
+/// Replaces a user's password hash (a reset by someone else) when `allow`, judging the user as
+/// they are now (their role cannot change meanwhile), accepts. Returns the user.
+pub async fn reset_password(
+    store: &Store,
+    id: i64,
+    password_hash: &str,
+    now: i64,
+    allow: impl FnOnce(&UserView) -> Result<()>,
+) -> Result<UserView> {
+    let mut tx = store.begin_serialized(USERS_LOCK).await?;
+    let result = async {
+        let user = get_in(&mut tx, id).await?;
+        allow(&user)?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2, failed_logins = 0, \
+             locked_until = NULL WHERE id = $3",
+        )
+        .bind(password_hash.to_owned())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        Ok(user)
+    }
+    .await;
+    finish(tx, result).await
+}
+
 /// Replaces the password hash.
 pub async fn set_password(store: &Store, id: i64, password_hash: &str, now: i64) -> Result<()> {
     let done = sqlx::query(
@@ -194,37 +319,6 @@ pub async fn set_password(store: &Store, id: i64, password_hash: &str, now: i64)
         return Err(not_found(id));
     }
     Ok(())
-}
-
-/// Changes a user's role.
-pub async fn set_role(store: &Store, id: i64, role: Role, now: i64) -> Result<UserView> {
-    let row = sqlx::query(&format!("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 RETURNING {COLUMNS}"))
-        .bind(role.as_str())
-        .bind(now)
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    view(&row)
-}
-
-/// Deletes a user with their sessions and recovery codes.
-pub async fn delete(store: &Store, id: i64) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
-    store::delete_by_id(&mut *tx, "users", "user", id).await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM login_challenges WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// How many admins there are (the last one cannot be removed or demoted).
-pub async fn count_admins(store: &Store) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'")
-        .fetch_one(store.pool())
-        .await?
-        .try_get("n")?)
 }
 
 /// How many users there are.

@@ -91,6 +91,30 @@ impl Store {
         Ok(())
     }
 
+    /// A transaction that runs alone among those begun with the same `lock`, from its first
+    /// statement to its commit or rollback: for a check and the change it allows that must be one
+    /// step (the last admin stays an admin). What earlier holders committed is visible to every
+    /// statement in it.
+    ///
+    /// - SQLite: `BEGIN IMMEDIATE` takes the database's one write lock at once (waiting up to the
+    ///   busy timeout), so no other writer runs until it ends, whatever its lock. (sqlx's plain
+    ///   `BEGIN` is deferred: a read first would pin a snapshot that a later write cannot use.)
+    /// - PostgreSQL: `BEGIN ISOLATION LEVEL READ COMMITTED`, then a transaction-scoped advisory
+    ///   lock on `lock`, released at the end. READ COMMITTED is named, not assumed: each statement
+    ///   after the lock takes a fresh snapshot, so it sees what the previous holder committed; a
+    ///   server whose default is REPEATABLE READ would keep the snapshot taken while waiting.
+    pub async fn begin_serialized(&self, lock: i64) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+                // `pg_advisory_xact_lock` returns `void`, a type the Any driver does not support: select 1.
+                sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+
     /// The pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
