@@ -840,3 +840,17 @@ security_tests!(
     refusals_are_audited_once_per_burst_and_old_rows_age_out,
     the_dashboard_is_public_with_a_strict_content_security_policy,
 );
+
+/// HEAD is answered by the GET handler, so it needs what GET needs: no credential, no answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_needs_the_same_permission_as_get() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let anonymous = reqwest::Client::new();
+    for path in ["/api/v1/bots", "/api/v1/audit-logs", "/api/v1/users"] {
+        let answer = anonymous.head(format!("{}{path}", app.url)).send().await.unwrap();
+        assert_eq!(answer.status(), 401, "HEAD {path} without a credential");
+        let with_key = app.http.head(format!("{}{path}", app.url)).send().await.unwrap();
+        assert_eq!(with_key.status(), 200, "HEAD {path} with the admin key");
+    }
+    app.stop().await;
+}

@@ -210,7 +210,9 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
     let client = &caller.client;
     let ip_key = format!("ip:{}", client.ip);
 
-    let Some(action) = g.table.action(&method, &path) else {
+    // HEAD is answered by the GET handler (without its body): it needs what GET needs.
+    let lookup = if method == Method::HEAD { Method::GET } else { method.clone() };
+    let Some(action) = g.table.action(&lookup, &path) else {
         if g.table.paths.contains(&path) {
             return next.run(req).await; // the method router answers 405
         }
