@@ -62,6 +62,15 @@ enum UserCommand {
         #[arg(long)]
         reset: bool,
     },
+    /// Lift a user's sign-in lock (set after repeated failed sign-ins) now, instead of waiting for
+    /// it to run out; the same as POST /api/v1/users/{id}/unlock.
+    Unlock {
+        #[command(flatten)]
+        accounts: AccountsConfig,
+        /// The user's name.
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,7 +120,20 @@ fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
 }
 
 async fn run_user(command: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Add { accounts, username, role, password_file, reset } = command;
+    let (accounts, username, role, password_file, reset) = match command {
+        UserCommand::Add { accounts, username, role, password_file, reset } => {
+            (accounts, username, role, password_file, reset)
+        }
+        UserCommand::Unlock { accounts, username } => {
+            let auth = open_auth(&accounts).await?;
+            let (before, after) = auth.unlock_by_name(&username).await.map_err(explain)?;
+            match before.locked_until {
+                Some(until) => println!("user {} was locked until {until}; unlocked", after.username),
+                None => println!("user {} was not locked; failed sign-ins reset", after.username),
+            }
+            return Ok(());
+        }
+    };
     let role = botfleet::auth::Role::parse(&role).context("role must be admin, operator or viewer")?;
     let password = botfleet::secrets::Secret::new(read_password(password_file.as_deref())?);
     let auth = open_auth(&accounts).await?;

@@ -105,6 +105,39 @@ async fn the_first_admin_is_made_on_the_command_line_and_signs_in() {
         .await
         .unwrap();
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+
+    // Five failed sign-ins lock the owner out; `botfleet user unlock` lifts it, the server running.
+    let login = |password: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{api}/auth/login"))
+            .json(&serde_json::json!({"username": "owner", "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(login("not the owner's passphrase").await.unwrap().status(), 401);
+    }
+    assert_eq!(login("the owner's new passphrase").await.unwrap().status(), 429, "locked");
+    let unlock = |name: &str| {
+        let mut cmd = botfleet();
+        cmd.args(["user", "unlock", "--username", name]).env("BOTFLEET_DATA_DIR", dir.path());
+        cmd
+    };
+    let out = unlock("Owner").output().await.unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("user owner was locked until"), "{said}");
+    assert_eq!(login("the owner's new passphrase").await.unwrap().status(), 200, "unlocked");
+    let out = unlock("nobody").output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("nobody"), "{err}");
+    let audit: serde_json::Value = process::client(&key)
+        .get(format!("{api}/audit-logs?action=login.unlocked"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"][0]["actor_type"].as_str(), Some("system"), "{audit}");
     process::sigterm(&child);
     assert!(child.wait().await.unwrap().success());
 }

@@ -340,6 +340,132 @@ async fn lockout_grows_and_is_audited_and_unknown_users_look_the_same(t: Sec) {
     assert_eq!(t.audit("login.succeeded").await.len(), 1);
 }
 
+/// Failed sign-ins lock an account for its owner too; an admin lifts the lock (the route, audited),
+/// a narrower credential may not lift an admin's, and the command line does it with no server.
+async fn an_admin_unlocks_a_locked_account(t: Sec) {
+    let lou = t.user("lou", "viewer").await;
+    let ada = t.user("ada", "admin").await;
+    for name in ["lou", "ada"] {
+        for _ in 0..3 {
+            assert_eq!(t.login(name, "wrong password!").await.unwrap_err().0, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(t.login(name, PASSWORD).await.unwrap_err().0, StatusCode::TOO_MANY_REQUESTS, "{name} locked");
+    }
+    let (status, user) = t.send(&t.admin(), Method::GET, &format!("/api/v1/users/{lou}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(user["locked_until"].is_string(), "{user}");
+
+    // An operator-level key with users.manage holds less than an admin: it may unlock lou, not ada.
+    let mut scopes: Vec<String> =
+        Action::all().filter(|a| a.scopable() && a.allows(Role::Viewer)).map(|a| a.name().to_owned()).collect();
+    scopes.push("users.manage".into());
+    let narrow = Cred::Key(t.key(json!({"name": "helpdesk", "scopes": scopes})).await);
+    let (status, refused) = t.send(&narrow, Method::POST, &format!("/api/v1/users/{ada}/unlock"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("unlock"), "{refused}");
+    assert_eq!(t.login("ada", PASSWORD).await.unwrap_err().0, StatusCode::TOO_MANY_REQUESTS, "still locked");
+
+    let (status, user) = t.send(&t.admin(), Method::POST, &format!("/api/v1/users/{lou}/unlock"), None).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert!(user["locked_until"].is_null(), "{user}");
+    assert!(t.login("lou", PASSWORD).await.is_ok(), "lou signs in at once, without waiting for the lock");
+    let unlocked = t.audit("login.unlocked").await;
+    assert_eq!(unlocked.len(), 1, "{unlocked:?}");
+    assert_eq!(unlocked[0]["target_id"].as_str(), Some(lou.to_string().as_str()), "{unlocked:?}");
+    assert_eq!(t.audit("users.unlock").await.len(), 1);
+    let (status, _) = t.send(&t.admin(), Method::POST, "/api/v1/users/999999/unlock", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Unlocking an account that is not locked changes nothing and writes no action row.
+    let before = t.action_rows().await;
+    assert_eq!(t.send(&t.admin(), Method::POST, &format!("/api/v1/users/{lou}/unlock"), None).await.0, StatusCode::OK);
+    assert_eq!(t.action_rows().await, before);
+}
+
+/// With `require_totp_for_admin_keys`, a key holding an admin-only permission works only when its
+/// creator has two-factor; narrower keys are untouched, and it is off by default.
+async fn admin_keys_can_be_made_to_need_two_factor(t: Sec) {
+    // Keys made by a user with two-factor (tina) and by one without (adam).
+    t.user("tina", "admin").await;
+    t.user("adam", "admin").await;
+    let tina = t.login("tina", PASSWORD).await.unwrap();
+    let (status, enrol) = t.send(&tina, Method::POST, "/api/v1/auth/totp", None).await;
+    assert_eq!(status, StatusCode::OK, "{enrol}");
+    let code = botfleet::auth::totp::code_at(enrol["secret"].as_str().unwrap(), t.clock.now_ms()).unwrap();
+    let (status, body) = t.send(&tina, Method::POST, "/api/v1/auth/totp/confirm", Some(json!({"code": code}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let adam = t.login("adam", PASSWORD).await.unwrap();
+    let sec = &t;
+    let made_by = |cookie: Cred, body: Value| async move {
+        let (status, created) = sec.send(&cookie, Method::POST, "/api/v1/api-keys", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        Cred::Key(created["key"].as_str().unwrap().to_owned())
+    };
+    let tinas_admin_key = made_by(tina.clone(), json!({"name": "t", "role": "admin"})).await;
+    let adams_admin_key = made_by(adam.clone(), json!({"name": "a", "role": "admin"})).await;
+    let adams_keys_key = made_by(adam.clone(), json!({"name": "k", "scopes": ["keys.manage"]})).await;
+    let adams_operator_key = made_by(adam.clone(), json!({"name": "o", "role": "operator"})).await;
+    let cli_admin_key = t.admin();
+
+    // Off (the default): every key works.
+    for key in [&tinas_admin_key, &adams_admin_key, &adams_keys_key, &adams_operator_key, &cli_admin_key] {
+        assert_eq!(t.send(key, Method::GET, "/api/v1/auth/me", None).await.0, StatusCode::OK);
+    }
+    let on = json!({"require_totp_for_admins": false, "require_totp_for_admin_keys": true});
+    let (status, saved) = t.send(&tinas_admin_key, Method::PUT, "/api/v1/settings/security", Some(on)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["require_totp_for_admin_keys"], true, "{saved}");
+
+    for key in [&adams_admin_key, &adams_keys_key, &cli_admin_key] {
+        let (status, refused) = t.send(key, Method::GET, "/api/v1/bots", None).await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("totp_required")),
+            "{refused}"
+        );
+        assert!(refused["error"]["message"].as_str().unwrap().contains("two-factor"), "{refused}");
+    }
+    assert_eq!(t.send(&tinas_admin_key, Method::GET, "/api/v1/users", None).await.0, StatusCode::OK);
+    assert_eq!(
+        t.send(&adams_operator_key, Method::GET, "/api/v1/bots", None).await.0,
+        StatusCode::OK,
+        "not admin-level"
+    );
+    // Adam enrols: his keys work again; the setting is read back as saved.
+    let (_, enrol) = t.send(&adam, Method::POST, "/api/v1/auth/totp", None).await;
+    let code = botfleet::auth::totp::code_at(enrol["secret"].as_str().unwrap(), t.clock.now_ms()).unwrap();
+    assert_eq!(
+        t.send(&adam, Method::POST, "/api/v1/auth/totp/confirm", Some(json!({"code": code}))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(t.send(&adams_admin_key, Method::GET, "/api/v1/users", None).await.0, StatusCode::OK);
+    let (_, settings) = t.send(&tinas_admin_key, Method::GET, "/api/v1/settings/security", None).await;
+    assert_eq!(settings["require_totp_for_admin_keys"], true, "{settings}");
+}
+
+/// A key that manages keys revokes only keys whose permissions it holds: not an admin's.
+async fn a_narrow_key_cannot_revoke_a_stronger_one(t: Sec) {
+    let keys_only = Cred::Key(t.key(json!({"name": "keys", "scopes": ["keys.manage"]})).await);
+    let (_, list) = t.send(&t.admin(), Method::GET, "/api/v1/api-keys", None).await;
+    let admin_id = list.as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"].as_i64().unwrap();
+    let (status, refused) = t.send(&keys_only, Method::DELETE, &format!("/api/v1/api-keys/{admin_id}"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("may not revoke"), "{refused}");
+    assert_eq!(
+        t.send(&t.admin(), Method::GET, "/api/v1/auth/me", None).await.0,
+        StatusCode::OK,
+        "the admin key still works"
+    );
+    // Its own kind it may revoke (itself included).
+    let (_, created) = t
+        .send(&keys_only, Method::POST, "/api/v1/api-keys", Some(json!({"name": "k2", "scopes": ["keys.manage"]})))
+        .await;
+    let k2 = created["api_key"]["id"].as_i64().unwrap();
+    assert_eq!(
+        t.send(&keys_only, Method::DELETE, &format!("/api/v1/api-keys/{k2}"), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+}
+
 async fn csrf_and_session_lifetimes(t: Sec) {
     t.user("cara", "operator").await;
     let session = t.login("cara", PASSWORD).await.unwrap();
@@ -560,6 +686,13 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
         invalid: Some((up.clone(), Some(json!({"role": "god"})))), valid: Some(json!({"role": "operator"})), rows: 1);
     case!(admin, Method::PUT, "/api/v1/users/{id}/password", format!("{up}/password"),
         invalid: Some((format!("{up}/password"), Some(json!({"password": "short"})))), valid: Some(json!({"password": "uma's new passphrase"})), rows: 1);
+    t.login("uma", "uma's new passphrase").await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(t.login("uma", "not uma's passphrase").await.unwrap_err().0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(t.login("uma", "uma's new passphrase").await.unwrap_err().0, StatusCode::TOO_MANY_REQUESTS);
+    case!(admin, Method::POST, "/api/v1/users/{id}/unlock", format!("{up}/unlock"),
+        invalid: Some(("/api/v1/users/abc/unlock".into(), None)), valid: None, rows: 1);
     t.login("uma", "uma's new passphrase").await.unwrap();
     case!(admin, Method::DELETE, "/api/v1/users/{id}/sessions", format!("{up}/sessions"),
         invalid: Some(("/api/v1/users/abc/sessions".into(), None)), valid: None, rows: 1);
@@ -825,6 +958,9 @@ security_tests!(
     every_route_answers_exactly_as_the_permission_table_says,
     totp_enrolment_codes_and_recovery_codes,
     lockout_grows_and_is_audited_and_unknown_users_look_the_same with |c| c.auth.lockout_threshold = 3,
+    an_admin_unlocks_a_locked_account with |c| c.auth.lockout_threshold = 3,
+    admin_keys_can_be_made_to_need_two_factor,
+    a_narrow_key_cannot_revoke_a_stronger_one,
     csrf_and_session_lifetimes,
     password_change_ends_other_sessions_and_admin_can_end_all,
     api_keys_are_shown_once_and_refused_after_revoke_or_expiry,

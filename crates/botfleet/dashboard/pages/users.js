@@ -1,5 +1,5 @@
 // Users (admin): every account with its role (changed in place), two-factor and lock state;
-// create a user, reset a password, end someone's sessions, delete. Destructive actions ask once.
+// create a user, reset a password, lift a sign-in lock, end someone's sessions, delete. Destructive actions ask once.
 
 import { api } from '../api.js';
 import { h, replace, act, field, onSubmit, toast, confirmAction, modal, loading, failed, timeEl } from '../ui.js';
@@ -57,11 +57,16 @@ export function mount(main, { me }) {
       if (!await confirmAction({ title: `Delete ${user.username}?`, body: 'Their sessions end and they can no longer sign in. The audit log keeps what they did.', confirm: 'Delete user' })) return;
       if (await act(del, 'Deleting…', () => api.del(`/users/${user.id}`).then(() => true), `${user.username} deleted`)) load();
     });
+    const locked = user.locked_until && new Date(user.locked_until) > new Date();
+    const unlock = locked ? h('button', { class: 'btn btn-small', type: 'button' }, 'Unlock') : null;
+    unlock?.addEventListener('click', async () => {
+      if (await act(unlock, 'Unlocking…', () => api.post(`/users/${user.id}/unlock`), `${user.username} can sign in again`)) load();
+    });
     return h('tr', {},
       h('td', {}, h('strong', {}, user.username), self ? h('span', { class: 'muted' }, ' (you)') : null),
       h('td', {}, role),
       h('td', {}, user.totp_enabled ? 'On' : h('span', { class: 'muted' }, 'Off')),
-      h('td', {}, user.locked_until ? h('span', {}, 'Locked until ', timeEl(user.locked_until)) : h('span', { class: 'muted' }, '—')),
+      h('td', {}, locked ? h('span', {}, 'Locked until ', timeEl(user.locked_until), ' ', unlock) : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'nowrap' }, timeEl(user.created_at)),
       h('td', {}, h('div', { class: 'actions' }, reset, end, del)));
   }

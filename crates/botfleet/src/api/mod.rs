@@ -116,6 +116,7 @@ fn routes() -> Routes {
         .add(M::DELETE, "/api/v1/users/{id}", A::UsersManage, users::delete)
         .add(M::PUT, "/api/v1/users/{id}/password", A::UsersManage, users::reset_password)
         .add(M::DELETE, "/api/v1/users/{id}/sessions", A::UsersManage, users::end_sessions)
+        .add(M::POST, "/api/v1/users/{id}/unlock", A::UsersManage, users::unlock)
         .add(M::GET, "/api/v1/api-keys", A::KeysManage, keys::list)
         .add(M::POST, "/api/v1/api-keys", A::KeysManage, keys::create)
         .add(M::GET, "/api/v1/api-keys/{id}", A::KeysManage, keys::get)

@@ -15,7 +15,7 @@ use super::{alerts, audit, auth, bots, fleet, health, keys, live, logs, stock, u
         fleet::start, fleet::stop, fleet::restart, fleet::bulk, fleet::send_message, fleet::latency,
         logs::list_commands, logs::get_command, logs::delete_command, logs::list_bot_logs, logs::get_bot_log, logs::delete_bot_log,
         auth::login, auth::login_totp, auth::logout, auth::me, auth::change_password, auth::totp_begin, auth::totp_confirm, auth::totp_disable,
-        users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::end_sessions,
+        users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::end_sessions, users::unlock,
         keys::list, keys::create, keys::get, keys::revoke,
         audit::list, audit::settings, audit::save_settings,
         live::live,

@@ -135,6 +135,25 @@ pub async fn end_sessions(
     Ok(Json(SessionsEnded { sessions_ended: ended }))
 }
 
+/// Lifts a user's sign-in lock: failed sign-ins lock an account (for its owner too) until the
+/// lock runs out; an admin lifts it here (or `botfleet user unlock`). Idempotent: an account that
+/// is not locked is answered as it is.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unlock(
+    State(app): State<AppState>,
+    caller: Caller,
+    principal: Principal,
+    trail: AuditTrail,
+    PathId(id): PathId,
+) -> Reply<Json<UserView>> {
+    let (before, after) = app.auth.unlock_user(id, &principal, &caller.client).await?;
+    if before.locked_until.is_some() {
+        trail.record("users.unlock", "user", id, json!({"locked_until": {"old": before.locked_until, "new": null}}));
+    }
+    Ok(Json(after))
+}
+
 /// Deletes a user (not yourself, not the last admin).
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -39,6 +39,17 @@ pub struct KeyView {
     pub revoked_at: Option<String>,
 }
 
+impl KeyView {
+    /// What the key may do, as stored.
+    pub fn grant(&self) -> Grant {
+        match (&self.role, &self.scopes) {
+            (Some(role), _) => Grant::Role(*role),
+            (None, Some(scopes)) => Grant::Scopes(scopes.iter().filter_map(|s| Action::parse(s)).collect()),
+            (None, None) => Grant::Scopes(Vec::new()),
+        }
+    }
+}
+
 /// What a key may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Grant {
@@ -64,6 +75,16 @@ pub struct ValidKey {
     pub name: String,
     pub grant: Grant,
     pub last_used_at: Option<i64>,
+    /// The user who created the key still exists and has two-factor enrolled (false for keys made
+    /// on the command line or by another key).
+    pub creator_has_totp: bool,
+}
+
+impl ValidKey {
+    /// The key holds a permission only admins have (managing users, keys or security settings).
+    pub fn holds_admin_permissions(&self) -> bool {
+        self.grant.permissions().iter().any(|action| !action.allows(Role::Operator))
+    }
 }
 
 /// Why a presented key was refused.
@@ -163,7 +184,9 @@ pub async fn lookup(store: &Store, presented: &str, now: i64) -> Result<Result<V
         return Ok(Err(Refused::Unknown));
     }
     let row = sqlx::query(
-        "SELECT id, name, role, scopes, expires_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = $1",
+        "SELECT k.id, k.name, k.role, k.scopes, k.expires_at, k.last_used_at, k.revoked_at, \
+                u.totp_confirmed_at AS creator_totp \
+         FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.key_hash = $1",
     )
     .bind(token::digest(presented))
     .fetch_optional(store.pool())
@@ -187,6 +210,7 @@ pub async fn lookup(store: &Store, presented: &str, now: i64) -> Result<Result<V
         name: row.try_get("name")?,
         grant,
         last_used_at: row.try_get("last_used_at")?,
+        creator_has_totp: row.try_get::<Option<i64>, _>("creator_totp")?.is_some(),
     }))
 }
 

@@ -111,6 +111,21 @@ impl Principal {
         Err(permission_refused(format!("{who} may not grant {}: {ONLY_WHAT_IT_HOLDS}", names(&missing))))
     }
 
+    /// `Ok` when the caller holds every permission of a key it would revoke (a narrow key does not
+    /// switch off a stronger one, such as an admin's), else a 403 naming what it lacks.
+    pub fn may_revoke(&self, grant: &Grant) -> Result<()> {
+        let missing = self.lacks(&grant.permissions());
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let (who, lacks) = self.subject();
+        Err(permission_refused(format!(
+            "{who} may not revoke a key holding {}, which {who} {lacks}: a credential revokes only keys whose \
+             permissions it holds",
+            names(&missing)
+        )))
+    }
+
     /// `Ok` when the caller may `what` (`create`, `reset the password of`, …) a user whose role
     /// is `role`: it must hold every permission of that role, so no credential makes, promotes,
     /// takes over or removes a user stronger than itself. Else a 403 naming what it lacks.

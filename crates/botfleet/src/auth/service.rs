@@ -154,6 +154,18 @@ impl Auth {
         if let Some(presented) = bearer {
             return match keys::lookup(self.store(), presented.trim(), now).await? {
                 Ok(key) => {
+                    if self.settings().require_totp_for_admin_keys
+                        && key.holds_admin_permissions()
+                        && !key.creator_has_totp
+                    {
+                        return Err(Error::Refused {
+                            why: Refusal::TwoFactorRequired,
+                            message: "this API key holds admin permissions, and admin keys must be created by a \
+                                      user with two-factor sign-in (require_totp_for_admin_keys): have such a user \
+                                      create a new key"
+                                .into(),
+                        });
+                    }
                     self.touch_key(key.id, key.last_used_at, now).await;
                     Ok(Some(Principal {
                         credential: Credential::ApiKey { id: key.id },
@@ -560,6 +572,37 @@ impl Auth {
         sessions::end_all(self.store(), id, None).await
     }
 
+    /// Lifts a user's sign-in lock (failed sign-ins lock an account for everyone, the owner
+    /// included, so an admin must be able to lift it); `by` must hold every permission of the
+    /// user's role. Audited as `login.unlocked`. Returns the user before and after.
+    pub async fn unlock_user(&self, id: i64, by: &Principal, client: &Client) -> Result<(UserView, UserView)> {
+        by.may_manage_user(users::get(self.store(), id).await?.role, "unlock")?;
+        self.unlock(id, by.actor(), client).await
+    }
+
+    /// Lifts a user's sign-in lock, unchecked: what `botfleet user unlock` calls (the API calls
+    /// [`Auth::unlock_user`]). Audited as `login.unlocked`; returns the user before and after.
+    pub async fn unlock(&self, id: i64, actor: Actor, client: &Client) -> Result<(UserView, UserView)> {
+        let before = users::unlock(self.store(), id).await?;
+        let entry = self
+            .event("login.unlocked", actor, client)
+            .target("user", id)
+            .detail(json!({"user": before.username, "was_locked_until": before.locked_until}));
+        self.security(entry).await;
+        Ok((before, users::get(self.store(), id).await?))
+    }
+
+    /// `botfleet user unlock`: lifts the lock of the user with this name (404 when there is none),
+    /// audited as done by botfleet itself from the command line.
+    pub async fn unlock_by_name(&self, username: &str) -> Result<(UserView, UserView)> {
+        let name = users::normalize_username("username", username)?;
+        let account = users::account_by_name(self.store(), &name)
+            .await?
+            .ok_or_else(|| Error::NotFound { what: "user", id: name.clone() })?;
+        let client = Client { ip: "local".into(), user_agent: "botfleet user unlock".into() };
+        self.unlock(account.id, Actor::System, &client).await
+    }
+
     /// Deletes a user: not yourself, only one whose role's permissions `by` holds, and never the
     /// last admin (409) — checked and deleted in one step, however many requests race.
     pub async fn delete_user(&self, id: i64, by: &Principal) -> Result<UserView> {
@@ -593,8 +636,10 @@ impl Auth {
         Ok((key, view))
     }
 
-    /// Revokes a key; `false` when it already was.
+    /// Revokes a key holding no permission `by` lacks (403 naming them otherwise); `false` when it
+    /// already was revoked.
     pub async fn revoke_key(&self, id: i64, by: &Principal, client: &Client) -> Result<bool> {
+        by.may_revoke(&keys::get(self.store(), id).await?.grant())?;
         let revoked = keys::revoke(self.store(), id, self.now()).await?;
         if revoked {
             self.security(self.event("api_key.revoked", by.actor(), client).target("api_key", id)).await;

@@ -179,6 +179,14 @@ pub async fn clear_failures(store: &Store, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Lifts a sign-in lock (an admin's unlock): the failure counters and `locked_until` cleared.
+/// Returns the user as they were before, so the caller can say whether they were locked.
+pub async fn unlock(store: &Store, id: i64) -> Result<UserView> {
+    let before = get(store, id).await?;
+    clear_failures(store, id).await?;
+    Ok(before)
+}
+
 /// The lock ([`Store::begin_serialized`]) every change of a user's role or existence takes, and a
 /// password reset, so a check of the user as they are and of how many admins remain is one step
 /// with the change it allows (`bfusers` in ASCII).
