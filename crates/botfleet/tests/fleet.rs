@@ -90,7 +90,37 @@ both!(
     desired_state_survives_a_restart_of_the_service,
     a_dropped_connection_resumes_and_a_command_sent_meanwhile_is_answered_once,
     bulk_actions_and_send_message,
+    a_stop_identifies_nothing_and_neither_does_shutdown,
 );
+
+/// Each identify spends one of a bot's 1,000 session starts a day: a start identifies once, a stop
+/// sends one close and identifies nothing, and neither does a shutdown (the SIGTERM path).
+async fn a_stop_identifies_nothing_and_neither_does_shutdown(w: World) {
+    let second =
+        w.emulator.create_application(ApplicationSpec { name: "Second".into(), ..Default::default() }).unwrap();
+    w.emulator.add_member(w.guild, second.bot_user_id, vec![]).unwrap();
+    let one = w.add_bot("Shop", &w.shop.token).await;
+    let two = w.add_bot("Second", &second.token).await;
+    w.start(one).await;
+    w.start(two).await;
+    let c = w.emulator.counters().counters;
+    assert_eq!((c.identifies, c.connections), (2, 2), "one identify per start");
+
+    let (status, body) = w.app.post(&format!("/api/v1/bots/{one}/stop"), json!({})).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("stopped")), "{body}");
+    until("the stopped bot's session to end", 10, || async {
+        w.emulator.sessions(Some(w.shop.application_id)).is_empty().then_some(())
+    })
+    .await;
+    let c = w.emulator.counters().counters;
+    assert_eq!((c.identifies, c.connections), (2, 2), "a stop connects and identifies nothing");
+
+    let World { emulator, app, .. } = w;
+    app.stop().await;
+    let c = emulator.counters().counters;
+    assert_eq!((c.identifies, c.connections), (2, 2), "shutdown connects and identifies nothing");
+    assert!(emulator.sessions(Some(second.application_id)).is_empty(), "the running bot's session was closed");
+}
 
 async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: World) {
     let id = w.add_bot("Shop", &w.shop.token).await;

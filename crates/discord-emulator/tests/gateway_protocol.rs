@@ -235,6 +235,26 @@ async fn resume_replays_missed_dispatches_then_resumed() {
     );
 }
 
+/// Discord answers a client's close frame with one of its own (RFC 6455 §5.5.1), which clients
+/// wait for before they stop reading (twilight stops polling on it; without it, twilight connects
+/// again at once).
+#[tokio::test]
+async fn a_client_close_frame_is_echoed() {
+    let w = world().await;
+    for (code, identified) in [(1000, true), (4000, false)] {
+        let mut raw = Raw::hello(w.emulator.gateway_url()).await;
+        if identified {
+            raw.ready(&w.app.token, INTENTS).await;
+        }
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::from(code),
+            reason: "".into(),
+        };
+        raw.send_raw(tokio_tungstenite::tungstenite::Message::Close(Some(frame))).await;
+        assert_eq!(raw.closed().await, Some(code), "the close frame comes back with its code");
+    }
+}
+
 #[tokio::test]
 async fn a_normal_close_ends_the_session_and_unknown_sessions_get_op9() {
     let w = world().await;

@@ -4,6 +4,7 @@
 
 pub mod antispam;
 pub mod health;
+pub mod identify;
 pub mod latency;
 pub mod rest_meter;
 pub mod runner;
@@ -60,6 +61,16 @@ pub struct FleetInner {
     // std Mutexes: held for map operations only, never across an await.
     tasks: Mutex<HashMap<i64, Handle>>,
     statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
+    /// Each bot's identify gate, kept across its restarts (a restart waits its turn instead of
+    /// being refused with op 9).
+    identify_gates: Mutex<HashMap<i64, identify::IdentifyGate>>,
+}
+
+impl FleetInner {
+    /// The bot's identify gate (made on first use).
+    pub fn identify_gate(&self, bot_id: i64) -> identify::IdentifyGate {
+        lock(&self.identify_gates).entry(bot_id).or_default().clone()
+    }
 }
 
 impl std::fmt::Debug for FleetInner {
@@ -160,6 +171,7 @@ impl Fleet {
                 clock,
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
+                identify_gates: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -292,6 +304,7 @@ impl Fleet {
         self.halt(bot_id).await;
         self.inner.runtimes.forget(bot_id);
         lock(&self.inner.statuses).remove(&bot_id);
+        lock(&self.inner.identify_gates).remove(&bot_id);
     }
 
     /// Starts every bot whose desired state is `running` (at boot).

@@ -95,7 +95,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         }
     };
     let intents = Intents::from_bits_truncate(bot.intents);
-    let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
+    let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
+        .proxy_url(url)
+        .queue(fleet.identify_gate(id))
+        .build();
     let mut shard = Shard::with_config(ShardId::ONE, config);
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
@@ -143,10 +146,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             _ = stop.changed() => {
                 shard.close(CloseFrame::NORMAL);
                 // Poll until our close frame is sent and echoed (bounded); polling further would
-                // make twilight reconnect.
+                // make twilight reconnect. A server that drops the connection without echoing it
+                // makes twilight connect again at once: its Hello ends the wait before an identify
+                // is sent (each spends one of the bot's daily session starts).
                 let _ = tokio::time::timeout(Duration::from_secs(2), async {
                     while let Some(event) = shard.next_event(wanted).await {
-                        if matches!(event, Ok(Event::GatewayClose(_))) {
+                        if matches!(event, Ok(Event::GatewayClose(_) | Event::GatewayHello(_))) {
                             break;
                         }
                     }

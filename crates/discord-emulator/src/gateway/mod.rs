@@ -402,7 +402,13 @@ impl Connection {
                 let _ = socket.send(Message::Close(Some(frame))).await;
                 matches!(code, 1000 | 1001) || CloseCode::from_code(*code).is_some_and(CloseCode::ends_session)
             }
-            End::Client(code) => matches!(code, Some(1000 | 1001)),
+            End::Client(code) => {
+                // Discord answers a client's close frame with its own (RFC 6455 §5.5.1; observed:
+                // twilight and discord.py wait for it before they stop reading). The socket queued
+                // the echo when the frame arrived; reading once more sends it, then ends.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), socket.recv()).await;
+                matches!(code, Some(1000 | 1001))
+            }
         };
         let Some(session_id) = self.session.take() else {
             return;
