@@ -368,14 +368,24 @@ async fn secrets_are_not_stored_and_nothing_is_sniffed(app: TestApp) {
 }
 
 async fn every_error_has_the_json_shape(app: TestApp) {
+    // Every way a response can miss the shape, collected so a failure lists every case at once.
     let json_error = |status: StatusCode, headers: &reqwest::header::HeaderMap, text: &str, want: (u16, &str)| {
-        assert_eq!(status.as_u16(), want.0, "{text}");
         let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        assert!(content_type.starts_with("application/json"), "{want:?} is JSON, not {content_type:?}: {text}");
-        let body: Value = serde_json::from_str(text).unwrap_or_else(|_| panic!("{want:?} body is JSON: {text:?}"));
-        assert_eq!(body["error"]["code"], want.1, "{text}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{text}");
-        assert_eq!(headers["x-content-type-options"], "nosniff");
+        let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let mut wrong = Vec::new();
+        if status.as_u16() != want.0 {
+            wrong.push(format!("status {status}"));
+        }
+        if !content_type.starts_with("application/json") || body["error"]["code"] != want.1 {
+            wrong.push(format!("body {content_type:?} {text:?}"));
+        }
+        if !body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()) {
+            wrong.push("no message".into());
+        }
+        if headers.get("x-content-type-options").is_none_or(|v| v != "nosniff") {
+            wrong.push("no nosniff".into());
+        }
+        wrong
     };
     let send = |req: reqwest::RequestBuilder| async move {
         let res = req.send().await.unwrap();
@@ -403,8 +413,13 @@ async fn every_error_has_the_json_shape(app: TestApp) {
         (app.http.get(url("/assets/%FF")), (400, "bad_request")),
         (app.http.get(url("/api/v1/live")), (400, "bad_request")),
     ];
-    for (req, want) in cases {
+    let mut failures = Vec::new();
+    for (i, (req, want)) in cases.into_iter().enumerate() {
         let (status, headers, text) = send(req).await;
-        json_error(status, &headers, &text, want);
+        let wrong = json_error(status, &headers, &text, want);
+        if !wrong.is_empty() {
+            failures.push(format!("case {i} {want:?}: {}", wrong.join("; ")));
+        }
     }
+    assert!(failures.is_empty(), "not the JSON error shape:\n{}", failures.join("\n"));
 }
