@@ -379,7 +379,7 @@ async fn every_error_has_the_json_shape(app: TestApp) {
         if !content_type.starts_with("application/json") || body["error"]["code"] != want.1 {
             wrong.push(format!("body {content_type:?} {text:?}"));
         }
-        if !body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()) {
+        if body["error"]["message"].as_str().is_none_or(str::is_empty) {
             wrong.push("no message".into());
         }
         if headers.get("x-content-type-options").is_none_or(|v| v != "nosniff") {
