@@ -49,6 +49,8 @@ pub mod secrets;
 pub mod stock;
 /// The database (SQLite or PostgreSQL) and its migrations.
 pub mod store;
+/// The one rule for control characters in request text (names single-line, descriptions multi-line).
+pub mod text;
 /// Time: the clock time-dependent rules read (a manual one in tests); times stored as UTC
 /// milliseconds, shown as RFC 3339.
 pub mod time;

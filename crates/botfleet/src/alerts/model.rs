@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError, Result};
+use crate::text::{self, Lines};
 
 /// What a rule watches. Per-bot conditions apply to one bot (`bot_id`) or to every bot; node
 /// conditions to this botfleet process.
@@ -180,6 +181,8 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) {
     let n = name.trim().chars().count();
     if n == 0 || n > 100 || name.trim() != name {
         errors.push(FieldError::new("name", "must be 1 to 100 characters, without spaces around it"));
+    } else {
+        text::push(errors, "name", name, Lines::Single);
     }
 }
 
@@ -270,19 +273,25 @@ pub fn check_channel(
     if let Some(name) = name {
         check_name(name, &mut errors);
     }
-    let checked = url.and_then(|url| match check_url(kind, url) {
-        Ok(c) => Some(c),
-        Err(message) => {
-            errors.push(FieldError::new("url", message));
-            None
-        }
-    });
+    let checked =
+        url.filter(|url| text::push(&mut errors, "url", url, Lines::Single)).and_then(|url| {
+            match check_url(kind, url) {
+                Ok(c) => Some(c),
+                Err(message) => {
+                    errors.push(FieldError::new("url", message));
+                    None
+                }
+            }
+        });
     match (kind, secret) {
         (ChannelKind::DiscordWebhook, Some(_)) => {
             errors.push(FieldError::new("secret", "a Discord webhook is not signed: leave secret out"));
         }
         (ChannelKind::HttpWebhook, Some(s)) if !(16..=256).contains(&s.chars().count()) => {
             errors.push(FieldError::new("secret", "must be 16 to 256 characters"));
+        }
+        (ChannelKind::HttpWebhook, Some(s)) => {
+            text::push(&mut errors, "secret", s, Lines::Single);
         }
         _ => {}
     }

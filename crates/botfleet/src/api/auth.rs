@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Body;
 use super::guard::{AuditTrail, Caller, SECURE_SESSION_COOKIE, SESSION_COOKIE};
+use super::respond::NoStore;
 use super::AppState;
 use crate::auth::keys::Grant;
 use crate::auth::users::{self, UserView};
@@ -124,18 +125,22 @@ fn step_response(app: &AppState, caller: &Caller, step: LoginStep) -> Response {
 /// challenge for `/auth/login/totp`. The same answer for an unknown user and a wrong password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(app): State<AppState>, caller: Caller, Body(req): Body<Login>) -> Reply<Response> {
+pub async fn login(State(app): State<AppState>, caller: Caller, Body(req): Body<Login>) -> Reply<NoStore<Response>> {
     let step = app.auth.login(&req.username, &Secret::new(req.password), &caller.client).await?;
-    Ok(step_response(&app, &caller, step))
+    Ok(NoStore(step_response(&app, &caller, step)))
 }
 
 /// Second sign-in step: a TOTP code or a recovery code.
 #[utoipa::path(post, path = "/api/v1/auth/login/totp", tag = "auth", request_body = LoginTotp,
     responses((status = 200, body = LoginResult), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login_totp(State(app): State<AppState>, caller: Caller, Body(req): Body<LoginTotp>) -> Reply<Response> {
+pub async fn login_totp(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req): Body<LoginTotp>,
+) -> Reply<NoStore<Response>> {
     let step =
         app.auth.login_totp(&req.challenge, req.code.as_deref(), req.recovery_code.as_deref(), &caller.client).await?;
-    Ok(step_response(&app, &caller, step))
+    Ok(NoStore(step_response(&app, &caller, step)))
 }
 
 /// Signs out (ends this session and clears the cookie).
@@ -200,11 +205,11 @@ pub async fn totp_begin(
     State(app): State<AppState>,
     principal: Principal,
     trail: AuditTrail,
-) -> Reply<Json<Enrolment>> {
+) -> Reply<NoStore<Json<Enrolment>>> {
     let enrolment = app.auth.totp_begin(&principal).await?;
     let id = principal.user_id.unwrap_or_default();
     trail.record("users.totp", "user", id, json!({"totp": {"old": "off", "new": "pending confirmation"}}));
-    Ok(Json(enrolment))
+    Ok(NoStore(Json(enrolment)))
 }
 
 /// Confirms enrolment with the app's first code; answers the recovery codes (shown once).
@@ -216,11 +221,11 @@ pub async fn totp_confirm(
     principal: Principal,
     trail: AuditTrail,
     Body(req): Body<ConfirmTotp>,
-) -> Reply<Json<RecoveryCodes>> {
+) -> Reply<NoStore<Json<RecoveryCodes>>> {
     let codes = app.auth.totp_confirm(&principal, &req.code, &caller.client).await?;
     let id = principal.user_id.unwrap_or_default();
     trail.record("users.totp", "user", id, json!({"totp_enabled": {"old": false, "new": true}}));
-    Ok(Json(RecoveryCodes { recovery_codes: codes }))
+    Ok(NoStore(Json(RecoveryCodes { recovery_codes: codes })))
 }
 
 /// Turns two-factor off (your password is required).

@@ -19,8 +19,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `validation`, `bad_request`, `unauthenticated`, `forbidden`,
-    /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `conflict`, `unreadable`,
-    /// `discord`, `discord_unreachable`, `payload_too_large`, `unavailable`, `internal`.
+    /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `unreadable`, `discord`, `discord_unreachable`, `payload_too_large`, `uri_too_long`,
+    /// `unsupported_media_type`, `unavailable`, `live_disabled`, `internal` (every one in [`CODES`]).
     pub code: &'static str,
     /// For a person.
     pub message: String,
@@ -28,6 +29,29 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
 }
+
+/// Every error code botfleet answers with (docs/api.md's Errors table lists each; a test checks).
+pub const CODES: &[&str] = &[
+    "bad_request",
+    "unauthenticated",
+    "forbidden",
+    "csrf",
+    "totp_required",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "unreadable",
+    "payload_too_large",
+    "uri_too_long",
+    "unsupported_media_type",
+    "validation",
+    "discord",
+    "rate_limited",
+    "internal",
+    "discord_unreachable",
+    "unavailable",
+    "live_disabled",
+];
 
 /// An HTTP error response.
 #[derive(Debug)]

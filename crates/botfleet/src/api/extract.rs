@@ -1,32 +1,69 @@
 //! Request extractors whose rejections are our JSON errors, not axum's plain text: a JSON body, a
-//! query string, and an id in the path.
+//! CSV body, a query string, and an id in the path. A body is read only when its `Content-Type`
+//! says what it is (415 otherwise): a cross-site form or `text/plain` post is never taken as JSON.
 
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// A JSON body; bad JSON, wrong types, unknown fields and oversized bodies get clear 4xx errors.
+/// Whether `headers` say the body is `media` (`type/subtype`, any case), with no parameter but an
+/// optional `charset=utf-8`.
+pub fn is_media_type(headers: &HeaderMap, media: &str) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mut parts = value.split(';').map(str::trim);
+    let essence_ok = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(media));
+    essence_ok
+        && parts.all(|p| {
+            p.split_once('=').is_some_and(|(name, v)| {
+                name.trim().eq_ignore_ascii_case("charset") && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            })
+        })
+}
+
+/// 415 unless the request says its body is `media`.
+fn require_media_type(headers: &HeaderMap, media: &str) -> Result<(), ApiError> {
+    if is_media_type(headers, media) {
+        return Ok(());
+    }
+    let given = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("none");
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("send the body as Content-Type: {media} (optionally with charset=utf-8); this request says {given:?}"),
+    ))
+}
+
+/// The body's bytes; 413 names the route's limit.
+async fn bytes<S: Send + Sync>(req: Request, state: &S, limit: &str) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is larger than {limit}"),
+            )
+        } else {
+            ApiError::bad_request(format!("the request body could not be read: {e}"))
+        }
+    })
+}
+
+/// A JSON body (`Content-Type: application/json`); another media type gets 415, and bad JSON,
+/// wrong types, unknown fields and oversized bodies get clear 4xx errors.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than 64 KiB",
-                )
-            } else {
-                ApiError::bad_request(format!("the request body could not be read: {e}"))
-            }
-        })?;
+        require_media_type(req.headers(), "application/json")?;
+        let bytes = bytes(req, state, "64 KiB").await?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request("a JSON body is required"));
         }
@@ -34,6 +71,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             let what = if e.is_syntax() || e.is_eof() { "is not valid JSON" } else { "does not fit" };
             ApiError::bad_request(format!("the request body {what}: {e}"))
         })
+    }
+}
+
+/// A CSV body (`Content-Type: text/csv`, UTF-8), for `/products/import`; its limit is the
+/// route's own (`stock::IMPORT_LIMIT`).
+pub struct CsvBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        require_media_type(req.headers(), "text/csv")?;
+        let limit = format!("{} MiB", super::stock::IMPORT_LIMIT / (1024 * 1024));
+        let bytes = bytes(req, state, &limit).await?;
+        String::from_utf8(bytes.to_vec()).map(CsvBody).map_err(|_| ApiError::bad_request("the CSV must be UTF-8 text"))
     }
 }
 
@@ -51,8 +103,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
-/// A numeric id in the path (`/bots/{id}`).
+/// A numeric id in the path (`/bots/{id}`), written exactly: ASCII digits, no sign, no leading
+/// zero, at most `i64::MAX`. `+2` and `02` are not another way to say 2 (an id names one thing).
 pub struct PathId(pub i64);
+
+impl PathId {
+    /// The id `raw` spells, if it spells one exactly.
+    pub fn parse(raw: &str) -> Option<i64> {
+        let exact = !raw.is_empty() && !raw.starts_with('0') && raw.bytes().all(|b| b.is_ascii_digit());
+        exact.then(|| raw.parse::<i64>().ok()).flatten()
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
@@ -61,9 +122,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::bad_request("the id in the path is missing"))?;
-        match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::bad_request(format!("{raw:?} is not an id (a positive whole number)"))),
+        match PathId::parse(&raw) {
+            Some(id) => Ok(PathId(id)),
+            None => Err(ApiError::bad_request(format!(
+                "{raw:?} is not an id (digits only, no sign or leading zero, from 1 to {})",
+                i64::MAX
+            ))),
         }
     }
 }

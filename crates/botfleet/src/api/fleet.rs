@@ -171,6 +171,8 @@ pub async fn send_message(
     let n = req.content.chars().count();
     if req.content.trim().is_empty() || n > 2000 {
         errors.push(FieldError::new("content", "must be 1 to 2000 characters and not only spaces"));
+    } else {
+        crate::text::push(&mut errors, "content", &req.content, crate::text::Lines::Multi);
     }
     let (Some(channel), true) = (channel, errors.is_empty()) else {
         return Err(Error::Validation(errors).into());

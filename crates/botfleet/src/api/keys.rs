@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, PathId};
 use super::guard::{AuditTrail, Caller};
+use super::respond::NoStore;
 use super::AppState;
 use crate::audit;
 use crate::auth::keys::{self, Grant, KeyView};
@@ -44,6 +45,8 @@ fn validate(app: &AppState, req: &CreateKey) -> Result<(String, Grant, Option<i6
     let name = req.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+    } else {
+        crate::text::push(&mut errors, "name", &name, crate::text::Lines::Single);
     }
     let grant = match (&req.role, &req.scopes) {
         (Some(role), None) => Some(Grant::Role(*role)),
@@ -100,7 +103,7 @@ pub async fn create(
     principal: Principal,
     trail: AuditTrail,
     Body(req): Body<CreateKey>,
-) -> Reply<(StatusCode, Json<CreatedKey>)> {
+) -> Reply<NoStore<(StatusCode, Json<CreatedKey>)>> {
     let (name, grant, expires_at) = validate(&app, &req)?;
     let (key, view) = app.auth.create_key(&name, &grant, expires_at, &principal, &caller.client).await?;
     trail.record(
@@ -109,7 +112,7 @@ pub async fn create(
         view.id,
         audit::created(&view, &["name", "role", "scopes", "expires_at"]),
     );
-    Ok((StatusCode::CREATED, Json(CreatedKey { key, api_key: view })))
+    Ok(NoStore((StatusCode::CREATED, Json(CreatedKey { key, api_key: view }))))
 }
 
 /// One key.

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod live;
 pub mod logs;
 pub mod openapi;
+pub mod respond;
 pub mod stock;
 pub mod users;
 
@@ -179,22 +180,25 @@ pub fn permissions_markdown() -> String {
     out
 }
 
-/// The whole HTTP router: every route behind the guard.
+/// The whole HTTP router: every route behind the guard, every response through `respond` (the
+/// JSON error shape, `nosniff`, the URI limit, a caught panic).
 pub fn router(state: AppState) -> Router {
     let (api, table) = routes().finish();
     let guard = guard::Guard { state: state.clone(), table };
-    api.method_not_allowed_fallback(|| async {
-        error::ApiError::new(
-            axum::http::StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this endpoint does not take that method",
-        )
-    })
-    .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard))
-    .fallback(|| async { error::ApiError::no_route() })
-    .layer(DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(axum::middleware::from_fn_with_state(state.net.clone(), crate::net::client::middleware))
-    .with_state(state)
+    let app = api
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
+        })
+        .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .fallback(|| async { error::ApiError::no_route() })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.net.clone(), crate::net::client::middleware))
+        .with_state(state);
+    respond::around(app)
 }
 
 /// Serves the API on `listener` until `shutdown` completes: over TLS when `state.net` has a

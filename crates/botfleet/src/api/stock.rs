@@ -1,7 +1,6 @@
 //! `/api/v1/products`: the catalogue (admin creates, edits and deletes), stock changes and the
 //! show/hide switch (operators), CSV import (all or nothing, dry run first) and export.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +10,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Body, Params, PathId};
+use super::extract::{Body, CsvBody, Params, PathId};
 use super::guard::AuditTrail;
 use super::AppState;
 use crate::audit;
@@ -112,7 +111,8 @@ pub async fn change_stock(
     let (product, old, how) = match validate_change(&req)? {
         Change::Adjust { by, reason } => {
             let p = repo::adjust(&app.store, id, by, now(&app)).await?;
-            let old = p.stock - by;
+            // Cannot fail: the new stock and `by` are both within ±MAX_AMOUNT.
+            let old = p.stock.checked_sub(by).unwrap_or(p.stock);
             (p, old, json!({"adjust": by, "reason": reason}))
         }
         Change::Set { to, version } => {
@@ -166,13 +166,12 @@ pub async fn import(
     State(app): State<AppState>,
     trail: AuditTrail,
     Params(options): Params<ImportOptions>,
-    body: Bytes,
+    CsvBody(text): CsvBody,
 ) -> Reply<Json<ImportReport>> {
-    let text = std::str::from_utf8(&body).map_err(|_| Error::BadRequest("the CSV must be UTF-8 text".into()))?;
     if text.trim().is_empty() {
         return Err(Error::BadRequest("send the CSV as the request body (header row first)".into()).into());
     }
-    let (report, changed) = stock_csv::import(&app.store, text, options.dry_run, now(&app)).await?;
+    let (report, changed) = stock_csv::import(&app.store, &text, options.dry_run, now(&app)).await?;
     if report.applied && !changed.is_empty() {
         let rows: Vec<_> = report.rows.iter().filter(|r| r.action != "unchanged").collect();
         trail.record(

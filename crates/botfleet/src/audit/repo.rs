@@ -140,7 +140,7 @@ pub async fn list(store: &Store, query: &AuditQuery) -> Result<Page<AuditRow>> {
         query.q.as_deref(),
     );
     w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
-    let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1);
+    let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1)?;
     let sql = format!("SELECT {COLUMNS} FROM discord_audit_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
     let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
     let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;

@@ -273,6 +273,8 @@ impl Auth {
 
     /// Step one: user name and password.
     pub async fn login(&self, username: &str, password: &Secret, client: &Client) -> Result<LoginStep> {
+        // No account name holds a control character; refused before it reaches a log or a query.
+        crate::text::require("username", username, crate::text::Lines::Single)?;
         self.inner
             .login_ip
             .check(&client.ip)

@@ -9,6 +9,7 @@ use super::config::AntiSpamConfig;
 use super::status::{DesiredState, Status};
 use crate::error::{Error, FieldError, Result};
 use crate::secrets::Secret;
+use crate::text::{self, Lines};
 
 /// Gateway intents by Discord's names, and their bits.
 pub const INTENTS: &[(&str, u64)] = &[
@@ -251,15 +252,16 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     let n = trimmed.chars().count();
     if n == 0 || n > 64 {
         errors.push(FieldError::new("name", "must be 1 to 64 characters"));
-    } else if trimmed.chars().any(char::is_control) {
-        errors.push(FieldError::new("name", "must not contain control characters"));
+    } else {
+        text::push(errors, "name", trimmed, Lines::Single);
     }
     trimmed.to_owned()
 }
 
 fn check_prefix(prefix: &str, errors: &mut Vec<FieldError>) -> String {
     let n = prefix.chars().count();
-    if n == 0 || n > 5 || prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    let plain = text::push(errors, "prefix", prefix, Lines::Single);
+    if plain && (n == 0 || n > 5 || prefix.chars().any(char::is_whitespace)) {
         errors.push(FieldError::new("prefix", "must be 1 to 5 characters without spaces (for example !)"));
     }
     prefix.to_owned()

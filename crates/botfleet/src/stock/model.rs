@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError, Result};
+use crate::text::{self, Lines};
 
 /// A product as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -111,6 +112,11 @@ impl Checker<'_> {
         self.errors.push(FieldError::new(format!("{}{field}", self.prefix), message));
     }
 
+    /// The shared control-character rule (`crate::text`), under this checker's prefix.
+    fn text(&mut self, field: &str, value: &str, lines: Lines) {
+        text::push(self.errors, &format!("{}{field}", self.prefix), value, lines);
+    }
+
     /// 1 to 64 of A-Z a-z 0-9 `-` `_` `.`; stored as given, compared case-insensitively.
     pub fn sku(&mut self, sku: &str) -> String {
         let sku = sku.trim();
@@ -125,6 +131,8 @@ impl Checker<'_> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             self.push("name", "must be 1 to 100 characters");
+        } else {
+            self.text("name", name, Lines::Single);
         }
         name.to_owned()
     }
@@ -132,6 +140,8 @@ impl Checker<'_> {
     pub fn description(&mut self, text: &str) -> String {
         if text.chars().count() > 1000 {
             self.push("description", "must be at most 1,000 characters");
+        } else {
+            self.text("description", text, Lines::Multi);
         }
         text.trim().to_owned()
     }
@@ -214,13 +224,16 @@ pub fn validate_change(c: &StockChange) -> Result<Change> {
     let field = |f: &str, m: &str| Err(Error::field(f, m));
     match (c.adjust, c.set) {
         (Some(by), None) => {
-            if by == 0 || by.abs() > MAX_AMOUNT {
-                return field("adjust", "must be a non-zero whole number (e.g. -1 or 5)");
+            // `unsigned_abs`: `i64::MIN.abs()` overflows (a panic in a debug build, a negative
+            // number that passes the bound in a release one).
+            if by == 0 || by.unsigned_abs() > MAX_AMOUNT.unsigned_abs() {
+                return field("adjust", "must be a non-zero whole number from -1,000,000,000 to 1,000,000,000");
             }
             let reason = c.reason.as_deref().map(str::trim).unwrap_or_default();
             if reason.is_empty() || reason.chars().count() > 200 {
                 return field("reason", "say why in 1 to 200 characters (e.g. \"sold at the fair\")");
             }
+            text::require("reason", reason, Lines::Single)?;
             if c.version.is_some() {
                 return field("version", "adjust needs no version (it is atomic); version goes with set");
             }

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
-use super::model::{availability, NewProduct, Product, ProductEdit};
+use super::model::{availability, NewProduct, Product, ProductEdit, MAX_AMOUNT};
 use crate::error::{Error, Result};
 use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
@@ -109,22 +109,29 @@ pub async fn edit(store: &Store, id: i64, e: &ProductEdit, now: i64) -> Result<P
     }
 }
 
-/// Adds `by` (may be negative) in one statement; refused when it would go below zero.
+/// Adds `by` (may be negative) in one statement; refused when it would go below zero or above
+/// `MAX_AMOUNT`. `by` is within ±`MAX_AMOUNT` (checked before), so the sum cannot overflow.
 pub async fn adjust(store: &Store, id: i64, by: i64, now: i64) -> Result<Product> {
     let row = sqlx::query(&format!(
         "UPDATE products SET stock = stock + $1, version = version + 1, updated_at = $2 \
-         WHERE id = $3 AND stock + $1 >= 0 RETURNING {COLUMNS}"
+         WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4 RETURNING {COLUMNS}"
     ))
     .bind(by)
     .bind(now)
     .bind(id)
+    .bind(MAX_AMOUNT)
     .fetch_optional(store.pool())
     .await?;
     match row {
         Some(row) => view(&row),
         None => {
             let current = get(store, id).await?;
-            Err(Error::Conflict(if current.stock == 0 {
+            Err(Error::Conflict(if by > 0 {
+                format!(
+                    "{} ({}) has {} in stock; adding {by} would pass the most a product may hold ({MAX_AMOUNT})",
+                    current.name, current.sku, current.stock
+                )
+            } else if current.stock == 0 {
                 format!("{} ({}) is out of stock", current.name, current.sku)
             } else {
                 format!("{} ({}) has only {} in stock; cannot take {}", current.name, current.sku, current.stock, -by)
