@@ -25,7 +25,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
@@ -126,6 +126,7 @@ where
         last: AtomicU64::new(0),
         started: AtomicU64::new(0),
         in_flight: AtomicUsize::new(0),
+        changed: Notify::new(),
     });
     let router = shared.router.clone();
     let requests = activity.clone();
@@ -195,6 +196,8 @@ struct Activity {
     started: AtomicU64,
     /// Requests whose handler has not answered yet.
     in_flight: AtomicUsize,
+    /// Told when a request starts or ends (a stored permit if nobody waits yet).
+    changed: Notify,
 }
 
 impl Activity {
@@ -219,18 +222,24 @@ impl Activity {
                 let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
                 self.opened + last + limits.idle_timeout
             };
-            tokio::time::sleep_until(deadline).await;
-            let busy = self.in_flight.load(Ordering::Relaxed) > 0;
-            if first && self.requests() == 0 {
-                return true;
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {}
+                // A request started or ended: the deadline moved.
+                () = self.changed.notified() => continue,
             }
-            if busy {
-                // A handler is working (or a response streaming): quiet is not idle.
+            if first {
+                if self.requests() == 0 {
+                    return true;
+                }
+                continue;
+            }
+            if self.in_flight.load(Ordering::Relaxed) > 0 {
+                // A handler is working: quiet is not idle.
                 self.touch();
                 continue;
             }
             let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
-            if !first && Instant::now() >= self.opened + last + limits.idle_timeout {
+            if Instant::now() >= self.opened + last + limits.idle_timeout {
                 return false;
             }
         }
@@ -245,6 +254,7 @@ impl InFlight {
         activity.started.fetch_add(1, Ordering::Relaxed);
         activity.in_flight.fetch_add(1, Ordering::Relaxed);
         activity.touch();
+        activity.changed.notify_one();
         Self(activity)
     }
 }
@@ -253,6 +263,7 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
         self.0.touch();
+        self.0.changed.notify_one();
     }
 }
 
