@@ -24,7 +24,20 @@ use crate::tracking::Tracker;
 /// Everything `run` needs, ready; bots whose desired state is `running` are starting.
 pub async fn build(config: &ServeConfig) -> Result<AppState> {
     // First: a TLS or proxy setting that is wrong fails before anything is touched.
-    let net = Arc::new(config.net()?);
+    let files = crate::net::limits::raise_file_limit();
+    let net = Arc::new(config.net(files)?);
+    let limits = &net.limits;
+    tracing::info!(
+        open_files = files.map(|f| f.soft),
+        open_files_hard = files.map(|f| f.hard),
+        max_connections = limits.total,
+        max_connections_per_ip = limits.per_ip,
+        header_timeout_s = limits.header_read_timeout.as_secs(),
+        body_timeout_s = limits.body_timeout.as_secs(),
+        idle_timeout_s = limits.idle_timeout.as_secs(),
+        live_sockets_per_credential = config.connections.live_sockets_per_credential,
+        "connection limits"
+    );
     let discord = Arc::new(DiscordApi::new(&config.discord_api_url)?);
     let cipher = TokenCipher::load(config.secret_key.key(), &config.storage.data_dir)?;
     let store = Store::connect(&config.storage.url()).await?;
@@ -55,6 +68,9 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),
         net,
+        live_sockets: crate::live::sockets::LiveSockets::new(
+            usize::try_from(config.connections.live_sockets_per_credential).unwrap_or(usize::MAX),
+        ),
     })
 }
 

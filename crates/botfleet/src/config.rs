@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::net::{parse_public_origin, NetConfig, TrustedProxies};
+use crate::net::limits::FileLimit;
+use crate::net::{parse_public_origin, ConnectionLimits, NetConfig, TrustedProxies};
 use crate::secrets::Secret;
 
 /// Where data lives.
@@ -135,12 +136,15 @@ pub struct ServeConfig {
     pub clock: crate::time::Clock,
     #[command(flatten)]
     pub auth: AuthConfig,
+    #[command(flatten)]
+    pub connections: ConnectionConfig,
 }
 
 impl ServeConfig {
     /// The network settings every request is read with: TLS (certificate and key, both or
-    /// neither), trusted proxies and the public origin, checked.
-    pub fn net(&self) -> Result<NetConfig> {
+    /// neither), trusted proxies and the public origin, checked; the connection limits, the
+    /// total cap kept within `files` (the open-file limit, when known).
+    pub fn net(&self, files: Option<FileLimit>) -> Result<NetConfig> {
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some((cert.as_path(), key.as_path())),
             (None, None) => None,
@@ -159,7 +163,8 @@ impl ServeConfig {
                 ))
             }
         };
-        NetConfig::new(tls, self.trusted_proxies.clone(), self.public_origin.as_deref())
+        let limits = self.connections.limits(files);
+        NetConfig::new(tls, self.trusted_proxies.clone(), self.public_origin.as_deref(), limits)
     }
 }
 
@@ -212,6 +217,79 @@ impl AuthConfig {
 }
 
 impl Default for AuthConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Timeouts and caps that keep slow or idle clients from exhausting the service's sockets.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionConfig {
+    /// Seconds a client has to finish the TLS handshake, and to send a request's headers (the
+    /// first request's included; an idle HTTP/1.1 keep-alive connection waits for its next
+    /// request's headers, so it is closed after this too).
+    #[arg(long, env = "BOTFLEET_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_seconds: u64,
+    /// Seconds after its headers by which a request body must have arrived whole (else 408 and
+    /// the connection is closed).
+    #[arg(long, env = "BOTFLEET_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_seconds: u64,
+    /// Seconds a connection may stay open with no request in flight before it is closed.
+    #[arg(long, env = "BOTFLEET_IDLE_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_seconds: u64,
+    /// Open connections per client IP address (the TCP peer: behind a reverse proxy every
+    /// connection is the proxy's, so raise this there).
+    #[arg(long, env = "BOTFLEET_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_ip: u64,
+    /// Open connections in all. Default and most: three quarters of the open-file limit (which
+    /// botfleet raises to its hard limit at start), the rest kept for the database, bots and files.
+    #[arg(long, env = "BOTFLEET_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// Open live WebSockets (/api/v1/live) per credential (API key or sign-in session).
+    #[arg(long, env = "BOTFLEET_LIVE_SOCKETS_PER_CREDENTIAL", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    pub live_sockets_per_credential: u64,
+}
+
+impl ConnectionConfig {
+    /// The defaults (also what `botfleet serve` uses with no flags).
+    pub const DEFAULT: ConnectionConfig = ConnectionConfig {
+        header_timeout_seconds: 10,
+        body_timeout_seconds: 30,
+        idle_timeout_seconds: 60,
+        max_connections_per_ip: 256,
+        max_connections: None,
+        live_sockets_per_credential: 8,
+    };
+
+    /// The limits the server enforces: the total cap is `--max-connections` or the room the
+    /// open-file limit leaves, whichever is lower (a larger setting is lowered, with a warning).
+    pub fn limits(&self, files: Option<FileLimit>) -> ConnectionLimits {
+        let room = files.map(|f| f.connection_room());
+        let wanted = self.max_connections.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let total = match (wanted, room) {
+            (Some(wanted), Some(room)) if wanted > room => {
+                tracing::warn!(
+                    max_connections = wanted,
+                    lowered_to = room,
+                    "--max-connections (BOTFLEET_MAX_CONNECTIONS) is more than the open-file limit leaves room for"
+                );
+                room
+            }
+            (Some(wanted), _) => wanted,
+            (None, Some(room)) => room,
+            (None, None) => ConnectionLimits::DEFAULT.total,
+        };
+        ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout_seconds),
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_seconds),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds),
+            per_ip: usize::try_from(self.max_connections_per_ip).unwrap_or(usize::MAX),
+            total,
+        }
+    }
+}
+
+impl Default for ConnectionConfig {
     fn default() -> Self {
         Self::DEFAULT
     }

@@ -107,6 +107,7 @@ impl Demo {
             public_origin: None,
             clock: crate::time::Clock::system(),
             auth: crate::config::AuthConfig::default(),
+            connections: crate::config::ConnectionConfig::default(),
         }
     }
 

@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service (API on 127.0.0.1:8080 by default; migrates the database first).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply database migrations and exit.
     Migrate(StorageConfig),
     /// Try botfleet with no Discord account: a local Discord, a demo shop, three bots and

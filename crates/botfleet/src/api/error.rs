@@ -21,7 +21,8 @@ pub struct ErrorDetail {
     /// Stable machine-readable code: `validation`, `bad_request`, `unauthenticated`, `forbidden`,
     /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `method_not_allowed`, `conflict`,
     /// `unreadable`, `discord`, `discord_unreachable`, `payload_too_large`, `uri_too_long`,
-    /// `unsupported_media_type`, `unavailable`, `live_disabled`, `internal` (every one in [`CODES`]).
+    /// `unsupported_media_type`, `body_timeout`, `unavailable`, `live_disabled`, `internal` (every
+    /// one in [`CODES`]).
     pub code: &'static str,
     /// For a person.
     pub message: String,
@@ -44,6 +45,7 @@ pub const CODES: &[&str] = &[
     "payload_too_large",
     "uri_too_long",
     "unsupported_media_type",
+    "body_timeout",
     "validation",
     "discord",
     "rate_limited",

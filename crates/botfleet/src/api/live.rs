@@ -2,7 +2,8 @@
 //! session cookie, whose upgrade must come from this site's Origin, or an API key header); the
 //! client subscribes to the topics its permissions allow. Each connection has a bounded queue: a
 //! client that does not keep up loses events, never slows anyone else, and is told how many it
-//! missed (`lagged`) so it can refetch over REST. The credential is checked again every minute.
+//! missed (`lagged`) so it can refetch over REST. The credential is checked again every minute,
+//! and may hold only so many sockets at once (`BOTFLEET_LIVE_SOCKETS_PER_CREDENTIAL`; 429 beyond).
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ const MAX_INCOMING: usize = 4096;
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket: see docs/api.md for the messages"),
               (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
+              (status = 429, description = "this credential has the most live sockets allowed open (BOTFLEET_LIVE_SOCKETS_PER_CREDENTIAL)", body = super::error::ErrorBody),
               (status = 503, description = "live updates are off (DISCORD_WEBSOCKET_ENABLED=false)", body = super::error::ErrorBody)))]
 pub async fn live(
     State(app): State<AppState>,
@@ -58,13 +60,20 @@ pub async fn live(
             return ApiError::from(e).into_response();
         }
     }
+    let place = match app.live_sockets.open(&principal) {
+        Ok(place) => place,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let cookie = if bearer.is_none() { session_cookie(&headers) } else { None };
-    upgrade.max_message_size(MAX_INCOMING).on_upgrade(move |socket| pump(socket, app, principal, bearer, cookie))
+    upgrade.max_message_size(MAX_INCOMING).on_upgrade(move |socket| async move {
+        pump(socket, app, principal, bearer, cookie).await;
+        drop(place);
+    })
 }
 
 fn text(value: &serde_json::Value) -> Message {

@@ -20,7 +20,6 @@ pub mod stock;
 pub mod users;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::time::Instant;
 
@@ -64,8 +63,10 @@ pub struct AppState {
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
     pub writer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     pub started: Instant,
-    /// TLS, trusted proxies and the public origin.
+    /// TLS, trusted proxies, the public origin, timeouts and connection caps.
     pub net: Arc<NetConfig>,
+    /// Open live WebSockets per credential.
+    pub live_sockets: crate::live::sockets::LiveSockets,
 }
 
 /// Every route, with the action (permission-table entry) it performs.
@@ -197,12 +198,15 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::ApiError::no_route() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.net.clone(), crate::net::client::middleware))
+        .layer(axum::middleware::from_fn_with_state(state.net.limits.body_timeout, body_deadline))
         .with_state(state);
     respond::around(app)
 }
 
 /// Serves the API on `listener` until `shutdown` completes: over TLS when `state.net` has a
-/// certificate, else plain HTTP; either way handlers see `ConnectInfo<SocketAddr>`.
+/// certificate, else plain HTTP, under its connection limits (`net::server`); either way
+/// handlers see `ConnectInfo<SocketAddr>`. A request body that has not arrived whole within the
+/// body timeout is answered 408 and its connection closed.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -211,12 +215,25 @@ pub async fn serve(
     let net = state.net.clone();
     tracing::debug!(scheme = net.scheme(), address = %listener.local_addr()?, "serving the API");
     let app = router(state);
-    match &net.tls {
-        Some(tls) => crate::net::tls::serve(listener, app, tls.clone(), shutdown).await,
-        None => {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
+    crate::net::server::serve(listener, app, net.tls.clone(), net.limits, shutdown).await
+}
+
+/// Gives each request's body until the body timeout to arrive; one still arriving then is
+/// answered 408 (whatever its handler made of the failed read) and its connection closed.
+async fn body_deadline(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (request, expired) = crate::net::deadline::with_deadline(request, timeout);
+    let response = next.run(request).await;
+    if !expired.expired() {
+        return response;
     }
+    let message = format!("the request body did not arrive within {} s; send it at once", timeout.as_secs());
+    let mut response =
+        error::ApiError::new(axum::http::StatusCode::REQUEST_TIMEOUT, "body_timeout", message).into_response();
+    response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    response
 }

@@ -1,6 +1,9 @@
 //! Live updates: which topics a caller may follow, what each subscription wants, and the fleet
 //! figures published every few seconds (bots by status, commands/s and p50/p99 reply latency over
-//! the last minute, process memory). `api/live.rs` carries them over a WebSocket.
+//! the last minute, process memory). `api/live.rs` carries them over a WebSocket, at most so many
+//! per credential (`sockets`).
+
+pub mod sockets;
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -1,9 +1,14 @@
-//! How requests reach botfleet: over plain HTTP or TLS (`tls`), directly or through reverse
+//! How requests reach botfleet: over plain HTTP or TLS (`tls`), through one accept loop that
+//! enforces timeouts and connection caps (`server`, `limits`, `gate`, `deadline`), directly or through reverse
 //! proxies. Handlers that care who is asking (audit rows, rate limits, session cookies) read a
 //! [`ClientMeta`]: the client's address, whether its connection is secure and the origin it used,
 //! with `X-Forwarded-For`/`X-Forwarded-Proto` believed only from the configured trusted proxies.
 
 pub mod client;
+pub mod deadline;
+pub mod gate;
+pub mod limits;
+pub mod server;
 pub mod tls;
 
 use std::net::IpAddr;
@@ -13,6 +18,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 pub use client::ClientMeta;
+pub use limits::ConnectionLimits;
 pub use tls::TlsConnection;
 
 use crate::error::{Error, Result};
@@ -26,6 +32,8 @@ pub struct NetConfig {
     pub public_origin: Option<String>,
     /// The TLS server settings when the API is served over HTTPS.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Timeouts and connection caps.
+    pub limits: ConnectionLimits,
 }
 
 impl NetConfig {
@@ -35,6 +43,7 @@ impl NetConfig {
         tls: Option<(&Path, &Path)>,
         trusted_proxies: TrustedProxies,
         public_origin: Option<&str>,
+        limits: ConnectionLimits,
     ) -> Result<Self> {
         let tls = tls.map(|(cert, key)| tls::server_config(cert, key)).transpose()?;
         let public_origin = public_origin
@@ -43,7 +52,7 @@ impl NetConfig {
                     .map_err(|e| Error::Config(format!("--public-origin (BOTFLEET_PUBLIC_ORIGIN): {e}")))
             })
             .transpose()?;
-        Ok(Self { trusted_proxies, public_origin, tls })
+        Ok(Self { trusted_proxies, public_origin, tls, limits })
     }
 
     /// `https` when served over TLS, else `http`.

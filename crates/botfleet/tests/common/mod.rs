@@ -155,6 +155,7 @@ impl TestApp {
             public_origin: None,
             clock: botfleet::time::Clock::system(),
             auth: botfleet::config::AuthConfig::default(),
+            connections: botfleet::config::ConnectionConfig::default(),
         };
         let mut config = config;
         adjust(&mut config);
