@@ -50,7 +50,8 @@ pub struct BotLogQuery {
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
-    pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 fn view(row: &AnyRow) -> Result<BotLog> {

@@ -169,7 +169,8 @@ pub struct CommandLogQuery {
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
-    pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 const COLUMNS: &str = "id, bot_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, command, \
