@@ -31,6 +31,7 @@ const MAX_INCOMING: usize = 4096;
 /// Upgrades to the live WebSocket.
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket: see docs/api.md for the messages"),
+              (status = 400, description = "`bad_request`: not a WebSocket upgrade request", body = super::error::ErrorBody),
               (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
               (status = 503, description = "live updates are off (DISCORD_WEBSOCKET_ENABLED=false)", body = super::error::ErrorBody)))]
 pub async fn live(

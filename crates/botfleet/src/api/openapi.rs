@@ -48,6 +48,7 @@ pub fn build() -> utoipa::openapi::OpenApi {
         SecurityRequirement::new("api_key", Vec::<String>::new()),
         SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
+    close_variants(&mut doc, "Condition");
     let table = super::route_table();
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
@@ -164,10 +165,28 @@ fn add_generic_statuses(op: &mut utoipa::openapi::path::Operation, method: &Meth
         query: params.iter().any(|p| p.parameter_in == ParameterIn::Query),
         body: op.request_body.is_some(),
     };
-    for (status, description) in generic_statuses(method, action, shape) {
+    let media = op.request_body.as_ref().and_then(|b| b.content.keys().next().cloned());
+    for (status, mut description) in generic_statuses(method, action, shape) {
+        if let Some(media) = media.as_deref().filter(|m| status == 415 && *m != "application/json") {
+            description = format!("`unsupported_media_type`: the body is not sent as `Content-Type: {media}`.");
+        }
         let error = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
         let response = ResponseBuilder::new().description(description).content("application/json", error).build();
         op.responses.responses.entry(status.to_string()).or_insert(response.into());
+    }
+}
+
+/// The variants of an internally tagged enum that denies unknown fields, as the server reads
+/// them: no other properties (utoipa says so for structs, not for enum variants).
+fn close_variants(doc: &mut utoipa::openapi::OpenApi, name: &str) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    use utoipa::openapi::RefOr;
+    let schemas = doc.components.as_mut().map(|c| &mut c.schemas);
+    let Some(RefOr::T(Schema::OneOf(one_of))) = schemas.and_then(|s| s.get_mut(name)) else { return };
+    for item in one_of.items.iter_mut() {
+        if let RefOr::T(Schema::Object(variant)) = item {
+            variant.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
     }
 }
 
@@ -221,6 +240,29 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 70, "only {seen} operations checked");
+    }
+
+    /// `Condition` refuses unknown fields in every variant, as the server does.
+    #[test]
+    fn condition_variants_take_no_other_fields() {
+        let doc = serde_json::to_value(build()).unwrap();
+        let variants = doc["components"]["schemas"]["Condition"]["oneOf"].as_array().unwrap();
+        assert_eq!(variants.len(), 8);
+        for v in variants {
+            assert_eq!(v["additionalProperties"], false, "{v}");
+        }
+        let unknown = serde_json::json!({"kind": "database_unreachable", "megabytes": 5});
+        assert!(serde_json::from_value::<crate::alerts::model::Condition>(unknown).is_err());
+    }
+
+    /// The gateway intents the schema lists are those the server knows.
+    #[test]
+    fn intent_names_match_the_server() {
+        let doc = serde_json::to_value(build()).unwrap();
+        let listed: Vec<&str> =
+            doc["components"]["schemas"]["IntentName"]["enum"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        let known: Vec<&str> = crate::bots::model::INTENTS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(listed, known);
     }
 
     /// Operation ids are unique (OpenAPI requires it; tools link operations by them).

@@ -46,6 +46,7 @@ pub struct AuditRow {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// `action` or `security`.
+    #[param(pattern = r"^(?:action|security)$")]
     pub kind: Option<String>,
     /// Exact action or event name (`bots.update`, `login.failed`).
     pub action: Option<String>,

@@ -41,6 +41,7 @@ pub struct BotLog {
 pub struct BotLogQuery {
     pub bot_id: Option<i64>,
     /// `info`, `warn` or `error`.
+    #[param(pattern = r"^(?:info|warn|error)$")]
     pub level: Option<String>,
     /// `connected`, `resumed`, `disconnected`, `failed`, `command_error`, …
     pub event: Option<String>,
