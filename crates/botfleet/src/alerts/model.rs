@@ -130,7 +130,9 @@ impl Condition {
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
     /// 1 to 100 characters, no spaces around it.
-    #[schema(pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$")]
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: String,
     pub condition: Condition,
     /// One bot (per-bot conditions only); absent: every bot.
@@ -256,7 +258,9 @@ impl ChannelKind {
 #[serde(deny_unknown_fields)]
 pub struct ChannelInput {
     /// 1 to 100 characters, no spaces around it.
-    #[schema(pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$")]
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: String,
     pub kind: ChannelKind,
     /// Where to deliver. A Discord webhook URL carries its token: it is stored encrypted and
@@ -272,7 +276,9 @@ pub struct ChannelInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelEdit {
-    #[schema(pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$")]
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: Option<String>,
     pub url: Option<String>,
     #[schema(min_length = 16, max_length = 256)]
@@ -408,7 +414,9 @@ pub enum Day {
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceInput {
     /// 1 to 100 characters, no spaces around it.
-    #[schema(pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$")]
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: String,
     /// Only this rule; absent: every rule.
     #[serde(default)]

@@ -156,7 +156,11 @@ pub struct SendMessage {
     #[schema(value_type = crate::bots::model::ChannelId)]
     pub channel_id: Value,
     /// 1 to 2,000 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub content: String,
 }
 

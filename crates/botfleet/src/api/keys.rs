@@ -23,7 +23,11 @@ type Reply<T> = Result<T, ApiError>;
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     /// 1 to 100 characters (spaces around it are trimmed), what the key is for.
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     pub role: Option<Role>,
     /// Action names, e.g. `["logs.read", "bots.read"]`.

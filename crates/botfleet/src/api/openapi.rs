@@ -106,7 +106,9 @@ pub fn generic_statuses(method: &Method, action: Action, shape: Shape) -> Vec<(u
         bad.push("the id in the path is not a positive whole number");
     }
     if shape.query {
-        bad.push("a query parameter is unknown, repeated or not of its type (a word for a number, `5.0` for a whole number)");
+        bad.push(
+            "a query parameter is unknown, repeated or not of its type (a word for a number, `5.0` for a whole number)",
+        );
     }
     if shape.body {
         bad.push("the body is missing, is not JSON, or does not fit the schema (a wrong type, `5.0` for a whole number, an unknown or missing field)");
@@ -115,7 +117,10 @@ pub fn generic_statuses(method: &Method, action: Action, shape: Shape) -> Vec<(u
         out.push((400, format!("`bad_request`: {}.", bad.join("; "))));
     }
     if !public {
-        out.push((401, "`unauthenticated`: no session cookie or API key, or one that is not (or no longer) valid.".into()));
+        out.push((
+            401,
+            "`unauthenticated`: no session cookie or API key, or one that is not (or no longer) valid.".into(),
+        ));
     }
     let mut refused = Vec::new();
     if !public {
@@ -132,13 +137,19 @@ pub fn generic_statuses(method: &Method, action: Action, shape: Shape) -> Vec<(u
         out.push((404, "`not_found`: nothing has this id.".into()));
     }
     if shape.body {
-        out.push((413, "`payload_too_large`: the body is larger than the limit (64 KiB; the product import's is larger).".into()));
+        out.push((
+            413,
+            "`payload_too_large`: the body is larger than the limit (64 KiB; the product import's is larger).".into(),
+        ));
         out.push((415, "`unsupported_media_type`: the body is not sent as `Content-Type: application/json`.".into()));
     }
     if shape.body || shape.query {
         out.push((422, "`validation`: a value is out of its range or breaks a rule (a `limit` out of range, a name too long); `fields` names each.".into()));
     }
-    out.push((429, "`rate_limited`: too many requests from this caller; `Retry-After` says how many seconds to wait.".into()));
+    out.push((
+        429,
+        "`rate_limited`: too many requests from this caller; `Retry-After` says how many seconds to wait.".into(),
+    ));
     out.push((500, "`internal`: a fault of the server; its log says more.".into()));
     out.push((503, "`unavailable`: the database is not answering; try again shortly.".into()));
     out
@@ -259,8 +270,12 @@ mod tests {
     #[test]
     fn intent_names_match_the_server() {
         let doc = serde_json::to_value(build()).unwrap();
-        let listed: Vec<&str> =
-            doc["components"]["schemas"]["IntentName"]["enum"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        let listed: Vec<&str> = doc["components"]["schemas"]["IntentName"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
         let known: Vec<&str> = crate::bots::model::INTENTS.iter().map(|(n, _)| *n).collect();
         assert_eq!(listed, known);
     }

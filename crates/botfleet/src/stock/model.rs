@@ -52,7 +52,11 @@ pub struct NewProduct {
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
     /// 1 to 100 characters (spaces around it are trimmed).
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     /// At most 1,000 characters.
     #[serde(default)]
@@ -84,7 +88,11 @@ pub struct ProductEdit {
     pub version: i64,
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     pub sku: Option<String>,
-    #[schema(min_length = 1, max_length = 100, pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: Option<String>,
     #[schema(max_length = 1000)]
     pub description: Option<String>,
@@ -107,7 +115,11 @@ pub struct StockChange {
     #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     pub adjust: Option<i64>,
     /// 1 to 200 characters (spaces around it are trimmed).
-    #[schema(min_length = 1, max_length = 200, pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub reason: Option<String>,
     /// 0 to 1,000,000,000, with `version`.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
