@@ -22,6 +22,9 @@ on_both_backends!(
     bad_input_on_every_endpoint_gets_a_clear_4xx_and_changes_nothing,
     health_readiness_and_the_openapi_document,
     the_database_holds_tokens_only_encrypted,
+    the_same_mistake_gets_the_same_status_on_every_list_route,
+    a_whole_number_written_with_a_point_is_taken_in_every_body,
+    readiness_checks_are_what_the_document_says,
 );
 
 fn new_bot(name: &str) -> Value {
@@ -354,6 +357,91 @@ async fn the_database_holds_tokens_only_encrypted(app: TestApp) {
         for file in ["test.db", "test.db-wal"] {
             let bytes = std::fs::read(app.dir.path().join(file)).unwrap_or_default();
             assert!(!String::from_utf8_lossy(&bytes).contains(&secret), "{file} holds the token in clear");
+        }
+    }
+}
+
+/// `limit` out of range is 422 on every list route, whatever the number (it was 400 for a
+/// negative or huge one, and 400 on the incidents route); not a whole number is 400 everywhere.
+async fn the_same_mistake_gets_the_same_status_on_every_list_route(app: TestApp) {
+    let lists =
+        ["/api/v1/bots", "/api/v1/command-logs", "/api/v1/bot-logs", "/api/v1/audit-logs", "/api/v1/alerts/incidents"];
+    for list in lists {
+        for out in ["0", "-1", "100000", "4294967297", "99999999999999999999999"] {
+            let (status, body) = app.get(&format!("{list}?limit={out}")).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{list}?limit={out}: {body}");
+            assert_eq!(body["error"]["fields"][0]["field"], "limit", "{list}: {body}");
+        }
+        for bad in ["5.0", "ten", ""] {
+            let (status, body) = app.get(&format!("{list}?limit={bad}")).await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("bad_request")),
+                "{list}?limit={bad}"
+            );
+        }
+        let (status, body) = app.get(&format!("{list}?limit=2")).await;
+        assert_eq!(status, StatusCode::OK, "{list}: {body}");
+    }
+    // An unknown enum value in a filter is 422 on every route that has one.
+    for filter in [
+        "/api/v1/alerts/incidents?state=maybe",
+        "/api/v1/command-logs?outcome=maybe",
+        "/api/v1/bot-logs?level=maybe",
+        "/api/v1/audit-logs?kind=maybe",
+    ] {
+        let (status, body) = app.get(filter).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{filter}: {body}");
+    }
+}
+
+/// JSON Schema's `integer` is any number without a fraction: `5.0` is taken wherever a whole
+/// number is (it was 400 in most fields and 422 in channel ids); `5.5` is 400.
+async fn a_whole_number_written_with_a_point_is_taken_in_every_body(app: TestApp) {
+    let product = json!({"sku": "MUG", "name": "Mug", "price_minor": 1999.0, "currency": "EUR", "stock": 3.0, "sort_order": -2.0});
+    let (status, made) = app.post("/api/v1/products", product).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        (made["price_minor"].as_i64(), made["stock"].as_i64(), made["sort_order"].as_i64()),
+        (Some(1999), Some(3), Some(-2))
+    );
+    let id = made["id"].as_i64().unwrap();
+    let (status, body) = app.post(&format!("/api/v1/products/{id}/stock"), json!({"adjust": 2.5, "reason": "x"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{body}");
+    let (status, body) =
+        app.post(&format!("/api/v1/products/{id}/stock"), json!({"adjust": 2.0, "reason": "found"})).await;
+    assert_eq!((status, body["stock"].as_i64()), (StatusCode::OK, Some(5)), "{body}");
+    let bot = json!({"name": "Points", "token": token("p"), "channel_ids": [1_152_921_504_606_846_976.0_f64],
+                     "anti_spam": {"max_commands": 4.0, "per_seconds": 10.0}});
+    let (status, bot) = app.post("/api/v1/bots", bot).await;
+    assert_eq!(status, StatusCode::CREATED, "{bot}");
+    assert_eq!(
+        (bot["anti_spam"]["max_commands"].as_i64(), bot["channel_ids"][0].as_str()),
+        (Some(4), Some("1152921504606846976"))
+    );
+    let rule =
+        json!({"name": "down", "condition": {"kind": "bot_down", "for_seconds": 60.0}, "failures_in_a_row": 2.0});
+    let (status, rule) = app.post("/api/v1/alerts/rules", rule).await;
+    assert_eq!((status, rule["failures_in_a_row"].as_i64()), (StatusCode::CREATED, Some(2)), "{rule}");
+}
+
+/// `/health/ready`'s checks carry the fields the OpenAPI document names (it named the fields of
+/// the bot-test report's checks, a different type with the same name).
+async fn readiness_checks_are_what_the_document_says(app: TestApp) {
+    let (_, doc) = app.get("/api/openapi.json").await;
+    let (status, ready) = app.get("/api/v1/health/ready").await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    let item = &doc["components"]["schemas"]["Ready"]["properties"]["checks"]["items"]["$ref"];
+    let name = item.as_str().unwrap().rsplit('/').next().unwrap();
+    let schema = &doc["components"]["schemas"][name];
+    let declared: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    for check in ready["checks"].as_array().unwrap() {
+        let sent: Vec<&str> = check.as_object().unwrap().keys().map(String::as_str).collect();
+        for field in schema["required"].as_array().unwrap() {
+            assert!(sent.contains(&field.as_str().unwrap()), "{check} lacks {field} ({name})");
+        }
+        for field in &sent {
+            assert!(declared.contains(field), "{check} sends {field}, undeclared in {name}");
         }
     }
 }

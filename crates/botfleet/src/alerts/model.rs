@@ -13,27 +13,55 @@ use crate::text::{self, Lines};
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// A bot that should run is not running (starting, reconnecting or failed) for `for_seconds`.
-    BotDown { for_seconds: u64 },
+    BotDown {
+        #[schema(maximum = 86_400)]
+        for_seconds: u64,
+    },
     /// `reconnects` or more gateway reconnections (new sessions or resumes) within the window.
-    ReconnectStorm { reconnects: u64, within_seconds: u64 },
+    ReconnectStorm {
+        #[schema(minimum = 1, maximum = 10_000)]
+        reconnects: u64,
+        #[schema(minimum = 10, maximum = 3_600)]
+        within_seconds: u64,
+    },
     /// The p99 reply latency over the window is above `p99_ms`.
-    ReplyLatency { p99_ms: u64, within_seconds: u64 },
+    ReplyLatency {
+        #[schema(minimum = 1, maximum = 60_000)]
+        p99_ms: u64,
+        #[schema(minimum = 10, maximum = 3_600)]
+        within_seconds: u64,
+    },
     /// More than `percent` of the commands in the window ended in an error (once at least
     /// `min_commands` ran).
     ErrorRate {
+        /// 0 to under 100.
+        #[schema(minimum = 0, exclusive_maximum = 100)]
         percent: f64,
+        #[schema(minimum = 10, maximum = 3_600)]
         within_seconds: u64,
         #[serde(default = "default_min_commands")]
+        #[schema(minimum = 1, maximum = 1_000_000)]
         min_commands: u64,
     },
     /// More than `count` 429 answers from Discord within the window.
-    RateLimited { count: u64, within_seconds: u64 },
+    RateLimited {
+        #[schema(maximum = 1_000_000)]
+        count: u64,
+        #[schema(minimum = 10, maximum = 3_600)]
+        within_seconds: u64,
+    },
     /// More than `queue_depth` records wait for the tracking writer, or a record was dropped.
-    TrackingBacklog { queue_depth: u64 },
+    TrackingBacklog {
+        #[schema(maximum = 1_000_000)]
+        queue_depth: u64,
+    },
     /// The database does not answer.
     DatabaseUnreachable {},
     /// This process's resident memory is above `megabytes`.
-    MemoryOver { megabytes: u64 },
+    MemoryOver {
+        #[schema(minimum = 1, maximum = 1_048_576)]
+        megabytes: u64,
+    },
 }
 
 fn default_min_commands() -> u64 {
@@ -102,22 +130,31 @@ impl Condition {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
+    /// 1 to 100 characters, no spaces around it.
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: String,
     pub condition: Condition,
     /// One bot (per-bot conditions only); absent: every bot.
     #[serde(default)]
     pub bot_id: Option<i64>,
-    /// Failing evaluations in a row before it fires (default 1).
+    /// Failing evaluations in a row before it fires, 1 to 100 (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 100)]
     pub failures_in_a_row: u32,
-    /// While it fails and nobody acknowledged it, send again this often (0: never; default).
+    /// While it fails and nobody acknowledged it, send again this often: 0 (never; default) or
+    /// 10 to 604,800 seconds.
     #[serde(default)]
+    #[schema(maximum = 604_800)]
     pub resend_every_seconds: u64,
     /// Send a notice when it recovers (default true).
     #[serde(default = "yes")]
     pub notify_recovery: bool,
-    /// Where notifications go (besides the dashboard, which shows every alert).
+    /// Where notifications go (besides the dashboard, which shows every alert): up to 20
+    /// channels.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub channel_ids: Vec<i64>,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -223,6 +260,10 @@ impl ChannelKind {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelInput {
+    /// 1 to 100 characters, no spaces around it.
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: String,
     pub kind: ChannelKind,
     /// Where to deliver. A Discord webhook URL carries its token: it is stored encrypted and
@@ -230,6 +271,7 @@ pub struct ChannelInput {
     pub url: String,
     /// `http_webhook`: the HMAC-SHA256 key (16 to 256 characters), write-only.
     #[serde(default)]
+    #[schema(min_length = 16, max_length = 256)]
     pub secret: Option<String>,
 }
 
@@ -237,8 +279,12 @@ pub struct ChannelInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelEdit {
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: Option<String>,
     pub url: Option<String>,
+    #[schema(min_length = 16, max_length = 256)]
     pub secret: Option<String>,
 }
 
@@ -347,9 +393,28 @@ pub struct Once {
 #[serde(deny_unknown_fields)]
 pub struct Weekly {
     /// `mon` … `sun`; every day for a daily window.
+    #[schema(value_type = Vec<Day>, min_items = 1)]
     pub days: Vec<String>,
+    /// `HH:MM`, UTC.
+    #[schema(pattern = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start: String,
+    /// 1 to 10,080 (a week).
+    #[schema(minimum = 1, maximum = 10_080)]
     pub duration_minutes: u32,
+}
+
+/// A day of the week.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
 }
 
 /// A maintenance window as created (`POST /alerts/maintenance`): exactly one of `once` and
@@ -357,6 +422,10 @@ pub struct Weekly {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceInput {
+    /// 1 to 100 characters, no spaces around it.
+    #[schema(
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+    )]
     pub name: String,
     /// Only this rule; absent: every rule.
     #[serde(default)]

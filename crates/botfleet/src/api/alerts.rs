@@ -252,11 +252,13 @@ pub async fn delete_window(State(app): State<AppState>, trail: AuditTrail, PathI
 #[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     /// `firing` or `resolved`; absent: both.
+    #[param(pattern = "^(firing|resolved)$")]
     pub state: Option<String>,
     /// Only incidents with a smaller id (the next page).
     pub before_id: Option<i64>,
     /// At most this many (1 to 200, default 50).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 /// A page of incidents, newest first.
@@ -276,13 +278,10 @@ pub async fn list_incidents(
 ) -> Reply<Json<IncidentList>> {
     if let Some(s) = q.state.as_deref() {
         if !matches!(s, "firing" | "resolved") {
-            return Err(ApiError::bad_request("state must be firing or resolved"));
+            return Err(Error::field("state", "must be firing or resolved").into());
         }
     }
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be from 1 to 200"));
-    }
+    let limit = i64::from(crate::page::limit(q.limit, 50, 200)?);
     let items = repo::list_incidents(&app.store, q.state.as_deref(), q.before_id, limit).await?;
     let next_before_id =
         (items.len() == usize::try_from(limit).unwrap_or(0)).then(|| items.last().map(|i| i.id)).flatten();

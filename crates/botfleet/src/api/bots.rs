@@ -46,7 +46,8 @@ fn live(app: &AppState, mut bot: BotView) -> BotView {
 pub struct ListBots {
     pub cursor: Option<String>,
     /// 1 to 200, default 100.
-    pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 100)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 /// Lists bots.

@@ -67,10 +67,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         if bytes.is_empty() {
             return Err(ApiError::bad_request("a JSON body is required"));
         }
-        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            let what = if e.is_syntax() || e.is_eof() { "is not valid JSON" } else { "does not fit" };
-            ApiError::bad_request(format!("the request body {what}: {e}"))
-        })
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+        whole_numbers(&mut value);
+        serde_json::from_value(value)
+            .map(Body)
+            .map_err(|e| ApiError::bad_request(format!("the request body does not fit: {e}")))
+    }
+}
+
+/// A JSON number with no fraction is a whole number however it is written (JSON Schema's
+/// `integer`): `5.0` becomes `5`, so every integer field takes it alike.
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^63, where an f64 with no fraction is an exact i64.
+            if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775e18 {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

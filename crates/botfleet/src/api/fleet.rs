@@ -60,9 +60,21 @@ pub async fn restart(State(app): State<AppState>, trail: AuditTrail, PathId(id):
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// `start`, `stop` or `restart`.
+    #[schema(value_type = BulkAction)]
     pub action: String,
-    /// Up to 1,000 bot ids.
+    /// 1 to 1,000 bot ids.
+    #[schema(min_items = 1, max_items = 1000)]
     pub bot_ids: Vec<i64>,
+}
+
+/// What a bulk request does to each bot.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum BulkAction {
+    Start,
+    Stop,
+    Restart,
 }
 
 /// One bot's outcome in a bulk action.
@@ -141,9 +153,14 @@ fn record_desired(trail: &AuditTrail, action: &str, done: &[(i64, Transition)]) 
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     /// The channel (a Discord id as a string).
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::bots::model::ChannelId)]
     pub channel_id: Value,
-    /// 1 to 2,000 characters.
+    /// 1 to 2,000 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub content: String,
 }
 

@@ -23,10 +23,16 @@ type Reply<T> = Result<T, ApiError>;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// 1 to 100 characters, what the key is for.
+    /// 1 to 100 characters (spaces around it are trimmed), what the key is for.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
     pub role: Option<Role>,
     /// Action names, e.g. `["logs.read", "bots.read"]`.
+    #[schema(min_items = 1)]
     pub scopes: Option<Vec<String>>,
     /// RFC 3339 time in the future; absent: the key does not expire.
     pub expires_at: Option<String>,

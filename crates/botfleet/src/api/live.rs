@@ -32,6 +32,7 @@ const MAX_INCOMING: usize = 4096;
 /// Upgrades to the live WebSocket.
 #[utoipa::path(get, path = "/api/v1/live", tag = "live",
     responses((status = 101, description = "WebSocket: see docs/api.md for the messages"),
+              (status = 400, description = "`bad_request`: not a WebSocket upgrade request", body = super::error::ErrorBody),
               (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody),
               (status = 429, description = "this credential has the most live sockets allowed open (BOTFLEET_LIVE_SOCKETS_PER_CREDENTIAL)", body = super::error::ErrorBody),
               (status = 503, description = "live updates are off (DISCORD_WEBSOCKET_ENABLED=false)", body = super::error::ErrorBody)))]

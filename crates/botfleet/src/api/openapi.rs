@@ -1,10 +1,13 @@
 //! The OpenAPI document, generated from the handlers' annotations and served at
 //! `/api/openapi.json`.
 
+use axum::http::Method;
 use axum::Json;
 use utoipa::OpenApi;
 
+use super::error::ErrorBody;
 use super::{alerts, audit, auth, bots, fleet, health, keys, live, logs, stock, users};
+use crate::auth::Action;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +28,7 @@ use super::{alerts, audit, auth, bots, fleet, health, keys, live, logs, stock, u
         alerts::list_windows, alerts::create_window, alerts::delete_window,
         alerts::list_incidents, alerts::get_incident, alerts::acknowledge,
     ),
+    components(schemas(ErrorBody)),
     tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"))
 )]
 pub struct ApiDoc;
@@ -44,6 +48,7 @@ pub fn build() -> utoipa::openapi::OpenApi {
         SecurityRequirement::new("api_key", Vec::<String>::new()),
         SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
+    close_variants(&mut doc, "Condition");
     let table = super::route_table();
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
@@ -54,13 +59,18 @@ pub fn build() -> utoipa::openapi::OpenApi {
             ("DELETE", &mut item.delete),
         ];
         for (method, op) in ops {
-            let (Some(op), Ok(m)) = (op.as_mut(), method.parse::<axum::http::Method>()) else { continue };
+            let (Some(op), Ok(m)) = (op.as_mut(), method.parse::<Method>()) else { continue };
             let Some(action) = table.action(&m, path) else { continue };
             let roles: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
-            let who = if action == crate::auth::Action::Public { "anyone".to_owned() } else { roles.join(", ") };
+            let who = if action == Action::Public { "anyone".to_owned() } else { roles.join(", ") };
             let line = format!("Permission: `{action}` ({who}).");
-            if action == crate::auth::Action::Public {
+            if action == Action::Public {
                 op.security = Some(vec![SecurityRequirement::default()]);
+            }
+            add_generic_statuses(op, &m, path, action);
+            // Handler names repeat across areas (`list`, `get`): the tag makes the id unique.
+            if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_ref()) {
+                op.operation_id = Some(format!("{}_{id}", tag.replace('-', "_")));
             }
             op.description = Some(match op.description.take() {
                 Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
@@ -71,7 +81,215 @@ pub fn build() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// What an operation's request is made of, for [`generic_statuses`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The path has an `{id}` (read by the id extractor).
+    pub path_id: bool,
+    /// It takes query parameters (read by the query extractor).
+    pub query: bool,
+    /// It takes a JSON body (read by the body extractor).
+    pub body: bool,
+}
+
+/// The statuses an operation can answer whatever its handler does: those of the guard (credential,
+/// CSRF, permission, rate limit), of the extractors its request goes through (path id, query,
+/// JSON body) and of the store (database down, internal error), with the error codes each carries.
+/// [`build`] adds each to every operation that does not document it itself, so a new route gets
+/// them without a hand edit; docs/api.md's "Which status each mistake gets" says the same.
+pub fn generic_statuses(method: &Method, action: Action, shape: Shape) -> Vec<(u16, String)> {
+    let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let public = action == Action::Public;
+    let mut out: Vec<(u16, String)> = Vec::new();
+    let mut bad = Vec::new();
+    if shape.path_id {
+        bad.push("the id in the path is not a positive whole number");
+    }
+    if shape.query {
+        bad.push(
+            "a query parameter is unknown, repeated or not of its type (a word for a number, `5.0` for a whole number)",
+        );
+    }
+    if shape.body {
+        bad.push("the body is missing, is not JSON, or does not fit the schema (a wrong type, `5.0` for a whole number, an unknown or missing field)");
+    }
+    if !bad.is_empty() {
+        out.push((400, format!("`bad_request`: {}.", bad.join("; "))));
+    }
+    if !public {
+        out.push((
+            401,
+            "`unauthenticated`: no session cookie or API key, or one that is not (or no longer) valid.".into(),
+        ));
+    }
+    let mut refused = Vec::new();
+    if !public {
+        refused.push("`forbidden`: the credential lacks this permission");
+        refused.push("`totp_required`: an admin who must use two-factor sign-in has not enrolled");
+    }
+    if write {
+        refused.push("`csrf`: a write carrying a session cookie (or any `Origin`) that does not come from this site");
+    }
+    if !refused.is_empty() {
+        out.push((403, format!("{}.", refused.join("; "))));
+    }
+    if shape.path_id {
+        out.push((404, "`not_found`: nothing has this id.".into()));
+    }
+    if shape.body {
+        out.push((
+            413,
+            "`payload_too_large`: the body is larger than the limit (64 KiB; the product import's is larger).".into(),
+        ));
+        out.push((415, "`unsupported_media_type`: the body is not sent as `Content-Type: application/json`.".into()));
+    }
+    if shape.body || shape.query {
+        out.push((422, "`validation`: a value is out of its range or breaks a rule (a `limit` out of range, a name too long); `fields` names each.".into()));
+    }
+    out.push((
+        429,
+        "`rate_limited`: too many requests from this caller; `Retry-After` says how many seconds to wait.".into(),
+    ));
+    out.push((500, "`internal`: a fault of the server; its log says more.".into()));
+    out.push((503, "`unavailable`: the database is not answering; try again shortly.".into()));
+    out
+}
+
+/// Adds [`generic_statuses`] to `op` (those it documents itself keep their own description).
+fn add_generic_statuses(op: &mut utoipa::openapi::path::Operation, method: &Method, path: &str, action: Action) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    // The id extractor takes 1 to i64::MAX; anything else is its 400.
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Path && p.name == "id" {
+            let id = utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+                .minimum(Some(1))
+                .maximum(Some(i64::MAX));
+            p.schema = Some(id.into());
+        }
+    }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let shape = Shape {
+        path_id: path.contains("{id}"),
+        query: params.iter().any(|p| p.parameter_in == ParameterIn::Query),
+        body: op.request_body.is_some(),
+    };
+    let media = op.request_body.as_ref().and_then(|b| b.content.keys().next().cloned());
+    for (status, mut description) in generic_statuses(method, action, shape) {
+        if let Some(media) = media.as_deref().filter(|m| status == 415 && *m != "application/json") {
+            description = format!("`unsupported_media_type`: the body is not sent as `Content-Type: {media}`.");
+        }
+        let error = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        let response = ResponseBuilder::new().description(description).content("application/json", error).build();
+        op.responses.responses.entry(status.to_string()).or_insert(response.into());
+    }
+}
+
+/// The variants of an internally tagged enum that denies unknown fields, as the server reads
+/// them: no other properties (utoipa says so for structs, not for enum variants).
+fn close_variants(doc: &mut utoipa::openapi::OpenApi, name: &str) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    use utoipa::openapi::RefOr;
+    let schemas = doc.components.as_mut().map(|c| &mut c.schemas);
+    let Some(RefOr::T(Schema::OneOf(one_of))) = schemas.and_then(|s| s.get_mut(name)) else { return };
+    for item in one_of.items.iter_mut() {
+        if let RefOr::T(Schema::Object(variant)) = item {
+            variant.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+}
+
 /// `GET /api/openapi.json`.
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(build())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every operation of the route table lists what the guard and the extractors can answer,
+    /// read from the served document itself (so a new route cannot miss them).
+    #[test]
+    fn every_operation_documents_the_generic_statuses() {
+        let doc = serde_json::to_value(build()).unwrap();
+        let mut seen = 0;
+        for (method, path, action) in super::super::route_table().routes() {
+            if !(path.starts_with("/api/v1/") || path == "/metrics") {
+                continue;
+            }
+            let op = &doc["paths"][&path][method.as_str().to_lowercase()];
+            assert!(op.is_object(), "{method} {path} is not in the document");
+            let responses = op["responses"].as_object().unwrap();
+            let mut want = vec!["429", "500", "503"];
+            if action != Action::Public {
+                want.extend(["401", "403"]);
+            }
+            if method != Method::GET {
+                want.push("403");
+            }
+            if path.contains("{id}") {
+                want.extend(["400", "404"]);
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "query") {
+                want.extend(["400", "422"]);
+            }
+            if op.get("requestBody").is_some() {
+                want.extend(["400", "413", "415", "422"]);
+            }
+            for status in want {
+                let response = &responses.get(status).unwrap_or_else(|| panic!("{method} {path} lacks {status}"));
+                if status != "503" || path != "/api/v1/health/ready" {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                }
+            }
+            seen += 1;
+        }
+        assert!(seen > 70, "only {seen} operations checked");
+    }
+
+    /// `Condition` refuses unknown fields in every variant, as the server does.
+    #[test]
+    fn condition_variants_take_no_other_fields() {
+        let doc = serde_json::to_value(build()).unwrap();
+        let variants = doc["components"]["schemas"]["Condition"]["oneOf"].as_array().unwrap();
+        assert_eq!(variants.len(), 8);
+        for v in variants {
+            assert_eq!(v["additionalProperties"], false, "{v}");
+        }
+        let unknown = serde_json::json!({"kind": "database_unreachable", "megabytes": 5});
+        assert!(serde_json::from_value::<crate::alerts::model::Condition>(unknown).is_err());
+    }
+
+    /// The gateway intents the schema lists are those the server knows.
+    #[test]
+    fn intent_names_match_the_server() {
+        let doc = serde_json::to_value(build()).unwrap();
+        let listed: Vec<&str> = doc["components"]["schemas"]["IntentName"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let known: Vec<&str> = crate::bots::model::INTENTS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(listed, known);
+    }
+
+    /// Operation ids are unique (OpenAPI requires it; tools link operations by them).
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(build()).unwrap();
+        let mut ids = std::collections::HashSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                assert!(ids.insert(id.to_owned()), "operationId {id} is used twice ({method} {path})");
+            }
+        }
+    }
 }

@@ -161,7 +161,7 @@ pub struct ImportOptions {
 /// All or nothing: one bad row changes nothing and is reported as `row N: field`.
 #[utoipa::path(post, path = "/api/v1/products/import", tag = "stock", params(ImportOptions),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody, description = "`bad_request`: the body is empty or not UTF-8"), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(app): State<AppState>,
     trail: AuditTrail,

@@ -27,9 +27,10 @@ const AUDITED: &[&str] = &["username", "role", "totp_enabled"];
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 3 to 64 of a-z, 0-9, `.`, `_`, `-`, `@` (stored in lower case).
+    #[schema(pattern = r"^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
     /// 10 to 256 characters.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 256)]
     pub password: String,
     pub role: Role,
 }
@@ -45,7 +46,8 @@ pub struct UpdateUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
-    #[schema(value_type = String, format = Password)]
+    /// 10 to 256 characters.
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 256)]
     pub password: String,
 }
 

@@ -46,6 +46,7 @@ pub struct AuditRow {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// `action` or `security`.
+    #[param(pattern = r"^(?:action|security)$")]
     pub kind: Option<String>,
     /// Exact action or event name (`bots.update`, `login.failed`).
     pub action: Option<String>,
@@ -61,7 +62,8 @@ pub struct AuditQuery {
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
-    pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 fn json_column(row: &AnyRow, name: &str) -> Result<Option<serde_json::Value>> {

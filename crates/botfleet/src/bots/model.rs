@@ -55,20 +55,31 @@ pub fn intent_names(bits: u64) -> Vec<String> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBot {
-    /// 1 to 64 characters, unique.
+    /// 1 to 64 characters (spaces around it are trimmed), no control characters, unique.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// The bot token from the Discord developer portal. Stored encrypted, never returned.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 30, max_length = 200, pattern = r"^[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+$")]
     pub token: String,
     /// Prefix of text commands (`!` → `!stock`), 1 to 5 characters, no spaces. Default `!`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 5,
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub prefix: Option<String>,
     /// Gateway intents by name. Default: GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<IntentName>>)]
     pub intents: Option<Vec<String>>,
     /// Channels the bot works in (Discord ids as strings); empty = every channel it can see.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<ChannelId>, max_items = 100)]
     pub channel_ids: Vec<Value>,
     /// Per-user command rate limit; fields left out take their defaults.
     #[serde(default)]
@@ -76,13 +87,45 @@ pub struct CreateBot {
     /// The channel where botfleet keeps the live stock message (a Discord channel id); absent or
     /// null: none.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ChannelId>)]
     pub stock_channel_id: Option<Value>,
     /// The channel where "Back in stock: …" is announced when a product goes from 0 to more;
     /// absent or null: off.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ChannelId>)]
     pub back_in_stock_channel_id: Option<Value>,
+}
+
+/// A Discord channel id, as a string of digits (17 to 19, below 2^63); a JSON number is taken too.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = r"^(?:[1-9][0-9]{16,17}|[1-8][0-9]{18}|9[01][0-9]{17})$")]
+pub struct ChannelId(pub String);
+
+/// A gateway intent's name.
+#[derive(ToSchema)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms, dead_code)]
+pub enum IntentName {
+    GUILDS,
+    GUILD_MEMBERS,
+    GUILD_MODERATION,
+    GUILD_EXPRESSIONS,
+    GUILD_INTEGRATIONS,
+    GUILD_WEBHOOKS,
+    GUILD_INVITES,
+    GUILD_VOICE_STATES,
+    GUILD_PRESENCES,
+    GUILD_MESSAGES,
+    GUILD_MESSAGE_REACTIONS,
+    GUILD_MESSAGE_TYPING,
+    DIRECT_MESSAGES,
+    DIRECT_MESSAGE_REACTIONS,
+    DIRECT_MESSAGE_TYPING,
+    MESSAGE_CONTENT,
+    GUILD_SCHEDULED_EVENTS,
+    AUTO_MODERATION_CONFIGURATION,
+    AUTO_MODERATION_EXECUTION,
+    GUILD_MESSAGE_POLLS,
+    DIRECT_MESSAGE_POLLS,
 }
 
 /// The `anti_spam` object of a request: any subset of its fields. On create, fields left out
@@ -92,12 +135,16 @@ pub struct CreateBot {
 pub struct AntiSpamRequest {
     pub enabled: Option<bool>,
     /// 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub max_commands: Option<i64>,
     /// 1 to 3600.
+    #[schema(minimum = 1, maximum = 3600)]
     pub per_seconds: Option<i64>,
     /// 1 to 86400.
+    #[schema(minimum = 1, maximum = 86400)]
     pub cooldown_seconds: Option<i64>,
     /// `cooldown_seconds` to 86400.
+    #[schema(minimum = 1, maximum = 86400)]
     pub max_cooldown_seconds: Option<i64>,
 }
 
@@ -148,21 +195,32 @@ pub struct UpdateBot {
     /// The `version` this change was made from; a newer one in the database means someone else
     /// changed the bot first (409).
     pub version: i64,
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 5,
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub prefix: Option<String>,
+    #[schema(value_type = Option<Vec<IntentName>>)]
     pub intents: Option<Vec<String>>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<ChannelId>>, max_items = 100)]
     pub channel_ids: Option<Vec<Value>>,
     /// Fields left out keep their current values. Running bots use the change from their next
     /// (re)start.
     pub anti_spam: Option<AntiSpamRequest>,
     /// A channel id, or null to have no stock message; left out: unchanged.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ChannelId>)]
     pub stock_channel_id: Option<Value>,
     /// A channel id, or null to turn the announcements off; left out: unchanged.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ChannelId>)]
     pub back_in_stock_channel_id: Option<Value>,
     /// Not accepted here; present only to explain where the token is changed.
     #[serde(default)]
@@ -180,7 +238,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceToken {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 30, max_length = 200, pattern = r"^[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+$")]
     pub token: String,
     /// Optional: refuse the change if the bot changed since this version.
     #[serde(default)]
@@ -191,12 +249,13 @@ pub struct ReplaceToken {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestConfig {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 30, max_length = 200, pattern = r"^[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+$")]
     pub token: String,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<IntentName>>)]
     pub intents: Option<Vec<String>>,
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<ChannelId>, max_items = 100)]
     pub channel_ids: Vec<Value>,
 }
 

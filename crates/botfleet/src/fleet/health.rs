@@ -23,6 +23,7 @@ pub enum CheckState {
 
 /// One check's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = HealthCheck)]
 pub struct Check {
     /// `gateway`, `heartbeat`, `events`, `rest`, `database`, `queues`.
     pub name: &'static str,

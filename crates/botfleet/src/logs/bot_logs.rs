@@ -41,6 +41,7 @@ pub struct BotLog {
 pub struct BotLogQuery {
     pub bot_id: Option<i64>,
     /// `info`, `warn` or `error`.
+    #[param(pattern = r"^(?:info|warn|error)$")]
     pub level: Option<String>,
     /// `connected`, `resumed`, `disconnected`, `failed`, `command_error`, …
     pub event: Option<String>,
@@ -50,7 +51,8 @@ pub struct BotLogQuery {
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
-    pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 fn view(row: &AnyRow) -> Result<BotLog> {

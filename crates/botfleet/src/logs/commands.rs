@@ -153,12 +153,19 @@ pub struct CommandLog {
 #[into_params(parameter_in = Query)]
 pub struct CommandLogQuery {
     pub bot_id: Option<i64>,
+    /// A Discord id (digits).
+    #[param(pattern = r"^-?[0-9]{1,18}$")]
     pub guild_id: Option<String>,
+    /// A Discord id (digits).
+    #[param(pattern = r"^-?[0-9]{1,18}$")]
     pub channel_id: Option<String>,
+    /// A Discord id (digits).
+    #[param(pattern = r"^-?[0-9]{1,18}$")]
     pub user_id: Option<String>,
     /// Exact command name (`ping`, `stock`).
     pub command: Option<String>,
     /// `ok`, `error` or `denied`.
+    #[param(pattern = r"^(?:ok|error|denied)$")]
     pub outcome: Option<String>,
     /// Received at or after (RFC 3339 or epoch milliseconds).
     pub since: Option<String>,
@@ -169,7 +176,8 @@ pub struct CommandLogQuery {
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
-    pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<crate::page::Limit>,
 }
 
 const COLUMNS: &str = "id, bot_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, command, \

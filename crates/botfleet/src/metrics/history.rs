@@ -216,6 +216,7 @@ pub struct PerformanceQuery {
     /// Sum the rows into spans of this many seconds (10 to 86,400), for charts over long ranges:
     /// counters summed, memory and queue depth their maximum, `resolution_s` the span (or the
     /// rows' own, when coarser).
+    #[param(minimum = 10, maximum = 86_400)]
     pub step_s: Option<i64>,
 }
 

@@ -49,19 +49,35 @@ pub fn availability(stock: i64, low: i64) -> &'static str {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
+    /// 1 to 64 of A-Z a-z 0-9 `-` `_` `.`; unique (case-insensitively).
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     pub sku: String,
+    /// 1 to 100 characters (spaces around it are trimmed).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: String,
+    /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub price_minor: i64,
+    /// ISO 4217, e.g. `EUR` (stored in upper case).
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub currency: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub stock: i64,
     /// Default 5.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub low_stock_threshold: Option<i64>,
     /// Default true.
     pub visible: Option<bool>,
     #[serde(default)]
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub sort_order: i64,
 }
 
@@ -71,12 +87,23 @@ pub struct NewProduct {
 #[serde(deny_unknown_fields)]
 pub struct ProductEdit {
     pub version: i64,
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
     pub sku: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: Option<String>,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub price_minor: Option<i64>,
+    #[schema(pattern = r"^[A-Za-z]{3}$")]
     pub currency: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub low_stock_threshold: Option<i64>,
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub sort_order: Option<i64>,
 }
 
@@ -85,8 +112,18 @@ pub struct ProductEdit {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockChange {
+    /// ±1 to 1,000,000,000 (not 0), with `reason`.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     pub adjust: Option<i64>,
+    /// 1 to 200 characters (spaces around it are trimmed).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub reason: Option<String>,
+    /// 0 to 1,000,000,000, with `version`.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub set: Option<i64>,
     pub version: Option<i64>,
 }
