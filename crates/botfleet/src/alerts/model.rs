@@ -132,7 +132,7 @@ impl Condition {
 pub struct RuleInput {
     /// 1 to 100 characters, no spaces around it.
     #[schema(
-        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f])?$"
     )]
     pub name: String,
     pub condition: Condition,
@@ -262,16 +262,17 @@ impl ChannelKind {
 pub struct ChannelInput {
     /// 1 to 100 characters, no spaces around it.
     #[schema(
-        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f])?$"
     )]
     pub name: String,
     pub kind: ChannelKind,
     /// Where to deliver. A Discord webhook URL carries its token: it is stored encrypted and
     /// never shown again in full.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub url: String,
     /// `http_webhook`: the HMAC-SHA256 key (16 to 256 characters), write-only.
     #[serde(default)]
-    #[schema(min_length = 16, max_length = 256)]
+    #[schema(min_length = 16, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub secret: Option<String>,
 }
 
@@ -280,11 +281,12 @@ pub struct ChannelInput {
 #[serde(deny_unknown_fields)]
 pub struct ChannelEdit {
     #[schema(
-        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f])?$"
     )]
     pub name: Option<String>,
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub url: Option<String>,
-    #[schema(min_length = 16, max_length = 256)]
+    #[schema(min_length = 16, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub secret: Option<String>,
 }
 
@@ -424,7 +426,7 @@ pub enum Day {
 pub struct MaintenanceInput {
     /// 1 to 100 characters, no spaces around it.
     #[schema(
-        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[\s\S]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?$"
+        pattern = r"^[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]{0,98}[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f])?$"
     )]
     pub name: String,
     /// Only this rule; absent: every rule.

@@ -26,6 +26,9 @@ type Reply<T> = Result<T, ApiError>;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
+    /// Any text without control characters (a name that is no account's is answered like a wrong
+    /// password).
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub username: String,
     #[schema(value_type = String, format = Password)]
     pub password: String,
