@@ -71,6 +71,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         live_sockets: crate::live::sockets::LiveSockets::new(
             usize::try_from(config.connections.live_sockets_per_credential).unwrap_or(usize::MAX),
         ),
+        closing: Arc::new(tokio::sync::watch::channel(false).0),
     })
 }
 
@@ -94,6 +95,12 @@ pub async fn run(
         let every = std::time::Duration::from_secs(2);
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
+    let closing = state.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Live sockets close now; the HTTP server stops accepting and finishes requests.
+        closing.send_replace(true);
+    };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
     for task in [history, alerts].into_iter().flatten() {

@@ -239,3 +239,23 @@ async fn bot_counts_are_unknown_not_zero_when_the_database_fails() {
     assert!(text.contains("botfleet_faults_total{fault=\"live_bot_counts\"}"), "{text}");
     app.stop().await;
 }
+
+/// A dashboard left open does not hold botfleet up at shutdown: its socket is closed with 1001
+/// (going away) as shutdown begins, and the tracking writer drains as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_live_sockets_with_going_away() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut ws = connect(&app, &[bearer(&app.admin_key)]).await.unwrap();
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    let stopping = tokio::spawn(app.stop());
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(25), ws.next()).await.expect("closed before the writer gives up") {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(1001), "going away");
+    stopping.await.unwrap();
+    assert!(!common::captured_logs().contains("tracking did not finish"), "the writer drained");
+}

@@ -4,6 +4,7 @@
 //! client that does not keep up loses events, never slows anyone else, and is told how many it
 //! missed (`lagged`) so it can refetch over REST. The credential is checked again every minute,
 //! and may hold only so many sockets at once (`BOTFLEET_LIVE_SOCKETS_PER_CREDENTIAL`; 429 beyond).
+//! When botfleet shuts down, every socket closes with 1001 (going away) at once.
 
 use std::time::Duration;
 
@@ -100,8 +101,16 @@ async fn pump(socket: WebSocket, app: AppState, principal: Principal, bearer: Op
     let mut missed: u64 = 0;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut ticks: u32 = 0;
+    let mut closing = app.closing.subscribe();
     loop {
         tokio::select! {
+            _ = closing.wait_for(|closing| *closing) => {
+                let _ = tx.try_send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                    code: 1001,
+                    reason: Utf8Bytes::from_static("botfleet is shutting down; reconnect shortly"),
+                })));
+                break;
+            }
             received = bus.recv() => match received {
                 Ok(event) if subscription.wants(&event) => {
                     if !flush_missed(&tx, &mut missed) {

@@ -67,6 +67,9 @@ pub struct AppState {
     pub net: Arc<NetConfig>,
     /// Open live WebSockets per credential.
     pub live_sockets: crate::live::sockets::LiveSockets,
+    /// Turns true when shutdown begins: live WebSockets (which the HTTP server no longer tracks
+    /// once upgraded) close with 1001 instead of holding the service open.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Every route, with the action (permission-table entry) it performs.
