@@ -249,7 +249,8 @@ async fn shutdown_closes_live_sockets_with_going_away() {
     assert_eq!(next(&mut ws).await["type"], "hello");
     let stopping = tokio::spawn(app.stop());
     let code = loop {
-        match tokio::time::timeout(Duration::from_secs(25), ws.next()).await.expect("closed before the writer gives up") {
+        match tokio::time::timeout(Duration::from_secs(25), ws.next()).await.expect("closed before the writer gives up")
+        {
             Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
             Some(Ok(_)) => continue,
             other => panic!("the socket ended without a close frame: {other:?}"),

@@ -104,7 +104,8 @@ async fn pump(socket: WebSocket, app: AppState, principal: Principal, bearer: Op
     let mut closing = app.closing.subscribe();
     loop {
         tokio::select! {
-            _ = closing.wait_for(|closing| *closing) => {
+            // (The guard `wait_for` returns is dropped inside: it must not live across an await.)
+            () = async { drop(closing.wait_for(|closing| *closing).await) } => {
                 let _ = tx.try_send(Message::Close(Some(axum::extract::ws::CloseFrame {
                     code: 1001,
                     reason: Utf8Bytes::from_static("botfleet is shutting down; reconnect shortly"),
