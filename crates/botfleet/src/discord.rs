@@ -183,3 +183,47 @@ fn without_url(e: &reqwest::Error) -> String {
     }
     words.trim().trim_end_matches(" ()").to_owned()
 }
+
+/// A message that Discord creates at most once per nonce: `POST /channels/{id}/messages` with
+/// `nonce` and `enforce_nonce: true`, so that the same author sending the same nonce again within
+/// a few minutes gets the first message back and nothing new is posted. twilight-http 0.18's
+/// `CreateMessage` has `nonce` but not `enforce_nonce`, so the body is sent through its raw
+/// request path.
+#[derive(Debug, serde::Serialize)]
+pub struct OnceMessage<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub content: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub embeds: &'a [twilight_model::channel::message::Embed],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub components: &'a [twilight_model::channel::message::Component],
+    pub allowed_mentions: &'a twilight_model::channel::message::AllowedMentions,
+    /// The message this one replies to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_reference: Option<twilight_model::channel::message::MessageReference>,
+    /// At most 25 characters (Discord's rule); derived from the event answered.
+    pub nonce: &'a str,
+    pub enforce_nonce: bool,
+}
+
+impl OnceMessage<'_> {
+    /// Sends it to `channel_id` with `http` (the bot's client and its rate limiter).
+    pub async fn send(
+        &self,
+        http: &Client,
+        channel_id: u64,
+    ) -> Result<twilight_http::Response<twilight_model::channel::Message>, HttpError> {
+        let request =
+            twilight_http::request::Request::builder(&twilight_http::routing::Route::CreateMessage { channel_id })
+                .json(self)
+                .build()?;
+        http.request(request).await
+    }
+}
+
+/// The nonce of a reply to the message `message_id`: the message id itself. Discord compares
+/// nonces per author (the bot), so the bot and the message together are the event answered, and
+/// a replayed event's reply is the first reply.
+pub fn reply_nonce(message_id: u64) -> String {
+    message_id.to_string()
+}

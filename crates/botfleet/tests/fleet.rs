@@ -130,9 +130,11 @@ async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: Worl
     })
     .await;
 
-    w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    let ping = w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
     let reply = until("the !ping reply", 30, || async { w.bot_replies(w.general).into_iter().next() }).await;
     assert!(reply.content.starts_with("Pong!"), "{}", reply.content);
+    // Sent once per event: the reply's nonce is the message it answers (with enforce_nonce).
+    assert_eq!(reply.nonce, Some(ping.to_string()), "the reply carries its event's nonce");
     let started = w
         .emulator
         .user_interaction(

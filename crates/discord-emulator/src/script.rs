@@ -38,6 +38,8 @@ pub struct MessageRecord {
     pub deleted_at: Option<String>,
     /// How many times it was edited.
     pub edits: usize,
+    /// The nonce it was sent with, as text (integers in decimal).
+    pub nonce: Option<String>,
 }
 
 /// One response an application gave to an interaction.
@@ -186,6 +188,7 @@ impl Shared {
                     edited_at: m.edited_at.map(iso8601),
                     deleted_at: m.deleted_at.map(iso8601),
                     edits: m.revisions.len(),
+                    nonce: m.nonce.as_ref().map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned)),
                 }
             })
             .collect())

@@ -550,3 +550,37 @@ async fn token_free_routes_count_against_the_token_when_there_is_one_else_the_ip
     );
     assert_eq!(get(Some(other.token.clone())).await.0, StatusCode::OK, "the IP's bucket is not the tokens'");
 }
+
+/// `enforce_nonce: true`: the same author's message with the same nonce within the last few
+/// minutes comes back as it is, and nothing new is created or dispatched (Discord's documented
+/// rule); without it a nonce is only echoed; a nonce is an integer or at most 25 characters.
+#[tokio::test]
+async fn enforce_nonce_returns_the_first_message_and_creates_nothing() {
+    let w = World::with(unlimited(), ApplicationSpec::default()).await;
+    let api = Api::new(&w);
+    let general = format!("/channels/{}/messages", w.general);
+    let (status, first) = api.post(&general, json!({"content": "one", "nonce": "42:7", "enforce_nonce": true})).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["nonce"], "42:7");
+    let (status, again) = api.post(&general, json!({"content": "two", "nonce": "42:7", "enforce_nonce": true})).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!((again["id"].clone(), again["content"].clone()), (first["id"].clone(), json!("one")));
+    assert_eq!(w.emulator.messages(w.general).unwrap().len(), 1, "no second message");
+    assert_eq!(w.emulator.counters().counters.nonce_duplicates, 1);
+    // Without enforce_nonce the nonce is only echoed: a second message.
+    let (_, plain) = api.post(&general, json!({"content": "three", "nonce": "42:7"})).await;
+    assert_ne!(plain["id"], first["id"]);
+    // An integer nonce works the same way.
+    let (_, int) = api.post(&general, json!({"content": "four", "nonce": 12345, "enforce_nonce": true})).await;
+    let (_, int_again) = api.post(&general, json!({"content": "five", "nonce": 12345, "enforce_nonce": true})).await;
+    assert_eq!((int["nonce"].clone(), int_again["id"].clone()), (json!(12345), int["id"].clone()));
+    // After the window the nonce is forgotten.
+    w.emulator.advance_time(Duration::from_secs(301));
+    let (_, later) = api.post(&general, json!({"content": "six", "nonce": "42:7", "enforce_nonce": true})).await;
+    assert_ne!(later["id"], first["id"]);
+    let (status, body) =
+        api.post(&general, json!({"content": "x", "nonce": "n".repeat(26), "enforce_nonce": true})).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, 50035));
+    assert_eq!(body["errors"]["nonce"]["_errors"][0]["code"], "BASE_TYPE_MAX_LENGTH");
+    assert_eq!(w.emulator.messages(w.general).unwrap().len(), 4);
+}

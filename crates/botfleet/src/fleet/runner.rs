@@ -19,7 +19,7 @@ use twilight_http::Client;
 use twilight_model::application::command::{CommandOptionChoice, CommandOptionChoiceValue};
 use twilight_model::application::interaction::application_command::CommandOptionValue;
 use twilight_model::application::interaction::{InteractionData, InteractionType};
-use twilight_model::channel::message::{AllowedMentions, MessageFlags};
+use twilight_model::channel::message::{AllowedMentions, MessageFlags, MessageReference, MessageReferenceType};
 use twilight_model::gateway::payload::incoming::{InteractionCreate, MessageCreate};
 use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 use twilight_model::id::marker::ApplicationMarker;
@@ -33,7 +33,7 @@ use crate::audit::{Actor, Entry};
 use crate::bots::config::BotConfig;
 use crate::bots::status::Status;
 use crate::commands::{parse_prefixed, Context, Reply};
-use crate::discord::{read_model, Failure};
+use crate::discord::{read_model, reply_nonce, Failure, OnceMessage};
 use crate::events::CommandEvent;
 use crate::logs::commands::{CommandKind, CommandRecord, Outcome};
 
@@ -312,12 +312,9 @@ impl Answering {
                     // The name is the user's own text: it must not ping anyone (`@everyone`).
                     let quiet = AllowedMentions { replied_user: true, ..Default::default() };
                     let http = self.client();
-                    let create = http
-                        .create_message(message.channel_id)
-                        .content(&text)
-                        .reply(message.id)
-                        .allowed_mentions(Some(&quiet));
-                    Some(self.rest.call(create).await.map(|_| ()))
+                    let nonce = reply_nonce(message.id.get());
+                    let once = OnceMessage { content: &text, ..reply_to(&message, &quiet, &nonce) };
+                    Some(self.rest.call(once.send(&http, message.channel_id.get())).await.map(|_| ()))
                 }
                 _ => None,
             };
@@ -331,17 +328,15 @@ impl Answering {
         let http = self.client();
         // Replies may echo what users typed: they ping nobody but the user replied to.
         let quiet = AllowedMentions { replied_user: true, ..Default::default() };
-        let mut create = http.create_message(message.channel_id).reply(message.id).allowed_mentions(Some(&quiet));
-        if !reply.content.is_empty() {
-            create = create.content(&reply.content);
-        }
-        if !reply.embeds.is_empty() {
-            create = create.embeds(&reply.embeds);
-        }
-        if !reply.components.is_empty() {
-            create = create.components(&reply.components);
-        }
-        let sent = self.rest.call(create).await;
+        // Sent once per event: a replayed or re-delivered message gets the first reply back.
+        let nonce = reply_nonce(message.id.get());
+        let once = OnceMessage {
+            content: &reply.content,
+            embeds: &reply.embeds,
+            components: &reply.components,
+            ..reply_to(&message, &quiet, &nonce)
+        };
+        let sent = self.rest.call(once.send(&http, message.channel_id.get())).await;
         record.reply(&reply.summary());
         record.error = error;
         self.finish(record, received.0, Some(sent.map(|_| ()))).await;
@@ -602,4 +597,23 @@ pub fn close_reason(code: u16) -> (bool, String) {
         other => format!("the gateway closed the connection ({other})"),
     };
     (fatal, text)
+}
+
+/// A reply to `message` with nothing in it yet: quiet mentions, the reference, and its nonce.
+fn reply_to<'a>(message: &MessageCreate, quiet: &'a AllowedMentions, nonce: &'a str) -> OnceMessage<'a> {
+    OnceMessage {
+        content: "",
+        embeds: &[],
+        components: &[],
+        allowed_mentions: quiet,
+        message_reference: Some(MessageReference {
+            channel_id: Some(message.channel_id),
+            guild_id: None,
+            kind: MessageReferenceType::Default,
+            message_id: Some(message.id),
+            fail_if_not_exists: None,
+        }),
+        nonce,
+        enforce_nonce: true,
+    }
 }

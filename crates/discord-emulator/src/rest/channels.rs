@@ -137,6 +137,22 @@ fn parse_message_body(body: &Value) -> Result<MessageBody, ApiError> {
     })
 }
 
+/// A message's `nonce`: an integer or a string of at most 25 characters (Discord's rule), as sent
+/// and as the key `enforce_nonce` compares.
+fn nonce_of(body: &Value) -> Result<Option<(Value, String)>, ApiError> {
+    match body.get("nonce") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some((Value::Number(n.clone()), n.to_string()))),
+        Some(Value::String(text)) if text.chars().count() <= 25 => {
+            Ok(Some((Value::String(text.clone()), text.clone())))
+        }
+        Some(Value::String(_)) => {
+            Err(ApiError::invalid_field("nonce", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."))
+        }
+        Some(_) => Err(ApiError::invalid_field("nonce", "BASE_TYPE_BAD_TYPE", "Must be an integer or a string.")),
+    }
+}
+
 /// `POST /channels/{channel_id}/messages`.
 pub async fn create_message(
     State(shared): State<Arc<Shared>>,
@@ -166,6 +182,16 @@ pub async fn create_message(
         }
     }
     let bot = bot_user(&state, app)?;
+    // `enforce_nonce`: the same author's message with the same nonce, sent within the last few
+    // minutes, is returned as it is; nothing new is created or dispatched.
+    let nonce = nonce_of(&body)?;
+    if body.get("enforce_nonce").and_then(Value::as_bool) == Some(true) {
+        if let Some((channel, id)) = nonce.as_ref().and_then(|(_, key)| state.message_by_nonce(bot, key)) {
+            state.counters.nonce_duplicates += 1;
+            let message = state.message(channel, id).ok_or_else(ApiError::unknown_message)?;
+            return Ok(Json(render::message(&state, message, false)));
+        }
+    }
     let kind = if parsed.message_reference.is_some() { 19 } else { 0 };
     let new = NewMessage {
         content,
@@ -175,9 +201,13 @@ pub async fn create_message(
         flags: parsed.flags & (1 << 2 | 1 << 12), // SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS
         kind,
         message_reference: parsed.message_reference,
+        nonce: nonce.as_ref().map(|(value, _)| value.clone()),
         ..NewMessage::default()
     };
     let id = state.post_message(bot, channel_id, new)?;
+    if let Some((_, key)) = nonce {
+        state.remember_nonce(bot, key, channel_id, id);
+    }
     let message = state.message(channel_id, id).ok_or_else(ApiError::unknown_message)?;
     Ok(Json(render::message(&state, message, false)))
 }

@@ -34,6 +34,9 @@ pub struct Counters {
     pub rate_limited_by_scope: BTreeMap<String, u64>,
     /// Invalid requests (401, 403, 429 other than `shared`) counted towards the IP ban.
     pub invalid_requests: u64,
+    /// Messages not created because `enforce_nonce` found the same author's message with the
+    /// same nonce (the first one was returned instead).
+    pub nonce_duplicates: u64,
     /// Most sessions attached at once, per application id. More than the application's shard
     /// count means a client runs two sessions of one bot.
     pub max_live_sessions: BTreeMap<u64, usize>,

@@ -221,6 +221,9 @@ pub fn message(state: &State, m: &Message, gateway: bool) -> Value {
     if let Some(reference) = &m.message_reference {
         obj.insert("message_reference".into(), reference.clone());
     }
+    if let Some(nonce) = &m.nonce {
+        obj.insert("nonce".into(), nonce.clone());
+    }
     if let Some(app) = m.application_id {
         obj.insert("application_id".into(), json!(app.to_string()));
     }

@@ -24,7 +24,27 @@ fn parse_mentions(content: &str) -> (Vec<u64>, Vec<u64>, bool) {
     (users, roles, content.contains("@everyone"))
 }
 
+/// How long a nonce sent with `enforce_nonce` is remembered. Discord documents "the past few
+/// minutes"; five is the emulator's reading of that.
+pub const NONCE_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
 impl State {
+    /// The message `author` already sent with this nonce within [`NONCE_WINDOW`], if any (and
+    /// not deleted): what `enforce_nonce: true` returns instead of creating another.
+    pub fn message_by_nonce(&mut self, author: u64, nonce: &str) -> Option<(u64, u64)> {
+        let now = self.now();
+        let fresh = |at: &std::time::SystemTime| now.duration_since(*at).map_or(true, |age| age < NONCE_WINDOW);
+        self.nonces.retain(|_, (_, _, at)| fresh(at));
+        let (channel, message, _) = *self.nonces.get(&(author, nonce.to_owned()))?;
+        self.message(channel, message).filter(|m| m.deleted_at.is_none()).map(|_| (channel, message))
+    }
+
+    /// Remembers that `author` sent `message` with this nonce.
+    pub fn remember_nonce(&mut self, author: u64, nonce: String, channel: u64, message: u64) {
+        let now = self.now();
+        self.nonces.insert((author, nonce), (channel, message, now));
+    }
+
     /// Creates a message in a channel and dispatches `MESSAGE_CREATE`. Permission checks are the
     /// caller's (REST checks the bot's, the control API lets scripted users post anywhere they are).
     pub fn post_message(&mut self, author_id: u64, channel_id: u64, new: NewMessage) -> Result<u64, WorldError> {
@@ -66,6 +86,7 @@ impl State {
             webhook_id: new.webhook_id,
             author_name: new.author_name,
             interaction: new.interaction,
+            nonce: new.nonce,
             created_at: self.now(),
             edited_at: None,
             deleted_at: None,

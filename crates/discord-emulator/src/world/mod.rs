@@ -120,6 +120,9 @@ pub struct State {
     pub replay_capacity: usize,
     /// What happened so far, for tests and benchmarks.
     pub counters: Counters,
+    /// Messages sent with a nonce: (author, nonce) → (channel, message, when), for
+    /// `enforce_nonce` (kept for [`messages::NONCE_WINDOW`]).
+    pub nonces: HashMap<(u64, String), (u64, u64, SystemTime)>,
 }
 
 impl State {
@@ -141,6 +144,7 @@ impl State {
             sessions: Sessions::default(),
             replay_capacity,
             counters: Counters::default(),
+            nonces: HashMap::new(),
         }
     }
 

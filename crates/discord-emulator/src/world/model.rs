@@ -125,6 +125,8 @@ pub struct NewMessage {
     pub webhook_id: Option<u64>,
     pub author_name: Option<String>,
     pub interaction: Option<(u64, u8, String, u64)>,
+    /// The sender's nonce (an integer or a string of at most 25 characters), echoed back.
+    pub nonce: Option<Value>,
 }
 
 /// A message. Deleted messages stay as tombstones so tests can read back what happened.
@@ -151,6 +153,7 @@ pub struct Message {
     pub author_name: Option<String>,
     /// The interaction this message answers: (interaction id, type, command name, user id).
     pub interaction: Option<(u64, u8, String, u64)>,
+    pub nonce: Option<Value>,
     pub created_at: SystemTime,
     pub edited_at: Option<SystemTime>,
     pub deleted_at: Option<SystemTime>,
