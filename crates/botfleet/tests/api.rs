@@ -232,7 +232,7 @@ async fn a_command_event_is_stored_once_per_bot_and_found_by_its_id(app: TestApp
     let (first, second) = (record(1, 1, "ping", "", "ok", t0), record(2, 1, "stock", "tea", "ok", t0 + 1));
     let event = first.event_id;
     commands::insert_batch(&app.store, &[first.clone(), first.clone(), second]).await.unwrap();
-    commands::insert_batch(&app.store, &[first.clone()]).await.unwrap();
+    commands::insert_batch(&app.store, std::slice::from_ref(&first)).await.unwrap();
     let mut other_bot = first.clone();
     other_bot.bot_id = 2;
     commands::insert_batch(&app.store, &[other_bot]).await.unwrap();
