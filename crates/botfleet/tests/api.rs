@@ -18,6 +18,7 @@ on_both_backends!(
     a_stale_update_is_refused_with_409,
     the_token_is_replaced_only_through_its_route_and_never_shown,
     command_logs_filter_search_and_page_stably_while_rows_arrive,
+    a_command_event_is_stored_once_per_bot_and_found_by_its_id,
     bot_logs_filter_and_page,
     bad_input_on_every_endpoint_gets_a_clear_4xx_and_changes_nothing,
     health_readiness_and_the_openapi_document,
@@ -138,6 +139,7 @@ fn cipher(app: &TestApp) -> botfleet::secrets::TokenCipher {
 fn record(i: i64, bot: i64, command: &str, args: &str, outcome: &'static str, at: i64) -> CommandRecord {
     let kind = if i % 2 == 0 { CommandKind::Slash } else { CommandKind::Prefix };
     let mut r = CommandRecord::new(bot, kind, at, command, args.into()).from(
+        1_000_000_000_000_000_000 + u64::try_from(i).unwrap(),
         Some(111_111_111_111_111_111 + u64::try_from(i % 2).unwrap()),
         222_222_222_222_222_222 + u64::try_from(i % 3).unwrap(),
         333_333_333_333_333_333 + u64::try_from(i % 4).unwrap(),
@@ -179,7 +181,7 @@ async fn command_logs_filter_search_and_page_stably_while_rows_arrive(app: TestA
     let mut seen: Vec<i64> = first["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
     commands::insert_batch(
         &app.store,
-        &(0..5).map(|i| record(i, 1, "late", "", "ok", t0 + 90_000)).collect::<Vec<_>>(),
+        &(0..5).map(|i| record(120 + i, 1, "late", "", "ok", t0 + 90_000)).collect::<Vec<_>>(),
     )
     .await
     .unwrap();
@@ -220,6 +222,39 @@ async fn command_logs_filter_search_and_page_stably_while_rows_arrive(app: TestA
     let (status, _) = app.call(Method::DELETE, &format!("/api/v1/command-logs/{id}"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/v1/command-logs/{id}")).await.0, StatusCode::NOT_FOUND);
+}
+
+/// The event id makes a command row unique per bot: the same record written again (in the same
+/// batch or a later one, as when Discord re-delivers an event) is one row; another bot's row for
+/// the same event is its own. `?event_id=` finds the row; a malformed one is a field error.
+async fn a_command_event_is_stored_once_per_bot_and_found_by_its_id(app: TestApp) {
+    let t0 = 1_800_000_000_000;
+    let (first, second) = (record(1, 1, "ping", "", "ok", t0), record(2, 1, "stock", "tea", "ok", t0 + 1));
+    let event = first.event_id;
+    commands::insert_batch(&app.store, &[first.clone(), first.clone(), second]).await.unwrap();
+    commands::insert_batch(&app.store, std::slice::from_ref(&first)).await.unwrap();
+    let mut other_bot = first.clone();
+    other_bot.bot_id = 2;
+    commands::insert_batch(&app.store, &[other_bot]).await.unwrap();
+    let (_, all) = app.get("/api/v1/command-logs?bot_id=1").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+
+    let (status, page) = app.get(&format!("/api/v1/command-logs?event_id={event}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = page["items"].as_array().unwrap();
+    let found: Vec<(i64, &str)> =
+        items.iter().map(|r| (r["bot_id"].as_i64().unwrap(), r["event_id"].as_str().unwrap())).collect();
+    let text = event.to_string();
+    assert_eq!(found, [(2, text.as_str()), (1, text.as_str())], "a string, like the other Discord ids");
+    let (_, one) = app.get(&format!("/api/v1/command-logs?event_id={event}&bot_id=1")).await;
+    assert_eq!(one["items"][0]["command"], "ping");
+    let (_, none) = app.get("/api/v1/command-logs?event_id=42").await;
+    assert_eq!(none["items"], json!([]));
+    for bad in ["abc", "1e5", "99999999999999999999"] {
+        let (status, body) = app.get(&format!("/api/v1/command-logs?event_id={bad}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["error"]["fields"][0]["field"], "event_id", "{body}");
+    }
 }
 
 async fn bot_logs_filter_and_page(app: TestApp) {

@@ -91,7 +91,55 @@ both!(
     a_dropped_connection_resumes_and_a_command_sent_meanwhile_is_answered_once,
     bulk_actions_and_send_message,
     a_stop_identifies_nothing_and_neither_does_shutdown,
+    a_command_discord_delivers_again_is_answered_and_tracked_once,
 );
+
+/// Discord may deliver an event again (a session resumed from an older sequence than the bot had
+/// reached): the emulator re-sends a prefix command's `MESSAGE_CREATE`, the bot runs it again, its
+/// reply's nonce (with `enforce_nonce`) gets the first reply back instead of a second message, and
+/// its event id keeps it to one tracked row.
+async fn a_command_discord_delivers_again_is_answered_and_tracked_once(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    let seq = || w.emulator.sessions(Some(w.shop.application_id)).iter().map(|s| s.seq).max().unwrap_or(0);
+    let before = seq();
+    let message = w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    until("the !ping reply", 30, || async { w.bot_replies(w.general).into_iter().next() }).await;
+    let rows = until("the tracked !ping", 30, || async {
+        let rows = w.command_logs(&format!("bot_id={id}")).await;
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
+    assert_eq!(rows[0]["event_id"], message.to_string(), "a prefix command's event is its message");
+
+    let mut events = w.app.events.subscribe();
+    let since = seq() - before; // the command and everything after it
+    assert_eq!(w.emulator.redeliver(Some(w.shop.application_id), since), 1);
+    let mut again = 0;
+    until("the bot to run the re-delivered command", 30, || {
+        while let Ok(event) = events.try_recv() {
+            if matches!(&event, Event::Command(c) if c.bot_id == id && c.command == "ping") {
+                again += 1;
+            }
+        }
+        std::future::ready((again > 0).then_some(()))
+    })
+    .await;
+    // A later command's row is written after the repeated one was handed to the writer.
+    let later = w.emulator.user_message(w.alice, w.general, "!ping later").unwrap();
+    until("the later command's row", 30, || async {
+        let rows = w.command_logs(&format!("bot_id={id}&event_id={later}")).await;
+        (!rows.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(again, 1, "the re-delivered command ran once more");
+    let rows = w.command_logs(&format!("bot_id={id}&event_id={message}")).await;
+    assert_eq!(rows.len(), 1, "one row for the event: {rows:?}");
+    assert_eq!(w.command_logs(&format!("bot_id={id}")).await.len(), 2);
+    let replies = w.bot_replies(w.general);
+    assert_eq!(replies.len(), 2, "one reply per command, none for the repeat: {replies:?}");
+    assert_eq!(w.emulator.counters().counters.nonce_duplicates, 1, "the repeat's reply was the first one");
+}
 
 /// Each identify spends one of a bot's 1,000 session starts a day: a start identifies once, a stop
 /// sends one close and identifies nothing, and neither does a shutdown (the SIGTERM path).
@@ -130,11 +178,11 @@ async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: Worl
     })
     .await;
 
-    let ping = w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    let message = w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
     let reply = until("the !ping reply", 30, || async { w.bot_replies(w.general).into_iter().next() }).await;
     assert!(reply.content.starts_with("Pong!"), "{}", reply.content);
     // Sent once per event: the reply's nonce is the message it answers (with enforce_nonce).
-    assert_eq!(reply.nonce, Some(ping.to_string()), "the reply carries its event's nonce");
+    assert_eq!(reply.nonce, Some(message.to_string()), "the reply carries its event's nonce");
     let started = w
         .emulator
         .user_interaction(
@@ -171,6 +219,11 @@ async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: Worl
         assert!(row["latency_ms"].as_f64().unwrap() > 0.0 && row["responded_at"].is_string());
     }
     assert_eq!((prefix["kind"].as_str(), slash["kind"].as_str()), (Some("prefix"), Some("slash")));
+    assert_eq!(
+        (prefix["event_id"].as_str(), slash["event_id"].as_str()),
+        (Some(message.to_string().as_str()), Some(started.interaction_id.to_string().as_str())),
+        "the message id of a prefix command, the interaction id of a slash command"
+    );
     assert_eq!(
         (unknown["command"].as_str(), unknown["arguments"].as_str(), unknown["outcome"].as_str()),
         (Some("teleport"), Some("now"), Some("error"))

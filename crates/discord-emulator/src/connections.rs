@@ -19,6 +19,10 @@ pub enum ConnCommand {
     Close(u16),
     /// Drop the TCP connection without a close frame.
     Drop,
+    /// Send again the last `n` dispatches this connection already sent (as many as the replay
+    /// buffer still holds), with their original sequence numbers: what a client sees when its
+    /// session resumes from an older sequence than the one it had reached.
+    Redeliver(u64),
 }
 
 /// A live connection as the registry sees it.

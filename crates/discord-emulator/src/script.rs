@@ -264,6 +264,13 @@ impl Shared {
         self.connections().send_to_app(application_id, ConnCommand::RequestHeartbeat)
     }
 
+    /// Sends each of the application's connections its last `count` dispatches again, with their
+    /// original sequence numbers (no more than the replay buffer holds): a session resumed from an
+    /// older sequence than the client had reached, so events it already handled arrive twice.
+    pub fn redeliver(&self, application_id: Option<u64>, count: u64) -> usize {
+        self.connections().send_to_app(application_id, ConnCommand::Redeliver(count))
+    }
+
     /// Closes the application's connections with a close code.
     pub fn close_connections(&self, application_id: Option<u64>, code: u16) -> usize {
         self.connections().send_to_app(application_id, ConnCommand::Close(code))

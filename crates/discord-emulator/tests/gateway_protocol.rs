@@ -426,3 +426,37 @@ async fn no_input_from_a_socket_makes_the_server_panic_or_stop() {
     let mut raw = Raw::hello(w.emulator.gateway_url()).await;
     raw.ready(&w.app.token, INTENTS).await;
 }
+
+/// `POST /_emulator/gateway/redeliver` simulates a session resumed from an older sequence: the
+/// connection sends its last dispatches again, same `s`, same payload, then carries on; it never
+/// rewinds past what the replay buffer holds, and a count of 0 is refused.
+#[tokio::test]
+async fn redeliver_sends_already_dispatched_events_again_with_their_sequence() {
+    let w = world().await;
+    let mut raw = Raw::hello(w.emulator.gateway_url()).await;
+    raw.ready(&w.app.token, INTENTS).await;
+    raw.dispatch("GUILD_CREATE").await;
+    let message = w.emulator.user_message(w.alice, w.general, "!ping").unwrap();
+    let first = raw.dispatch("MESSAGE_CREATE").await;
+    assert_eq!(first["d"]["id"], message.to_string());
+    let http = reqwest::Client::new();
+    let url = format!("{}/_emulator/gateway/redeliver", w.emulator.http_url());
+    let body = json!({"application_id": w.app.application_id, "count": 1});
+    let res: serde_json::Value = http.post(&url).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(res, json!({"connections": 1}));
+    let again = raw.dispatch("MESSAGE_CREATE").await;
+    assert_eq!(again, first, "the same event, with the same sequence number");
+    // New events follow on from the highest sequence, not from the rewound one.
+    w.emulator.user_message(w.alice, w.general, "after").unwrap();
+    let next = raw.dispatch("MESSAGE_CREATE").await;
+    assert_eq!(
+        (next["s"].as_u64(), next["d"]["content"].as_str()),
+        (Some(first["s"].as_u64().unwrap() + 1), Some("after"))
+    );
+    // A count beyond everything sent replays what is kept, from READY on, and nothing is invalidated.
+    assert_eq!(w.emulator.redeliver(Some(w.app.application_id), 1_000), 1);
+    assert_eq!(raw.dispatch("READY").await["s"], 1);
+    assert_eq!(raw.dispatch("MESSAGE_CREATE").await, first);
+    let res = http.post(&url).json(&json!({"count": 0})).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+}

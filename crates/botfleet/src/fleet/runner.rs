@@ -296,6 +296,7 @@ impl Answering {
             return;
         }
         let mut record = CommandRecord::new(self.bot.id, CommandKind::Prefix, received.1, name, args.to_owned()).from(
+            message.id.get(),
             message.guild_id.map(Id::get),
             message.channel_id.get(),
             message.author.id.get(),
@@ -358,6 +359,7 @@ impl Answering {
         let user = interaction.author();
         let arguments = data.options.iter().map(|o| format!("{}={:?}", o.name, o.value)).collect::<Vec<_>>().join(" ");
         let mut record = CommandRecord::new(self.bot.id, CommandKind::Slash, received.1, &data.name, arguments).from(
+            interaction.id.get(),
             interaction.guild_id.map(Id::get),
             channel_of(&interaction),
             user.map_or(0, |u| u.id.get()),
@@ -409,6 +411,7 @@ impl Answering {
         let command = data.custom_id.split(':').next().unwrap_or_default();
         let mut record =
             CommandRecord::new(self.bot.id, CommandKind::Component, received.1, command, data.custom_id.clone()).from(
+                interaction.id.get(),
                 interaction.guild_id.map(Id::get),
                 channel_of(&interaction),
                 user.map_or(0, |u| u.id.get()),

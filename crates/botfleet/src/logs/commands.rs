@@ -71,6 +71,9 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandRecord {
     pub bot_id: i64,
+    /// The Discord event that caused it: the interaction's id (slash command, button press) or the
+    /// message's (prefix command). One row per bot and event: a re-delivered event is not stored again.
+    pub event_id: u64,
     pub kind: CommandKind,
     pub received_at: i64,
     pub guild_id: Option<u64>,
@@ -90,10 +93,12 @@ pub struct CommandRecord {
 }
 
 impl CommandRecord {
-    /// An invocation of `command` just received (`ok` until something says otherwise).
+    /// An invocation of `command` just received (`ok` until something says otherwise); [`Self::from`]
+    /// says which event it came in.
     pub fn new(bot_id: i64, kind: CommandKind, received_at: i64, command: &str, arguments: String) -> Self {
         Self {
             bot_id,
+            event_id: 0,
             kind,
             received_at,
             guild_id: None,
@@ -110,9 +115,17 @@ impl CommandRecord {
         }
     }
 
-    /// Where it was sent (a guild's channel, or a DM channel) and by whom.
-    pub fn from(mut self, guild_id: Option<u64>, channel_id: u64, user_id: u64, user_name: &str) -> Self {
-        (self.guild_id, self.channel_id, self.user_id) = (guild_id, channel_id, user_id);
+    /// The event it came in (interaction or message id), where it was sent (a guild's channel, or a
+    /// DM channel) and by whom.
+    pub fn from(
+        mut self,
+        event_id: u64,
+        guild_id: Option<u64>,
+        channel_id: u64,
+        user_id: u64,
+        user_name: &str,
+    ) -> Self {
+        (self.event_id, self.guild_id, self.channel_id, self.user_id) = (event_id, guild_id, channel_id, user_id);
         user_name.clone_into(&mut self.user_name);
         self
     }
@@ -131,6 +144,9 @@ impl CommandRecord {
 pub struct CommandLog {
     pub id: i64,
     pub bot_id: i64,
+    /// The Discord event that caused it (interaction or message id, as a string); negative on rows
+    /// tracked before event ids were kept.
+    pub event_id: String,
     pub received_at: String,
     pub responded_at: Option<String>,
     pub guild_id: Option<String>,
@@ -153,6 +169,9 @@ pub struct CommandLog {
 #[into_params(parameter_in = Query)]
 pub struct CommandLogQuery {
     pub bot_id: Option<i64>,
+    /// The Discord event's id (the interaction or message id).
+    #[param(pattern = r"^-?[0-9]{1,19}$")]
+    pub event_id: Option<String>,
     /// A Discord id (digits).
     #[param(pattern = r"^-?[0-9]{1,18}$")]
     pub guild_id: Option<String>,
@@ -180,7 +199,8 @@ pub struct CommandLogQuery {
     pub limit: Option<crate::page::Limit>,
 }
 
-const COLUMNS: &str = "id, bot_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, command, \
+const COLUMNS: &str =
+    "id, bot_id, event_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, command, \
                        arguments, kind, response, latency_us, outcome, error";
 
 fn id_filter(field: &str, value: Option<&String>) -> Result<Option<i64>> {
@@ -195,6 +215,7 @@ fn view(row: &AnyRow) -> Result<CommandLog> {
     Ok(CommandLog {
         id: row.try_get("id")?,
         bot_id: row.try_get("bot_id")?,
+        event_id: row.try_get::<i64, _>("event_id")?.to_string(),
         received_at: rfc3339(row.try_get("received_at")?),
         responded_at: row.try_get::<Option<i64>, _>("responded_at")?.map(rfc3339),
         guild_id: id_text("guild_id")?,
@@ -215,7 +236,11 @@ fn as_i64(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-/// Inserts many records in one transaction, a multi-row INSERT per chunk.
+/// Inserts many records in one transaction, a multi-row INSERT per chunk. A record whose event this
+/// bot already has a row for (Discord delivered the event again, e.g. after a session resumed from
+/// an older sequence) is skipped by `ON CONFLICT DO NOTHING`, on both databases. Its metrics and
+/// live event were already counted when the runner finished it: this writer is off the hot path
+/// and does not report back, so only the duplicate row is missing.
 pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()> {
     if records.is_empty() {
         return Ok(());
@@ -224,22 +249,24 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
     // 15 columns per row; stay well under SQLite's 32,766 bound parameters.
     for chunk in records.chunks(500) {
         let mut sql = String::from(
-            "INSERT INTO discord_command_logs (bot_id, received_at, responded_at, guild_id, channel_id, user_id, user_name, \
-             command, arguments, kind, response, latency_us, outcome, error) VALUES ",
+            "INSERT INTO discord_command_logs (bot_id, event_id, received_at, responded_at, guild_id, channel_id, user_id, \
+             user_name, command, arguments, kind, response, latency_us, outcome, error) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 14;
+            let b = i * 15;
             if i > 0 {
                 sql.push(',');
             }
             sql.push('(');
-            sql.push_str(&(1..=14).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(","));
+            sql.push_str(&(1..=15).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(","));
             sql.push(')');
         }
+        sql.push_str(" ON CONFLICT (bot_id, event_id) DO NOTHING");
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
                 .bind(r.bot_id)
+                .bind(as_i64(r.event_id))
                 .bind(r.received_at)
                 .bind(r.responded_at)
                 .bind(r.guild_id.map(as_i64))
@@ -268,6 +295,7 @@ pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<Command
     }
     let mut w = Where::default();
     w.int("bot_id", "=", query.bot_id);
+    w.int("event_id", "=", id_filter("event_id", query.event_id.as_ref())?);
     w.int("guild_id", "=", id_filter("guild_id", query.guild_id.as_ref())?);
     w.int("channel_id", "=", id_filter("channel_id", query.channel_id.as_ref())?);
     w.int("user_id", "=", id_filter("user_id", query.user_id.as_ref())?);

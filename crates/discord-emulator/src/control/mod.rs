@@ -78,6 +78,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/gateway/invalidate-session", post(invalidate_session))
         .route("/gateway/request-heartbeat", post(request_heartbeat))
         .route("/gateway/close", post(close))
+        .route("/gateway/redeliver", post(redeliver))
         .route("/counters", get(counters))
         .route("/time/advance", post(advance_time))
         .fallback(|| async { ControlError(StatusCode::NOT_FOUND, "not_found", "no such control route".into()) })
@@ -291,6 +292,22 @@ async fn close(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply 
         return Err(ControlError(StatusCode::BAD_REQUEST, "invalid", "close code must be 1000 to 4999".into()));
     }
     Ok(Json(json!({"connections": s.close_connections(b.application_id, b.code)})))
+}
+
+#[derive(Deserialize)]
+struct Redeliver {
+    application_id: Option<u64>,
+    count: u64,
+}
+
+/// Simulates a session resumed from an older sequence: each connection sends its last `count`
+/// dispatches again, as Discord re-delivers events after such a resume.
+async fn redeliver(State(s): State<Arc<Shared>>, bytes: axum::body::Bytes) -> Reply {
+    let b: Redeliver = body(&bytes)?;
+    if b.count == 0 {
+        return Err(ControlError(StatusCode::BAD_REQUEST, "invalid", "count must be at least 1".into()));
+    }
+    Ok(Json(json!({"connections": s.redeliver(b.application_id, b.count)})))
 }
 
 async fn counters(State(s): State<Arc<Shared>>) -> Json<Value> {

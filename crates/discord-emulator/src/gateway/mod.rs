@@ -377,6 +377,16 @@ impl Connection {
                 self.send_op(socket, 9, json!(resumable)).await
             }
             ConnCommand::Drop => Err(End::Client(None)),
+            ConnCommand::Redeliver(n) => {
+                let oldest =
+                    self.session.as_ref().and_then(|id| self.shared.state().sessions.get(id).map(|s| s.oldest()));
+                let Some(oldest) = oldest else {
+                    return Ok(());
+                };
+                // Rewind no further than the replay buffer reaches; the flush sends from there.
+                self.sent_seq = self.sent_seq.saturating_sub(n).max(oldest.saturating_sub(1));
+                self.flush(socket).await
+            }
             ConnCommand::Close(code) => {
                 let reason =
                     CloseCode::from_code(code).map_or("Closed by the emulator's control API.", CloseCode::reason);

@@ -74,9 +74,14 @@ impl Session {
         }
     }
 
+    /// Sequence number of the oldest dispatch kept for replay (`seq + 1` when none is).
+    pub fn oldest(&self) -> u64 {
+        self.replay.front().map_or(self.seq + 1, |(s, _)| *s)
+    }
+
     /// Dispatches after `seq`, in order; `None` when some of them are no longer kept.
     pub fn after(&self, seq: u64) -> Option<Vec<Arc<str>>> {
-        let oldest = self.replay.front().map_or(self.seq + 1, |(s, _)| *s);
+        let oldest = self.oldest();
         if seq + 1 < oldest && seq < self.seq {
             return None;
         }
