@@ -4,14 +4,18 @@
 //! `<name>:…`) and autocomplete of its options.
 
 mod help;
+#[cfg(feature = "test-commands")]
+pub mod panic;
 mod ping;
 mod stock;
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use twilight_model::application::command::{Command as SlashCommand, CommandOption, CommandType};
 use twilight_model::channel::message::{Component, Embed};
 use twilight_model::id::Id;
@@ -75,6 +79,10 @@ pub enum CommandError {
     Unknown(String),
     #[error("{0}")]
     Failed(String),
+    /// The command panicked (a bug): caught, so the user still gets an answer; the message is
+    /// the panic's, for the record (never shown to the user).
+    #[error("the command panicked: {0}")]
+    Panicked(String),
 }
 
 impl CommandError {
@@ -85,7 +93,31 @@ impl CommandError {
                 format!("I don't know `{prefix}{name}`. Try `{prefix}help` or `/help` to see what I can do.")
             }
             Self::Failed(why) => format!("Sorry, that didn't work: {why}. Please try again in a moment."),
+            Self::Panicked(_) => {
+                "Sorry, that didn't work: something went wrong on our side. Please try again in a moment.".to_owned()
+            }
         }
+    }
+}
+
+/// Runs a command's future, turning a panic in it into `CommandError::Panicked` with the panic's
+/// message. Commands share nothing mutable with the caller (the context is read-only), so nothing
+/// is left half-changed by an unwind.
+async fn caught<T>(answer: impl Future<Output = Result<T, CommandError>>) -> Result<T, CommandError> {
+    match AssertUnwindSafe(answer).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => Err(CommandError::Panicked(panic_message(payload.as_ref()))),
+    }
+}
+
+/// The text of a panic's payload (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_owned()
     }
 }
 
@@ -134,7 +166,11 @@ impl std::fmt::Debug for Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        let commands: Vec<Box<dyn Command>> = vec![Box::new(ping::Ping), Box::new(help::Help), Box::new(stock::Stock)];
+        #[allow(unused_mut)] // test builds add one
+        let mut commands: Vec<Box<dyn Command>> =
+            vec![Box::new(ping::Ping), Box::new(help::Help), Box::new(stock::Stock)];
+        #[cfg(feature = "test-commands")]
+        commands.push(Box::new(panic::Panic));
         let catalogue = commands.iter().map(|c| (c.name(), c.description())).collect();
         Self { commands: Arc::new(commands), catalogue }
     }
@@ -176,27 +212,34 @@ impl Registry {
             .collect()
     }
 
-    /// Runs a command by name; unknown names are an error with a friendly reply.
+    /// Runs a command by name; unknown names are an error with a friendly reply, and so is a
+    /// command that panics (`CommandError::Panicked`).
     pub async fn run(&self, name: &str, ctx: &Context) -> Result<Reply, CommandError> {
         match self.find(name) {
-            Some(command) => command.run(ctx).await,
+            Some(command) => caught(command.run(ctx)).await,
             None => Err(CommandError::Unknown(name.to_owned())),
         }
     }
 
-    /// Answers a button press by the command its `custom_id` names (`<name>:…`).
+    /// Answers a button press by the command its `custom_id` names (`<name>:…`); a panic is
+    /// caught as in `run`.
     pub async fn component(&self, ctx: &Context, custom_id: &str) -> Result<Reply, CommandError> {
         let name = custom_id.split(':').next().unwrap_or_default();
         match self.find(name) {
-            Some(command) => command.component(ctx, custom_id).await,
+            Some(command) => caught(command.component(ctx, custom_id)).await,
             None => Err(CommandError::Unknown(name.to_owned())),
         }
     }
 
-    /// Autocomplete suggestions of a command's option (none for an unknown command).
+    /// Autocomplete suggestions of a command's option (none for an unknown command, or when the
+    /// command panics).
     pub async fn autocomplete(&self, name: &str, ctx: &Context, option: &str, typed: &str) -> Vec<Choice> {
         let Some(command) = self.find(name) else { return vec![] };
-        let mut choices = command.autocomplete(ctx, option, typed).await;
+        let suggest = command.autocomplete(ctx, option, typed).map(Ok);
+        let Ok(mut choices) = caught(suggest).await else {
+            tracing::error!(command = name, "autocomplete panicked; no suggestions sent");
+            return vec![];
+        };
         choices.truncate(MAX_CHOICES);
         choices
     }
@@ -238,7 +281,7 @@ mod tests {
         let err = registry.run("teleport", &ctx()).await.unwrap_err();
         assert!(err.friendly("!").contains("`!teleport`"));
         let definitions = registry.slash_definitions();
-        assert_eq!(definitions.len(), 3);
+        assert_eq!(definitions.len(), if cfg!(feature = "test-commands") { 4 } else { 3 });
         let stock = definitions.iter().find(|d| d.name == "stock").unwrap();
         assert_eq!(stock.options[0].autocomplete, Some(true));
         let err = registry.run("stock", &ctx()).await.unwrap_err();

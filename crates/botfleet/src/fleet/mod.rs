@@ -1,6 +1,7 @@
 //! The fleet: a supervisor with one task per running bot. It starts, stops and restarts bots,
 //! persists what an admin wants (so running bots come back after a restart), keeps each bot's
-//! runtime status, and publishes every status change on the event bus.
+//! runtime status, and publishes every status change on the event bus. A bot whose runner panics
+//! is started again after a capped, doubling delay (`supervise`).
 
 pub mod antispam;
 pub mod health;
@@ -11,27 +12,37 @@ pub mod runner;
 pub mod stock_message;
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::bots::{repo, BotConfig, BotCounts, DesiredState, Status};
-use crate::commands::Registry;
+use crate::commands::{panic_message, Registry};
 use crate::discord::DiscordApi;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventBus};
 use crate::logs::bot_logs::BotLogRecord;
 use crate::metrics::history::Sampled;
 use crate::metrics::runtime::{BotRuntime, Runtimes};
-use crate::metrics::Metrics;
+use crate::metrics::{Fault, Metrics};
 use crate::secrets::TokenCipher;
 use crate::stock::StockCache;
 use crate::store::Store;
 use crate::time::Clock;
 use crate::tracking::Tracker;
 pub use latency::{Latencies, LatencySummary};
+
+/// The delay before a bot whose runner panicked is started again; it doubles on each panic in a
+/// row, up to `RESTART_MAX`.
+pub const RESTART_FIRST: Duration = Duration::from_secs(1);
+/// The longest delay between restarts after panics.
+pub const RESTART_MAX: Duration = Duration::from_secs(60);
+/// A runner that ran this long before it panicked restarts after `RESTART_FIRST` again.
+pub const RESTART_RESET: Duration = Duration::from_secs(300);
 
 /// A running bot task and the switch that stops it.
 struct Handle {
@@ -281,7 +292,7 @@ impl Fleet {
             }
         }
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(runner::run(self.inner.clone(), config, stopped));
+        let task = tokio::spawn(supervise(self.inner.clone(), config, stopped));
         tasks.insert(bot_id, Handle { stop, task });
         Status::Starting
     }
@@ -324,6 +335,48 @@ impl Fleet {
         for id in ids {
             self.halt(id).await;
         }
+    }
+}
+
+/// Runs a bot's runner until it ends, starting it again when it panics: after `RESTART_FIRST`,
+/// doubling up to `RESTART_MAX` while it keeps panicking (back to `RESTART_FIRST` after a run of
+/// `RESTART_RESET`). The wait shows as `reconnecting` with the panic as the reason, and each panic
+/// is one `error` bot log line and one `bot_panic` fault. A stop during the wait stops the bot.
+async fn supervise(fleet: Arc<FleetInner>, bot: BotConfig, stop: watch::Receiver<bool>) {
+    let id = bot.id;
+    let mut delay = RESTART_FIRST;
+    loop {
+        let started = tokio::time::Instant::now();
+        let run = runner::run(fleet.clone(), bot.clone(), stop.clone());
+        // The runner's state (shard, clients, stock keeper) is dropped by the unwind; nothing it
+        // shares with the fleet is held across the panic (std locks are only taken briefly).
+        let Err(payload) = AssertUnwindSafe(run).catch_unwind().await else {
+            return;
+        };
+        let message = panic_message(payload.as_ref());
+        if started.elapsed() >= RESTART_RESET {
+            delay = RESTART_FIRST;
+        }
+        let seconds = delay.as_secs();
+        tracing::error!(bot_id = id, panic = %message, restart_in_s = seconds, "a bot's runner panicked");
+        fleet.metrics.fault(Fault::BotPanic);
+        let line = format!("the bot's runner panicked: {message}; restarting in {seconds} s");
+        fleet.bot_log(id, "error", "panic", line).await;
+        let reason = format!("restarting in {seconds} s after the bot's runner panicked: {message}");
+        fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
+        let mut stop = stop.clone();
+        if *stop.borrow_and_update() {
+            fleet.set_status(id, Status::Stopped, None).await;
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stop.changed() => {
+                fleet.set_status(id, Status::Stopped, None).await;
+                return;
+            }
+        }
+        delay = (delay * 2).min(RESTART_MAX);
     }
 }
 

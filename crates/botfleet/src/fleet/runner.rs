@@ -7,8 +7,12 @@
 //! kept by a task of its own (`stock_message`), started and stopped with the bot. Every REST call
 //! goes through the bot's `rest_meter::Meter`, which counts it and the 429s it meets.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use tokio::time::Instant;
 
@@ -32,10 +36,11 @@ use super::FleetInner;
 use crate::audit::{Actor, Entry};
 use crate::bots::config::BotConfig;
 use crate::bots::status::Status;
-use crate::commands::{parse_prefixed, Context, Reply};
+use crate::commands::{panic_message, parse_prefixed, CommandError, Context, Reply};
 use crate::discord::{read_model, reply_nonce, Failure, OnceMessage};
 use crate::events::CommandEvent;
 use crate::logs::commands::{CommandKind, CommandRecord, Outcome};
+use crate::metrics::Fault;
 
 /// Every REST call is bounded: twilight-http retries 429s by itself, without limit.
 pub const REST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -227,14 +232,16 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Some(Ok(Event::MessageCreate(message))) => {
                 let received = (Instant::now(), fleet.clock.now_ms());
                 let latency = shard.latency().average();
+                #[cfg(feature = "test-commands")]
+                crate::commands::panic::runner_hook(&message.content);
                 let answering = answering.clone();
-                tokio::spawn(async move { answering.prefix_command(*message, received, latency).await });
+                spawn_answer(&fleet, id, async move { answering.prefix_command(*message, received, latency).await });
             }
             Some(Ok(Event::InteractionCreate(interaction))) => {
                 let received = (Instant::now(), fleet.clock.now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
-                tokio::spawn(async move { answering.interaction(*interaction, received, latency).await });
+                spawn_answer(&fleet, id, async move { answering.interaction(*interaction, received, latency).await });
             }
             Some(Ok(Event::MessageDelete(deleted))) => {
                 keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
@@ -242,6 +249,21 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Some(Ok(_)) => {}
         }
     }
+}
+
+/// Answers one event in a task of its own. A command's panic is caught where it runs (the user
+/// is answered and the record says `error`); this catches one anywhere else in the answering, so
+/// it is logged and counted rather than lost silently.
+fn spawn_answer(fleet: &Arc<FleetInner>, bot_id: i64, answer: impl Future<Output = ()> + Send + 'static) {
+    let fleet = fleet.clone();
+    tokio::spawn(async move {
+        if let Err(payload) = AssertUnwindSafe(answer).catch_unwind().await {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(bot_id, panic = %message, "answering an event panicked; no record was made");
+            fleet.metrics.fault(Fault::CommandPanic);
+            fleet.bot_log(bot_id, "error", "command_panic", format!("answering an event panicked: {message}")).await;
+        }
+    });
 }
 
 /// The gateway URL and application id; registers the slash commands.
@@ -273,6 +295,17 @@ impl Answering {
         if slot.as_ref().is_some_and(|(_, used)| used.elapsed() >= CLIENT_IDLE) {
             *slot = None;
         }
+    }
+
+    /// Passes a command's answer on; a panic (caught by the registry) is also counted and written
+    /// to the bot log, where an operator sees it.
+    async fn noted(&self, command: &str, answer: Result<Reply, CommandError>) -> Result<Reply, CommandError> {
+        if let Err(CommandError::Panicked(message)) = &answer {
+            tracing::error!(bot_id = self.bot.id, command, panic = %message, "a command panicked");
+            self.fleet.metrics.fault(Fault::CommandPanic);
+            self.fleet.bot_log(self.bot.id, "error", "command_panic", format!("/{command} panicked: {message}")).await;
+        }
+        answer
     }
 
     fn context(&self, args: &str, latency: Option<Duration>) -> Context {
@@ -322,7 +355,7 @@ impl Answering {
             return self.deny(record, decision, received.0, sent).await;
         }
         let ctx = self.context(args, latency);
-        let (reply, error) = match self.fleet.registry.run(name, &ctx).await {
+        let (reply, error) = match self.noted(name, self.fleet.registry.run(name, &ctx).await).await {
             Ok(reply) => (reply, None),
             Err(e) => (Reply::text(e.friendly(&self.bot.prefix)), Some(e.to_string())),
         };
@@ -370,7 +403,7 @@ impl Answering {
             Decision::Allow => {
                 let args: Vec<String> = data.options.iter().map(|o| option_text(&o.value)).collect();
                 let ctx = self.context(&args.join(" "), latency);
-                match self.fleet.registry.run(&data.name, &ctx).await {
+                match self.noted(&data.name, self.fleet.registry.run(&data.name, &ctx).await).await {
                     Ok(reply) => (reply, None),
                     Err(e) => {
                         record.error = Some(e.to_string());
@@ -418,7 +451,7 @@ impl Answering {
                 user_name(user),
             );
         let ctx = self.context("", None);
-        let response = match self.fleet.registry.component(&ctx, &data.custom_id).await {
+        let response = match self.noted(command, self.fleet.registry.component(&ctx, &data.custom_id).await).await {
             Ok(reply) => {
                 record.reply(&reply.summary());
                 InteractionResponse {

@@ -1,5 +1,5 @@
 //! `discord_bot_logs`: bot-scoped events (connected, resumed, disconnected with a code, failed,
-//! command errors).
+//! command errors, panics).
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -43,7 +43,7 @@ pub struct BotLogQuery {
     /// `info`, `warn` or `error`.
     #[param(pattern = r"^(?:info|warn|error)$")]
     pub level: Option<String>,
-    /// `connected`, `resumed`, `disconnected`, `failed`, `command_error`, …
+    /// `connected`, `resumed`, `disconnected`, `failed`, `command_error`, `command_panic`, `panic`, …
     pub event: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,

@@ -35,6 +35,10 @@ struct Histogram {
 pub enum Fault {
     /// The live figures could not list the bots: their counts were sent as unknown.
     LiveBotCounts,
+    /// A command panicked: the user got the friendly error reply, the record says `error`.
+    CommandPanic,
+    /// A bot's runner task panicked: the bot was restarted after a delay.
+    BotPanic,
 }
 
 impl Fault {
@@ -42,6 +46,8 @@ impl Fault {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::LiveBotCounts => "live_bot_counts",
+            Self::CommandPanic => "command_panic",
+            Self::BotPanic => "bot_panic",
         }
     }
 }
