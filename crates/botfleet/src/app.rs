@@ -45,8 +45,15 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let events = EventBus::default();
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
     let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
-    let fleet =
-        Fleet::new(store.clone(), cipher.clone(), discord.clone(), events.clone(), tracker, config.clock.clone());
+    let fleet = Fleet::new(
+        store.clone(),
+        cipher.clone(),
+        discord.clone(),
+        events.clone(),
+        tracker,
+        config.clock.clone(),
+        config.session_start_floor,
+    );
     let alerts =
         crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
     let started = fleet.start_desired().await?;

@@ -113,6 +113,10 @@ pub struct ServeConfig {
     /// Log format: text or json.
     #[arg(long, env = "BOTFLEET_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// A bot with fewer session starts left today than this (Discord allows about 1,000 a day and
+    /// resets the token of a bot that spends them all) does not connect, and says why.
+    #[arg(long, env = "BOTFLEET_SESSION_START_FLOOR", default_value_t = 10)]
+    pub session_start_floor: u32,
     /// TLS certificate chain (PEM, leaf first). With `--tls-key`, the API is served over HTTPS;
     /// with neither, over plain HTTP.
     #[arg(long, env = "BOTFLEET_TLS_CERT")]

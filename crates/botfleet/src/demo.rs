@@ -101,6 +101,7 @@ impl Demo {
             monitoring: true,
             alert_evaluation_ms: config.alert_evaluation_ms,
             log_format: "text".into(),
+            session_start_floor: 10,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Default::default(),

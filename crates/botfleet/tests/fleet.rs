@@ -92,7 +92,57 @@ both!(
     bulk_actions_and_send_message,
     a_stop_identifies_nothing_and_neither_does_shutdown,
     a_command_discord_delivers_again_is_answered_and_tracked_once,
+    the_session_start_budget_is_shown_and_its_last_starts_are_kept,
+    slash_commands_are_put_only_when_they_differ,
 );
+
+/// `GET /gateway/bot`'s session-start budget is read at each start, shown in the bot's health and
+/// `/metrics`, and below the floor the bot does not identify (a bot that spends them all has its
+/// token reset by Discord).
+async fn the_session_start_budget_is_shown_and_its_last_starts_are_kept(w: World) {
+    // 10 a day and the default floor of 10: the first start (10 left) connects; the next (9 left)
+    // is refused.
+    let thrifty = w
+        .emulator
+        .create_application(ApplicationSpec { name: "Thrifty".into(), session_start_total: 10, ..Default::default() })
+        .unwrap();
+    w.emulator.add_member(w.guild, thrifty.bot_user_id, vec![]).unwrap();
+    let id = w.add_bot("Thrifty", &thrifty.token).await;
+    w.start(id).await;
+    let health = w.app.get(&format!("/api/v1/bots/{id}/health")).await.1;
+    let check = health["checks"].as_array().unwrap().iter().find(|c| c["name"] == "session_starts").cloned();
+    let check = check.unwrap_or_else(|| panic!("a session_starts check: {health}"));
+    assert!(check["detail"].as_str().unwrap().starts_with("10 of 10 left today"), "{check}");
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", w.app.url))
+        .bearer_auth(&w.app.admin_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains(&format!("botfleet_session_starts_remaining{{bot_id=\"{id}\"}} 10\n")), "{metrics}");
+
+    w.app.post(&format!("/api/v1/bots/{id}/stop"), json!({})).await;
+    w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let bot = w.failed(id).await;
+    let reason = bot["status_reason"].as_str().unwrap();
+    assert!(reason.contains("only 9 of 10 session starts are left"), "{reason}");
+    assert_eq!(w.emulator.counters().counters.identifies, 1, "the last starts were not spent");
+}
+
+/// A start reads the registered slash commands and puts them only when they differ.
+async fn slash_commands_are_put_only_when_they_differ(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    w.app.post(&format!("/api/v1/bots/{id}/restart"), json!({})).await;
+    w.running(id).await;
+    let c = w.emulator.counters().counters;
+    let puts = c.rest_by_route.iter().filter(|(route, _)| route.starts_with("PUT ") && route.contains("/commands"));
+    let puts: u64 = puts.map(|(_, n)| *n).sum();
+    assert_eq!((puts, c.identifies), (1, 2), "registered once over two starts: {:?}", c.rest_by_route);
+}
 
 /// Discord may deliver an event again (a session resumed from an older sequence than the bot had
 /// reached): the emulator re-sends a prefix command's `MESSAGE_CREATE`, the bot runs it again, its

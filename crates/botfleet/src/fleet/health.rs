@@ -94,6 +94,22 @@ pub fn checks(status: Status, reason: Option<&str>, r: &BotRuntime, now: i64) ->
             _ => Check::failed("events", "nothing received from Discord yet"),
         });
     }
+    if let (Some(left), Some(total)) = (r.session_starts_remaining, r.session_starts_total) {
+        let resets = r
+            .session_starts_reset_at
+            .map(|t| format!(", full again in {}", secs((t - now).max(0))))
+            .unwrap_or_default();
+        let detail = format!("{left} of {total} left today{resets}");
+        // Under a tenth of the budget: worth a look before restarts spend the rest.
+        out.push(if u64::from(left) * 10 < u64::from(total) {
+            Check::failed(
+                "session_starts",
+                format!("{detail}: few are left; avoid restarts until the reset (spending them all resets the token)"),
+            )
+        } else {
+            Check::passed("session_starts", detail)
+        });
+    }
     out.push(match (&r.last_rest_error, r.last_rest_ok_at) {
         (Some((at, why)), ok) if ok.is_none_or(|ok| ok < *at) => {
             Check::failed("rest", format!("the last call to Discord's API failed {} ago: {why}", secs(now - at)))

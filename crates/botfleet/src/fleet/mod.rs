@@ -75,6 +75,8 @@ pub struct FleetInner {
     /// Each bot's identify gate, kept across its restarts (a restart waits its turn instead of
     /// being refused with op 9).
     identify_gates: Mutex<HashMap<i64, identify::IdentifyGate>>,
+    /// Below this many session starts left today a bot does not identify (`--session-start-floor`).
+    pub session_start_floor: u32,
 }
 
 impl FleetInner {
@@ -162,6 +164,7 @@ impl Fleet {
         events: EventBus,
         tracker: Tracker,
         clock: Clock,
+        session_start_floor: u32,
     ) -> Self {
         let stock = StockCache::new(store.clone(), events.stock_changes());
         let runtimes = Arc::new(Runtimes::default());
@@ -183,6 +186,7 @@ impl Fleet {
                 tasks: Mutex::new(HashMap::new()),
                 statuses: Mutex::new(HashMap::new()),
                 identify_gates: Mutex::new(HashMap::new()),
+                session_start_floor,
             }),
         }
     }

@@ -20,7 +20,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 use twilight_http::Client;
-use twilight_model::application::command::{CommandOptionChoice, CommandOptionChoiceValue};
+use twilight_model::application::command::{Command, CommandOptionChoice, CommandOptionChoiceValue};
 use twilight_model::application::interaction::application_command::CommandOptionValue;
 use twilight_model::application::interaction::{InteractionData, InteractionType};
 use twilight_model::channel::message::{AllowedMentions, MessageFlags, MessageReference, MessageReferenceType};
@@ -74,7 +74,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let mut delay = Duration::from_secs(1);
     // Before the gateway: find it, learn the application id, register commands. Transient
     // failures retry with capped backoff; a rejected token fails at once.
-    let (url, app) = loop {
+    let Prepared { url, app, starts } = loop {
         match prepare(&fleet, &rest, &http).await {
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
@@ -99,6 +99,28 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             }
         }
     };
+    let now = fleet.clock.now_ms();
+    let resets_at = now.saturating_add(i64::try_from(starts.reset_after).unwrap_or(i64::MAX));
+    fleet.runtimes.update(id, |r| {
+        r.session_starts_remaining = Some(starts.remaining);
+        r.session_starts_total = Some(starts.total);
+        r.session_starts_reset_at = Some(resets_at);
+    });
+    if starts.remaining < fleet.session_start_floor {
+        // Discord resets a bot's token when it spends every session start of the day: the last
+        // ones are kept for a person to decide.
+        let reason = format!(
+            "only {} of {} session starts are left until {} (Discord resets the token of a bot that spends \
+             them all): not connecting; start it after then, or lower --session-start-floor ({})",
+            starts.remaining,
+            starts.total,
+            crate::time::rfc3339(resets_at),
+            fleet.session_start_floor
+        );
+        fleet.bot_log(id, "error", "session_starts_low", reason.clone()).await;
+        fleet.set_status(id, Status::Failed, Some(reason)).await;
+        return;
+    }
     let intents = Intents::from_bits_truncate(bot.intents);
     let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
         .proxy_url(url)
@@ -267,14 +289,68 @@ fn spawn_answer(fleet: &Arc<FleetInner>, bot_id: i64, answer: impl Future<Output
 }
 
 /// The gateway URL and application id; registers the slash commands.
-async fn prepare(fleet: &FleetInner, rest: &Meter, http: &Client) -> Result<(String, Id<ApplicationMarker>), Failure> {
+/// What a start learns before the gateway.
+struct Prepared {
+    url: String,
+    app: Id<ApplicationMarker>,
+    /// `GET /gateway/bot`'s session-start budget.
+    starts: twilight_model::gateway::SessionStartLimit,
+}
+
+async fn prepare(fleet: &FleetInner, rest: &Meter, http: &Client) -> Result<Prepared, Failure> {
     let gateway = read_model(rest.call(http.gateway().authed()).await?).await?;
     let app = read_model(rest.call(http.current_user_application()).await?).await?;
+    register_commands(fleet, rest, http, app.id).await;
+    Ok(Prepared { url: gateway.url, app: app.id, starts: gateway.session_start_limit })
+}
+
+/// Puts the slash-command definitions only when they differ from what Discord has (read first):
+/// a start does not rewrite them every time. A failure is logged: prefix commands still work.
+async fn register_commands(fleet: &FleetInner, rest: &Meter, http: &Client, app: Id<ApplicationMarker>) {
     let definitions = fleet.registry.slash_definitions();
-    if let Err(f) = rest.call(http.interaction(app.id).set_global_commands(&definitions)).await {
+    let registered = match rest.call(http.interaction(app).global_commands()).await {
+        Ok(answer) => answer.models().await.ok(),
+        Err(_) => None,
+    };
+    if registered.is_some_and(|have| same_commands(&definitions, &have)) {
+        return;
+    }
+    if let Err(f) = rest.call(http.interaction(app).set_global_commands(&definitions)).await {
         tracing::warn!(error = %f.message, "registering slash commands failed; prefix commands still work");
     }
-    Ok((gateway.url, app.id))
+}
+
+/// Whether Discord's commands are ours: the same names (in any order), and every field we send
+/// has the value Discord shows (fields Discord adds, such as ids and versions, are not compared).
+fn same_commands(ours: &[Command], theirs: &[Command]) -> bool {
+    fn contained(ours: &serde_json::Value, theirs: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (ours, theirs) {
+            (Value::Object(a), Value::Object(b)) => a.iter().all(|(k, v)| match b.get(k) {
+                Some(w) => contained(v, w),
+                None => v.is_null() || *v == Value::Bool(false) || v.as_array().is_some_and(Vec::is_empty),
+            }),
+            (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(v, w)| contained(v, w)),
+            (a, b) => a == b,
+        }
+    }
+    ours.len() == theirs.len()
+        && ours.iter().all(|a| {
+            theirs.iter().filter(|b| b.name == a.name && b.kind == a.kind).any(|b| {
+                match (serde_json::to_value(a), serde_json::to_value(b)) {
+                    (Ok(mut a), Ok(b)) => {
+                        // Discord assigns these; ours are placeholders.
+                        if let Some(fields) = a.as_object_mut() {
+                            for assigned in ["id", "application_id", "guild_id", "version"] {
+                                fields.remove(assigned);
+                            }
+                        }
+                        contained(&a, &b)
+                    }
+                    _ => false,
+                }
+            })
+        })
 }
 
 impl Answering {
@@ -651,5 +727,25 @@ fn reply_to<'a>(message: &MessageCreate, quiet: &'a AllowedMentions, nonce: &'a 
         }),
         nonce,
         enforce_nonce: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_commands_are_compared_on_what_botfleet_sends() {
+        let ours = crate::commands::Registry::default().slash_definitions();
+        assert!(ours.len() >= 2);
+        let mut theirs: Vec<Command> = ours.iter().rev().cloned().collect();
+        for (i, c) in (1u64..).zip(theirs.iter_mut()) {
+            c.id = Some(Id::new(100 + i));
+            c.version = Id::new(200 + i);
+        }
+        assert!(same_commands(&ours, &theirs), "ids, versions and order are Discord's");
+        theirs[0].description = "Something else".into();
+        assert!(!same_commands(&ours, &theirs), "a changed description is put again");
+        assert!(!same_commands(&ours, &theirs[1..]), "a missing command is put again");
     }
 }

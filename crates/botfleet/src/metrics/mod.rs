@@ -248,6 +248,15 @@ impl Metrics {
             }
         }
 
+        out.push_str(
+            "# HELP botfleet_session_starts_remaining Session starts (identifies) Discord still allows the bot \
+             today, as read at its last start.\n# TYPE botfleet_session_starts_remaining gauge\n",
+        );
+        for (bot, r) in &gauges.connections {
+            if let Some(n) = r.session_starts_remaining {
+                let _ = writeln!(out, "botfleet_session_starts_remaining{{bot_id=\"{bot}\"}} {n}");
+            }
+        }
         out.push_str("# HELP botfleet_bots Bots by runtime status.\n# TYPE botfleet_bots gauge\n");
         for (status, n) in gauges.bots.by_status() {
             let _ = writeln!(out, "botfleet_bots{{status=\"{status}\"}} {n}");

@@ -43,6 +43,13 @@ pub struct BotRuntime {
     pub last_rest_ok_at: Option<i64>,
     /// The last failed REST call: when and why.
     pub last_rest_error: Option<(i64, String)>,
+    /// Session starts (identifies) Discord still allows today, read from `GET /gateway/bot` at the
+    /// last start; spending them all makes Discord reset the bot's token.
+    pub session_starts_remaining: Option<u32>,
+    /// The daily budget they come from (1,000 for most bots).
+    pub session_starts_total: Option<u32>,
+    /// When the budget is full again (UTC ms).
+    pub session_starts_reset_at: Option<i64>,
 }
 
 /// Gateway events in each of the last 60 seconds.

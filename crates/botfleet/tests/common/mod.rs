@@ -149,6 +149,7 @@ impl TestApp {
             monitoring: true,
             alert_evaluation_ms: 100,
             log_format: "text".into(),
+            session_start_floor: 10,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Default::default(),
