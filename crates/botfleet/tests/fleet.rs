@@ -93,6 +93,7 @@ both!(
     a_stop_identifies_nothing_and_neither_does_shutdown,
     a_command_discord_delivers_again_is_answered_and_tracked_once,
     the_session_start_budget_is_shown_and_its_last_starts_are_kept,
+    a_slash_command_discord_delivers_again_is_answered_and_tracked_once,
     slash_commands_are_put_only_when_they_differ,
 );
 
@@ -189,6 +190,45 @@ async fn a_command_discord_delivers_again_is_answered_and_tracked_once(w: World)
     let replies = w.bot_replies(w.general);
     assert_eq!(replies.len(), 2, "one reply per command, none for the repeat: {replies:?}");
     assert_eq!(w.emulator.counters().counters.nonce_duplicates, 1, "the repeat's reply was the first one");
+}
+
+/// An interaction delivered again is answered once by Discord's own rule (one initial response;
+/// the second gets 40060), which botfleet takes as "already answered": no second record, no error.
+async fn a_slash_command_discord_delivers_again_is_answered_and_tracked_once(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    until("/ping to be registered", 30, || async {
+        w.emulator.state().commands.contains_key(&w.shop.application_id).then_some(())
+    })
+    .await;
+    let seq = || w.emulator.sessions(Some(w.shop.application_id)).iter().map(|s| s.seq).max().unwrap_or(0);
+    let before = seq();
+    let slash = UserAction::SlashCommand { name: "ping".into(), options: vec![] };
+    let started = w.emulator.user_interaction(w.shop.application_id, w.alice, w.general, slash).unwrap();
+    until("the /ping row", 30, || async {
+        (w.command_logs(&format!("bot_id={id}&event_id={}", started.interaction_id)).await.len() == 1).then_some(())
+    })
+    .await;
+    let callbacks = || {
+        let c = w.emulator.counters().counters;
+        c.rest_by_route.get("POST /interactions/{interaction_id}/{interaction_token}/callback").copied().unwrap_or(0)
+    };
+    assert_eq!(callbacks(), 1);
+    assert_eq!(w.emulator.redeliver(Some(w.shop.application_id), seq() - before), 1);
+    until("the bot to answer the repeat (Discord refuses it: 40060)", 30, || async {
+        (callbacks() == 2).then_some(())
+    })
+    .await;
+    let later = w.emulator.user_message(w.alice, w.general, "!ping later").unwrap();
+    until("the later command's row", 30, || async {
+        (!w.command_logs(&format!("bot_id={id}&event_id={later}")).await.is_empty()).then_some(())
+    })
+    .await;
+    let rows = w.command_logs(&format!("bot_id={id}")).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r["outcome"] == "ok"), "{rows:?}");
+    let warnings = w.app.get(&format!("/api/v1/bot-logs?bot_id={id}&level=warn")).await.1;
+    assert_eq!(warnings["items"].as_array().unwrap().len(), 0, "no reply failure logged: {warnings}");
 }
 
 /// Each identify spends one of a bot's 1,000 session starts a day: a start identifies once, a stop

@@ -501,6 +501,9 @@ impl Answering {
         let client = http.interaction(self.app);
         let create = client.create_response(interaction.id, &interaction.token, &response);
         let sent = self.rest.call(create).await.map(|_| ());
+        if already_answered(&sent) {
+            return;
+        }
         record.reply(&reply.summary());
         if decision == Decision::Allow {
             self.finish(record, received.0, Some(sent)).await;
@@ -549,6 +552,9 @@ impl Answering {
         let client = http.interaction(self.app);
         let create = client.create_response(interaction.id, &interaction.token, &response);
         let sent = self.rest.call(create).await.map(|_| ());
+        if already_answered(&sent) {
+            return;
+        }
         self.finish(record, received.0, Some(sent)).await;
     }
 
@@ -709,6 +715,17 @@ pub fn close_reason(code: u16) -> (bool, String) {
         other => format!("the gateway closed the connection ({other})"),
     };
     (fatal, text)
+}
+
+/// Discord's 40060 (the interaction was already acknowledged): this is an event delivered again
+/// after it was answered, once, by Discord's own rule (an interaction takes one initial response).
+/// Nothing to do, and nothing to count or record a second time.
+fn already_answered(sent: &Result<(), Failure>) -> bool {
+    let again = matches!(sent, Err(f) if f.code == Some(40060));
+    if again {
+        tracing::debug!("an interaction delivered again was already answered (Discord 40060)");
+    }
+    again
 }
 
 /// A reply to `message` with nothing in it yet: quiet mentions, the reference, and its nonce.
