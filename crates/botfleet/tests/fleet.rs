@@ -94,6 +94,7 @@ both!(
     a_command_discord_delivers_again_is_answered_and_tracked_once,
     the_session_start_budget_is_shown_and_its_last_starts_are_kept,
     a_slash_command_discord_delivers_again_is_answered_and_tracked_once,
+    a_session_discord_will_not_resume_is_counted_as_lost,
     slash_commands_are_put_only_when_they_differ,
 );
 
@@ -229,6 +230,36 @@ async fn a_slash_command_discord_delivers_again_is_answered_and_tracked_once(w: 
     assert!(rows.iter().all(|r| r["outcome"] == "ok"), "{rows:?}");
     let warnings = w.app.get(&format!("/api/v1/bot-logs?bot_id={id}&level=warn")).await.1;
     assert_eq!(warnings["items"].as_array().unwrap().len(), 0, "no reply failure logged: {warnings}");
+}
+
+/// Where exactly-once ends by Discord's rule: op 9 with `d: false` ends the session, and events
+/// sent while the bot was away from it are lost. botfleet counts each such loss, says so in the bot
+/// log, and identifies again.
+async fn a_session_discord_will_not_resume_is_counted_as_lost(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    w.start(id).await;
+    assert_eq!(w.emulator.invalidate_sessions(Some(w.shop.application_id), false), 1);
+    let lost = until("the loss in the bot log", 30, || async {
+        let logs = w.app.get(&format!("/api/v1/bot-logs?bot_id={id}&event=session_lost")).await.1;
+        logs["items"].as_array().unwrap().first().cloned()
+    })
+    .await;
+    assert!(
+        lost["message"].as_str().unwrap().contains("events sent while the bot was disconnected are lost"),
+        "{lost}"
+    );
+    until("a new session", 30, || async { (w.emulator.counters().counters.identifies == 2).then_some(()) }).await;
+    w.running(id).await;
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", w.app.url))
+        .bearer_auth(&w.app.admin_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains(&format!("botfleet_gateway_sessions_lost_total{{bot_id=\"{id}\"}} 1\n")), "{metrics}");
 }
 
 /// Each identify spends one of a bot's 1,000 session starts a day: a start identifies once, a stop

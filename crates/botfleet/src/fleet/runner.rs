@@ -143,6 +143,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         | EventTypeFlags::GATEWAY_HELLO
         | EventTypeFlags::GATEWAY_HEARTBEAT_ACK
         | EventTypeFlags::RESUMED
+        | EventTypeFlags::GATEWAY_INVALIDATE_SESSION
         | EventTypeFlags::MESSAGE_CREATE
         | EventTypeFlags::MESSAGE_DELETE
         | EventTypeFlags::INTERACTION_CREATE;
@@ -207,6 +208,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                         r.connected_at = Some(now);
                     }
                     Event::Resumed => r.resumes += 1,
+                    Event::GatewayInvalidateSession(false) => r.sessions_lost += 1,
                     _ => {}
                 }
             });
@@ -236,6 +238,13 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                     )
                     .await;
                 fleet.set_status(id, Status::Running, None).await;
+            }
+            Some(Ok(Event::GatewayInvalidateSession(false))) => {
+                // Where exactly-once ends by Discord's rule: a session Discord will not resume is
+                // gone, and so is whatever happened while the bot was away from it.
+                let lost = "Discord ended the session (op 9, not resumable): events sent while the bot was \
+                            disconnected are lost; identifying again";
+                fleet.bot_log(id, "warn", "session_lost", lost.into()).await;
             }
             Some(Ok(Event::Resumed)) => {
                 fleet.bot_log(id, "info", "resumed", "session resumed".into()).await;

@@ -43,7 +43,8 @@ pub struct BotLogQuery {
     /// `info`, `warn` or `error`.
     #[param(pattern = r"^(?:info|warn|error)$")]
     pub level: Option<String>,
-    /// `connected`, `resumed`, `disconnected`, `failed`, `command_error`, `command_panic`, `panic`, …
+    /// `connected`, `resumed`, `disconnected`, `session_lost`, `session_starts_low`, `failed`,
+    /// `command_error`, `command_panic`, `panic`, …
     pub event: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,

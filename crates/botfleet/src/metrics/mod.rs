@@ -220,7 +220,7 @@ impl Metrics {
 
         /// A per-bot counter: name, help, its value in a bot's figures.
         type Counter = (&'static str, &'static str, fn(&BotRuntime) -> u64);
-        let per_bot: [Counter; 4] = [
+        let per_bot: [Counter; 5] = [
             ("botfleet_discord_rest_calls_total", "Calls the bot made to Discord's REST API.", |r| r.rest_calls),
             (
                 "botfleet_discord_rate_limited_total",
@@ -232,6 +232,11 @@ impl Metrics {
                 "botfleet_gateway_reconnects_total",
                 "Times the bot's gateway connection came back after dropping (new session or resumed).",
                 |r| r.reconnects + r.resumes,
+            ),
+            (
+                "botfleet_gateway_sessions_lost_total",
+                "Sessions Discord ended without a resume (op 9 d: false): events sent meanwhile are lost.",
+                |r| r.sessions_lost,
             ),
         ];
         for (name, help, value) in per_bot {

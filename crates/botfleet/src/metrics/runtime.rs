@@ -35,6 +35,9 @@ pub struct BotRuntime {
     pub events: u64,
     pub reconnects: u64,
     pub resumes: u64,
+    /// Sessions Discord ended without a resume (op 9 `d: false`): what happened while the bot was
+    /// away from them is lost, by Discord's rule.
+    pub sessions_lost: u64,
     /// Calls made to Discord's REST API (replies, interaction responses, stock message posts and
     /// edits, command registration, messages sent from the API), since botfleet started.
     pub rest_calls: u64,
