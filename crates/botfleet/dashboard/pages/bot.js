@@ -36,13 +36,16 @@ export function mount(main, { params, can, navigate }) {
       replace(statusSlot, statusBadge(status));
       reason.textContent = why ?? '';
     };
+    // Live status changes seen: an action's answer must not overwrite a newer one.
+    let liveSeen = 0;
     setStatus(bot.status, bot.status_reason);
 
     const power = (action, label, pending) => {
       const b = h('button', { class: ['btn', action === 'start' ? 'btn-primary' : null], type: 'button' }, label);
       b.addEventListener('click', () => act(b, pending, async () => {
+        const before = liveSeen;
         const r = await api.post(`/bots/${id}/${action}`);
-        setStatus(r.status, null);
+        if (liveSeen === before) setStatus(r.status, null);
       }, `${bot.name}: ${action} requested`));
       return b;
     };
@@ -183,8 +186,10 @@ export function mount(main, { params, can, navigate }) {
 
     const stop = live.onMessage((m) => {
       if (m.bot_id !== undefined && m.bot_id !== id) return;
-      if (m.type === 'bot_status') setStatus(m.status, m.reason);
-      else if (m.type === 'bot_log') {
+      if (m.type === 'bot_status') {
+        liveSeen += 1;
+        setStatus(m.status, m.reason);
+      } else if (m.type === 'bot_log') {
         consoleBox.querySelector(':scope > .muted')?.remove();
         addLine(m);
       } else if (m.type === 'command') {

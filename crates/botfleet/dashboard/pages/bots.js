@@ -37,6 +37,14 @@ export function mount(main, { can }) {
     }
   }
 
+  // Live status changes counted per bot: an action's answer (the status when it was asked) must
+  // not overwrite a newer one that arrived over the live feed while the request ran.
+  const liveSeen = new Map();
+  const seen = (id) => liveSeen.get(id) ?? 0;
+  function setStatusUnlessNewer(id, status, before) {
+    if (seen(id) === before) setStatus(id, status, null);
+  }
+
   function setStatus(id, status, reason) {
     const r = rows.get(id);
     if (!r) return;
@@ -50,8 +58,9 @@ export function mount(main, { can }) {
     const make = (action, label) => {
       const b = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `${label} ${bot.name}` }, label);
       b.addEventListener('click', () => act(b, null, async () => {
+        const before = seen(bot.id);
         const result = await api.post(`/bots/${bot.id}/${action}`);
-        setStatus(bot.id, result.status, null);
+        setStatusUnlessNewer(bot.id, result.status, before);
         return result;
       }, `${bot.name}: ${action} requested`));
       return b;
@@ -113,16 +122,20 @@ export function mount(main, { can }) {
   bulkButtons.forEach((button) => button.addEventListener('click', async () => {
     const action = button.dataset.action;
     const ids = selected();
+    const before = new Map(ids.map((id) => [id, seen(id)]));
     const result = await act(button, null, () => api.post('/bots/bulk', { action, bot_ids: ids }));
     if (!result) return;
     const bad = result.results.filter((r) => !r.ok);
-    result.results.filter((r) => r.ok && r.status).forEach((r) => setStatus(r.bot_id, r.status, null));
+    result.results.filter((r) => r.ok && r.status).forEach((r) => setStatusUnlessNewer(r.bot_id, r.status, before.get(r.bot_id)));
     if (bad.length) toast(`${bad.length} of ${ids.length} could not ${action}: ${bad.map((r) => `${rows.get(r.bot_id)?.bot.name ?? r.bot_id}: ${r.error}`).join('; ')}`, 'error');
     else toast(`${action} requested for ${ids.length} bot${ids.length === 1 ? '' : 's'}`);
   }));
 
   const stop = live.onMessage((m) => {
-    if (m.type === 'bot_status') setStatus(m.bot_id, m.status, m.reason);
+    if (m.type === 'bot_status') {
+      liveSeen.set(m.bot_id, seen(m.bot_id) + 1);
+      setStatus(m.bot_id, m.status, m.reason);
+    }
     else if (m.type === 'resync') load();
   });
   live.subscribe(['bots']);
