@@ -68,6 +68,11 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A call botfleet did not send, and why (no status: Discord never saw it).
+    pub fn held_back(why: impl Into<String>) -> Self {
+        Self::new(None, None, why)
+    }
+
     /// A failure with a status, Discord's code and words.
     fn new(status: Option<u16>, code: Option<u64>, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), not_discord: false }

@@ -95,6 +95,7 @@ both!(
     the_session_start_budget_is_shown_and_its_last_starts_are_kept,
     a_slash_command_discord_delivers_again_is_answered_and_tracked_once,
     a_session_discord_will_not_resume_is_counted_as_lost,
+    invalid_requests_to_discord_are_counted_fleet_wide,
     slash_commands_are_put_only_when_they_differ,
 );
 
@@ -260,6 +261,31 @@ async fn a_session_discord_will_not_resume_is_counted_as_lost(w: World) {
         .await
         .unwrap();
     assert!(metrics.contains(&format!("botfleet_gateway_sessions_lost_total{{bot_id=\"{id}\"}} 1\n")), "{metrics}");
+}
+
+/// Discord bans an IP after 10,000 invalid requests (401, 403, 429) in 10 minutes: botfleet counts
+/// the fleet's, in that window and since start (`/metrics`). A message to a channel the bot cannot
+/// see is one (403, Missing Access); one to a channel that does not exist (404) is not.
+async fn invalid_requests_to_discord_are_counted_fleet_wide(w: World) {
+    let id = w.add_bot("Shop", &w.shop.token).await;
+    let elsewhere = w.emulator.create_guild("Not ours", w.alice).unwrap();
+    let hidden = w.emulator.create_channel(elsewhere, "hidden").unwrap();
+    for channel in [hidden.to_string(), hidden.to_string(), "123456789012345678".to_owned()] {
+        let body = json!({"channel_id": channel, "content": "hello"});
+        let (status, _) = w.app.post(&format!("/api/v1/bots/{id}/send-message"), body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", w.app.url))
+        .bearer_auth(&w.app.admin_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("\nbotfleet_discord_invalid_requests 2\n"), "{metrics}");
+    assert!(metrics.contains("\nbotfleet_discord_invalid_requests_total 2\n"), "{metrics}");
 }
 
 /// Each identify spends one of a bot's 1,000 session starts a day: a start identifies once, a stop

@@ -65,6 +65,8 @@ pub struct BotObservation {
     pub status: Status,
     pub reason: Option<String>,
     pub counters: Counters,
+    /// Session starts Discord still allows today, as read at its last start.
+    pub session_starts_remaining: Option<u32>,
 }
 
 /// This node, now.
@@ -76,6 +78,8 @@ pub struct NodeObservation {
     pub records_dropped: u64,
     /// Why the database did not answer, when it did not.
     pub database_error: Option<String>,
+    /// Invalid requests (401, 403, 429) the fleet made to Discord in the last 10 minutes.
+    pub invalid_requests: u64,
 }
 
 /// Everything the rules are judged on.
@@ -283,6 +287,13 @@ impl Engine {
                     (rss > megabytes.saturating_mul(1024 * 1024))
                         .then(|| format!("resident memory is {mb} MiB (more than {megabytes} MiB)"))
                 }),
+                Condition::InvalidRequests { requests } => (node.invalid_requests > *requests).then(|| {
+                    format!(
+                        "{} invalid requests (401, 403, 429) to Discord in the last 10 minutes (more than {requests}); \
+                         Discord bans the IP for an hour at 10,000: see which bot's calls fail",
+                        node.invalid_requests
+                    )
+                }),
                 _ => None,
             };
             return vec![(subject, failing)];
@@ -336,6 +347,15 @@ impl Engine {
                             bot.name, w.rate_limited
                         )
                     }),
+                    Condition::SessionStartsLow { below } => {
+                        bot.session_starts_remaining.filter(|left| u64::from(*left) < *below).map(|left| {
+                            format!(
+                                "{} has {left} session starts left today (fewer than {below}); spending them all \
+                                 resets its token: avoid restarts until the reset",
+                                bot.name
+                            )
+                        })
+                    }
                     _ => None,
                 };
                 (subject, failing)
@@ -379,9 +399,36 @@ mod tests {
                 status,
                 reason: None,
                 counters: Counters::default(),
+                session_starts_remaining: None,
             }],
             node: NodeObservation::default(),
         }
+    }
+
+    #[test]
+    fn invalid_requests_and_few_session_starts_fire() {
+        let never = |_: &Rule, _: &Subject| false;
+        let invalid = [rule(Condition::InvalidRequests { requests: 100 }, 1, 0)];
+        let mut e = Engine::default();
+        let mut o = obs(0, Status::Running);
+        o.node.invalid_requests = 100;
+        assert!(e.evaluate(&invalid, &o, never).is_empty(), "at the limit: not over it");
+        o.node.invalid_requests = 101;
+        let d = e.evaluate(&invalid, &o, never);
+        assert!(matches!(&d[..], [Decision::Fire { detail, .. }] if detail.contains("101 invalid requests")), "{d:?}");
+
+        let starts = [rule(Condition::SessionStartsLow { below: 50 }, 1, 0)];
+        let mut e = Engine::default();
+        let mut o = obs(0, Status::Running);
+        assert!(e.evaluate(&starts, &o, never).is_empty(), "unknown: nothing to say");
+        o.bots[0].session_starts_remaining = Some(50);
+        assert!(e.evaluate(&starts, &o, never).is_empty());
+        o.bots[0].session_starts_remaining = Some(49);
+        let d = e.evaluate(&starts, &o, never);
+        assert!(
+            matches!(&d[..], [Decision::Fire { detail, .. }] if detail.contains("49 session starts left")),
+            "{d:?}"
+        );
     }
 
     #[test]

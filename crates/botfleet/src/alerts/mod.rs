@@ -168,6 +168,7 @@ impl Alerts {
                         errors: t.errors,
                         latency: buckets.get(&id).copied().unwrap_or_default(),
                     },
+                    session_starts_remaining: runtime.session_starts_remaining,
                 }
             })
             .collect();
@@ -180,6 +181,7 @@ impl Alerts {
                 queue_depth: u64::try_from(inner.fleet.tracking_queue_depth()).unwrap_or(u64::MAX),
                 records_dropped: inner.fleet.tracking_dropped(),
                 database_error,
+                invalid_requests: inner.fleet.invalid_requests().0,
             },
         })
     }

@@ -62,6 +62,18 @@ pub enum Condition {
         #[schema(minimum = 1, maximum = 1_048_576)]
         megabytes: u64,
     },
+    /// More than `requests` invalid requests (401, 403, 429) to Discord in its 10-minute window,
+    /// from the whole fleet (Discord bans the IP for an hour at 10,000).
+    InvalidRequests {
+        #[schema(maximum = 10_000)]
+        requests: u64,
+    },
+    /// Fewer than `below` session starts left today, as read at the bot's last start (Discord
+    /// resets the token of a bot that spends them all).
+    SessionStartsLow {
+        #[schema(minimum = 1, maximum = 1_000_000)]
+        below: u64,
+    },
 }
 
 fn default_min_commands() -> u64 {
@@ -78,6 +90,7 @@ impl Condition {
                 | Self::ReplyLatency { .. }
                 | Self::ErrorRate { .. }
                 | Self::RateLimited { .. }
+                | Self::SessionStartsLow { .. }
         )
     }
 
@@ -122,6 +135,8 @@ impl Condition {
             Self::TrackingBacklog { queue_depth } => range(errors, "queue_depth", *queue_depth, 0, 1_000_000),
             Self::DatabaseUnreachable {} => {}
             Self::MemoryOver { megabytes } => range(errors, "megabytes", *megabytes, 1, 1_048_576),
+            Self::InvalidRequests { requests } => range(errors, "requests", *requests, 0, 10_000),
+            Self::SessionStartsLow { below } => range(errors, "below", *below, 1, 1_000_000),
         }
     }
 }

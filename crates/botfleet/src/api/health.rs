@@ -146,6 +146,7 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
         tracking_queue_depth: app.fleet.tracking_queue_depth(),
         tracking_dropped: app.fleet.tracking_dropped(),
         connections: app.fleet.runtimes(),
+        invalid_requests: app.fleet.invalid_requests(),
     };
     let text = app.fleet.metrics().render(&gauges);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())

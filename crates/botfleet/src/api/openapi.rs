@@ -258,7 +258,7 @@ mod tests {
     fn condition_variants_take_no_other_fields() {
         let doc = serde_json::to_value(build()).unwrap();
         let variants = doc["components"]["schemas"]["Condition"]["oneOf"].as_array().unwrap();
-        assert_eq!(variants.len(), 8);
+        assert_eq!(variants.len(), 10);
         for v in variants {
             assert_eq!(v["additionalProperties"], false, "{v}");
         }

@@ -6,6 +6,7 @@
 pub mod antispam;
 pub mod health;
 pub mod identify;
+pub mod invalid;
 pub mod latency;
 pub mod rest_meter;
 pub mod runner;
@@ -77,6 +78,8 @@ pub struct FleetInner {
     identify_gates: Mutex<HashMap<i64, identify::IdentifyGate>>,
     /// Below this many session starts left today a bot does not identify (`--session-start-floor`).
     pub session_start_floor: u32,
+    /// Discord's invalid-request budget for this IP, fleet-wide and per bot.
+    pub invalid: Arc<invalid::InvalidRequests>,
 }
 
 impl FleetInner {
@@ -168,7 +171,8 @@ impl Fleet {
     ) -> Self {
         let stock = StockCache::new(store.clone(), events.stock_changes());
         let runtimes = Arc::new(Runtimes::default());
-        let rest = rest_meter::RestMeter::new(runtimes.clone());
+        let invalid = Arc::new(invalid::InvalidRequests::new(clock.clone(), invalid::Levels::default()));
+        let rest = rest_meter::RestMeter::new(runtimes.clone(), invalid.clone());
         Self {
             inner: Arc::new(FleetInner {
                 stock,
@@ -187,6 +191,7 @@ impl Fleet {
                 statuses: Mutex::new(HashMap::new()),
                 identify_gates: Mutex::new(HashMap::new()),
                 session_start_floor,
+                invalid,
             }),
         }
     }
@@ -215,6 +220,11 @@ impl Fleet {
     /// A bot's gateway events per second over the last minute.
     pub fn events_per_second(&self, bot_id: i64) -> f64 {
         self.inner.runtimes.events_per_second(bot_id, self.inner.clock.now_ms())
+    }
+
+    /// Discord's invalid-request budget as used: (in the last 10 minutes, since start).
+    pub fn invalid_requests(&self) -> (u64, u64) {
+        (self.inner.invalid.in_window(None).0, self.inner.invalid.total())
     }
 
     /// The connection figures of every bot that ran in this process, by id.

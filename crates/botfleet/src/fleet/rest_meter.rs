@@ -23,6 +23,7 @@ use tracing::span;
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 
+use super::invalid::InvalidRequests;
 use super::runner::REST_TIMEOUT;
 use crate::discord::Failure;
 use crate::metrics::runtime::Runtimes;
@@ -55,6 +56,7 @@ impl Drop for BotScope {
 pub struct RestMeter {
     dispatch: Dispatch,
     runtimes: Arc<Runtimes>,
+    invalid: Arc<InvalidRequests>,
 }
 
 impl fmt::Debug for RestMeter {
@@ -65,16 +67,21 @@ impl fmt::Debug for RestMeter {
 
 impl RestMeter {
     /// A meter forwarding to the dispatcher current now.
-    pub fn new(runtimes: Arc<Runtimes>) -> Self {
+    pub fn new(runtimes: Arc<Runtimes>, invalid: Arc<InvalidRequests>) -> Self {
         let forward = tracing::dispatcher::get_default(Dispatch::clone);
-        let dispatch = Dispatch::new(Counting { forward, runtimes: runtimes.clone() });
-        Self { dispatch, runtimes }
+        let dispatch = Dispatch::new(Counting { forward, runtimes: runtimes.clone(), invalid: invalid.clone() });
+        Self { dispatch, runtimes, invalid }
     }
 
     /// The meter of one bot's calls; `None`: calls made for no bot (a configuration not saved
     /// yet), watched but counted nowhere.
     pub fn bot(&self, bot_id: Option<i64>) -> Meter {
-        Meter { dispatch: self.dispatch.clone(), runtimes: self.runtimes.clone(), bot_id }
+        Meter {
+            dispatch: self.dispatch.clone(),
+            runtimes: self.runtimes.clone(),
+            invalid: self.invalid.clone(),
+            bot_id,
+        }
     }
 }
 
@@ -83,6 +90,7 @@ impl RestMeter {
 pub struct Meter {
     dispatch: Dispatch,
     runtimes: Arc<Runtimes>,
+    invalid: Arc<InvalidRequests>,
     bot_id: Option<i64>,
 }
 
@@ -118,11 +126,22 @@ impl Meter {
     where
         F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
     {
+        // A bot that made most of the invalid requests putting the IP at risk waits (not sent).
+        if let Some(why) = self.bot_id.and_then(|bot| self.invalid.paused(bot)) {
+            return Err(Failure::held_back(why));
+        }
         // Built outside the metered poll: twilight's request span belongs to the normal subscriber.
         let request = request.into_future();
         match self.run(tokio::time::timeout(REST_TIMEOUT, request)).await {
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => Err(Failure::from_http(&e)),
+            Ok(Err(e)) => {
+                let failure = Failure::from_http(&e);
+                // 429s are counted where twilight retries them (`Counting`).
+                if matches!(failure.status, Some(401 | 403)) {
+                    self.invalid.note(self.bot_id);
+                }
+                Err(failure)
+            }
             Err(_) => Err(Failure::timed_out()),
         }
     }
@@ -160,6 +179,7 @@ fn says(event: &Event<'_>, text: &str) -> bool {
 struct Counting {
     forward: Dispatch,
     runtimes: Arc<Runtimes>,
+    invalid: Arc<InvalidRequests>,
 }
 
 impl Subscriber for Counting {
@@ -200,6 +220,7 @@ impl Subscriber for Counting {
             if let Some(bot) = BOT.with(Cell::get) {
                 if says(event, RETRYING) {
                     self.runtimes.update(bot, |r| r.rate_limited += 1);
+                    self.invalid.note(Some(bot));
                 }
             }
             // Enabled here for the count: pass it on only if the next subscriber wants it.
@@ -263,12 +284,16 @@ mod tests {
         fn exit(&self, _: &span::Id) {}
     }
 
+    fn invalid() -> Arc<InvalidRequests> {
+        Arc::new(InvalidRequests::new(crate::time::Clock::manual(0), Default::default()))
+    }
+
     #[tokio::test]
     async fn counts_the_retry_event_for_the_bot_and_forwards_every_event() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let _default = tracing::dispatcher::set_default(&Dispatch::new(Keep(seen.clone())));
         let runtimes = Arc::new(Runtimes::default());
-        let meter = RestMeter::new(runtimes.clone());
+        let meter = RestMeter::new(runtimes.clone(), invalid());
         let bot = meter.bot(Some(7));
         bot.run(async {
             tracing::info!(target: "twilight_http::response::future", "rate limited; retrying");
@@ -294,9 +319,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_bot_at_fault_is_held_back_past_the_danger_level() {
+        let invalid = Arc::new(InvalidRequests::new(
+            crate::time::Clock::manual(0),
+            crate::fleet::invalid::Levels { warning: 2, danger: 3 },
+        ));
+        let meter = RestMeter::new(Arc::new(Runtimes::default()), invalid.clone());
+        for _ in 0..3 {
+            invalid.note(Some(5));
+        }
+        let never = std::future::pending::<Result<twilight_http::Response<()>, twilight_http::Error>>();
+        let held = tokio::time::timeout(std::time::Duration::from_secs(5), meter.bot(Some(5)).call(never)).await;
+        let failure = held.expect("answered at once, not sent").expect_err("held back");
+        assert!(failure.message.starts_with("paused:") && failure.status.is_none(), "{}", failure.message);
+        // Another bot is not at fault: its call goes out (and here never ends).
+        let never = std::future::pending::<Result<twilight_http::Response<()>, twilight_http::Error>>();
+        let sent = tokio::time::timeout(std::time::Duration::from_millis(50), meter.bot(Some(6)).call(never)).await;
+        assert!(sent.is_err(), "bot 6's call was sent");
+    }
+
+    #[tokio::test]
     async fn counts_with_no_subscriber_at_all() {
         let runtimes = Arc::new(Runtimes::default());
-        let meter = RestMeter::new(runtimes.clone());
+        let meter = RestMeter::new(runtimes.clone(), invalid());
         for _ in 0..2 {
             meter
                 .bot(Some(3))

@@ -127,6 +127,9 @@ pub struct Gauges {
     pub tracking_dropped: u64,
     /// The connection figures of each bot that ran in this process, by id.
     pub connections: Vec<(i64, BotRuntime)>,
+    /// Invalid requests (401, 403, 429) the fleet made to Discord: (in its 10-minute window, since
+    /// start).
+    pub invalid_requests: (u64, u64),
 }
 
 impl Metrics {
@@ -262,6 +265,16 @@ impl Metrics {
                 let _ = writeln!(out, "botfleet_session_starts_remaining{{bot_id=\"{bot}\"}} {n}");
             }
         }
+        out.push_str(
+            "# HELP botfleet_discord_invalid_requests Invalid requests (401, 403, 429) to Discord in the last \
+             10 minutes; Discord bans the IP for an hour at 10,000.\n# TYPE botfleet_discord_invalid_requests gauge\n",
+        );
+        let _ = writeln!(out, "botfleet_discord_invalid_requests {}", gauges.invalid_requests.0);
+        out.push_str(
+            "# HELP botfleet_discord_invalid_requests_total Invalid requests (401, 403, 429) to Discord since start.\n\
+             # TYPE botfleet_discord_invalid_requests_total counter\n",
+        );
+        let _ = writeln!(out, "botfleet_discord_invalid_requests_total {}", gauges.invalid_requests.1);
         out.push_str("# HELP botfleet_bots Bots by runtime status.\n# TYPE botfleet_bots gauge\n");
         for (status, n) in gauges.bots.by_status() {
             let _ = writeln!(out, "botfleet_bots{{status=\"{status}\"}} {n}");

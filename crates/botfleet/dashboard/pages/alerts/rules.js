@@ -19,6 +19,8 @@ const NUMBERS = {
   count: ['429 answers, more than', '0 or more rate-limit answers from Discord within the window.', 10],
   queue_depth: ['Records waiting, more than', '0 or more records queued for the tracking writer (a dropped record fires too).', 1000],
   megabytes: ['Memory above (MB)', "1 to 1048576 MB of this process's resident memory.", 512],
+  requests: ['Invalid requests, more than', '0 to 10000 answers 401, 403 or 429 from Discord in 10 minutes, fleet-wide (Discord bans the IP at 10000).', 5000],
+  below: ['Session starts left, fewer than', "1 or more of the bot's daily session starts (spending them all resets its token).", 100],
   within_seconds: ['Within (seconds)', '10 to 3600: the window it looks back over.', 300],
 };
 
@@ -32,6 +34,8 @@ const KINDS = {
   tracking_backlog: { label: 'Tracking backlog', numbers: ['queue_depth'], perBot: false },
   database_unreachable: { label: 'Database unreachable', numbers: [], perBot: false },
   memory_over: { label: 'Memory over', numbers: ['megabytes'], perBot: false },
+  invalid_requests: { label: 'Invalid requests to Discord (10 min)', numbers: ['requests'], perBot: false },
+  session_starts_low: { label: 'Few session starts left', numbers: ['below'], perBot: true },
 };
 
 /** A condition in words. */
@@ -45,6 +49,8 @@ export function describeCondition(c) {
     case 'tracking_backlog': return `More than ${num(c.queue_depth)} records waiting for tracking`;
     case 'database_unreachable': return 'The database does not answer';
     case 'memory_over': return `Memory above ${num(c.megabytes)} MB`;
+    case 'invalid_requests': return `More than ${num(c.requests)} invalid requests to Discord in 10 minutes`;
+    case 'session_starts_low': return `Fewer than ${num(c.below)} session starts left today`;
     default: return c.kind;
   }
 }
