@@ -126,6 +126,13 @@ async fn the_session_start_budget_is_shown_and_its_last_starts_are_kept(w: World
         .await
         .unwrap();
     assert!(metrics.contains(&format!("botfleet_session_starts_remaining{{bot_id=\"{id}\"}} 10\n")), "{metrics}");
+    let reset = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("botfleet_session_starts_reset_timestamp_seconds{{bot_id=\"{id}\"}} ")))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("the reset time in /metrics: {metrics}"));
+    let in_a_day = botfleet::time::Clock::system().now_ms() as f64 / 1000.0 + 86_400.0;
+    assert!((in_a_day - reset).abs() < 600.0, "the budget is full again in about a day: {reset}");
 
     w.app.post(&format!("/api/v1/bots/{id}/stop"), json!({})).await;
     w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;

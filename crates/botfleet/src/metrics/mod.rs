@@ -266,6 +266,17 @@ impl Metrics {
             }
         }
         out.push_str(
+            "# HELP botfleet_session_starts_reset_timestamp_seconds When the bot's session-start budget is full \
+             again (Unix time), as read at its last start.\n\
+             # TYPE botfleet_session_starts_reset_timestamp_seconds gauge\n",
+        );
+        for (bot, r) in &gauges.connections {
+            if let Some(at) = r.session_starts_reset_at {
+                let seconds = at as f64 / 1000.0;
+                let _ = writeln!(out, "botfleet_session_starts_reset_timestamp_seconds{{bot_id=\"{bot}\"}} {seconds}");
+            }
+        }
+        out.push_str(
             "# HELP botfleet_discord_invalid_requests Invalid requests (401, 403, 429) to Discord in the last \
              10 minutes; Discord bans the IP for an hour at 10,000.\n# TYPE botfleet_discord_invalid_requests gauge\n",
         );
