@@ -71,6 +71,11 @@ impl World {
         self.app.get(&format!("/api/v1/command-logs?{query}")).await.1["items"].as_array().cloned().unwrap_or_default()
     }
 
+    /// `GET /metrics`'s text, read with the admin key.
+    async fn metrics(&self) -> String {
+        self.app.http.get(format!("{}/metrics", self.app.url)).send().await.unwrap().text().await.unwrap()
+    }
+
     fn bot_replies(&self, channel: u64) -> Vec<discord_emulator::MessageRecord> {
         self.emulator.messages(channel).unwrap().into_iter().filter(|m| m.author_is_bot).collect()
     }
@@ -116,15 +121,7 @@ async fn the_session_start_budget_is_shown_and_its_last_starts_are_kept(w: World
     let check = health["checks"].as_array().unwrap().iter().find(|c| c["name"] == "session_starts").cloned();
     let check = check.unwrap_or_else(|| panic!("a session_starts check: {health}"));
     assert!(check["detail"].as_str().unwrap().starts_with("10 of 10 left today"), "{check}");
-    let metrics = reqwest::Client::new()
-        .get(format!("{}/metrics", w.app.url))
-        .bearer_auth(&w.app.admin_key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = w.metrics().await;
     assert!(metrics.contains(&format!("botfleet_session_starts_remaining{{bot_id=\"{id}\"}} 10\n")), "{metrics}");
     let reset = metrics
         .lines()
@@ -258,15 +255,7 @@ async fn a_session_discord_will_not_resume_is_counted_as_lost(w: World) {
     );
     until("a new session", 30, || async { (w.emulator.counters().counters.identifies == 2).then_some(()) }).await;
     w.running(id).await;
-    let metrics = reqwest::Client::new()
-        .get(format!("{}/metrics", w.app.url))
-        .bearer_auth(&w.app.admin_key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = w.metrics().await;
     assert!(metrics.contains(&format!("botfleet_gateway_sessions_lost_total{{bot_id=\"{id}\"}} 1\n")), "{metrics}");
 }
 
@@ -282,15 +271,7 @@ async fn invalid_requests_to_discord_are_counted_fleet_wide(w: World) {
         let (status, _) = w.app.post(&format!("/api/v1/bots/{id}/send-message"), body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let metrics = reqwest::Client::new()
-        .get(format!("{}/metrics", w.app.url))
-        .bearer_auth(&w.app.admin_key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = w.metrics().await;
     assert!(metrics.contains("\nbotfleet_discord_invalid_requests 2\n"), "{metrics}");
     assert!(metrics.contains("\nbotfleet_discord_invalid_requests_total 2\n"), "{metrics}");
 }
