@@ -520,7 +520,8 @@ async fn database_unreachable_is_sent_directly_and_stored_once_it_is_back() {
     let admin = tokio::sync::Mutex::new(admin);
     let terminate =
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()";
-    until("the database-down alert", 30, || async {
+    // Generous: each failing round may wait the pool's 10 s acquire timeout, and two are needed.
+    until("the database-down alert", 90, || async {
         sqlx::query(terminate).bind(&name).execute(&mut *admin.lock().await).await.unwrap();
         (!receiver.got.lock().unwrap().is_empty()).then_some(())
     })
