@@ -128,7 +128,7 @@ export function errorText(err) {
 
 const STATUS_WORDS = {
   running: 'Running', starting: 'Starting', reconnecting: 'Reconnecting', stopped: 'Stopped', failed: 'Failed',
-  ok: 'OK', error: 'Error', pass: 'Pass', fail: 'Fail', denied: 'Denied', info: 'Info', warn: 'Warning',
+  ok: 'OK', error: 'Error', pass: 'Pass', fail: 'Fail', denied: 'Denied', expired: 'Expired', info: 'Info', warn: 'Warning',
 };
 
 /** A coloured dot with its word (colour is never the only signal). */

@@ -102,6 +102,7 @@ pub async fn run(
         let every = std::time::Duration::from_secs(2);
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
+    let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
@@ -110,7 +111,7 @@ pub async fn run(
     };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    for task in [history, alerts].into_iter().flatten() {
+    for task in [history, alerts, Some(session_saver)].into_iter().flatten() {
         task.abort();
         let _ = task.await;
     }

@@ -11,7 +11,7 @@ export function mount(main, ctx) {
     hashPath: '/commands',
     topic: 'commands',
     message: 'command',
-    chips: { name: 'outcome', label: 'Outcome', options: [['', 'All'], ['ok', 'OK'], ['error', 'Error'], ['denied', 'Denied']] },
+    chips: { name: 'outcome', label: 'Outcome', options: [['', 'All'], ['ok', 'OK'], ['error', 'Error'], ['denied', 'Denied'], ['expired', 'Expired']] },
     texts: [{ name: 'command', label: 'Command' }, { name: 'user_id', label: 'User id' }],
     searchHint: 'Command or arguments, e.g. help',
     searchFields: ['command', 'arguments'],

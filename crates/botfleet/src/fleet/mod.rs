@@ -4,15 +4,17 @@
 //! is started again after a capped, doubling delay (`supervise`).
 
 pub mod antispam;
+pub mod handled;
 pub mod health;
 pub mod identify;
 pub mod invalid;
 pub mod latency;
 pub mod rest_meter;
 pub mod runner;
+pub mod session;
 pub mod stock_message;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -45,10 +47,16 @@ pub const RESTART_MAX: Duration = Duration::from_secs(60);
 /// A runner that ran this long before it panicked restarts after `RESTART_FIRST` again.
 pub const RESTART_RESET: Duration = Duration::from_secs(300);
 
+/// How often running bots' gateway sessions are saved: what a kill -9 may replay (never lose).
+pub const SESSION_SAVE_EVERY: Duration = Duration::from_secs(2);
+
 /// A running bot task and the switch that stops it.
 struct Handle {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// [`session::fingerprint`] of the token and intents it runs with: a restart with the same
+    /// ones resumes its session.
+    fingerprint: String,
 }
 
 /// What every bot task shares.
@@ -80,12 +88,22 @@ pub struct FleetInner {
     pub session_start_floor: u32,
     /// Discord's invalid-request budget for this IP, fleet-wide and per bot.
     pub invalid: Arc<invalid::InvalidRequests>,
+    /// Each bot's gateway session, saved every few seconds and at shutdown, resumed on start.
+    pub sessions: session::SessionBook,
+    /// Bots being stopped so that their session stays resumable (shutdown, a restart with the
+    /// same token and intents): their runner closes with a resume code and notes the session.
+    suspending: Mutex<HashSet<i64>>,
 }
 
 impl FleetInner {
     /// The bot's identify gate (made on first use).
     pub fn identify_gate(&self, bot_id: i64) -> identify::IdentifyGate {
         lock(&self.identify_gates).entry(bot_id).or_default().clone()
+    }
+
+    /// Whether the bot is being stopped to be resumed later (and forgets that it was).
+    pub fn take_suspending(&self, bot_id: i64) -> bool {
+        lock(&self.suspending).remove(&bot_id)
     }
 }
 
@@ -192,6 +210,8 @@ impl Fleet {
                 identify_gates: Mutex::new(HashMap::new()),
                 session_start_floor,
                 invalid,
+                sessions: session::SessionBook::default(),
+                suspending: Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -271,14 +291,18 @@ impl Fleet {
     pub async fn stop(&self, bot_id: i64) -> Result<Transition> {
         let before = repo::desired_state(&self.inner.store, bot_id).await?;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Stopped).await?;
-        self.halt(bot_id).await;
+        self.halt(bot_id, false).await;
         Ok(Transition { status: Status::Stopped, desired_before: before, desired_after: DesiredState::Stopped })
     }
 
     /// Stops then starts a bot (picking up changed settings), and remembers that it should run.
+    /// With the same token and intents its gateway session is resumed (nothing users send in
+    /// between is missed); a changed token or intents identifies afresh.
     pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
         let (config, before) = self.run_settings(bot_id).await?;
-        self.halt(bot_id).await;
+        let fingerprint = session::fingerprint(config.token.expose(), config.intents);
+        let same = lock(&self.inner.tasks).get(&bot_id).is_some_and(|h| h.fingerprint == fingerprint);
+        self.halt(bot_id, same).await;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
         let status = self.spawn(config);
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
@@ -306,34 +330,46 @@ impl Fleet {
             }
         }
         let (stop, stopped) = watch::channel(false);
+        let fingerprint = session::fingerprint(config.token.expose(), config.intents);
         let task = tokio::spawn(supervise(self.inner.clone(), config, stopped));
-        tasks.insert(bot_id, Handle { stop, task });
+        tasks.insert(bot_id, Handle { stop, task, fingerprint });
         Status::Starting
     }
 
-    /// Stops a bot's task without changing what it should do (shutdown, restart).
-    async fn halt(&self, bot_id: i64) {
+    /// Stops a bot's task without changing what it should do (shutdown, restart). With
+    /// `keep_session` its gateway session stays resumable and is noted; without, it ends and is
+    /// forgotten.
+    async fn halt(&self, bot_id: i64, keep_session: bool) {
         let handle = lock(&self.inner.tasks).remove(&bot_id);
         if let Some(handle) = handle {
+            if keep_session {
+                lock(&self.inner.suspending).insert(bot_id);
+            } else {
+                self.inner.sessions.forget(bot_id);
+            }
             let _ = handle.stop.send(true);
             let mut task = handle.task;
             if tokio::time::timeout(Duration::from_secs(10), &mut task).await.is_err() {
                 task.abort();
             }
+            lock(&self.inner.suspending).remove(&bot_id);
         }
         self.inner.set_status(bot_id, Status::Stopped, None).await;
     }
 
     /// Forgets a deleted bot.
     pub async fn forget(&self, bot_id: i64) {
-        self.halt(bot_id).await;
+        self.halt(bot_id, false).await;
+        self.inner.sessions.forget(bot_id);
         self.inner.runtimes.forget(bot_id);
         lock(&self.inner.statuses).remove(&bot_id);
         lock(&self.inner.identify_gates).remove(&bot_id);
     }
 
-    /// Starts every bot whose desired state is `running` (at boot).
+    /// Starts every bot whose desired state is `running` (at boot), resuming the gateway sessions
+    /// an earlier run saved.
     pub async fn start_desired(&self) -> Result<usize> {
+        self.inner.sessions.fill(session::load_all(&self.inner.store).await?);
         let ids = repo::desired_running(&self.inner.store).await?;
         for id in &ids {
             if let Err(e) = self.start(*id).await {
@@ -343,12 +379,34 @@ impl Fleet {
         Ok(ids.len())
     }
 
-    /// Stops every bot, keeping their desired state, and waits for their tasks.
+    /// Stops every bot, keeping their desired state and their sessions resumable, waits for their
+    /// tasks (all at once: each may wait for its close frame to be echoed), and saves the sessions.
     pub async fn shutdown(&self) {
         let ids: Vec<i64> = lock(&self.inner.tasks).keys().copied().collect();
-        for id in ids {
-            self.halt(id).await;
+        futures_util::future::join_all(ids.into_iter().map(|id| self.halt(id, true))).await;
+        self.save_sessions().await;
+    }
+
+    /// Writes the sessions noted since the last save; a failure is logged and retried next time.
+    pub async fn save_sessions(&self) {
+        match self.inner.sessions.save(&self.inner.store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "gateway sessions saved"),
+            Err(e) => tracing::warn!(error = %e, "could not save gateway sessions; retrying at the next save"),
         }
+    }
+
+    /// Saves the gateway sessions every `every` (so a kill -9 or a crash leaves recent ones).
+    pub fn spawn_session_saver(&self, every: Duration) -> JoinHandle<()> {
+        let fleet = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                fleet.save_sessions().await;
+            }
+        })
     }
 }
 

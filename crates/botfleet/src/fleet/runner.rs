@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use serde_json::json;
 use tokio::sync::watch;
-use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
+use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Session, Shard, ShardId, StreamExt};
 use twilight_http::Client;
 use twilight_model::application::command::{Command, CommandOptionChoice, CommandOptionChoiceValue};
 use twilight_model::application::interaction::application_command::CommandOptionValue;
@@ -30,6 +30,8 @@ use twilight_model::id::marker::ApplicationMarker;
 use twilight_model::id::Id;
 
 use super::antispam::{Decision, Limiter, Scope};
+use super::handled::Handled;
+use super::session::{fingerprint, SavedSession};
 use super::rest_meter::Meter;
 use super::stock_message::StockKeeper;
 use super::FleetInner;
@@ -122,11 +124,23 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         return;
     }
     let intents = Intents::from_bits_truncate(bot.intents);
-    let config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
+    let mut config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
         .proxy_url(url)
-        .queue(fleet.identify_gate(id))
-        .build();
-    let mut shard = Shard::with_config(ShardId::ONE, config);
+        .queue(fleet.identify_gate(id));
+    // A session saved by the last run (or before a restart) with the same token and intents is
+    // resumed: Discord replays what was sent meanwhile. One it refuses falls back to identify.
+    let bound_to = fingerprint(bot.token.expose(), bot.intents);
+    let saved = fleet.sessions.get(id, SHARD).filter(|s| s.fingerprint == bound_to);
+    let mut resuming = false;
+    if let Some(saved) = saved {
+        let age = (fleet.clock.now_ms() - saved.saved_at).max(0) / 1000;
+        let line = format!("resuming the saved gateway session after event {} (saved {age} s ago)", saved.sequence);
+        fleet.bot_log(id, "info", "resuming", line).await;
+        config = config.session(Session::new(saved.sequence, saved.session_id)).resume_url(saved.resume_url);
+        resuming = true;
+    }
+    let mut shard = Shard::with_config(ShardId::ONE, config.build());
+    let handled = Handled::default();
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
     let answering = Arc::new(Answering {
@@ -161,6 +175,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 continue;
             }
             _ = watch.tick() => {
+                note_session(&fleet, &shard, &handled, &bound_to, id);
                 if shard.state().is_identified() {
                     unidentified_since = None;
                 } else if unidentified_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(2)
@@ -172,7 +187,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 continue;
             }
             _ = stop.changed() => {
-                shard.close(CloseFrame::NORMAL);
+                // Stopping to resume later (shutdown, a restart with the same token and intents):
+                // a close with a resume code keeps the session (1000 and 1001 would end it).
+                let suspend = fleet.take_suspending(id);
+                shard.close(if suspend { CloseFrame::RESUME } else { CloseFrame::NORMAL });
                 // Poll until our close frame is sent and echoed (bounded); polling further would
                 // make twilight reconnect. A server that drops the connection without echoing it
                 // makes twilight connect again at once: its Hello ends the wait before an identify
@@ -185,6 +203,11 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                     }
                 })
                 .await;
+                if suspend {
+                    note_session(&fleet, &shard, &handled, &bound_to, id);
+                } else {
+                    fleet.sessions.forget(id);
+                }
                 keeper.stop().await;
                 fleet.set_status(id, Status::Stopped, None).await;
                 return;
@@ -217,6 +240,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             None => {
                 let reason =
                     last_close.map_or_else(|| "the gateway connection ended".to_owned(), |c| close_reason(c).1);
+                fleet.sessions.forget(id);
                 keeper.stop().await;
                 fleet.set_status(id, Status::Failed, Some(reason)).await;
                 return;
@@ -229,6 +253,13 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             }
             Some(Err(e)) => tracing::debug!(bot_id = id, error = %e, "gateway message skipped"),
             Some(Ok(Event::Ready(ready))) => {
+                handled.new_session();
+                if std::mem::take(&mut resuming) {
+                    let line = "the saved gateway session could not be resumed; identified afresh (events sent while \
+                                the bot was away are lost)";
+                    fleet.bot_log(id, "warn", "session_lost", line.into()).await;
+                }
+                note_session(&fleet, &shard, &handled, &bound_to, id);
                 fleet
                     .bot_log(
                         id,
@@ -242,12 +273,22 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Some(Ok(Event::GatewayInvalidateSession(false))) => {
                 // Where exactly-once ends by Discord's rule: a session Discord will not resume is
                 // gone, and so is whatever happened while the bot was away from it.
-                let lost = "Discord ended the session (op 9, not resumable): events sent while the bot was \
-                            disconnected are lost; identifying again";
+                let lost = if std::mem::take(&mut resuming) {
+                    "Discord refused to resume the saved session (op 9, not resumable): events sent while the \
+                     bot was away are lost; identifying again"
+                } else {
+                    "Discord ended the session (op 9, not resumable): events sent while the bot was \
+                     disconnected are lost; identifying again"
+                };
                 fleet.bot_log(id, "warn", "session_lost", lost.into()).await;
             }
             Some(Ok(Event::Resumed)) => {
-                fleet.bot_log(id, "info", "resumed", "session resumed".into()).await;
+                let line = if std::mem::take(&mut resuming) {
+                    "the saved session resumed: Discord replays what was sent while the bot was away"
+                } else {
+                    "session resumed"
+                };
+                fleet.bot_log(id, "info", "resumed", line.into()).await;
                 fleet.set_status(id, Status::Running, None).await;
             }
             Some(Ok(Event::GatewayClose(frame))) => {
@@ -266,13 +307,21 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 #[cfg(feature = "test-commands")]
                 crate::commands::panic::runner_hook(&message.content);
                 let answering = answering.clone();
-                spawn_answer(&fleet, id, async move { answering.prefix_command(*message, received, latency).await });
+                let running = handled.begin(sequence(&shard));
+                spawn_answer(&fleet, id, async move {
+                    answering.prefix_command(*message, received, latency).await;
+                    drop(running);
+                });
             }
             Some(Ok(Event::InteractionCreate(interaction))) => {
                 let received = (Instant::now(), fleet.clock.now_ms());
                 let latency = shard.latency().average();
                 let answering = answering.clone();
-                spawn_answer(&fleet, id, async move { answering.interaction(*interaction, received, latency).await });
+                let running = handled.begin(sequence(&shard));
+                spawn_answer(&fleet, id, async move {
+                    answering.interaction(*interaction, received, latency).await;
+                    drop(running);
+                });
             }
             Some(Ok(Event::MessageDelete(deleted))) => {
                 keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
@@ -280,6 +329,34 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Some(Ok(_)) => {}
         }
     }
+}
+
+/// Discord's "Unknown interaction": an answer after the interaction's 3-second window.
+const UNKNOWN_INTERACTION: u64 = 10062;
+
+/// The one shard a bot runs.
+const SHARD: u32 = 0;
+
+/// The sequence of the event just received.
+fn sequence<Q>(shard: &Shard<Q>) -> u64 {
+    shard.session().map_or(0, Session::sequence)
+}
+
+/// Notes where the bot's session stands — resumable from the last event whose answer finished —
+/// for the next save.
+fn note_session<Q>(fleet: &FleetInner, shard: &Shard<Q>, handled: &Handled, bound_to: &str, bot_id: i64) {
+    let (Some(session), Some(url)) = (shard.session(), shard.resume_url()) else {
+        return;
+    };
+    fleet.sessions.note(SavedSession {
+        bot_id,
+        shard: SHARD,
+        session_id: session.id().to_owned(),
+        sequence: handled.watermark(session.sequence()),
+        resume_url: url.to_owned(),
+        fingerprint: bound_to.to_owned(),
+        saved_at: fleet.clock.now_ms(),
+    });
 }
 
 /// Answers one event in a task of its own. A command's panic is caught where it runs (the user
@@ -653,6 +730,16 @@ impl Answering {
                         record.outcome = Outcome::Error;
                     }
                 }
+            }
+            // Discord's 3-second window to answer the interaction had passed (it was sent while the
+            // bot was down and replayed on resume): nothing can answer it now.
+            Some(Err(f)) if f.code == Some(UNKNOWN_INTERACTION) && !denied => {
+                record.outcome = Outcome::Expired;
+                record.error = Some(
+                    "expired: the interaction reached the bot after Discord's 3-second window to answer it \
+                     (Discord 10062)"
+                        .into(),
+                );
             }
             Some(Err(f)) => {
                 if !denied {

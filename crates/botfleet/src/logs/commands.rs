@@ -42,6 +42,10 @@ pub enum Outcome {
     Error,
     /// Refused by anti-spam.
     Denied,
+    /// An interaction that reached the bot after Discord's 3-second window to answer it had passed
+    /// (delivered while the bot was down, replayed on resume): Discord refuses any answer, so the
+    /// user saw "the application did not respond".
+    Expired,
 }
 
 impl Outcome {
@@ -51,15 +55,17 @@ impl Outcome {
             Self::Ok => "ok",
             Self::Error => "error",
             Self::Denied => "denied",
+            Self::Expired => "expired",
         }
     }
 
-    /// A stored or requested word (`ok`, `error`, `denied`).
+    /// A stored or requested word (`ok`, `error`, `denied`, `expired`).
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "ok" => Some(Self::Ok),
             "error" => Some(Self::Error),
             "denied" => Some(Self::Denied),
+            "expired" => Some(Self::Expired),
             _ => None,
         }
     }
@@ -291,7 +297,7 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
 pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<CommandLog>> {
     let limit = limit(query.limit, 50, 500)?;
     if query.outcome.as_deref().is_some_and(|o| Outcome::parse(o).is_none()) {
-        return Err(Error::field("outcome", "must be ok, error or denied"));
+        return Err(Error::field("outcome", "must be ok, error, denied or expired"));
     }
     let mut w = Where::default();
     w.int("bot_id", "=", query.bot_id);

@@ -165,7 +165,8 @@ impl Metrics {
             let t = out.entry(*bot).or_default();
             t.commands += n;
             match outcome {
-                Outcome::Error => t.errors += n,
+                // An expired interaction went unanswered: an error to whoever sent it.
+                Outcome::Error | Outcome::Expired => t.errors += n,
                 Outcome::Denied => t.denied += n,
                 Outcome::Ok => {}
             }

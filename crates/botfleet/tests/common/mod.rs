@@ -209,13 +209,20 @@ impl TestApp {
     }
 
     /// Stops the service (gracefully) and starts a new one on the same database and data dir.
-    pub async fn restart(mut self) -> Self {
+    pub async fn restart(self) -> Self {
+        self.restart_after(async {}).await
+    }
+
+    /// Stops the service (gracefully, as SIGTERM does), runs `meanwhile` while it is down, and
+    /// starts a new one on the same database and data dir.
+    pub async fn restart_after(mut self, meanwhile: impl std::future::Future<Output = ()>) -> Self {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        meanwhile.await;
         let pg = self.pg_database.take();
         let config = self.config.clone();
         let backend = self.backend;
