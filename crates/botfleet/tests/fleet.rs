@@ -148,7 +148,7 @@ async fn slash_commands_are_put_only_when_they_differ(w: World) {
     let c = w.emulator.counters().counters;
     let puts = c.rest_by_route.iter().filter(|(route, _)| route.starts_with("PUT ") && route.contains("/commands"));
     let puts: u64 = puts.map(|(_, n)| *n).sum();
-    assert_eq!((puts, c.identifies), (1, 2), "registered once over two starts: {:?}", c.rest_by_route);
+    assert_eq!((puts, c.identifies, c.resumes), (1, 1, 1), "registered once over two starts: {:?}", c.rest_by_route);
 }
 
 /// Discord may deliver an event again (a session resumed from an older sequence than the bot had
@@ -277,7 +277,8 @@ async fn invalid_requests_to_discord_are_counted_fleet_wide(w: World) {
 }
 
 /// Each identify spends one of a bot's 1,000 session starts a day: a start identifies once, a stop
-/// sends one close and identifies nothing, and neither does a shutdown (the SIGTERM path).
+/// sends one close (ending the session) and identifies nothing, and neither does a shutdown (the
+/// SIGTERM path), which keeps the session resumable.
 async fn a_stop_identifies_nothing_and_neither_does_shutdown(w: World) {
     let second =
         w.emulator.create_application(ApplicationSpec { name: "Second".into(), ..Default::default() }).unwrap();
@@ -302,7 +303,11 @@ async fn a_stop_identifies_nothing_and_neither_does_shutdown(w: World) {
     app.stop().await;
     let c = emulator.counters().counters;
     assert_eq!((c.identifies, c.connections), (2, 2), "shutdown connects and identifies nothing");
-    assert!(emulator.sessions(Some(second.application_id)).is_empty(), "the running bot's session was closed");
+    let kept = emulator.sessions(Some(second.application_id));
+    assert!(
+        kept.len() == 1 && !kept[0].attached,
+        "the running bot's connection was closed and its session left resumable for the next start: {kept:?}"
+    );
 }
 
 async fn a_started_bot_answers_prefix_and_slash_commands_and_tracks_them(w: World) {
@@ -440,7 +445,8 @@ async fn desired_state_survives_a_restart_of_the_service(w: World) {
     })
     .await;
     assert_eq!(bot["desired_state"], "running");
-    assert_eq!(emulator.counters().counters.identifies, 2);
+    let c = emulator.counters().counters;
+    assert_eq!((c.identifies, c.resumes), (1, 1), "the saved session was resumed");
 }
 
 async fn a_dropped_connection_resumes_and_a_command_sent_meanwhile_is_answered_once(w: World) {

@@ -166,9 +166,11 @@ async fn a_panicking_runner_is_restarted_and_says_why(w: World) {
     assert!(logs[0]["message"].as_str().unwrap().contains(RUNNER_MESSAGE), "{logs:?}");
     assert!(logs[0]["message"].as_str().unwrap().contains("restarting in 1 s"), "{logs:?}");
 
-    // The bot comes back by itself: a new session, `running` again, answering.
-    until("a new identify", 30, || async { (w.emulator.counters().counters.identifies > identifies).then_some(()) })
+    // The bot comes back by itself: its session resumed past the event that panicked, `running`
+    // again, answering.
+    until("the session to resume", 30, || async { (w.emulator.counters().counters.resumes >= 1).then_some(()) })
         .await;
+    assert_eq!(w.emulator.counters().counters.identifies, identifies, "resumed, not identified");
     w.running(id).await;
     w.answers_ping().await;
     let mut seen = Vec::new();

@@ -4,6 +4,7 @@
 //! needed only replays events already handled, which event ids and reply nonces make harmless.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The events of a bot's current session still being answered. Cloning shares it.
@@ -11,6 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 pub struct Handled {
     // A std Mutex: held for map operations only, never across an await.
     inner: Arc<Mutex<Running>>,
+    /// The sequence of the event the gateway loop is handling now: after a panic there, the
+    /// resume skips past it (replaying it would panic again).
+    current: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +36,16 @@ pub struct Answering {
 impl Handled {
     fn running(&self) -> MutexGuard<'_, Running> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The gateway loop starts handling the event `sequence`.
+    pub fn handling(&self, sequence: u64) {
+        self.current.store(sequence, Ordering::Relaxed);
+    }
+
+    /// The event the gateway loop was handling last.
+    pub fn current(&self) -> u64 {
+        self.current.load(Ordering::Relaxed)
     }
 
     /// A new session started (identified): sequences start again.

@@ -93,12 +93,20 @@ pub struct FleetInner {
     /// Bots being stopped so that their session stays resumable (shutdown, a restart with the
     /// same token and intents): their runner closes with a resume code and notes the session.
     suspending: Mutex<HashSet<i64>>,
+    /// Each bot's [`handled::Handled`].
+    handled: Mutex<HashMap<i64, handled::Handled>>,
 }
 
 impl FleetInner {
     /// The bot's identify gate (made on first use).
     pub fn identify_gate(&self, bot_id: i64) -> identify::IdentifyGate {
         lock(&self.identify_gates).entry(bot_id).or_default().clone()
+    }
+
+    /// The bot's record of the gateway events it has finished with (made on first use; kept across
+    /// its runner's restarts, so the supervisor sees where a panicking runner was).
+    pub fn handled(&self, bot_id: i64) -> handled::Handled {
+        lock(&self.handled).entry(bot_id).or_default().clone()
     }
 
     /// Whether the bot is being stopped to be resumed later (and forgets that it was).
@@ -212,6 +220,7 @@ impl Fleet {
                 invalid,
                 sessions: session::SessionBook::default(),
                 suspending: Mutex::new(HashSet::new()),
+                handled: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -364,6 +373,7 @@ impl Fleet {
         self.inner.runtimes.forget(bot_id);
         lock(&self.inner.statuses).remove(&bot_id);
         lock(&self.inner.identify_gates).remove(&bot_id);
+        lock(&self.inner.handled).remove(&bot_id);
     }
 
     /// Starts every bot whose desired state is `running` (at boot), resuming the gateway sessions
@@ -426,6 +436,9 @@ async fn supervise(fleet: Arc<FleetInner>, bot: BotConfig, stop: watch::Receiver
             return;
         };
         let message = panic_message(payload.as_ref());
+        // The next runner resumes the session, past the event the loop was handling: replayed,
+        // it would panic again.
+        fleet.sessions.skip_past(id, runner::SHARD, fleet.handled(id).current());
         if started.elapsed() >= RESTART_RESET {
             delay = RESTART_FIRST;
         }

@@ -140,7 +140,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         resuming = true;
     }
     let mut shard = Shard::with_config(ShardId::ONE, config.build());
-    let handled = Handled::default();
+    let handled = fleet.handled(id);
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
     let answering = Arc::new(Answering {
@@ -214,6 +214,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             }
         };
         if let Some(Ok(e)) = &event {
+            handled.handling(sequence(&shard));
             let now = fleet.clock.now_ms();
             let average = shard.latency().average();
             fleet.runtimes.gateway_event(id, now, |r| {
@@ -335,7 +336,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
 const UNKNOWN_INTERACTION: u64 = 10062;
 
 /// The one shard a bot runs.
-const SHARD: u32 = 0;
+pub const SHARD: u32 = 0;
 
 /// The sequence of the event just received.
 fn sequence<Q>(shard: &Shard<Q>) -> u64 {

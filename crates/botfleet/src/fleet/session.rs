@@ -87,6 +87,18 @@ impl SessionBook {
         }
     }
 
+    /// Moves a bot's session past `sequence` (never back): the event there is not to be replayed.
+    pub fn skip_past(&self, bot_id: i64, shard: u32, sequence: u64) {
+        let mut book = self.book();
+        let key = (bot_id, shard);
+        if let Some(s) = book.sessions.get_mut(&key) {
+            if s.sequence < sequence {
+                s.sequence = sequence;
+                book.dirty.insert(key);
+            }
+        }
+    }
+
     /// Forgets a bot's sessions (stopped on purpose, deleted, or refused for good): the next start
     /// identifies.
     pub fn forget(&self, bot_id: i64) {
