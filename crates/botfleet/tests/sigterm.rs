@@ -1,19 +1,48 @@
-//! SIGTERM under load: a real `botfleet serve` process answers a stream of commands and is told
-//! to stop in the middle; afterwards every command the emulator saw answered has its row.
+//! A real `botfleet serve` process answers a stream of commands and is stopped in the middle —
+//! by SIGTERM, or by kill -9 — while users keep sending; started again, it resumes each bot's
+//! saved gateway session, Discord replays what was sent meanwhile, and every command is answered
+//! once and tracked once. The emulator counts resumes, not identifies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 #[path = "common/process.rs"]
 mod process;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig};
 use serde_json::json;
 
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Sigterm,
+    Kill,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_answered_command_is_tracked_after_sigterm() {
+async fn sigterm_then_start_again_misses_no_command() {
+    restart_misses_nothing(Stop::Sigterm).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_then_start_again_misses_no_command() {
+    restart_misses_nothing(Stop::Kill).await;
+}
+
+async fn wait_running(http: &reqwest::Client, api: &str, id: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let b: serde_json::Value = http.get(format!("{api}/bots/{id}")).send().await.unwrap().json().await.unwrap();
+        if b["status"] == "running" {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "bot never ran: {b}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn restart_misses_nothing(how: Stop) {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let shop = emulator.create_application(ApplicationSpec { name: "Shop Bot".into(), ..Default::default() }).unwrap();
     let alice = emulator.create_user("alice").unwrap();
@@ -24,7 +53,8 @@ async fn every_answered_command_is_tracked_after_sigterm() {
 
     let dir = tempfile::tempdir().unwrap();
     let key = process::admin_key(dir.path()).await;
-    let (mut child, api) = process::serve(dir.path(), &[("BOTFLEET_DISCORD_API_URL", emulator.http_url())]).await;
+    let env = [("BOTFLEET_DISCORD_API_URL", emulator.http_url())];
+    let (mut child, api) = process::serve(dir.path(), &env).await;
     let http = process::client(&key);
     let bot: serde_json::Value = http
         .post(format!("{api}/bots"))
@@ -38,68 +68,101 @@ async fn every_answered_command_is_tracked_after_sigterm() {
         .unwrap();
     let id = bot["id"].as_i64().unwrap();
     http.post(format!("{api}/bots/{id}/start")).send().await.unwrap();
+    wait_running(&http, &api, id).await;
+    // What a kill -9 may cost: a session not saved yet (botfleet saves a new one at once).
+    let store = botfleet::store::Store::connect(&botfleet::store::default_url(dir.path())).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let b: serde_json::Value = http.get(format!("{api}/bots/{id}")).send().await.unwrap().json().await.unwrap();
-        if b["status"] == "running" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "bot never ran");
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    while sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM gateway_sessions").fetch_one(store.pool()).await.unwrap() == 0
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the session was never saved");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    // A stream of commands (about 100/s); SIGTERM after 60 of them; keep sending until it exits.
-    let mut n = 0u64;
+    // A stream of commands (about 100/s); stop botfleet after 60 of them; keep sending until it
+    // has exited, and 30 more while it is down.
+    let mut sent: Vec<u64> = Vec::new();
+    let mut send = |n: usize| {
+        let channel = channels[n % channels.len()];
+        sent.push(emulator.user_message(alice, channel, &format!("!ping {n}")).unwrap());
+    };
+    let mut n = 0;
     let status = loop {
-        emulator
-            .user_message(alice, channels[usize::try_from(n).unwrap() % channels.len()], &format!("!ping {n}"))
-            .unwrap();
+        send(n);
         n += 1;
         if n == 60 {
-            process::sigterm(&child);
+            match how {
+                Stop::Sigterm => process::sigterm(&child),
+                Stop::Kill => child.start_kill().unwrap(),
+            }
         }
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(n < 10_000, "botfleet did not exit after SIGTERM");
+        assert!(n < 10_000, "botfleet did not exit");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    assert!(status.success(), "clean exit: {status}");
+    if matches!(how, Stop::Sigterm) {
+        assert!(status.success(), "clean exit: {status}");
+    }
+    for _ in 0..30 {
+        send(n);
+        n += 1;
+    }
 
-    // Which commands did the emulator see answered? A reply references the command's message.
-    let answered: HashSet<String> = {
+    let (_child, api) = process::serve(dir.path(), &env).await;
+    wait_running(&http, &api, id).await;
+    for _ in 0..10 {
+        send(n);
+        n += 1;
+    }
+
+    // Every command answered once: a reply's nonce is the id of the message it answers.
+    let replies = || {
         let state = emulator.state();
-        let mut answered = HashSet::new();
+        let mut replies: HashMap<u64, usize> = HashMap::new();
         for channel in &channels {
             let Some(c) = state.channels.get(channel) else { continue };
             for m in c.messages.values().filter(|m| m.author_id == shop.bot_user_id) {
-                let original = m
-                    .message_reference
-                    .as_ref()
-                    .and_then(|r| r.get("message_id")?.as_str()?.parse::<u64>().ok())
-                    .and_then(|mid| c.messages.get(&mid));
-                if let Some(original) = original {
-                    answered.insert(original.content.trim_start_matches("!ping ").to_owned());
+                let of = m.nonce.as_ref().and_then(|n| n.as_str().map(str::to_owned).or_else(|| n.as_u64().map(|v| v.to_string())));
+                if let Some(of) = of.and_then(|n| n.parse::<u64>().ok()) {
+                    *replies.entry(of).or_default() += 1;
                 }
             }
         }
-        answered
+        replies
     };
-    assert!(answered.len() >= 30, "most commands before SIGTERM were answered ({} of {n})", answered.len());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while sent.iter().any(|m| !replies().contains_key(m)) {
+        if tokio::time::Instant::now() > deadline {
+            let answered = replies();
+            let missing: Vec<usize> = (0..sent.len()).filter(|i| !answered.contains_key(&sent[*i])).collect();
+            panic!("not every command was answered ({how:?}): {missing:?}; {:?}", emulator.counters().counters);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let replies = replies();
+    let twice: Vec<_> = replies.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "answered more than once: {twice:?}");
 
-    let store = botfleet::store::Store::connect(&botfleet::store::default_url(dir.path())).await.unwrap();
-    let tracked: HashSet<String> =
-        sqlx::query_scalar::<_, String>("SELECT arguments FROM discord_command_logs WHERE outcome = 'ok'")
-            .fetch_all(store.pool())
-            .await
-            .unwrap()
-            .into_iter()
-            .collect();
-    let missing: Vec<&String> = answered.iter().filter(|a| !tracked.contains(*a)).collect();
-    assert!(
-        missing.is_empty(),
-        "answered but not tracked: {missing:?} ({} answered, {} tracked)",
-        answered.len(),
-        tracked.len()
-    );
+    // Every command tracked once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let tracked = loop {
+        let tracked: Vec<i64> =
+            sqlx::query_scalar("SELECT event_id FROM discord_command_logs WHERE bot_id = $1 AND outcome = 'ok'")
+                .bind(id)
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        if tracked.len() >= sent.len() || tokio::time::Instant::now() > deadline {
+            break tracked;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut missing: Vec<u64> = sent.iter().copied().filter(|m| !tracked.contains(&(*m as i64))).collect();
+    missing.sort_unstable();
+    assert!(missing.is_empty(), "answered but not tracked ({how:?}): {missing:?} of {}", sent.len());
+    assert_eq!(tracked.len(), sent.len(), "tracked once each");
+
+    let c = emulator.counters().counters;
+    assert_eq!((c.identifies, c.resumes), (1, 1), "the restart resumed the session ({how:?})");
 }

@@ -406,14 +406,18 @@ impl Fleet {
         }
     }
 
-    /// Saves the gateway sessions every `every` (so a kill -9 or a crash leaves recent ones).
+    /// Saves the gateway sessions every `every` (so a kill -9 or a crash leaves recent ones), and a
+    /// new session at once.
     pub fn spawn_session_saver(&self, every: Duration) -> JoinHandle<()> {
         let fleet = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = fleet.inner.sessions.new_session_noted() => {}
+                }
                 fleet.save_sessions().await;
             }
         })

@@ -42,6 +42,8 @@ pub fn fingerprint(token: &str, intents: u64) -> String {
 pub struct SessionBook {
     // A std Mutex: held for map operations only, never across an await.
     inner: Mutex<Book>,
+    /// Wakes the saver when a new session is noted: until it is saved, a kill -9 would lose it.
+    new_session: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default)]
@@ -76,10 +78,12 @@ impl SessionBook {
     pub fn note(&self, session: SavedSession) {
         let mut book = self.book();
         let key = (session.bot_id, session.shard);
-        let same = book
-            .sessions
-            .get(&key)
-            .is_some_and(|s| s.session_id == session.session_id && s.sequence == session.sequence);
+        let known = book.sessions.get(&key);
+        let new = known.is_none_or(|s| s.session_id != session.session_id);
+        let same = known.is_some_and(|s| s.session_id == session.session_id && s.sequence == session.sequence);
+        if new {
+            self.new_session.notify_one();
+        }
         if !same {
             book.forgotten.remove(&session.bot_id);
             book.sessions.insert(key, session);
@@ -106,6 +110,11 @@ impl SessionBook {
         book.sessions.retain(|(b, _), _| *b != bot_id);
         book.dirty.retain(|(b, _)| *b != bot_id);
         book.forgotten.insert(bot_id);
+    }
+
+    /// Waits until a new session is noted.
+    pub async fn new_session_noted(&self) {
+        self.new_session.notified().await;
     }
 
     /// Sessions known in memory (for the saver's figures and tests).
