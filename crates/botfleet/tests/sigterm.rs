@@ -72,7 +72,8 @@ async fn restart_misses_nothing(how: Stop) {
     // What a kill -9 may cost: a session not saved yet (botfleet saves a new one at once).
     let store = botfleet::store::Store::connect(&botfleet::store::default_url(dir.path())).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM gateway_sessions").fetch_one(store.pool()).await.unwrap() == 0
+    while sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM gateway_sessions").fetch_one(store.pool()).await.unwrap()
+        == 0
     {
         assert!(tokio::time::Instant::now() < deadline, "the session was never saved");
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -123,7 +124,10 @@ async fn restart_misses_nothing(how: Stop) {
         for channel in &channels {
             let Some(c) = state.channels.get(channel) else { continue };
             for m in c.messages.values().filter(|m| m.author_id == shop.bot_user_id) {
-                let of = m.nonce.as_ref().and_then(|n| n.as_str().map(str::to_owned).or_else(|| n.as_u64().map(|v| v.to_string())));
+                let of = m
+                    .nonce
+                    .as_ref()
+                    .and_then(|n| n.as_str().map(str::to_owned).or_else(|| n.as_u64().map(|v| v.to_string())));
                 if let Some(of) = of.and_then(|n| n.parse::<u64>().ok()) {
                     *replies.entry(of).or_default() += 1;
                 }

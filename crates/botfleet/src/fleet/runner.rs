@@ -31,8 +31,8 @@ use twilight_model::id::Id;
 
 use super::antispam::{Decision, Limiter, Scope};
 use super::handled::Handled;
-use super::session::{fingerprint, SavedSession};
 use super::rest_meter::Meter;
+use super::session::{fingerprint, SavedSession};
 use super::stock_message::StockKeeper;
 use super::FleetInner;
 use crate::audit::{Actor, Entry};
@@ -124,9 +124,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         return;
     }
     let intents = Intents::from_bits_truncate(bot.intents);
-    let mut config = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
-        .proxy_url(url)
-        .queue(fleet.identify_gate(id));
+    let mut config =
+        ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).queue(fleet.identify_gate(id));
     // A session saved by the last run (or before a restart) with the same token and intents is
     // resumed: Discord replays what was sent meanwhile. One it refuses falls back to identify.
     let bound_to = fingerprint(bot.token.expose(), bot.intents);
