@@ -168,8 +168,7 @@ async fn a_panicking_runner_is_restarted_and_says_why(w: World) {
 
     // The bot comes back by itself: its session resumed past the event that panicked, `running`
     // again, answering.
-    until("the session to resume", 30, || async { (w.emulator.counters().counters.resumes >= 1).then_some(()) })
-        .await;
+    until("the session to resume", 30, || async { (w.emulator.counters().counters.resumes >= 1).then_some(()) }).await;
     assert_eq!(w.emulator.counters().counters.identifies, identifies, "resumed, not identified");
     w.running(id).await;
     w.answers_ping().await;
