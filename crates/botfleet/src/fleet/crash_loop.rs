@@ -182,12 +182,12 @@ mod tests {
         let short = Delay { now_ms: now, at_ms: now + S, looping: None };
         assert_eq!(
             short.reason("the bot's runner panicked: boom"),
-            "trying again at 2026-12-02T07:03:21.000Z (in 1 s): the bot's runner panicked: boom"
+            "trying again at 2026-12-02T07:03:21Z (in 1 s): the bot's runner panicked: boom"
         );
         let looping = Delay { now_ms: now, at_ms: now + 2 * MIN, looping: Some((4, now - 3 * MIN)) };
         assert_eq!(
             looping.reason("boom"),
-            "failed 4 times in 10 min; trying again at 2026-12-02T07:05:20.000Z (in 2 min): boom"
+            "failed 4 times in 10 min; trying again at 2026-12-02T07:05:20Z (in 2 min): boom"
         );
         let long = Delay { now_ms: now, at_ms: now + 15 * MIN, looping: Some((20, now - 125 * MIN)) };
         assert!(long.reason("boom").starts_with("failed 20 times in 2 h 5 min; "), "{}", long.reason("boom"));
