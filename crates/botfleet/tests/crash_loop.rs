@@ -1,8 +1,8 @@
 //! The crash-loop guard (issue #18, part 3), on a clock the test steps, against the Discord
 //! emulator on SQLite and PostgreSQL: a bot whose runner keeps panicking restarts after 1 s at
-//! first; from its 3rd failure in 10 minutes it waits longer, its status reason and its health
-//! figures say until when, and it starts again only when the clock gets there; a stop during the
-//! wait stops it for good.
+//! first; from its 3rd failure in 10 minutes it waits twice as long each time, its status reason
+//! and its health figures say until when, and it starts again only when the clock gets there; a
+//! stop during the wait stops it for good.
 //!
 //! "Not yet restarted" is shown against a witness, not a sleep: a second bot panics on the same
 //! message but is not in a loop, so its wait is shorter. Stepping the clock past its time alone
@@ -88,12 +88,14 @@ impl World {
         self.app.get(&format!("/api/v1/bots/{id}/health")).await.1["figures"]["next_attempt_at"].clone()
     }
 
-    fn identifies(&self) -> u64 {
-        self.w.emulator.counters().counters.identifies
+    /// Sessions started or resumed so far (a runner that panicked resumes its session).
+    fn connects(&self) -> u64 {
+        let c = self.w.emulator.counters().counters;
+        c.identifies + c.resumes
     }
 
-    async fn next_identify(&self, after: u64) {
-        until("a new identify", 30, || async { (self.identifies() > after).then_some(()) }).await;
+    async fn next_connect(&self, after: u64) {
+        until("a new identify or resume", 30, || async { (self.connects() > after).then_some(()) }).await;
     }
 
     /// Sends the message that makes every running bot's runner panic.
@@ -114,68 +116,70 @@ both!(a_bot_in_a_crash_loop_waits_on_the_clock_and_says_until_when);
 async fn a_bot_in_a_crash_loop_waits_on_the_clock_and_says_until_when(w: World) {
     let shop = w.running_bot("Shop", &w.w.shop.token).await;
 
-    // Two failures: 1 s each, on the test's clock.
-    for _ in 0..2 {
-        let identifies = w.identifies();
+    // Two failures: 1 s each, on the test's clock. From the third within 10 minutes, a crash
+    // loop: 2 s, 4 s, … (a wait of 32 s in real time would outlast `until`'s 30 s).
+    for (failure, wait) in [(1, "1 s"), (2, "1 s"), (3, "2 s"), (4, "4 s"), (5, "8 s"), (6, "16 s"), (7, "32 s")] {
+        let connects = w.connects();
         w.panic_runners();
-        let at = w.clock.now_ms() + 1_000;
+        let now = w.clock.now_ms();
+        let wait_ms = if failure < 3 { 1_000 } else { 1_000 << (failure - 2) };
         let reason = w.waiting(shop).await;
-        assert!(reason.starts_with(&format!("trying again at {} (in 1 s): ", rfc3339(at))), "{reason}");
-        assert_eq!(w.next_attempt_at(shop).await, json!(at));
-        assert_eq!(w.identifies(), identifies, "no restart before the clock moves");
-        w.clock.advance(Duration::from_secs(1));
-        w.next_identify(identifies).await;
+        let looping = if failure >= 3 { format!("failed {failure} times in 10 min; ") } else { String::new() };
+        let expected = format!("{looping}trying again at {} (in {wait}): ", rfc3339(now + wait_ms));
+        assert!(reason.starts_with(&expected), "{reason} (expected {expected})");
+        assert_eq!(w.next_attempt_at(shop).await, json!(now + wait_ms));
+        assert_eq!(w.connects(), connects, "no restart before the clock moves");
+        w.clock.advance(Duration::from_millis(u64::try_from(wait_ms).unwrap()));
+        w.next_connect(connects).await;
         w.status_is(shop, "running").await;
         assert_eq!(w.next_attempt_at(shop).await, Value::Null, "not waiting any more");
     }
-
-    // The third within 10 minutes: a crash loop, 2 s. The witness's first failure: 1 s.
-    let witness = w.running_bot("Witness", &w.witness.token).await;
-    let identifies = w.identifies();
-    w.panic_runners();
-    let now = w.clock.now_ms();
-    let reason = w.waiting(shop).await;
-    let expected = format!("failed 3 times in 10 min; trying again at {} (in 2 s): ", rfc3339(now + 2_000));
-    assert!(reason.starts_with(&expected), "{reason}");
-    assert_eq!(w.next_attempt_at(shop).await, json!(now + 2_000));
-    assert!(w.waiting(witness).await.contains("(in 1 s)"));
-
-    // One second on: the witness starts again, the looping bot still waits.
-    w.clock.advance(Duration::from_secs(1));
-    w.next_identify(identifies).await;
-    w.status_is(witness, "running").await;
-    let bot = w.bot(shop).await;
-    assert_eq!((bot["status"].as_str(), bot["status_reason"].as_str()), (Some("reconnecting"), Some(reason.as_str())));
-    assert_eq!(w.identifies(), identifies + 1, "the witness only");
-    assert_eq!(w.next_attempt_at(shop).await, json!(now + 2_000));
-
-    // Its time comes: it runs again.
-    w.clock.advance(Duration::from_secs(1));
-    w.next_identify(identifies + 1).await;
-    w.status_is(shop, "running").await;
     let path = format!("/api/v1/bot-logs?bot_id={shop}&event=panic");
     until("one error line per failure in the bot log", 30, || async {
         let logs = w.app.get(&path).await.1["items"].as_array().cloned().unwrap_or_default();
-        (logs.len() == 3 && logs.iter().all(|l| l["level"] == "error")).then_some(())
+        (logs.len() == 7 && logs.iter().all(|l| l["level"] == "error")).then_some(())
     })
     .await;
 
-    // The fourth waits 4 s; a stop during the wait stops the bot at once and for good.
-    let identifies = w.identifies();
+    // The eighth waits 64 s; the witness's first failure, 1 s. One second on, the witness runs
+    // again and the looping bot still waits.
+    let witness = w.running_bot("Witness", &w.witness.token).await;
+    let connects = w.connects();
     w.panic_runners();
     let now = w.clock.now_ms();
     let reason = w.waiting(shop).await;
-    assert!(reason.starts_with("failed 4 times in 10 min; ") && reason.contains("(in 4 s)"), "{reason}");
-    assert_eq!(w.next_attempt_at(shop).await, json!(now + 4_000));
+    let expected = format!("failed 8 times in 10 min; trying again at {} (in 1 min 4 s): ", rfc3339(now + 64_000));
+    assert!(reason.starts_with(&expected), "{reason}");
+    assert!(w.waiting(witness).await.contains("(in 1 s)"));
+    w.clock.advance(Duration::from_secs(1));
+    w.next_connect(connects).await;
+    w.status_is(witness, "running").await;
+    let bot = w.bot(shop).await;
+    assert_eq!((bot["status"].as_str(), bot["status_reason"].as_str()), (Some("reconnecting"), Some(reason.as_str())));
+    assert_eq!(w.connects(), connects + 1, "the witness only");
+    assert_eq!(w.next_attempt_at(shop).await, json!(now + 64_000));
+
+    // Its time comes: it runs again.
+    w.clock.advance(Duration::from_secs(63));
+    w.next_connect(connects + 1).await;
+    w.status_is(shop, "running").await;
+
+    // The ninth waits twice as long; a stop during the wait stops the bot at once and for good.
+    let connects = w.connects();
+    w.panic_runners();
+    let now = w.clock.now_ms();
+    let reason = w.waiting(shop).await;
+    assert!(reason.starts_with("failed 9 times in 10 min; ") && reason.contains("(in 2 min 8 s)"), "{reason}");
+    assert_eq!(w.next_attempt_at(shop).await, json!(now + 128_000));
     w.waiting(witness).await;
     let (status, body) = w.app.post(&format!("/api/v1/bots/{shop}/stop"), json!({})).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("stopped")), "{body}");
     assert_eq!(w.next_attempt_at(shop).await, Value::Null);
     let sessions = w.w.emulator.sessions(Some(w.w.shop.application_id));
     assert!(sessions.iter().all(|s| !s.attached), "no connection left: {sessions:?}");
-    w.clock.advance(Duration::from_secs(60));
-    w.next_identify(identifies).await;
+    w.clock.advance(Duration::from_secs(600));
+    w.next_connect(connects).await;
     w.status_is(witness, "running").await;
     assert_eq!(w.bot(shop).await["status"], "stopped");
-    assert_eq!(w.identifies(), identifies + 1, "the witness only");
+    assert_eq!(w.connects(), connects + 1, "the witness only");
 }
