@@ -2,7 +2,8 @@
 //! and PostgreSQL: `!panic` and `/panic` (a test-build command that panics on purpose) are each
 //! answered with the friendly error reply and recorded once as `error` with the panic's message,
 //! and the bot still answers; a bot whose runner panics comes back `running`, with the panic in
-//! its status reason, its bot log and `botfleet_faults_total`.
+//! its status reason, its bot log and `botfleet_faults_total` (what repeated failures cost:
+//! tests/crash_loop.rs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -164,7 +165,7 @@ async fn a_panicking_runner_is_restarted_and_says_why(w: World) {
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0]["level"], "error");
     assert!(logs[0]["message"].as_str().unwrap().contains(RUNNER_MESSAGE), "{logs:?}");
-    assert!(logs[0]["message"].as_str().unwrap().contains("restarting in 1 s"), "{logs:?}");
+    assert!(logs[0]["message"].as_str().unwrap().contains("(in 1 s)"), "{logs:?}");
 
     // The bot comes back by itself: its session resumed past the event that panicked, `running`
     // again, answering.
@@ -181,23 +182,11 @@ async fn a_panicking_runner_is_restarted_and_says_why(w: World) {
     }
     let statuses: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(statuses, ["reconnecting", "starting", "running"], "{seen:?}");
-    assert!(seen[0].1.contains(RUNNER_MESSAGE) && seen[0].1.contains("restarting in 1 s"), "{seen:?}");
+    assert!(seen[0].1.contains(RUNNER_MESSAGE) && seen[0].1.contains("(in 1 s)"), "{seen:?}");
     assert!(w.metrics().await.contains("botfleet_faults_total{fault=\"bot_panic\"} 1"));
     let desired = w.app.get(&format!("/api/v1/bots/{id}")).await.1["desired_state"].clone();
     assert_eq!(desired, "running");
 
-    // A second panic in a row waits twice as long; a stop during the wait stops the bot for good.
-    let identifies = w.emulator.counters().counters.identifies;
-    w.emulator.user_message(w.alice, w.general, RUNNER_TRIGGER).unwrap();
-    until("the second panic's wait", 30, || async {
-        let bot = w.app.get(&format!("/api/v1/bots/{id}")).await.1;
-        bot["status_reason"].as_str().is_some_and(|r| r.contains("restarting in 2 s")).then_some(())
-    })
-    .await;
-    let (status, body) = w.app.post(&format!("/api/v1/bots/{id}/stop"), json!({})).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("stopped")), "{body}");
-    assert_eq!(w.emulator.counters().counters.identifies, identifies, "not started again after the stop");
-    let sessions = w.emulator.sessions(Some(w.shop.application_id));
-    assert!(sessions.iter().all(|s| !s.attached), "no connection left: {sessions:?}");
-    assert_eq!(w.app.get(&format!("/api/v1/bots/{id}")).await.1["status"], "stopped");
+    // Later failures, the crash loop they make and a stop during the wait: tests/crash_loop.rs
+    // (on the test's clock).
 }

@@ -1,9 +1,11 @@
 //! The fleet: a supervisor with one task per running bot. It starts, stops and restarts bots,
 //! persists what an admin wants (so running bots come back after a restart), keeps each bot's
-//! runtime status, and publishes every status change on the event bus. A bot whose runner panics
-//! is started again after a capped, doubling delay (`supervise`).
+//! runtime status, and publishes every status change on the event bus. A bot whose runner panics,
+//! or ends for a reason that may pass by itself, is started again after a delay that grows while
+//! it keeps failing (`supervise`, `crash_loop`).
 
 pub mod antispam;
+pub mod crash_loop;
 pub mod handled;
 pub mod health;
 pub mod identify;
@@ -37,15 +39,9 @@ use crate::stock::StockCache;
 use crate::store::Store;
 use crate::time::Clock;
 use crate::tracking::Tracker;
+use crash_loop::CrashLoop;
 pub use latency::{Latencies, LatencySummary};
-
-/// The delay before a bot whose runner panicked is started again; it doubles on each panic in a
-/// row, up to `RESTART_MAX`.
-pub const RESTART_FIRST: Duration = Duration::from_secs(1);
-/// The longest delay between restarts after panics.
-pub const RESTART_MAX: Duration = Duration::from_secs(60);
-/// A runner that ran this long before it panicked restarts after `RESTART_FIRST` again.
-pub const RESTART_RESET: Duration = Duration::from_secs(300);
+use runner::Ended;
 
 /// How often running bots' gateway sessions are saved: what a kill -9 may replay (never lose).
 pub const SESSION_SAVE_EVERY: Duration = Duration::from_secs(2);
@@ -363,6 +359,7 @@ impl Fleet {
             }
             lock(&self.inner.suspending).remove(&bot_id);
         }
+        self.inner.runtimes.update(bot_id, |r| r.next_attempt_at = None);
         self.inner.set_status(bot_id, Status::Stopped, None).await;
     }
 
@@ -424,48 +421,53 @@ impl Fleet {
     }
 }
 
-/// Runs a bot's runner until it ends, starting it again when it panics: after `RESTART_FIRST`,
-/// doubling up to `RESTART_MAX` while it keeps panicking (back to `RESTART_FIRST` after a run of
-/// `RESTART_RESET`). The wait shows as `reconnecting` with the panic as the reason, and each panic
-/// is one `error` bot log line and one `bot_panic` fault. A stop during the wait stops the bot.
+/// Runs a bot's runner until it stops or fails for good. A failure that may pass by itself (a
+/// panic, the gateway giving up for a reason a person need not fix) starts it again after the
+/// delay `crash_loop` sets: `reconnecting` meanwhile, its reason and `next_attempt_at` saying
+/// when. Each such failure is one `error` bot log line (a panic also one `bot_panic` fault). A
+/// failure only a person can fix leaves the bot `failed`. A stop during the wait stops the bot.
 async fn supervise(fleet: Arc<FleetInner>, bot: BotConfig, stop: watch::Receiver<bool>) {
     let id = bot.id;
-    let mut delay = RESTART_FIRST;
+    let mut crashes = CrashLoop::default();
     loop {
-        let started = tokio::time::Instant::now();
+        let started = fleet.clock.now_ms();
         let run = runner::run(fleet.clone(), bot.clone(), stop.clone());
         // The runner's state (shard, clients, stock keeper) is dropped by the unwind; nothing it
         // shares with the fleet is held across the panic (std locks are only taken briefly).
-        let Err(payload) = AssertUnwindSafe(run).catch_unwind().await else {
-            return;
+        let (event, why) = match AssertUnwindSafe(run).catch_unwind().await {
+            Ok(Ended::Stopped) => return,
+            Ok(Ended::Failed { permanent: true, reason }) => {
+                fleet.set_status(id, Status::Failed, Some(reason)).await;
+                return;
+            }
+            Ok(Ended::Failed { permanent: false, reason }) => ("failed", reason),
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                // The next runner resumes the session, past the event the loop was handling:
+                // replayed, it would panic again.
+                fleet.sessions.skip_past(id, runner::SHARD, fleet.handled(id).current());
+                tracing::error!(bot_id = id, panic = %message, "a bot's runner panicked");
+                fleet.metrics.fault(Fault::BotPanic);
+                ("panic", format!("the bot's runner panicked: {message}"))
+            }
         };
-        let message = panic_message(payload.as_ref());
-        // The next runner resumes the session, past the event the loop was handling: replayed,
-        // it would panic again.
-        fleet.sessions.skip_past(id, runner::SHARD, fleet.handled(id).current());
-        if started.elapsed() >= RESTART_RESET {
-            delay = RESTART_FIRST;
-        }
-        let seconds = delay.as_secs();
-        tracing::error!(bot_id = id, panic = %message, restart_in_s = seconds, "a bot's runner panicked");
-        fleet.metrics.fault(Fault::BotPanic);
-        let line = format!("the bot's runner panicked: {message}; restarting in {seconds} s");
-        fleet.bot_log(id, "error", "panic", line).await;
-        let reason = format!("restarting in {seconds} s after the bot's runner panicked: {message}");
+        let delay = crashes.fail(started, fleet.clock.now_ms());
+        let reason = delay.reason(&why);
+        tracing::warn!(bot_id = id, next_attempt_at = delay.at_ms, reason = %reason, "restarting a bot after a failure");
+        fleet.bot_log(id, "error", event, reason.clone()).await;
+        fleet.runtimes.update(id, |r| r.next_attempt_at = Some(delay.at_ms));
         fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
         let mut stop = stop.clone();
-        if *stop.borrow_and_update() {
+        let stopped = *stop.borrow_and_update()
+            || tokio::select! {
+                () = fleet.clock.sleep_until(delay.at_ms) => false,
+                _ = stop.changed() => true,
+            };
+        fleet.runtimes.update(id, |r| r.next_attempt_at = None);
+        if stopped {
             fleet.set_status(id, Status::Stopped, None).await;
             return;
         }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            _ = stop.changed() => {
-                fleet.set_status(id, Status::Stopped, None).await;
-                return;
-            }
-        }
-        delay = (delay * 2).min(RESTART_MAX);
     }
 }
 

@@ -65,8 +65,19 @@ struct Answering {
     rest: Meter,
 }
 
-/// Runs a bot until `stop` turns true or it fails for good.
-pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiver<bool>) {
+/// How a runner ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// `stop` turned true; the bot is `stopped`.
+    Stopped,
+    /// The bot cannot run: `permanent` when only a person can fix it (a rejected token, a fatal
+    /// close code, too few session starts left), else something that may pass by itself. The
+    /// supervisor sets the status: `failed`, or `reconnecting` until it tries again.
+    Failed { permanent: bool, reason: String },
+}
+
+/// Runs a bot until `stop` turns true or it fails.
+pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiver<bool>) -> Ended {
     let bot = Arc::new(bot);
     let id = bot.id;
     fleet.set_status(id, Status::Starting, None).await;
@@ -81,8 +92,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
                 let reason = "Discord rejected the token (401 Unauthorized): replace it with PUT /bots/{id}/token";
-                fleet.set_status(id, Status::Failed, Some(reason.into())).await;
-                return;
+                return Ended::Failed { permanent: true, reason: reason.into() };
             }
             Err(f) => {
                 let reason = if f.not_discord {
@@ -95,7 +105,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
-                    _ = stop.changed() => { fleet.set_status(id, Status::Stopped, None).await; return; }
+                    _ = stop.changed() => { fleet.set_status(id, Status::Stopped, None).await; return Ended::Stopped; }
                 }
                 delay = (delay * 2).min(Duration::from_secs(60));
             }
@@ -120,8 +130,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             fleet.session_start_floor
         );
         fleet.bot_log(id, "error", "session_starts_low", reason.clone()).await;
-        fleet.set_status(id, Status::Failed, Some(reason)).await;
-        return;
+        return Ended::Failed { permanent: true, reason };
     }
     let intents = Intents::from_bits_truncate(bot.intents);
     let mut config =
@@ -209,7 +218,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 }
                 keeper.stop().await;
                 fleet.set_status(id, Status::Stopped, None).await;
-                return;
+                return Ended::Stopped;
             }
         };
         if let Some(Ok(e)) = &event {
@@ -238,12 +247,11 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         }
         match event {
             None => {
-                let reason =
-                    last_close.map_or_else(|| "the gateway connection ended".to_owned(), |c| close_reason(c).1);
+                let (permanent, reason) =
+                    last_close.map_or_else(|| (false, "the gateway connection ended".to_owned()), close_reason);
                 fleet.sessions.forget(id);
                 keeper.stop().await;
-                fleet.set_status(id, Status::Failed, Some(reason)).await;
-                return;
+                return Ended::Failed { permanent, reason };
             }
             // A connection that ended without a close frame shows up only as failed reconnects.
             Some(Err(e)) if matches!(e.kind(), twilight_gateway::error::ReceiveMessageErrorType::Reconnect) => {

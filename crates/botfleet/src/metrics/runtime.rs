@@ -53,6 +53,9 @@ pub struct BotRuntime {
     pub session_starts_total: Option<u32>,
     /// When the budget is full again (UTC ms).
     pub session_starts_reset_at: Option<i64>,
+    /// When a bot waiting after a failure that may pass by itself starts again (UTC ms; `None`
+    /// when it is not waiting). A crash loop makes the wait longer (`fleet::crash_loop`).
+    pub next_attempt_at: Option<i64>,
 }
 
 /// Gateway events in each of the last 60 seconds.

@@ -1,14 +1,16 @@
-//! The clock that time-dependent rules read (sessions, lockouts, rate limits, cooldowns): the
-//! system's, or a manual one that tests step forward instead of sleeping.
+//! The clock that time-dependent rules read (sessions, lockouts, rate limits, cooldowns, restart
+//! delays): the system's, or a manual one that tests step forward instead of sleeping.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 /// Wall-clock milliseconds since the Unix epoch. Cloning shares a manual clock.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    manual: Option<Arc<AtomicI64>>,
+    /// A manual clock's time; a watch channel so that `sleep_until` wakes when `advance` moves it.
+    manual: Option<Arc<watch::Sender<i64>>>,
 }
 
 impl Clock {
@@ -19,21 +21,38 @@ impl Clock {
 
     /// A clock that stands still at `start_ms` until `advance` moves it.
     pub fn manual(start_ms: i64) -> Self {
-        Self { manual: Some(Arc::new(AtomicI64::new(start_ms))) }
+        Self { manual: Some(Arc::new(watch::Sender::new(start_ms))) }
     }
 
     /// Now, in milliseconds since 1970.
     pub fn now_ms(&self) -> i64 {
         match &self.manual {
-            Some(ms) => ms.load(Ordering::Relaxed),
+            Some(ms) => *ms.borrow(),
             None => super::now_ms(),
         }
     }
 
-    /// Moves a manual clock forward (no-op on the system clock).
+    /// Moves a manual clock forward (no-op on the system clock), waking the waits it reaches.
     pub fn advance(&self, by: Duration) {
         if let Some(ms) = &self.manual {
-            ms.fetch_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX), Ordering::Relaxed);
+            let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+            ms.send_modify(|ms| *ms = ms.saturating_add(by));
+        }
+    }
+
+    /// Returns once this clock reads `at_ms` or later: after a tokio sleep on the system clock, or
+    /// when a test's `advance` gets there on a manual one (real time does not move it).
+    pub async fn sleep_until(&self, at_ms: i64) {
+        match &self.manual {
+            Some(ms) => {
+                let mut now = ms.subscribe();
+                // The sender lives as long as this clock: an error cannot happen while we wait.
+                let _ = now.wait_for(|ms| *ms >= at_ms).await;
+            }
+            None => {
+                let left = at_ms.saturating_sub(super::now_ms()).max(0);
+                tokio::time::sleep(Duration::from_millis(u64::try_from(left).unwrap_or(0))).await;
+            }
         }
     }
 }
@@ -59,5 +78,19 @@ mod tests {
         shared.advance(Duration::from_secs(2));
         assert_eq!(clock.now_ms(), 3_000);
         assert!(Clock::system().now_ms() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn a_manual_sleep_ends_when_the_clock_gets_there() {
+        use futures_util::FutureExt;
+        let clock = Clock::manual(1_000);
+        let mut sleep = std::pin::pin!(clock.sleep_until(5_000));
+        assert!(sleep.as_mut().now_or_never().is_none());
+        clock.advance(Duration::from_secs(3));
+        assert!(sleep.as_mut().now_or_never().is_none(), "4,000 ms is not yet 5,000 ms");
+        clock.advance(Duration::from_secs(1));
+        assert!(sleep.as_mut().now_or_never().is_some());
+        // A time already passed is no wait.
+        assert!(std::pin::pin!(clock.sleep_until(0)).now_or_never().is_some());
     }
 }
