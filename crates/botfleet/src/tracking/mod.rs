@@ -512,3 +512,89 @@ async fn flush(store: &Store, batch: &mut Batch, rx: &mpsc::Receiver<(u64, Recor
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::audit::Actor;
+
+    async fn until(what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !check() {
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn audit_ats(store: &Store) -> Vec<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT at FROM discord_audit_logs WHERE action = 'test.record' ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// `accepted()` counts tickets; `durable()` stays below a record the database has not taken
+    /// (a writer stuck behind a write lock), passes records spooled and fsynced once nothing older
+    /// is pending (a previous run's spool at start), and reaches `accepted()` when all is written —
+    /// in the order the records were sent, across a shutdown while the database refused them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn durable_follows_commits_and_the_fsynced_spool() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let spool_dir = dir.path().join("spool");
+        let record = |at: i64| Entry::security("test.record", Actor::System, at);
+
+        // The database takes writes: durable reaches accepted.
+        let (tracker, writer) = Tracker::start(store.clone(), true, 2, spool_dir.clone()).unwrap();
+        assert_eq!((tracker.accepted(), tracker.durable()), (0, 0));
+        tracker.audit(record(0)).await;
+        assert_eq!(tracker.accepted(), 1);
+        until("the first record to be durable", || tracker.durable() == 1).await;
+
+        // Another connection holds the write lock: nothing more commits.
+        let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut blocker).await.unwrap();
+        for at in 1..10 {
+            tracker.audit(record(at)).await; // never waits, with a queue of 2
+        }
+        assert_eq!(tracker.accepted(), 10);
+        until("records past the queue to be spooled", || tracker.spooled().records > 0).await;
+        assert_eq!(tracker.durable(), 1, "record 1 is held in memory, not stored");
+        // A shutdown while the database refuses: what memory held goes to the front of the spool.
+        drop(tracker);
+        writer.await.unwrap();
+        assert_eq!(audit_ats(&store).await, vec![0]);
+
+        // The next start writes the spool back; new records queue behind it on disk and count as
+        // durable once fsynced, though the database still refuses them.
+        let (tracker, writer) = Tracker::start(store.clone(), true, 2, spool_dir.clone()).unwrap();
+        assert_eq!(tracker.spooled().records, 9);
+        for at in 10..15 {
+            tracker.audit(record(at)).await;
+        }
+        assert_eq!(tracker.accepted(), 5);
+        until("the spooled records to be fsynced", || tracker.durable() == 5).await;
+        assert_eq!(audit_ats(&store).await, vec![0], "nothing was committed meanwhile");
+
+        sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+        until("the spool to be written back", || tracker.spooled().records == 0).await;
+        let mut last = 0;
+        for at in 15..20 {
+            tracker.audit(record(at)).await;
+            assert!(tracker.durable() >= last, "durable never goes back");
+            last = tracker.durable();
+        }
+        until("everything to be durable", || tracker.durable() == tracker.accepted()).await;
+        drop(tracker);
+        writer.await.unwrap();
+        assert_eq!(audit_ats(&store).await, (0..20).collect::<Vec<_>>(), "each record once, in order");
+        let left: Vec<_> = std::fs::read_dir(&spool_dir).unwrap().collect();
+        assert!(left.is_empty(), "the spool is gone: {left:?}");
+    }
+}
