@@ -144,7 +144,8 @@ impl World {
     }
 
     fn replies(&self) -> usize {
-        let bot_messages = |c: &u64| self.emulator.messages(*c).unwrap().into_iter().filter(|m| m.author_is_bot).count();
+        let bot_messages =
+            |c: &u64| self.emulator.messages(*c).unwrap().into_iter().filter(|m| m.author_is_bot).count();
         self.channels.iter().map(bot_messages).sum()
     }
 
@@ -166,7 +167,10 @@ fn spool_check(body: &Value) -> Option<Value> {
 }
 
 async fn commands_are_answered_and_tracked_once_across_an_outage(w: World) {
-    let (status, bot) = w.app.post("/api/v1/bots", json!({"name": "Shop", "token": w.shop_token, "anti_spam": {"enabled": false}})).await;
+    let (status, bot) = w
+        .app
+        .post("/api/v1/bots", json!({"name": "Shop", "token": w.shop_token, "anti_spam": {"enabled": false}}))
+        .await;
     assert_eq!(status.as_u16(), 201, "{bot}");
     let id = bot["id"].as_i64().unwrap();
     let (status, body) = w.app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;

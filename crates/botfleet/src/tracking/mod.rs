@@ -469,7 +469,10 @@ fn spill(shared: &Shared, mut batch: Batch, rx: &mut mpsc::Receiver<(u64, Record
     let frames = batch.into_frames(shared.run);
     let mut state = shared.lock();
     match state.spool.prepend(&frames) {
-        Ok(()) => tracing::warn!(records = count, "the database refused records at shutdown; they are spooled for the next start"),
+        Ok(()) => tracing::warn!(
+            records = count,
+            "the database refused records at shutdown; they are spooled for the next start"
+        ),
         Err(e) => {
             for _ in 0..count {
                 shared.drop_record(&mut state, &e);
