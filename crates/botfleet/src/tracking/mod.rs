@@ -63,11 +63,14 @@ pub struct SpoolFigures {
     pub bytes: u64,
 }
 
+/// The queue's sending side: records with their tickets.
+type Queue = mpsc::Sender<(u64, Record)>;
+
 /// The sending side, cheap to clone. Disabled tracking (`DISCORD_ENABLE_TRACKING=false`) keeps
 /// bot logs but drops command records.
 #[derive(Debug, Clone)]
 pub struct Tracker {
-    inner: Option<(mpsc::Sender<(u64, Record)>, Arc<Shared>)>,
+    inner: Option<(Queue, Arc<Shared>)>,
     commands_enabled: bool,
 }
 
@@ -102,7 +105,7 @@ struct State {
     /// An fsync failed: spooled records no longer count as durable before they are committed.
     sync_failed: bool,
     drops_unreported: u64,
-    last_drop_warn: Option<std::time::Instant>,
+    last_drop_warn: Option<tokio::time::Instant>,
 }
 
 impl Shared {
@@ -121,7 +124,7 @@ impl Shared {
                 "tracking records lost: the database did not take them and the spool could not keep them"
             );
             state.drops_unreported = 0;
-            state.last_drop_warn = Some(std::time::Instant::now());
+            state.last_drop_warn = Some(tokio::time::Instant::now());
         }
     }
 
@@ -131,7 +134,7 @@ impl Shared {
         if state.drops_unreported > 0 && state.last_drop_warn.is_none_or(|t| t.elapsed() >= DROP_WARN_EVERY) {
             tracing::warn!(records = state.drops_unreported, "more tracking records lost (see the previous warning)");
             state.drops_unreported = 0;
-            state.last_drop_warn = Some(std::time::Instant::now());
+            state.last_drop_warn = Some(tokio::time::Instant::now());
         }
     }
 
