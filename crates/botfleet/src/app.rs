@@ -43,7 +43,9 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let store = Store::connect(&config.storage.url()).await?;
     store.migrate().await?;
     let events = EventBus::default();
-    let (tracker, writer) = Tracker::start(store.clone(), config.tracking);
+    let queue = usize::try_from(config.tracking_queue).unwrap_or(crate::tracking::DEFAULT_QUEUE);
+    let spool = config.storage.data_dir.join("spool");
+    let (tracker, writer) = Tracker::start(store.clone(), config.tracking, queue, spool)?;
     let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
     let fleet = Fleet::new(
         store.clone(),

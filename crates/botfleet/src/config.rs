@@ -97,6 +97,11 @@ pub struct ServeConfig {
     /// Record every command in discord_command_logs (the roadmap's switch).
     #[arg(long, env = "DISCORD_ENABLE_TRACKING", default_value_t = true, action = clap::ArgAction::Set)]
     pub tracking: bool,
+    /// Tracking records (command logs, bot logs, audit rows) held in memory for the database
+    /// writer; past this, records go to the spool in the data directory (`spool/`) until the
+    /// database takes them again, so that commands never wait on the database.
+    #[arg(long, env = "BOTFLEET_TRACKING_QUEUE", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=16_777_216))]
+    pub tracking_queue: u64,
     /// Serve live updates on the /api/v1/live WebSocket (the roadmap's switch; off: the dashboard
     /// polls).
     #[arg(long = "websocket", env = "DISCORD_WEBSOCKET_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]

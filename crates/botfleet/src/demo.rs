@@ -96,6 +96,7 @@ impl Demo {
             discord_api_url: self.emulator.http_url().to_owned(),
             secret_key: Default::default(),
             tracking: true,
+            tracking_queue: 65_536,
             websocket: config.websocket,
             metrics_interval_seconds: config.metrics_interval_seconds,
             monitoring: true,

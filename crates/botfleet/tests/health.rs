@@ -44,7 +44,10 @@ async fn a_bots_health_check_by_check() {
     app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
     let healthy = health_until(&app, id, "a healthy bot", |h| h["status"] == "healthy").await;
     let names: Vec<&str> = healthy["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["gateway", "heartbeat", "events", "session_starts", "rest", "database", "queues"]);
+    assert_eq!(
+        names,
+        ["gateway", "heartbeat", "events", "session_starts", "rest", "database", "queues", "tracking_spool"]
+    );
     assert_eq!(healthy["figures"]["heartbeat_interval_ms"], 1000);
     assert!(healthy["figures"]["status_since"].is_i64(), "how long it has been running: {healthy}");
     // A command answered: the last REST call is recorded.

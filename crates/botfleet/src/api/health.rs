@@ -26,7 +26,8 @@ pub struct Health {
 /// Readiness.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Ready {
-    /// `ready` or `not_ready`.
+    /// `ready`, `degraded` (200: the node serves, but a check says what is wrong, e.g. tracking
+    /// records wait in the spool) or `not_ready` (503).
     pub status: &'static str,
     /// `ok` or `unreachable`.
     pub database: &'static str,
@@ -37,7 +38,7 @@ pub struct Ready {
 }
 
 /// The checks every health answer shares: the database answers, the tracking queue is not
-/// backing up.
+/// backing up, nothing waits in the tracking spool.
 async fn shared_checks(app: &AppState) -> (Vec<Check>, Option<Vec<i64>>) {
     let started = tokio::time::Instant::now();
     let ids = tokio::time::timeout(std::time::Duration::from_secs(3), crate::bots::repo::all_ids(&app.store)).await;
@@ -55,12 +56,33 @@ async fn shared_checks(app: &AppState) -> (Vec<Check>, Option<Vec<i64>>) {
         }
     };
     let depth = app.fleet.tracking_queue_depth();
-    let queues = if depth < 32_768 {
-        Check::passed("queues", format!("{depth} tracking records waiting"))
+    let capacity = app.fleet.tracking_queue_capacity();
+    let queues = if depth < capacity.div_ceil(2) {
+        Check::passed("queues", format!("{depth} tracking records waiting (of {capacity})"))
     } else {
-        Check::failed("queues", format!("{depth} tracking records waiting (of 65,536): the database is not keeping up"))
+        Check::degraded(
+            "queues",
+            format!(
+                "{depth} tracking records waiting (of {capacity}): the database is not keeping up; \
+                 records past the queue go to the spool"
+            ),
+        )
     };
-    (vec![database, queues], ids)
+    let spooled = app.fleet.tracking_spooled();
+    let spool = if spooled.records == 0 {
+        Check::passed("tracking_spool", "no tracking records spooled")
+    } else {
+        Check::degraded(
+            "tracking_spool",
+            format!(
+                "{} tracking records ({} bytes) are kept in the spool on disk because the database does not take \
+                 them (unreachable, refusing writes, or slower than the bots); they are written back in order \
+                 when it does. Commands are answered meanwhile.",
+                spooled.records, spooled.bytes
+            ),
+        )
+    };
+    (vec![database, queues, spool], ids)
 }
 
 /// A bot's health.
@@ -118,7 +140,8 @@ pub async fn live(State(app): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_secs: app.started.elapsed().as_secs() })
 }
 
-/// The service can do its work: the database answers.
+/// The service can do its work: the database answers (200 `ready`, or 200 `degraded` when a
+/// check warns, e.g. tracking records wait in the spool; 503 `not_ready` when a check fails).
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
@@ -126,7 +149,9 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
     let fleet = ids.map(|ids| app.fleet.summary(&ids));
     let database = if fleet.is_some() { "ok" } else { "unreachable" };
     if checks.iter().all(|c| c.ok) {
-        (StatusCode::OK, Json(Ready { status: "ready", database, fleet, checks }))
+        let degraded = checks.iter().any(|c| c.state == crate::fleet::health::CheckState::Degraded);
+        let status = if degraded { "degraded" } else { "ready" };
+        (StatusCode::OK, Json(Ready { status, database, fleet, checks }))
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(Ready { status: "not_ready", database, fleet, checks }))
     }
@@ -139,12 +164,15 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
     responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
     let ids = crate::bots::repo::all_ids(&app.store).await?;
+    let spooled = app.fleet.tracking_spooled();
     let gauges = crate::metrics::Gauges {
         bots: app.fleet.summary(&ids),
         node: crate::metrics::node::read(&app.store).await,
         uptime: app.started.elapsed(),
         tracking_queue_depth: app.fleet.tracking_queue_depth(),
         tracking_dropped: app.fleet.tracking_dropped(),
+        tracking_spooled_records: spooled.records,
+        tracking_spool_bytes: spooled.bytes,
         connections: app.fleet.runtimes(),
         invalid_requests: app.fleet.invalid_requests(),
     };

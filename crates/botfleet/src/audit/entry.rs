@@ -1,9 +1,10 @@
 //! One audit row before it is stored: who, what, to which target, what changed, from where.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Which of the two kinds of row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     /// A mutating request that changed something.
     Action,
@@ -22,7 +23,7 @@ impl Kind {
 }
 
 /// Who did it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Actor {
     /// A signed-in user.
     User { id: i64, name: String },
@@ -49,8 +50,9 @@ impl Actor {
     }
 }
 
-/// An audit row to insert. Built with [`Entry::action`] or [`Entry::security`] and the setters.
-#[derive(Debug, Clone, PartialEq)]
+/// An audit row to insert. Built with [`Entry::action`] or [`Entry::security`] and the setters
+/// (JSON in the tracking spool).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub kind: Kind,
     /// `bots.update`, `login.failed`, `antispam.cooldown`, …

@@ -17,6 +17,9 @@ pub enum CheckState {
     Ok,
     /// Cannot be judged yet (a bot that just connected: its first heartbeat is not due).
     Pending,
+    /// Working, but not as it should: the node keeps serving (e.g. tracking records are kept in
+    /// the spool until the database takes them). Readiness answers 200 with `degraded`.
+    Degraded,
     /// Something is wrong: the detail says what to do.
     Failed,
 }
@@ -25,9 +28,9 @@ pub enum CheckState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = HealthCheck)]
 pub struct Check {
-    /// `gateway`, `heartbeat`, `events`, `rest`, `database`, `queues`.
+    /// `gateway`, `heartbeat`, `events`, `rest`, `database`, `queues`, `tracking_spool`.
     pub name: &'static str,
-    /// `false` only when the check failed (a pending check has not).
+    /// `false` only when the check failed (a pending or degraded check has not).
     pub ok: bool,
     pub state: CheckState,
     /// What was seen, and what to do when it is not ok.
@@ -43,6 +46,11 @@ impl Check {
     /// A check that cannot be judged yet.
     pub fn pending(name: &'static str, detail: impl Into<String>) -> Self {
         Self { name, ok: true, state: CheckState::Pending, detail: detail.into() }
+    }
+
+    /// A check that passes with a warning: the detail says what is wrong and what it costs.
+    pub fn degraded(name: &'static str, detail: impl Into<String>) -> Self {
+        Self { name, ok: true, state: CheckState::Degraded, detail: detail.into() }
     }
 
     /// A check that failed.

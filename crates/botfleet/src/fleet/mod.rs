@@ -278,6 +278,16 @@ impl Fleet {
         self.inner.tracker.dropped()
     }
 
+    /// How many records the tracking queue holds before records go to the spool.
+    pub fn tracking_queue_capacity(&self) -> usize {
+        self.inner.tracker.queue_capacity()
+    }
+
+    /// Tracking records kept in the spool until the database takes them.
+    pub fn tracking_spooled(&self) -> crate::tracking::SpoolFigures {
+        self.inner.tracker.spooled()
+    }
+
     /// The in-process answer-latency histogram.
     pub fn latencies(&self) -> &Latencies {
         &self.inner.latencies

@@ -12,8 +12,8 @@ use crate::page::{limit, Cursor, Page};
 use crate::store::{self, Store};
 use crate::time::{parse, rfc3339};
 
-/// One bot log line to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One bot log line to record (JSON in the tracking spool).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BotLogRecord {
     pub bot_id: i64,
     pub at: i64,
@@ -21,6 +21,35 @@ pub struct BotLogRecord {
     pub level: &'static str,
     pub event: String,
     pub message: String,
+}
+
+/// A spooled [`BotLogRecord`] as read back: its level owned, until it is matched to one of the
+/// three (anything else reads as `info`).
+#[derive(Deserialize)]
+struct SpooledBotLog {
+    bot_id: i64,
+    at: i64,
+    level: String,
+    event: String,
+    message: String,
+}
+
+// By hand: a derive would borrow the `&'static str` from the input (`'de: 'static`).
+impl<'de> Deserialize<'de> for BotLogRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        SpooledBotLog::deserialize(d).map(Self::from)
+    }
+}
+
+impl From<SpooledBotLog> for BotLogRecord {
+    fn from(s: SpooledBotLog) -> Self {
+        let level = match s.level.as_str() {
+            "warn" => "warn",
+            "error" => "error",
+            _ => "info",
+        };
+        Self { bot_id: s.bot_id, at: s.at, level, event: s.event, message: s.message }
+    }
 }
 
 /// A bot log line as the API shows it.

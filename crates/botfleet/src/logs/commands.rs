@@ -12,7 +12,7 @@ use crate::store::{self, Store};
 use crate::time::{parse, rfc3339};
 
 /// How a command was invoked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CommandKind {
     /// `!ping`: a message starting with the bot's prefix.
     Prefix,
@@ -34,7 +34,7 @@ impl CommandKind {
 }
 
 /// How an invocation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Outcome {
     /// Answered as asked.
     Ok,
@@ -73,8 +73,9 @@ impl Outcome {
 
 /// One invocation, from the moment it is received to its row in `discord_command_logs`: built once
 /// by [`CommandRecord::new`] when the event arrives, completed as it is answered, then handed to
-/// tracking (which writes it with [`insert_batch`]); the live feed's event is derived from it.
-#[derive(Debug, Clone, PartialEq)]
+/// tracking (which writes it with [`insert_batch`], or spools it as JSON while the database is
+/// away); the live feed's event is derived from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandRecord {
     pub bot_id: i64,
     /// The Discord event that caused it: the interaction's id (slash command, button press) or the

@@ -123,8 +123,12 @@ pub struct Gauges {
     /// Records waiting for the tracking writer (command rows, bot log lines and audit events
     /// share one queue).
     pub tracking_queue_depth: usize,
-    /// Records that could not be queued since start.
+    /// Records that could not be stored since start.
     pub tracking_dropped: u64,
+    /// Records kept in the spool until the database takes them.
+    pub tracking_spooled_records: u64,
+    /// Bytes of the spool not yet written back.
+    pub tracking_spool_bytes: u64,
     /// The connection figures of each bot that ran in this process, by id.
     pub connections: Vec<(i64, BotRuntime)>,
     /// Invalid requests (401, 403, 429) the fleet made to Discord: (in its 10-minute window, since
@@ -305,6 +309,12 @@ impl Metrics {
         out.push_str("# HELP botfleet_tracking_records_dropped_total Tracking records that could not be stored.\n");
         out.push_str("# TYPE botfleet_tracking_records_dropped_total counter\n");
         let _ = writeln!(out, "botfleet_tracking_records_dropped_total {}", gauges.tracking_dropped);
+        out.push_str("# HELP botfleet_tracking_spooled_records Tracking records kept in the spool until the database takes them.\n");
+        out.push_str("# TYPE botfleet_tracking_spooled_records gauge\n");
+        let _ = writeln!(out, "botfleet_tracking_spooled_records {}", gauges.tracking_spooled_records);
+        out.push_str("# HELP botfleet_tracking_spool_bytes Bytes of the spool's files not yet written back.\n");
+        out.push_str("# TYPE botfleet_tracking_spool_bytes gauge\n");
+        let _ = writeln!(out, "botfleet_tracking_spool_bytes {}", gauges.tracking_spool_bytes);
         let node = &gauges.node;
         if let Some(rss) = node.rss_bytes {
             out.push_str("# HELP botfleet_resident_memory_bytes Resident memory of this process.\n");

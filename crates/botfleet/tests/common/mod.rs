@@ -144,6 +144,7 @@ impl TestApp {
             discord_api_url: discord_api_url.to_owned(),
             secret_key: Default::default(),
             tracking: true,
+            tracking_queue: 65_536,
             websocket: true,
             metrics_interval_seconds: 10,
             monitoring: true,
