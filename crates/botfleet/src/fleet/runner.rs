@@ -32,7 +32,7 @@ use twilight_model::id::Id;
 use super::antispam::{Decision, Limiter, Scope};
 use super::handled::Handled;
 use super::rest_meter::Meter;
-use super::session::{fingerprint, SavedSession};
+use super::session::{fingerprint, SavedSession, Settling};
 use super::stock_message::StockKeeper;
 use super::FleetInner;
 use crate::audit::{Actor, Entry};
@@ -149,6 +149,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     }
     let mut shard = Shard::with_config(ShardId::ONE, config.build());
     let handled = fleet.handled(id);
+    let mut settling = Settling::default();
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
     let answering = Arc::new(Answering {
@@ -183,7 +184,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 continue;
             }
             _ = watch.tick() => {
-                note_session(&fleet, &shard, &handled, &bound_to, id);
+                if let Some(now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
+                    settling.offer(now, fleet.tracker.accepted());
+                }
+                if let Some(settled) = settling.settled(fleet.tracker.durable()) {
+                    fleet.sessions.note(settled);
+                }
                 if shard.state().is_identified() {
                     unidentified_since = None;
                 } else if unidentified_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(2)
@@ -211,8 +217,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                     }
                 })
                 .await;
+                // At shutdown tracking writes (or spools and syncs) every record before the process
+                // exits: the session may be noted as it stands.
                 if suspend {
-                    note_session(&fleet, &shard, &handled, &bound_to, id);
+                    if let Some(now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
+                        fleet.sessions.note(now);
+                    }
                 } else {
                     fleet.sessions.forget(id);
                 }
@@ -267,7 +277,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                                 the bot was away are lost)";
                     fleet.bot_log(id, "warn", "session_lost", line.into()).await;
                 }
-                note_session(&fleet, &shard, &handled, &bound_to, id);
+                // A new session has no answered events yet: noted (and saved) at once.
+                if let Some(now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
+                    fleet.sessions.note(now);
+                }
                 fleet
                     .bot_log(
                         id,
@@ -350,13 +363,18 @@ fn sequence<Q>(shard: &Shard<Q>) -> u64 {
     shard.session().map_or(0, Session::sequence)
 }
 
-/// Notes where the bot's session stands — resumable from the last event whose answer finished —
-/// for the next save.
-fn note_session<Q>(fleet: &FleetInner, shard: &Shard<Q>, handled: &Handled, bound_to: &str, bot_id: i64) {
+/// Where the bot's session stands: resumable from the last event whose answer finished.
+fn session_now<Q>(
+    fleet: &FleetInner,
+    shard: &Shard<Q>,
+    handled: &Handled,
+    bound_to: &str,
+    bot_id: i64,
+) -> Option<SavedSession> {
     let (Some(session), Some(url)) = (shard.session(), shard.resume_url()) else {
-        return;
+        return None;
     };
-    fleet.sessions.note(SavedSession {
+    Some(SavedSession {
         bot_id,
         shard: SHARD,
         session_id: session.id().to_owned(),
@@ -364,7 +382,7 @@ fn note_session<Q>(fleet: &FleetInner, shard: &Shard<Q>, handled: &Handled, boun
         resume_url: url.to_owned(),
         fingerprint: bound_to.to_owned(),
         saved_at: fleet.clock.now_ms(),
-    });
+    })
 }
 
 /// Answers one event in a task of its own. A command's panic is caught where it runs (the user

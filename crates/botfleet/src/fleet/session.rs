@@ -5,7 +5,7 @@
 //! resumed by a bot started with the same token and intents (the fingerprint): settings that change
 //! those must take effect, so such a bot identifies afresh.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use sha2::{Digest, Sha256};
@@ -155,6 +155,38 @@ impl SessionBook {
     }
 }
 
+/// Where a bot's session stood at recent moments, each waiting until the tracking records made
+/// before it are durable: a session saved any sooner could, after a kill -9, resume past commands
+/// whose records were still in memory — answered, but never tracked.
+#[derive(Debug, Default)]
+pub struct Settling {
+    /// (where the session stood, tracking's `accepted()` then), oldest first.
+    waiting: VecDeque<(SavedSession, u64)>,
+}
+
+/// Candidates kept at most (one a second: ten minutes of a tracking writer that does not move).
+const SETTLING_MAX: usize = 600;
+
+impl Settling {
+    /// Where the session stands now, and how many tracking records were accepted by then.
+    pub fn offer(&mut self, session: SavedSession, accepted: u64) {
+        if self.waiting.len() >= SETTLING_MAX {
+            self.waiting.pop_front();
+        }
+        self.waiting.push_back((session, accepted));
+    }
+
+    /// The newest candidate whose records are all durable (tracking's `durable()` is `durable`),
+    /// if one became so.
+    pub fn settled(&mut self, durable: u64) -> Option<SavedSession> {
+        let mut newest = None;
+        while self.waiting.front().is_some_and(|(_, accepted)| *accepted <= durable) {
+            newest = self.waiting.pop_front().map(|(s, _)| s);
+        }
+        newest
+    }
+}
+
 /// Every saved session (read at start).
 pub async fn load_all(store: &Store) -> Result<Vec<SavedSession>> {
     let rows = sqlx::query(
@@ -244,6 +276,17 @@ mod tests {
         assert_ne!(f, fingerprint("token-b", 513));
         assert_ne!(f, fingerprint("token-a", 512));
         assert!(!f.contains("token"));
+    }
+
+    #[test]
+    fn a_candidate_is_saved_only_once_the_records_before_it_are_durable() {
+        let mut settling = Settling::default();
+        settling.offer(session(1, 5), 10);
+        settling.offer(session(1, 9), 20);
+        assert_eq!(settling.settled(9), None, "record 9 is not durable yet");
+        assert_eq!(settling.settled(15).map(|s| s.sequence), Some(5));
+        assert_eq!(settling.settled(15), None);
+        assert_eq!(settling.settled(20).map(|s| s.sequence), Some(9));
     }
 
     #[test]
