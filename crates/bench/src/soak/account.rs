@@ -1,0 +1,252 @@
+//! Accounting: for every command sent, was it answered (once?), tracked (once?), and if it was
+//! never answered, why — and is that reason one Discord's rules give (`expired`: a slash command's
+//! 3-second window passed before the bot could see it; `session_lost`: sent while op 9 `d: false`
+//! ended the session, which Discord does not replay) or a fault of botfleet's (`not_resumed`: its
+//! session was abandoned rather than resumed, e.g. by a restart; `unanswered`: it reached the bot).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::database::Tracked;
+use super::monitor::Timeline;
+use super::world::{Kind, Sent, World};
+
+/// A slash command's response window (Discord: 3 s).
+const WINDOW: Duration = Duration::from_secs(3);
+/// Time botfleet needs between seeing a command and its callback reaching Discord: a slash command
+/// the bot could first see less than this before its window closed counts as expired too.
+const HANDLING: Duration = Duration::from_millis(500);
+
+/// Why a command was never answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lost {
+    Expired,
+    SessionLost,
+    NotResumed,
+    Unanswered,
+}
+
+impl Lost {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::SessionLost => "session_lost",
+            Self::NotResumed => "not_resumed",
+            Self::Unanswered => "unanswered",
+        }
+    }
+
+    /// Whether Discord's own rules explain the loss.
+    pub fn explained(self) -> bool {
+        matches!(self, Self::Expired | Self::SessionLost)
+    }
+}
+
+/// The figures of a window (or of the whole run).
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub prefix: u64,
+    pub slash: u64,
+    pub answered: u64,
+    pub answered_twice: u64,
+    pub tracked: u64,
+    pub tracked_twice: u64,
+    pub lost: BTreeMap<&'static str, u64>,
+    /// Answered but no row.
+    pub untracked_answered: u64,
+    /// Expired (so never answerable) and no row either: with resumed sessions botfleet tracks
+    /// these once with outcome `expired` (not those Discord never delivered, after op 9 `d: false`).
+    pub untracked_expired: u64,
+    /// Rows by outcome.
+    pub outcomes: BTreeMap<String, u64>,
+    pub unexplained: u64,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        self.prefix += o.prefix;
+        self.slash += o.slash;
+        self.answered += o.answered;
+        self.answered_twice += o.answered_twice;
+        self.tracked += o.tracked;
+        self.tracked_twice += o.tracked_twice;
+        for (k, v) in &o.lost {
+            *self.lost.entry(k).or_default() += v;
+        }
+        self.untracked_answered += o.untracked_answered;
+        self.untracked_expired += o.untracked_expired;
+        for (k, v) in &o.outcomes {
+            *self.outcomes.entry(k.clone()).or_default() += v;
+        }
+        self.unexplained += o.unexplained;
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut lost: BTreeMap<&str, u64> = [Lost::Expired, Lost::SessionLost, Lost::NotResumed, Lost::Unanswered]
+            .iter()
+            .map(|l| (l.name(), 0))
+            .collect();
+        for (k, v) in &self.lost {
+            lost.insert(k, *v);
+        }
+        json!({
+            "sent": {"prefix": self.prefix, "slash": self.slash, "total": self.prefix + self.slash},
+            "answered": self.answered,
+            "answered_twice": self.answered_twice,
+            "tracked": self.tracked,
+            "tracked_twice": self.tracked_twice,
+            "tracked_outcomes": self.outcomes,
+            "lost": lost,
+            "untracked": {"answered": self.untracked_answered, "expired": self.untracked_expired},
+            "unexplained": self.unexplained,
+        })
+    }
+}
+
+/// Replies the emulator recorded, per command event id: bot messages referencing a prefix
+/// command, accepted callbacks plus refused second acknowledgements of an interaction.
+fn answers(world: &World, sent: &[Sent]) -> HashMap<u64, u64> {
+    let state = world.emulator.state();
+    let mut out: HashMap<u64, u64> = HashMap::new();
+    for bot in &world.bots {
+        for channel in &bot.channels {
+            let Some(c) = state.channels.get(channel) else { continue };
+            for m in c.messages.values().filter(|m| m.author_id == bot.bot_user && m.interaction.is_none()) {
+                let referenced =
+                    m.message_reference.as_ref().and_then(|r| r.get("message_id")?.as_str()?.parse::<u64>().ok());
+                if let Some(id) = referenced {
+                    *out.entry(id).or_default() += 1;
+                }
+            }
+        }
+    }
+    for s in sent.iter().filter(|s| s.kind == Kind::Slash) {
+        if let Some(i) = state.interactions.get(&s.event_id) {
+            let callbacks = i.responses.iter().filter(|r| r.action == "callback").count() as u64;
+            out.insert(s.event_id, callbacks + u64::from(i.duplicate_acks));
+        }
+    }
+    out
+}
+
+/// Everything the accounting reads.
+pub struct Evidence<'a> {
+    pub world: &'a World,
+    pub sent: &'a [Sent],
+    /// botfleet's bot id of each bot, in the world's order.
+    pub bot_ids: &'a [i64],
+    pub rows: &'a [Tracked],
+    pub timeline: &'a Timeline,
+    /// When op 9 `d: false` was sent to every bot.
+    pub op9_false: &'a [Instant],
+}
+
+impl Evidence<'_> {
+    /// Whether `s` was sent after op 9 `d: false` ended its bot's session and before the bot's
+    /// new session was live: Discord delivers such a command to no session, ever.
+    fn in_op9_gap(&self, s: &Sent) -> bool {
+        let app = self.world.bots[s.bot].app_id;
+        let reached = s.session.as_deref().is_some_and(|id| self.timeline.reached_after(id, s.at, s.attached));
+        !reached
+            && self
+                .op9_false
+                .iter()
+                .any(|f| *f <= s.at && self.timeline.new_session_after(app, *f).is_none_or(|back| s.at <= back))
+    }
+
+    /// Why a command nobody answered was lost.
+    fn why(&self, s: &Sent, rows: &[&Tracked]) -> Lost {
+        let app = self.world.bots[s.bot].app_id;
+        if s.kind == Kind::Slash {
+            let refused = rows.iter().any(|r| {
+                r.outcome == "expired"
+                    || r.error.as_deref().is_some_and(|e| e.contains("10062") || e.contains("nknown interaction"))
+            });
+            let seen = self.timeline.app_live_from(app, s.at, s.attached);
+            if refused || seen.is_none_or(|t| t + HANDLING > s.at + WINDOW) {
+                return Lost::Expired;
+            }
+        }
+        if !rows.is_empty() || s.session.as_deref().is_some_and(|id| self.timeline.reached_after(id, s.at, s.attached)) {
+            return Lost::Unanswered;
+        }
+        if self.in_op9_gap(s) {
+            Lost::SessionLost
+        } else {
+            Lost::NotResumed
+        }
+    }
+
+    /// Figures per window (`windows` of them) and in all.
+    pub fn figures(&self, windows: usize) -> (Vec<Figures>, Figures) {
+        let answers = answers(self.world, self.sent);
+        let mut by_event: HashMap<(i64, i64), Vec<&Tracked>> = HashMap::new();
+        let mut by_argument: HashMap<(i64, &str), u64> = HashMap::new();
+        for r in self.rows {
+            by_event.entry((r.bot_id, r.event_id)).or_default().push(r);
+            *by_argument.entry((r.bot_id, r.arguments.as_str())).or_default() += 1;
+        }
+        let mut per = vec![Figures::default(); windows];
+        for s in self.sent {
+            let f = &mut per[s.window.min(windows.saturating_sub(1))];
+            let bot_id = self.bot_ids[s.bot];
+            let rows: &[&Tracked] = by_event.get(&(bot_id, i64::try_from(s.event_id).unwrap_or(-1))).map_or(&[], Vec::as_slice);
+            let replies = answers.get(&s.event_id).copied().unwrap_or(0);
+            match s.kind {
+                Kind::Prefix => f.prefix += 1,
+                Kind::Slash => f.slash += 1,
+            }
+            let mut unexplained = 0;
+            if replies > 1 {
+                f.answered_twice += 1;
+                unexplained += 1;
+            }
+            // `!ping <n>`: the argument names the command, whatever event brought it.
+            let argument = s.n.to_string();
+            let twice = rows.len() > 1
+                || (s.kind == Kind::Prefix && by_argument.get(&(bot_id, argument.as_str())).copied().unwrap_or(0) > 1);
+            if !rows.is_empty() {
+                f.tracked += 1;
+                for r in rows {
+                    *f.outcomes.entry(r.outcome.clone()).or_default() += 1;
+                }
+            }
+            if twice {
+                f.tracked_twice += 1;
+                unexplained += 1;
+            }
+            if replies > 0 {
+                f.answered += 1;
+                if rows.is_empty() {
+                    f.untracked_answered += 1;
+                    unexplained += 1;
+                }
+            } else {
+                let why = self.why(s, rows);
+                *f.lost.entry(why.name()).or_default() += 1;
+                if !why.explained() {
+                    unexplained += 1;
+                } else if why == Lost::Expired && rows.is_empty() && !self.in_op9_gap(s) {
+                    f.untracked_expired += 1;
+                    unexplained += 1;
+                }
+            }
+            // One command counts once in `unexplained`, however many things went wrong with it.
+            f.unexplained += u64::from(unexplained > 0);
+        }
+        let mut total = Figures::default();
+        for f in &per {
+            total.add(f);
+        }
+        (per, total)
+    }
+}
+
+/// How many commands have at least one answer so far.
+pub fn answered(world: &World, sent: &[Sent]) -> usize {
+    let answers = answers(world, sent);
+    sent.iter().filter(|s| answers.get(&s.event_id).is_some_and(|n| *n > 0)).count()
+}
