@@ -63,7 +63,12 @@ pub struct Figures {
     /// Rows by outcome.
     pub outcomes: BTreeMap<String, u64>,
     pub unexplained: u64,
+    /// The first few unexplained commands, with what the soak knows of them.
+    pub examples: Vec<Value>,
 }
+
+/// Unexplained commands shown per window.
+const EXAMPLES: usize = 5;
 
 impl Figures {
     fn add(&mut self, o: &Figures) {
@@ -82,6 +87,11 @@ impl Figures {
             *self.outcomes.entry(k.clone()).or_default() += v;
         }
         self.unexplained += o.unexplained;
+        for e in &o.examples {
+            if self.examples.len() < EXAMPLES * 2 {
+                self.examples.push(e.clone());
+            }
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -102,6 +112,7 @@ impl Figures {
             "lost": lost,
             "untracked": {"answered": self.untracked_answered, "expired": self.untracked_expired},
             "unexplained": self.unexplained,
+            "unexplained_examples": self.examples,
         })
     }
 }
@@ -142,6 +153,8 @@ pub struct Evidence<'a> {
     pub timeline: &'a Timeline,
     /// When op 9 `d: false` was sent to every bot.
     pub op9_false: &'a [Instant],
+    /// When sending began (times in the report count from it).
+    pub started: Instant,
 }
 
 impl Evidence<'_> {
@@ -180,6 +193,24 @@ impl Evidence<'_> {
         }
     }
 
+    /// What the soak knows of one command, for the report.
+    fn example(&self, s: &Sent, problems: &[&str], replies: u64, rows: &[&Tracked]) -> Value {
+        let secs = |t: Instant| (t.duration_since(self.started).as_secs_f64() * 1000.0).round() / 1000.0;
+        let app = self.world.bots[s.bot].app_id;
+        json!({
+            "problems": problems,
+            "command": match s.kind { Kind::Prefix => format!("!ping {}", s.n), Kind::Slash => "/ping".to_owned() },
+            "bot": self.world.bots[s.bot].name,
+            "event_id": s.event_id.to_string(),
+            "sent_at_secs": secs(s.at),
+            "session": s.session,
+            "session_live_when_sent": s.attached,
+            "bot_live_again_at_secs": self.timeline.app_live_from(app, s.at, s.attached).map(secs),
+            "answers": replies,
+            "rows": rows.iter().map(|r| json!({"outcome": r.outcome, "error": r.error})).collect::<Vec<_>>(),
+        })
+    }
+
     /// Figures per window (`windows` of them) and in all.
     pub fn figures(&self, windows: usize) -> (Vec<Figures>, Figures) {
         let answers = answers(self.world, self.sent);
@@ -199,10 +230,10 @@ impl Evidence<'_> {
                 Kind::Prefix => f.prefix += 1,
                 Kind::Slash => f.slash += 1,
             }
-            let mut unexplained = 0;
+            let mut unexplained: Vec<&str> = Vec::new();
             if replies > 1 {
                 f.answered_twice += 1;
-                unexplained += 1;
+                unexplained.push("answered_twice");
             }
             // `!ping <n>`: the argument names the command, whatever event brought it.
             let argument = s.n.to_string();
@@ -216,26 +247,31 @@ impl Evidence<'_> {
             }
             if twice {
                 f.tracked_twice += 1;
-                unexplained += 1;
+                unexplained.push("tracked_twice");
             }
             if replies > 0 {
                 f.answered += 1;
                 if rows.is_empty() {
                     f.untracked_answered += 1;
-                    unexplained += 1;
+                    unexplained.push("answered_untracked");
                 }
             } else {
                 let why = self.why(s, rows);
                 *f.lost.entry(why.name()).or_default() += 1;
                 if !why.explained() {
-                    unexplained += 1;
+                    unexplained.push(why.name());
                 } else if why == Lost::Expired && rows.is_empty() && !self.in_op9_gap(s) {
                     f.untracked_expired += 1;
-                    unexplained += 1;
+                    unexplained.push("expired_untracked");
                 }
             }
             // One command counts once in `unexplained`, however many things went wrong with it.
-            f.unexplained += u64::from(unexplained > 0);
+            if !unexplained.is_empty() {
+                f.unexplained += 1;
+                if f.examples.len() < EXAMPLES {
+                    f.examples.push(self.example(s, &unexplained, replies, rows));
+                }
+            }
         }
         let mut total = Figures::default();
         for f in &per {

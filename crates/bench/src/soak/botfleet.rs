@@ -177,10 +177,14 @@ impl Botfleet {
         }
     }
 
-    /// `GET /api/v1/health/ready`: its `status` (`ready`, `degraded`, `not_ready`).
+    /// `GET /api/v1/health/ready`: its `status` (`ready`, `degraded`, `not_ready`), or the error
+    /// code of an error answer, after the HTTP status (`200 ready`, `503 not_ready`).
     pub async fn readiness(&self) -> anyhow::Result<String> {
-        let body: Value = self.http.get(format!("{}/health/ready", self.api)).send().await?.json().await?;
-        Ok(body["status"].as_str().unwrap_or("unknown").to_owned())
+        let res = self.http.get(format!("{}/health/ready", self.api)).send().await?;
+        let code = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or_default();
+        let word = body["status"].as_str().or(body["error"]["code"].as_str()).unwrap_or("unknown");
+        Ok(format!("{code} {word}"))
     }
 
     /// `botfleet_tracking_queue_depth` from `/metrics`.

@@ -149,6 +149,7 @@ async fn soak(opts: &Options, world: &World, db: &mut Database, dir: &std::path:
         rows: &rows,
         timeline: &timeline,
         op9_false: &run.op9_false,
+        started,
     };
     let (per, total) = evidence.figures(windows.len());
     let mut out_windows = Vec::with_capacity(per.len());
@@ -330,7 +331,7 @@ impl Run<'_> {
         while from.elapsed() < held {
             let left = held.saturating_sub(from.elapsed());
             if let Ok(Ok(status)) = tokio::time::timeout(left, self.bf.readiness()).await {
-                degraded |= status == "degraded";
+                degraded |= status.ends_with(" degraded");
                 if !statuses.contains(&status) {
                     statuses.push(status);
                 }
@@ -342,14 +343,14 @@ impl Run<'_> {
         let (mut spool_drained, mut queue_drained) = (None, None);
         while ended.elapsed() < Duration::from_secs(180) {
             let status = self.bf.readiness().await.unwrap_or_default();
-            degraded |= status == "degraded";
+            degraded |= status.ends_with(" degraded");
             if !status.is_empty() && !statuses.contains(&status) {
                 statuses.push(status.clone());
             }
-            if spool_drained.is_none() && status != "degraded" && status != "not_ready" {
+            if spool_drained.is_none() && status.starts_with("200 ") && !status.ends_with(" degraded") {
                 spool_drained = Some(ended.elapsed());
             }
-            if queue_drained.is_none() && self.bf.tracking_queue_depth().await.is_ok_and(|d| d == 0) && status == "ready" {
+            if queue_drained.is_none() && self.bf.tracking_queue_depth().await.is_ok_and(|d| d == 0) && status == "200 ready" {
                 queue_drained = Some(ended.elapsed());
             }
             if spool_drained.is_some() && queue_drained.is_some() {
