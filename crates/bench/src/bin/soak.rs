@@ -61,7 +61,7 @@ async fn main() -> ExitCode {
     };
     match run(&opts).await {
         Ok(Verdict::Skipped(why)) => {
-            println!("SKIPPED: soak ({why})");
+            eprintln!("SKIPPED: soak ({why})");
             if std::env::var("BOTFLEET_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
                 return ExitCode::FAILURE;
             }
@@ -76,6 +76,9 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
+            for w in report["windows"].as_array().into_iter().flatten().chain([&report["total"]]) {
+                eprintln!("{}", summary(w));
+            }
             eprintln!("soak: {}", report["verdict"].as_str().unwrap_or_default());
             if clean {
                 ExitCode::SUCCESS
@@ -88,4 +91,26 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// One line per window for the terminal: the fault and what it cost.
+fn summary(w: &serde_json::Value) -> String {
+    let lost: Vec<String> = w["lost"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
+    let lost = if lost.is_empty() { "none".to_owned() } else { lost.join(", ") };
+    format!(
+        "  {:<18} sent {:>5}  answered {:>5}  tracked {:>5}  twice {}/{}  lost: {lost}  unexplained {}",
+        w["fault"].as_str().unwrap_or("total"),
+        w["sent"]["total"],
+        w["answered"],
+        w["tracked"],
+        w["answered_twice"],
+        w["tracked_twice"],
+        w["unexplained"],
+    )
 }

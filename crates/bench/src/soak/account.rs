@@ -183,7 +183,8 @@ impl Evidence<'_> {
                 return Lost::Expired;
             }
         }
-        if !rows.is_empty() || s.session.as_deref().is_some_and(|id| self.timeline.reached_after(id, s.at, s.attached)) {
+        if !rows.is_empty() || s.session.as_deref().is_some_and(|id| self.timeline.reached_after(id, s.at, s.attached))
+        {
             return Lost::Unanswered;
         }
         if self.in_op9_gap(s) {
@@ -224,7 +225,8 @@ impl Evidence<'_> {
         for s in self.sent {
             let f = &mut per[s.window.min(windows.saturating_sub(1))];
             let bot_id = self.bot_ids[s.bot];
-            let rows: &[&Tracked] = by_event.get(&(bot_id, i64::try_from(s.event_id).unwrap_or(-1))).map_or(&[], Vec::as_slice);
+            let rows: &[&Tracked] =
+                by_event.get(&(bot_id, i64::try_from(s.event_id).unwrap_or(-1))).map_or(&[], Vec::as_slice);
             let replies = answers.get(&s.event_id).copied().unwrap_or(0);
             match s.kind {
                 Kind::Prefix => f.prefix += 1,

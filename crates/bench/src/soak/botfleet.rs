@@ -86,7 +86,9 @@ impl Botfleet {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting {} (build it: cargo build -p botfleet)", binary().unwrap_or_default().display()))?;
+            .with_context(|| {
+                format!("starting {} (build it: cargo build -p botfleet)", binary().unwrap_or_default().display())
+            })?;
         let stderr = child.stderr.take().context("botfleet's stderr")?;
         let mut lines = BufReader::new(stderr).lines();
         let mut log = tokio::fs::OpenOptions::new().create(true).append(true).open(&self.log).await?;
@@ -117,7 +119,9 @@ impl Botfleet {
         let Some(mut child) = self.child.take() else { return Ok(false) };
         let pid = child.id().context("botfleet already exited")?.to_string();
         Command::new("kill").args(["-TERM", &pid]).status().await?;
-        let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await.context("no exit 60 s after SIGTERM")??;
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .context("no exit 60 s after SIGTERM")??;
         Ok(status.success())
     }
 
@@ -151,8 +155,12 @@ impl Botfleet {
             ids.push(id);
         }
         for chunk in ids.chunks(500) {
-            let res =
-                self.http.post(format!("{}/bots/bulk", self.api)).json(&json!({"action": "start", "bot_ids": chunk})).send().await?;
+            let res = self
+                .http
+                .post(format!("{}/bots/bulk", self.api))
+                .json(&json!({"action": "start", "bot_ids": chunk}))
+                .send()
+                .await?;
             anyhow::ensure!(res.status().is_success(), "starting bots: {}", res.status());
         }
         Ok(ids)

@@ -34,7 +34,8 @@ pub struct Database {
 fn split(url: &str) -> anyhow::Result<(String, String)> {
     let without_query = url.split('?').next().unwrap_or(url);
     let (base, _db) = without_query.rsplit_once('/').context("the PostgreSQL URL names no database")?;
-    let host = base.rsplit('@').next().unwrap_or(base).trim_start_matches("postgres://").trim_start_matches("postgresql://");
+    let host =
+        base.rsplit('@').next().unwrap_or(base).trim_start_matches("postgres://").trim_start_matches("postgresql://");
     Ok((base.to_owned(), host.to_owned()))
 }
 
@@ -84,7 +85,13 @@ impl Database {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(bot_id, event_id, arguments, outcome, error)| Tracked { bot_id, event_id, arguments, outcome, error })
+            .map(|(bot_id, event_id, arguments, outcome, error)| Tracked {
+                bot_id,
+                event_id,
+                arguments,
+                outcome,
+                error,
+            })
             .collect())
     }
 
@@ -106,7 +113,11 @@ mod tests {
 
     #[test]
     fn urls_keep_the_user_and_swap_host_or_database() {
-        let db = Database { admin: "postgres://root@127.0.0.1:5432/test".into(), name: "botfleet_soak_1".into(), pool: None };
+        let db = Database {
+            admin: "postgres://root@127.0.0.1:5432/test".into(),
+            name: "botfleet_soak_1".into(),
+            pool: None,
+        };
         assert_eq!(db.upstream().unwrap(), "127.0.0.1:5432");
         assert_eq!(db.direct_url().unwrap(), "postgres://root@127.0.0.1:5432/botfleet_soak_1");
         assert_eq!(db.proxied_url(7000).unwrap(), "postgres://root@127.0.0.1:7000/botfleet_soak_1");

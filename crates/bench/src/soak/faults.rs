@@ -77,7 +77,10 @@ impl Fault {
     /// Whether the bots' gateway sessions must resume or identify afterwards (so the soak waits for
     /// every bot to be connected again and times it).
     pub fn reconnects(self) -> bool {
-        matches!(self, Self::Drop | Self::Op7 | Self::Op9Resumable | Self::Op9NotResumable | Self::Sigterm | Self::Kill9)
+        matches!(
+            self,
+            Self::Drop | Self::Op7 | Self::Op9Resumable | Self::Op9NotResumable | Self::Sigterm | Self::Kill9
+        )
     }
 
     /// What to inject into the emulator at the start of the window (`held`: how long a rule lasts).
@@ -103,7 +106,12 @@ impl Fault {
             })],
             // Late but inside the 3 s an interaction callback has.
             Self::RestLatency => {
-                vec![FaultSpec::now(FaultAction::RestLatency { ms: 800, jitter_ms: 400, route: None, for_ms: Some(ms) })]
+                vec![FaultSpec::now(FaultAction::RestLatency {
+                    ms: 800,
+                    jitter_ms: 400,
+                    route: None,
+                    for_ms: Some(ms),
+                })]
             }
             Self::DbOutage | Self::Sigterm | Self::Kill9 => vec![],
         }

@@ -91,7 +91,12 @@ struct Run<'a> {
     length: Duration,
 }
 
-async fn soak(opts: &Options, world: &World, db: &mut Database, dir: &std::path::Path) -> anyhow::Result<(Value, bool)> {
+async fn soak(
+    opts: &Options,
+    world: &World,
+    db: &mut Database,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Value, bool)> {
     let proxy = Proxy::start(db.upstream()?).await?;
     let key = botfleet::admin_key(dir, &db.direct_url()?).await?;
     let bf = Botfleet::start(dir, &db.proxied_url(proxy.port)?, world.emulator.http_url(), &key).await?;
@@ -119,7 +124,11 @@ async fn soak(opts: &Options, world: &World, db: &mut Database, dir: &std::path:
         current.store(i, Ordering::Relaxed);
         let from = Instant::now();
         let before = world.handshakes();
-        eprintln!("soak: window {i}: {} at {:.1} s", fault.map_or("none", Fault::name), started.elapsed().as_secs_f64());
+        eprintln!(
+            "soak: window {i}: {} at {:.1} s",
+            fault.map_or("none", Fault::name),
+            started.elapsed().as_secs_f64()
+        );
         let mut m = match fault {
             None => json!({}),
             Some(f) => run.apply(*f).await?,
@@ -136,7 +145,11 @@ async fn soak(opts: &Options, world: &World, db: &mut Database, dir: &std::path:
     stop.send_replace(true);
     let sent = sender.await??;
     let sending = started.elapsed();
-    eprintln!("soak: {} commands sent in {:.1} s; waiting for the last answers and rows", sent.len(), sending.as_secs_f64());
+    eprintln!(
+        "soak: {} commands sent in {:.1} s; waiting for the last answers and rows",
+        sent.len(),
+        sending.as_secs_f64()
+    );
     let settle = settle(world, &sent, &run.bf, db).await;
     let timeline = monitor.await?;
     let rows = db.tracked().await?;
@@ -350,7 +363,10 @@ impl Run<'_> {
             if spool_drained.is_none() && status.starts_with("200 ") && !status.ends_with(" degraded") {
                 spool_drained = Some(ended.elapsed());
             }
-            if queue_drained.is_none() && self.bf.tracking_queue_depth().await.is_ok_and(|d| d == 0) && status == "200 ready" {
+            if queue_drained.is_none()
+                && self.bf.tracking_queue_depth().await.is_ok_and(|d| d == 0)
+                && status == "200 ready"
+            {
                 queue_drained = Some(ended.elapsed());
             }
             if spool_drained.is_some() && queue_drained.is_some() {

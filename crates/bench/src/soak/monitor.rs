@@ -48,7 +48,11 @@ impl Timeline {
             }
         }
         for (id, app_id, attached) in &seen {
-            let life = self.sessions.entry(id.clone()).or_insert_with(|| Life { app_id: *app_id, changes: vec![], ended: None });
+            let life = self.sessions.entry(id.clone()).or_insert_with(|| Life {
+                app_id: *app_id,
+                changes: vec![],
+                ended: None,
+            });
             if life.changes.last().is_none_or(|(_, a)| a != attached) {
                 life.changes.push((now, *attached));
             }
@@ -96,7 +100,11 @@ impl Timeline {
 }
 
 /// Polls until told to stop, then hands back the timeline.
-pub fn spawn(emulator: Arc<Emulator>, apps: Vec<u64>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<Timeline> {
+pub fn spawn(
+    emulator: Arc<Emulator>,
+    apps: Vec<u64>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Timeline> {
     tokio::spawn(async move {
         let mut timeline = Timeline::default();
         let mut tick = tokio::time::interval(Duration::from_millis(50));

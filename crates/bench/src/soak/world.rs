@@ -66,8 +66,7 @@ impl World {
     /// guild with enough channels for `prefix_per_bot` prefix commands a second.
     pub async fn build(bots: usize, prefix_per_bot: f64) -> anyhow::Result<Self> {
         let emulator = Emulator::start(EmulatorConfig::default()).await?;
-        let users: Vec<u64> =
-            (0..5).map(|i| emulator.create_user(&format!("soaker{i}"))).collect::<Result<_, _>>()?;
+        let users: Vec<u64> = (0..5).map(|i| emulator.create_user(&format!("soaker{i}"))).collect::<Result<_, _>>()?;
         // Half of each channel's bucket (1 message/s), and a floor for the bursts that follow a resume.
         let channels = ((prefix_per_bot * 2.0).ceil() as usize).clamp(2, 100);
         let mut out = Vec::with_capacity(bots);
@@ -128,7 +127,11 @@ impl World {
     pub fn all_connected(&self) -> bool {
         let state = self.emulator.state();
         self.bots.iter().all(|b| {
-            let live = state.sessions.of_app(b.app_id).iter().any(|id| state.sessions.get(id).is_some_and(|s| s.attached.is_some()));
+            let live = state
+                .sessions
+                .of_app(b.app_id)
+                .iter()
+                .any(|id| state.sessions.get(id).is_some_and(|s| s.attached.is_some()));
             let registered = state.commands.get(&b.app_id).is_some_and(|cmds| {
                 cmds.iter().any(|c| c.guild_id.is_none() && c.body.get("name").and_then(|v| v.as_str()) == Some("ping"))
             });
