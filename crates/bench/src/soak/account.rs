@@ -288,3 +288,102 @@ pub fn answered(world: &World, sent: &[Sent]) -> usize {
     let answers = answers(world, sent);
     sent.iter().filter(|s| answers.get(&s.event_id).is_some_and(|n| *n > 0)).count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::soak::monitor::Life;
+
+    fn sent(kind: Kind, at: Instant, session: Option<&str>, attached: bool) -> Sent {
+        Sent {
+            n: 7,
+            kind,
+            bot: 0,
+            channel: 1,
+            event_id: 42,
+            at,
+            window: 0,
+            session: session.map(str::to_owned),
+            attached,
+        }
+    }
+
+    fn life(app_id: u64, changes: Vec<(Instant, bool)>, ended: Option<Instant>) -> Life {
+        Life { app_id, changes, ended }
+    }
+
+    #[tokio::test]
+    async fn each_unanswered_command_gets_the_reason_its_session_gives() {
+        let world = World::build(1, 1.0).await.unwrap();
+        let app = world.bots[0].app_id;
+        let t0 = Instant::now();
+        let s = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut timeline = Timeline::default();
+        // "old": live, lost its connection at 1 s, resumed at 2 s. "gone": lost at 3 s, never back.
+        timeline.sessions.insert("old".into(), life(app, vec![(s(0), true), (s(1000), false), (s(2000), true)], None));
+        timeline.sessions.insert("gone".into(), life(app, vec![(s(2500), true), (s(3000), false)], Some(s(3500))));
+        // op 9 d:false at 10 s; a new session is live at 10.5 s. A restart: the next one at 20 s.
+        timeline.sessions.insert("new".into(), life(app, vec![(s(10_500), true)], None));
+        timeline.sessions.insert("later".into(), life(app, vec![(s(20_000), true)], None));
+        let op9 = [s(10_000)];
+        let evidence = Evidence {
+            world: &world,
+            sent: &[],
+            bot_ids: &[1],
+            rows: &[],
+            timeline: &timeline,
+            op9_false: &op9,
+            started: t0,
+        };
+        let why = |x: &Sent| evidence.why(x, &[]);
+        assert_eq!(why(&sent(Kind::Prefix, s(1500), Some("old"), false)), Lost::Unanswered, "resumed: replayed");
+        assert_eq!(why(&sent(Kind::Prefix, s(3200), Some("gone"), false)), Lost::NotResumed);
+        assert_eq!(why(&sent(Kind::Prefix, s(10_200), None, false)), Lost::SessionLost, "op 9 d:false gap");
+        assert_eq!(why(&sent(Kind::Prefix, s(15_000), None, false)), Lost::NotResumed, "no session, no op 9");
+        assert_eq!(why(&sent(Kind::Slash, s(15_000), None, false)), Lost::Expired, "back 5 s later");
+        assert_eq!(why(&sent(Kind::Slash, s(10_200), None, false)), Lost::SessionLost, "back within its window");
+        assert!(evidence.in_op9_gap(&sent(Kind::Slash, s(10_200), None, false)));
+        assert!(!evidence.in_op9_gap(&sent(Kind::Slash, s(15_000), None, false)));
+        let refused = Tracked {
+            bot_id: 1,
+            event_id: 42,
+            arguments: String::new(),
+            outcome: "error".into(),
+            error: Some("Unknown interaction (10062)".into()),
+        };
+        assert_eq!(evidence.why(&sent(Kind::Slash, s(1500), Some("old"), false), &[&refused]), Lost::Expired);
+        assert_eq!(evidence.why(&sent(Kind::Prefix, s(100), Some("old"), true), &[&refused]), Lost::Unanswered);
+    }
+
+    #[tokio::test]
+    async fn a_command_nobody_answered_counts_once_with_its_reason() {
+        let world = World::build(1, 1.0).await.unwrap();
+        let t0 = Instant::now();
+        let sent = vec![
+            Sent { window: 0, ..sent_at(Kind::Prefix, t0, 1) },
+            Sent { window: 1, ..sent_at(Kind::Slash, t0 + Duration::from_secs(1), 2) },
+        ];
+        let rows =
+            vec![Tracked { bot_id: 5, event_id: 2, arguments: String::new(), outcome: "ok".into(), error: None }];
+        let timeline = Timeline::default();
+        let evidence = Evidence {
+            world: &world,
+            sent: &sent,
+            bot_ids: &[5],
+            rows: &rows,
+            timeline: &timeline,
+            op9_false: &[],
+            started: t0,
+        };
+        let (per, total) = evidence.figures(2);
+        assert_eq!((per[0].prefix, per[0].lost.get("not_resumed").copied()), (1, Some(1)));
+        // Tracked yet never answered, and the bot was never seen live: its window passed unseen.
+        assert_eq!((per[1].slash, per[1].tracked, per[1].lost.get("expired").copied()), (1, 1, Some(1)));
+        assert_eq!((total.unexplained, total.untracked_expired), (1, 0));
+        assert_eq!(total.examples.len(), 1);
+    }
+
+    fn sent_at(kind: Kind, at: Instant, event_id: u64) -> Sent {
+        Sent { n: event_id, kind, bot: 0, channel: 1, event_id, at, window: 0, session: None, attached: false }
+    }
+}
