@@ -106,11 +106,15 @@ fn summary(w: &serde_json::Value) -> String {
     format!(
         "  {:<18} sent {:>5}  answered {:>5}  tracked {:>5}  twice {}/{}  lost: {lost}  unexplained {}",
         w["fault"].as_str().unwrap_or("total"),
-        w["sent"]["total"],
-        w["answered"],
-        w["tracked"],
-        w["answered_twice"],
-        w["tracked_twice"],
-        w["unexplained"],
+        n(&w["sent"]["total"]),
+        n(&w["answered"]),
+        n(&w["tracked"]),
+        n(&w["answered_twice"]),
+        n(&w["tracked_twice"]),
+        n(&w["unexplained"]),
     )
+}
+
+fn n(v: &serde_json::Value) -> u64 {
+    v.as_u64().unwrap_or(0)
 }

@@ -67,8 +67,14 @@ pub struct Figures {
     pub examples: Vec<Value>,
 }
 
-/// Unexplained commands shown per window.
+/// Unexplained commands shown per window (and in all): the first few, and beyond them the first
+/// of each other kind of problem, so a rare one is not hidden behind a common one.
 const EXAMPLES: usize = 5;
+
+fn keep(examples: &[Value], problems: &Value) -> bool {
+    let new_kind = !examples.iter().any(|e| &e["problems"] == problems);
+    examples.len() < EXAMPLES || (new_kind && examples.len() < EXAMPLES * 2)
+}
 
 impl Figures {
     fn add(&mut self, o: &Figures) {
@@ -88,7 +94,7 @@ impl Figures {
         }
         self.unexplained += o.unexplained;
         for e in &o.examples {
-            if self.examples.len() < EXAMPLES * 2 {
+            if keep(&self.examples, &e["problems"]) {
                 self.examples.push(e.clone());
             }
         }
@@ -270,7 +276,7 @@ impl Evidence<'_> {
             // One command counts once in `unexplained`, however many things went wrong with it.
             if !unexplained.is_empty() {
                 f.unexplained += 1;
-                if f.examples.len() < EXAMPLES {
+                if keep(&f.examples, &json!(unexplained)) {
                     f.examples.push(self.example(s, &unexplained, replies, rows));
                 }
             }
@@ -381,6 +387,7 @@ mod tests {
         assert_eq!((per[1].slash, per[1].tracked, per[1].lost.get("expired").copied()), (1, 1, Some(1)));
         assert_eq!((total.unexplained, total.untracked_expired), (1, 0));
         assert_eq!(total.examples.len(), 1);
+        assert!(keep(&[], &json!(["unanswered"])));
     }
 
     fn sent_at(kind: Kind, at: Instant, event_id: u64) -> Sent {

@@ -69,6 +69,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<Verdict> {
         eprintln!("soak: could not drop the soak's database: {e:#}");
     }
     let (report, clean) = result?;
+    // A failed run keeps its data directory: botfleet's log says what it did.
+    if clean {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(Verdict::Done { report, clean })
 }
 
