@@ -199,7 +199,8 @@ async fn a_command_discord_delivers_again_is_answered_and_tracked_once(w: World)
 }
 
 /// An interaction delivered again is answered once by Discord's own rule (one initial response;
-/// the second gets 40060), which botfleet takes as "already answered": no second record, no error.
+/// the second gets 40060), which botfleet takes as "already answered": no second record, no error
+/// — but the record is stored if the first answer's never was (a process killed in between).
 async fn a_slash_command_discord_delivers_again_is_answered_and_tracked_once(w: World) {
     let id = w.add_bot("Shop", &w.shop.token).await;
     w.start(id).await;
@@ -220,9 +221,19 @@ async fn a_slash_command_discord_delivers_again_is_answered_and_tracked_once(w: 
         c.rest_by_route.get("POST /interactions/{interaction_id}/{interaction_token}/callback").copied().unwrap_or(0)
     };
     assert_eq!(callbacks(), 1);
+    // As if the process had been killed between answering and storing: the row is gone.
+    sqlx::query("DELETE FROM discord_command_logs WHERE event_id = $1")
+        .bind(i64::try_from(started.interaction_id).unwrap())
+        .execute(w.app.store.pool())
+        .await
+        .unwrap();
     assert_eq!(w.emulator.redeliver(Some(w.shop.application_id), seq() - before), 1);
     until("the bot to answer the repeat (Discord refuses it: 40060)", 30, || async {
         (callbacks() == 2).then_some(())
+    })
+    .await;
+    until("the repeat to store the row the first answer did not", 30, || async {
+        (w.command_logs(&format!("bot_id={id}&event_id={}", started.interaction_id)).await.len() == 1).then_some(())
     })
     .await;
     let later = w.emulator.user_message(w.alice, w.general, "!ping later").unwrap();

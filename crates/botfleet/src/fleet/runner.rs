@@ -613,10 +613,10 @@ impl Answering {
         let client = http.interaction(self.app);
         let create = client.create_response(interaction.id, &interaction.token, &response);
         let sent = self.rest.call(create).await.map(|_| ());
-        if already_answered(&sent) {
-            return;
-        }
         record.reply(&reply.summary());
+        if already_answered(&sent) {
+            return self.answered_before(record).await;
+        }
         if decision == Decision::Allow {
             self.finish(record, received.0, Some(sent)).await;
         } else {
@@ -665,7 +665,7 @@ impl Answering {
         let create = client.create_response(interaction.id, &interaction.token, &response);
         let sent = self.rest.call(create).await.map(|_| ());
         if already_answered(&sent) {
-            return;
+            return self.answered_before(record).await;
         }
         self.finish(record, received.0, Some(sent)).await;
     }
@@ -736,6 +736,17 @@ impl Answering {
             Decision::Allow => {}
         }
         self.finish(record, started, sent).await;
+    }
+
+    /// An interaction delivered again that was already answered (Discord said 40060): its record
+    /// is handed to tracking once more, quietly — stored only if the first never was (a process
+    /// killed between answering and storing), else skipped by its event id. Not counted again in
+    /// the metrics or the live feed.
+    async fn answered_before(&self, mut record: CommandRecord) {
+        if record.error.is_some() {
+            record.outcome = Outcome::Error;
+        }
+        self.fleet.tracker.command(record).await;
     }
 
     /// Completes and records one invocation: outcome, timestamps, latency. `sent` is `None` when
