@@ -233,8 +233,11 @@ fn spawn_sender(
         while !*stop.borrow_and_update() {
             let due = (started.elapsed().as_secs_f64() * rate) as u64;
             while n < due {
-                let kind = if (n + 1) * pct / 100 > n * pct / 100 { Kind::Slash } else { Kind::Prefix };
                 let bot = usize::try_from(n).unwrap_or(0) % bots;
+                // The mix is kept per bot (the bot's k-th command), so every bot gets its share of
+                // prefix commands and no channel gets more than its bucket was sized for.
+                let k = n / bots as u64;
+                let kind = if (k + 1) * pct / 100 > k * pct / 100 { Kind::Slash } else { Kind::Prefix };
                 sent.push(world.send(n, kind, bot, window.load(Ordering::Relaxed))?);
                 n += 1;
             }

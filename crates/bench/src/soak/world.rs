@@ -68,7 +68,7 @@ impl World {
         let emulator = Emulator::start(EmulatorConfig::default()).await?;
         let users: Vec<u64> = (0..5).map(|i| emulator.create_user(&format!("soaker{i}"))).collect::<Result<_, _>>()?;
         // Half of each channel's bucket (1 message/s), and a floor for the bursts that follow a resume.
-        let channels = ((prefix_per_bot * 2.0).ceil() as usize).clamp(2, 100);
+        let channels = ((prefix_per_bot * 2.0).ceil() as usize).clamp(4, 100);
         let mut out = Vec::with_capacity(bots);
         for i in 0..bots {
             let name = format!("Soak {i}");
