@@ -35,6 +35,9 @@ pub struct Botfleet {
 }
 
 /// Makes an admin API key on the database (as an operator would, before the first start).
+/// botfleet's tracking queue in the soak (`BOTFLEET_TRACKING_QUEUE`).
+const TRACKING_QUEUE: &str = "16";
+
 pub async fn admin_key(dir: &Path, database_url: &str) -> anyhow::Result<String> {
     let out = Command::new(binary()?)
         .args(["key", "add", "--name", "soak", "--role", "admin"])
@@ -68,6 +71,15 @@ impl Botfleet {
         Ok(me)
     }
 
+    /// Whether tracking records are spooled on disk now (`<data dir>/spool/*.seg`, not empty).
+    pub fn spooled(&self) -> bool {
+        std::fs::read_dir(self.dir.join("spool")).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "seg") && e.metadata().is_ok_and(|m| m.len() > 0))
+        })
+    }
+
     /// Starts the process and reads its API address from its start-up log line.
     pub async fn spawn(&mut self) -> anyhow::Result<()> {
         let mut child = Command::new(binary()?)
@@ -78,6 +90,9 @@ impl Botfleet {
             // Every bot is created and started one request at a time.
             .env("BOTFLEET_RATE_LIMIT_PER_MINUTE", "10000000")
             .env("BOTFLEET_BOT_OPS_PER_MINUTE", "10000000")
+            // A tiny tracking queue, so a database outage of seconds spills records to the spool
+            // on disk and the soak sees them written back.
+            .env("BOTFLEET_TRACKING_QUEUE", TRACKING_QUEUE)
             .env_remove("BOTFLEET_SECRET_KEY")
             .env_remove("BOTFLEET_TEST_POSTGRES_URL")
             .env("RUST_LOG", "warn,botfleet=info")

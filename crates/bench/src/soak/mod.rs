@@ -350,6 +350,7 @@ impl Run<'_> {
         let mut degraded = false;
         while from.elapsed() < held {
             let left = held.saturating_sub(from.elapsed());
+            degraded |= self.bf.spooled();
             if let Ok(Ok(status)) = tokio::time::timeout(left, self.bf.readiness()).await {
                 degraded |= status.ends_with(" degraded");
                 if !statuses.contains(&status) {
@@ -363,11 +364,12 @@ impl Run<'_> {
         let (mut spool_drained, mut queue_drained) = (None, None);
         while ended.elapsed() < Duration::from_secs(180) {
             let status = self.bf.readiness().await.unwrap_or_default();
-            degraded |= status.ends_with(" degraded");
+            let spooled = self.bf.spooled();
+            degraded |= spooled || status.ends_with(" degraded");
             if !status.is_empty() && !statuses.contains(&status) {
                 statuses.push(status.clone());
             }
-            if spool_drained.is_none() && status.starts_with("200 ") && !status.ends_with(" degraded") {
+            if spool_drained.is_none() && !spooled && status.starts_with("200 ") && !status.ends_with(" degraded") {
                 spool_drained = Some(ended.elapsed());
             }
             if queue_drained.is_none()
