@@ -58,6 +58,13 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     );
     let alerts =
         crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
+    let jobs = crate::jobs::Jobs::new(
+        store.clone(),
+        fleet.clone(),
+        events.clone(),
+        config.clock.clone(),
+        crate::jobs::node_id(&config.storage.data_dir)?,
+    );
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -68,6 +75,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         discord,
         events,
         fleet,
+        jobs,
         auth,
         alerts,
         live: config.websocket,
@@ -105,6 +113,7 @@ pub async fn run(
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
     let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
+    let jobs = state.jobs.spawn();
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
@@ -113,7 +122,7 @@ pub async fn run(
     };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    for task in [history, alerts, Some(session_saver)].into_iter().flatten() {
+    for task in [history, alerts, Some(session_saver), Some(jobs)].into_iter().flatten() {
         task.abort();
         let _ = task.await;
     }

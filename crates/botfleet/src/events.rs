@@ -32,6 +32,22 @@ pub enum Event {
     Stock(StockEvent),
     /// An alert fired, was sent again, recovered or was acknowledged.
     Alert(AlertEvent),
+    /// A background job moved: its progress or its state (at most a few a second per job).
+    Job(JobEvent),
+}
+
+/// Where a background job stands (the jobs API's job, without its parameters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobEvent {
+    pub id: i64,
+    /// `bots_bulk`, …
+    pub kind: String,
+    /// `queued`, `running`, `succeeded`, `failed`, `partial` or `cancelled`.
+    pub state: String,
+    pub total: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub cancel_requested: bool,
 }
 
 /// An alert notification and its incident as it is now.

@@ -31,6 +31,8 @@ pub mod error;
 pub mod events;
 /// The fleet: one task per running bot, supervised.
 pub mod fleet;
+/// Background jobs: durable, with progress, cancel and retry (bulk bot actions).
+pub mod jobs;
 /// Live updates: topics, subscriptions and the periodic fleet figures.
 pub mod live;
 /// Command logs and bot logs (the roadmap's repositories).

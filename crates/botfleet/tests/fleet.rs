@@ -481,21 +481,33 @@ async fn a_dropped_connection_resumes_and_a_command_sent_meanwhile_is_answered_o
     assert_eq!(c.max_live_sessions_per_shard[&w.shop.application_id], 1);
 }
 
+/// Waits until a job has ended; returns it with its items.
+async fn finished_job(app: &TestApp, id: i64) -> Value {
+    until("the job to end", 60, || async {
+        let job = app.get(&format!("/api/v1/jobs/{id}")).await.1;
+        (!matches!(job["state"].as_str(), Some("queued" | "running"))).then_some(job)
+    })
+    .await
+}
+
 async fn bulk_actions_and_send_message(w: World) {
     let second =
         w.emulator.create_application(ApplicationSpec { name: "Second".into(), ..Default::default() }).unwrap();
     w.emulator.add_member(w.guild, second.bot_user_id, vec![]).unwrap();
     let a = w.add_bot("Shop", &w.shop.token).await;
     let b = w.add_bot("Second", &second.token).await;
-    let (status, body) = w.app.post("/api/v1/bots/bulk", json!({"action": "start", "bot_ids": [a, b, 999]})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let results = body["results"].as_array().unwrap();
-    assert_eq!(results.iter().map(|r| r["ok"].as_bool().unwrap()).collect::<Vec<_>>(), [true, true, false]);
-    assert!(results[2]["error"].as_str().unwrap().contains("999"));
+    let (status, job) = w.app.post("/api/v1/bots/bulk", json!({"action": "start", "bot_ids": [a, b, 999]})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let done = finished_job(&w.app, job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "partial", "{done}");
+    let items = done["items"]["items"].as_array().unwrap();
+    assert_eq!(items.iter().map(|i| i["state"].as_str().unwrap()).collect::<Vec<_>>(), ["ok", "ok", "failed"]);
+    assert!(items[2]["error"].as_str().unwrap().contains("999"), "{done}");
     w.running(a).await;
     w.running(b).await;
-    let (_, body) = w.app.post("/api/v1/bots/bulk", json!({"action": "stop", "bot_ids": [a, b]})).await;
-    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "stopped"));
+    let (_, job) = w.app.post("/api/v1/bots/bulk", json!({"action": "stop", "bot_ids": [a, b]})).await;
+    assert_eq!(finished_job(&w.app, job["id"].as_i64().unwrap()).await["state"], "succeeded");
+    assert_eq!(w.status(a).await["status"], "stopped");
     let (status, body) = w.app.post("/api/v1/bots/bulk", json!({"action": "explode", "bot_ids": []})).await;
     assert_eq!((status, body["error"]["fields"].as_array().map(Vec::len)), (StatusCode::UNPROCESSABLE_ENTITY, Some(2)));
 

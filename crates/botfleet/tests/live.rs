@@ -95,7 +95,7 @@ async fn refused_without_a_credential_or_from_another_site() {
     let mut ws = connect(&app, &[("cookie", cookie), ("origin", app.url.clone())]).await.unwrap();
     let hello = next(&mut ws).await;
     assert_eq!((hello["type"].as_str(), hello["user"].as_str()), (Some("hello"), Some("wendy")));
-    assert_eq!(hello["topics"], json!(["bots", "commands", "bot_logs", "fleet", "stock", "alerts"]));
+    assert_eq!(hello["topics"], json!(["bots", "commands", "bot_logs", "fleet", "stock", "alerts", "jobs"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -565,7 +565,11 @@ async fn rate_limits_answer_429_with_retry_after(t: Sec) {
         t.send(&t.admin(), Method::POST, "/api/v1/bots", Some(json!({"name": "B", "token": t.shop.token}))).await.1;
     let id = bot["id"].as_i64().unwrap();
     let bulk = json!({"action": "stop", "bot_ids": [id, id, id, id, id]});
-    assert_eq!(t.send(&k, Method::POST, "/api/v1/bots/bulk", Some(bulk)).await.0, StatusCode::OK, "a bulk counts once");
+    assert_eq!(
+        t.send(&k, Method::POST, "/api/v1/bots/bulk", Some(bulk)).await.0,
+        StatusCode::ACCEPTED,
+        "a bulk counts once"
+    );
     for _ in 0..2 {
         assert_eq!(t.send(&k, Method::POST, &format!("/api/v1/bots/{id}/stop"), None).await.0, StatusCode::OK);
     }
@@ -662,9 +666,25 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
         invalid: Some(("/api/v1/bots/abc/restart".into(), None)), valid: None, rows: 1);
     case!(admin, Method::POST, "/api/v1/bots/{id}/stop", format!("{bp}/stop"),
         invalid: Some(("/api/v1/bots/0/stop".into(), None)), valid: None, rows: 1);
-    case!(admin, Method::POST, "/api/v1/bots/bulk", "/api/v1/bots/bulk".into(),
+    // The gateway is down for a while: the bulk start's one item waits for the bot, so the job is
+    // still running when it is cancelled.
+    t.emulator
+        .inject(discord_emulator::FaultSpec::now(discord_emulator::FaultAction::GatewayDown { for_ms: 5_000 }))
+        .unwrap();
+    let job = case!(admin, Method::POST, "/api/v1/bots/bulk", "/api/v1/bots/bulk".into(),
         invalid: Some(("/api/v1/bots/bulk".into(), Some(json!({"action": "fly", "bot_ids": [id]})))),
         valid: Some(json!({"action": "start", "bot_ids": [id]})), rows: 1);
+    let jp = format!("/api/v1/jobs/{}", job["id"]);
+    case!(admin, Method::POST, "/api/v1/jobs/{id}/cancel", format!("{jp}/cancel"),
+        invalid: Some(("/api/v1/jobs/999999/cancel".into(), None)), valid: None, rows: 1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while t.send(&admin, Method::GET, &jp, None).await.1["state"] != "cancelled" {
+        assert!(tokio::time::Instant::now() < deadline, "the cancelled job never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    t.emulator.clear_faults();
+    case!(admin, Method::POST, "/api/v1/jobs/{id}/retry", format!("{jp}/retry"),
+        invalid: Some(("/api/v1/jobs/999999/retry".into(), None)), valid: None, rows: 1);
     let general = t.general.to_string();
     case!(admin, Method::POST, "/api/v1/bots/{id}/send-message", format!("{bp}/send-message"),
         invalid: Some((format!("{bp}/send-message"), Some(json!({"channel_id": "x", "content": "hi"})))),

@@ -122,13 +122,20 @@ export function mount(main, { can }) {
   bulkButtons.forEach((button) => button.addEventListener('click', async () => {
     const action = button.dataset.action;
     const ids = selected();
-    const before = new Map(ids.map((id) => [id, seen(id)]));
-    const result = await act(button, null, () => api.post('/bots/bulk', { action, bot_ids: ids }));
-    if (!result) return;
-    const bad = result.results.filter((r) => !r.ok);
-    result.results.filter((r) => r.ok && r.status).forEach((r) => setStatusUnlessNewer(r.bot_id, r.status, before.get(r.bot_id)));
-    if (bad.length) toast(`${bad.length} of ${ids.length} could not ${action}: ${bad.map((r) => `${rows.get(r.bot_id)?.bot.name ?? r.bot_id}: ${r.error}`).join('; ')}`, 'error');
-    else toast(`${action} requested for ${ids.length} bot${ids.length === 1 ? '' : 's'}`);
+    // The server runs it as a background job (202): statuses arrive live; the job's end says
+    // which bots could not.
+    const job = await act(button, null, () => api.post('/bots/bulk', { action, bot_ids: ids }));
+    if (!job) return;
+    const plural = `${ids.length} bot${ids.length === 1 ? '' : 's'}`;
+    toast(`${action} requested for ${plural} (job ${job.id})`);
+    let done = job;
+    while (done.state === 'queued' || done.state === 'running') {
+      await new Promise((r) => setTimeout(r, 500));
+      try { done = await api.get(`/jobs/${job.id}`, { limit: 1000 }); } catch { return; }
+    }
+    const bad = (done.items?.items ?? []).filter((i) => i.state === 'failed');
+    if (bad.length) toast(`${bad.length} of ${plural} could not ${action}: ${bad.map((i) => `${rows.get(Number(i.target))?.bot.name ?? i.target}: ${i.error}`).join('; ')}`, 'error');
+    else if (done.state === 'succeeded') toast(`${action} done for ${plural}`);
   }));
 
   const stop = live.onMessage((m) => {

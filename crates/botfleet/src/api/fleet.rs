@@ -2,6 +2,7 @@
 //! endpoints) and the fleet's answer-latency histogram.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,13 +12,17 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, PathId};
 use super::guard::AuditTrail;
+use super::jobs::creator;
 use super::AppState;
+use crate::auth::Principal;
 use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
 use crate::bots::Status;
 use crate::discord::read_model;
 use crate::error::{Error, FieldError};
 use crate::fleet::{LatencySummary, Transition};
+use crate::jobs::bulk::{BulkAction, BulkParams};
+use crate::jobs::model::{Job, JobKind};
 
 type Reply<T> = Result<T, ApiError>;
 
@@ -55,79 +60,96 @@ pub async fn restart(State(app): State<AppState>, trail: AuditTrail, PathId(id):
     Ok(Json(ActionResult { bot_id: id, status: done.status }))
 }
 
-/// `POST /bots/bulk`.
+/// `POST /bots/bulk`: the bots by id, or by a filter (an empty filter is every bot).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// `start`, `stop` or `restart`.
     #[schema(value_type = BulkAction)]
     pub action: String,
-    /// 1 to 1,000 bot ids.
+    /// 1 to 1,000 bot ids (or give `filter`).
     #[schema(min_items = 1, max_items = 1000)]
-    pub bot_ids: Vec<i64>,
+    pub bot_ids: Option<Vec<i64>>,
+    /// The bots to act on, instead of `bot_ids`.
+    pub filter: Option<BulkFilter>,
 }
 
-/// What a bulk request does to each bot.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum BulkAction {
-    Start,
-    Stop,
-    Restart,
-}
-
-/// One bot's outcome in a bulk action.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BulkItem {
-    pub bot_id: i64,
-    pub ok: bool,
+/// Which bots a bulk action takes: all, narrowed by status and by name.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkFilter {
+    /// Only bots with this status now.
     pub status: Option<Status>,
-    pub error: Option<String>,
+    /// Only bots whose name contains this (any case).
+    #[schema(max_length = 100)]
+    pub name: Option<String>,
 }
 
-/// The outcome per bot.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BulkResult {
-    pub results: Vec<BulkItem>,
-}
+/// Most bots one bulk job takes.
+pub const BULK_MAX: usize = 10_000;
 
-/// Starts, stops or restarts many bots; answers with a result per bot.
+/// Starts, stops or restarts many bots as a background job (one item per bot, each with its own
+/// result); answers `202` with the job at once. Follow it with `GET /jobs/{id}` or the live `jobs`
+/// topic.
 #[utoipa::path(post, path = "/api/v1/bots/bulk", tag = "fleet", request_body = BulkRequest,
-    responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = Job), (status = 422, body = ErrorBody)))]
 pub async fn bulk(
     State(app): State<AppState>,
     trail: AuditTrail,
+    principal: Principal,
     Body(req): Body<BulkRequest>,
-) -> Reply<Json<BulkResult>> {
+) -> Reply<(StatusCode, Json<Job>)> {
+    let action = match req.action.as_str() {
+        "start" => Some(BulkAction::Start),
+        "stop" => Some(BulkAction::Stop),
+        "restart" => Some(BulkAction::Restart),
+        _ => None,
+    };
     let mut errors = Vec::new();
-    if !matches!(req.action.as_str(), "start" | "stop" | "restart") {
+    if action.is_none() {
         errors.push(FieldError::new("action", "must be start, stop or restart"));
     }
-    if req.bot_ids.is_empty() || req.bot_ids.len() > 1000 {
+    if req.bot_ids.as_ref().is_some_and(|ids| !(1..=1000).contains(&ids.len())) {
         errors.push(FieldError::new("bot_ids", "must list 1 to 1000 bot ids"));
     }
-    if !errors.is_empty() {
+    let Some(action) = action.filter(|_| errors.is_empty()) else {
         return Err(Error::Validation(errors).into());
+    };
+    let ids = match (req.bot_ids, req.filter) {
+        (Some(ids), None) => {
+            let mut seen = std::collections::HashSet::new();
+            ids.into_iter().filter(|id| seen.insert(*id)).collect::<Vec<_>>()
+        }
+        (None, Some(filter)) => {
+            let name = filter.name.map(|n| n.to_lowercase());
+            repo::names(&app.store)
+                .await?
+                .into_iter()
+                .filter(|(_, bot)| name.as_ref().is_none_or(|n| bot.to_lowercase().contains(n.as_str())))
+                .filter(|(id, _)| filter.status.is_none_or(|s| app.fleet.status(*id).0 == s))
+                .map(|(id, _)| id)
+                .collect()
+        }
+        _ => return Err(Error::field("bot_ids", "give either bot_ids or filter").into()),
+    };
+    if ids.is_empty() {
+        return Err(Error::field("filter", "no bot matches").into());
     }
-    let mut results = Vec::with_capacity(req.bot_ids.len());
-    let mut done = Vec::with_capacity(req.bot_ids.len());
-    for id in req.bot_ids.iter().copied() {
-        let outcome = match req.action.as_str() {
-            "start" => app.fleet.start(id).await,
-            "stop" => app.fleet.stop(id).await,
-            _ => app.fleet.restart(id).await,
-        };
-        results.push(match outcome {
-            Ok(transition) => {
-                done.push((id, transition));
-                BulkItem { bot_id: id, ok: true, status: Some(transition.status), error: None }
-            }
-            Err(e) => BulkItem { bot_id: id, ok: false, status: None, error: Some(ApiError::from(e).message) },
-        });
+    if ids.len() > BULK_MAX {
+        return Err(
+            Error::field("filter", format!("matches {} bots; one job takes at most {BULK_MAX}", ids.len())).into()
+        );
     }
-    record_desired(&trail, &format!("bots.bulk_{}", req.action), &done);
-    Ok(Json(BulkResult { results }))
+    let targets: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let params = serde_json::to_value(BulkParams { action }).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let job = app.jobs.submit(JobKind::BotsBulk, params, &targets, &creator(&principal)).await?;
+    trail.record(
+        &format!("bots.bulk_{}", action.as_str()),
+        "job",
+        job.id,
+        serde_json::json!({"bots": ids.len(), "bot_ids": ids}),
+    );
+    Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
 /// One audit row for a start/stop/restart of bots: what each bot's desired state was and is, as

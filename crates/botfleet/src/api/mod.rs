@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fleet;
 pub mod guard;
 pub mod health;
+pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod logs;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub started: Instant,
     /// TLS, trusted proxies, the public origin, timeouts and connection caps.
     pub net: Arc<NetConfig>,
+    /// Background jobs (bulk actions).
+    pub jobs: crate::jobs::Jobs,
     /// Open live WebSockets per credential.
     pub live_sockets: crate::live::sockets::LiveSockets,
     /// Turns true when shutdown begins: live WebSockets (which the HTTP server no longer tracks
@@ -108,6 +111,10 @@ fn routes() -> Routes {
         .add(M::POST, "/api/v1/bots/bulk", A::BotsOperate, fleet::bulk)
         .add(M::POST, "/api/v1/bots/{id}/send-message", A::BotsMessage, fleet::send_message)
         .add(M::GET, "/api/v1/fleet/latency", A::BotsRead, fleet::latency)
+        .add(M::GET, "/api/v1/jobs", A::JobsRead, jobs::list)
+        .add(M::GET, "/api/v1/jobs/{id}", A::JobsRead, jobs::get)
+        .add(M::POST, "/api/v1/jobs/{id}/cancel", A::JobsRead, jobs::cancel)
+        .add(M::POST, "/api/v1/jobs/{id}/retry", A::JobsRead, jobs::retry)
         .add(M::GET, "/api/v1/command-logs", A::LogsRead, logs::list_commands)
         .add(M::GET, "/api/v1/command-logs/{id}", A::LogsRead, logs::get_command)
         .add(M::DELETE, "/api/v1/command-logs/{id}", A::LogsDelete, logs::delete_command)

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::error::ErrorBody;
-use super::{alerts, audit, auth, bots, fleet, health, keys, live, logs, stock, users};
+use super::{alerts, audit, auth, bots, fleet, health, jobs, keys, live, logs, stock, users};
 use crate::auth::Action;
 
 #[derive(OpenApi)]
@@ -27,9 +27,10 @@ use crate::auth::Action;
         alerts::list_channels, alerts::create_channel, alerts::edit_channel, alerts::delete_channel, alerts::test_channel,
         alerts::list_windows, alerts::create_window, alerts::delete_window,
         alerts::list_incidents, alerts::get_incident, alerts::acknowledge,
+        jobs::list, jobs::get, jobs::cancel, jobs::retry,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"))
 )]
 pub struct ApiDoc;
 

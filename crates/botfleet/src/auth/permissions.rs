@@ -83,6 +83,7 @@ pub enum Action {
     AlertsRead,
     AlertsAcknowledge,
     AlertsManage,
+    JobsRead,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -115,6 +116,7 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::AlertsRead, "alerts.read", &[Viewer, Operator, Admin]),
     (Action::AlertsAcknowledge, "alerts.acknowledge", &[Operator, Admin]),
     (Action::AlertsManage, "alerts.manage", &[Admin]),
+    (Action::JobsRead, "jobs.read", &[Viewer, Operator, Admin]),
 ];
 
 impl Action {

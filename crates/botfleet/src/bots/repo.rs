@@ -284,6 +284,12 @@ pub async fn desired_running(store: &Store) -> Result<Vec<i64>> {
         .await?)
 }
 
+/// Every bot's id and name, in id order.
+pub async fn names(store: &Store) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query("SELECT id, name FROM bots ORDER BY id").fetch_all(store.pool()).await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
+}
+
 /// Every bot id.
 pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar("SELECT id FROM bots ORDER BY id").fetch_all(store.pool()).await?)

@@ -35,12 +35,14 @@ pub enum Topic {
     Stock,
     /// Alerts firing, resent, recovered and acknowledged.
     Alerts,
+    /// Background jobs: progress and state.
+    Jobs,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 6] =
-        [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock, Topic::Alerts];
+    pub const ALL: [Topic; 7] =
+        [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock, Topic::Alerts, Topic::Jobs];
 
     /// The permission a topic needs.
     pub fn action(self) -> Action {
@@ -49,6 +51,7 @@ impl Topic {
             Self::Commands | Self::BotLogs => Action::LogsRead,
             Self::Stock => Action::StockRead,
             Self::Alerts => Action::AlertsRead,
+            Self::Jobs => Action::JobsRead,
         }
     }
 
@@ -66,6 +69,7 @@ impl Topic {
             Event::Fleet(_) => Self::Fleet,
             Event::Stock(_) => Self::Stock,
             Event::Alert(_) => Self::Alerts,
+            Event::Job(_) => Self::Jobs,
         }
     }
 }
@@ -90,7 +94,7 @@ impl Subscription {
             Event::Command(c) => Some(c.bot_id),
             Event::BotLog(l) => Some(l.bot_id),
             // Alerts are for every page's banner, whichever bot it shows.
-            Event::Fleet(_) | Event::Stock(_) | Event::Alert(_) => None,
+            Event::Fleet(_) | Event::Stock(_) | Event::Alert(_) | Event::Job(_) => None,
         };
         match (self.bot_id, bot) {
             (Some(wanted), Some(bot)) => wanted == bot,

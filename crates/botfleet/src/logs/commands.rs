@@ -190,8 +190,8 @@ pub struct CommandLogQuery {
     pub user_id: Option<String>,
     /// Exact command name (`ping`, `stock`).
     pub command: Option<String>,
-    /// `ok`, `error` or `denied`.
-    #[param(pattern = r"^(?:ok|error|denied)$")]
+    /// `ok`, `error`, `denied` or `expired`.
+    #[param(pattern = r"^(?:ok|error|denied|expired)$")]
     pub outcome: Option<String>,
     /// Received at or after (RFC 3339 or epoch milliseconds).
     pub since: Option<String>,

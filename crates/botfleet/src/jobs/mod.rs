@@ -1,0 +1,247 @@
+//! Background jobs: heavy work (a bulk restart of the fleet, …) stored as a job with one item per
+//! unit of work, run by a runner in the background with progress on the live bus, cancellable
+//! between items and retried item by item. Durable: a job survives a restart or a kill -9 and
+//! continues from its unfinished items; no item whose result was recorded runs again. Several nodes
+//! sharing one PostgreSQL each claim jobs by lease (`repo::claim`), so a job runs on one node, and
+//! a node that dies leaves its jobs to be claimed again when its lease runs out.
+
+pub mod bulk;
+pub mod model;
+pub mod repo;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::events::{Event, EventBus, JobEvent};
+use crate::fleet::Fleet;
+use crate::store::Store;
+use crate::time::Clock;
+use model::{Job, JobKind};
+
+/// How long a node holds a job without recording an item before another may take it over.
+pub const LEASE: Duration = Duration::from_secs(120);
+/// How often the runner looks for jobs when nothing woke it.
+const POLL: Duration = Duration::from_secs(1);
+/// Progress of one job goes to the live bus at most this often (state changes always go).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// The jobs service. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    fleet: Fleet,
+    events: EventBus,
+    clock: Clock,
+    /// This node's name in `jobs.claimed_by`: stable across restarts of the same node (read from
+    /// its data directory), so a restarted node takes back its jobs at once.
+    node: String,
+    /// Wakes the runner when a job is queued.
+    wake: Notify,
+}
+
+impl Jobs {
+    /// The service; [`Jobs::spawn`] starts its runner.
+    pub fn new(store: Store, fleet: Fleet, events: EventBus, clock: Clock, node: String) -> Self {
+        Self { inner: Arc::new(Inner { store, fleet, events, clock, node, wake: Notify::new() }) }
+    }
+
+    /// Queues a job with one item per target.
+    pub async fn submit(&self, kind: JobKind, params: Value, targets: &[String], created_by: &str) -> Result<Job> {
+        if targets.is_empty() {
+            return Err(Error::field("items", "a job needs at least one item"));
+        }
+        let job =
+            repo::create(&self.inner.store, kind, &params, targets, created_by, self.inner.clock.now_ms()).await?;
+        self.publish(&job);
+        self.inner.wake.notify_one();
+        Ok(job)
+    }
+
+    /// Asks a job to stop (see [`repo::request_cancel`]).
+    pub async fn cancel(&self, id: i64) -> Result<Job> {
+        let job = repo::request_cancel(&self.inner.store, id, self.inner.clock.now_ms()).await?;
+        self.publish(&job);
+        Ok(job)
+    }
+
+    /// Runs a finished job's failed and cancelled items again.
+    pub async fn retry(&self, id: i64) -> Result<Job> {
+        let job = repo::retry(&self.inner.store, id).await?;
+        self.publish(&job);
+        self.inner.wake.notify_one();
+        Ok(job)
+    }
+
+    /// The store the jobs live in (for reads).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn publish(&self, job: &Job) {
+        self.inner.events.publish(Event::Job(JobEvent {
+            id: job.id,
+            kind: job.kind.as_str().to_owned(),
+            state: job.state.as_str().to_owned(),
+            total: job.total,
+            done: job.done,
+            failed: job.failed,
+            cancel_requested: job.cancel_requested,
+        }));
+    }
+
+    /// Starts the runner: takes back this node's jobs left running by its previous process, then
+    /// claims queued ones, at most [`JobKind::concurrency`] of each kind at once.
+    pub fn spawn(&self) -> JoinHandle<()> {
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            match repo::release(&jobs.inner.store, &jobs.inner.node).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "taking up the jobs this node was running when it stopped"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not take up this node's unfinished jobs; they wait for their lease")
+                }
+            }
+            let slots: HashMap<JobKind, Arc<Semaphore>> =
+                JobKind::ALL.into_iter().map(|k| (k, Arc::new(Semaphore::new(k.concurrency())))).collect();
+            // Aborting the runner (shutdown) aborts the jobs it runs: an item cut short was not
+            // recorded and runs again at the next start.
+            let mut running = tokio::task::JoinSet::new();
+            loop {
+                while running.try_join_next().is_some() {}
+                for (kind, slot) in &slots {
+                    while let Ok(permit) = slot.clone().try_acquire_owned() {
+                        let now = jobs.inner.clock.now_ms();
+                        let lease = now + LEASE.as_millis() as i64;
+                        match repo::claim(&jobs.inner.store, *kind, &jobs.inner.node, now, lease).await {
+                            Ok(Some(claimed)) => {
+                                let jobs = jobs.clone();
+                                running.spawn(async move {
+                                    jobs.execute(claimed).await;
+                                    drop(permit);
+                                });
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not look for jobs; trying again shortly");
+                                break;
+                            }
+                        }
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(POLL) => {}
+                    () = jobs.inner.wake.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// Runs a claimed job's pending items (several at once, per kind), recording each result,
+    /// until they are done, a cancel is asked for, or the job is no longer this node's.
+    async fn execute(&self, claimed: repo::Claimed) {
+        let id = claimed.id;
+        let store = &self.inner.store;
+        let (pending, mut job) = match (repo::pending(store, id).await, repo::get(store, id).await) {
+            (Ok(p), Ok(j)) => (p, j),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(job_id = id, error = %e, "could not read a claimed job; it is taken up again later");
+                return;
+            }
+        };
+        self.publish(&job);
+        // Parameters that cannot be read fail every item, with the reason.
+        let action = match claimed.kind {
+            JobKind::BotsBulk => serde_json::from_value::<bulk::BulkParams>(claimed.params)
+                .map(|p| p.action)
+                .map_err(|e| format!("the job's parameters cannot be read: {e}")),
+        };
+        let action = &action;
+        let fleet = &self.inner.fleet;
+        let node = self.inner.node.as_str();
+        let clock = &self.inner.clock;
+        // Each item records its own result: the loop below never awaits the database while other
+        // items are suspended holding pool connections (which would starve the pool).
+        let mut results = futures_util::stream::iter(pending)
+            .map(|(seq, target)| async move {
+                // Cancel takes effect between items: one not yet begun is left pending.
+                if repo::cancel_requested(store, id).await.unwrap_or(false) {
+                    return None;
+                }
+                let result = match action {
+                    Ok(action) => bulk::run_item(fleet, *action, &target).await,
+                    Err(why) => Err(why.clone()),
+                };
+                let now = clock.now_ms();
+                let lease = now + LEASE.as_millis() as i64;
+                let recorded = repo::finish_item(store, id, seq, &result, node, now, lease).await;
+                Some((seq, result.is_ok(), recorded))
+            })
+            .buffer_unordered(claimed.kind.items_at_once(store.backend()));
+        let mut published = Instant::now();
+        while let Some(outcome) = results.next().await {
+            let Some((seq, ok, recorded)) = outcome else { continue };
+            match recorded {
+                Ok(true) => {
+                    if ok {
+                        job.done += 1;
+                    } else {
+                        job.failed += 1;
+                    }
+                }
+                Ok(false) => {
+                    tracing::warn!(job_id = id, "another node took this job over (its lease ran out); stopping here");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(job_id = id, seq, error = %e, "an item's result could not be recorded; it runs again")
+                }
+            }
+            if published.elapsed() >= PROGRESS_EVERY {
+                published = Instant::now();
+                self.publish(&job);
+            }
+        }
+        drop(results);
+        // The database may refuse for a moment (SQLite's one writer): a few tries before leaving
+        // it to the lease.
+        for attempt in 1..=5u32 {
+            match repo::finish(store, id, &self.inner.node, self.inner.clock.now_ms()).await {
+                Ok(job) => return self.publish(&job),
+                Err(e) if attempt < 5 => {
+                    tracing::debug!(job_id = id, error = %e, "a job's end could not be recorded; trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+                Err(e) => {
+                    tracing::warn!(job_id = id, error = %e, "a job's end could not be recorded; it is taken up again")
+                }
+            }
+        }
+    }
+}
+
+/// This node's name, kept in `<data dir>/node-id` (made on first start), so that a restarted
+/// node recognises the jobs it held.
+pub fn node_id(data_dir: &std::path::Path) -> Result<String> {
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+        _ => {
+            let id = format!("node-{:016x}", rand::random::<u64>());
+            std::fs::write(&path, &id).map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
+            Ok(id)
+        }
+    }
+}
