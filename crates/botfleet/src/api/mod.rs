@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fleet;
 pub mod guard;
 pub mod health;
+pub mod idempotency;
 pub mod keys;
 pub mod live;
 pub mod logs;
@@ -102,11 +103,11 @@ fn routes() -> Routes {
         .add(M::PUT, "/api/v1/bots/{id}/token", A::BotsToken, bots::replace_token)
         .add(M::POST, "/api/v1/bots/{id}/test", A::BotsTest, bots::test_saved)
         .add(M::GET, "/api/v1/bots/{id}/health", A::BotsRead, health::bot)
-        .add(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
-        .add(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
-        .add(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)
-        .add(M::POST, "/api/v1/bots/bulk", A::BotsOperate, fleet::bulk)
-        .add(M::POST, "/api/v1/bots/{id}/send-message", A::BotsMessage, fleet::send_message)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)
+        .add_idempotent(M::POST, "/api/v1/bots/bulk", A::BotsOperate, fleet::bulk)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/send-message", A::BotsMessage, fleet::send_message)
         .add(M::GET, "/api/v1/fleet/latency", A::BotsRead, fleet::latency)
         .add(M::GET, "/api/v1/command-logs", A::LogsRead, logs::list_commands)
         .add(M::GET, "/api/v1/command-logs/{id}", A::LogsRead, logs::get_command)
