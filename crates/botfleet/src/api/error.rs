@@ -21,8 +21,8 @@ pub struct ErrorDetail {
     /// Stable machine-readable code: `validation`, `bad_request`, `unauthenticated`, `forbidden`,
     /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `method_not_allowed`, `conflict`,
     /// `unreadable`, `discord`, `discord_unreachable`, `payload_too_large`, `uri_too_long`,
-    /// `unsupported_media_type`, `body_timeout`, `unavailable`, `live_disabled`, `internal` (every
-    /// one in [`CODES`]).
+    /// `unsupported_media_type`, `body_timeout`, `unavailable`, `live_disabled`,
+    /// `idempotency_key_reused`, `internal` (every one in [`CODES`]).
     pub code: &'static str,
     /// For a person.
     pub message: String,
@@ -53,6 +53,7 @@ pub const CODES: &[&str] = &[
     "discord_unreachable",
     "unavailable",
     "live_disabled",
+    "idempotency_key_reused",
 ];
 
 /// An HTTP error response.

@@ -40,7 +40,7 @@ fn require_media_type(headers: &HeaderMap, media: &str) -> Result<(), ApiError> 
 }
 
 /// The body's bytes; 413 names the route's limit.
-async fn bytes<S: Send + Sync>(req: Request, state: &S, limit: &str) -> Result<axum::body::Bytes, ApiError> {
+pub(super) async fn bytes<S: Send + Sync>(req: Request, state: &S, limit: &str) -> Result<axum::body::Bytes, ApiError> {
     axum::body::Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(

@@ -35,12 +35,19 @@ pub const SECURE_SESSION_COOKIE: &str = "__Host-botfleet_session";
 pub struct RouteTable {
     actions: HashMap<(Method, String), Action>,
     paths: HashSet<String>,
+    /// The routes that take an `Idempotency-Key` ([`Routes::add_idempotent`]).
+    idempotent: HashSet<(Method, String)>,
 }
 
 impl RouteTable {
     /// The declared action of a route.
     pub fn action(&self, method: &Method, path: &str) -> Option<Action> {
         self.actions.get(&(method.clone(), path.to_owned())).copied()
+    }
+
+    /// Whether a route takes an `Idempotency-Key` (what the OpenAPI document declares).
+    pub fn idempotent(&self, method: &Method, path: &str) -> bool {
+        self.idempotent.contains(&(method.clone(), path.to_owned()))
     }
 
     /// Every declared route, for docs and tests.
@@ -74,6 +81,18 @@ impl Routes {
         self.table.actions.insert((method, path.to_owned()), action);
         self.table.paths.insert(path.to_owned());
         self
+    }
+
+    /// Like [`Routes::add`], for a route that acts (starts something, sends something): a request
+    /// with an `Idempotency-Key` header acts once, its retries get the first answer
+    /// (`api::idempotency`).
+    pub fn add_idempotent<H, T>(mut self, method: Method, path: &str, action: Action, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.table.idempotent.insert((method.clone(), path.to_owned()));
+        self.add(method, path, action, super::idempotency::Idempotent(handler))
     }
 
     /// The router and its table.

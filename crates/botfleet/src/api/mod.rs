@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fleet;
 pub mod guard;
 pub mod health;
+pub mod idempotency;
 pub mod jobs;
 pub mod keys;
 pub mod live;
@@ -105,16 +106,16 @@ fn routes() -> Routes {
         .add(M::PUT, "/api/v1/bots/{id}/token", A::BotsToken, bots::replace_token)
         .add(M::POST, "/api/v1/bots/{id}/test", A::BotsTest, bots::test_saved)
         .add(M::GET, "/api/v1/bots/{id}/health", A::BotsRead, health::bot)
-        .add(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
-        .add(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
-        .add(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)
-        .add(M::POST, "/api/v1/bots/bulk", A::BotsOperate, fleet::bulk)
-        .add(M::POST, "/api/v1/bots/{id}/send-message", A::BotsMessage, fleet::send_message)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)
+        .add_idempotent(M::POST, "/api/v1/bots/bulk", A::BotsOperate, fleet::bulk)
+        .add_idempotent(M::POST, "/api/v1/bots/{id}/send-message", A::BotsMessage, fleet::send_message)
         .add(M::GET, "/api/v1/fleet/latency", A::BotsRead, fleet::latency)
         .add(M::GET, "/api/v1/jobs", A::JobsRead, jobs::list)
         .add(M::GET, "/api/v1/jobs/{id}", A::JobsRead, jobs::get)
-        .add(M::POST, "/api/v1/jobs/{id}/cancel", A::JobsRead, jobs::cancel)
-        .add(M::POST, "/api/v1/jobs/{id}/retry", A::JobsRead, jobs::retry)
+        .add_idempotent(M::POST, "/api/v1/jobs/{id}/cancel", A::JobsRead, jobs::cancel)
+        .add_idempotent(M::POST, "/api/v1/jobs/{id}/retry", A::JobsRead, jobs::retry)
         .add(M::GET, "/api/v1/command-logs", A::LogsRead, logs::list_commands)
         .add(M::GET, "/api/v1/command-logs/{id}", A::LogsRead, logs::get_command)
         .add(M::DELETE, "/api/v1/command-logs/{id}", A::LogsDelete, logs::delete_command)

@@ -69,6 +69,9 @@ pub fn build() -> utoipa::openapi::OpenApi {
                 op.security = Some(vec![SecurityRequirement::default()]);
             }
             add_generic_statuses(op, &m, path, action);
+            if table.idempotent(&m, path) {
+                add_idempotency_key(op);
+            }
             // Handler names repeat across areas (`list`, `get`): the tag makes the id unique.
             if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_ref()) {
                 op.operation_id = Some(format!("{}_{id}", tag.replace('-', "_")));
@@ -185,6 +188,55 @@ fn add_generic_statuses(op: &mut utoipa::openapi::path::Operation, method: &Meth
         let error = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
         let response = ResponseBuilder::new().description(description).content("application/json", error).build();
         op.responses.responses.entry(status.to_string()).or_insert(response.into());
+    }
+}
+
+/// Declares the optional `Idempotency-Key` header of a route that takes one, the answers it can
+/// bring (a replay marked `Idempotent-Replayed`, 409 while the first request runs, 422 for a key
+/// used for another request) — so that schema-driven tests send it only there.
+fn add_idempotency_key(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::Type;
+    use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder};
+    let key = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(super::idempotency::KEY_MAX))
+        .pattern(Some("^[!-~]+$"));
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any 1 to 255 visible ASCII characters (a UUID will do). The same key from the same credential \
+             within 24 hours returns the first answer (with `Idempotent-Replayed: true`) instead of acting again.",
+        ))
+        .schema(Some(key))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(parameter);
+    let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    let conflict = "`conflict`: a request with this `Idempotency-Key` is still being processed.";
+    let reused =
+        "`idempotency_key_reused`: this `Idempotency-Key` was used for another request (method, path or body) \
+                  in the last 24 hours.";
+    for (status, line) in [("409", conflict), ("422", reused)] {
+        match op.responses.responses.get_mut(status) {
+            Some(RefOr::T(response)) => response.description = format!("{} {line}", response.description),
+            _ => {
+                let response = ResponseBuilder::new().description(line).content("application/json", error()).build();
+                op.responses.responses.insert(status.to_owned(), response.into());
+            }
+        }
+    }
+    let replayed = HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["true"])))
+        .description(Some("`true` when this is the stored answer to an earlier request with the same key."))
+        .build();
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let (true, RefOr::T(response)) = (status.starts_with('2') || status.starts_with('4'), response) {
+            response.headers.insert("Idempotent-Replayed".to_owned(), replayed.clone());
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! sessions, two-factor (TOTP + recovery codes), API keys, login throttling and lockout, API rate
 //! limits, and the permission table every route is checked against.
 
+pub mod idempotency;
 pub mod keys;
 pub mod password;
 pub mod permissions;

@@ -666,8 +666,8 @@ impl Auth {
         Ok(old)
     }
 
-    /// Periodic housekeeping: prune limiters, sweep expired sessions, apply audit retention, and
-    /// pick up settings changed by another node.
+    /// Periodic housekeeping: prune limiters, sweep expired sessions, apply audit retention, forget
+    /// idempotency keys older than a day, and pick up settings changed by another node.
     pub async fn maintain(&self) -> Result<()> {
         for l in
             [&self.inner.api, &self.inner.bot_ops, &self.inner.anonymous, &self.inner.login_ip, &self.inner.login_name]
@@ -686,6 +686,10 @@ impl Auth {
                 days = self.inner.config.audit_retention_days,
                 "audit rows past retention deleted"
             );
+        }
+        let forgotten = super::idempotency::sweep(self.store(), now - super::idempotency::KEEP_MS).await?;
+        if forgotten > 0 {
+            tracing::debug!(rows = forgotten, "idempotency keys older than a day deleted");
         }
         let loaded = settings::load(self.store()).await?;
         if let Ok(mut s) = self.inner.settings.write() {
