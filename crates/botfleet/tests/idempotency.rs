@@ -165,11 +165,13 @@ async fn a_restart_with_a_key_restarts_once(w: World) {
     let admin = &w.app.http;
     let bulk = json!({"action": "start", "bot_ids": [id]});
     let started = w.post(admin, "/api/v1/bots/bulk", Some(b"start-all"), &bulk).await;
-    assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{:?}", started.body);
     let running = || async { (w.app.get(&format!("/api/v1/bots/{id}")).await.1["status"] == "running").then_some(()) };
     until("the bot to run", 30, running).await;
     let replayed = w.post(admin, "/api/v1/bots/bulk", Some(b"start-all"), &bulk).await;
     assert_eq!((replayed.replayed.as_deref(), &replayed.body), (Some("true"), &started.body));
+    let jobs = w.app.get("/api/v1/jobs").await.1;
+    assert_eq!(jobs["items"].as_array().map(Vec::len), Some(1), "the replay started no second job: {jobs}");
 
     let mut events = w.app.events.subscribe();
     let connections = w.emulator.counters().counters.connections;
