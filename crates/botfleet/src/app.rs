@@ -58,6 +58,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     );
     let alerts =
         crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
+    let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -70,6 +71,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         fleet,
         auth,
         alerts,
+        retention,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
         monitoring: config.monitoring,
@@ -95,6 +97,12 @@ pub async fn run(
     let fleet = state.fleet.clone();
     let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
     let housekeeping = state.auth.spawn_maintenance();
+    // Becomes the daily retention job once the jobs runner lands (issue 19).
+    let retention = state.retention.spawn_daily(
+        state.auth.clock().clone(),
+        crate::retention::FIRST_SWEEP_AFTER,
+        crate::retention::SWEEP_EVERY,
+    );
     let history = state.monitoring.then(|| {
         crate::metrics::history::History::new(state.store.clone(), state.fleet.clone(), state.auth.clock().clone())
             .spawn(state.metrics_interval)
@@ -113,7 +121,7 @@ pub async fn run(
     };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    for task in [history, alerts, Some(session_saver)].into_iter().flatten() {
+    for task in [history, alerts, Some(session_saver), Some(retention)].into_iter().flatten() {
         task.abort();
         let _ = task.await;
     }

@@ -41,6 +41,8 @@ pub mod metrics;
 pub mod net;
 /// Cursor pagination.
 pub mod page;
+/// Retention: how long each growing table keeps its rows, and the sweep that deletes older ones.
+pub mod retention;
 /// `botfleet rotate-secret-key`: every sealed secret re-sealed under a new key, in one transaction.
 pub mod rekey;
 /// Secrets that never print, and the token cipher.
