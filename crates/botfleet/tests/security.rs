@@ -706,6 +706,9 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
         invalid: Some(("/api/v1/settings/security".into(), Some(json!({"require_totp_for_admins": "yes"})))),
         valid: Some(json!({"require_totp_for_admins": true})), rows: 1);
     t.send(&admin, Method::PUT, "/api/v1/settings/security", Some(json!({"require_totp_for_admins": false}))).await;
+    case!(admin, Method::PUT, "/api/v1/settings/retention", "/api/v1/settings/retention".into(),
+        invalid: Some(("/api/v1/settings/retention".into(), Some(json!({"audit_days": 5000})))),
+        valid: Some(json!({"audit_days": 400})), rows: 1);
 
     t.user("sam", "viewer").await;
     let sam = t.login("sam", PASSWORD).await.unwrap();

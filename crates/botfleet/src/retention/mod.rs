@@ -243,10 +243,14 @@ mod tests {
         let s = o.apply(RetentionSettings::default());
         assert_eq!((s.command_logs_days, s.bot_logs_days, s.audit_days), (90, 0, 400));
         assert!(o.validate().is_ok());
-        let bad = RetentionOverrides { command_logs_days: Some(-1), performance_days: Some(3651), ..Default::default() };
+        let bad =
+            RetentionOverrides { command_logs_days: Some(-1), performance_days: Some(3651), ..Default::default() };
         match bad.validate() {
             Err(Error::Validation(f)) => {
-                assert_eq!(f.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["command_logs_days", "performance_days"])
+                assert_eq!(
+                    f.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+                    ["command_logs_days", "performance_days"]
+                )
             }
             other => panic!("{other:?}"),
         }

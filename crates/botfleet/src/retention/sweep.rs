@@ -37,7 +37,8 @@ pub enum Table {
 impl Table {
     /// Every table, in the order a sweep takes them (the audit log last: the sweep's own row
     /// follows it).
-    pub const ALL: [Table; 5] = [Table::CommandLogs, Table::BotLogs, Table::Performance, Table::AlertHistory, Table::Audit];
+    pub const ALL: [Table; 5] =
+        [Table::CommandLogs, Table::BotLogs, Table::Performance, Table::AlertHistory, Table::Audit];
 
     /// The setting's name without `_days` (`command_logs`).
     pub fn name(self) -> &'static str {
@@ -56,9 +57,10 @@ impl Table {
             Self::BotLogs => vec![Pass::Rows { table: "discord_bot_logs", time: "at" }],
             Self::Audit => vec![Pass::Rows { table: "discord_audit_logs", time: "at" }],
             // One pass per resolution: the index is (resolution_s, at).
-            Self::Performance => {
-                crate::metrics::history::RESOLUTIONS.into_iter().map(|resolution| Pass::Performance { resolution }).collect()
-            }
+            Self::Performance => crate::metrics::history::RESOLUTIONS
+                .into_iter()
+                .map(|resolution| Pass::Performance { resolution })
+                .collect(),
             // Notifications (with their deliveries) first: an incident goes once nothing refers to it.
             Self::AlertHistory => vec![Pass::Notifications, Pass::Incidents],
         }
@@ -112,7 +114,9 @@ enum Pass {
     Rows { table: &'static str, time: &'static str },
     /// Performance rows of one resolution.
     Performance { resolution: i64 },
-    /// Notifications of no open incident and with nothing left to deliver, with their deliveries.
+    /// Notifications with nothing left to deliver, with their deliveries: those of an incident
+    /// once the incident itself is past retention (an incident's history goes whole), the others
+    /// (channel tests) by their own time.
     Notifications,
     /// Resolved incidents no notification refers to any more.
     Incidents,
@@ -155,7 +159,8 @@ async fn one_batch(store: &Store, pass: Pass, cutoff: i64, batch: i64, report: &
             // takes the notifications that are left.
             let ids: Vec<(i64,)> = sqlx::query_as(
                 "SELECT n.id FROM alert_notifications n WHERE n.at < $1 \
-                 AND NOT EXISTS (SELECT 1 FROM alert_incidents i WHERE i.id = n.incident_id AND i.state <> 'resolved') \
+                 AND NOT EXISTS (SELECT 1 FROM alert_incidents i WHERE i.id = n.incident_id \
+                                 AND NOT (i.state = 'resolved' AND i.resolved_at < $1)) \
                  AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.notification_id = n.id AND d.state = 'pending') \
                  ORDER BY n.id LIMIT $2",
             )
