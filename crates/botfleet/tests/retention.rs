@@ -316,6 +316,13 @@ async fn the_settings_round_trip_are_checked_and_admin_only(app: TestApp) {
         assert_eq!(put.status(), StatusCode::FORBIDDEN, "{role}");
     }
     assert_eq!(app.get("/api/v1/settings/retention").await.1, defaults);
+
+    // The document says the same rules (what schema-driven clients and tests read).
+    let (_, doc) = app.get("/api/openapi.json").await;
+    let body = &doc["components"]["schemas"]["RetentionOverrides"];
+    assert_eq!(body["additionalProperties"], false, "{body}");
+    assert_eq!(body["properties"]["audit_days"]["maximum"], 3650, "{body}");
+    assert_eq!(body["properties"]["audit_days"]["minimum"], 0, "{body}");
 }
 
 /// 20,000 old command rows deleted in batches while a bot answers commands: every command is

@@ -95,14 +95,19 @@ impl RetentionSettings {
 #[serde(deny_unknown_fields)]
 pub struct RetentionOverrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub command_logs_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub bot_logs_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub performance_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub alert_history_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub audit_days: Option<i64>,
 }
 
