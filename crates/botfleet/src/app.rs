@@ -65,6 +65,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         config.clock.clone(),
         crate::jobs::node_id(&config.storage.data_dir)?,
     );
+    let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -78,6 +79,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         jobs,
         auth,
         alerts,
+        retention,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
         monitoring: config.monitoring,
@@ -103,6 +105,12 @@ pub async fn run(
     let fleet = state.fleet.clone();
     let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
     let housekeeping = state.auth.spawn_maintenance();
+    // Becomes the daily retention job once the jobs runner lands (issue 19).
+    let retention = state.retention.spawn_daily(
+        state.auth.clock().clone(),
+        crate::retention::FIRST_SWEEP_AFTER,
+        crate::retention::SWEEP_EVERY,
+    );
     let history = state.monitoring.then(|| {
         crate::metrics::history::History::new(state.store.clone(), state.fleet.clone(), state.auth.clock().clone())
             .spawn(state.metrics_interval)
@@ -122,7 +130,7 @@ pub async fn run(
     };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    for task in [history, alerts, Some(session_saver), Some(jobs)].into_iter().flatten() {
+    for task in [history, alerts, Some(session_saver), Some(jobs), Some(retention)].into_iter().flatten() {
         task.abort();
         let _ = task.await;
     }

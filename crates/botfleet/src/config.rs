@@ -147,6 +147,8 @@ pub struct ServeConfig {
     pub auth: AuthConfig,
     #[command(flatten)]
     pub connections: ConnectionConfig,
+    #[command(flatten)]
+    pub retention: RetentionConfig,
 }
 
 impl ServeConfig {
@@ -181,7 +183,7 @@ fn parse_secret(s: &str) -> Result<Secret, String> {
     Ok(Secret::new(s))
 }
 
-/// Sign-in, sessions, rate limits and audit retention.
+/// Sign-in, sessions and rate limits.
 #[derive(Debug, Clone, Args)]
 pub struct AuthConfig {
     /// A browser session ends after this many minutes without a request.
@@ -206,9 +208,6 @@ pub struct AuthConfig {
     /// The first lock's length in seconds; each further lock doubles it, up to an hour.
     #[arg(long, env = "BOTFLEET_LOCKOUT_SECONDS", default_value_t = AuthConfig::DEFAULT.lockout_seconds)]
     pub lockout_seconds: u32,
-    /// Audit rows older than this many days are deleted (no API deletes them).
-    #[arg(long, env = "BOTFLEET_AUDIT_RETENTION_DAYS", default_value_t = AuthConfig::DEFAULT.audit_retention_days)]
-    pub audit_retention_days: u32,
 }
 
 impl AuthConfig {
@@ -221,7 +220,6 @@ impl AuthConfig {
         login_attempts_per_minute: 10,
         lockout_threshold: 5,
         lockout_seconds: 60,
-        audit_retention_days: 365,
     };
 }
 
@@ -301,5 +299,63 @@ impl ConnectionConfig {
 impl Default for ConnectionConfig {
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+/// How many days each growing table keeps its rows before the daily retention sweep deletes them
+/// (0: forever). These are the defaults; `PUT /api/v1/settings/retention` overrides them at run
+/// time.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionConfig {
+    /// Days command-log rows (`discord_command_logs`) are kept; 0 keeps them forever.
+    #[arg(long = "retention-command-logs-days", env = "BOTFLEET_RETENTION_COMMAND_LOGS_DAYS",
+          default_value_t = RetentionConfig::DEFAULT.command_logs_days, value_parser = days)]
+    pub command_logs_days: u32,
+    /// Days bot-log rows (`discord_bot_logs`) are kept; 0 keeps them forever.
+    #[arg(long = "retention-bot-logs-days", env = "BOTFLEET_RETENTION_BOT_LOGS_DAYS",
+          default_value_t = RetentionConfig::DEFAULT.bot_logs_days, value_parser = days)]
+    pub bot_logs_days: u32,
+    /// Days performance rows (`discord_performance_metrics`, every resolution) are kept; 0 keeps
+    /// them forever.
+    #[arg(long = "retention-performance-days", env = "BOTFLEET_RETENTION_PERFORMANCE_DAYS",
+          default_value_t = RetentionConfig::DEFAULT.performance_days, value_parser = days)]
+    pub performance_days: u32,
+    /// Days alert history is kept: resolved incidents, notifications and their deliveries (open
+    /// incidents, rules and channels stay); 0 keeps it forever.
+    #[arg(long = "retention-alert-history-days", env = "BOTFLEET_RETENTION_ALERT_HISTORY_DAYS",
+          default_value_t = RetentionConfig::DEFAULT.alert_history_days, value_parser = days)]
+    pub alert_history_days: u32,
+    /// Days audit rows are kept (no API deletes them); 0 keeps them forever.
+    #[arg(long = "audit-retention-days", alias = "retention-audit-days", env = "BOTFLEET_AUDIT_RETENTION_DAYS",
+          default_value_t = RetentionConfig::DEFAULT.audit_days, value_parser = days)]
+    pub audit_days: u32,
+}
+
+impl RetentionConfig {
+    /// The most days a table may keep its rows (ten years; 0 means forever).
+    pub const MAX_DAYS: u32 = 3650;
+
+    /// The defaults (also what `botfleet serve` uses with no flags): the audit log keeps the
+    /// longest, as it answers "who did this" long after the logs are gone.
+    pub const DEFAULT: RetentionConfig = RetentionConfig {
+        command_logs_days: 90,
+        bot_logs_days: 30,
+        performance_days: 90,
+        alert_history_days: 180,
+        audit_days: 365,
+    };
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A retention in days: 0 (forever) to [`RetentionConfig::MAX_DAYS`].
+fn days(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n <= RetentionConfig::MAX_DAYS => Ok(n),
+        _ => Err(format!("must be a whole number of days from 1 to {} (0: keep forever)", RetentionConfig::MAX_DAYS)),
     }
 }

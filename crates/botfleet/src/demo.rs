@@ -110,6 +110,7 @@ impl Demo {
             clock: crate::time::Clock::system(),
             auth: crate::config::AuthConfig::default(),
             connections: crate::config::ConnectionConfig::default(),
+            retention: crate::config::RetentionConfig::default(),
         }
     }
 

@@ -45,6 +45,8 @@ pub mod net;
 pub mod page;
 /// `botfleet rotate-secret-key`: every sealed secret re-sealed under a new key, in one transaction.
 pub mod rekey;
+/// Retention: how long each growing table keeps its rows, and the sweep that deletes older ones.
+pub mod retention;
 /// Secrets that never print, and the token cipher.
 pub mod secrets;
 /// The shop's products and their stock; CSV import and export.

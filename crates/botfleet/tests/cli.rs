@@ -37,6 +37,10 @@ async fn help_names_every_setting_and_its_environment_variable() {
         "BOTFLEET_LOCKOUT_THRESHOLD",
         "BOTFLEET_LOCKOUT_SECONDS",
         "BOTFLEET_AUDIT_RETENTION_DAYS",
+        "BOTFLEET_RETENTION_COMMAND_LOGS_DAYS",
+        "BOTFLEET_RETENTION_BOT_LOGS_DAYS",
+        "BOTFLEET_RETENTION_PERFORMANCE_DAYS",
+        "BOTFLEET_RETENTION_ALERT_HISTORY_DAYS",
         "BOTFLEET_METRICS_INTERVAL_SECONDS",
         "DISCORD_WEBSOCKET_ENABLED",
     ] {
@@ -180,4 +184,13 @@ async fn a_bad_setting_is_explained_and_nothing_starts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("BOTFLEET_SECRET_KEY must be 32 bytes"), "{err}");
     assert!(!err.contains("too-short"), "the key is not echoed");
+    let out = botfleet()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BOTFLEET_DATA_DIR", dir.path())
+        .env("BOTFLEET_RETENTION_BOT_LOGS_DAYS", "5000")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("from 1 to 3650 (0: keep forever)"), "{err}");
 }

@@ -726,6 +726,9 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
         invalid: Some(("/api/v1/settings/security".into(), Some(json!({"require_totp_for_admins": "yes"})))),
         valid: Some(json!({"require_totp_for_admins": true})), rows: 1);
     t.send(&admin, Method::PUT, "/api/v1/settings/security", Some(json!({"require_totp_for_admins": false}))).await;
+    case!(admin, Method::PUT, "/api/v1/settings/retention", "/api/v1/settings/retention".into(),
+        invalid: Some(("/api/v1/settings/retention".into(), Some(json!({"audit_days": 5000})))),
+        valid: Some(json!({"audit_days": 400})), rows: 1);
 
     t.user("sam", "viewer").await;
     let sam = t.login("sam", PASSWORD).await.unwrap();
@@ -916,13 +919,13 @@ async fn refusals_are_audited_once_per_burst_and_old_rows_age_out(t: Sec) {
     assert_eq!(rows.len(), 2);
     assert_eq!((rows[0]["kind"].as_str(), rows[0]["actor_type"].as_str()), (Some("security"), Some("anonymous")));
 
-    // Retention: with 1 day, a sweep two days later removes those rows and keeps newer ones.
-    let config = botfleet::config::AuthConfig { audit_retention_days: 1, ..Default::default() };
-    let cipher = botfleet::secrets::TokenCipher::new([1; 32]);
-    let auth = botfleet::auth::Auth::new(t.app.store.clone(), cipher, t.clock.clone(), config).await.unwrap();
+    // Retention: with 1 day, a sweep two days later removes those rows and keeps newer ones
+    // (tests/retention.rs covers every table).
+    let settings = botfleet::retention::RetentionSettings { audit_days: 1, ..Default::default() };
     t.clock.advance(Duration::from_secs(2 * 86_400));
     t.user("late", "viewer").await;
-    auth.maintain().await.unwrap();
+    let continue_ = |_| async { std::ops::ControlFlow::Continue(()) };
+    botfleet::retention::sweep(&t.app.store, &settings, t.clock.now_ms(), 5_000, continue_).await.unwrap();
     assert!(t.audit("access.refused_burst").await.is_empty());
     assert_eq!(t.audit("users.create").await.len(), 1, "recent rows stay");
 }

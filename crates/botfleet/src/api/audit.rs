@@ -1,4 +1,5 @@
-//! `/api/v1/audit-logs` (admin, read only) and `/api/v1/settings/security` (admin).
+//! `/api/v1/audit-logs` (admin, read only), `/api/v1/settings/security` and
+//! `/api/v1/settings/retention` (admin).
 
 use axum::extract::State;
 use axum::Json;
@@ -10,6 +11,7 @@ use super::AppState;
 use crate::audit::{self, AuditQuery, AuditRow};
 use crate::auth::settings::SecuritySettings;
 use crate::page::Page;
+use crate::retention::{RetentionOverrides, RetentionSettings};
 
 type Reply<T> = Result<T, ApiError>;
 
@@ -37,6 +39,30 @@ pub async fn save_settings(
     let old = app.auth.save_settings(new.clone()).await?;
     if old != new {
         trail.record("settings.security", "settings", "security", audit::diff(&old, &new, &[]));
+    }
+    Ok(Json(new))
+}
+
+/// How many days each growing table keeps its rows (0: forever): the flags' defaults with the
+/// stored overrides applied.
+#[utoipa::path(get, path = "/api/v1/settings/retention", tag = "audit", responses((status = 200, body = RetentionSettings)))]
+pub async fn retention(State(app): State<AppState>) -> Reply<Json<RetentionSettings>> {
+    Ok(Json(app.retention.settings().await?))
+}
+
+/// Sets the retention overrides, replacing the stored ones: each field given (1 to 3650 days, or
+/// 0 to keep forever) replaces its flag's default, a field left out returns to it. Answers the
+/// settings now in force; the next daily sweep applies them.
+#[utoipa::path(put, path = "/api/v1/settings/retention", tag = "audit", request_body = RetentionOverrides,
+    responses((status = 200, body = RetentionSettings), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_retention(
+    State(app): State<AppState>,
+    trail: AuditTrail,
+    Body(overrides): Body<RetentionOverrides>,
+) -> Reply<Json<RetentionSettings>> {
+    let (old, new) = app.retention.save(&overrides).await?;
+    if old != new {
+        trail.record("settings.retention", "settings", "retention", audit::diff(&old, &new, &[]));
     }
     Ok(Json(new))
 }

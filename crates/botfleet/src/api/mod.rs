@@ -54,6 +54,8 @@ pub struct AppState {
     pub auth: Auth,
     /// Alert rules, incidents and deliveries.
     pub alerts: crate::alerts::Alerts,
+    /// How long each growing table keeps its rows, and the sweep.
+    pub retention: crate::retention::Retention,
     /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
     pub live: bool,
     /// How often performance rows are written.
@@ -167,6 +169,8 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
         .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)
         .add(M::PUT, "/api/v1/settings/security", A::SettingsManage, audit::save_settings)
+        .add(M::GET, "/api/v1/settings/retention", A::SettingsManage, audit::retention)
+        .add(M::PUT, "/api/v1/settings/retention", A::SettingsManage, audit::save_retention)
 }
 
 /// The declared action of every route (what the permission test and the OpenAPI document read).

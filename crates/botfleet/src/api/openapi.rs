@@ -20,7 +20,7 @@ use crate::auth::Action;
         auth::login, auth::login_totp, auth::logout, auth::me, auth::change_password, auth::totp_begin, auth::totp_confirm, auth::totp_disable,
         users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::end_sessions, users::unlock,
         keys::list, keys::create, keys::get, keys::revoke,
-        audit::list, audit::settings, audit::save_settings,
+        audit::list, audit::settings, audit::save_settings, audit::retention, audit::save_retention,
         live::live,
         stock::list, stock::create, stock::get, stock::edit, stock::delete, stock::change_stock, stock::set_visible, stock::import, stock::export,
         alerts::list_rules, alerts::create_rule, alerts::get_rule, alerts::replace_rule, alerts::delete_rule,

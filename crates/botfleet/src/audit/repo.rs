@@ -1,5 +1,5 @@
-//! `discord_audit_logs` in the database: insert (one or a batch), list with filters and a
-//! cursor, and the retention sweep.
+//! `discord_audit_logs` in the database: insert (one or a batch), and list with filters and a
+//! cursor. (Old rows go in batches with the other tables' in `retention`.)
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -147,11 +147,4 @@ pub async fn list(store: &Store, query: &AuditQuery) -> Result<Page<AuditRow>> {
     let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
     let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, limit, |r| r.id))
-}
-
-/// Deletes rows older than `before_ms` (the retention sweep); returns how many went.
-pub async fn sweep(store: &Store, before_ms: i64) -> Result<u64> {
-    let done =
-        sqlx::query("DELETE FROM discord_audit_logs WHERE at < $1").bind(before_ms).execute(store.pool()).await?;
-    Ok(done.rows_affected())
 }

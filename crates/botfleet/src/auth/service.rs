@@ -666,8 +666,9 @@ impl Auth {
         Ok(old)
     }
 
-    /// Periodic housekeeping: prune limiters, sweep expired sessions, apply audit retention, forget
-    /// idempotency keys older than a day, and pick up settings changed by another node.
+    /// Periodic housekeeping: prune limiters, sweep expired sessions, forget idempotency keys older
+    /// than a day, and pick up settings changed by another node. (Audit rows age out with the
+    /// other logs: `retention`.)
     pub async fn maintain(&self) -> Result<()> {
         for l in
             [&self.inner.api, &self.inner.bot_ops, &self.inner.anonymous, &self.inner.login_ip, &self.inner.login_name]
@@ -678,15 +679,6 @@ impl Auth {
         self.inner.bursts.prune(now);
         let idle = i64::from(self.inner.config.session_idle_minutes) * 60_000;
         sessions::sweep(self.store(), now, idle).await?;
-        let keep = i64::from(self.inner.config.audit_retention_days) * 86_400_000;
-        let swept = audit::sweep(self.store(), now - keep).await?;
-        if swept > 0 {
-            tracing::info!(
-                rows = swept,
-                days = self.inner.config.audit_retention_days,
-                "audit rows past retention deleted"
-            );
-        }
         let forgotten = super::idempotency::sweep(self.store(), now - super::idempotency::KEEP_MS).await?;
         if forgotten > 0 {
             tracing::debug!(rows = forgotten, "idempotency keys older than a day deleted");

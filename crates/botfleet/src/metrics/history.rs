@@ -23,6 +23,10 @@ use crate::time::Clock;
 /// (fine resolution, coarse resolution, age after which fine rows are folded), in seconds.
 const STEPS: [(i64, i64, i64); 2] = [(10, 60, 86_400), (60, 3_600, 30 * 86_400)];
 
+/// Every resolution rows are written at (the sampler's 10 s and what `STEPS` fold into): the
+/// retention sweep deletes per resolution, along the `(resolution_s, at)` index.
+pub const RESOLUTIONS: [i64; 3] = [10, 60, 3_600];
+
 /// What the sampler reads: the fleet (which sits above this module) implements it.
 pub trait Sampled: Send + Sync + 'static {
     /// Every bot's totals since start, at `now_ms` (see [`super::totals`]).

@@ -158,6 +158,7 @@ impl TestApp {
             clock: botfleet::time::Clock::system(),
             auth: botfleet::config::AuthConfig::default(),
             connections: botfleet::config::ConnectionConfig::default(),
+            retention: botfleet::config::RetentionConfig::default(),
         };
         let mut config = config;
         adjust(&mut config);
