@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 on_both_backends!(
+    a_body_must_be_a_json_object,
     stock_amounts_at_the_ends_of_i64_are_refused,
     control_characters_are_refused_in_every_text_field,
     a_body_is_read_only_with_its_own_media_type,
@@ -279,6 +280,19 @@ async fn a_body_is_read_only_with_its_own_media_type(app: TestApp) {
     assert_eq!(count(&app, "products").await, 0);
     let res = app.http.post(&import).header("content-type", "text/csv; charset=utf-8").body(csv).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// A body is a JSON object: serde would otherwise read a struct from an array (`[null, null]` as
+/// its first fields) and a settings route would take it as "no overrides".
+async fn a_body_must_be_a_json_object(app: TestApp) {
+    for (path, body) in [("/api/v1/settings/retention", "[null, null]"), ("/api/v1/bots", "[\"Shop\", \"token\"]")] {
+        let method = if path.contains("settings") { Method::PUT } else { Method::POST };
+        let (status, answer) = app.raw(method, path, body.as_bytes().to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("JSON object"), "{answer}");
+    }
+    let audit = app.get("/api/v1/audit-logs?action=settings.retention").await.1;
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(0), "nothing changed: {audit}");
 }
 
 async fn path_ids_are_exact(app: TestApp) {

@@ -69,6 +69,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         }
         let mut value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))?;
+        // serde would read a struct from an array too (`[null, null]` as its first fields).
+        if !value.is_object() {
+            return Err(ApiError::bad_request("the request body must be a JSON object"));
+        }
         whole_numbers(&mut value);
         serde_json::from_value(value)
             .map(Body)
