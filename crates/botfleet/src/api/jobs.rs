@@ -108,8 +108,7 @@ pub async fn cancel(
     principal: Principal,
     PathId(id): PathId,
 ) -> Reply<Json<Job>> {
-    let job = repo::get(app.jobs.store(), id).await?;
-    principal.may(job.kind.action())?;
+    may_act_on(&app, &principal, id).await?;
     let job = app.jobs.cancel(id).await?;
     trail.record("jobs.cancel", "job", id, json!({"kind": job.kind.as_str(), "state": job.state.as_str()}));
     Ok(Json(job))
@@ -124,11 +123,16 @@ pub async fn retry(
     principal: Principal,
     PathId(id): PathId,
 ) -> Reply<Json<Job>> {
-    let job = repo::get(app.jobs.store(), id).await?;
-    principal.may(job.kind.action())?;
+    may_act_on(&app, &principal, id).await?;
     let job = app.jobs.retry(id).await?;
     trail.record("jobs.retry", "job", id, json!({"kind": job.kind.as_str(), "attempt": job.attempts}));
     Ok(Json(job))
+}
+
+/// Cancelling or retrying a job needs the permission that starts its kind (404 for no such job).
+async fn may_act_on(app: &AppState, principal: &Principal, id: i64) -> Result<(), ApiError> {
+    let job = repo::get(app.jobs.store(), id).await?;
+    Ok(principal.may(job.kind.action())?)
 }
 
 /// Who started a job, as `created_by` shows it.

@@ -194,14 +194,15 @@ impl Jobs {
         while let Some(outcome) = results.next().await {
             let Some((seq, ok, recorded)) = outcome else { continue };
             match recorded {
-                Ok(true) => {
+                Ok(repo::Recorded::Now) => {
                     if ok {
                         job.done += 1;
                     } else {
                         job.failed += 1;
                     }
                 }
-                Ok(false) => {
+                Ok(repo::Recorded::Before) => {}
+                Ok(repo::Recorded::NotOurs) => {
                     tracing::warn!(job_id = id, "another node took this job over (its lease ran out); stopping here");
                     return;
                 }

@@ -212,8 +212,18 @@ pub async fn pending(store: &Store, id: i64) -> Result<Vec<(i64, String)>> {
     rows.iter().map(|r| Ok((r.try_get("seq")?, r.try_get("target")?))).collect()
 }
 
-/// Records an item's result and renews the node's lease, in one transaction; `false` when the
-/// job is no longer this node's (its lease ran out and another node took it).
+/// What became of an item's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored now; the job's counter moved.
+    Now,
+    /// The item had a result already (it ran twice): nothing moved.
+    Before,
+    /// The job is no longer this node's (its lease ran out and another node took it).
+    NotOurs,
+}
+
+/// Records an item's result and renews the node's lease, in one transaction.
 pub async fn finish_item(
     store: &Store,
     id: i64,
@@ -222,7 +232,7 @@ pub async fn finish_item(
     node: &str,
     now: i64,
     lease_until: i64,
-) -> Result<bool> {
+) -> Result<Recorded> {
     let mut tx = store.pool().begin().await?;
     let counter = if result.is_ok() { "done" } else { "failed" };
     let ours = sqlx::query(&format!(
@@ -236,7 +246,7 @@ pub async fn finish_item(
     .rows_affected()
         == 1;
     if !ours {
-        return Ok(false);
+        return Ok(Recorded::NotOurs);
     }
     let (state, error) = match result {
         Ok(()) => (ItemState::Ok, None),
@@ -256,10 +266,10 @@ pub async fn finish_item(
     .rows_affected();
     if changed != 1 {
         // Recorded before (a second run of the same item): the counter must not move twice.
-        return Ok(true);
+        return Ok(Recorded::Before);
     }
     tx.commit().await?;
-    Ok(true)
+    Ok(Recorded::Now)
 }
 
 /// Whether a person asked to cancel the job.
