@@ -71,8 +71,24 @@ export async function request(method, path, body, { signal } = {}) {
   return data;
 }
 
+/**
+ * Every item of a paged list (for a picker or a lookup that must see them all): pages of `limit`
+ * until the last one.
+ */
+async function all(path, params = {}, limit = 200) {
+  const items = [];
+  let cursor;
+  do {
+    const page = await request('GET', path + query({ ...params, limit, cursor }));
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
 export const api = {
   get: (path, params, opts) => request('GET', path + query(params), undefined, opts),
+  all,
   post: (path, body = {}) => request('POST', path, body),
   patch: (path, body) => request('PATCH', path, body),
   put: (path, body) => request('PUT', path, body),

@@ -1,7 +1,7 @@
 // One live connection for the whole page. It is the `/api/v1/live` WebSocket when the server has
 // it (reconnecting by itself with backoff), and REST polling every few seconds when it does not
 // (live updates turned off, or an older server): pages receive the same messages either way —
-// bot_status, command, bot_log, fleet, stock, alert — plus `resync` (missed events: refetch the
+// bot_status, command, bot_log, fleet, stock, alert, job — plus `resync` (missed events: refetch the
 // view). The shell follows some topics on every page (`follow`, the alert banner); a page adds
 // its own (`subscribe`).
 
@@ -192,6 +192,7 @@ function stopPolling() {
 function newPoller() {
   const { topics, bot_id: botId } = want;
   const statuses = new Map();
+  const jobStates = new Map(); // job id -> JSON of its progress as last seen
   let products = null; // id -> JSON of the product as last seen
   const params = botId ? { bot_id: botId, limit: 50 } : { limit: 50 };
 
@@ -207,6 +208,27 @@ function newPoller() {
       rows.filter((r) => r.id > seen).reverse().forEach((r) => emit({ type, ...r }));
     }
     last[type] = Math.max(rows.length ? rows[0].id : 0, seen ?? 0);
+  }
+
+  /**
+   * The `jobs` topic by polling: the newest jobs and every one in progress, compared with the last
+   * poll; a changed (or first seen) one comes as a `job` message, as the live topic has it.
+   */
+  async function pollJobs() {
+    const [recent, running, queued] = await Promise.all([
+      api.get('/jobs', { limit: 50 }),
+      api.get('/jobs', { state: 'running', limit: 200 }),
+      api.get('/jobs', { state: 'queued', limit: 200 }),
+    ]);
+    const seen = new Map();
+    for (const job of [...running.items, ...queued.items, ...recent.items]) seen.set(job.id, job);
+    for (const job of seen.values()) {
+      const message = { type: 'job', id: job.id, kind: job.kind, state: job.state, total: job.total, done: job.done, failed: job.failed, cancel_requested: job.cancel_requested };
+      const text = JSON.stringify(message);
+      if (jobStates.get(job.id) === text) continue;
+      jobStates.set(job.id, text);
+      emit({ ...message, polled: true });
+    }
   }
 
   return {
@@ -234,8 +256,7 @@ function newPoller() {
         jobs.push(newRows('/bot-logs', 'bot_log'));
       }
       if (topics.includes('stock')) {
-        jobs.push(api.get('/products').then((list) => {
-          const items = Array.isArray(list) ? list : list.items;
+        jobs.push(api.all('/products', {}, 500).then((items) => {
           const now = new Map(items.map((p) => [p.id, JSON.stringify(p)]));
           if (products) {
             items.filter((p) => products.get(p.id) !== now.get(p.id)).forEach((product) => emit({ type: 'stock', product }));
@@ -250,6 +271,7 @@ function newPoller() {
         }));
       }
       if (topics.includes('alerts')) jobs.push(pollAlerts());
+      if (topics.includes('jobs')) jobs.push(pollJobs());
       await Promise.allSettled(jobs);
     },
   };
@@ -262,9 +284,9 @@ function newPoller() {
  * as it is now. The first poll reports every firing incident: listeners treat messages as upserts.
  */
 async function pollAlerts() {
-  const page = await api.get('/alerts/incidents', { state: 'firing', limit: 200 });
-  const now = new Map(page.items.map((i) => [i.id, i]));
-  for (const incident of page.items) {
+  const items = await api.all('/alerts/incidents', { state: 'firing' });
+  const now = new Map(items.map((i) => [i.id, i]));
+  for (const incident of items) {
     const before = firing.get(incident.id);
     const text = JSON.stringify(incident);
     if (before === text) continue;

@@ -46,7 +46,8 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let queue = usize::try_from(config.tracking_queue).unwrap_or(crate::tracking::DEFAULT_QUEUE);
     let spool = config.storage.data_dir.join("spool");
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking, queue, spool)?;
-    let auth = Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone()).await?;
+    let auth =
+        Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone(), tracker.clone()).await?;
     let fleet = Fleet::new(
         store.clone(),
         cipher.clone(),
@@ -58,14 +59,17 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     );
     let alerts =
         crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
+    let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
         fleet.clone(),
+        retention.clone(),
         events.clone(),
         config.clock.clone(),
         crate::jobs::node_id(&config.storage.data_dir)?,
+        (&config.exports).into(),
     );
-    let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
+    let schedules = crate::schedules::Schedules::new(store.clone(), jobs.clone(), fleet.clone(), config.clock.clone());
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -77,6 +81,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         events,
         fleet,
         jobs,
+        schedules,
         auth,
         alerts,
         retention,
@@ -105,12 +110,8 @@ pub async fn run(
     let fleet = state.fleet.clone();
     let writer = state.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
     let housekeeping = state.auth.spawn_maintenance();
-    // Becomes the daily retention job once the jobs runner lands (issue 19).
-    let retention = state.retention.spawn_daily(
-        state.auth.clock().clone(),
-        crate::retention::FIRST_SWEEP_AFTER,
-        crate::retention::SWEEP_EVERY,
-    );
+    let retention =
+        state.jobs.spawn_daily_retention(crate::retention::FIRST_SWEEP_AFTER, crate::retention::SWEEP_EVERY);
     let history = state.monitoring.then(|| {
         crate::metrics::history::History::new(state.store.clone(), state.fleet.clone(), state.auth.clock().clone())
             .spawn(state.metrics_interval)
@@ -122,6 +123,7 @@ pub async fn run(
     });
     let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
     let jobs = state.jobs.spawn();
+    let schedules = state.schedules.spawn();
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
@@ -130,7 +132,9 @@ pub async fn run(
     };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    for task in [history, alerts, Some(session_saver), Some(jobs), Some(retention)].into_iter().flatten() {
+    for task in
+        [history, alerts, Some(session_saver), Some(jobs), Some(schedules), Some(retention)].into_iter().flatten()
+    {
         task.abort();
         let _ = task.await;
     }

@@ -149,6 +149,8 @@ pub struct ServeConfig {
     pub connections: ConnectionConfig,
     #[command(flatten)]
     pub retention: RetentionConfig,
+    #[command(flatten)]
+    pub exports: ExportConfig,
 }
 
 impl ServeConfig {
@@ -325,6 +327,11 @@ pub struct RetentionConfig {
     #[arg(long = "retention-alert-history-days", env = "BOTFLEET_RETENTION_ALERT_HISTORY_DAYS",
           default_value_t = RetentionConfig::DEFAULT.alert_history_days, value_parser = days)]
     pub alert_history_days: u32,
+    /// Days ended background jobs are kept, with their items and files, and sent (or otherwise
+    /// finished) low-stock notices; 0 keeps them forever.
+    #[arg(long = "retention-job-history-days", env = "BOTFLEET_RETENTION_JOB_HISTORY_DAYS",
+          default_value_t = RetentionConfig::DEFAULT.job_history_days, value_parser = days)]
+    pub job_history_days: u32,
     /// Days audit rows are kept (no API deletes them); 0 keeps them forever.
     #[arg(long = "audit-retention-days", alias = "retention-audit-days", env = "BOTFLEET_AUDIT_RETENTION_DAYS",
           default_value_t = RetentionConfig::DEFAULT.audit_days, value_parser = days)]
@@ -342,11 +349,38 @@ impl RetentionConfig {
         bot_logs_days: 30,
         performance_days: 90,
         alert_history_days: 180,
+        job_history_days: 90,
         audit_days: 365,
     };
 }
 
 impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Exports of logs and audit rows (`POST /api/v1/command-logs/export`, …): their files are stored
+/// gzip-compressed in the database until they expire.
+#[derive(Debug, Clone, Args)]
+pub struct ExportConfig {
+    /// The largest export file, compressed, in KiB (default 64 MiB): an export that grows past it
+    /// fails, saying to narrow its filter.
+    #[arg(long, env = "BOTFLEET_EXPORT_MAX_KIB", default_value_t = ExportConfig::DEFAULT.export_max_kib,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub export_max_kib: u64,
+    /// Hours an export file is kept after it is written; then it is deleted (downloads answer 410).
+    #[arg(long, env = "BOTFLEET_EXPORT_TTL_HOURS", default_value_t = ExportConfig::DEFAULT.export_ttl_hours,
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub export_ttl_hours: u32,
+}
+
+impl ExportConfig {
+    /// The defaults (also what `botfleet serve` uses with no flags).
+    pub const DEFAULT: ExportConfig = ExportConfig { export_max_kib: 64 * 1024, export_ttl_hours: 24 };
+}
+
+impl Default for ExportConfig {
     fn default() -> Self {
         Self::DEFAULT
     }

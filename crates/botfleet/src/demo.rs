@@ -111,6 +111,7 @@ impl Demo {
             auth: crate::config::AuthConfig::default(),
             connections: crate::config::ConnectionConfig::default(),
             retention: crate::config::RetentionConfig::default(),
+            exports: crate::config::ExportConfig::default(),
         }
     }
 
@@ -131,6 +132,7 @@ impl Demo {
                         // The first bot keeps the shop's stock message in its channel.
                         stock_channel_id: (i == 0).then_some(Some(channel)),
                         back_in_stock_channel_id: None,
+                        low_stock_channel_id: None,
                     };
                     repo::update(&state.store, bot.id, bot.version, &settings).await?.id
                 }
@@ -144,6 +146,7 @@ impl Demo {
                         anti_spam: None,
                         stock_channel_id: (i == 0).then(|| channel.to_string().into()),
                         back_in_stock_channel_id: None,
+                        low_stock_channel_id: None,
                     })?;
                     repo::insert(&state.store, &state.cipher, &settings, &token).await?.id
                 }

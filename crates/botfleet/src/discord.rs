@@ -1,6 +1,8 @@
 //! Talking to Discord's REST API (or the emulator): one place that turns the configured base URL
 //! into a twilight-http client, and Discord's errors into words.
 
+pub mod message;
+
 use std::time::Duration;
 
 use twilight_http::api_error::ApiError as DiscordApiError;

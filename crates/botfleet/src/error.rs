@@ -15,6 +15,12 @@ impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }
+
+    /// The same error for a field nested under `prefix` (`messages[0]` + `content` →
+    /// `messages[0].content`).
+    pub fn under(self, prefix: &str) -> Self {
+        Self { field: format!("{prefix}.{}", self.field), message: self.message }
+    }
 }
 
 /// Why a caller with a valid credential may not do something.

@@ -47,6 +47,8 @@ pub mod page;
 pub mod rekey;
 /// Retention: how long each growing table keeps its rows, and the sweep that deletes older ones.
 pub mod retention;
+/// Scheduled and recurring messages: once or by cron in a time zone, each run a messages job.
+pub mod schedules;
 /// Secrets that never print, and the token cipher.
 pub mod secrets;
 /// The shop's products and their stock; CSV import and export.

@@ -105,7 +105,14 @@ async fn open_auth(accounts: &AccountsConfig) -> anyhow::Result<botfleet::auth::
     let store = botfleet::store::Store::connect(&accounts.storage.url()).await.context("connecting to the database")?;
     store.migrate().await.context("migrating")?;
     let clock = botfleet::time::Clock::system();
-    Ok(botfleet::auth::Auth::new(store, cipher, clock, botfleet::config::AuthConfig::default()).await?)
+    Ok(botfleet::auth::Auth::new(
+        store,
+        cipher,
+        clock,
+        botfleet::config::AuthConfig::default(),
+        botfleet::tracking::Tracker::disabled(),
+    )
+    .await?)
 }
 
 fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {

@@ -1,8 +1,11 @@
 //! Cursor pagination: an opaque cursor naming the last row seen, so pages stay stable while rows
-//! are added (new rows never shift what "after this id" means).
+//! are added (new rows never shift what "after this id" means). A list shown in another order than
+//! by id (products by sort order and name, users by name) pages with a [`KeyCursor`] carrying the
+//! sort key of the last row seen as well as its id (keyset paging, never OFFSET).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,7 +23,7 @@ impl Cursor {
 
     /// Parses a cursor this server issued; anything else is a clear 400.
     pub fn decode(text: &str) -> Result<Self> {
-        let bad = || Error::BadRequest("cursor is not one this server issued; start again without it".into());
+        let bad = forged;
         let raw = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let id = raw.strip_prefix("c1:").and_then(|n| n.parse::<i64>().ok()).ok_or_else(bad)?;
@@ -28,6 +31,41 @@ impl Cursor {
             return Err(bad());
         }
         Ok(Self(id))
+    }
+}
+
+fn forged() -> Error {
+    Error::BadRequest("cursor is not one this server issued; start again without it".into())
+}
+
+/// A position in a list sorted by a key other than the id: the last row's sort key (a tuple of
+/// the ORDER BY columns before the id) and its id. Opaque to clients (`k1:` and the key and id as
+/// JSON, base64url); a cursor whose key does not have the list's shape is a 400, as is a `c1:`
+/// cursor of an id-ordered list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCursor<K> {
+    pub key: K,
+    pub id: i64,
+}
+
+impl<K: Serialize + DeserializeOwned> KeyCursor<K> {
+    /// The opaque form clients send back.
+    pub fn encode(&self) -> String {
+        // Serialising a tuple of numbers and strings cannot fail; an empty key would only restart.
+        let json = serde_json::to_string(&(&self.key, self.id)).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(format!("k1:{json}"))
+    }
+
+    /// Parses a keyed cursor this server issued for a list with this key's shape; else a 400.
+    pub fn decode(text: &str) -> Result<Self> {
+        let raw = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| forged())?;
+        let raw = String::from_utf8(raw).map_err(|_| forged())?;
+        let json = raw.strip_prefix("k1:").ok_or_else(forged)?;
+        let (key, id): (K, i64) = serde_json::from_str(json).map_err(|_| forged())?;
+        if id < 0 {
+            return Err(forged());
+        }
+        Ok(Self { key, id })
     }
 }
 
@@ -46,6 +84,20 @@ impl<T> Page<T> {
         let more = items.len() > limit;
         items.truncate(limit);
         let next_cursor = if more { items.last().map(|last| Cursor(id(last)).encode()) } else { None };
+        Self { items, next_cursor }
+    }
+
+    /// Builds a page from a query that fetched `limit + 1` rows in a keyed order: `cursor` gives
+    /// the position of a row (its sort key and id).
+    pub fn from_overfetch_keyed<K: Serialize + DeserializeOwned>(
+        mut items: Vec<T>,
+        limit: u32,
+        cursor: impl Fn(&T) -> KeyCursor<K>,
+    ) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = if more { items.last().map(|last| cursor(last).encode()) } else { None };
         Self { items, next_cursor }
     }
 }
@@ -83,6 +135,35 @@ impl<'de> serde::Deserialize<'de> for Limit {
     }
 }
 
+/// `cursor` and `limit` of a list without filters (1 to 200, default 50).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// From `next_cursor` of the previous page; absent: the first page.
+    pub cursor: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<Limit>,
+}
+
+impl PageQuery {
+    /// The limit, checked (422 out of range).
+    pub fn limit(&self) -> Result<u32> {
+        limit(self.limit, 50, 200)
+    }
+
+    /// The id cursor, checked (400 for one this server did not issue).
+    pub fn after(&self) -> Result<Option<Cursor>> {
+        self.cursor.as_deref().map(Cursor::decode).transpose()
+    }
+
+    /// The keyed cursor, checked (400 for one this server did not issue for such a list).
+    pub fn after_key<K: Serialize + DeserializeOwned>(&self) -> Result<Option<KeyCursor<K>>> {
+        self.cursor.as_deref().map(KeyCursor::decode).transpose()
+    }
+}
+
 /// Checks a `limit` parameter: 1 to `max`, `default` when absent; any other whole number is a
 /// validation error (422) on every list route.
 pub fn limit(value: Option<Limit>, default: u32, max: u32) -> Result<u32> {
@@ -105,6 +186,27 @@ mod tests {
         for bad in ["", "!!", "YWJj", &URL_SAFE_NO_PAD.encode("c1:-5")] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn keyed_cursors_round_trip_and_reject_forgeries_and_other_shapes() {
+        let c = KeyCursor { key: (3_i64, "Mug: \"blue\"".to_owned()), id: 17 };
+        assert_eq!(KeyCursor::<(i64, String)>::decode(&c.encode()).unwrap(), c);
+        let name = KeyCursor { key: ("alice".to_owned(),), id: 2 };
+        assert_eq!(KeyCursor::<(String,)>::decode(&name.encode()).unwrap(), name);
+        let shapes = [
+            Cursor(5).encode(),
+            name.encode(),
+            URL_SAFE_NO_PAD.encode(r#"k1:[[3,"x"],-1]"#),
+            URL_SAFE_NO_PAD.encode(r#"k1:[[3,"x"]]"#),
+            URL_SAFE_NO_PAD.encode("k1:"),
+            URL_SAFE_NO_PAD.encode(r#"k2:[[3,"x"],1]"#),
+            "!!".to_owned(),
+        ];
+        for bad in &shapes {
+            assert!(KeyCursor::<(i64, String)>::decode(bad).is_err(), "{bad}");
+        }
+        assert!(Cursor::decode(&c.encode()).is_err(), "a keyed cursor is not an id cursor");
     }
 
     #[test]

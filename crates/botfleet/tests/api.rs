@@ -399,8 +399,19 @@ async fn the_database_holds_tokens_only_encrypted(app: TestApp) {
 /// `limit` out of range is 422 on every list route, whatever the number (it was 400 for a
 /// negative or huge one, and 400 on the incidents route); not a whole number is 400 everywhere.
 async fn the_same_mistake_gets_the_same_status_on_every_list_route(app: TestApp) {
-    let lists =
-        ["/api/v1/bots", "/api/v1/command-logs", "/api/v1/bot-logs", "/api/v1/audit-logs", "/api/v1/alerts/incidents"];
+    let lists = [
+        "/api/v1/bots",
+        "/api/v1/command-logs",
+        "/api/v1/bot-logs",
+        "/api/v1/audit-logs",
+        "/api/v1/alerts/incidents",
+        "/api/v1/products",
+        "/api/v1/users",
+        "/api/v1/api-keys",
+        "/api/v1/alerts/rules",
+        "/api/v1/alerts/channels",
+        "/api/v1/alerts/maintenance",
+    ];
     for list in lists {
         for out in ["0", "-1", "100000", "4294967297", "99999999999999999999999"] {
             let (status, body) = app.get(&format!("{list}?limit={out}")).await;

@@ -42,6 +42,8 @@ async fn help_names_every_setting_and_its_environment_variable() {
         "BOTFLEET_RETENTION_PERFORMANCE_DAYS",
         "BOTFLEET_RETENTION_ALERT_HISTORY_DAYS",
         "BOTFLEET_METRICS_INTERVAL_SECONDS",
+        "BOTFLEET_EXPORT_MAX_KIB",
+        "BOTFLEET_EXPORT_TTL_HOURS",
         "DISCORD_WEBSOCKET_ENABLED",
     ] {
         assert!(text.contains(var), "serve --help lacks {var}:\n{text}");

@@ -1,6 +1,7 @@
 //! Retention on SQLite and PostgreSQL: the sweep deletes exactly the rows older than each table's
 //! cutoff (in batches, alert history only when resolved and delivered), writes one audit row per
-//! run, leaves tables kept forever alone, and never stops commands from being tracked; the
+//! run, leaves tables kept forever alone, takes ended jobs whole (items and files with them), and
+//! never stops commands from being tracked; the
 //! settings API round-trips, validates and is admin-only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
@@ -121,6 +122,7 @@ async fn the_sweep_deletes_exactly_the_rows_past_each_cutoff(app: TestApp) {
         bot_logs_days: 30,
         performance_days: 60,
         alert_history_days: 180,
+        job_history_days: 90,
         audit_days: 365,
     };
     let cut = |days: i64| now - days * DAY;
@@ -250,14 +252,14 @@ async fn the_settings_round_trip_are_checked_and_admin_only(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{got}");
     // `command_logs_days` comes from the flag this test set.
     let defaults = json!({"command_logs_days": 45, "bot_logs_days": 30, "performance_days": 90,
-                          "alert_history_days": 180, "audit_days": 365});
+                          "alert_history_days": 180, "job_history_days": 90, "audit_days": 365});
     assert_eq!(got, defaults);
 
     let (status, put) =
         app.call(Method::PUT, "/api/v1/settings/retention", Some(json!({"bot_logs_days": 7, "audit_days": 0}))).await;
     assert_eq!(status, StatusCode::OK, "{put}");
     let changed = json!({"command_logs_days": 45, "bot_logs_days": 7, "performance_days": 90,
-                         "alert_history_days": 180, "audit_days": 0});
+                         "alert_history_days": 180, "job_history_days": 90, "audit_days": 0});
     assert_eq!(put, changed);
     assert_eq!(app.get("/api/v1/settings/retention").await.1, changed);
     // The sweep reads the stored overrides.
@@ -427,6 +429,193 @@ async fn commands_keep_being_tracked_while_a_sweep_runs(backend: Backend) {
     app.stop().await;
 }
 
+/// Retention as a job (`POST /settings/retention/run`, and the daily run): one item per table,
+/// each with what it deleted; exactly the old rows go; the run writes one `retention.sweep` audit
+/// row naming its job; the daily key makes one job a day whichever node submits; admin only.
+async fn retention_runs_as_a_job_with_one_item_per_table(app: TestApp) {
+    let store = app.store.clone();
+    let now = botfleet::time::now_ms();
+    let mut kept_commands = Vec::new();
+    for i in 0..30 {
+        command_log(&store, 1, 10_000 + i, now - 91 * DAY - i).await;
+    }
+    for i in 0..3 {
+        kept_commands.push(command_log(&store, 1, 20_000 + i, now - 89 * DAY + i).await);
+    }
+    for i in 0..8 {
+        bot_log(&store, now - 31 * DAY - i).await;
+    }
+    let kept_bot_log = bot_log(&store, now - DAY).await;
+    for i in 0..4 {
+        audit_row(&store, now - 366 * DAY - i).await;
+    }
+
+    for role in [botfleet::auth::Role::Viewer, botfleet::auth::Role::Operator] {
+        let client = common::client_with_key(&TestApp::make_key(&app.store, role).await);
+        let r = client.post(format!("{}/api/v1/settings/retention/run", app.url)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role:?}");
+    }
+    let (status, job) = app.post("/api/v1/settings/retention/run", json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["kind"], "retention");
+    assert_eq!(job["total"], 6);
+    assert_eq!(job["params"]["days"]["command_logs_days"], 90);
+    let id = job["id"].as_i64().unwrap();
+    let job = until("the retention job to end", 60, || async {
+        let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
+        (job["state"] != "queued" && job["state"] != "running").then_some(job)
+    })
+    .await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let items = job["items"]["items"].as_array().unwrap();
+    let deleted: Vec<(&str, i64)> =
+        items.iter().map(|i| (i["target"].as_str().unwrap(), i["detail"]["deleted"].as_i64().unwrap())).collect();
+    assert_eq!(
+        deleted,
+        [
+            ("command_logs", 30),
+            ("bot_logs", 8),
+            ("performance", 0),
+            ("alert_history", 0),
+            ("job_history", 0),
+            ("audit", 4)
+        ],
+        "{job}"
+    );
+    assert!(items[0]["detail"]["cutoff"].as_str().is_some_and(|c| c.starts_with('2')), "{job}");
+
+    let commands_left = ids(&store, "SELECT id FROM discord_command_logs").await;
+    assert_eq!(commands_left, kept_commands);
+    assert_eq!(ids(&store, "SELECT id FROM discord_bot_logs").await, [kept_bot_log]);
+    assert!(ids(&store, "SELECT id FROM discord_audit_logs WHERE action = 'test.row'").await.is_empty());
+
+    // One audit row for the run, naming its job, once the job has ended; and one for starting it.
+    let (_, page) = app.get("/api/v1/audit-logs?action=retention.sweep").await;
+    let rows = page["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{page}");
+    assert_eq!(rows[0]["detail"]["job_id"], id);
+    assert_eq!(rows[0]["detail"]["total"], 42);
+    assert_eq!(rows[0]["detail"]["deleted"]["discord_command_logs"], 30);
+    let (_, page) = app.get("/api/v1/audit-logs?action=retention.run").await;
+    assert_eq!(page["items"][0]["target_id"], id.to_string(), "{page}");
+
+    // The jobs list filters by the kind.
+    let (status, page) = app.get("/api/v1/jobs?kind=retention").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+
+    // The daily run's key: a second node submitting the same day gets the same job.
+    let key = botfleet::jobs::retention::daily_key(now);
+    let kind = botfleet::jobs::model::JobKind::Retention;
+    let params = json!({"now_ms": now, "days": RetentionSettings::default()});
+    let targets = botfleet::jobs::retention::targets();
+    let first = botfleet::jobs::repo::create(&store, kind, &params, &targets, "system", now, Some(&key)).await.unwrap();
+    let again = botfleet::jobs::repo::create(&store, kind, &params, &targets, "system", now, Some(&key)).await.unwrap();
+    assert_eq!(first.id, again.id);
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM job_items WHERE job_id = $1")
+        .bind(first.id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n.0, 6, "the second submission added no items");
+    app.stop().await;
+}
+
+/// A job of `state` that ended (or not) at `finished`, with 3 items and, when `file`, a file.
+async fn job(store: &Store, state: &str, finished: Option<i64>, file: bool) -> i64 {
+    use botfleet::jobs::{model::JobKind, repo};
+    let targets: Vec<String> = (1..=3).map(|i| i.to_string()).collect();
+    let id = repo::create(store, JobKind::BotsBulk, &json!({"action": "start"}), &targets, "test", 0, None)
+        .await
+        .unwrap()
+        .id;
+    sqlx::query("UPDATE jobs SET state = $1, finished_at = $2 WHERE id = $3")
+        .bind(state.to_owned())
+        .bind(finished)
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    if file {
+        sqlx::query(
+            "INSERT INTO job_files (job_id, name, content_type, bytes, size, row_count, created_at, expires_at) \
+             VALUES ($1, 'f.csv.gz', 'text/csv', $2, 1, 1, 0, $3)",
+        )
+        .bind(id)
+        .bind(vec![1u8])
+        .bind(i64::MAX)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn low_stock_notice(store: &Store, product: i64, state: &str, updated: i64) -> i64 {
+    sqlx::query_as::<_, (i64,)>(
+        "INSERT INTO low_stock_notices (bot_id, product_id, crossing, content, state, created_at, updated_at) \
+         VALUES (1, $1, 1, 'low', $2, $3, $3) RETURNING id",
+    )
+    .bind(product)
+    .bind(state.to_owned())
+    .bind(updated)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+    .0
+}
+
+/// Job history: ended jobs older than the cutoff go whole (items, file, job), in batches; a job
+/// still running or queued stays however old, and so does a recent one; finished low-stock
+/// notices and scheduled runs go, one still to send stays.
+async fn ended_jobs_and_finished_notices_go_after_their_days(app: TestApp) {
+    let store = app.store.clone();
+    let now = botfleet::time::now_ms();
+    let cutoff = now - 90 * DAY;
+    let mut gone = Vec::new();
+    for (i, state) in ["succeeded", "failed", "partial", "cancelled", "succeeded"].into_iter().enumerate() {
+        gone.push(job(&store, state, Some(cutoff - 1 - i as i64 * DAY), i == 0).await);
+    }
+    let running = job(&store, "running", None, false).await;
+    let queued = job(&store, "queued", None, false).await;
+    let recent = job(&store, "succeeded", Some(cutoff + 1), true).await;
+    let old_sent = low_stock_notice(&store, 1, "sent", cutoff - 1).await;
+    let old_unknown = low_stock_notice(&store, 2, "unknown", cutoff - DAY).await;
+    let old_pending = low_stock_notice(&store, 3, "pending", cutoff - DAY).await;
+    let recent_sent = low_stock_notice(&store, 4, "sent", cutoff + 1).await;
+    for (at, state) in [(cutoff - 1, "sent"), (cutoff - 2, "skipped"), (cutoff - 3, "queued"), (cutoff + 1, "sent")] {
+        sqlx::query("INSERT INTO schedule_runs (schedule_id, at, state, late, recorded_at) VALUES (1, $1, $2, 0, $1)")
+            .bind(at)
+            .bind(state.to_owned())
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    let mut report = Report::default();
+    let mut go_on = keep_going;
+    let flow =
+        retention::sweep_table(&store, retention::Table::JobHistory, cutoff, 2, &mut report, &mut go_on).await.unwrap();
+    assert!(flow.is_continue());
+    assert_eq!(
+        (report.jobs, report.job_items, report.job_files, report.low_stock_notices),
+        (5, 15, 1, 2),
+        "{report:?}"
+    );
+    let mut kept = vec![running, queued, recent];
+    kept.sort_unstable();
+    assert_eq!(ids(&store, "SELECT id FROM jobs").await, kept);
+    let items_left = ids(&store, "SELECT DISTINCT job_id FROM job_items").await;
+    assert_eq!(items_left, kept, "the items of the jobs that went went with them");
+    assert_eq!(ids(&store, "SELECT job_id FROM job_files").await, [recent]);
+    let mut notices = vec![old_pending, recent_sent];
+    notices.sort_unstable();
+    assert_eq!(ids(&store, "SELECT id FROM low_stock_notices").await, notices);
+    assert!(!notices.contains(&old_sent) && !notices.contains(&old_unknown));
+    assert!(gone.iter().all(|id| !kept.contains(id)));
+    app.stop().await;
+}
+
 /// A flag default for the settings test.
 async fn with_flag(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_configured(backend, "http://127.0.0.1:9", |c| c.retention.command_logs_days = 45).await
@@ -458,6 +647,20 @@ mod sqlite {
     async fn commands_keep_being_tracked_while_a_sweep_runs() {
         super::commands_keep_being_tracked_while_a_sweep_runs(Backend::Sqlite).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_runs_as_a_job_with_one_item_per_table() {
+        if let Some(app) = quiet(Backend::Sqlite).await {
+            super::retention_runs_as_a_job_with_one_item_per_table(app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ended_jobs_and_finished_notices_go_after_their_days() {
+        if let Some(app) = quiet(Backend::Sqlite).await {
+            super::ended_jobs_and_finished_notices_go_after_their_days(app).await;
+        }
+    }
 }
 
 mod postgres {
@@ -480,5 +683,19 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn commands_keep_being_tracked_while_a_sweep_runs() {
         super::commands_keep_being_tracked_while_a_sweep_runs(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_runs_as_a_job_with_one_item_per_table() {
+        if let Some(app) = quiet(Backend::Postgres).await {
+            super::retention_runs_as_a_job_with_one_item_per_table(app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ended_jobs_and_finished_notices_go_after_their_days() {
+        if let Some(app) = quiet(Backend::Postgres).await {
+            super::ended_jobs_and_finished_notices_go_after_their_days(app).await;
+        }
     }
 }

@@ -31,6 +31,7 @@ async fn sealed_world(dir: &std::path::Path) -> (i64, i64) {
         anti_spam: None,
         stock_channel_id: None,
         back_in_stock_channel_id: None,
+        low_stock_channel_id: None,
     };
     let (settings, token) = validate_create(request).unwrap();
     let bot = botfleet::bots::repo::insert(&store, &cipher, &settings, &token).await.unwrap();

@@ -446,7 +446,8 @@ async fn admin_keys_can_be_made_to_need_two_factor(t: Sec) {
 async fn a_narrow_key_cannot_revoke_a_stronger_one(t: Sec) {
     let keys_only = Cred::Key(t.key(json!({"name": "keys", "scopes": ["keys.manage"]})).await);
     let (_, list) = t.send(&t.admin(), Method::GET, "/api/v1/api-keys", None).await;
-    let admin_id = list.as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"].as_i64().unwrap();
+    let admin_id =
+        list["items"].as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"].as_i64().unwrap();
     let (status, refused) = t.send(&keys_only, Method::DELETE, &format!("/api/v1/api-keys/{admin_id}"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert!(refused["error"]["message"].as_str().unwrap().contains("may not revoke"), "{refused}");
@@ -524,6 +525,7 @@ async fn api_keys_are_shown_once_and_refused_after_revoke_or_expiry(t: Sec) {
     assert!(key.starts_with("bf_") && key.len() > 40);
     let (_, listed) = t.send(&t.admin(), Method::GET, "/api/v1/api-keys", None).await;
     let (_, one) = t.send(&t.admin(), Method::GET, &format!("/api/v1/api-keys/{id}"), None).await;
+    assert!(listed["items"].as_array().unwrap().iter().any(|k| k["id"] == id), "listed: {listed}");
     assert!(!listed.to_string().contains(&key) && !one.to_string().contains(&key), "shown once");
     assert!(one["last_used_at"].is_null());
     let k = Cred::Key(key.clone());
@@ -689,6 +691,48 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::POST, "/api/v1/bots/{id}/send-message", format!("{bp}/send-message"),
         invalid: Some((format!("{bp}/send-message"), Some(json!({"channel_id": "x", "content": "hi"})))),
         valid: Some(json!({"channel_id": general, "content": "Restocked!"})), rows: 1);
+    // A batch of messages: one `messages.batch` row (its job is the target).
+    let mb = "/api/v1/messages/batch";
+    let to = json!([{"bot_id": id, "channel_id": general}]);
+    case!(admin, Method::POST, mb, mb.into(),
+        invalid: Some((mb.into(), Some(json!({"messages": [{"content": "x".repeat(2001)}], "channels": to})))),
+        valid: Some(json!({"messages": [{"content": "Sale starts now"}], "channels": to})), rows: 1);
+    // Skipping a failed item: a bulk start of a bot that does not exist fails its one item.
+    let failed = t
+        .send(&admin, Method::POST, "/api/v1/bots/bulk", Some(json!({"action": "start", "bot_ids": [999_999]})))
+        .await
+        .1;
+    let fp = format!("/api/v1/jobs/{}", failed["id"]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while t.send(&admin, Method::GET, &fp, None).await.1["state"] != "failed" {
+        assert!(tokio::time::Instant::now() < deadline, "the failing job never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    case!(admin, Method::POST, "/api/v1/jobs/{id}/items/{seq}/skip", format!("{fp}/items/1/skip"),
+        invalid: Some((format!("{fp}/items/9/skip"), None)), valid: None, rows: 1);
+    // Schedules: made, changed and deleted by an operator's permission (a viewer is refused); the
+    // preview changes nothing, so a viewer may ask it and no row is written.
+    let sp = "/api/v1/schedules";
+    let daily = json!({"bot_id": id, "channel_id": general, "message": {"content": "Opening"}, "cron": "0 9 * * *", "time_zone": "Europe/Berlin"});
+    let schedule = case!(admin, Method::POST, sp, sp.into(),
+        invalid: Some((sp.into(), Some(json!({"bot_id": id, "channel_id": general, "message": {"content": "x"}, "cron": "0 0 31 2 *"})))),
+        valid: Some(daily.clone()), rows: 1);
+    let sip = format!("{sp}/{}", schedule["id"]);
+    case!(admin, Method::PATCH, "/api/v1/schedules/{id}", sip.clone(),
+        invalid: Some((sip.clone(), Some(json!({"time_zone": "Mars/Olympus"})))), valid: Some(json!({"enabled": false})), rows: 1);
+    {
+        let path = "/api/v1/schedules/preview";
+        covered.insert(format!("POST {path}"));
+        let before = t.action_rows().await;
+        assert_eq!(
+            t.send(&Cred::None, Method::POST, path, Some(json!({"cron": "0 9 * * *"}))).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, body) = t.send(&viewer, Method::POST, path, Some(json!({"cron": "0 9 * * *"}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(t.action_rows().await, before, "a preview writes nothing");
+    }
+    case!(admin, Method::DELETE, "/api/v1/schedules/{id}", sip.clone(), invalid: Some((format!("{sp}/abc"), None)), valid: None, rows: 1);
     case!(admin, Method::DELETE, "/api/v1/command-logs/{id}", format!("/api/v1/command-logs/{command_id}"),
         invalid: Some(("/api/v1/command-logs/abc".into(), None)), valid: None, rows: 1);
     let (_, logs) = t.send(&admin, Method::GET, "/api/v1/bot-logs", None).await;
@@ -729,6 +773,46 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::PUT, "/api/v1/settings/retention", "/api/v1/settings/retention".into(),
         invalid: Some(("/api/v1/settings/retention".into(), Some(json!({"audit_days": 5000})))),
         valid: Some(json!({"audit_days": 400})), rows: 1);
+    // A retention run: one row when it is asked for, and the run's own `retention.sweep` row when
+    // its job ends (so waited for here, by hand).
+    {
+        let path = "/api/v1/settings/retention/run";
+        covered.insert(format!("POST {path}"));
+        let before = t.action_rows().await;
+        assert_eq!(t.send(&Cred::None, Method::POST, path, None).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(t.send(&viewer, Method::POST, path, None).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(t.action_rows().await, before, "a refused run writes nothing");
+        let (status, job) = t.send(&admin, Method::POST, path, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        let jp = format!("/api/v1/jobs/{}", job["id"]);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while t.action_rows().await < before + 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the run never ended: {}",
+                t.send(&admin, Method::GET, &jp, None).await.1
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(t.send(&admin, Method::GET, &jp, None).await.1["state"], "succeeded");
+        assert_eq!(t.action_rows().await, before + 2, "retention.run and retention.sweep");
+    }
+    // Exports: the audit log's needs audit.read (a viewer is refused); the logs' need logs.read,
+    // which a viewer has, so by hand: no credential 401, invalid nothing, valid one row.
+    case!(admin, Method::POST, "/api/v1/audit-logs/export", "/api/v1/audit-logs/export".into(),
+        invalid: Some(("/api/v1/audit-logs/export".into(), Some(json!({"filter": {"kind": "other"}})))),
+        valid: Some(json!({"format": "jsonl"})), rows: 1);
+    for path in ["/api/v1/command-logs/export", "/api/v1/bot-logs/export"] {
+        covered.insert(format!("POST {path}"));
+        let before = t.action_rows().await;
+        assert_eq!(t.send(&Cred::None, Method::POST, path, Some(json!({}))).await.0, StatusCode::UNAUTHORIZED);
+        let (status, body) = t.send(&viewer, Method::POST, path, Some(json!({"format": "xml"}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(t.action_rows().await, before, "{path}: an invalid export writes nothing");
+        let (status, body) = t.send(&viewer, Method::POST, path, Some(json!({"filter": {"bot_id": 1}}))).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{path}: {body}");
+        assert_eq!(t.action_rows().await, before + 1, "{path}");
+    }
 
     t.user("sam", "viewer").await;
     let sam = t.login("sam", PASSWORD).await.unwrap();

@@ -56,17 +56,9 @@ async fn restart_misses_nothing(how: Stop) {
     let env = [("BOTFLEET_DISCORD_API_URL", emulator.http_url())];
     let (mut child, api) = process::serve(dir.path(), &env).await;
     let http = process::client(&key);
-    let bot: serde_json::Value = http
-        .post(format!("{api}/bots"))
-        // One user sends 100 commands a second: far past the anti-spam limits, so turn them off.
-        .json(&json!({"name": "Shop", "token": shop.token, "anti_spam": {"enabled": false}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = bot["id"].as_i64().unwrap();
+    // One user sends 100 commands a second: far past the anti-spam limits, so turn them off.
+    let bot = json!({"name": "Shop", "token": shop.token, "anti_spam": {"enabled": false}});
+    let id = process::create_bot(&http, &api, bot).await;
     http.post(format!("{api}/bots/{id}/start")).send().await.unwrap();
     wait_running(&http, &api, id).await;
     // What a kill -9 may cost: a session not saved yet (botfleet saves a new one at once).

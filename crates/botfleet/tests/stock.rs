@@ -1,6 +1,7 @@
 //! Products and stock over the API, on SQLite and PostgreSQL: create with field errors, edits
 //! with versions, atomic adjustments under concurrency, "set" with a version, visibility, CSV
-//! import (all or nothing, dry run) and export, stock events on the bus.
+//! import (all or nothing, dry run) and export, stock events on the bus, and the low-stock
+//! notices a stock change records (once per fall to the threshold, for each bot that wants them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -160,4 +161,81 @@ on_both_backends!(
     products_are_validated_created_and_edited_with_versions,
     fifty_parallel_sales_of_ten_items_sell_exactly_ten,
     csv_import_is_all_or_nothing_and_round_trips,
+    low_stock_crossings_are_recorded_once_per_bot_by_every_stock_change,
 );
+
+/// The recorded low-stock notices: (bot, product, crossing, content) in order.
+async fn crossings(app: &TestApp) -> Vec<(i64, i64, i64, String)> {
+    sqlx::query_as("SELECT bot_id, product_id, crossing, content FROM low_stock_notices ORDER BY id")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap()
+}
+
+async fn low_stock_crossings_are_recorded_once_per_bot_by_every_stock_change(app: TestApp) {
+    let (_, told) = app
+        .post(
+            "/api/v1/bots",
+            json!({"name": "Told", "token": common::token("a"), "low_stock_channel_id": "123456789012345678"}),
+        )
+        .await;
+    let (_, silent) = app.post("/api/v1/bots", json!({"name": "Silent", "token": common::token("b")})).await;
+    assert_eq!(silent["low_stock_channel_id"], Value::Null);
+    let told = told["id"].as_i64().unwrap();
+    let p = product(&app, "TEA", 10).await; // threshold 5
+    let id = p["id"].as_i64().unwrap();
+    let path = format!("/api/v1/products/{id}");
+    let (status, edited) = app.call(Method::PATCH, &path, Some(json!({"version": 1, "low_stock_threshold": 12}))).await;
+    assert_eq!((status, edited["availability"].as_str()), (StatusCode::OK, Some("low")));
+    let (status, _) = app.call(Method::PATCH, &path, Some(json!({"version": 2, "low_stock_threshold": 5}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(crossings(&app).await.is_empty(), "a threshold edit is no fall of the stock");
+
+    let import = |stock: i64| {
+        let body = format!("sku,name,price_minor,currency,stock\nTEA,Tea,1999,EUR,{stock}\n");
+        app.http
+            .post(format!("{}/api/v1/products/import", app.url))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    assert_eq!(import(4).await.unwrap().status(), StatusCode::OK);
+    let recorded = crossings(&app).await;
+    assert_eq!(recorded.len(), 1, "one notice, for the bot with a low-stock channel only: {recorded:?}");
+    assert_eq!(
+        (recorded[0].0, recorded[0].1, recorded[0].3.as_str()),
+        (told, id, "Low stock: **Tea** (`TEA`): 4 left (threshold 5)")
+    );
+    assert_eq!(import(3).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(crossings(&app).await.len(), 1, "still low: nothing more");
+
+    let (status, _) = app.post(&format!("{path}/stock"), json!({"adjust": 10, "reason": "delivery"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let version = app.get(&path).await.1["version"].clone();
+    let (status, _) = app.post(&format!("{path}/stock"), json!({"set": 5, "version": version})).await;
+    assert_eq!(status, StatusCode::OK);
+    let recorded = crossings(&app).await;
+    assert_eq!(recorded.len(), 2, "above and down again: one more");
+    assert!(recorded[1].2 > recorded[0].2, "each crossing has its own identity");
+
+    // Many sales at once: the one that takes the stock to the threshold records it, once.
+    let (status, _) = app.post(&format!("{path}/stock"), json!({"adjust": 15, "reason": "delivery"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let sales: Vec<_> = (0..25)
+        .map(|_| {
+            let (http, url) = (app.http.clone(), format!("{}{path}/stock", app.url));
+            tokio::spawn(async move {
+                http.post(url).json(&json!({"adjust": -1, "reason": "sold"})).send().await.unwrap().status()
+            })
+        })
+        .collect();
+    let mut sold = 0;
+    for sale in sales {
+        sold += usize::from(sale.await.unwrap() == StatusCode::OK);
+    }
+    assert_eq!(sold, 20);
+    assert_eq!(crossings(&app).await.len(), 3);
+    let (status, _) = app.call(Method::DELETE, &format!("/api/v1/bots/{told}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(crossings(&app).await.is_empty(), "a deleted bot's notices go with it");
+}

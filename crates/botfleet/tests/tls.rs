@@ -309,6 +309,7 @@ async fn over_https_the_session_cookie_is_secure_and_host_only() {
         botfleet::secrets::TokenCipher::new([7; 32]),
         botfleet::time::Clock::system(),
         botfleet::config::AuthConfig::default(),
+        botfleet::tracking::Tracker::disabled(),
     )
     .await
     .unwrap();

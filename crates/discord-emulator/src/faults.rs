@@ -79,6 +79,15 @@ pub enum FaultAction {
         #[serde(default)]
         for_ms: Option<u64>,
     },
+    /// Let REST requests take effect, then hold their answers back by `ms` (an answer lost on the
+    /// way: the client gives up though the message was posted).
+    RestAnswerLost {
+        ms: u64,
+        #[serde(default)]
+        route: Option<RouteMatch>,
+        #[serde(default)]
+        for_ms: Option<u64>,
+    },
     /// Answer REST requests with 429 in the given scope.
     RestRateLimit {
         scope: Scope,
@@ -189,7 +198,9 @@ impl Faults {
     pub fn install(&mut self, fault_id: u64, application_id: Option<u64>, action: &FaultAction, now: Instant) {
         let (for_ms, times) = match action {
             FaultAction::GatewayDown { for_ms } | FaultAction::RestDown { for_ms } => (Some(*for_ms), None),
-            FaultAction::GatewayLatency { for_ms, .. } | FaultAction::RestLatency { for_ms, .. } => (*for_ms, None),
+            FaultAction::GatewayLatency { for_ms, .. }
+            | FaultAction::RestLatency { for_ms, .. }
+            | FaultAction::RestAnswerLost { for_ms, .. } => (*for_ms, None),
             FaultAction::RestRateLimit { for_ms, times, .. } | FaultAction::RestError { for_ms, times, .. } => {
                 (*for_ms, *times)
             }
@@ -281,6 +292,16 @@ impl Faults {
         })
     }
 
+    /// How long a REST request's answer is held back after it took effect, if at all.
+    pub fn rest_answer_lost(&mut self, app: Option<u64>, method: &str, route: &str, now: Instant) -> Option<Duration> {
+        self.active(now).iter().filter(|r| Self::applies(r, app)).find_map(|r| match &r.action {
+            FaultAction::RestAnswerLost { ms, route: m, .. } if route_matches(m.as_ref(), method, route) => {
+                Some(Duration::from_millis(*ms))
+            }
+            _ => None,
+        })
+    }
+
     /// The fault a REST request meets, if any (counting down `times`).
     pub fn rest_fault(&mut self, app: Option<u64>, method: &str, route: &str, now: Instant) -> Option<RestFault> {
         self.active(now);
@@ -335,6 +356,23 @@ mod tests {
         assert!(faults.gateway_down(Some(7), now));
         assert!(!faults.gateway_down(Some(8), now), "another application");
         assert!(!faults.gateway_down(Some(7), now + Duration::from_millis(1001)), "over");
+    }
+
+    #[test]
+    fn a_lost_answer_holds_only_its_route_while_in_force() {
+        let mut faults = Faults::default();
+        let now = crate::clock::Clock::new().now();
+        let lost = FaultAction::RestAnswerLost {
+            ms: 500,
+            route: Some(RouteMatch::new("POST", "/channels/{channel_id}/messages")),
+            for_ms: Some(1000),
+        };
+        faults.install(1, None, &lost, now);
+        let route = "/channels/{channel_id}/messages";
+        assert_eq!(faults.rest_answer_lost(None, "POST", route, now), Some(Duration::from_millis(500)));
+        assert_eq!(faults.rest_answer_lost(None, "GET", route, now), None, "other method");
+        assert_eq!(faults.rest_latency(None, "POST", route, now), None, "not a delay before the request");
+        assert_eq!(faults.rest_answer_lost(None, "POST", route, now + Duration::from_millis(1001)), None, "over");
     }
 
     #[test]

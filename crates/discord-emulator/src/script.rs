@@ -40,6 +40,10 @@ pub struct MessageRecord {
     pub edits: usize,
     /// The nonce it was sent with, as text (integers in decimal).
     pub nonce: Option<String>,
+    /// Users it pings (what `allowed_mentions` let through), and whether `@everyone`/`@here`.
+    pub mentions: Vec<u64>,
+    pub mention_roles: Vec<u64>,
+    pub mention_everyone: bool,
 }
 
 /// One response an application gave to an interaction.
@@ -189,6 +193,9 @@ impl Shared {
                     deleted_at: m.deleted_at.map(iso8601),
                     edits: m.revisions.len(),
                     nonce: m.nonce.as_ref().map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_owned)),
+                    mentions: m.mentions.clone(),
+                    mention_roles: m.mention_roles.clone(),
+                    mention_everyone: m.mention_everyone,
                 }
             })
             .collect())

@@ -584,3 +584,40 @@ async fn enforce_nonce_returns_the_first_message_and_creates_nothing() {
     assert_eq!(body["errors"]["nonce"]["_errors"][0]["code"], "BASE_TYPE_MAX_LENGTH");
     assert_eq!(w.emulator.messages(w.general).unwrap().len(), 4);
 }
+
+/// `allowed_mentions` as Discord documents it: without it the content's mentions ping; with it a
+/// message's `mentions`, `mention_roles` and `mention_everyone` hold only what it allows; a kind in
+/// `parse` that is also listed by id is refused (50035).
+#[tokio::test]
+async fn allowed_mentions_decide_who_is_mentioned() {
+    let w = World::with(unlimited(), ApplicationSpec::default()).await;
+    let api = Api::new(&w);
+    let role = w.emulator.create_role(w.guild, "Staff", 0).unwrap();
+    let general = format!("/channels/{}/messages", w.general);
+    let content = format!("<@{}> <@&{role}> @everyone sale!", w.alice);
+    let mentioned = |m: &Value| {
+        let users: Vec<String> =
+            m["mentions"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect();
+        (users, m["mention_roles"].as_array().unwrap().len(), m["mention_everyone"].as_bool().unwrap())
+    };
+    let (status, all) = api.post(&general, json!({"content": content})).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(mentioned(&all), (vec![w.alice.to_string()], 1, true), "no allowed_mentions: the content's");
+    let (_, none) = api.post(&general, json!({"content": content, "allowed_mentions": {"parse": []}})).await;
+    assert_eq!(mentioned(&none), (vec![], 0, false), "parse []: nobody");
+    let (_, users) =
+        api.post(&general, json!({"content": content, "allowed_mentions": {"users": [w.alice.to_string()]}})).await;
+    assert_eq!(mentioned(&users), (vec![w.alice.to_string()], 0, false), "only the listed user");
+    let (_, everyone) =
+        api.post(&general, json!({"content": content, "allowed_mentions": {"parse": ["everyone", "roles"]}})).await;
+    assert_eq!(mentioned(&everyone), (vec![], 1, true));
+    let (status, body) = api
+        .post(
+            &general,
+            json!({"content": content, "allowed_mentions": {"parse": ["users"], "users": [w.alice.to_string()]}}),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, 50035));
+    assert_eq!(body["errors"]["allowed_mentions"]["_errors"][0]["code"], "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE");
+    assert_eq!(w.emulator.messages(w.general).unwrap().len(), 4, "the refused one was not created");
+}

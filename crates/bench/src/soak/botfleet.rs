@@ -153,6 +153,24 @@ impl Botfleet {
         self.child.as_ref().and_then(Child::id)
     }
 
+    /// Calls botfleet's API (`path` under `/api/v1`) with an optional JSON body; the status and
+    /// the JSON answer (`null` when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self.http.request(method, format!("{}{path}", self.api));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        Ok((status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? }))
+    }
+
     /// Creates a bot per token (anti-spam off: scripted users send faster than it allows) and
     /// starts them all; returns their ids in the same order.
     pub async fn create_and_start(&self, bots: &[(String, String)]) -> anyhow::Result<Vec<i64>> {

@@ -78,7 +78,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Verdict> {
 
 /// A name no other run has: the process id and the clock's nanoseconds.
 #[allow(clippy::disallowed_methods)] // a unique name, not a time rule
-fn unique() -> String {
+pub fn unique() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }

@@ -19,7 +19,7 @@ export { describeCondition } from './alerts/rules.js';
 
 /**
  * The bots, channels (admins only) and rules the tabs' lists and forms name: loaded by `load`
- * (rules only when asked), and set by the Rules and Channels tabs when they load their own.
+ * (rules only when asked), every one of them (the lists page; these do not).
  */
 function references(admin) {
   const refs = {
@@ -28,8 +28,9 @@ function references(admin) {
     rules: [],
     async load({ withRules = false } = {}) {
       const jobs = [botMap().then((m) => { refs.bots = m; }).catch(() => {})];
-      if (admin) jobs.push(api.get('/alerts/channels').then((r) => { refs.channels = r.items; }).catch(() => {}));
-      if (withRules) jobs.push(api.get('/alerts/rules').then((r) => { refs.rules = r.items; }).catch(() => {}));
+      // Every one, page after page: the forms offer them all and the lists name them.
+      if (admin) jobs.push(api.all('/alerts/channels').then((items) => { refs.channels = items; }).catch(() => {}));
+      if (withRules) jobs.push(api.all('/alerts/rules').then((items) => { refs.rules = items; }).catch(() => {}));
       await Promise.all(jobs);
     },
     botName: (id) => refs.bots.get(id)?.name ?? `Bot ${id}`,

@@ -4,6 +4,8 @@
 
 import { api } from '../api.js';
 import { h, replace, field, debounce, loading, empty, failed, act, timeEl } from '../ui.js';
+import { exportControl } from '../parts/export-control.js';
+import { SEARCH_HINT, scanNote } from '../parts/search-syntax.js';
 
 const PAGE = 50;
 
@@ -13,17 +15,19 @@ export function mount(main, ctx) {
     field({ tag: 'select', label: 'Kind', name: 'kind', options: [['', 'Everything'], ['action', 'Changes'], ['security', 'Security events']], value: state.kind ?? '' }),
     field({ label: 'Action', name: 'action', value: state.action ?? '', placeholder: 'e.g. bots.update', spellcheck: 'false' }),
     field({ tag: 'select', label: 'Actor', name: 'actor_type', options: [['', 'Anyone'], ['user', 'User'], ['api_key', 'API key'], ['discord_user', 'Discord user'], ['anonymous', 'Anonymous'], ['system', 'System']], value: state.actor_type ?? '' }),
-    field({ label: 'Search', name: 'q', type: 'search', value: state.q ?? '', placeholder: 'Any text in the row' }));
+    field({ label: 'Search', name: 'q', type: 'search', value: state.q ?? '', placeholder: 'Action, actor, target or detail', hint: SEARCH_HINT }));
   filters.lastElementChild.classList.add('field-q');
   filters.addEventListener('submit', (e) => e.preventDefault());
   const slot = h('div', {}, loading());
+  const note = h('div', {});
   const foot = h('div', { class: 'list-foot' });
   const more = h('button', { class: 'btn', type: 'button' }, 'Load older');
   let cursor = null;
   let tbody = null;
   let requestId = 0;
 
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Audit log')), filters, slot, foot);
+  const exporter = exportControl({ path: '/audit-logs', title: 'audit log', filter: () => current() });
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Audit log'), exporter), filters, note, slot, foot);
 
   const current = () => Object.fromEntries([...new FormData(filters)].filter(([, v]) => v !== ''));
 
@@ -58,6 +62,7 @@ export function mount(main, ctx) {
       const page = await api.get('/audit-logs', q);
       if (mine !== requestId) return;
       cursor = page.next_cursor;
+      replace(note, scanNote(page));
       if (!older) {
         if (page.items.length === 0) {
           tbody = null;

@@ -13,7 +13,7 @@ export function mount(main, ctx) {
     message: 'bot_log',
     chips: { name: 'level', label: 'Level', options: [['', 'All'], ['info', 'Info'], ['warn', 'Warning'], ['error', 'Error']] },
     texts: [{ name: 'event', label: 'Event' }],
-    searchHint: 'Message or event, e.g. reconnect',
+    searchHint: 'Message or event, e.g. "closed with code" -resumed',
     searchFields: ['message', 'event'],
     row: (row, map, opts) => botLogRow(row, map, opts),
     table: botLogTable,

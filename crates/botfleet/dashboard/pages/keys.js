@@ -1,8 +1,9 @@
-// API keys (admin): keys for automation, each with a role or a narrower set of scopes and an
-// optional expiry. A new key is shown once, with a copy button; revoking asks once.
+// API keys (admin): keys for automation, newest first, 50 at a time ("Load more"), each with a
+// role or a narrower set of scopes and an optional expiry. A new key is shown once, with a copy button; revoking asks once.
 
 import { api } from '../api.js';
 import { h, replace, act, field, onSubmit, toast, confirmAction, loading, failed, empty, timeEl } from '../ui.js';
+import { pager } from '../parts/pager.js';
 
 export function mount(main, { me }) {
   const slot = h('div', {}, loading('Loading API keys…'));
@@ -31,7 +32,21 @@ export function mount(main, { me }) {
     load();
   });
 
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'API keys')), shown, slot, h('section', { class: 'card section' }, form));
+  const tbody = h('tbody');
+  const pages = pager({
+    path: '/api-keys',
+    onPage(list, { first }) {
+      if (first) {
+        tbody.replaceChildren();
+        if (list.length === 0) return replace(slot, empty('No API keys yet. Create one below for scripts and automation.'));
+        replace(slot, h('div', { class: 'table-wrap' }, h('table', {},
+          h('thead', {}, h('tr', {}, ['Name', 'Key', 'Access', 'Created', 'Expires', 'Last used', 'State', ''].map((c) => h('th', { scope: 'col' }, c)))),
+          tbody)));
+      }
+      tbody.append(...list.map(row));
+    },
+  });
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'API keys')), shown, slot, pages.foot, h('section', { class: 'card section' }, form));
 
   function showOnce(created) {
     const copy = h('button', { class: 'btn', type: 'button' }, 'Copy');
@@ -78,12 +93,7 @@ export function mount(main, { me }) {
 
   async function load() {
     try {
-      const keys = await api.get('/api-keys');
-      const list = Array.isArray(keys) ? keys : keys.items;
-      if (list.length === 0) return replace(slot, empty('No API keys yet. Create one below for scripts and automation.'));
-      replace(slot, h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Name', 'Key', 'Access', 'Created', 'Expires', 'Last used', 'State', ''].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, list.map(row)))));
+      await pages.first();
     } catch (err) {
       replace(slot, failed(err, load));
     }

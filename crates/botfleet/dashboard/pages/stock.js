@@ -1,4 +1,4 @@
-// Stock: the catalogue with each product's stock edited in place (− / + adjust it atomically; a
+// Stock: the catalogue in display order, 100 products at a time ("Load more"), with each product's stock edited in place (− / + adjust it atomically; a
 // typed number is set with the product's version), the show/hide switch that decides what Discord
 // shows, low and out of stock highlighted, live updates when someone else changes stock, CSV
 // export and (admins) import with a dry run first, and which channels show the stock message.
@@ -6,6 +6,7 @@
 import { api } from '../api.js';
 import * as live from '../live.js';
 import { h, replace, act, field, onSubmit, toast, confirmAction, loading, failed, empty, timeEl } from '../ui.js';
+import { pager } from '../parts/pager.js';
 
 const WORDS = { in_stock: 'In stock', low: 'Low', out: 'Out of stock' };
 
@@ -30,7 +31,30 @@ export function mount(main, { me }) {
   const head = h('div', { class: 'page-head' }, h('h1', {}, 'Stock'),
     h('div', { class: 'actions' }, exportLink, manage ? importButton() : null));
 
-  replace(main, head, channels, slot, manage ? addForm() : null);
+  let lastLoaded = null; // the last product of the pages loaded so far
+  const pages = pager({
+    path: '/products',
+    limit: 100,
+    onPage(items, { first }) {
+      if (first) {
+        rows.clear();
+        tbody.replaceChildren();
+        lastLoaded = null;
+      }
+      lastLoaded = items.at(-1) ?? lastLoaded;
+      for (const p of items) {
+        if (rows.has(p.id)) continue;
+        const tr = row(p);
+        tbody.append(tr);
+        rows.set(p.id, { tr, product: p });
+      }
+      draw();
+    },
+  });
+  replace(main, head, channels, slot, pages.foot, manage ? addForm() : null);
+
+  /** Display order: sort order, then name, then id (as the server pages them). */
+  const before = (a, b) => a.sort_order - b.sort_order || (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id);
 
   function availability(p) {
     return h('span', { class: ['status', `stock-${p.availability}`] },
@@ -97,6 +121,10 @@ export function mount(main, { me }) {
   function update(p) {
     const known = rows.get(p.id);
     if (known && known.product.version > p.version) return; // an older message than what we show
+    if (!known && pages.more()) {
+      // A product past the loaded pages comes with "Load more".
+      if (lastLoaded && before(lastLoaded, p) < 0) return;
+    }
     const tr = row(p);
     if (known) known.tr.replaceWith(tr);
     else tbody.append(tr);
@@ -123,15 +151,7 @@ export function mount(main, { me }) {
 
   async function load() {
     try {
-      const list = await api.get('/products');
-      rows.clear();
-      tbody.replaceChildren();
-      for (const p of list.items) {
-        const tr = row(p);
-        tbody.append(tr);
-        rows.set(p.id, { tr, product: p });
-      }
-      draw();
+      await pages.first();
     } catch (err) {
       replace(slot, failed(err, load));
     }
@@ -141,6 +161,8 @@ export function mount(main, { me }) {
       replace(channels, showing.length
         ? `The stock message is kept current in: ${showing.map((b) => `#${b.stock_channel_id} (${b.name})`).join(', ')}.`
         : 'No bot has a stock channel yet: set one on a bot\'s page to show this list on Discord.');
+      const low = bots.items.filter((b) => b.low_stock_channel_id);
+      if (low.length) channels.append(` Low-stock notices go to: ${low.map((b) => `#${b.low_stock_channel_id} (${b.name})`).join(', ')}.`);
     } catch {
       replace(channels, '');
     }
@@ -156,7 +178,8 @@ export function mount(main, { me }) {
         field({ label: 'Price (cents)', name: 'price_minor', type: 'number', min: '0', step: '1', hint: '1999 = 19.99' }),
         field({ label: 'Currency', name: 'currency', value: 'EUR', maxlength: '3' }),
         field({ label: 'Stock', name: 'stock', type: 'number', min: '0', step: '1', value: '0' }),
-        field({ label: 'Low at', name: 'low_stock_threshold', type: 'number', min: '0', step: '1', value: '5' })),
+        field({ label: 'Low at', name: 'low_stock_threshold', type: 'number', min: '0', step: '1', value: '5',
+          hint: 'At or below: low. Bots with a low-stock channel post once when the stock falls to it.' })),
       h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit' }, 'Add product')));
     onSubmit(form, 'Adding…', async (data) => {
       const number = (k) => (data.get(k) === '' ? NaN : Number(data.get(k)));

@@ -1,8 +1,10 @@
-// Users (admin): every account with its role (changed in place), two-factor and lock state;
-// create a user, reset a password, lift a sign-in lock, end someone's sessions, delete. Destructive actions ask once.
+// Users (admin): the accounts by name, 50 at a time ("Load more"), each with its role (changed in
+// place), two-factor and lock state; create a user, reset a password, lift a sign-in lock, end
+// someone's sessions, delete. Destructive actions ask once.
 
 import { api } from '../api.js';
 import { h, replace, act, field, onSubmit, toast, confirmAction, modal, loading, failed, timeEl } from '../ui.js';
+import { pager } from '../parts/pager.js';
 
 const ROLES = [['viewer', 'Viewer — reads everything but secrets'], ['operator', 'Operator — runs the bots'], ['admin', 'Admin — everything']];
 
@@ -22,7 +24,20 @@ export function mount(main, { me }) {
     load();
   });
 
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Users')), slot, h('section', { class: 'card section' }, form));
+  const tbody = h('tbody');
+  const pages = pager({
+    path: '/users',
+    onPage(users, { first }) {
+      if (first) {
+        tbody.replaceChildren();
+        replace(slot, h('div', { class: 'table-wrap' }, h('table', {},
+          h('thead', {}, h('tr', {}, ['User', 'Role', 'Two-factor', 'Locked', 'Created', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+          tbody)));
+      }
+      tbody.append(...users.map(row));
+    },
+  });
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Users')), slot, pages.foot, h('section', { class: 'card section' }, form));
 
   function row(user) {
     const self = user.id === me.user?.id;
@@ -73,10 +88,7 @@ export function mount(main, { me }) {
 
   async function load() {
     try {
-      const users = await api.get('/users');
-      replace(slot, h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['User', 'Role', 'Two-factor', 'Locked', 'Created', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, users.map(row)))));
+      await pages.first();
     } catch (err) {
       replace(slot, failed(err, load));
     }

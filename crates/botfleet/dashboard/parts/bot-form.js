@@ -1,5 +1,5 @@
 // A bot's configuration form, for "Add bot" and for a bot's page: name, token (new bots only),
-// prefix, intents, channels and anti-spam limits, with each field named as the API names it so
+// prefix, intents, channels, anti-spam limits and the stock channels, with each field named as the API names it so
 // the server's field errors land next to the right input. Also "Test config" and its verdicts.
 
 import { h, field, statusBadge, replace } from '../ui.js';
@@ -14,6 +14,12 @@ export const INTENTS = [
 ];
 const PRIVILEGED = new Set(['GUILD_MEMBERS', 'GUILD_PRESENCES', 'MESSAGE_CONTENT']);
 const DEFAULT_INTENTS = ['GUILDS', 'GUILD_MESSAGES', 'DIRECT_MESSAGES', 'MESSAGE_CONTENT'];
+/** The channels a bot posts stock to: [API field, label, hint]. Empty: none / off. */
+const STOCK_CHANNELS = [
+  ['stock_channel_id', 'Stock message channel', 'The live catalogue message is kept current here.'],
+  ['back_in_stock_channel_id', 'Back-in-stock channel', '"Back in stock: …" when a visible product goes from 0 to more.'],
+  ['low_stock_channel_id', 'Low-stock channel', '"Low stock: …" once each time a product falls to its low-stock threshold (hidden products too: a staff channel).'],
+];
 const ANTI_SPAM = [
   ['max_commands', 'Commands allowed', '1 to 100 per user'],
   ['per_seconds', 'Per seconds', '1 to 3600'],
@@ -46,7 +52,11 @@ export function botForm(bot, { editable = true, withToken = false } = {}) {
       h('label', { class: 'check-label', dataset: { field: 'anti_spam.enabled' } },
         h('input', { type: 'checkbox', name: 'anti_spam.enabled', checked: anti.enabled }), 'Limit how fast one user may run commands'),
       h('div', { class: 'row-fields' }, ANTI_SPAM.map(([key, label, hint]) =>
-        field({ label, name: `anti_spam.${key}`, type: 'number', min: '1', value: anti[key], hint })))));
+        field({ label, name: `anti_spam.${key}`, type: 'number', min: '1', value: anti[key], hint })))),
+    h('fieldset', { dataset: { field: 'stock_channels' }, disabled: ro },
+      h('legend', {}, 'Stock on Discord'),
+      h('div', { class: 'row-fields' }, STOCK_CHANNELS.map(([name, label, hint]) =>
+        field({ label, name, inputmode: 'numeric', spellcheck: 'false', value: bot?.[name] ?? '', hint: `${hint} A Discord channel id; empty: off.` })))));
 }
 
 /** The API body the form describes (all settings; `token` only when the form has it). */
@@ -63,6 +73,7 @@ export function values(form) {
     const raw = data.get(`anti_spam.${key}`);
     body.anti_spam[key] = raw === '' || raw === null ? undefined : Number(raw);
   }
+  for (const [name] of STOCK_CHANNELS) body[name] = data.get(name).trim() || null;
   if (data.has('token')) body.token = data.get('token').trim();
   return body;
 }

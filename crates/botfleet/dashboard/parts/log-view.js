@@ -7,6 +7,8 @@ import { api } from '../api.js';
 import * as live from '../live.js';
 import { h, replace, field, debounce, loading, empty, failed, act } from '../ui.js';
 import { bots as botMap } from './rows.js';
+import { exportControl } from './export-control.js';
+import { SEARCH_HINT, parseQuery, matchesQuery, scanNote } from './search-syntax.js';
 
 const RANGES = [['', 'Any time'], ['15m', 'Last 15 minutes'], ['1h', 'Last hour'], ['24h', 'Last 24 hours'], ['7d', 'Last 7 days'], ['custom', 'Custom…']];
 const RANGE_MS = { '15m': 15 * 60e3, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3 };
@@ -31,7 +33,7 @@ export function logView(main, ctx, config) {
     h('button', { class: 'chip', type: 'button', 'aria-pressed': String((state[config.chips.name] ?? '') === value), dataset: { value } }, label));
   const chips = h('fieldset', { class: 'chips' }, h('legend', { class: 'legend' }, config.chips.label), chipButtons);
   const texts = config.texts.map((t) => field({ label: t.label, name: t.name, value: state[t.name] ?? '', spellcheck: 'false', autocomplete: 'off' }));
-  const search = field({ label: 'Search', name: 'q', type: 'search', value: state.q ?? '', placeholder: config.searchHint, autocomplete: 'off' });
+  const search = field({ label: 'Search', name: 'q', type: 'search', value: state.q ?? '', placeholder: config.searchHint, hint: SEARCH_HINT, autocomplete: 'off' });
   search.classList.add('field-q');
   const range = field({ tag: 'select', label: 'Time range', name: 'range', options: RANGES, value: state.range ?? '' });
   const since = field({ label: 'From', name: 'since', type: 'datetime-local', value: state.since ?? '' });
@@ -43,11 +45,15 @@ export function logView(main, ctx, config) {
   filters.addEventListener('submit', (e) => e.preventDefault());
 
   const summary = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const note = h('div', {});
   const slot = h('div', {}, loading());
   const more = h('button', { class: 'btn', type: 'button' }, 'Load older');
   const foot = h('div', { class: 'list-foot' });
 
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, config.title)), filters, summary, slot, foot);
+  const exporter = ctx.can?.('logs.read')
+    ? exportControl({ path: config.path, title: config.title.toLowerCase(), filter: () => apiQuery(read()) })
+    : null;
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, config.title), exporter), filters, note, summary, slot, foot);
 
   function read() {
     const data = new FormData(filters);
@@ -79,10 +85,7 @@ export function logView(main, ctx, config) {
     for (const t of config.texts) {
       if (f[t.name] && String(row[t.name] ?? '').toLowerCase() !== f[t.name].toLowerCase()) return false;
     }
-    if (f.q) {
-      const needle = f.q.toLowerCase();
-      if (!config.searchFields.some((k) => String(row[k] ?? '').toLowerCase().includes(needle))) return false;
-    }
+    if (f.q && !matchesQuery(parseQuery(f.q), config.searchFields.map((k) => row[k]))) return false;
     if (f.range === 'custom' && f.until) return false;
     return true;
   }
@@ -98,6 +101,7 @@ export function logView(main, ctx, config) {
       const page = await api.get(config.path, q);
       if (mine !== requestId) return;
       cursor = page.next_cursor;
+      replace(note, scanNote(page));
       if (!older) {
         const { table, body: tbody } = config.table();
         body.el = tbody;

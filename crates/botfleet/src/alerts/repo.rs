@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::model::{Channel, ChannelKind, CheckedUrl, Condition, Maintenance, Rule, RuleInput, Schedule};
 use crate::error::{Error, FieldError, Result};
+use crate::page::{Cursor, KeyCursor, Page};
 use crate::secrets::{Secret, TokenCipher};
 use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
@@ -29,6 +30,27 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q
 /// Every row `sql` selects, seen through `view`.
 async fn all<T>(store: &Store, sql: &str, view: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
     sqlx::query(sql).fetch_all(store.pool()).await?.iter().map(view).collect()
+}
+
+/// Up to `limit + 1` rows of `table` in (name, id) order after `after`, seen through `view`.
+async fn by_name<T>(
+    store: &Store,
+    table: &str,
+    columns: &str,
+    after: Option<&KeyCursor<(String,)>>,
+    limit: u32,
+    view: fn(&AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    let first = format!("SELECT {columns} FROM {table} ORDER BY name, id LIMIT $1");
+    let next = format!("SELECT {columns} FROM {table} WHERE (name, id) > ($1, $2) ORDER BY name, id LIMIT $3");
+    let rows = match after {
+        None => sqlx::query(&first),
+        Some(c) => sqlx::query(&next).bind(c.key.0.clone()).bind(c.id),
+    }
+    .bind(i64::from(limit) + 1)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(view).collect()
 }
 
 /// Whether `table` has a row with this id.
@@ -160,6 +182,12 @@ pub async fn list_rules(store: &Store) -> Result<Vec<Rule>> {
     all(store, &format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id"), rule_view).await
 }
 
+/// A page of rules by name (then id), after `after`.
+pub async fn page_rules(store: &Store, after: Option<&KeyCursor<(String,)>>, limit: u32) -> Result<Page<Rule>> {
+    let items = by_name(store, "alert_rules", RULE_COLUMNS, after, limit, rule_view).await?;
+    Ok(Page::from_overfetch_keyed(items, limit, |r: &Rule| KeyCursor { key: (r.name.clone(),), id: r.id }))
+}
+
 /// Deletes a rule and the maintenance windows that name it.
 pub async fn delete_rule(store: &Store, id: i64) -> Result<()> {
     let mut tx = store.pool().begin().await?;
@@ -262,6 +290,12 @@ pub async fn get_channel(store: &Store, id: i64) -> Result<Channel> {
 /// Every channel, by name.
 pub async fn list_channels(store: &Store) -> Result<Vec<Channel>> {
     all(store, &format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels ORDER BY name, id"), channel_view).await
+}
+
+/// A page of channels by name (then id), after `after`.
+pub async fn page_channels(store: &Store, after: Option<&KeyCursor<(String,)>>, limit: u32) -> Result<Page<Channel>> {
+    let items = by_name(store, "alert_channels", CHANNEL_COLUMNS, after, limit, channel_view).await?;
+    Ok(Page::from_overfetch_keyed(items, limit, |c: &Channel| KeyCursor { key: (c.name.clone(),), id: c.id }))
 }
 
 /// A channel with its URL and secret opened, for sending.
@@ -421,6 +455,18 @@ pub async fn list_windows(store: &Store) -> Result<Vec<Window>> {
     all(store, &format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id"), window_view).await
 }
 
+/// A page of windows in the order they were added, after `after`.
+pub async fn page_windows(store: &Store, after: Option<Cursor>, limit: u32) -> Result<Page<Window>> {
+    let rows =
+        sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance WHERE id > $1 ORDER BY id LIMIT $2"))
+            .bind(after.map_or(0, |c| c.0))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(store.pool())
+            .await?;
+    let items = rows.iter().map(window_view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, limit, |w| w.id))
+}
+
 /// One window.
 pub async fn get_window(store: &Store, id: i64) -> Result<Window> {
     store::get_by_id(store, "alert_maintenance", WINDOW_COLUMNS, "maintenance window", id, window_view).await
@@ -534,23 +580,24 @@ pub async fn get_incident(store: &Store, id: i64) -> Result<Incident> {
     store::get_by_id(store, "alert_incidents", INCIDENT_COLUMNS, "incident", id, incident_view).await
 }
 
-/// Incidents newest first: `state` `firing`, `resolved` or all; ids below `before`.
+/// Incidents newest first: `state` `firing`, `resolved` or all; ids below the cursor's.
 pub async fn list_incidents(
     store: &Store,
     state: Option<&str>,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<Incident>> {
+    after: Option<Cursor>,
+    limit: u32,
+) -> Result<Page<Incident>> {
     let rows = sqlx::query(&format!(
-        "SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR id < $2) \
+        "SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE ($1 IS NULL OR state = $1) AND id < $2 \
          ORDER BY id DESC LIMIT $3"
     ))
     .bind(state.map(str::to_owned))
-    .bind(before)
-    .bind(limit)
+    .bind(after.map_or(i64::MAX, |c| c.0))
+    .bind(i64::from(limit) + 1)
     .fetch_all(store.pool())
     .await?;
-    rows.iter().map(incident_view).collect()
+    let items = rows.iter().map(incident_view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, limit, |i| i.id))
 }
 
 /// Every firing incident, with the raw times the engine needs.

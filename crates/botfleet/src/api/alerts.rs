@@ -20,6 +20,7 @@ use crate::alerts::TestResult;
 use crate::audit;
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::page::{limit, Cursor, Limit, Page, PageQuery};
 
 type Reply<T> = Result<T, ApiError>;
 
@@ -42,16 +43,12 @@ fn now(app: &AppState) -> i64 {
     app.auth.clock().now_ms()
 }
 
-/// A list of rules.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RuleList {
-    pub items: Vec<Rule>,
-}
-
-/// Every rule.
-#[utoipa::path(get, path = "/api/v1/alerts/rules", tag = "alerts", responses((status = 200, body = RuleList)))]
-pub async fn list_rules(State(app): State<AppState>) -> Reply<Json<RuleList>> {
-    Ok(Json(RuleList { items: repo::list_rules(&app.store).await? }))
+/// Rules by name, a page at a time.
+#[utoipa::path(get, path = "/api/v1/alerts/rules", tag = "alerts", params(PageQuery),
+    responses((status = 200, body = Page<Rule>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_rules(State(app): State<AppState>, Params(q): Params<PageQuery>) -> Reply<Json<Page<Rule>>> {
+    let (limit, after) = (q.limit()?, q.after_key()?);
+    Ok(Json(repo::page_rules(&app.store, after.as_ref(), limit).await?))
 }
 
 /// Adds a rule.
@@ -106,16 +103,12 @@ pub async fn delete_rule(State(app): State<AppState>, trail: AuditTrail, PathId(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A list of channels.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChannelList {
-    pub items: Vec<Channel>,
-}
-
-/// Every notification channel (URLs without their secret parts).
-#[utoipa::path(get, path = "/api/v1/alerts/channels", tag = "alerts", responses((status = 200, body = ChannelList)))]
-pub async fn list_channels(State(app): State<AppState>) -> Reply<Json<ChannelList>> {
-    Ok(Json(ChannelList { items: repo::list_channels(&app.store).await? }))
+/// Notification channels by name, a page at a time (URLs without their secret parts).
+#[utoipa::path(get, path = "/api/v1/alerts/channels", tag = "alerts", params(PageQuery),
+    responses((status = 200, body = Page<Channel>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_channels(State(app): State<AppState>, Params(q): Params<PageQuery>) -> Reply<Json<Page<Channel>>> {
+    let (limit, after) = (q.limit()?, q.after_key()?);
+    Ok(Json(repo::page_channels(&app.store, after.as_ref(), limit).await?))
 }
 
 /// Adds a channel: a Discord webhook, or an HTTP webhook with its signing secret.
@@ -205,18 +198,15 @@ pub async fn test_channel(
     Ok(Json(result))
 }
 
-/// A list of maintenance windows.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MaintenanceList {
-    pub items: Vec<Maintenance>,
-}
-
-/// Every maintenance window, with whether it mutes alerts now.
-#[utoipa::path(get, path = "/api/v1/alerts/maintenance", tag = "alerts", responses((status = 200, body = MaintenanceList)))]
-pub async fn list_windows(State(app): State<AppState>) -> Reply<Json<MaintenanceList>> {
+/// Maintenance windows in the order they were added, a page at a time, with whether each mutes
+/// alerts now.
+#[utoipa::path(get, path = "/api/v1/alerts/maintenance", tag = "alerts", params(PageQuery),
+    responses((status = 200, body = Page<Maintenance>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_windows(State(app): State<AppState>, Params(q): Params<PageQuery>) -> Reply<Json<Page<Maintenance>>> {
+    let (limit, after) = (q.limit()?, q.after()?);
     let now = now(&app);
-    let items = repo::list_windows(&app.store).await?.iter().map(|w| w.shown(now)).collect();
-    Ok(Json(MaintenanceList { items }))
+    let page = repo::page_windows(&app.store, after, limit).await?;
+    Ok(Json(Page { items: page.items.iter().map(|w| w.shown(now)).collect(), next_cursor: page.next_cursor }))
 }
 
 /// Adds a maintenance window: one-off (`once`) or recurring (`weekly`, UTC). Inside it nothing is
@@ -254,24 +244,34 @@ pub struct IncidentQuery {
     /// `firing` or `resolved`; absent: both.
     #[param(pattern = "^(firing|resolved)$")]
     pub state: Option<String>,
-    /// Only incidents with a smaller id (the next page).
+    /// From `next_cursor` of the previous page; absent: the newest.
+    pub cursor: Option<String>,
+    /// Deprecated (removed in the next release): only incidents with a smaller id; use `cursor`.
+    /// Not together with `cursor`.
+    #[deprecated = "use cursor"]
+    #[param(minimum = 0)]
     pub before_id: Option<i64>,
     /// At most this many (1 to 200, default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<crate::page::Limit>,
+    pub limit: Option<Limit>,
 }
 
 /// A page of incidents, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentList {
     pub items: Vec<Incident>,
-    /// Pass as `before_id` for older ones; absent on the last page.
+    /// Pass as `cursor` for older ones; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Deprecated (removed in the next release): the id to pass as `before_id`, absent on the
+    /// last page; use `next_cursor`.
+    #[deprecated = "use next_cursor"]
     pub next_before_id: Option<i64>,
 }
 
-/// Incidents, newest first.
+/// Incidents, newest first, a page at a time (`before_id` still taken for one release).
+#[allow(deprecated)]
 #[utoipa::path(get, path = "/api/v1/alerts/incidents", tag = "alerts", params(IncidentQuery),
-    responses((status = 200, body = IncidentList), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = IncidentList), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_incidents(
     State(app): State<AppState>,
     Params(q): Params<IncidentQuery>,
@@ -281,11 +281,17 @@ pub async fn list_incidents(
             return Err(Error::field("state", "must be firing or resolved").into());
         }
     }
-    let limit = i64::from(crate::page::limit(q.limit, 50, 200)?);
-    let items = repo::list_incidents(&app.store, q.state.as_deref(), q.before_id, limit).await?;
-    let next_before_id =
-        (items.len() == usize::try_from(limit).unwrap_or(0)).then(|| items.last().map(|i| i.id)).flatten();
-    Ok(Json(IncidentList { items, next_before_id }))
+    let limit = limit(q.limit, 50, 200)?;
+    let after = match (q.cursor.as_deref(), q.before_id) {
+        (Some(_), Some(_)) => return Err(Error::field("before_id", "give cursor or before_id, not both").into()),
+        (Some(c), None) => Some(Cursor::decode(c)?),
+        (None, Some(id)) if id < 0 => return Err(Error::field("before_id", "must be 0 or more").into()),
+        (None, Some(id)) => Some(Cursor(id)),
+        (None, None) => None,
+    };
+    let page = repo::list_incidents(&app.store, q.state.as_deref(), after, limit).await?;
+    let next_before_id = page.next_cursor.as_ref().and(page.items.last().map(|i| i.id));
+    Ok(Json(IncidentList { items: page.items, next_cursor: page.next_cursor, next_before_id }))
 }
 
 /// An incident with what was sent about it.

@@ -1,24 +1,28 @@
 //! `/api/v1/audit-logs` (admin, read only), `/api/v1/settings/security` and
-//! `/api/v1/settings/retention` (admin).
+//! `/api/v1/settings/retention` (admin), with `/settings/retention/run` (a retention job now).
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, Params};
 use super::guard::AuditTrail;
+use super::jobs::creator;
 use super::AppState;
 use crate::audit::{self, AuditQuery, AuditRow};
 use crate::auth::settings::SecuritySettings;
-use crate::page::Page;
+use crate::auth::Principal;
+use crate::jobs::model::Job;
+use crate::logs::search::LogPage;
 use crate::retention::{RetentionOverrides, RetentionSettings};
 
 type Reply<T> = Result<T, ApiError>;
 
 /// Audit rows, newest first: action rows (who changed what) and security events.
 #[utoipa::path(get, path = "/api/v1/audit-logs", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Page<AuditRow>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(app): State<AppState>, Params(q): Params<AuditQuery>) -> Reply<Json<Page<AuditRow>>> {
+    responses((status = 200, body = LogPage<AuditRow>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(app): State<AppState>, Params(q): Params<AuditQuery>) -> Reply<Json<LogPage<AuditRow>>> {
     Ok(Json(audit::list(&app.store, &q).await?))
 }
 
@@ -65,4 +69,18 @@ pub async fn save_retention(
         trail.record("settings.retention", "settings", "retention", audit::diff(&old, &new, &[]));
     }
     Ok(Json(new))
+}
+
+/// Runs retention now, as a job (the daily run does the same): deletes the rows past the settings
+/// in force, one item per table. Answers `202` with the job; follow it at `/api/v1/jobs/{id}`.
+#[utoipa::path(post, path = "/api/v1/settings/retention/run", tag = "audit",
+    responses((status = 202, body = Job), (status = 403, body = ErrorBody)))]
+pub async fn run_retention(
+    State(app): State<AppState>,
+    trail: AuditTrail,
+    principal: Principal,
+) -> Reply<(StatusCode, Json<Job>)> {
+    let job = app.jobs.submit_retention(&creator(&principal), None).await?;
+    trail.record("retention.run", "job", job.id, serde_json::json!({"days": job.params["days"]}));
+    Ok((StatusCode::ACCEPTED, Json(job)))
 }

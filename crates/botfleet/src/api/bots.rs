@@ -29,6 +29,7 @@ const AUDITED: &[&str] = &[
     "anti_spam",
     "stock_channel_id",
     "back_in_stock_channel_id",
+    "low_stock_channel_id",
 ];
 
 /// Adds the fleet's runtime status to a stored bot.

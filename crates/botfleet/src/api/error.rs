@@ -22,7 +22,7 @@ pub struct ErrorDetail {
     /// `csrf`, `totp_required`, `rate_limited`, `not_found`, `method_not_allowed`, `conflict`,
     /// `unreadable`, `discord`, `discord_unreachable`, `payload_too_large`, `uri_too_long`,
     /// `unsupported_media_type`, `body_timeout`, `unavailable`, `live_disabled`,
-    /// `idempotency_key_reused`, `internal` (every one in [`CODES`]).
+    /// `idempotency_key_reused`, `gone`, `internal` (every one in [`CODES`]).
     pub code: &'static str,
     /// For a person.
     pub message: String,
@@ -54,6 +54,7 @@ pub const CODES: &[&str] = &[
     "unavailable",
     "live_disabled",
     "idempotency_key_reused",
+    "gone",
 ];
 
 /// An HTTP error response.

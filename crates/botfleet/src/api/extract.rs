@@ -155,3 +155,23 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         }
     }
 }
+
+/// Two numeric ids in the path (`/jobs/{id}/items/{seq}`), each written exactly as [`PathId`] reads one.
+pub struct PathIds(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path((a, b)) = axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("an id in the path is missing"))?;
+        match (PathId::parse(&a), PathId::parse(&b)) {
+            (Some(a), Some(b)) => Ok(PathIds(a, b)),
+            _ => Err(ApiError::bad_request(format!(
+                "{a:?} / {b:?}: each must be an id (digits only, no sign or leading zero, from 1 to {})",
+                i64::MAX
+            ))),
+        }
+    }
+}

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use twilight_model::id::marker::ChannelMarker;
 use twilight_model::id::Id;
 use utoipa::ToSchema;
 
@@ -14,10 +15,11 @@ use super::extract::{Body, PathId};
 use super::guard::AuditTrail;
 use super::jobs::creator;
 use super::AppState;
-use crate::auth::Principal;
+use crate::auth::{Action, Principal};
 use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
 use crate::bots::Status;
+use crate::discord::message::{MentionRequest, MessageEmbed, Outgoing};
 use crate::discord::read_model;
 use crate::error::{Error, FieldError};
 use crate::fleet::{LatencySummary, Transition};
@@ -177,13 +179,17 @@ pub struct SendMessage {
     /// The channel (a Discord id as a string).
     #[schema(value_type = crate::bots::model::ChannelId)]
     pub channel_id: Value,
-    /// 1 to 2,000 characters, not only spaces.
-    #[schema(
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-    )]
+    /// At most 2,000 characters, not only spaces; may be left out when `embeds` has one.
+    #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
     pub content: String,
+    /// Up to 10 embeds, within Discord's limits.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub embeds: Vec<MessageEmbed>,
+    /// Who may be pinged (Discord's shape). Left out: nobody, whatever the content says. Asking
+    /// for any ping needs the `bots.mention` permission.
+    pub allowed_mentions: Option<MentionRequest>,
 }
 
 /// The message Discord created.
@@ -193,54 +199,70 @@ pub struct SentMessage {
     pub channel_id: String,
 }
 
-/// Sends a message as the bot (it need not be running: this uses Discord's REST API).
+/// Sends a message as the bot (it need not be running: this uses Discord's REST API) through the
+/// bot's one REST client, whose rate limiter its replies share.
 #[utoipa::path(post, path = "/api/v1/bots/{id}/send-message", tag = "fleet", params(("id" = i64, Path)), request_body = SendMessage,
-    responses((status = 200, body = SentMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+    responses((status = 200, body = SentMessage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn send_message(
     State(app): State<AppState>,
     trail: AuditTrail,
+    principal: Principal,
     PathId(id): PathId,
     Body(req): Body<SendMessage>,
 ) -> Reply<Json<SentMessage>> {
     let mut errors = Vec::new();
-    let channel = parse_snowflake(&req.channel_id).and_then(Id::new_checked);
+    let channel = parse_snowflake(&req.channel_id).and_then(Id::<ChannelMarker>::new_checked);
     if channel.is_none() {
         errors.push(FieldError::new("channel_id", "must be a Discord channel id (17 to 19 digits)"));
     }
-    let n = req.content.chars().count();
-    if req.content.trim().is_empty() || n > 2000 {
-        errors.push(FieldError::new("content", "must be 1 to 2000 characters and not only spaces"));
-    } else {
-        crate::text::push(&mut errors, "content", &req.content, crate::text::Lines::Multi);
-    }
-    let (Some(channel), true) = (channel, errors.is_empty()) else {
+    let message = Outgoing::check(&req.content, &req.embeds, req.allowed_mentions.as_ref())
+        .map_err(|mut more| errors.append(&mut more))
+        .ok();
+    let (Some(channel), Some(message), true) = (channel, message, errors.is_empty()) else {
         return Err(Error::Validation(errors).into());
     };
-    let token = repo::token(&app.store, &app.cipher, id).await?;
-    let client = app.discord.client(&token);
+    if message.pings() {
+        principal.may(Action::BotsMention)?;
+    }
+    let rest = app.fleet.rest(id).await?;
     // A call made as the bot: counted in its REST calls (and 429s), running or not.
-    let sent = app.fleet.rest_meter(Some(id)).call(client.create_message(channel).content(&req.content)).await;
+    let sent = rest.meter.call(message.send(&rest.http, channel.get())).await;
     let failure = match sent {
         Ok(response) => {
-            let message =
+            let created =
                 read_model(response).await.map_err(|f| Error::Discord { status: None, message: f.message })?;
-            let detail = serde_json::json!({"message": {"old": null, "new": {"channel_id": message.channel_id.to_string(), "message_id": message.id.to_string(), "content": req.content}}});
+            let detail = serde_json::json!({"message": {"old": null, "new": {
+                "channel_id": created.channel_id.to_string(),
+                "message_id": created.id.to_string(),
+                "content": req.content,
+                "embeds": req.embeds.len(),
+                "pings": message.pings(),
+            }}});
             trail.record("bots.send_message", "bot", id, detail);
             return Ok(Json(SentMessage {
-                message_id: message.id.to_string(),
-                channel_id: message.channel_id.to_string(),
+                message_id: created.id.to_string(),
+                channel_id: created.channel_id.to_string(),
             }));
         }
         Err(failure) => failure,
     };
+    tracing::info!(bot_id = id, status = ?failure.status, code = ?failure.code, "send-message refused by Discord");
+    // The channel is the input's fault: 422 naming it (nothing was sent or audited).
+    let channel_fault = match failure.code {
+        Some(10003) => Some("that channel does not exist (Discord 10003 Unknown Channel)"),
+        Some(50001) => Some("the bot cannot see that channel (Discord 50001 Missing Access)"),
+        Some(50013) => Some("the bot may not post in that channel (Discord 50013 Missing Permissions)"),
+        _ => None,
+    };
+    if let Some(why) = channel_fault {
+        let mut refused = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "discord", why);
+        refused.fields = Some(vec![FieldError::new("channel_id", why)]);
+        return Err(refused);
+    }
     let explained = match failure.code {
-        Some(10003) => "that channel does not exist (Discord 10003 Unknown Channel)".to_owned(),
-        Some(50001) => "the bot cannot see that channel (Discord 50001 Missing Access)".to_owned(),
-        Some(50013) => "the bot may not post in that channel (Discord 50013 Missing Permissions)".to_owned(),
         Some(code) => format!("Discord refused the message: {} ({code})", failure.message),
         None => format!("Discord refused the message: {}", failure.message),
     };
-    tracing::info!(bot_id = id, status = ?failure.status, "send-message refused by Discord");
     Err(Error::Discord { status: failure.status, message: explained }.into())
 }
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::auth::{Action, Client, Principal};
 use crate::error::{Error, Refusal};
 use crate::net::client::ClientMeta;
@@ -301,9 +301,7 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
                 .target(&change.target_type, change.target_id)
                 .changes(change.changes)
                 .from_client(Some(client.ip.clone()), Some(client.user_agent.clone()));
-            if let Err(e) = audit::insert(&g.state.store, &[entry]).await {
-                tracing::error!(error = %e, action = %change.action, "could not write the audit row of a change");
-            }
+            auth.audit(entry).await;
         }
     }
     response

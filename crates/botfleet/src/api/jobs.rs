@@ -1,5 +1,6 @@
 //! `/api/v1/jobs`: background jobs — list, one with its items, cancel, retry. Reading needs
-//! `jobs.read`; cancelling or retrying a job needs the permission that starts its kind.
+//! `jobs.read`; cancelling or retrying a job needs the permission that starts it (`Job::action`: its
+//! kind's, or for an export the one that reads its source). An export's file: `api::exports`.
 
 use axum::extract::State;
 use axum::Json;
@@ -8,7 +9,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Params, PathId};
+use super::extract::{Params, PathId, PathIds};
 use super::guard::AuditTrail;
 use super::AppState;
 use crate::auth::Principal;
@@ -24,8 +25,8 @@ type Reply<T> = Result<T, ApiError>;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct JobListQuery {
-    /// `bots_bulk`.
-    #[param(pattern = r"^bots_bulk$")]
+    /// `bots_bulk`, `retention`, `export` or `messages`.
+    #[param(pattern = r"^(?:bots_bulk|retention|export|messages)$")]
     pub kind: Option<String>,
     /// `queued`, `running`, `succeeded`, `failed`, `partial` or `cancelled`.
     #[param(pattern = r"^(?:queued|running|succeeded|failed|partial|cancelled)$")]
@@ -45,7 +46,10 @@ pub struct JobListQuery {
 pub async fn list(State(app): State<AppState>, Params(q): Params<JobListQuery>) -> Reply<Json<Page<Job>>> {
     let kind = match q.kind.as_deref() {
         None => None,
-        Some(k) => Some(JobKind::parse(k).ok_or_else(|| Error::field("kind", "must be bots_bulk"))?),
+        Some(k) => Some(
+            JobKind::parse(k)
+                .ok_or_else(|| Error::field("kind", "must be bots_bulk, retention, export or messages"))?,
+        ),
     };
     let state = match q.state.as_deref() {
         None => None,
@@ -114,7 +118,7 @@ pub async fn cancel(
     Ok(Json(job))
 }
 
-/// Runs a finished job's failed and cancelled items again.
+/// Runs a finished job's failed, unknown and cancelled items again.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = i64, Path)),
     responses((status = 200, body = Job), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry(
@@ -129,10 +133,28 @@ pub async fn retry(
     Ok(Json(job))
 }
 
-/// Cancelling or retrying a job needs the permission that starts its kind (404 for no such job).
+/// Marks a failed item of an ended job, or one whose outcome is unknown (a message that may have
+/// been posted), as not to be run: it no longer counts as failed, and a retry leaves it alone.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/items/{seq}/skip", tag = "jobs",
+    params(("id" = i64, Path), ("seq" = i64, Path, description = "The item's place in the job (1, 2, …)")),
+    responses((status = 200, body = Job), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn skip(
+    State(app): State<AppState>,
+    trail: AuditTrail,
+    principal: Principal,
+    PathIds(id, seq): PathIds,
+) -> Reply<Json<Job>> {
+    may_act_on(&app, &principal, id).await?;
+    let job = app.jobs.skip(id, seq).await?;
+    trail.record("jobs.skip", "job", id, json!({"kind": job.kind.as_str(), "seq": seq}));
+    Ok(Json(job))
+}
+
+/// Cancelling or retrying a job needs the permission that starts it ([`Job::action`]: its kind's,
+/// or for an export the one that reads its source); 404 for no such job.
 async fn may_act_on(app: &AppState, principal: &Principal, id: i64) -> Result<(), ApiError> {
     let job = repo::get(app.jobs.store(), id).await?;
-    Ok(principal.may(job.kind.action())?)
+    Ok(principal.may(job.action())?)
 }
 
 /// Who started a job, as `created_by` shows it.

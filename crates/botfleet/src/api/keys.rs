@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Body, PathId};
+use super::extract::{Body, Params, PathId};
 use super::guard::{AuditTrail, Caller};
 use super::respond::NoStore;
 use super::AppState;
@@ -16,6 +16,7 @@ use crate::audit;
 use crate::auth::keys::{self, Grant, KeyView};
 use crate::auth::{Action, Principal, Role};
 use crate::error::{Error, FieldError};
+use crate::page::{Page, PageQuery};
 
 type Reply<T> = Result<T, ApiError>;
 
@@ -93,10 +94,12 @@ fn validate(app: &AppState, req: &CreateKey) -> Result<(String, Grant, Option<i6
     }
 }
 
-/// Every key (never the keys themselves).
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", responses((status = 200, body = [KeyView])))]
-pub async fn list(State(app): State<AppState>) -> Reply<Json<Vec<KeyView>>> {
-    Ok(Json(keys::list(&app.store).await?))
+/// Keys newest first, a page at a time (never the keys themselves; `{items, next_cursor}`: a bare array before, see docs/api.md "Changes").
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", params(PageQuery),
+    responses((status = 200, body = Page<KeyView>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(app): State<AppState>, Params(q): Params<PageQuery>) -> Reply<Json<Page<KeyView>>> {
+    let (limit, after) = (q.limit()?, q.after()?);
+    Ok(Json(keys::page(&app.store, after, limit).await?))
 }
 
 /// Creates a key holding only permissions the caller holds; the answer holds the key, shown this

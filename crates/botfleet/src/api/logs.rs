@@ -10,17 +10,17 @@ use super::guard::AuditTrail;
 use super::AppState;
 use crate::logs::bot_logs::{self, BotLog, BotLogQuery};
 use crate::logs::commands::{self, CommandLog, CommandLogQuery};
-use crate::page::Page;
+use crate::logs::search::LogPage;
 
 type Reply<T> = Result<T, ApiError>;
 
 /// Command logs, newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/command-logs", tag = "logs", params(CommandLogQuery),
-    responses((status = 200, body = Page<CommandLog>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LogPage<CommandLog>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_commands(
     State(app): State<AppState>,
     Params(q): Params<CommandLogQuery>,
-) -> Reply<Json<Page<CommandLog>>> {
+) -> Reply<Json<LogPage<CommandLog>>> {
     Ok(Json(commands::list(&app.store, &q).await?))
 }
 
@@ -43,8 +43,11 @@ pub async fn delete_command(State(app): State<AppState>, trail: AuditTrail, Path
 
 /// Bot logs, newest first, filtered.
 #[utoipa::path(get, path = "/api/v1/bot-logs", tag = "logs", params(BotLogQuery),
-    responses((status = 200, body = Page<BotLog>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_bot_logs(State(app): State<AppState>, Params(q): Params<BotLogQuery>) -> Reply<Json<Page<BotLog>>> {
+    responses((status = 200, body = LogPage<BotLog>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_bot_logs(
+    State(app): State<AppState>,
+    Params(q): Params<BotLogQuery>,
+) -> Reply<Json<LogPage<BotLog>>> {
     Ok(Json(bot_logs::list(&app.store, &q).await?))
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bots;
 pub mod dashboard;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod fleet;
 pub mod guard;
@@ -16,8 +17,10 @@ pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod logs;
+pub mod messages;
 pub mod openapi;
 pub mod respond;
+pub mod schedules;
 pub mod stock;
 pub mod users;
 
@@ -71,6 +74,8 @@ pub struct AppState {
     pub net: Arc<NetConfig>,
     /// Background jobs (bulk actions).
     pub jobs: crate::jobs::Jobs,
+    /// Scheduled and recurring messages.
+    pub schedules: crate::schedules::Schedules,
     /// Open live WebSockets per credential.
     pub live_sockets: crate::live::sockets::LiveSockets,
     /// Turns true when shutdown begins: live WebSockets (which the HTTP server no longer tracks
@@ -118,10 +123,22 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/jobs/{id}", A::JobsRead, jobs::get)
         .add_idempotent(M::POST, "/api/v1/jobs/{id}/cancel", A::JobsRead, jobs::cancel)
         .add_idempotent(M::POST, "/api/v1/jobs/{id}/retry", A::JobsRead, jobs::retry)
+        .add_idempotent(M::POST, "/api/v1/jobs/{id}/items/{seq}/skip", A::JobsRead, jobs::skip)
+        .add_idempotent(M::POST, "/api/v1/messages/batch", A::BotsMessage, messages::batch)
+        .add(M::GET, "/api/v1/jobs/{id}/file", A::JobsRead, exports::file)
+        .add(M::GET, "/api/v1/schedules", A::SchedulesRead, schedules::list)
+        .add_idempotent(M::POST, "/api/v1/schedules", A::SchedulesManage, schedules::create)
+        .add(M::POST, "/api/v1/schedules/preview", A::SchedulesRead, schedules::preview)
+        .add(M::GET, "/api/v1/schedules/{id}", A::SchedulesRead, schedules::get)
+        .add(M::PATCH, "/api/v1/schedules/{id}", A::SchedulesManage, schedules::update)
+        .add(M::DELETE, "/api/v1/schedules/{id}", A::SchedulesManage, schedules::delete)
+        .add(M::GET, "/api/v1/schedules/{id}/runs", A::SchedulesRead, schedules::runs)
         .add(M::GET, "/api/v1/command-logs", A::LogsRead, logs::list_commands)
+        .add_idempotent(M::POST, "/api/v1/command-logs/export", A::LogsRead, exports::command_logs)
         .add(M::GET, "/api/v1/command-logs/{id}", A::LogsRead, logs::get_command)
         .add(M::DELETE, "/api/v1/command-logs/{id}", A::LogsDelete, logs::delete_command)
         .add(M::GET, "/api/v1/bot-logs", A::LogsRead, logs::list_bot_logs)
+        .add_idempotent(M::POST, "/api/v1/bot-logs/export", A::LogsRead, exports::bot_logs)
         .add(M::GET, "/api/v1/bot-logs/{id}", A::LogsRead, logs::get_bot_log)
         .add(M::DELETE, "/api/v1/bot-logs/{id}", A::LogsDelete, logs::delete_bot_log)
         .add(M::GET, "/api/v1/users", A::UsersManage, users::list)
@@ -167,9 +184,11 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/alerts/incidents/{id}", A::AlertsRead, alerts::get_incident)
         .add(M::POST, "/api/v1/alerts/incidents/{id}/acknowledge", A::AlertsAcknowledge, alerts::acknowledge)
         .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
+        .add_idempotent(M::POST, "/api/v1/audit-logs/export", A::AuditRead, exports::audit_logs)
         .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)
         .add(M::PUT, "/api/v1/settings/security", A::SettingsManage, audit::save_settings)
         .add(M::GET, "/api/v1/settings/retention", A::SettingsManage, audit::retention)
+        .add_idempotent(M::POST, "/api/v1/settings/retention/run", A::SettingsManage, audit::run_retention)
         .add(M::PUT, "/api/v1/settings/retention", A::SettingsManage, audit::save_retention)
 }
 
@@ -192,6 +211,17 @@ pub fn permissions_markdown() -> String {
                 .map(|r| mark(r).to_owned())
         };
         out.push_str(&format!("| {method} | `{path}` | `{action}` | {} | {} | {} |\n", cells[0], cells[1], cells[2]));
+    }
+    // Permissions a request's body may also need (beside its route's).
+    for (action, method, when) in crate::auth::permissions::IN_REQUEST {
+        let [v, o, a] = [crate::auth::Role::Viewer, crate::auth::Role::Operator, crate::auth::Role::Admin].map(|r| {
+            if action.allows(r) {
+                "✓"
+            } else {
+                ""
+            }
+        });
+        out.push_str(&format!("| {method} | {when} | `{action}` | {v} | {o} | {a} |\n"));
     }
     out
 }

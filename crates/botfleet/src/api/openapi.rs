@@ -6,7 +6,9 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::error::ErrorBody;
-use super::{alerts, audit, auth, bots, fleet, health, jobs, keys, live, logs, stock, users};
+use super::{
+    alerts, audit, auth, bots, exports, fleet, health, jobs, keys, live, logs, messages, schedules, stock, users,
+};
 use crate::auth::Action;
 
 #[derive(OpenApi)]
@@ -20,17 +22,19 @@ use crate::auth::Action;
         auth::login, auth::login_totp, auth::logout, auth::me, auth::change_password, auth::totp_begin, auth::totp_confirm, auth::totp_disable,
         users::list, users::create, users::get, users::update, users::delete, users::reset_password, users::end_sessions, users::unlock,
         keys::list, keys::create, keys::get, keys::revoke,
-        audit::list, audit::settings, audit::save_settings, audit::retention, audit::save_retention,
+        audit::list, audit::settings, audit::save_settings, audit::retention, audit::save_retention, audit::run_retention,
         live::live,
         stock::list, stock::create, stock::get, stock::edit, stock::delete, stock::change_stock, stock::set_visible, stock::import, stock::export,
         alerts::list_rules, alerts::create_rule, alerts::get_rule, alerts::replace_rule, alerts::delete_rule,
         alerts::list_channels, alerts::create_channel, alerts::edit_channel, alerts::delete_channel, alerts::test_channel,
         alerts::list_windows, alerts::create_window, alerts::delete_window,
         alerts::list_incidents, alerts::get_incident, alerts::acknowledge,
-        jobs::list, jobs::get, jobs::cancel, jobs::retry,
+        jobs::list, jobs::get, jobs::cancel, jobs::retry, jobs::skip, messages::batch,
+        exports::command_logs, exports::bot_logs, exports::audit_logs, exports::file,
+        schedules::list, schedules::create, schedules::get, schedules::update, schedules::delete, schedules::runs, schedules::preview,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"))
 )]
 pub struct ApiDoc;
 
@@ -163,9 +167,9 @@ pub fn generic_statuses(method: &Method, action: Action, shape: Shape) -> Vec<(u
 fn add_generic_statuses(op: &mut utoipa::openapi::path::Operation, method: &Method, path: &str, action: Action) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    // The id extractor takes 1 to i64::MAX; anything else is its 400.
+    // The id extractors take 1 to i64::MAX (an item's `seq` too); anything else is their 400.
     for p in op.parameters.iter_mut().flatten() {
-        if p.parameter_in == ParameterIn::Path && p.name == "id" {
+        if p.parameter_in == ParameterIn::Path && matches!(p.name.as_str(), "id" | "seq") {
             let id = utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::Integer)
                 .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
@@ -192,8 +196,8 @@ fn add_generic_statuses(op: &mut utoipa::openapi::path::Operation, method: &Meth
 }
 
 /// Declares the optional `Idempotency-Key` header of a route that takes one, the answers it can
-/// bring (a replay marked `Idempotent-Replayed`, 409 while the first request runs, 422 for a key
-/// used for another request) — so that schema-driven tests send it only there.
+/// bring (a replay marked `Idempotent-Replayed`, 400 for a malformed key, 409 while the first
+/// request runs, 422 for a key used for another request) — so that schema-driven tests send it only there.
 fn add_idempotency_key(op: &mut utoipa::openapi::path::Operation) {
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -220,7 +224,8 @@ fn add_idempotency_key(op: &mut utoipa::openapi::path::Operation) {
     let reused =
         "`idempotency_key_reused`: this `Idempotency-Key` was used for another request (method, path or body) \
                   in the last 24 hours.";
-    for (status, line) in [("409", conflict), ("422", reused)] {
+    let malformed = "`bad_request`: the `Idempotency-Key` header is not 1 to 255 visible ASCII characters.";
+    for (status, line) in [("400", malformed), ("409", conflict), ("422", reused)] {
         match op.responses.responses.get_mut(status) {
             Some(RefOr::T(response)) => response.description = format!("{} {line}", response.description),
             _ => {

@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, CsvBody, Params, PathId};
@@ -15,6 +15,7 @@ use super::guard::AuditTrail;
 use super::AppState;
 use crate::audit;
 use crate::error::Error;
+use crate::page::{limit, Limit, Page};
 use crate::stock::csv::{self as stock_csv, ImportReport};
 use crate::stock::model::{
     validate_change, validate_edit, validate_new, Change, NewProduct, ProductEdit, StockChange, Visibility,
@@ -30,20 +31,29 @@ const AUDITED: &[&str] =
 /// The largest CSV accepted.
 pub const IMPORT_LIMIT: usize = 2 * 1024 * 1024;
 
-/// Every product, in display order.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductList {
-    pub items: Vec<Product>,
+/// Paging of `GET /products`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProductListQuery {
+    /// From `next_cursor` of the previous page; absent: the first page.
+    pub cursor: Option<String>,
+    /// 1 to 500, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<Limit>,
 }
 
 fn now(app: &AppState) -> i64 {
     app.auth.clock().now_ms()
 }
 
-/// The catalogue, in display order.
-#[utoipa::path(get, path = "/api/v1/products", tag = "stock", responses((status = 200, body = ProductList)))]
-pub async fn list(State(app): State<AppState>) -> Reply<Json<ProductList>> {
-    Ok(Json(ProductList { items: repo::list(&app.store, false).await? }))
+/// The catalogue in display order (sort order, then name, then id), a page at a time.
+#[utoipa::path(get, path = "/api/v1/products", tag = "stock", params(ProductListQuery),
+    responses((status = 200, body = Page<Product>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(app): State<AppState>, Params(q): Params<ProductListQuery>) -> Reply<Json<Page<Product>>> {
+    let limit = limit(q.limit, 50, 500)?;
+    let after = q.cursor.as_deref().map(repo::ProductCursor::decode).transpose()?;
+    Ok(Json(repo::page(&app.store, after.as_ref(), limit).await?))
 }
 
 /// Adds a product.

@@ -10,12 +10,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Body, PathId};
+use super::extract::{Body, Params, PathId};
 use super::guard::{AuditTrail, Caller};
 use super::AppState;
 use crate::audit;
 use crate::auth::users::{self, UserView};
 use crate::auth::{Principal, Role};
+use crate::page::{Page, PageQuery};
 use crate::secrets::Secret;
 
 type Reply<T> = Result<T, ApiError>;
@@ -57,10 +58,12 @@ pub struct SessionsEnded {
     pub sessions_ended: u64,
 }
 
-/// Every user.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = [UserView])))]
-pub async fn list(State(app): State<AppState>) -> Reply<Json<Vec<UserView>>> {
-    Ok(Json(users::list(&app.store).await?))
+/// Users by name, a page at a time (`{items, next_cursor}`: a bare array before 0.x, see docs/api.md "Changes").
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery),
+    responses((status = 200, body = Page<UserView>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(State(app): State<AppState>, Params(q): Params<PageQuery>) -> Reply<Json<Page<UserView>>> {
+    let (limit, after) = (q.limit()?, q.after_key()?);
+    Ok(Json(users::list(&app.store, after.as_ref(), limit).await?))
 }
 
 /// Creates a user (with a role whose permissions the caller holds).

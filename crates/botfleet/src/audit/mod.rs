@@ -9,4 +9,4 @@ mod repo;
 
 pub use diff::{created, diff, removed};
 pub use entry::{Actor, Entry, Kind};
-pub use repo::{insert, list, AuditQuery, AuditRow};
+pub use repo::{explain, insert, list, AuditQuery, AuditRow};

@@ -9,7 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::entry::Entry;
 use crate::error::{Error, Result};
 use crate::logs::filter::Where;
-use crate::page::{limit, Cursor, Page};
+use crate::logs::search::{self, LogPage, Table};
+use crate::page::{limit, Cursor};
 use crate::store::Store;
 use crate::time::{parse, rfc3339};
 
@@ -58,7 +59,9 @@ pub struct AuditQuery {
     pub ip: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
-    /// Case-insensitive substring of the action, actor name, target or detail.
+    /// Search: terms all of which must be found, each a case-insensitive substring of the action,
+    /// the actor's name, the target or the detail; `"a phrase"` is one term, `-term` excludes
+    /// (docs/api.md, "Searching logs").
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
@@ -119,8 +122,30 @@ pub async fn insert(store: &Store, entries: &[Entry]) -> Result<()> {
     Ok(())
 }
 
+/// The audit log's search: the action, the actor's name, the target and the detail.
+pub const SEARCHED: Table = Table {
+    name: "discord_audit_logs",
+    fts: "discord_audit_logs_fts",
+    columns: &["action", "actor_name", "target_id", "detail"],
+};
+
 /// A page of audit rows, newest first.
-pub async fn list(store: &Store, query: &AuditQuery) -> Result<Page<AuditRow>> {
+pub async fn list(store: &Store, query: &AuditQuery) -> Result<LogPage<AuditRow>> {
+    let (w, cursor, limit) = filters(query)?;
+    search::page(store, &SEARCHED, &select(), w, query.q.as_deref(), cursor, limit, view, |r| r.id).await
+}
+
+/// The database's plan for [`list`]'s statements (`search::explain`).
+pub async fn explain(store: &Store, conn: &mut sqlx::AnyConnection, query: &AuditQuery) -> Result<String> {
+    let (w, cursor, limit) = filters(query)?;
+    search::explain(store.backend(), conn, &SEARCHED, &select(), w, query.q.as_deref(), cursor, limit).await
+}
+
+fn select() -> String {
+    COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+fn filters(query: &AuditQuery) -> Result<(Where, Option<Cursor>, u32)> {
     let limit = limit(query.limit, 50, 500)?;
     if let Some(kind) = &query.kind {
         if !matches!(kind.as_str(), "action" | "security") {
@@ -128,23 +153,15 @@ pub async fn list(store: &Store, query: &AuditQuery) -> Result<Page<AuditRow>> {
         }
     }
     let mut w = Where::default();
-    w.text("kind", query.kind.as_deref());
-    w.text("action", query.action.as_deref());
-    w.text("actor_type", query.actor_type.as_deref());
-    w.text("actor_id", query.actor_id.as_deref());
-    w.text("target_type", query.target_type.as_deref());
-    w.text("target_id", query.target_id.as_deref());
-    w.text("ip", query.ip.as_deref());
-    w.int("at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
-    w.int("at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
-    w.contains(
-        &["action", "COALESCE(actor_name, '')", "COALESCE(target_id, '')", "COALESCE(detail, '')"],
-        query.q.as_deref(),
-    );
-    w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
-    let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1)?;
-    let sql = format!("SELECT {COLUMNS} FROM discord_audit_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
-    let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
-    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(items, limit, |r| r.id))
+    w.text("kind", "t.kind", query.kind.as_deref());
+    w.text("action", "t.action", query.action.as_deref());
+    w.text("actor_type", "t.actor_type", query.actor_type.as_deref());
+    w.text("actor_id", "t.actor_id", query.actor_id.as_deref());
+    w.text("target_type", "t.target_type", query.target_type.as_deref());
+    w.text("target_id", "t.target_id", query.target_id.as_deref());
+    w.text("ip", "t.ip", query.ip.as_deref());
+    w.int("t.at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
+    w.int("t.at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
+    let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    Ok((w, cursor, limit))
 }

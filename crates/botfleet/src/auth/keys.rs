@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::permissions::{Action, Role};
 use super::token;
 use crate::error::{Error, Result};
+use crate::page::{Cursor, Page};
 use crate::store::Store;
 use crate::time::rfc3339;
 
@@ -155,6 +156,17 @@ pub async fn create(
 pub async fn list(store: &Store) -> Result<Vec<KeyView>> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY id DESC")).fetch_all(store.pool()).await?;
     rows.iter().map(view).collect()
+}
+
+/// A page of keys, newest first, after `after`.
+pub async fn page(store: &Store, after: Option<Cursor>, limit: u32) -> Result<Page<KeyView>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE id < $1 ORDER BY id DESC LIMIT $2"))
+        .bind(after.map_or(i64::MAX, |c| c.0))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(store.pool())
+        .await?;
+    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, limit, |k| k.id))
 }
 
 /// One key.

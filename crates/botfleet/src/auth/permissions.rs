@@ -67,6 +67,7 @@ pub enum Action {
     BotsOperate,
     BotsTest,
     BotsMessage,
+    BotsMention,
     BotsCreate,
     BotsToken,
     BotsDelete,
@@ -84,6 +85,8 @@ pub enum Action {
     AlertsAcknowledge,
     AlertsManage,
     JobsRead,
+    SchedulesRead,
+    SchedulesManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -100,6 +103,8 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::BotsOperate, "bots.operate", &[Operator, Admin]),
     (Action::BotsTest, "bots.test", &[Operator, Admin]),
     (Action::BotsMessage, "bots.message", &[Operator, Admin]),
+    // Checked inside send-message (and later batches and schedules) when a message asks to ping.
+    (Action::BotsMention, "bots.mention", &[Operator, Admin]),
     (Action::BotsCreate, "bots.create", &[Admin]),
     (Action::BotsToken, "bots.token", &[Admin]),
     (Action::BotsDelete, "bots.delete", &[Admin]),
@@ -117,6 +122,18 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::AlertsAcknowledge, "alerts.acknowledge", &[Operator, Admin]),
     (Action::AlertsManage, "alerts.manage", &[Admin]),
     (Action::JobsRead, "jobs.read", &[Viewer, Operator, Admin]),
+    (Action::SchedulesRead, "schedules.read", &[Viewer, Operator, Admin]),
+    // Operators may schedule announcements; a message that pings also needs `bots.mention`.
+    (Action::SchedulesManage, "schedules.manage", &[Operator, Admin]),
+];
+
+/// Permissions a request needs for what its body asks, beyond its route's: (action, when).
+pub const IN_REQUEST: &[(Action, &str, &str)] = &[
+    (Action::BotsMention, "POST", "`/api/v1/bots/{id}/send-message` with `allowed_mentions` that ping"),
+    (Action::BotsMention, "POST", "`/api/v1/schedules` with a `message.allowed_mentions` that pings"),
+    (Action::BotsMention, "PATCH", "`/api/v1/schedules/{id}` leaving a `message.allowed_mentions` that pings"),
+    (Action::BotsMention, "POST", "`/api/v1/messages/batch` with a message whose `allowed_mentions` ping"),
+    (Action::BotsMessage, "POST", "`/api/v1/jobs/{id}/cancel`, `/retry`, `/items/{seq}/skip` of a `messages` job"),
 ];
 
 impl Action {

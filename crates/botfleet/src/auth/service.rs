@@ -18,12 +18,13 @@ use super::settings::{self, SecuritySettings};
 use super::throttle::{Limiter, Phantom, PhantomAccounts, RefusalBursts};
 use super::users::{self, Account, UserView};
 use super::{password, sessions, totp};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{Actor, Entry};
 use crate::config::AuthConfig;
 use crate::error::{Error, Refusal, Result};
 use crate::secrets::{Secret, TokenCipher};
 use crate::store::Store;
 use crate::time::Clock;
+use crate::tracking::Tracker;
 
 /// Where a request came from, for audit rows and per-IP limits.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +61,8 @@ struct Inner {
     cipher: TokenCipher,
     clock: Clock,
     config: AuthConfig,
+    /// Takes the security rows the database refuses at once.
+    tracker: Tracker,
     api: Limiter,
     bot_ops: Limiter,
     anonymous: Limiter,
@@ -93,7 +96,15 @@ fn too_many(seconds: u64, what: &str) -> Error {
 
 impl Auth {
     /// The service, with its settings loaded.
-    pub async fn new(store: Store, cipher: TokenCipher, clock: Clock, config: AuthConfig) -> Result<Self> {
+    /// `tracker` takes the security rows the database refuses at once (see
+    /// [`Tracker::audit_now`]); tools pass [`Tracker::disabled`].
+    pub async fn new(
+        store: Store,
+        cipher: TokenCipher,
+        clock: Clock,
+        config: AuthConfig,
+        tracker: Tracker,
+    ) -> Result<Self> {
         let dummy_hash = password::hash(&Secret::new(super::token::random())).await?;
         let loaded = settings::load(&store).await?;
         let limiter = |n| Limiter::per_minute(n, &clock);
@@ -113,6 +124,7 @@ impl Auth {
                 cipher,
                 clock,
                 config,
+                tracker,
             }),
         })
     }
@@ -136,9 +148,13 @@ impl Auth {
     }
 
     async fn security(&self, entry: Entry) {
-        if let Err(e) = audit::insert(self.store(), &[entry]).await {
-            tracing::error!(error = %e, "could not write a security event to the audit log");
-        }
+        self.audit(entry).await;
+    }
+
+    /// Writes an audit row now, or hands it to the tracking writer when the database refuses it
+    /// at once ([`Tracker::audit_now`]): a change made is never left without its row.
+    pub async fn audit(&self, entry: Entry) {
+        self.inner.tracker.audit_now(self.store(), entry).await;
     }
 
     fn event(&self, name: &str, actor: Actor, client: &Client) -> Entry {

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::permissions::Role;
 use crate::error::{Error, Result};
+use crate::page::{KeyCursor, Page};
 use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
 
@@ -119,10 +120,19 @@ pub async fn get(store: &Store, id: i64) -> Result<UserView> {
     store::get_by_id(store, "users", COLUMNS, "user", id, view).await
 }
 
-/// Every user, by name.
-pub async fn list(store: &Store) -> Result<Vec<UserView>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY username")).fetch_all(store.pool()).await?;
-    rows.iter().map(view).collect()
+/// A page of users by name (then id), after `after`.
+pub async fn list(store: &Store, after: Option<&KeyCursor<(String,)>>, limit: u32) -> Result<Page<UserView>> {
+    let first = format!("SELECT {COLUMNS} FROM users ORDER BY username, id LIMIT $1");
+    let next = format!("SELECT {COLUMNS} FROM users WHERE (username, id) > ($1, $2) ORDER BY username, id LIMIT $3");
+    let rows = match after {
+        None => sqlx::query(&first),
+        Some(c) => sqlx::query(&next).bind(c.key.0.clone()).bind(c.id),
+    }
+    .bind(i64::from(limit) + 1)
+    .fetch_all(store.pool())
+    .await?;
+    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch_keyed(items, limit, |u: &UserView| KeyCursor { key: (u.username.clone(),), id: u.id }))
 }
 
 /// The account named `username` (already normalised), for sign-in.

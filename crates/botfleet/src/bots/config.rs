@@ -19,6 +19,8 @@ pub struct BotConfig {
     pub stock_channel_id: Option<u64>,
     /// Where "Back in stock: …" is announced.
     pub back_in_stock_channel_id: Option<u64>,
+    /// Where "Low stock: …" is posted.
+    pub low_stock_channel_id: Option<u64>,
     pub token: Secret,
 }
 

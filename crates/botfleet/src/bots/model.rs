@@ -94,6 +94,11 @@ pub struct CreateBot {
     #[serde(default)]
     #[schema(value_type = Option<ChannelId>)]
     pub back_in_stock_channel_id: Option<Value>,
+    /// The channel where "Low stock: …" is posted once when a product's stock falls to or below
+    /// its `low_stock_threshold`; absent or null: off.
+    #[serde(default)]
+    #[schema(value_type = Option<ChannelId>)]
+    pub low_stock_channel_id: Option<Value>,
 }
 
 /// A Discord channel id, as a string of digits (17 to 19, below 2^63); a JSON number is taken too.
@@ -222,6 +227,10 @@ pub struct UpdateBot {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<ChannelId>)]
     pub back_in_stock_channel_id: Option<Value>,
+    /// A channel id, or null to turn the low-stock notices off; left out: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ChannelId>)]
+    pub low_stock_channel_id: Option<Value>,
     /// Not accepted here; present only to explain where the token is changed.
     #[serde(default)]
     #[schema(ignore)]
@@ -273,6 +282,8 @@ pub struct BotView {
     pub stock_channel_id: Option<String>,
     /// Where "Back in stock: …" is announced; null: off.
     pub back_in_stock_channel_id: Option<String>,
+    /// Where "Low stock: …" is posted when a product falls to its threshold; null: off.
+    pub low_stock_channel_id: Option<String>,
     /// The token's last characters (`****abcd`), to tell tokens apart without revealing them.
     pub token_hint: String,
     /// Increases with every change; send it back with `PATCH`.
@@ -300,6 +311,7 @@ pub struct Settings {
     /// `Some(None)` clears it; `None` leaves it (on update).
     pub stock_channel_id: Option<Option<u64>>,
     pub back_in_stock_channel_id: Option<Option<u64>>,
+    pub low_stock_channel_id: Option<Option<u64>>,
 }
 
 /// A validated bot token (the `Bot ` prefix removed).
@@ -441,6 +453,8 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
         check_channel("stock_channel_id", req.stock_channel_id.as_ref().unwrap_or(&none), &mut errors);
     let back_in_stock_channel_id =
         check_channel("back_in_stock_channel_id", req.back_in_stock_channel_id.as_ref().unwrap_or(&none), &mut errors);
+    let low_stock_channel_id =
+        check_channel("low_stock_channel_id", req.low_stock_channel_id.as_ref().unwrap_or(&none), &mut errors);
     // Compare the cooldowns (given or defaulted) unless one of them is already refused.
     if !errors.iter().any(|e| e.field.starts_with("anti_spam.") && e.field.contains("cooldown")) {
         if let Err(Error::Validation(mut more)) = anti_spam.apply(AntiSpamConfig::default()) {
@@ -459,6 +473,7 @@ pub fn validate_create(req: CreateBot) -> Result<(Settings, Token)> {
             anti_spam: Some(anti_spam),
             stock_channel_id: Some(stock_channel_id),
             back_in_stock_channel_id: Some(back_in_stock_channel_id),
+            low_stock_channel_id: Some(low_stock_channel_id),
         },
         token,
     ))
@@ -481,6 +496,10 @@ pub fn validate_update(req: &UpdateBot) -> Result<Settings> {
             .back_in_stock_channel_id
             .as_ref()
             .map(|v| check_channel("back_in_stock_channel_id", v, &mut errors)),
+        low_stock_channel_id: req
+            .low_stock_channel_id
+            .as_ref()
+            .map(|v| check_channel("low_stock_channel_id", v, &mut errors)),
     };
     if let Some(AntiSpamChange { cooldown_seconds: Some(first), max_cooldown_seconds: Some(longest), .. }) =
         settings.anti_spam
@@ -532,6 +551,7 @@ mod tests {
             anti_spam: None,
             stock_channel_id: None,
             back_in_stock_channel_id: None,
+            low_stock_channel_id: None,
         };
         let (s, token) = validate_create(req).unwrap();
         assert_eq!(s.name.as_deref(), Some("Shop Bot"));
@@ -557,6 +577,7 @@ mod tests {
             anti_spam: None,
             stock_channel_id: None,
             back_in_stock_channel_id: None,
+            low_stock_channel_id: None,
         };
         let Err(Error::Validation(errors)) = validate_create(req) else { panic!("should fail") };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -575,6 +596,7 @@ mod tests {
             anti_spam: Some(serde_json::from_value(anti_spam).unwrap()),
             stock_channel_id: None,
             back_in_stock_channel_id: None,
+            low_stock_channel_id: None,
         };
         let fields = |r: Result<(Settings, Token)>| match r {
             Err(Error::Validation(errors)) => errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>(),

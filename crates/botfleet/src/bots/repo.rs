@@ -19,7 +19,7 @@ pub const SEALED_COLUMNS: &[(&str, &str)] = &[("bots", "token_ciphertext")];
 
 const COLUMNS: &str =
     "id, name, prefix, intents, channel_ids, anti_spam, token_hint, version, created_at, updated_at, \
-                       desired_state, stock_channel_id, back_in_stock_channel_id";
+                       desired_state, stock_channel_id, back_in_stock_channel_id, low_stock_channel_id";
 
 /// An optional channel id column.
 fn channel(row: &AnyRow, column: &str) -> Result<Option<u64>> {
@@ -60,6 +60,7 @@ fn view(row: &AnyRow) -> Result<BotView> {
         anti_spam: anti_spam(row)?,
         stock_channel_id: channel(row, "stock_channel_id")?.map(|id| id.to_string()),
         back_in_stock_channel_id: channel(row, "back_in_stock_channel_id")?.map(|id| id.to_string()),
+        low_stock_channel_id: channel(row, "low_stock_channel_id")?.map(|id| id.to_string()),
         token_hint: row.try_get("token_hint")?,
         version: row.try_get("version")?,
         created_at: rfc3339(row.try_get("created_at")?),
@@ -107,8 +108,8 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
     let anti_spam = s.anti_spam.unwrap_or_default().apply(AntiSpamConfig::default())?;
     let row = sqlx::query(&format!(
         "INSERT INTO bots (name, prefix, intents, channel_ids, token_ciphertext, token_hint, version, created_at, \
-         updated_at, anti_spam, stock_channel_id, back_in_stock_channel_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10) RETURNING {COLUMNS}"
+         updated_at, anti_spam, stock_channel_id, back_in_stock_channel_id, low_stock_channel_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
     ))
     .bind(s.name.clone().unwrap_or_default())
     .bind(s.prefix.clone().unwrap_or_default())
@@ -120,6 +121,7 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
     .bind(anti_spam_json(&anti_spam)?)
     .bind(stored(s.stock_channel_id.flatten()))
     .bind(stored(s.back_in_stock_channel_id.flatten()))
+    .bind(stored(s.low_stock_channel_id.flatten()))
     .fetch_one(store.pool())
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
@@ -155,6 +157,7 @@ pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Resul
          channel_ids = COALESCE($4, channel_ids), anti_spam = COALESCE($8, anti_spam), \
          stock_channel_id = CASE WHEN $9 = 1 THEN $10 ELSE stock_channel_id END, \
          back_in_stock_channel_id = CASE WHEN $11 = 1 THEN $12 ELSE back_in_stock_channel_id END, \
+         low_stock_channel_id = CASE WHEN $13 = 1 THEN $14 ELSE low_stock_channel_id END, \
          version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
     ))
     .bind(s.name.clone())
@@ -169,6 +172,8 @@ pub async fn update(store: &Store, id: i64, version: i64, s: &Settings) -> Resul
     .bind(stored(s.stock_channel_id.flatten()))
     .bind(i64::from(s.back_in_stock_channel_id.is_some()))
     .bind(stored(s.back_in_stock_channel_id.flatten()))
+    .bind(i64::from(s.low_stock_channel_id.is_some()))
+    .bind(stored(s.low_stock_channel_id.flatten()))
     .fetch_optional(store.pool())
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
@@ -220,6 +225,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<()> {
     let mut tx = store.pool().begin().await?;
     store::delete_by_id(&mut *tx, "bots", "bot", id).await?;
     sqlx::query("DELETE FROM stock_messages WHERE bot_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM low_stock_notices WHERE bot_id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -299,7 +305,7 @@ pub async fn all_ids(store: &Store) -> Result<Vec<i64>> {
 pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Result<(BotConfig, DesiredState)> {
     let row = sqlx::query(
         "SELECT prefix, intents, channel_ids, anti_spam, token_ciphertext, stock_channel_id, back_in_stock_channel_id, \
-         desired_state FROM bots WHERE id = $1",
+         low_stock_channel_id, desired_state FROM bots WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(store.pool())
@@ -313,6 +319,7 @@ pub async fn runtime_config(store: &Store, cipher: &TokenCipher, id: i64) -> Res
         anti_spam: anti_spam(&row)?,
         stock_channel_id: channel(&row, "stock_channel_id")?,
         back_in_stock_channel_id: channel(&row, "back_in_stock_channel_id")?,
+        low_stock_channel_id: channel(&row, "low_stock_channel_id")?,
         token: cipher.open(&row.try_get::<String, _>("token_ciphertext")?)?,
     };
     Ok((config, desired(id, &row.try_get::<String, _>("desired_state")?)?))

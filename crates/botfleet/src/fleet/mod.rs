@@ -11,6 +11,8 @@ pub mod health;
 pub mod identify;
 pub mod invalid;
 pub mod latency;
+pub mod pace;
+pub mod rest_clients;
 pub mod rest_meter;
 pub mod runner;
 pub mod session;
@@ -34,7 +36,7 @@ use crate::logs::bot_logs::BotLogRecord;
 use crate::metrics::history::Sampled;
 use crate::metrics::runtime::{BotRuntime, Runtimes};
 use crate::metrics::{Fault, Metrics};
-use crate::secrets::TokenCipher;
+use crate::secrets::{Secret, TokenCipher};
 use crate::stock::StockCache;
 use crate::store::Store;
 use crate::time::Clock;
@@ -53,6 +55,8 @@ struct Handle {
     /// [`session::fingerprint`] of the token and intents it runs with: a restart with the same
     /// ones resumes its session.
     fingerprint: String,
+    /// The token it runs with: calls made as the bot while it runs use its client.
+    token: Secret,
 }
 
 /// What every bot task shares.
@@ -70,12 +74,19 @@ pub struct FleetInner {
     pub runtimes: Arc<Runtimes>,
     /// Counts each bot's REST calls and the 429s met on them (into `runtimes`).
     pub rest: rest_meter::RestMeter,
+    /// Each bot's one REST client (and rate limiter), made on demand.
+    pub clients: rest_clients::RestClients,
+    /// Each bot's bulk REST calls, spaced under Discord's global limit.
+    pace: pace::Pace,
     /// The clock time-dependent rules read (anti-spam windows and cooldowns).
     pub clock: Clock,
     /// The visible catalogue `/stock` reads.
     pub stock: StockCache,
     // std Mutexes: held for map operations only, never across an await.
     tasks: Mutex<HashMap<i64, Handle>>,
+    /// Set by [`Fleet::shutdown`] (under the `tasks` lock): no bot task starts after it, so a
+    /// start racing the shutdown (a job's item) cannot leave a second session running.
+    closing: std::sync::atomic::AtomicBool,
     statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
     /// Each bot's identify gate, kept across its restarts (a restart waits its turn instead of
     /// being refused with op 9).
@@ -124,6 +135,13 @@ pub struct Transition {
     pub status: Status,
     pub desired_before: DesiredState,
     pub desired_after: DesiredState,
+}
+
+/// What a call made as a bot goes through: its one client (and rate limiter) and its meter.
+#[derive(Debug, Clone)]
+pub struct BotRest {
+    pub http: Arc<twilight_http::Client>,
+    pub meter: rest_meter::Meter,
 }
 
 /// The supervisor. Cloning shares it.
@@ -200,7 +218,7 @@ impl Fleet {
                 stock,
                 store,
                 cipher,
-                discord,
+                discord: discord.clone(),
                 events,
                 tracker,
                 registry: Registry::default(),
@@ -208,8 +226,11 @@ impl Fleet {
                 metrics: Metrics::default(),
                 runtimes,
                 rest,
+                clients: rest_clients::RestClients::new(discord.clone()),
+                pace: pace::Pace::default(),
                 clock,
                 tasks: Mutex::new(HashMap::new()),
+                closing: std::sync::atomic::AtomicBool::new(false),
                 statuses: Mutex::new(HashMap::new()),
                 identify_gates: Mutex::new(HashMap::new()),
                 session_start_floor,
@@ -263,6 +284,30 @@ impl Fleet {
         self.inner.rest.bot(bot_id)
     }
 
+    /// The REST client and meter of calls made as a bot: the running bot's own client (shared with
+    /// its replies, so both spend one rate-limit budget), or for a bot that is not running the
+    /// client kept for its saved token. `NotFound` for no such bot.
+    pub async fn rest(&self, bot_id: i64) -> Result<BotRest> {
+        let running = lock(&self.inner.tasks).get(&bot_id).filter(|h| !h.task.is_finished()).map(|h| h.token.clone());
+        let token = match running {
+            Some(token) => token,
+            None => repo::token(&self.inner.store, &self.inner.cipher, bot_id).await?,
+        };
+        Ok(BotRest { http: self.inner.clients.get(bot_id, &token), meter: self.rest_meter(Some(bot_id)) })
+    }
+
+    /// Waits for the bot's next slot for a bulk REST call (a batch's message, a channel check):
+    /// at most [`pace::SENDS`] in any [`pace::WINDOW`], so that they never meet Discord's global
+    /// limit (see [`pace`]).
+    pub async fn send_slot(&self, bot_id: i64) {
+        self.inner.pace.slot(bot_id).await;
+    }
+
+    /// How many bots have a REST client now.
+    pub fn rest_clients_kept(&self) -> usize {
+        self.inner.clients.kept()
+    }
+
     /// The Prometheus counters and histograms.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
@@ -298,7 +343,7 @@ impl Fleet {
     pub async fn start(&self, bot_id: i64) -> Result<Transition> {
         let (config, before) = self.run_settings(bot_id).await?;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
-        let status = self.spawn(config);
+        let status = self.spawn(config)?;
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
     }
 
@@ -319,7 +364,7 @@ impl Fleet {
         let same = lock(&self.inner.tasks).get(&bot_id).is_some_and(|h| h.fingerprint == fingerprint);
         self.halt(bot_id, same).await;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
-        let status = self.spawn(config);
+        let status = self.spawn(config)?;
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
     }
 
@@ -335,20 +380,30 @@ impl Fleet {
         }
     }
 
-    /// Runs a bot's task unless one is running; the bot's status.
-    fn spawn(&self, config: BotConfig) -> Status {
+    /// Runs a bot's task unless one is running; the bot's status. Refused once the fleet is
+    /// shutting down (the bot's desired state is kept: it starts with the next run).
+    fn spawn(&self, config: BotConfig) -> Result<Status> {
         let bot_id = config.id;
         let mut tasks = lock(&self.inner.tasks);
+        if self.is_closing() {
+            return Err(Error::Conflict("botfleet is shutting down; the bot starts when it runs again".into()));
+        }
         if let Some(handle) = tasks.get(&bot_id) {
             if !handle.task.is_finished() {
-                return self.status(bot_id).0;
+                return Ok(self.status(bot_id).0);
             }
         }
         let (stop, stopped) = watch::channel(false);
         let fingerprint = session::fingerprint(config.token.expose(), config.intents);
+        let token = config.token.clone();
         let task = tokio::spawn(supervise(self.inner.clone(), config, stopped));
-        tasks.insert(bot_id, Handle { stop, task, fingerprint });
-        Status::Starting
+        tasks.insert(bot_id, Handle { stop, task, fingerprint, token });
+        Ok(Status::Starting)
+    }
+
+    /// Whether [`Fleet::shutdown`] has begun.
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stops a bot's task without changing what it should do (shutdown, restart). With
@@ -381,6 +436,7 @@ impl Fleet {
         lock(&self.inner.statuses).remove(&bot_id);
         lock(&self.inner.identify_gates).remove(&bot_id);
         lock(&self.inner.handled).remove(&bot_id);
+        self.inner.clients.forget(bot_id);
     }
 
     /// Starts every bot whose desired state is `running` (at boot), resuming the gateway sessions
@@ -399,7 +455,11 @@ impl Fleet {
     /// Stops every bot, keeping their desired state and their sessions resumable, waits for their
     /// tasks (all at once: each may wait for its close frame to be echoed), and saves the sessions.
     pub async fn shutdown(&self) {
-        let ids: Vec<i64> = lock(&self.inner.tasks).keys().copied().collect();
+        let ids: Vec<i64> = {
+            let tasks = lock(&self.inner.tasks);
+            self.inner.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+            tasks.keys().copied().collect()
+        };
         futures_util::future::join_all(ids.into_iter().map(|id| self.halt(id, true))).await;
         self.save_sessions().await;
     }

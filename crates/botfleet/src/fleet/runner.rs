@@ -48,16 +48,13 @@ use crate::metrics::Fault;
 pub const REST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A REST client idle this long is dropped (with its connection pool and rate-limit state); the
-/// next command builds a new one. Idle bots then hold only their gateway connection.
-pub const CLIENT_IDLE: Duration = Duration::from_secs(60);
+/// next command gets a new one. Idle bots then hold only their gateway connection.
+pub use super::rest_clients::CLIENT_IDLE;
 
 /// What a command task needs.
 struct Answering {
     fleet: Arc<FleetInner>,
     bot: Arc<BotConfig>,
-    /// The bot's REST client and when it was last used; built on demand (std Mutex: held only to
-    /// clone or replace the Arc, never across an await).
-    http: std::sync::Mutex<Option<(Arc<Client>, Instant)>>,
     app: Id<ApplicationMarker>,
     /// This bot's per-user command rate limit.
     antispam: Limiter,
@@ -81,7 +78,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let bot = Arc::new(bot);
     let id = bot.id;
     fleet.set_status(id, Status::Starting, None).await;
-    // A client for the start-up calls only: idle bots should not keep one.
+    // A client for the start-up calls only, not kept: 1,000 bots starting at once should not
+    // leave 1,000 clients behind for a minute (replies use the fleet's one client per bot).
     let http = fleet.discord.client(&bot.token);
     let rest = fleet.rest.bot(Some(id));
     let mut delay = Duration::from_secs(1);
@@ -152,14 +150,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let mut settling = Settling::default();
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
-    let answering = Arc::new(Answering {
-        fleet: fleet.clone(),
-        bot: bot.clone(),
-        http: std::sync::Mutex::new(None),
-        app,
-        antispam,
-        rest,
-    });
+    let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), app, antispam, rest });
     let keeper = StockKeeper::spawn(fleet.clone(), &bot, answering.rest.clone());
     let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
     let wanted = EventTypeFlags::READY
@@ -179,7 +170,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         let event = tokio::select! {
             event = shard.next_event(wanted) => event,
             _ = sweep.tick() => {
-                answering.drop_idle_client();
+                fleet.clients.drop_idle(id);
                 answering.antispam.prune();
                 continue;
             }
@@ -466,23 +457,9 @@ fn same_commands(ours: &[Command], theirs: &[Command]) -> bool {
 }
 
 impl Answering {
-    /// The bot's REST client, built if there is none.
+    /// The bot's REST client (the fleet's one for this bot: API sends share its rate limiter).
     fn client(&self) -> Arc<Client> {
-        let mut slot = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let client = match slot.as_ref() {
-            Some((client, _)) => client.clone(),
-            None => Arc::new(self.fleet.discord.client(&self.bot.token)),
-        };
-        *slot = Some((client.clone(), Instant::now()));
-        client
-    }
-
-    /// Drops the client when no command used it for `CLIENT_IDLE`.
-    fn drop_idle_client(&self) {
-        let mut slot = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if slot.as_ref().is_some_and(|(_, used)| used.elapsed() >= CLIENT_IDLE) {
-            *slot = None;
-        }
+        self.fleet.clients.get(self.bot.id, &self.bot.token)
     }
 
     /// Passes a command's answer on; a panic (caught by the registry) is also counted and written

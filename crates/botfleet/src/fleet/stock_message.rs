@@ -1,6 +1,7 @@
 //! The stock message: for a running bot with a stock channel, one task keeps the message(s) there
 //! showing the visible catalogue, and — when the bot has a back-in-stock channel — announces
-//! products that go from 0 to more.
+//! products that go from 0 to more, and — when it has a low-stock channel — sends the low-stock
+//! notices recorded for it (`stock::low`).
 //!
 //! - Coalescing: a catalogue change (the bus's stock counter) makes a render due a quiet
 //!   `QUIET` after the last change, but never later than `MAX_WAIT` after the first, so a change
@@ -18,6 +19,11 @@
 //! - Message ids and hashes are in `stock_messages`, so a restart edits the same messages.
 //! - Back in stock: each render compares stock with the previous render's; visible products that
 //!   went from 0 to more are announced in one message.
+//! - Low stock: each render (and a check every `LOW_POLL`, for crossings recorded by another
+//!   node) sends the bot's open notices, one message each, exactly once: marked `sending` in the
+//!   database before the first try, sent with the notice's nonce and `enforce_nonce`, marked
+//!   `sent` after; a send whose outcome is unknown is retried with the same nonce within
+//!   `low::NONCE_WINDOW`, and given up as `unknown` after it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -34,7 +40,8 @@ use twilight_model::id::Id;
 use super::rest_meter::Meter;
 use super::FleetInner;
 use crate::bots::BotConfig;
-use crate::discord::{read_model, Failure};
+use crate::discord::{read_model, Failure, OnceMessage};
+use crate::stock::low::{self, Outcome};
 use crate::stock::messages::{self, Posted};
 use crate::stock::{display, repo, Product};
 
@@ -51,6 +58,8 @@ pub const WINDOW: Duration = Duration::from_secs(5);
 /// After a failed render, the next try waits this long, doubling up to `RETRY_MAX`.
 const RETRY_FIRST: Duration = Duration::from_secs(5);
 const RETRY_MAX: Duration = Duration::from_secs(300);
+/// How often a bot with a low-stock channel looks for notices recorded elsewhere (another node).
+const LOW_POLL: Duration = Duration::from_secs(30);
 /// How long a stopping keeper may finish what it is doing.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 /// Discord's "Unknown Message".
@@ -169,11 +178,13 @@ struct Slot {
 struct Keeper {
     fleet: Arc<FleetInner>,
     bot_id: i64,
-    http: Client,
+    http: std::sync::Arc<Client>,
     /// Counts the bot's REST calls and 429s.
     rest: Meter,
     stock_channel: Option<u64>,
     announce_channel: Option<u64>,
+    /// Where low-stock notices go.
+    low_channel: Option<u64>,
     /// The stock messages, first first.
     slots: Vec<Slot>,
     /// Each product's stock at the last render (none before the first).
@@ -218,24 +229,28 @@ async fn keep(
         tracing::warn!(bot_id = bot.id, error = %e, "reading the stock messages failed");
         vec![]
     });
-    if bot.stock_channel_id.is_none() && bot.back_in_stock_channel_id.is_none() && stored.is_empty() {
+    let channels = [bot.stock_channel_id, bot.back_in_stock_channel_id, bot.low_stock_channel_id];
+    if channels.iter().all(Option::is_none) && stored.is_empty() {
         return;
     }
     let mut keeper = Keeper {
         fleet: fleet.clone(),
         bot_id: bot.id,
-        http: fleet.discord.client(&bot.token),
+        // The bot's one client: its stock messages spend the same rate-limit budget as its replies.
+        http: fleet.clients.get(bot.id, &bot.token),
         rest,
         stock_channel: bot.stock_channel_id,
         announce_channel: bot.back_in_stock_channel_id,
+        low_channel: bot.low_stock_channel_id,
         slots: vec![],
         known: None,
         pacers: HashMap::new(),
     };
     keeper.adopt(stored).await;
-    if keeper.stock_channel.is_none() && keeper.announce_channel.is_none() {
+    if keeper.stock_channel.is_none() && keeper.announce_channel.is_none() && keeper.low_channel.is_none() {
         return;
     }
+    let mut next_poll = Instant::now() + LOW_POLL;
     // Render once at start: what changed while the bot was stopped is shown (by editing).
     let mut due = Some(Due::now());
     let mut last_render: Option<Instant> = None;
@@ -253,6 +268,16 @@ async fn keep(
             Some((channel, message)) = deletions.recv() => {
                 if keeper.lost(channel, message) {
                     due = Some(due.map_or_else(Due::now, Due::touched));
+                }
+            }
+            () = sleep_until(next_poll), if keeper.low_channel.is_some() => {
+                next_poll = Instant::now() + LOW_POLL;
+                if due.is_none() {
+                    match low::any_open(&fleet.store, bot.id).await {
+                        Ok(true) => due = Some(Due::now()),
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(bot_id = bot.id, error = %e, "could not look for low-stock notices; trying again shortly"),
+                    }
                 }
             }
             () = sleep_until(at.unwrap_or_else(|| Instant::now() + RETRY_MAX)), if at.is_some() => {
@@ -312,11 +337,76 @@ impl Keeper {
             self.announce(channel, &products).await;
         }
         self.known = Some(products.iter().map(|p| (p.id, p.stock)).collect());
+        // Before the catalogue, so a catalogue showing a change means its notices were handled;
+        // a notice to retry does not hold the catalogue back.
+        let low = match self.low_channel {
+            Some(channel) => self.notify_low(channel).await,
+            None => Ok(()),
+        };
         if let Some(channel) = self.stock_channel {
             let visible: Vec<Product> = products.into_iter().filter(|p| p.visible).collect();
             self.show(channel, &display::catalogue_embeds(&visible)).await?;
         }
-        Ok(())
+        low
+    }
+
+    /// Sends the bot's open low-stock notices, each once (see the module's notes). A send whose
+    /// outcome is unknown (a timeout, a 5xx) stays `sending` and fails the render, which retries it
+    /// with the same nonce.
+    async fn notify_low(&mut self, channel: u64) -> Result<(), RenderError> {
+        let store = self.fleet.store.clone();
+        let window = i64::try_from(low::NONCE_WINDOW.as_millis()).unwrap_or(i64::MAX);
+        let mut unsure = None;
+        for notice in low::open(&store, self.bot_id).await? {
+            let now = self.fleet.clock.now_ms();
+            if notice.attempted_at.is_some_and(|first| now.saturating_sub(first) > window) {
+                let why =
+                    "its send was not confirmed within Discord's nonce window; not sent again, to never post it twice";
+                low::finish(&store, notice.id, Outcome::Unknown, Some(why), now).await?;
+                let message = format!("low-stock notice {} may not have been posted: {why}", notice.id);
+                self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+                continue;
+            }
+            if notice.state == "pending" && !low::still_low(&store, &notice).await? {
+                let why = "the product is no longer low, or crossed again since";
+                low::finish(&store, notice.id, Outcome::Skipped, Some(why), now).await?;
+                continue;
+            }
+            self.pacer(channel).await;
+            low::sending(&store, notice.id, self.fleet.clock.now_ms()).await?;
+            // Product names are the shop's text: they must not ping anyone.
+            let quiet = AllowedMentions::default();
+            let nonce = low::nonce(notice.id);
+            let once = OnceMessage {
+                content: &notice.content,
+                embeds: &[],
+                components: &[],
+                allowed_mentions: &quiet,
+                message_reference: None,
+                nonce: &nonce,
+                enforce_nonce: true,
+            };
+            match self.rest.call(once.send(&self.http, channel)).await {
+                Ok(response) => {
+                    let message = read_model(response).await.ok().map(|m| m.id.get());
+                    let now = self.fleet.clock.now_ms();
+                    low::finish(&store, notice.id, Outcome::Sent(message), None, now).await?;
+                }
+                Err(f) if f.status.is_some_and(|s| (400..500).contains(&s) && s != 429) => {
+                    // Refused: nothing was posted.
+                    let why = format!(
+                        "Discord refused it: {}{}",
+                        f.message,
+                        f.code.map(|c| format!(" ({c})")).unwrap_or_default()
+                    );
+                    low::finish(&store, notice.id, Outcome::Failed, Some(&why), self.fleet.clock.now_ms()).await?;
+                    let message = format!("low-stock notice failed: {why}");
+                    self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+                }
+                Err(f) => unsure = Some(f),
+            }
+        }
+        unsure.map_or(Ok(()), |f| Err(discord("posting a low-stock notice")(f)))
     }
 
     /// Posts "Back in stock: …" for visible products that had 0 at the last render and have more

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::model::{ItemState, Job, JobItem, JobKind, JobState};
+use super::model::{ItemState, Job, JobItem, JobKind, JobState, Outcome};
 use crate::error::{Error, Result};
 use crate::page::{Cursor, Page};
 use crate::store::{Backend, Store};
@@ -41,7 +41,8 @@ fn view(row: &AnyRow) -> Result<Job> {
     })
 }
 
-/// Stores a queued job with one pending item per target.
+/// Stores a queued job with one pending item per target. With a `unique_key`, a job stored before
+/// under the same key is returned instead (whichever node submits first makes it).
 pub async fn create(
     store: &Store,
     kind: JobKind,
@@ -49,19 +50,29 @@ pub async fn create(
     targets: &[String],
     created_by: &str,
     now: i64,
+    unique_key: Option<&str>,
 ) -> Result<Job> {
     let mut tx = store.pool().begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, params, state, total, done, failed, attempts, created_by, created_at, cancel_requested) \
-         VALUES ($1, $2, 'queued', $3, 0, 0, 1, $4, $5, 0) RETURNING id",
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, params, state, total, done, failed, attempts, created_by, created_at, cancel_requested, unique_key) \
+         VALUES ($1, $2, 'queued', $3, 0, 0, 1, $4, $5, 0, $6) ON CONFLICT (unique_key) DO NOTHING RETURNING id",
     )
     .bind(kind.as_str())
     .bind(params.to_string())
     .bind(i64::try_from(targets.len()).unwrap_or(i64::MAX))
     .bind(created_by)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .bind(unique_key)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(id) = id else {
+        drop(tx);
+        let existing: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE unique_key = $1")
+            .bind(unique_key)
+            .fetch_one(store.pool())
+            .await?;
+        return get(store, existing).await;
+    };
     // 5 columns per row; well under SQLite's bound-parameter limit.
     for (chunk_no, chunk) in targets.chunks(1000).enumerate() {
         let mut sql = String::from("INSERT INTO job_items (job_id, seq, target, state, attempts) VALUES ");
@@ -133,7 +144,7 @@ pub async fn list(store: &Store, q: &JobQuery) -> Result<Page<Job>> {
 /// A job's items in order, a page at a time.
 pub async fn items(store: &Store, id: i64, after: Option<Cursor>, limit: u32) -> Result<Page<JobItem>> {
     let rows = sqlx::query(
-        "SELECT seq, target, state, error, attempts, finished_at FROM job_items WHERE job_id = $1 AND seq > $2 \
+        "SELECT seq, target, state, error, attempts, finished_at, detail FROM job_items WHERE job_id = $1 AND seq > $2 \
          ORDER BY seq LIMIT $3",
     )
     .bind(id)
@@ -153,6 +164,11 @@ pub async fn items(store: &Store, id: i64, after: Option<Cursor>, limit: u32) ->
                 error: row.try_get("error")?,
                 attempts: row.try_get("attempts")?,
                 finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
+                detail: row
+                    .try_get::<Option<String>, _>("detail")?
+                    .map(|d| serde_json::from_str(&d))
+                    .transpose()
+                    .map_err(|_| Error::Unreadable(format!("job {id} has an item with an unreadable detail")))?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -228,7 +244,7 @@ pub async fn finish_item(
     store: &Store,
     id: i64,
     seq: i64,
-    result: &std::result::Result<(), String>,
+    result: &Outcome,
     node: &str,
     now: i64,
     lease_until: i64,
@@ -248,19 +264,22 @@ pub async fn finish_item(
     if !ours {
         return Ok(Recorded::NotOurs);
     }
-    let (state, error) = match result {
-        Ok(()) => (ItemState::Ok, None),
-        Err(e) => (ItemState::Failed, Some(e.clone())),
+    // A failure keeps what the item recorded while it ran (a message's "about to be sent").
+    let (state, error, detail) = match result {
+        Outcome::Ok(detail) => (ItemState::Ok, None, detail.as_ref().map(Value::to_string)),
+        Outcome::Failed(e) => (ItemState::Failed, Some(e.clone()), None),
+        Outcome::Unknown(e) => (ItemState::Unknown, Some(e.clone()), None),
     };
     let changed = sqlx::query(
-        "UPDATE job_items SET state = $1, error = $2, attempts = attempts + 1, finished_at = $3 \
-         WHERE job_id = $4 AND seq = $5 AND state = 'pending'",
+        "UPDATE job_items SET state = $1, error = $2, detail = COALESCE($6, detail), attempts = attempts + 1, \
+         finished_at = $3 WHERE job_id = $4 AND seq = $5 AND state = 'pending'",
     )
     .bind(state.as_str())
     .bind(error)
     .bind(now)
     .bind(id)
     .bind(seq)
+    .bind(detail)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -270,6 +289,72 @@ pub async fn finish_item(
     }
     tx.commit().await?;
     Ok(Recorded::Now)
+}
+
+/// What a pending item recorded while it ran before (a message's "about to be sent"), if anything.
+pub async fn item_detail(store: &Store, id: i64, seq: i64) -> Result<Option<Value>> {
+    let detail: Option<Option<String>> =
+        sqlx::query_scalar("SELECT detail FROM job_items WHERE job_id = $1 AND seq = $2")
+            .bind(id)
+            .bind(seq)
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(detail.flatten().and_then(|d| serde_json::from_str(&d).ok()))
+}
+
+/// Records on a pending item what it is about to do (kept if it is cut short).
+pub async fn mark_item(store: &Store, id: i64, seq: i64, detail: &Value) -> Result<()> {
+    sqlx::query("UPDATE job_items SET detail = $1 WHERE job_id = $2 AND seq = $3 AND state = 'pending'")
+        .bind(detail.to_string())
+        .bind(id)
+        .bind(seq)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// A person's decision that a failed item, or one whose outcome is unknown, of an ended job is not
+/// to run: it becomes `skipped` and no longer counts as failed (a job whose only failures were
+/// skipped has succeeded). Anything else is refused (409).
+pub async fn skip(store: &Store, id: i64, seq: i64) -> Result<Job> {
+    let job = get(store, id).await?;
+    if !job.state.is_finished() {
+        return Err(Error::Conflict(format!(
+            "job {id} is still {}; skip its items once it has ended",
+            job.state.as_str()
+        )));
+    }
+    let mut tx = store.pool().begin().await?;
+    let skipped = sqlx::query(
+        "UPDATE job_items SET state = 'skipped' WHERE job_id = $1 AND seq = $2 AND state IN ('failed', 'unknown')",
+    )
+    .bind(id)
+    .bind(seq)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if skipped != 1 {
+        let exists: Option<String> = sqlx::query_scalar("SELECT state FROM job_items WHERE job_id = $1 AND seq = $2")
+            .bind(id)
+            .bind(seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Err(match exists {
+            None => Error::NotFound { what: "job item", id: format!("{id}/{seq}") },
+            Some(state) => Error::Conflict(format!(
+                "item {seq} of job {id} is {state}: only a failed or unknown item can be skipped"
+            )),
+        });
+    }
+    sqlx::query(
+        "UPDATE jobs SET failed = failed - 1, state = CASE WHEN state = 'cancelled' THEN state \
+         WHEN failed - 1 = 0 THEN 'succeeded' ELSE state END WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    get(store, id).await
 }
 
 /// Whether a person asked to cancel the job.
@@ -336,7 +421,8 @@ pub async fn request_cancel(store: &Store, id: i64, now: i64) -> Result<Job> {
     get(store, id).await
 }
 
-/// Runs a finished job's failed and cancelled items again (the ones that succeeded stay done).
+/// Runs a finished job's failed, unknown and cancelled items again (the ones that succeeded or
+/// were skipped stay so). What they recorded while they ran goes: a retried message is sent anew.
 /// A job still queued or running, or with nothing to run again, is refused (409).
 pub async fn retry(store: &Store, id: i64) -> Result<Job> {
     let job = get(store, id).await?;
@@ -348,7 +434,8 @@ pub async fn retry(store: &Store, id: i64) -> Result<Job> {
     }
     let mut tx = store.pool().begin().await?;
     sqlx::query(
-        "UPDATE job_items SET state = 'pending', error = NULL WHERE job_id = $1 AND state IN ('failed', 'cancelled')",
+        "UPDATE job_items SET state = 'pending', error = NULL, detail = NULL WHERE job_id = $1 \
+         AND state IN ('failed', 'unknown', 'cancelled')",
     )
     .bind(id)
     .execute(&mut *tx)

@@ -7,8 +7,9 @@ use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use super::filter::Where;
+use super::search::{self, LogPage, Table};
 use crate::error::{Error, Result};
-use crate::page::{limit, Cursor, Page};
+use crate::page::{limit, Cursor};
 use crate::store::{self, Store};
 use crate::time::{parse, rfc3339};
 
@@ -77,7 +78,8 @@ pub struct BotLogQuery {
     pub event: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
-    /// Case-insensitive substring of the message or event.
+    /// Search: terms all of which must be found, each a case-insensitive substring of the event or
+    /// the message; `"a phrase"` is one term, `-term` excludes (docs/api.md, "Searching logs").
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 500, default 50.
@@ -121,8 +123,25 @@ pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()>
     Ok(())
 }
 
+/// The bot log's search: the event and the message.
+pub const SEARCHED: Table =
+    Table { name: "discord_bot_logs", fts: "discord_bot_logs_fts", columns: &["event", "message"] };
+
+const SELECT: &str = "t.id, t.bot_id, t.at, t.level, t.event, t.message";
+
 /// A page of bot logs, newest first.
-pub async fn list(store: &Store, query: &BotLogQuery) -> Result<Page<BotLog>> {
+pub async fn list(store: &Store, query: &BotLogQuery) -> Result<LogPage<BotLog>> {
+    let (w, cursor, limit) = filters(query)?;
+    search::page(store, &SEARCHED, SELECT, w, query.q.as_deref(), cursor, limit, view, |l| l.id).await
+}
+
+/// The database's plan for [`list`]'s statements (`search::explain`).
+pub async fn explain(store: &Store, conn: &mut sqlx::AnyConnection, query: &BotLogQuery) -> Result<String> {
+    let (w, cursor, limit) = filters(query)?;
+    search::explain(store.backend(), conn, &SEARCHED, SELECT, w, query.q.as_deref(), cursor, limit).await
+}
+
+fn filters(query: &BotLogQuery) -> Result<(Where, Option<Cursor>, u32)> {
     let limit = limit(query.limit, 50, 500)?;
     if let Some(level) = &query.level {
         if !matches!(level.as_str(), "info" | "warn" | "error") {
@@ -130,18 +149,13 @@ pub async fn list(store: &Store, query: &BotLogQuery) -> Result<Page<BotLog>> {
         }
     }
     let mut w = Where::default();
-    w.int("bot_id", "=", query.bot_id);
-    w.text("level", query.level.as_deref());
-    w.text("event", query.event.as_deref());
-    w.int("at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
-    w.int("at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
-    w.contains(&["message", "event"], query.q.as_deref());
-    w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
-    let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1)?;
-    let sql = format!("SELECT id, bot_id, at, level, event, message FROM discord_bot_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
-    let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
-    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(items, limit, |l| l.id))
+    w.int("t.bot_id", "=", query.bot_id);
+    w.text("level", "t.level", query.level.as_deref());
+    w.text("event", "t.event", query.event.as_deref());
+    w.int("t.at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
+    w.int("t.at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
+    let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    Ok((w, cursor, limit))
 }
 
 /// One bot log line.

@@ -6,8 +6,9 @@ use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use super::filter::Where;
+use super::search::{self, LogPage, Table};
 use crate::error::{Error, Result};
-use crate::page::{limit, Cursor, Page};
+use crate::page::{limit, Cursor};
 use crate::store::{self, Store};
 use crate::time::{parse, rfc3339};
 
@@ -197,7 +198,9 @@ pub struct CommandLogQuery {
     pub since: Option<String>,
     /// Received before (RFC 3339 or epoch milliseconds).
     pub until: Option<String>,
-    /// Case-insensitive substring of the command or its arguments.
+    /// Search: terms all of which must be found, each a case-insensitive substring of the command,
+    /// its arguments, the reply, the error or the user's name; `"a phrase"` is one term, `-term`
+    /// excludes (docs/api.md, "Searching logs").
     pub q: Option<String>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -294,29 +297,46 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
     Ok(())
 }
 
+/// The command log's search: the command, its arguments, the reply, the error and the user's name.
+pub const SEARCHED: Table = Table {
+    name: "discord_command_logs",
+    fts: "discord_command_logs_fts",
+    columns: &["command", "arguments", "response", "error", "user_name"],
+};
+
 /// A page of command logs, newest first.
-pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<Page<CommandLog>> {
+pub async fn list(store: &Store, query: &CommandLogQuery) -> Result<LogPage<CommandLog>> {
+    let (w, cursor, limit) = filters(query)?;
+    search::page(store, &SEARCHED, &columns("t."), w, query.q.as_deref(), cursor, limit, view, |c| c.id).await
+}
+
+/// The database's plan for [`list`]'s statements (`search::explain`).
+pub async fn explain(store: &Store, conn: &mut sqlx::AnyConnection, query: &CommandLogQuery) -> Result<String> {
+    let (w, cursor, limit) = filters(query)?;
+    search::explain(store.backend(), conn, &SEARCHED, &columns("t."), w, query.q.as_deref(), cursor, limit).await
+}
+
+fn filters(query: &CommandLogQuery) -> Result<(Where, Option<Cursor>, u32)> {
     let limit = limit(query.limit, 50, 500)?;
     if query.outcome.as_deref().is_some_and(|o| Outcome::parse(o).is_none()) {
         return Err(Error::field("outcome", "must be ok, error, denied or expired"));
     }
     let mut w = Where::default();
-    w.int("bot_id", "=", query.bot_id);
-    w.int("event_id", "=", id_filter("event_id", query.event_id.as_ref())?);
-    w.int("guild_id", "=", id_filter("guild_id", query.guild_id.as_ref())?);
-    w.int("channel_id", "=", id_filter("channel_id", query.channel_id.as_ref())?);
-    w.int("user_id", "=", id_filter("user_id", query.user_id.as_ref())?);
-    w.text("command", query.command.as_deref());
-    w.text("outcome", query.outcome.as_deref());
-    w.int("received_at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
-    w.int("received_at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
-    w.contains(&["command", "arguments"], query.q.as_deref());
-    w.int("id", "<", query.cursor.as_deref().map(Cursor::decode).transpose()?.map(|c| c.0));
-    let (clause, limit_slot, args) = w.finish(i64::from(limit) + 1)?;
-    let sql = format!("SELECT {COLUMNS} FROM discord_command_logs {clause} ORDER BY id DESC LIMIT {limit_slot}");
-    let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
-    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(items, limit, |c| c.id))
+    w.int("t.bot_id", "=", query.bot_id);
+    w.int("t.event_id", "=", id_filter("event_id", query.event_id.as_ref())?);
+    w.int("t.guild_id", "=", id_filter("guild_id", query.guild_id.as_ref())?);
+    w.int("t.channel_id", "=", id_filter("channel_id", query.channel_id.as_ref())?);
+    w.int("t.user_id", "=", id_filter("user_id", query.user_id.as_ref())?);
+    w.text("command", "t.command", query.command.as_deref());
+    w.text("outcome", "t.outcome", query.outcome.as_deref());
+    w.int("t.received_at", ">=", query.since.as_deref().map(|s| parse("since", s)).transpose()?);
+    w.int("t.received_at", "<", query.until.as_deref().map(|s| parse("until", s)).transpose()?);
+    let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    Ok((w, cursor, limit))
+}
+
+fn columns(prefix: &str) -> String {
+    COLUMNS.split(", ").map(|c| format!("{prefix}{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
 
 /// One command log.

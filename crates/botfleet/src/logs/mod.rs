@@ -4,4 +4,5 @@
 
 pub mod bot_logs;
 pub mod commands;
-pub(crate) mod filter;
+pub mod filter;
+pub mod search;

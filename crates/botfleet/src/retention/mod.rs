@@ -15,19 +15,18 @@ use utoipa::ToSchema;
 use crate::config::RetentionConfig;
 use crate::error::{Error, FieldError, Result};
 use crate::store::Store;
-use crate::time::Clock;
 
-pub use sweep::{sweep, sweep_table, Report, Table};
+pub use sweep::{record_run, sweep, sweep_table, Report, Table};
 
 /// Rows deleted per statement by the daily sweep: large enough to finish millions of rows in
 /// minutes, small enough that each statement holds SQLite's write lock for milliseconds.
 pub const BATCH: usize = 5_000;
 
-/// The first sweep after start waits this long, so that start-up (and a crash loop) is not
+/// The first daily run after start waits this long, so that start-up (and a crash loop) is not
 /// slowed by it.
 pub const FIRST_SWEEP_AFTER: Duration = Duration::from_secs(5 * 60);
 
-/// Then it runs this often.
+/// Then a run is due this often (one per UTC day across every node: see the jobs module).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 const DAY_MS: i64 = 86_400_000;
@@ -44,6 +43,9 @@ pub struct RetentionSettings {
     /// Resolved alert incidents, alert notifications and their deliveries (open incidents and
     /// what still waits to be delivered stay).
     pub alert_history_days: u32,
+    /// Ended jobs with their items and files, and finished low-stock notices (jobs still queued or
+    /// running, and notices still to send, stay).
+    pub job_history_days: u32,
     /// `discord_audit_logs`.
     pub audit_days: u32,
 }
@@ -55,6 +57,7 @@ impl From<&RetentionConfig> for RetentionSettings {
             bot_logs_days: c.bot_logs_days,
             performance_days: c.performance_days,
             alert_history_days: c.alert_history_days,
+            job_history_days: c.job_history_days,
             audit_days: c.audit_days,
         }
     }
@@ -74,6 +77,7 @@ impl RetentionSettings {
             Table::BotLogs => self.bot_logs_days,
             Table::Performance => self.performance_days,
             Table::AlertHistory => self.alert_history_days,
+            Table::JobHistory => self.job_history_days,
             Table::Audit => self.audit_days,
         }
     }
@@ -108,16 +112,20 @@ pub struct RetentionOverrides {
     pub alert_history_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 3650)]
+    pub job_history_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub audit_days: Option<i64>,
 }
 
 impl RetentionOverrides {
-    fn fields(&self) -> [(&'static str, Option<i64>); 5] {
+    fn fields(&self) -> [(&'static str, Option<i64>); 6] {
         [
             ("command_logs_days", self.command_logs_days),
             ("bot_logs_days", self.bot_logs_days),
             ("performance_days", self.performance_days),
             ("alert_history_days", self.alert_history_days),
+            ("job_history_days", self.job_history_days),
             ("audit_days", self.audit_days),
         ]
     }
@@ -148,6 +156,7 @@ impl RetentionOverrides {
             bot_logs_days: pick(self.bot_logs_days, defaults.bot_logs_days),
             performance_days: pick(self.performance_days, defaults.performance_days),
             alert_history_days: pick(self.alert_history_days, defaults.alert_history_days),
+            job_history_days: pick(self.job_history_days, defaults.job_history_days),
             audit_days: pick(self.audit_days, defaults.audit_days),
         }
     }
@@ -214,27 +223,6 @@ impl Retention {
     {
         let settings = self.settings().await?;
         sweep(&self.store, &settings, now_ms, batch, on_progress).await
-    }
-
-    /// Sweeps once `first_after` from now, then every `every`, until the task is aborted.
-    ///
-    /// A stand-in: this loop becomes a daily retention job of the jobs runner (issue 19), which
-    /// will call [`Retention::run`] with its progress and cancel in `on_progress`.
-    pub fn spawn_daily(&self, clock: Clock, first_after: Duration, every: Duration) -> tokio::task::JoinHandle<()> {
-        let retention = self.clone();
-        tokio::spawn(async move {
-            let start = tokio::time::Instant::now() + first_after;
-            let mut tick = tokio::time::interval_at(start, every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let now = clock.now_ms();
-                match retention.run(now, BATCH, |_| async { std::ops::ControlFlow::Continue(()) }).await {
-                    Ok(report) => tracing::info!(rows = report.total(), "retention sweep done"),
-                    Err(e) => tracing::warn!(error = %e, "retention sweep failed; the next one will retry"),
-                }
-            }
-        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
@@ -31,14 +31,15 @@ pub enum Table {
     BotLogs,
     Performance,
     AlertHistory,
+    JobHistory,
     Audit,
 }
 
 impl Table {
     /// Every table, in the order a sweep takes them (the audit log last: the sweep's own row
     /// follows it).
-    pub const ALL: [Table; 5] =
-        [Table::CommandLogs, Table::BotLogs, Table::Performance, Table::AlertHistory, Table::Audit];
+    pub const ALL: [Table; 6] =
+        [Table::CommandLogs, Table::BotLogs, Table::Performance, Table::AlertHistory, Table::JobHistory, Table::Audit];
 
     /// The setting's name without `_days` (`command_logs`).
     pub fn name(self) -> &'static str {
@@ -47,8 +48,14 @@ impl Table {
             Self::BotLogs => "bot_logs",
             Self::Performance => "performance",
             Self::AlertHistory => "alert_history",
+            Self::JobHistory => "job_history",
             Self::Audit => "audit",
         }
+    }
+
+    /// The table named by [`Table::name`].
+    pub fn parse(name: &str) -> Option<Table> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
     }
 
     fn passes(self) -> Vec<Pass> {
@@ -63,12 +70,24 @@ impl Table {
                 .collect(),
             // Notifications (with their deliveries) first: an incident goes once nothing refers to it.
             Self::AlertHistory => vec![Pass::Notifications, Pass::Incidents],
+            Self::JobHistory => vec![
+                Pass::Jobs,
+                // One still to send stays.
+                Pass::Finished {
+                    table: "low_stock_notices",
+                    time: "updated_at",
+                    states: "'sent', 'skipped', 'failed', 'unknown'",
+                },
+                // Their schedule has moved past them; one still queued stays.
+                Pass::Finished { table: "schedule_runs", time: "at", states: "'sent', 'failed', 'skipped'" },
+            ],
         }
     }
 }
 
 /// Rows deleted so far, per table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct Report {
     pub command_logs: u64,
     pub bot_logs: u64,
@@ -77,6 +96,14 @@ pub struct Report {
     pub alert_incidents: u64,
     pub alert_notifications: u64,
     pub alert_deliveries: u64,
+    /// Ended jobs, with their items and files.
+    pub jobs: u64,
+    pub job_items: u64,
+    pub job_files: u64,
+    /// Low-stock notices no longer waiting to be sent.
+    pub low_stock_notices: u64,
+    /// Scheduled runs that were sent, failed or skipped.
+    pub schedule_runs: u64,
     pub audit: u64,
     /// `on_progress` asked to stop before every table was swept.
     pub stopped: bool,
@@ -91,7 +118,29 @@ impl Report {
             + self.alert_incidents
             + self.alert_notifications
             + self.alert_deliveries
+            + self.jobs
+            + self.job_items
+            + self.job_files
+            + self.low_stock_notices
+            + self.schedule_runs
             + self.audit
+    }
+
+    /// Adds what another part of the same run deleted.
+    pub fn merge(&mut self, other: &Report) {
+        self.command_logs += other.command_logs;
+        self.bot_logs += other.bot_logs;
+        self.performance += other.performance;
+        self.alert_incidents += other.alert_incidents;
+        self.alert_notifications += other.alert_notifications;
+        self.alert_deliveries += other.alert_deliveries;
+        self.jobs += other.jobs;
+        self.job_items += other.job_items;
+        self.job_files += other.job_files;
+        self.low_stock_notices += other.low_stock_notices;
+        self.schedule_runs += other.schedule_runs;
+        self.audit += other.audit;
+        self.stopped |= other.stopped;
     }
 
     fn deleted(&self) -> serde_json::Value {
@@ -102,6 +151,11 @@ impl Report {
             "alert_incidents": self.alert_incidents,
             "alert_notifications": self.alert_notifications,
             "alert_deliveries": self.alert_deliveries,
+            "jobs": self.jobs,
+            "job_items": self.job_items,
+            "job_files": self.job_files,
+            "low_stock_notices": self.low_stock_notices,
+            "schedule_runs": self.schedule_runs,
             "discord_audit_logs": self.audit,
         })
     }
@@ -120,6 +174,12 @@ enum Pass {
     Notifications,
     /// Resolved incidents no notification refers to any more.
     Incidents,
+    /// Jobs that ended before the cutoff, with their items and files (a job queued or running,
+    /// even an old one, stays).
+    Jobs,
+    /// Rows of a table whose `state` is one of `states` (finished) and whose time column is
+    /// before the cutoff.
+    Finished { table: &'static str, time: &'static str, states: &'static str },
 }
 
 /// Deletes one batch of `pass` older than `cutoff`; returns how many rows of the pass's own table
@@ -202,6 +262,60 @@ async fn one_batch(store: &Store, pass: Pass, cutoff: i64, batch: i64, report: &
             report.alert_incidents += n;
             Ok(n)
         }
+        Pass::Jobs => {
+            let ids: Vec<(i64,)> = sqlx::query_as(
+                "SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'partial', 'cancelled') \
+                 AND finished_at < $1 ORDER BY id LIMIT $2",
+            )
+            .bind(cutoff)
+            .bind(batch)
+            .fetch_all(pool)
+            .await?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let slots = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            // Items and files first, the job last: a sweep cut short leaves whole jobs, and the
+            // next one takes what is left. Still ended (a retry meanwhile keeps the job).
+            let mut tx = pool.begin().await?;
+            let mut counts = [0; 3];
+            for (i, sql) in [
+                format!(
+                    "DELETE FROM job_items WHERE job_id IN (SELECT id FROM jobs WHERE id IN ({slots}) \
+                     AND state IN ('succeeded', 'failed', 'partial', 'cancelled'))"
+                ),
+                format!(
+                    "DELETE FROM job_files WHERE job_id IN (SELECT id FROM jobs WHERE id IN ({slots}) \
+                     AND state IN ('succeeded', 'failed', 'partial', 'cancelled'))"
+                ),
+                format!("DELETE FROM jobs WHERE id IN ({slots}) AND state IN ('succeeded', 'failed', 'partial', 'cancelled')"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let q = ids.iter().fold(sqlx::query(sql), |q, (id,)| q.bind(*id));
+                counts[i] = q.execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            report.job_items += counts[0];
+            report.job_files += counts[1];
+            report.jobs += counts[2];
+            // Fewer jobs than the batch means none are left; count what was found, not deleted.
+            Ok(u64::try_from(ids.len()).unwrap_or(0))
+        }
+        Pass::Finished { table, time, states } => {
+            // `table`, `time` and `states` are this file's constants, never input.
+            let sql = format!(
+                "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE state IN ({states}) AND {time} < $1 \
+                 ORDER BY id LIMIT $2)"
+            );
+            let n = sqlx::query(&sql).bind(cutoff).bind(batch).execute(pool).await?.rows_affected();
+            match table {
+                "low_stock_notices" => report.low_stock_notices += n,
+                _ => report.schedule_runs += n,
+            }
+            Ok(n)
+        }
     }
 }
 
@@ -269,6 +383,23 @@ where
             }
         }
     }
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    record_run(store, settings, now_ms, batch, &report, error.as_deref(), None).await?;
+    outcome.map(|()| report)
+}
+
+/// Writes the one audit row of a retention run, `retention.sweep`: the rows deleted per table, in
+/// all, each cutoff and the days in force, the batch size, and whether it stopped early or failed
+/// (and the job that ran it, if one did).
+pub async fn record_run(
+    store: &Store,
+    settings: &RetentionSettings,
+    now_ms: i64,
+    batch: usize,
+    report: &Report,
+    error: Option<&str>,
+    job_id: Option<i64>,
+) -> Result<()> {
     let cutoffs: serde_json::Map<String, serde_json::Value> = Table::ALL
         .into_iter()
         .map(|t| (t.name().to_owned(), settings.cutoff(t, now_ms).map(crate::time::rfc3339).into()))
@@ -283,10 +414,12 @@ where
     if report.stopped {
         detail["stopped"] = json!(true);
     }
-    if let Err(e) = &outcome {
-        detail["error"] = json!(e.to_string());
+    if let Some(e) = error {
+        detail["error"] = json!(e);
+    }
+    if let Some(id) = job_id {
+        detail["job_id"] = json!(id);
     }
     let entry = Entry::action("retention.sweep", Actor::System, now_ms).target("settings", "retention").detail(detail);
-    audit::insert(store, &[entry]).await?;
-    outcome.map(|()| report)
+    audit::insert(store, &[entry]).await
 }

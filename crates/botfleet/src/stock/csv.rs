@@ -221,7 +221,7 @@ pub async fn import(store: &Store, text: &str, dry_run: bool, now: i64) -> Resul
     for (action, product) in &plans {
         match *action {
             "create" => changed.push(repo::insert(&mut *tx, product, now).await?),
-            "update" => changed.push(repo::replace_by_sku(&mut *tx, product, now).await?),
+            "update" => changed.push(repo::replace_by_sku(&mut tx, product, now).await?),
             _ => {}
         }
     }

@@ -1,18 +1,41 @@
 //! The `products` table: insert, read, list, edit with optimistic concurrency, atomic stock
-//! adjustments that never go below zero, "set" with a version, visibility, delete.
+//! adjustments that never go below zero, "set" with a version, visibility, delete. A stock change
+//! that takes a product from above its low-stock threshold to at or below it marks the crossing
+//! (`low_stock_crossed_version`) in the same statement and records the notices (`super::low`) in
+//! the same transaction.
 
 use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
 use sqlx::query::Query;
-use sqlx::{Any, Row};
+use sqlx::{Any, AnyConnection, Row};
 
+use super::low;
 use super::model::{availability, NewProduct, Product, ProductEdit, MAX_AMOUNT};
 use crate::error::{Error, Result};
+use crate::page::{KeyCursor, Page};
 use crate::store::{self, is_unique_violation, Store};
 use crate::time::rfc3339;
 
 const COLUMNS: &str = "id, sku, name, description, price_minor, currency, stock, low_stock_threshold, visible, \
-                       sort_order, version, created_at, updated_at";
+                       sort_order, version, created_at, updated_at, low_stock_crossed_version";
+
+/// Marks a low-stock crossing (in an UPDATE's SET, where columns are the row before the update):
+/// `{was_above}` and `{now_low}` are SQL conditions; the product's new version names the crossing.
+fn crossing(was_above: &str, now_low: &str) -> String {
+    format!(
+        "low_stock_crossed_version = CASE WHEN {was_above} AND {now_low} THEN version + 1 \
+         ELSE low_stock_crossed_version END"
+    )
+}
+
+/// The product an UPDATE returned; records its low-stock notices when this update crossed.
+async fn changed(conn: &mut AnyConnection, row: &AnyRow, now: i64) -> Result<Product> {
+    let product = view(row)?;
+    if row.try_get::<i64, _>("low_stock_crossed_version")? == product.version {
+        low::record(conn, &product, now).await?;
+    }
+    Ok(product)
+}
 
 fn view(row: &AnyRow) -> Result<Product> {
     let stock: i64 = row.try_get("stock")?;
@@ -82,6 +105,39 @@ pub async fn list(store: &Store, visible_only: bool) -> Result<Vec<Product>> {
     rows.iter().map(view).collect()
 }
 
+/// The position of a product in display order (sort order, name, then id), for a page's cursor.
+pub type ProductCursor = KeyCursor<(i64, String)>;
+
+/// A page of the catalogue in display order (sort order, name, id), after `after` (keyset: a
+/// product added meanwhile is on a later page or an earlier one, never shifting this one).
+pub async fn page(store: &Store, after: Option<&ProductCursor>, limit: u32) -> Result<Page<Product>> {
+    let rows = match after {
+        None => {
+            sqlx::query(&format!("SELECT {COLUMNS} FROM products ORDER BY sort_order, name, id LIMIT $1"))
+                .bind(i64::from(limit) + 1)
+                .fetch_all(store.pool())
+                .await?
+        }
+        Some(c) => {
+            sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM products WHERE (sort_order, name, id) > ($1, $2, $3) \
+                 ORDER BY sort_order, name, id LIMIT $4"
+            ))
+            .bind(c.key.0)
+            .bind(c.key.1.clone())
+            .bind(c.id)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(store.pool())
+            .await?
+        }
+    };
+    let items = rows.iter().map(view).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch_keyed(items, limit, |p: &Product| KeyCursor {
+        key: (p.sort_order, p.name.clone()),
+        id: p.id,
+    }))
+}
+
 /// Applies an edit (already validated) if `version` is current.
 pub async fn edit(store: &Store, id: i64, e: &ProductEdit, now: i64) -> Result<Product> {
     let row = sqlx::query(&format!(
@@ -109,12 +165,16 @@ pub async fn edit(store: &Store, id: i64, e: &ProductEdit, now: i64) -> Result<P
     }
 }
 
-/// Adds `by` (may be negative) in one statement; refused when it would go below zero or above
+/// Adds `by` (may be negative) atomically; refused when it would go below zero or above
 /// `MAX_AMOUNT`. `by` is within ±`MAX_AMOUNT` (checked before), so the sum cannot overflow.
 pub async fn adjust(store: &Store, id: i64, by: i64, now: i64) -> Result<Product> {
-    let row = sqlx::query(&format!(
+    // Most changes cross no threshold: one statement, no transaction (a sale is a hot path). One
+    // that crosses (or is refused) matches nothing here and takes the transaction below, which
+    // decides again on the row as it is then.
+    let quick = sqlx::query(&format!(
         "UPDATE products SET stock = stock + $1, version = version + 1, updated_at = $2 \
-         WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4 RETURNING {COLUMNS}"
+         WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4 \
+         AND NOT (stock > low_stock_threshold AND stock + $1 <= low_stock_threshold) RETURNING {COLUMNS}"
     ))
     .bind(by)
     .bind(now)
@@ -122,9 +182,29 @@ pub async fn adjust(store: &Store, id: i64, by: i64, now: i64) -> Result<Product
     .bind(MAX_AMOUNT)
     .fetch_optional(store.pool())
     .await?;
+    if let Some(row) = quick {
+        return view(&row);
+    }
+    let mut tx = store.pool().begin().await?;
+    let row = sqlx::query(&format!(
+        "UPDATE products SET stock = stock + $1, {}, version = version + 1, updated_at = $2 \
+         WHERE id = $3 AND stock + $1 >= 0 AND stock + $1 <= $4 RETURNING {COLUMNS}",
+        crossing("stock > low_stock_threshold", "stock + $1 <= low_stock_threshold")
+    ))
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .bind(MAX_AMOUNT)
+    .fetch_optional(&mut *tx)
+    .await?;
     match row {
-        Some(row) => view(&row),
+        Some(row) => {
+            let product = changed(&mut tx, &row, now).await?;
+            tx.commit().await?;
+            Ok(product)
+        }
         None => {
+            drop(tx);
             let current = get(store, id).await?;
             Err(Error::Conflict(if by > 0 {
                 format!(
@@ -142,19 +222,28 @@ pub async fn adjust(store: &Store, id: i64, by: i64, now: i64) -> Result<Product
 
 /// Sets the stock to `to` if `version` is current.
 pub async fn set(store: &Store, id: i64, to: i64, version: i64, now: i64) -> Result<Product> {
+    let mut tx = store.pool().begin().await?;
     let row = sqlx::query(&format!(
-        "UPDATE products SET stock = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 \
-         RETURNING {COLUMNS}"
+        "UPDATE products SET stock = $1, {}, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 \
+         RETURNING {COLUMNS}",
+        crossing("stock > low_stock_threshold", "$1 <= low_stock_threshold")
     ))
     .bind(to)
     .bind(now)
     .bind(id)
     .bind(version)
-    .fetch_optional(store.pool())
+    .fetch_optional(&mut *tx)
     .await?;
     match row {
-        Some(row) => view(&row),
-        None => Err(stale(id, version, get(store, id).await?.version)),
+        Some(row) => {
+            let product = changed(&mut tx, &row, now).await?;
+            tx.commit().await?;
+            Ok(product)
+        }
+        None => {
+            drop(tx);
+            Err(stale(id, version, get(store, id).await?.version))
+        }
     }
 }
 
@@ -198,17 +287,15 @@ fn bind_product<'q>(
         .bind(p.sku.clone())
 }
 
-/// Replaces every field of the product with this SKU (CSV import), inside a transaction.
-pub async fn replace_by_sku<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    db: E,
-    p: &NewProduct,
-    now: i64,
-) -> Result<Product> {
+/// Replaces every field of the product with this SKU (CSV import), inside a transaction. A stock
+/// that falls from above the old threshold to at or below the new one is a low-stock crossing.
+pub async fn replace_by_sku(conn: &mut AnyConnection, p: &NewProduct, now: i64) -> Result<Product> {
     let sql = format!(
         "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, stock = $5, \
-         low_stock_threshold = $6, visible = $7, sort_order = $8, version = version + 1, updated_at = $9 \
-         WHERE sku = $10 RETURNING {COLUMNS}"
+         low_stock_threshold = $6, visible = $7, sort_order = $8, {}, version = version + 1, updated_at = $9 \
+         WHERE sku = $10 RETURNING {COLUMNS}",
+        crossing("stock > low_stock_threshold AND $5 < stock", "$5 <= $6")
     );
-    let row = bind_product(sqlx::query(&sql), p, now).fetch_one(db).await?;
-    view(&row)
+    let row = bind_product(sqlx::query(&sql), p, now).fetch_one(&mut *conn).await?;
+    changed(conn, &row, now).await
 }

@@ -282,6 +282,20 @@ impl Tracker {
         self.send(Record::Audit(entry));
     }
 
+    /// Writes an audit row at once, so that whoever reads the audit log next sees it. When the
+    /// database refuses it (SQLite busy past its timeout, a connection lost), the row goes to the
+    /// writer instead, which retries until the database takes it and spools it across a
+    /// restart: a change that happened is never left without its row.
+    pub async fn audit_now(&self, store: &Store, entry: Entry) {
+        let Err(e) = audit::insert(store, std::slice::from_ref(&entry)).await else { return };
+        if self.inner.is_some() {
+            tracing::warn!(error = %e, action = %entry.action, "audit row not written at once; the tracking writer will");
+            self.send(Record::Audit(entry));
+        } else {
+            tracing::error!(error = %e, action = %entry.action, "could not write an audit row");
+        }
+    }
+
     /// Queues the record, or spools it when the queue is full or anything is spooled already
     /// (records must not overtake spooled ones). Never waits: the lock covers a channel
     /// `try_send` or one small file append.

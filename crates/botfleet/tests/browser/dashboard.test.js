@@ -1,5 +1,6 @@
 // The dashboard in a real browser against the real service and emulator: sign-in (password and
-// two-factor), live status and live command feed, the command log's filters and search, what each
+// two-factor), live status and live command feed, the command log's filters and search (its syntax
+// hint, several terms, the short-search note), what each
 // role sees, the server's words on a failed action; a screenshot of every page, and the figures
 // docs/benchmarks.md reports (command-to-row delay, load time, bytes on first load).
 
@@ -143,6 +144,20 @@ describe('dashboard', () => {
       return rows.length === 2 && rows.every((r) => r.includes(nonce));
     }, { what: 'the two rows of the search' });
     assert.match(admin.url(), new RegExp(`q=${nonce}`));
+    // The syntax hint by the box; two terms, one of them excluded; a short (scanned) search says so.
+    assert.match(await admin.locator('.field-q .hint').textContent(), /"exact phrase".*-word/);
+    await admin.getByLabel('Search').fill(`${nonce} -nosuchcommand`);
+    await eventually(async () => {
+      const rows = await admin.locator('tbody tr').allTextContents();
+      return rows.length === 1 && rows[0].includes('ping') && !rows[0].includes('nosuchcommand');
+    }, { what: 'the one row with the nonce and without the excluded word' });
+    assert.equal(await admin.locator('.search-note').count(), 0, 'an indexed search has no note');
+    await admin.getByLabel('Search').fill('g');
+    await admin.locator('.search-note').waitFor();
+    assert.match(await admin.locator('.search-note').textContent(), /newest \d+ rows/);
+    await admin.getByLabel('Search').fill(nonce);
+    await eventually(async () => (await admin.locator('tbody tr').count()) === 2 && (await admin.locator('.search-note').count()) === 0,
+      { what: 'the nonce search again, without the note' });
     // Filter chip: only the failed one.
     await admin.getByRole('button', { name: 'Error', exact: true }).click();
     await eventually(async () => {

@@ -1,6 +1,6 @@
 // With live updates off on the server (DISCORD_WEBSOCKET_ENABLED=false: the WebSocket answers 503
 // and /auth/me says live: false), the dashboard says "Polling" and still follows bot status, new
-// commands and firing alerts by polling the REST API every few seconds.
+// commands, firing alerts and background jobs by polling the REST API every few seconds.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +60,21 @@ describe('dashboard without live updates', () => {
     await item.waitFor({ timeout: 30_000 });
     await adminApi(demo, 'DELETE', `/alerts/rules/${rule.id}`);
     await item.waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.notReloaded), true);
+    assert.equal(await page.locator('.live').textContent(), 'Polling');
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('polls jobs: one started elsewhere appears on the Jobs page and ends succeeded without a reload', T, async () => {
+    await page.goto('/#/jobs');
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.evaluate(() => { window.notReloaded = true; });
+    const ids = (await adminApi(demo, 'GET', '/bots')).items.map((b) => b.id);
+    const job = await adminApi(demo, 'POST', '/bots/bulk', { action: 'restart', bot_ids: ids });
+    const row = page.locator(`tr[data-job-id="${job.id}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    await row.getByText('Succeeded', { exact: true }).waitFor({ timeout: 90_000 });
+    assert.equal(await row.getByRole('progressbar').getAttribute('aria-valuenow'), String(ids.length));
     assert.equal(await page.evaluate(() => window.notReloaded), true);
     assert.equal(await page.locator('.live').textContent(), 'Polling');
     assert.deepEqual(page.problems, []);

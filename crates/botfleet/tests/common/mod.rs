@@ -159,6 +159,7 @@ impl TestApp {
             auth: botfleet::config::AuthConfig::default(),
             connections: botfleet::config::ConnectionConfig::default(),
             retention: botfleet::config::RetentionConfig::default(),
+            exports: botfleet::config::ExportConfig::default(),
         };
         let mut config = config;
         adjust(&mut config);
@@ -208,6 +209,11 @@ impl TestApp {
             async move { (counter.load(std::sync::atomic::Ordering::Relaxed) >= start + rounds).then_some(()) }
         })
         .await;
+    }
+
+    /// The database the service uses (to reach it while the service is down).
+    pub fn database_url(&self) -> String {
+        self.config.storage.database_url.clone().unwrap_or_default()
     }
 
     /// Stops the service (gracefully) and starts a new one on the same database and data dir.
@@ -358,9 +364,23 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out waiting for {what}\n{}", logged_trouble(40));
+        }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
+}
+
+/// The last `n` warnings and errors botfleet logged in this test process, for a failure message
+/// (CI shows a failed test's output, not the service's log).
+pub fn logged_trouble(n: usize) -> String {
+    let logs = captured_logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")).collect();
+    let tail = &lines[lines.len().saturating_sub(n)..];
+    if tail.is_empty() {
+        return "(botfleet logged no warning or error)".into();
+    }
+    format!("botfleet's last warnings and errors:\n{}", tail.join("\n"))
 }
 
 /// An emulator world with one shop bot: the application "Shop", a user alice, and her guild

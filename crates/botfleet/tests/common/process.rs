@@ -46,14 +46,20 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
 /// Makes an admin API key with `botfleet key add` on `data_dir` (as an operator would) and
 /// returns it.
 pub async fn admin_key(data_dir: &std::path::Path) -> String {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"))
-        .args(["key", "add", "--name", "tests", "--role", "admin"])
+    admin_key_with(data_dir, &[]).await
+}
+
+/// [`admin_key`] with extra environment (`BOTFLEET_DATABASE_URL`, say).
+pub async fn admin_key_with(data_dir: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"));
+    cmd.args(["key", "add", "--name", "tests", "--role", "admin"])
         .env("BOTFLEET_DATA_DIR", data_dir)
         .env_remove("BOTFLEET_DATABASE_URL")
-        .env_remove("BOTFLEET_SECRET_KEY")
-        .output()
-        .await
-        .expect("botfleet key add runs");
+        .env_remove("BOTFLEET_SECRET_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("botfleet key add runs");
     assert!(out.status.success(), "key add failed: {}", String::from_utf8_lossy(&out.stderr));
     let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert!(key.starts_with("bf_"), "{key}");
@@ -65,6 +71,51 @@ pub fn client(key: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse().expect("header"));
     reqwest::Client::builder().default_headers(headers).build().expect("client")
+}
+
+/// Adds a bot over the API (`POST {api}/bots` with `body`) and returns its id; anything but 201
+/// fails the test with the answer.
+pub async fn create_bot(http: &reqwest::Client, api: &str, body: serde_json::Value) -> i64 {
+    let r = http.post(format!("{api}/bots")).json(&body).send().await.expect("POST /bots answers");
+    let status = r.status();
+    let bot: serde_json::Value = r.json().await.expect("a JSON answer");
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{bot}");
+    bot["id"].as_i64().expect("the bot's id")
+}
+
+/// A fresh PostgreSQL database for one process test, on the server the tests use
+/// (`BOTFLEET_TEST_POSTGRES_URL`); [`ScratchDb::remove`] drops it.
+pub struct ScratchDb {
+    conn: sqlx::PgConnection,
+    name: String,
+    pub url: String,
+}
+
+/// Makes a [`ScratchDb`] named `<prefix>_<random>`; `None` (the test skips, saying why) when
+/// PostgreSQL cannot be reached, unless `BOTFLEET_TEST_REQUIRE_ALL=1`, where that fails the test.
+pub async fn scratch_postgres(prefix: &str) -> Option<ScratchDb> {
+    use sqlx::Connection;
+    let admin = std::env::var("BOTFLEET_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) if std::env::var("BOTFLEET_TEST_REQUIRE_ALL").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED: PostgreSQL not reachable at {admin} ({e})");
+            return None;
+        }
+        Err(e) => panic!("PostgreSQL is required but {admin} is not reachable: {e}"),
+    };
+    let name = format!("{prefix}_{:016x}", rand::random::<u64>());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create the database");
+    let base = admin.rsplit_once('/').map_or(admin.clone(), |(b, _)| b.to_owned());
+    Some(ScratchDb { conn, url: format!("{base}/{name}"), name })
+}
+
+impl ScratchDb {
+    /// Drops the database (whoever is still connected).
+    pub async fn remove(mut self) {
+        let _ = sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name)).execute(&mut self.conn).await;
+    }
 }
 
 /// Sends SIGTERM to a child.

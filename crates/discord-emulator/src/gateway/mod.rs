@@ -420,6 +420,26 @@ impl Connection {
                 matches!(code, Some(1000 | 1001))
             }
         };
+        self.settle(ends_session);
+        if matches!(end, End::Close(..)) {
+            // The closing handshake (RFC 6455 §5.5.1): wait (briefly) for the client's close
+            // frame before the TCP connection goes. Dropping it at once let a heartbeat the client
+            // sent meanwhile meet a reset, which can discard our close frame unread on the
+            // client's side: it saw 1006 instead of the code (seen under load with 4004). The
+            // session is settled first: a client that never answers does not hold it.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+                while let Some(Ok(message)) = socket.recv().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Ends this connection's session for good, or leaves it to be resumed.
+    fn settle(&mut self, ends_session: bool) {
         let Some(session_id) = self.session.take() else {
             return;
         };

@@ -14,6 +14,7 @@ use super::error::{json_body, snowflake, ApiError};
 use super::BotApp;
 use crate::shared::Shared;
 use crate::world::limits::{check_limits, is_empty};
+use crate::world::messages::AllowedMentions;
 use crate::world::model::NewMessage;
 use crate::world::{json as render, permissions, State as World};
 
@@ -165,6 +166,7 @@ pub async fn create_message(
     let mut state = shared.state();
     access(&state, app, channel_id, permissions::SEND_MESSAGES)?;
     let parsed = parse_message_body(&body)?;
+    let allowed_mentions = AllowedMentions::from_body(&body).map_err(|e| ApiError::invalid_form(&[e]))?;
     let (content, embeds, components) =
         (parsed.content.unwrap_or_default(), parsed.embeds.unwrap_or_default(), parsed.components.unwrap_or_default());
     if is_empty(&content, &embeds, &components) {
@@ -202,6 +204,7 @@ pub async fn create_message(
         kind,
         message_reference: parsed.message_reference,
         nonce: nonce.as_ref().map(|(value, _)| value.clone()),
+        allowed_mentions,
         ..NewMessage::default()
     };
     let id = state.post_message(bot, channel_id, new)?;

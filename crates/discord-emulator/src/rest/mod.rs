@@ -139,9 +139,13 @@ async fn guard(
         }
     };
     let caller = identity.map_or(Caller::Ip(peer.ip()), Caller::Bot);
-    let (fault, latency) = {
+    let (fault, latency, lost) = {
         let mut faults = shared.faults();
-        (faults.rest_fault(identity, &method, &route, now), faults.rest_latency(identity, &method, &route, now))
+        (
+            faults.rest_fault(identity, &method, &route, now),
+            faults.rest_latency(identity, &method, &route, now),
+            faults.rest_answer_lost(identity, &method, &route, now),
+        )
     };
     if let Some(delay) = latency {
         tokio::time::sleep(delay).await;
@@ -170,6 +174,10 @@ async fn guard(
             match verdict {
                 Verdict::Allowed(bucket) => {
                     let mut response = next.run(req).await;
+                    // Done; the answer is held back (the client gives up waiting for it).
+                    if let Some(hold) = lost {
+                        tokio::time::sleep(hold).await;
+                    }
                     bucket_headers(&shared, response.headers_mut(), &bucket, Scope::User);
                     (response, None)
                 }

@@ -41,6 +41,13 @@ impl State {
         let Some(bot) = self.applications.get(&app_id).map(|a| a.bot_user_id) else {
             return;
         };
+        // The payload holds every member: rendered only when a session will receive it (adding
+        // many bots to one guild would otherwise cost the square of its size).
+        let mut listening = false;
+        self.sessions.each_of_app(app_id, |_| listening = true);
+        if !listening {
+            return;
+        }
         let Some(data) = self.guilds.get(&guild_id).map(|g| render::guild_create(self, g, bot)) else {
             return;
         };

@@ -97,6 +97,11 @@ fn message_parts(data: &Value) -> (String, Vec<Value>, Vec<Value>, u64) {
     (content, list("embeds"), list("components"), flags)
 }
 
+/// A response's `allowed_mentions`, checked as a message's are.
+fn mentions_of(data: &Value) -> Result<Option<super::messages::AllowedMentions>, InteractionError> {
+    super::messages::AllowedMentions::from_body(data).map_err(|e| InteractionError::InvalidForm(vec![e]))
+}
+
 fn form_check(content: &str, embeds: &[Value]) -> Result<(), InteractionError> {
     let errors = check_limits(content, embeds);
     if errors.is_empty() {
@@ -240,8 +245,10 @@ impl State {
                     }
                     form_check(&content, &embeds)?;
                 }
+                let allowed_mentions = mentions_of(&data)?;
                 let loading = if callback.kind == 5 { LOADING } else { 0 };
                 let new = NewMessage {
+                    allowed_mentions,
                     content,
                     embeds,
                     components,
@@ -367,8 +374,10 @@ impl State {
             return Err(InteractionError::Empty);
         }
         form_check(&content, &embeds)?;
+        let allowed_mentions = mentions_of(data)?;
         let bot_user = self.applications.get(&app_id).map_or(0, |a| a.bot_user_id);
         let new = NewMessage {
+            allowed_mentions,
             content,
             embeds,
             components,

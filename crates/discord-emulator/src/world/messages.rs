@@ -3,11 +3,113 @@
 
 use serde_json::Value;
 
-use super::limits::{check_limits, is_empty};
+use super::limits::{check_limits, is_empty, FieldError};
 use super::model::{Message, NewMessage, Revision, EPHEMERAL, LOADING};
 use super::{State, WorldError};
 
-/// User ids mentioned as `<@id>` / `<@!id>`, role ids as `<@&id>`, and whether `@everyone` is.
+/// Who a message may ping: Discord's `allowed_mentions`. A message posted without one pings what
+/// its content names (users, roles, `@everyone`/`@here`); with one, only what it allows — and its
+/// `mentions`, `mention_roles` and `mention_everyone` hold only that ("Allowed Mentions Object",
+/// `resources/message.md`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedMentions {
+    /// `parse` holds `users`, `roles`, `everyone`.
+    pub users_parsed: bool,
+    pub roles_parsed: bool,
+    pub everyone: bool,
+    /// Only these users / roles (mutually exclusive with their kind in `parse`).
+    pub users: Vec<u64>,
+    pub roles: Vec<u64>,
+}
+
+impl AllowedMentions {
+    /// Reads a body's `allowed_mentions` the way Discord checks it: `parse` of the three kinds,
+    /// at most 100 user and role ids each, a kind in `parse` not also listed by id. `None`: the
+    /// key is absent (or null), so the content's mentions all ping.
+    pub fn from_body(body: &Value) -> Result<Option<Self>, FieldError> {
+        let Some(value) = body.get("allowed_mentions").filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let bad = |path: &str, code: &'static str, message: &str| Err((path.to_owned(), code, message.to_owned()));
+        let Some(object) = value.as_object() else {
+            return bad("allowed_mentions", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+        };
+        let mut allowed = Self::default();
+        if let Some(parse) = object.get("parse").filter(|v| !v.is_null()) {
+            let Some(kinds) = parse.as_array() else {
+                return bad("allowed_mentions.parse", "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType");
+            };
+            for kind in kinds {
+                match kind.as_str() {
+                    Some("users") => allowed.users_parsed = true,
+                    Some("roles") => allowed.roles_parsed = true,
+                    Some("everyone") => allowed.everyone = true,
+                    _ => {
+                        return bad(
+                            "allowed_mentions.parse",
+                            "BASE_TYPE_CHOICES",
+                            "Value must be one of ('roles', 'users', 'everyone').",
+                        )
+                    }
+                }
+            }
+        }
+        for (name, parsed) in [("users", allowed.users_parsed), ("roles", allowed.roles_parsed)] {
+            let ids = match object.get(name).filter(|v| !v.is_null()) {
+                None => continue,
+                Some(Value::Array(ids)) => ids,
+                Some(_) => {
+                    return bad(
+                        &format!("allowed_mentions.{name}"),
+                        "LIST_TYPE_CONVERT",
+                        "Only iterables may be used in a ListType",
+                    )
+                }
+            };
+            if ids.len() > 100 {
+                return bad(
+                    &format!("allowed_mentions.{name}"),
+                    "BASE_TYPE_MAX_LENGTH",
+                    "Must be 100 or fewer in length.",
+                );
+            }
+            if parsed && !ids.is_empty() {
+                let message = format!("parse:[\"{name}\"] and {name}: [ids...] are mutually exclusive.");
+                return bad("allowed_mentions", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE", &message);
+            }
+            let mut out = Vec::new();
+            for id in ids {
+                let parsed = id.as_str().and_then(|s| s.parse::<u64>().ok()).or_else(|| id.as_u64());
+                match parsed {
+                    Some(id) => out.push(id),
+                    None => {
+                        return bad(
+                            &format!("allowed_mentions.{name}"),
+                            "NUMBER_TYPE_COERCE",
+                            "Value is not snowflake.",
+                        )
+                    }
+                }
+            }
+            if name == "users" {
+                allowed.users = out;
+            } else {
+                allowed.roles = out;
+            }
+        }
+        Ok(Some(allowed))
+    }
+
+    /// What of the content's mentions pings: (users, roles, everyone).
+    fn filter(&self, users: Vec<u64>, roles: Vec<u64>, everyone: bool) -> (Vec<u64>, Vec<u64>, bool) {
+        let users = users.into_iter().filter(|u| self.users_parsed || self.users.contains(u)).collect();
+        let roles = roles.into_iter().filter(|r| self.roles_parsed || self.roles.contains(r)).collect();
+        (users, roles, everyone && self.everyone)
+    }
+}
+
+/// User ids mentioned as `<@id>` / `<@!id>`, role ids as `<@&id>`, and whether `@everyone` (or
+/// `@here`) is.
 fn parse_mentions(content: &str) -> (Vec<u64>, Vec<u64>, bool) {
     let (mut users, mut roles) = (Vec::new(), Vec::new());
     for part in content.split("<@").skip(1) {
@@ -21,7 +123,7 @@ fn parse_mentions(content: &str) -> (Vec<u64>, Vec<u64>, bool) {
             }
         }
     }
-    (users, roles, content.contains("@everyone"))
+    (users, roles, content.contains("@everyone") || content.contains("@here"))
 }
 
 /// How long a nonce sent with `enforce_nonce` is remembered. Discord documents "the past few
@@ -65,7 +167,13 @@ impl State {
             return Err(WorldError::UnknownUser(author_id));
         }
         let id = self.next_id();
-        let (mut mentions, mention_roles, mention_everyone) = parse_mentions(&new.content);
+        let (mut mentions, mention_roles, mention_everyone) = match &new.allowed_mentions {
+            None => parse_mentions(&new.content),
+            Some(allowed) => {
+                let (users, roles, everyone) = parse_mentions(&new.content);
+                allowed.filter(users, roles, everyone)
+            }
+        };
         mentions.retain(|u| self.users.contains_key(u));
         let message = Message {
             id,
@@ -184,6 +292,26 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_mentions_keep_only_what_they_allow() {
+        let content = "hi <@12> <@13> <@&14> <@&15> @here";
+        let (users, roles, everyone) = parse_mentions(content);
+        let read = |v: serde_json::Value| AllowedMentions::from_body(&serde_json::json!({"allowed_mentions": v}));
+        let none = read(serde_json::json!({"parse": []})).expect("valid").expect("present");
+        assert_eq!(none.filter(users.clone(), roles.clone(), everyone), (vec![], vec![], false));
+        let some = read(serde_json::json!({"users": ["13"], "roles": ["15"]})).expect("valid").expect("present");
+        assert_eq!(some.filter(users.clone(), roles.clone(), everyone), (vec![13], vec![15], false));
+        let all = read(serde_json::json!({"parse": ["users", "roles", "everyone"]})).expect("valid").expect("present");
+        assert_eq!(all.filter(users, roles, everyone), (vec![12, 13], vec![14, 15], true));
+        assert_eq!(AllowedMentions::from_body(&serde_json::json!({})), Ok(None), "absent: the content's mentions");
+        let exclusive = read(serde_json::json!({"parse": ["users"], "users": ["12"]})).expect_err("exclusive");
+        assert_eq!(exclusive.1, "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE");
+        assert_eq!(
+            read(serde_json::json!({"parse": ["channels"]})).expect_err("unknown kind").0,
+            "allowed_mentions.parse"
+        );
+    }
 
     #[test]
     fn mentions_are_parsed() {

@@ -127,6 +127,8 @@ pub struct NewMessage {
     pub interaction: Option<(u64, u8, String, u64)>,
     /// The sender's nonce (an integer or a string of at most 25 characters), echoed back.
     pub nonce: Option<Value>,
+    /// Who it may ping; `None`: whatever its content names.
+    pub allowed_mentions: Option<super::messages::AllowedMentions>,
 }
 
 /// A message. Deleted messages stay as tombstones so tests can read back what happened.

@@ -6,18 +6,38 @@ import { api } from '../../api.js';
 import { h, replace, act, field, onSubmit, toast, loading, failed, empty, uid } from '../../ui.js';
 import { badge } from '../../parts/alert-words.js';
 import { table, editButton, deleteButton } from '../../parts/admin-table.js';
+import { pager } from '../../parts/pager.js';
 
 /**
- * Fills `panel`. The channels loaded are kept in `refs` (the rules name them);
- * `refreshRuleForm` runs after each load, so the rule form offers the channels as they are now.
+ * Fills `panel`: the channels by name, 50 at a time ("Load more"). Every channel is kept in `refs`
+ * (the rules name them); `refreshRuleForm` runs after each load, so the rule form offers the
+ * channels as they are now.
  * Returns {load}.
  */
 export function channelsTab(panel, { refs, refreshRuleForm }) {
   const channelsSlot = h('div', {}, loading('Loading channels…'));
   const channelForm = buildChannelForm();
+  const rows = h('tbody');
+  const pages = pager({
+    path: '/alerts/channels',
+    onPage(items, { first }) {
+      if (first) {
+        rows.replaceChildren();
+        if (items.length === 0) {
+          replace(channelsSlot, empty('No channels yet — add a Discord or HTTP webhook below. Until then alerts show on the dashboard only.'));
+          return;
+        }
+        const t = table(['Channel', 'Kind', 'Target', 'Test', 'Actions'], []);
+        t.querySelector('tbody').replaceWith(rows);
+        replace(channelsSlot, t);
+      }
+      rows.append(...items.map(channelRow));
+    },
+  });
   replace(panel,
     h('p', { class: 'muted' }, 'Where alerts are sent besides this dashboard: a Discord channel webhook, or any HTTPS endpoint that receives signed JSON.'),
     channelsSlot,
+    pages.foot,
     h('section', { class: 'card section' }, channelForm.form));
 
   function channelRow(c) {
@@ -46,13 +66,9 @@ export function channelsTab(panel, { refs, refreshRuleForm }) {
 
   async function loadChannels() {
     try {
-      refs.channels = (await api.get('/alerts/channels')).items;
+      const [all] = await Promise.all([api.all('/alerts/channels'), pages.first()]);
+      refs.channels = all;
       refreshRuleForm();
-      if (refs.channels.length === 0) {
-        replace(channelsSlot, empty('No channels yet — add a Discord or HTTP webhook below. Until then alerts show on the dashboard only.'));
-        return;
-      }
-      replace(channelsSlot, table(['Channel', 'Kind', 'Target', 'Test', 'Actions'], refs.channels.map(channelRow)));
     } catch (err) {
       replace(channelsSlot, failed(err, loadChannels));
     }

@@ -190,7 +190,7 @@ export function incidentsTab(panel, { admin, mayAck, query, refs, showCount }) {
   async function reloadIncidents() {
     try {
       const [firing, history] = await Promise.all([
-        api.get('/alerts/incidents', { state: 'firing', limit: 200 }),
+        api.all('/alerts/incidents', { state: 'firing' }).then((items) => ({ items })),
         api.get('/alerts/incidents', { state: 'resolved', limit: HISTORY_PAGE }),
       ]);
       const keep = new Set([...firing.items, ...history.items].map((i) => i.id));
@@ -206,7 +206,7 @@ export function incidentsTab(panel, { admin, mayAck, query, refs, showCount }) {
           if (card.open) loadTimeline(card);
         } else cards.set(i.id, makeCard(i));
       }
-      if (!pagedOlder) historyCursor = history.next_before_id ?? null;
+      if (!pagedOlder) historyCursor = history.next_cursor ?? null;
       replace(historyFoot, historyCursor ? older : null);
       drawLists();
     } catch (err) {
@@ -216,10 +216,10 @@ export function incidentsTab(panel, { admin, mayAck, query, refs, showCount }) {
   }
 
   older.addEventListener('click', () => act(older, 'Loading…', async () => {
-    const page = await api.get('/alerts/incidents', { state: 'resolved', limit: HISTORY_PAGE, before_id: historyCursor });
+    const page = await api.get('/alerts/incidents', { state: 'resolved', limit: HISTORY_PAGE, cursor: historyCursor });
     pagedOlder = true;
     page.items.forEach((i) => { if (!cards.has(i.id)) cards.set(i.id, makeCard(i)); });
-    historyCursor = page.next_before_id ?? null;
+    historyCursor = page.next_cursor ?? null;
     replace(historyFoot, historyCursor ? older : null);
     drawLists();
   }));

@@ -6,6 +6,7 @@ import { api } from '../../api.js';
 import { h, replace, field, onSubmit, toast, loading, failed, empty, timeEl, uid } from '../../ui.js';
 import { badge, duration } from '../../parts/alert-words.js';
 import { table, deleteButton } from '../../parts/admin-table.js';
+import { pager } from '../../parts/pager.js';
 import { fillSelect, invalid } from '../../parts/form-extras.js';
 
 const DAYS = [['mon', 'Mon'], ['tue', 'Tue'], ['wed', 'Wed'], ['thu', 'Thu'], ['fri', 'Fri'], ['sat', 'Sat'], ['sun', 'Sun']];
@@ -23,13 +24,34 @@ function schedule(w) {
   return `${days} at ${w.weekly.start} UTC for ${duration(w.weekly.duration_minutes * 60_000)}`;
 }
 
-/** Fills `panel`. `refs` names (and the form offers) the rules and bots. Returns {load}. */
+/**
+ * Fills `panel`: the windows in the order they were added, 50 at a time ("Load more"). `refs`
+ * names (and the form offers) the rules and bots. Returns {load}.
+ */
 export function maintenanceTab(panel, { admin, refs }) {
   const windowsSlot = h('div', {}, loading('Loading maintenance windows…'));
   const windowForm = admin ? buildWindowForm() : null;
+  const rows = h('tbody');
+  const pages = pager({
+    path: '/alerts/maintenance',
+    onPage(items, { first }) {
+      if (first) {
+        rows.replaceChildren();
+        if (items.length === 0) {
+          replace(windowsSlot, empty(admin ? 'No maintenance windows — add one below before planned work.' : 'No maintenance windows.'));
+          return;
+        }
+        const t = table(['Window', 'Covers', 'When', 'Now', admin ? 'Actions' : null], []);
+        t.querySelector('tbody').replaceWith(rows);
+        replace(windowsSlot, t);
+      }
+      rows.append(...items.map(windowRow));
+    },
+  });
   replace(panel,
     h('p', { class: 'muted' }, 'Inside a maintenance window incidents are still recorded and shown here, but nothing is sent for the rules and bots it covers.'),
     windowsSlot,
+    pages.foot,
     windowForm ? h('section', { class: 'card section' }, windowForm.form) : null);
 
   function windowRow(w) {
@@ -49,12 +71,7 @@ export function maintenanceTab(panel, { admin, refs }) {
     await refs.load({ withRules: true });
     windowForm?.refresh();
     try {
-      const list = (await api.get('/alerts/maintenance')).items;
-      if (list.length === 0) {
-        replace(windowsSlot, empty(admin ? 'No maintenance windows — add one below before planned work.' : 'No maintenance windows.'));
-        return;
-      }
-      replace(windowsSlot, table(['Window', 'Covers', 'When', 'Now', admin ? 'Actions' : null], list.map(windowRow)));
+      await pages.first();
     } catch (err) {
       replace(windowsSlot, failed(err, loadWindows));
     }

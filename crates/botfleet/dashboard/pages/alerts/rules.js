@@ -7,6 +7,7 @@ import { api } from '../../api.js';
 import { h, replace, act, field, onSubmit, toast, loading, failed, empty, uid, num } from '../../ui.js';
 import { duration } from '../../parts/alert-words.js';
 import { table, editButton, deleteButton } from '../../parts/admin-table.js';
+import { pager } from '../../parts/pager.js';
 import { fillSelect, invalid } from '../../parts/form-extras.js';
 
 /** Every number a condition can have: label, hint, default, and whether it may have decimals. */
@@ -66,9 +67,27 @@ const ruleInput = ({ id, created_at: c, updated_at: u, ...rest }) => rest;
 export function rulesTab(panel, { admin, refs, reloadIncidents }) {
   const rulesSlot = h('div', {}, loading('Loading rules…'));
   const ruleForm = admin ? buildRuleForm() : null;
+  const rows = h('tbody');
+  const pages = pager({
+    path: '/alerts/rules',
+    onPage(items, { first }) {
+      if (first) {
+        rows.replaceChildren();
+        if (items.length === 0) {
+          replace(rulesSlot, empty(admin ? 'No rules yet — add one below, e.g. "Bot down for 60 s".' : 'No rules yet. An admin sets them up.'));
+          return;
+        }
+        const t = table(['Rule', 'Condition', 'Applies to', 'Fires after', 'Sends again', 'Recovery notice', 'Channels', 'Enabled', admin ? 'Actions' : null], []);
+        t.querySelector('tbody').replaceWith(rows);
+        replace(rulesSlot, t);
+      }
+      rows.append(...items.map(ruleRow));
+    },
+  });
   replace(panel,
     h('p', { class: 'muted' }, 'A rule is checked every few seconds; when its condition holds for the set number of checks in a row it fires, shows here and on every page, and is sent to its channels.'),
     rulesSlot,
+    pages.foot,
     ruleForm ? h('section', { class: 'card section' }, ruleForm.form) : null);
 
   function ruleRow(rule) {
@@ -114,14 +133,8 @@ export function rulesTab(panel, { admin, refs, reloadIncidents }) {
     await refs.load();
     ruleForm?.refresh();
     try {
-      const list = (await api.get('/alerts/rules')).items;
-      refs.rules = list;
-      if (list.length === 0) {
-        replace(rulesSlot, empty(admin ? 'No rules yet — add one below, e.g. "Bot down for 60 s".' : 'No rules yet. An admin sets them up.'));
-        return;
-      }
-      replace(rulesSlot, table(['Rule', 'Condition', 'Applies to', 'Fires after', 'Sends again', 'Recovery notice', 'Channels', 'Enabled', admin ? 'Actions' : null],
-        list.map(ruleRow)));
+      const [all] = await Promise.all([api.all('/alerts/rules'), pages.first()]);
+      refs.rules = all;
     } catch (err) {
       replace(rulesSlot, failed(err, loadRules));
     }
