@@ -1,7 +1,8 @@
 //! Log search on SQLite and PostgreSQL (a fresh database per test): `q` finds what it should and
 //! nothing else (substrings, several terms, phrases, exclusion, Unicode, punctuation, `%` and `_`,
 //! 200 characters), never answers a 500, reports the bounded scan of short terms and goes on past
-//! it, pages stably while rows arrive, and the query plans read the filter and search indexes.
+//! it, pages stably while rows arrive, and the query plans read the filter and search indexes; a
+//! search within a filter reads the filter's newest rows first and the trigram index below them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -23,6 +24,7 @@ on_both_backends!(
     search_pages_stay_stable_while_rows_arrive,
     bot_log_and_audit_searches_use_the_same_syntax,
     query_plans_read_the_filter_and_search_indexes,
+    a_filtered_search_reads_the_filter_first_and_the_index_below_it,
 );
 
 const T0: i64 = 1_800_000_000_000;
@@ -417,6 +419,23 @@ async fn query_plans_read_the_filter_and_search_indexes(app: TestApp) {
         common::Backend::Sqlite => "VIRTUAL TABLE INDEX".to_owned(),
         common::Backend::Postgres => format!("{table}_search"),
     };
+    // A word within a bot: the bot's newest rows, by its index in page order, then (SQLite) the
+    // FTS table below them.
+    let query = CommandLogQuery { q: Some("zanzibar".into()), bot_id: Some(7), ..Default::default() };
+    let plan = commands::explain(&app.store, &mut conn, &query).await.unwrap();
+    match app.backend {
+        common::Backend::Sqlite => {
+            assert!(plan.contains("USING INDEX discord_command_logs_bot (bot_id=? AND id>?)"), "first: {plan}");
+            assert!(plan.contains("VIRTUAL TABLE INDEX"), "then: {plan}");
+            assert!(!plan.contains("USE TEMP B-TREE"), "the bot's rows are read in page order, not sorted: {plan}");
+        }
+        common::Backend::Postgres => {
+            // (At 20,000 rows the planner reads the bot's 400 by a bitmap and sorts them; at
+            // millions, by the bot's index in order: docs/benchmarks.md.)
+            assert!(plan.contains("Index Cond: (bot_id = '7'::bigint)"), "first: {plan}");
+            assert!(plan.contains("(id >= '0'::bigint) AND"), "within the window: {plan}");
+        }
+    }
     // A rare word (one row of 20,000), alone or with more terms: the trigram index. PostgreSQL
     // estimates 1% for an ILIKE on 20,000 rows and would rather walk the primary key of so small a
     // table: plain index and sequential scans are turned off for the searches, which leaves the
@@ -452,4 +471,60 @@ async fn query_plans_read_the_filter_and_search_indexes(app: TestApp) {
     let query = AuditQuery { q: Some("act7.x".into()), ..Default::default() };
     let plan = audit::explain(&app.store, &mut conn, &query).await.unwrap();
     assert!(plan.contains(&fts_or_gin("discord_audit_logs")), "audit search: {plan}");
+}
+
+/// A bot with more rows than the search reads one by one ([`search::FILTER_WINDOW`]): its matches
+/// among its newest rows, and those below them (found by the trigram index), come in order, page
+/// after page, and no other bot's.
+async fn a_filtered_search_reads_the_filter_first_and_the_index_below_it(app: TestApp) {
+    let window = u64::try_from(botfleet::logs::search::FILTER_WINDOW).unwrap();
+    let total = window + 5_000;
+    // Bot 1's rows are every other row; "needle" in four of them: two among its newest `window`
+    // rows (the oldest of them one), two below them (the newest of those one). Bot 2 has needles
+    // everywhere.
+    let needles = [2 * 3, 2 * (total - window - 1), 2 * (total - window), 2 * (total - 100)];
+    let records: Vec<CommandRecord> = (0..2 * total)
+        .map(|i| {
+            let bot = 1 + (i % 2) as i64;
+            let text = if (bot == 1 && needles.contains(&i)) || (bot == 2 && i % 1_000 == 1) {
+                format!("a needle {i}")
+            } else {
+                format!("hay {i}")
+            };
+            CommandRecord::new(bot, CommandKind::Slash, T0 + i as i64, "say", text).from(i + 1, None, 2, 3, "u")
+        })
+        .collect();
+    for chunk in records.chunks(10_000) {
+        commands::insert_batch(&app.store, chunk).await.unwrap();
+    }
+    let labels = |page: &Value| -> Vec<u64> {
+        page["items"].as_array().unwrap().iter().map(|c| c["event_id"].as_str().unwrap().parse().unwrap()).collect()
+    };
+    let mut newest_first: Vec<u64> = needles.iter().map(|i| i + 1).collect();
+    newest_first.reverse();
+    // One page holds all four: two from the window, two from the index below it.
+    let (status, page) = app.get("/api/v1/command-logs?bot_id=1&q=needle&limit=50").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(labels(&page), newest_first);
+    assert_eq!(page["search"]["mode"], "index");
+    assert!(page["next_cursor"].is_null(), "{page}");
+    // A page at a time, across the window's edge.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = app.get(&format!("/api/v1/command-logs?bot_id=1&q=needle&limit=1{cursor}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(labels(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+        assert!(seen.len() <= newest_first.len(), "{seen:?}");
+    }
+    assert_eq!(seen, newest_first);
+    // With an exclusion and a second term the same rows, and a word no row of the bot has none.
+    let (_, page) = app.get("/api/v1/command-logs?bot_id=1&q=needle%20-hay%20%22a%20n%22&limit=50").await;
+    assert_eq!(labels(&page), newest_first);
+    let (_, page) = app.get("/api/v1/command-logs?bot_id=1&q=zanzibar&limit=50").await;
+    assert_eq!(labels(&page), Vec::<u64>::new());
 }

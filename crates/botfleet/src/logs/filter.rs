@@ -54,6 +54,11 @@ impl Where {
         }
     }
 
+    /// Whether no condition was added.
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
     /// Checks a text parameter against the control-character rule; whether it passed (a refusal is
     /// reported by [`Self::finish`]).
     pub fn check(&mut self, field: &str, value: &str) -> bool {

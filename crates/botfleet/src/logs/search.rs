@@ -13,6 +13,14 @@
 //! no term to match has them, the search reads at most the newest [`SCAN_ROWS`] rows within the
 //! other filters (below the cursor) and says so in [`SearchInfo`]; the page's cursor then goes on
 //! below the rows read.
+//!
+//! With other filters (a bot, a user, a command…) a trigram index alone can be slow: a word in a
+//! few percent of all rows, within a bot that has a fraction of a percent of them, is thousands of
+//! index matches read for one page. So a filtered search first reads the newest [`FILTER_WINDOW`]
+//! rows within the filters, by the filter's index, checking each row's text; only when they hold
+//! less than a page, and there are more rows within the filters, does the trigram index go on
+//! below them. Each path is then bounded: the first by the window, the second because the filter
+//! holds at least a window's rows, so its rows are not rare among the word's matches.
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyArguments, AnyRow};
@@ -26,6 +34,10 @@ use crate::store::{Backend, Store};
 
 /// The most rows a search without an indexable term reads per page.
 pub const SCAN_ROWS: i64 = 100_000;
+
+/// With other filters, the most rows within them a search checks one by one before it turns to
+/// the trigram index ([`page`]).
+pub const FILTER_WINDOW: i64 = 20_000;
 
 /// The longest `q`, in characters.
 pub const MAX_CHARS: usize = 500;
@@ -176,62 +188,76 @@ fn terms(w: &mut Where, q: Option<&str>) -> Result<Vec<Term>> {
     Ok(q.map(parse).unwrap_or_default())
 }
 
-/// The statement reading a page: `over` rows at most, newest first; in scan mode, only rows from
-/// `floor` up.
-#[allow(clippy::too_many_arguments)]
-fn statement(
+/// What a search reads: the database, the table, its columns to answer with, the terms of `q`.
+struct Read<'a> {
     backend: Backend,
-    table: &Table,
-    select: &str,
-    mut w: Where,
-    terms: &[Term],
-    cursor: Option<Cursor>,
-    over: i64,
-    floor: i64,
-) -> Result<(String, AnyArguments<'static>)> {
-    let mode = mode(terms, backend);
-    if mode == Mode::Index && backend == Backend::Sqlite {
-        // The indexable terms in one FTS5 expression; the others checked on its rows.
-        let (wide, narrow): (Vec<&Term>, Vec<&Term>) = terms.iter().partition(|t| indexable(&t.text, backend));
-        let all: Vec<String> = wide.iter().filter(|t| !t.exclude).map(|t| fts_string(&t.text)).collect();
-        let none: Vec<String> = wide.iter().filter(|t| t.exclude).map(|t| fts_string(&t.text)).collect();
-        let mut expr = format!("({})", all.join(" AND "));
-        if !none.is_empty() {
-            expr = format!("{expr} NOT ({})", none.join(" OR "));
-        }
-        let slot = w.bind(Value::Text(expr));
-        w.clause(format!("{} MATCH {slot}", table.fts));
-        like_terms(&mut w, table, backend, &narrow);
-        w.int(&format!("{}.rowid", table.fts), "<", cursor.map(|c| c.0));
-        let (clause, limit_slot, args) = w.finish(over)?;
-        let sql = format!(
-            "SELECT {select} FROM {fts} JOIN {name} t ON t.id = {fts}.rowid {clause} \
-             ORDER BY {fts}.rowid DESC LIMIT {limit_slot}",
-            fts = table.fts,
-            name = table.name
-        );
-        return Ok((sql, args));
-    }
-    w.int("t.id", "<", cursor.map(|c| c.0));
-    if mode == Mode::Scan {
-        w.int("t.id", ">=", Some(floor));
-    }
-    like_terms(&mut w, table, backend, &terms.iter().collect::<Vec<_>>());
-    let (clause, limit_slot, args) = w.finish(over)?;
-    Ok((format!("SELECT {select} FROM {} t {clause} ORDER BY t.id DESC LIMIT {limit_slot}", table.name), args))
+    table: &'a Table,
+    select: &'a str,
+    terms: &'a [Term],
 }
 
-/// The statement finding a scan's window: the lowest id and the number of the newest
-/// [`SCAN_ROWS`] rows within the filters, below the cursor.
-fn window(table: &Table, mut w: Where, cursor: Option<Cursor>) -> Result<(String, AnyArguments<'static>)> {
+impl Read<'_> {
+    /// The statement reading a page: `over` rows at most, newest first. With a `floor`, only the
+    /// rows from it up, each checked in turn (a window read by the filters' index); without, the
+    /// trigram index finds them.
+    fn statement(
+        &self,
+        mut w: Where,
+        cursor: Option<Cursor>,
+        over: i64,
+        floor: Option<i64>,
+    ) -> Result<(String, AnyArguments<'static>)> {
+        let Read { backend, table, select, terms } = *self;
+        if floor.is_none() && mode(terms, backend) == Mode::Index && backend == Backend::Sqlite {
+            // The indexable terms in one FTS5 expression; the others checked on its rows.
+            let (wide, narrow): (Vec<&Term>, Vec<&Term>) = terms.iter().partition(|t| indexable(&t.text, backend));
+            let all: Vec<String> = wide.iter().filter(|t| !t.exclude).map(|t| fts_string(&t.text)).collect();
+            let none: Vec<String> = wide.iter().filter(|t| t.exclude).map(|t| fts_string(&t.text)).collect();
+            let mut expr = format!("({})", all.join(" AND "));
+            if !none.is_empty() {
+                expr = format!("{expr} NOT ({})", none.join(" OR "));
+            }
+            let slot = w.bind(Value::Text(expr));
+            w.clause(format!("{} MATCH {slot}", table.fts));
+            like_terms(&mut w, table, backend, &narrow);
+            w.int(&format!("{}.rowid", table.fts), "<", cursor.map(|c| c.0));
+            let (clause, limit_slot, args) = w.finish(over)?;
+            let sql = format!(
+                "SELECT {select} FROM {fts} JOIN {name} t ON t.id = {fts}.rowid {clause} \
+                 ORDER BY {fts}.rowid DESC LIMIT {limit_slot}",
+                fts = table.fts,
+                name = table.name
+            );
+            return Ok((sql, args));
+        }
+        w.int("t.id", "<", cursor.map(|c| c.0));
+        w.int("t.id", ">=", floor);
+        like_terms(&mut w, table, backend, &terms.iter().collect::<Vec<_>>());
+        let (clause, limit_slot, args) = w.finish(over)?;
+        Ok((format!("SELECT {select} FROM {} t {clause} ORDER BY t.id DESC LIMIT {limit_slot}", table.name), args))
+    }
+}
+
+/// The statement finding a window: the lowest id and the number of the newest `rows` rows within
+/// the filters, below the cursor.
+fn window(table: &Table, mut w: Where, cursor: Option<Cursor>, rows: i64) -> Result<(String, AnyArguments<'static>)> {
     w.int("t.id", "<", cursor.map(|c| c.0));
-    let (clause, limit_slot, args) = w.finish(SCAN_ROWS)?;
+    let (clause, limit_slot, args) = w.finish(rows)?;
     let sql = format!(
         "SELECT MIN(w.id) AS floor, COUNT(*) AS scanned FROM (SELECT t.id FROM {} t {clause} ORDER BY t.id DESC \
          LIMIT {limit_slot}) w",
         table.name
     );
     Ok((sql, args))
+}
+
+/// The lowest id among the newest `rows` rows within the filters below the cursor (`i64::MAX`
+/// when there is none), and how many there are.
+async fn read_window(store: &Store, table: &Table, w: &Where, cursor: Option<Cursor>, rows: i64) -> Result<(i64, i64)> {
+    let (sql, args) = window(table, w.clone(), cursor, rows)?;
+    let row = sqlx::query_with(&sql, args).fetch_one(store.pool()).await?;
+    let floor: Option<i64> = row.try_get("floor")?;
+    Ok((floor.unwrap_or(i64::MAX), row.try_get("scanned")?))
 }
 
 /// One page of `table` (columns `select`, read as `t`), filtered by `w`, newest first, searched by
@@ -252,21 +278,34 @@ pub async fn page<T>(
     let backend = store.backend();
     let over = i64::from(limit) + 1;
     let mode = mode(&terms, backend);
-    let (floor, scanned) = if mode == Mode::Scan {
-        let (sql, args) = window(table, w.clone(), cursor)?;
-        let row = sqlx::query_with(&sql, args).fetch_one(store.pool()).await?;
-        let floor: Option<i64> = row.try_get("floor")?;
-        (floor.unwrap_or(i64::MAX), row.try_get::<i64, _>("scanned")?)
-    } else {
-        (0, 0)
+    let read = Read { backend, table, select, terms: &terms };
+    let fetch = |(sql, args): (String, AnyArguments<'static>)| async move {
+        Ok::<_, crate::error::Error>(sqlx::query_with(&sql, args).fetch_all(store.pool()).await?)
     };
-    let (sql, args) = statement(backend, table, select, w, &terms, cursor, over, floor)?;
-    let rows = sqlx::query_with(&sql, args).fetch_all(store.pool()).await?;
+    let (rows, scan) = match mode {
+        Mode::Scan => {
+            let (floor, scanned) = read_window(store, table, &w, cursor, SCAN_ROWS).await?;
+            (fetch(read.statement(w, cursor, over, Some(floor))?).await?, Some((floor, scanned)))
+        }
+        Mode::Index if !w.is_empty() => {
+            // Filters first: their newest rows, each checked; the trigram index below them if
+            // they hold less than a page and there is more within the filters.
+            let (floor, scanned) = read_window(store, table, &w, cursor, FILTER_WINDOW).await?;
+            let mut rows = fetch(read.statement(w.clone(), cursor, over, Some(floor))?).await?;
+            let found = i64::try_from(rows.len()).unwrap_or(over);
+            if found < over && scanned >= FILTER_WINDOW {
+                rows.extend(fetch(read.statement(w, Some(Cursor(floor)), over - found, None)?).await?);
+            }
+            (rows, None)
+        }
+        _ => (fetch(read.statement(w, cursor, over, None)?).await?, None),
+    };
     let mut page = Page::from_overfetch(rows.iter().map(view).collect::<Result<Vec<_>>>()?, limit, id);
     let search = match mode {
         Mode::Plain => None,
         Mode::Index => Some(SearchInfo { mode: "index".into(), scanned: None, note: None }),
         Mode::Scan => {
+            let (floor, scanned) = scan.unwrap_or((i64::MAX, 0));
             let more = scanned >= SCAN_ROWS;
             if page.next_cursor.is_none() && more {
                 page.next_cursor = Some(Cursor(floor).encode());
@@ -301,11 +340,21 @@ pub async fn explain(
     limit: u32,
 ) -> Result<String> {
     let terms = terms(&mut w, q)?;
+    let read = Read { backend, table, select, terms: &terms };
+    let over = i64::from(limit) + 1;
     let mut statements = Vec::new();
-    if mode(&terms, backend) == Mode::Scan {
-        statements.push(window(table, w.clone(), cursor)?);
+    match mode(&terms, backend) {
+        Mode::Scan => {
+            statements.push(window(table, w.clone(), cursor, SCAN_ROWS)?);
+            statements.push(read.statement(w, cursor, over, Some(0))?);
+        }
+        Mode::Index if !w.is_empty() => {
+            statements.push(window(table, w.clone(), cursor, FILTER_WINDOW)?);
+            statements.push(read.statement(w.clone(), cursor, over, Some(0))?);
+            statements.push(read.statement(w, cursor, over, None)?);
+        }
+        _ => statements.push(read.statement(w, cursor, over, None)?),
     }
-    statements.push(statement(backend, table, select, w, &terms, cursor, i64::from(limit) + 1, 0)?);
     let mut plan = String::new();
     for (sql, args) in statements {
         match backend {
