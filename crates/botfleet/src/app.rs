@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
 use crate::auth::Auth;
+use crate::cache::invalidate::Invalidations;
+use crate::cache::{Caching, Topic};
 use crate::config::ServeConfig;
 use crate::discord::DiscordApi;
 use crate::error::Result;
@@ -46,8 +48,20 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let queue = usize::try_from(config.tracking_queue).unwrap_or(crate::tracking::DEFAULT_QUEUE);
     let spool = config.storage.data_dir.join("spool");
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking, queue, spool)?;
-    let auth =
-        Auth::new(store.clone(), cipher.clone(), config.clock.clone(), config.auth.clone(), tracker.clone()).await?;
+    let redis_url = config.cache.redis_url.as_ref().map(crate::secrets::Secret::expose);
+    let caching = Caching {
+        settings: config.cache.settings(),
+        bus: Invalidations::new(&store, &config.storage.url(), redis_url).await?,
+    };
+    let auth = Auth::new(
+        store.clone(),
+        cipher.clone(),
+        config.clock.clone(),
+        config.auth.clone(),
+        tracker.clone(),
+        caching.clone(),
+    )
+    .await?;
     let fleet = Fleet::new(
         store.clone(),
         cipher.clone(),
@@ -56,7 +70,9 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         tracker,
         config.clock.clone(),
         config.session_start_floor,
+        caching.settings,
     );
+    caching.bus.register(Topic::Catalogue, Arc::new(fleet.stock_cache()));
     let alerts =
         crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
     let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
@@ -83,6 +99,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         jobs,
         schedules,
         auth,
+        caching,
         alerts,
         retention,
         live: config.websocket,
@@ -124,6 +141,9 @@ pub async fn run(
     let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
     let jobs = state.jobs.spawn();
     let schedules = state.schedules.spawn();
+    // Changes from the other nodes clear the caches here; catalogue changes made here are told to them.
+    let invalidations = state.caching.bus.spawn_listener();
+    let announcer = state.caching.bus.spawn_announcer(Topic::Catalogue, state.events.stock_changes());
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
@@ -132,8 +152,18 @@ pub async fn run(
     };
     let result = api::serve(listener, state, shutdown).await;
     housekeeping.abort();
-    for task in
-        [history, alerts, Some(session_saver), Some(jobs), Some(schedules), Some(retention)].into_iter().flatten()
+    for task in [
+        history,
+        alerts,
+        Some(session_saver),
+        Some(jobs),
+        Some(schedules),
+        Some(retention),
+        invalidations,
+        Some(announcer),
+    ]
+    .into_iter()
+    .flatten()
     {
         task.abort();
         let _ = task.await;

@@ -151,6 +151,42 @@ pub struct ServeConfig {
     pub retention: RetentionConfig,
     #[command(flatten)]
     pub exports: ExportConfig,
+    #[command(flatten)]
+    pub cache: CacheConfig,
+}
+
+/// The caches of what every request reads, and how nodes sharing a database tell each other of a
+/// change.
+#[derive(Debug, Clone, Args)]
+pub struct CacheConfig {
+    /// Keep credentials, the visible catalogue and the security settings in memory (the roadmap's
+    /// switch; off: every read goes to the database).
+    #[arg(long = "cache", env = "DISCORD_CACHE_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub enabled: bool,
+    /// Seconds a cached entry lives at most: the longest another node can serve something changed
+    /// here if the change's notification is lost.
+    #[arg(long, env = "BOTFLEET_CACHE_TTL_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub cache_ttl_seconds: u64,
+    /// Redis (redis://[:password@]host:port/db) carrying cache invalidations between nodes;
+    /// without it, nodes on PostgreSQL use LISTEN/NOTIFY.
+    #[arg(long, env = "BOTFLEET_REDIS_URL", value_parser = parse_secret, hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { enabled: true, cache_ttl_seconds: 30, redis_url: None }
+    }
+}
+
+impl CacheConfig {
+    /// What the caches share.
+    pub fn settings(&self) -> crate::cache::CacheSettings {
+        crate::cache::CacheSettings {
+            enabled: self.enabled,
+            ttl: std::time::Duration::from_secs(self.cache_ttl_seconds),
+        }
+    }
 }
 
 impl ServeConfig {

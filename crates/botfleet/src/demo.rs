@@ -112,6 +112,7 @@ impl Demo {
             connections: crate::config::ConnectionConfig::default(),
             retention: crate::config::RetentionConfig::default(),
             exports: crate::config::ExportConfig::default(),
+            cache: crate::config::CacheConfig::default(),
         }
     }
 

@@ -17,6 +17,8 @@ pub mod audit;
 pub mod auth;
 /// Bot configurations: validation, storage, "test this config".
 pub mod bots;
+/// The caches of credentials, catalogue and settings, kept correct across nodes.
+pub mod cache;
 /// Discord callbacks: the `Command` trait and one file per command.
 pub mod commands;
 /// Flags and environment variables.

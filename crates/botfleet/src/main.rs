@@ -111,6 +111,8 @@ async fn open_auth(accounts: &AccountsConfig) -> anyhow::Result<botfleet::auth::
         clock,
         botfleet::config::AuthConfig::default(),
         botfleet::tracking::Tracker::disabled(),
+        // A change from the command line reaches running nodes within their caches' time to live.
+        botfleet::cache::Caching::local(botfleet::cache::CacheSettings::default()),
     )
     .await?)
 }

@@ -310,6 +310,7 @@ async fn over_https_the_session_cookie_is_secure_and_host_only() {
         botfleet::time::Clock::system(),
         botfleet::config::AuthConfig::default(),
         botfleet::tracking::Tracker::disabled(),
+        botfleet::cache::Caching::local(botfleet::cache::CacheSettings::default()),
     )
     .await
     .unwrap();

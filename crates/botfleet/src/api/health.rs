@@ -145,7 +145,19 @@ pub async fn live(State(app): State<AppState>) -> Json<Health> {
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let (checks, ids) = shared_checks(&app).await;
+    let (mut checks, ids) = shared_checks(&app).await;
+    if let Some(redis) = app.caching.bus.ping_redis().await {
+        checks.push(match redis {
+            Ok(()) => Check::passed("redis", "answers; cache invalidations flow between nodes"),
+            Err(why) => Check::degraded(
+                "redis",
+                format!(
+                    "Redis is unreachable ({why}): this node serves from the database and its own caches, and \
+                     reconnects by itself; changes made on other nodes reach it within the caches' time to live"
+                ),
+            ),
+        });
+    }
     let fleet = ids.map(|ids| app.fleet.summary(&ids));
     let database = if fleet.is_some() { "ok" } else { "unreachable" };
     if checks.iter().all(|c| c.ok) {
@@ -175,6 +187,7 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
         tracking_spool_bytes: spooled.bytes,
         connections: app.fleet.runtimes(),
         invalid_requests: app.fleet.invalid_requests(),
+        caches: app.caching.bus.figures(),
     };
     let text = app.fleet.metrics().render(&gauges);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())

@@ -55,6 +55,8 @@ pub struct AppState {
     pub events: EventBus,
     pub fleet: Fleet,
     pub auth: Auth,
+    /// The caches' settings and the bus their invalidations go through (`DISCORD_CACHE_ENABLED`).
+    pub caching: crate::cache::Caching,
     /// Alert rules, incidents and deliveries.
     pub alerts: crate::alerts::Alerts,
     /// How long each growing table keeps its rows, and the sweep.

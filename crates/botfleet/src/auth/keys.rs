@@ -79,6 +79,8 @@ pub struct ValidKey {
     /// The user who created the key still exists and has two-factor enrolled (false for keys made
     /// on the command line or by another key).
     pub creator_has_totp: bool,
+    /// When the key stops being valid, if ever (a cached key is checked against it).
+    pub expires_at: Option<i64>,
 }
 
 impl ValidKey {
@@ -207,7 +209,8 @@ pub async fn lookup(store: &Store, presented: &str, now: i64) -> Result<Result<V
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Ok(Err(Refused::Revoked));
     }
-    if row.try_get::<Option<i64>, _>("expires_at")?.is_some_and(|e| e <= now) {
+    let expires_at: Option<i64> = row.try_get("expires_at")?;
+    if expires_at.is_some_and(|e| e <= now) {
         return Ok(Err(Refused::Expired));
     }
     let role: Option<String> = row.try_get("role")?;
@@ -223,6 +226,7 @@ pub async fn lookup(store: &Store, presented: &str, now: i64) -> Result<Result<V
         grant,
         last_used_at: row.try_get("last_used_at")?,
         creator_has_totp: row.try_get::<Option<i64>, _>("creator_totp")?.is_some(),
+        expires_at,
     }))
 }
 

@@ -2,6 +2,10 @@
 //! key), signs people in (password, then TOTP or a recovery code), throttles and locks out,
 //! manages users, keys and two-factor, applies the API rate limits, and writes the security
 //! events of the audit log. The HTTP layer only translates.
+//!
+//! Credentials are cached (`crate::cache`): a key or session found valid is kept for the cache's
+//! time to live (an expiry in the meantime still counts), and every change to users, keys or
+//! sessions clears them here at once and on the other nodes when the notice arrives.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,6 +23,7 @@ use super::throttle::{Limiter, Phantom, PhantomAccounts, RefusalBursts};
 use super::users::{self, Account, UserView};
 use super::{password, sessions, totp};
 use crate::audit::{Actor, Entry};
+use crate::cache::{Cache, CacheFigures, Caching, Clear, Topic};
 use crate::config::AuthConfig;
 use crate::error::{Error, Refusal, Result};
 use crate::secrets::{Secret, TokenCipher};
@@ -71,6 +76,10 @@ struct Inner {
     bursts: RefusalBursts,
     phantoms: PhantomAccounts,
     settings: RwLock<SecuritySettings>,
+    /// Valid API keys by the digest of the presented key; valid sessions by their id's digest.
+    keys: Cache<String, keys::ValidKey>,
+    sessions: Cache<String, sessions::SessionUser>,
+    caching: Caching,
     key_touched: Mutex<HashMap<i64, i64>>,
     dummy_hash: String,
 }
@@ -104,11 +113,16 @@ impl Auth {
         clock: Clock,
         config: AuthConfig,
         tracker: Tracker,
+        caching: Caching,
     ) -> Result<Self> {
         let dummy_hash = password::hash(&Secret::new(super::token::random())).await?;
         let loaded = settings::load(&store).await?;
         let limiter = |n| Limiter::per_minute(n, &clock);
-        Ok(Self {
+        let keys = Cache::new("api_keys", caching.settings, 10_000);
+        let sessions = Cache::new("sessions", caching.settings, 10_000);
+        caching.bus.register(Topic::Credentials, Arc::new(keys.clone()));
+        caching.bus.register(Topic::Credentials, Arc::new(sessions.clone()));
+        let auth = Self {
             inner: Arc::new(Inner {
                 api: limiter(config.requests_per_minute),
                 bot_ops: limiter(config.bot_ops_per_minute),
@@ -118,6 +132,9 @@ impl Auth {
                 bursts: RefusalBursts::default(),
                 phantoms: PhantomAccounts::default(),
                 settings: RwLock::new(loaded),
+                keys,
+                sessions,
+                caching: caching.clone(),
                 key_touched: Mutex::new(HashMap::new()),
                 dummy_hash,
                 store,
@@ -126,7 +143,16 @@ impl Auth {
                 config,
                 tracker,
             }),
-        })
+        };
+        let reload = SettingsReload { inner: Arc::downgrade(&auth.inner), reloads: Default::default() };
+        caching.bus.register(Topic::Settings, Arc::new(reload));
+        Ok(auth)
+    }
+
+    /// Users, keys or sessions changed (or may have, when the change failed half way): the cached
+    /// credentials go, here and on the other nodes.
+    async fn credentials_changed(&self) {
+        self.inner.caching.bus.changed(Topic::Credentials).await;
     }
 
     /// The clock this service reads.
@@ -168,7 +194,7 @@ impl Auth {
     pub async fn authenticate(&self, bearer: Option<&str>, cookie: Option<&str>) -> Result<Option<Principal>> {
         let now = self.now();
         if let Some(presented) = bearer {
-            return match keys::lookup(self.store(), presented.trim(), now).await? {
+            return match self.key(presented.trim(), now).await? {
                 Ok(key) => {
                     if self.settings().require_totp_for_admin_keys
                         && key.holds_admin_permissions()
@@ -200,7 +226,7 @@ impl Auth {
         }
         let Some(id) = cookie else { return Ok(None) };
         let idle = i64::from(self.inner.config.session_idle_minutes) * 60_000;
-        match sessions::lookup(self.store(), id, now, idle).await? {
+        match self.session(id, now, idle).await? {
             Ok(s) => {
                 let required = self.settings().require_totp_for_admins;
                 Ok(Some(Principal {
@@ -218,6 +244,45 @@ impl Auth {
                 Err(Error::NotSignedIn("you are signed out (the session is unknown or was ended); sign in".into()))
             }
         }
+    }
+
+    /// The key behind a presented string: from the cache while it is valid there, else from the
+    /// database (and kept when valid).
+    async fn key(&self, presented: &str, now: i64) -> Result<std::result::Result<keys::ValidKey, keys::Refused>> {
+        let digest = super::token::digest(presented);
+        let cache = &self.inner.keys;
+        if let Some(key) = cache.get(&digest).filter(|k| k.expires_at.is_none_or(|at| at > now)) {
+            return Ok(Ok(key));
+        }
+        let loaded_at = cache.generation();
+        let found = keys::lookup(self.store(), presented, now).await?;
+        if let Ok(key) = &found {
+            cache.insert(loaded_at, digest, key.clone());
+        }
+        Ok(found)
+    }
+
+    /// The session behind a cookie value: from the cache while it is live there and was seen in
+    /// the last minute (the database's `last_seen_at` is refreshed once a minute), else from the
+    /// database (and kept when live).
+    async fn session(
+        &self,
+        id: &str,
+        now: i64,
+        idle: i64,
+    ) -> Result<std::result::Result<sessions::SessionUser, sessions::Rejected>> {
+        let digest = super::token::digest(id);
+        let cache = &self.inner.sessions;
+        let fresh = |s: &sessions::SessionUser| now < s.expires_at && now - s.last_seen_at < idle.min(60_000);
+        if let Some(session) = cache.get(&digest).filter(fresh) {
+            return Ok(Ok(session));
+        }
+        let loaded_at = cache.generation();
+        let found = sessions::lookup(self.store(), id, now, idle).await?;
+        if let Ok(session) = &found {
+            cache.insert(loaded_at, digest, session.clone());
+        }
+        Ok(found)
     }
 
     async fn touch_key(&self, id: i64, last_used: Option<i64>, now: i64) {
@@ -400,7 +465,9 @@ impl Auth {
     /// Ends the caller's session.
     pub async fn logout(&self, principal: &Principal, client: &Client) -> Result<()> {
         if let Credential::Session { id_hash } = &principal.credential {
-            sessions::end(self.store(), id_hash).await?;
+            let ended = sessions::end(self.store(), id_hash).await;
+            self.credentials_changed().await;
+            ended?;
             self.security(self.event("logout", principal.actor(), client)).await;
         }
         Ok(())
@@ -435,7 +502,9 @@ impl Auth {
             Credential::Session { id_hash } => Some(id_hash.as_str()),
             Credential::ApiKey { .. } => None,
         };
-        let ended = sessions::end_all(self.store(), id, keep).await?;
+        let ended = sessions::end_all(self.store(), id, keep).await;
+        self.credentials_changed().await;
+        let ended = ended?;
         self.security(
             self.event("password.changed", principal.actor(), client).detail(json!({"sessions_ended": ended})),
         )
@@ -476,7 +545,9 @@ impl Auth {
         };
         let codes = totp::new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_digest(c)).collect();
-        users::confirm_totp(self.store(), id, step, &hashes, self.now()).await?;
+        let confirmed = users::confirm_totp(self.store(), id, step, &hashes, self.now()).await;
+        self.credentials_changed().await;
+        confirmed?;
         self.security(self.event("totp.enabled", principal.actor(), client)).await;
         Ok(codes)
     }
@@ -493,7 +564,9 @@ impl Auth {
         if account.totp_secret.is_none() {
             return Err(Error::Conflict("two-factor is not on".into()));
         }
-        users::disable_totp(self.store(), id, self.now()).await?;
+        let disabled = users::disable_totp(self.store(), id, self.now()).await;
+        self.credentials_changed().await;
+        disabled?;
         self.security(self.event("totp.disabled", principal.actor(), client)).await;
         Ok(())
     }
@@ -555,11 +628,13 @@ impl Auth {
     /// many requests race. Sessions read the role on every request, so it applies at once.
     /// Returns the user before and after.
     pub async fn set_role(&self, id: i64, role: Role, by: &Principal) -> Result<(UserView, UserView)> {
-        users::set_role(self.store(), id, role, self.now(), |old| {
+        let changed = users::set_role(self.store(), id, role, self.now(), |old| {
             by.may_manage_user(old.role, "change the role of")?;
             by.may_manage_user(role, "make someone")
         })
-        .await
+        .await;
+        self.credentials_changed().await;
+        changed
     }
 
     /// Sets a user's password (a reset by `by`, who must hold every permission of the user's
@@ -574,7 +649,9 @@ impl Auth {
             by.may_manage_user(user.role, "reset the password of")
         })
         .await?;
-        let ended = sessions::end_all(self.store(), id, None).await?;
+        let ended = sessions::end_all(self.store(), id, None).await;
+        self.credentials_changed().await;
+        let ended = ended?;
         let entry = self
             .event("password.changed", by.actor(), client)
             .target("user", id)
@@ -587,7 +664,9 @@ impl Auth {
     /// how many.
     pub async fn end_sessions(&self, id: i64, by: &Principal) -> Result<u64> {
         by.may_manage_user(users::get(self.store(), id).await?.role, "end the sessions of")?;
-        sessions::end_all(self.store(), id, None).await
+        let ended = sessions::end_all(self.store(), id, None).await;
+        self.credentials_changed().await;
+        ended
     }
 
     /// Lifts a user's sign-in lock (failed sign-ins lock an account for everyone, the owner
@@ -624,13 +703,15 @@ impl Auth {
     /// Deletes a user: not yourself, only one whose role's permissions `by` holds, and never the
     /// last admin (409) — checked and deleted in one step, however many requests race.
     pub async fn delete_user(&self, id: i64, by: &Principal) -> Result<UserView> {
-        users::delete(self.store(), id, |user| {
+        let deleted = users::delete(self.store(), id, |user| {
             if by.user_id == Some(id) {
                 return Err(Error::Conflict("you cannot delete your own account".into()));
             }
             by.may_manage_user(user.role, "delete")
         })
-        .await
+        .await;
+        self.credentials_changed().await;
+        deleted
     }
 
     // ----- admin: API keys -----
@@ -658,7 +739,9 @@ impl Auth {
     /// already was revoked.
     pub async fn revoke_key(&self, id: i64, by: &Principal, client: &Client) -> Result<bool> {
         by.may_revoke(&keys::get(self.store(), id).await?.grant())?;
-        let revoked = keys::revoke(self.store(), id, self.now()).await?;
+        let revoked = keys::revoke(self.store(), id, self.now()).await;
+        self.credentials_changed().await;
+        let revoked = revoked?;
         if revoked {
             self.security(self.event("api_key.revoked", by.actor(), client).target("api_key", id)).await;
         }
@@ -679,6 +762,7 @@ impl Auth {
         if let Ok(mut s) = self.inner.settings.write() {
             *s = new;
         }
+        self.inner.caching.bus.changed(Topic::Settings).await;
         Ok(old)
     }
 
@@ -718,5 +802,43 @@ impl Auth {
                 }
             }
         })
+    }
+}
+
+/// Reloads the security settings when another node saved new ones (they are held in memory, and
+/// also reloaded every minute by the housekeeping). Holds the service weakly: the bus must not
+/// keep it alive.
+struct SettingsReload {
+    inner: std::sync::Weak<Inner>,
+    reloads: std::sync::atomic::AtomicU64,
+}
+
+impl Clear for SettingsReload {
+    fn clear(&self) {
+        let Some(inner) = self.inner.upgrade() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        self.reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        runtime.spawn(async move {
+            match settings::load(&inner.store).await {
+                Ok(loaded) => {
+                    if let Ok(mut s) = inner.settings.write() {
+                        *s = loaded;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "security settings changed elsewhere could not be reloaded; \
+                                                       the housekeeping tries again within a minute"),
+            }
+        });
+    }
+
+    fn figures(&self) -> CacheFigures {
+        CacheFigures {
+            name: "security_settings",
+            hits: 0,
+            misses: 0,
+            evictions: 0,
+            invalidations: self.reloads.load(std::sync::atomic::Ordering::Relaxed),
+            entries: 1,
+        }
     }
 }

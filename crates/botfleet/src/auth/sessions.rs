@@ -17,7 +17,10 @@ pub struct SessionUser {
     pub username: String,
     pub role: Role,
     pub totp_enabled: bool,
+    /// When the session was last seen, as stored now (this request, when it refreshed it).
     pub last_seen_at: i64,
+    /// When the session ends however active (a cached session is checked against it).
+    pub expires_at: i64,
 }
 
 /// Why a session id was not accepted.
@@ -72,12 +75,14 @@ pub async fn lookup(store: &Store, id: &str, now: i64, idle_ms: i64) -> Result<R
         end(store, &id_hash).await?;
         return Ok(Err(Rejected::Expired));
     }
+    let mut last_seen_at = last_seen;
     if now - last_seen >= 60_000 {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(now)
             .bind(id_hash.clone())
             .execute(store.pool())
             .await?;
+        last_seen_at = now;
     }
     let role: String = row.try_get("role")?;
     Ok(Ok(SessionUser {
@@ -86,7 +91,8 @@ pub async fn lookup(store: &Store, id: &str, now: i64, idle_ms: i64) -> Result<R
         username: row.try_get("username")?,
         role: Role::parse(&role).ok_or_else(|| Error::Config(format!("unknown role {role:?}")))?,
         totp_enabled: row.try_get::<Option<i64>, _>("totp_confirmed_at")?.is_some(),
-        last_seen_at: last_seen,
+        last_seen_at,
+        expires_at: expires,
     }))
 }
 

@@ -199,7 +199,13 @@ impl FleetInner {
 }
 
 impl Fleet {
-    /// A fleet with no bots running.
+    /// The visible catalogue's cache (shared).
+    pub fn stock_cache(&self) -> StockCache {
+        self.inner.stock.clone()
+    }
+
+    /// A fleet with no bots running; its catalogue cache made with `cache`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         cipher: TokenCipher,
@@ -208,8 +214,9 @@ impl Fleet {
         tracker: Tracker,
         clock: Clock,
         session_start_floor: u32,
+        cache: crate::cache::CacheSettings,
     ) -> Self {
-        let stock = StockCache::new(store.clone(), events.stock_changes());
+        let stock = StockCache::new(store.clone(), events.stock_changes(), cache);
         let runtimes = Arc::new(Runtimes::default());
         let invalid = Arc::new(invalid::InvalidRequests::new(clock.clone(), invalid::Levels::default()));
         let rest = rest_meter::RestMeter::new(runtimes.clone(), invalid.clone());

@@ -134,6 +134,8 @@ pub struct Gauges {
     /// Invalid requests (401, 403, 429) the fleet made to Discord: (in its 10-minute window, since
     /// start).
     pub invalid_requests: (u64, u64),
+    /// Each cache's hits, misses, evictions and invalidations (`crate::cache`).
+    pub caches: Vec<crate::cache::CacheFigures>,
 }
 
 impl Metrics {
@@ -291,6 +293,26 @@ impl Metrics {
              # TYPE botfleet_discord_invalid_requests_total counter\n",
         );
         let _ = writeln!(out, "botfleet_discord_invalid_requests_total {}", gauges.invalid_requests.1);
+        /// A per-cache figure: name, help, type, its value in a cache's figures.
+        type CacheFigure = (&'static str, &'static str, &'static str, fn(&crate::cache::CacheFigures) -> u64);
+        let per_cache: [CacheFigure; 5] = [
+            ("botfleet_cache_hits_total", "Reads the cache answered.", "counter", |c| c.hits),
+            ("botfleet_cache_misses_total", "Reads that went to the database.", "counter", |c| c.misses),
+            ("botfleet_cache_evictions_total", "Entries that left by age or for room.", "counter", |c| c.evictions),
+            (
+                "botfleet_cache_invalidations_total",
+                "Times a change (here or on another node) cleared the cache.",
+                "counter",
+                |c| c.invalidations,
+            ),
+            ("botfleet_cache_entries", "Entries held now.", "gauge", |c| c.entries),
+        ];
+        for (name, help, kind, value) in per_cache {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for c in &gauges.caches {
+                let _ = writeln!(out, "{name}{{cache=\"{}\"}} {}", c.name, value(c));
+            }
+        }
         out.push_str("# HELP botfleet_bots Bots by runtime status.\n# TYPE botfleet_bots gauge\n");
         for (status, n) in gauges.bots.by_status() {
             let _ = writeln!(out, "botfleet_bots{{status=\"{status}\"}} {n}");

@@ -51,6 +51,9 @@ pub struct TestApp {
     pub events: botfleet::events::EventBus,
     /// Alert evaluations finished so far.
     pub alert_evaluations: Arc<std::sync::atomic::AtomicU64>,
+    /// The caches' bus (what other nodes' notifications reach) and the catalogue's cache.
+    pub caching: botfleet::cache::Caching,
+    pub stock: botfleet::stock::StockCache,
     config: ServeConfig,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -160,6 +163,7 @@ impl TestApp {
             connections: botfleet::config::ConnectionConfig::default(),
             retention: botfleet::config::RetentionConfig::default(),
             exports: botfleet::config::ExportConfig::default(),
+            cache: botfleet::config::CacheConfig::default(),
         };
         let mut config = config;
         adjust(&mut config);
@@ -172,6 +176,7 @@ impl TestApp {
         // holder of the fleet is gone.
         let (store, events) = (state.store.clone(), state.events.clone());
         let alert_evaluations = state.alerts.evaluation_counter();
+        let (caching, stock) = (state.caching.clone(), state.fleet.stock_cache());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let scheme = if config.tls_cert.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
@@ -192,6 +197,8 @@ impl TestApp {
             dir,
             events,
             alert_evaluations,
+            caching,
+            stock,
             config,
             stop: Some(stop),
             task: Some(task),
@@ -237,6 +244,20 @@ impl TestApp {
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
         drop(self);
         Self::start(config, backend, dir, pg).await
+    }
+
+    /// A second node on this one's database (same secret key), configured as this one after
+    /// `adjust`; dropping it leaves the database alone.
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = self.dir.path().join("secret.key");
+        if key.exists() {
+            std::fs::copy(&key, dir.path().join("secret.key")).expect("secret key copied");
+        }
+        let mut config = self.config.clone();
+        config.storage.data_dir = dir.path().to_path_buf();
+        adjust(&mut config);
+        Self::start(config, self.backend, dir, None).await
     }
 
     /// A new API key with `role`, made directly in the store.
