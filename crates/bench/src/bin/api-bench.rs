@@ -62,7 +62,7 @@ async fn serve(dir: &std::path::Path, database_url: &str, cache: bool) -> Servic
         "http://127.0.0.1:9",
         "--cache",
         if cache { "true" } else { "false" },
-        "--rate-limit-per-minute",
+        "--requests-per-minute",
         "100000000",
         "--monitoring",
         "false",
