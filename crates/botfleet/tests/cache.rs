@@ -343,3 +343,16 @@ async fn without_redis_a_node_serves_says_degraded_and_reconnects() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_url_that_cannot_be_read_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let store = botfleet::store::Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let refused = botfleet::cache::invalidate::Invalidations::new(&store, &url, Some("http://not-redis:6379"))
+        .await
+        .expect_err("an http URL is not Redis");
+    let message = refused.to_string();
+    assert!(message.contains("BOTFLEET_REDIS_URL") && message.contains("redis://"), "{message}");
+}

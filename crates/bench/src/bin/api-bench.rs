@@ -133,7 +133,8 @@ async fn main() {
     let seeding = serve(&dir, &database_url, true).await;
     let store = botfleet::store::Store::connect(&database_url).await.unwrap();
     let grant = botfleet::auth::keys::Grant::Role(botfleet::auth::Role::Admin);
-    let key = botfleet::auth::keys::create(&store, "bench", &grant, None, botfleet::time::now_ms(), None).await.unwrap().0;
+    let key =
+        botfleet::auth::keys::create(&store, "bench", &grant, None, botfleet::time::now_ms(), None).await.unwrap().0;
     let http = reqwest::Client::new();
     for i in 0..50 {
         let token = format!("MTQzNjk5ODQ5NzAzNTQ0NjQwMA.Gx{i:04}.secretpartabcdefghijklmnopqrstuv{i:04}");
@@ -148,8 +149,14 @@ async fn main() {
     }
     let rows: Vec<CommandRecord> = (0..10_000u64)
         .map(|i| {
-            let mut r = CommandRecord::new(1 + (i % 50) as i64, CommandKind::Slash, 1_800_000_000_000 + i as i64, "stock", "tea".into())
-                .from(i + 1, Some(7), 8, 9, "shopper");
+            let mut r = CommandRecord::new(
+                1 + (i % 50) as i64,
+                CommandKind::Slash,
+                1_800_000_000_000 + i as i64,
+                "stock",
+                "tea".into(),
+            )
+            .from(i + 1, Some(7), 8, 9, "shopper");
             r.reply("5 left");
             r
         })
@@ -167,7 +174,11 @@ async fn main() {
                 let rate = load(&service.url, &key, path, args.clients, args.secs).await;
                 service.stop().await;
                 eprintln!("{path} cache {}: {rate:.0} requests/s", if cache { "on" } else { "off" });
-                if cache { on.push(rate) } else { off.push(rate) }
+                if cache {
+                    on.push(rate)
+                } else {
+                    off.push(rate)
+                }
             }
         }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
