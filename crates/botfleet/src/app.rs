@@ -42,9 +42,15 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     );
     let discord = Arc::new(DiscordApi::new(&config.discord_api_url)?);
     let cipher = TokenCipher::load(config.secret_key.key(), &config.storage.data_dir)?;
+    // SQLite serves one node: a second `serve` on the same file stops here, before touching it.
+    let single_node = crate::store::sqlite_path(&config.storage.url())
+        .map(|path| crate::nodes::SingleNode::claim(std::path::Path::new(path)))
+        .transpose()?;
     let store = Store::connect(&config.storage.url()).await?;
     store.migrate().await?;
     let events = EventBus::default();
+    let node = crate::nodes::node_id(&config.storage.data_dir)?;
+    let nodes = crate::nodes::Registry::new(store.clone(), config.clock.clone(), node.clone());
     let queue = usize::try_from(config.tracking_queue).unwrap_or(crate::tracking::DEFAULT_QUEUE);
     let spool = config.storage.data_dir.join("spool");
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking, queue, spool)?;
@@ -82,7 +88,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         retention.clone(),
         events.clone(),
         config.clock.clone(),
-        crate::jobs::node_id(&config.storage.data_dir)?,
+        node.clone(),
         (&config.exports).into(),
     );
     let schedules = crate::schedules::Schedules::new(store.clone(), jobs.clone(), fleet.clone(), config.clock.clone());
@@ -100,6 +106,8 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         schedules,
         auth,
         caching,
+        nodes,
+        single_node: Arc::new(Mutex::new(single_node)),
         alerts,
         retention,
         live: config.websocket,
@@ -141,6 +149,20 @@ pub async fn run(
     let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
     let jobs = state.jobs.spawn();
     let schedules = state.schedules.spawn();
+    let single_node = state.single_node.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let nodes = state.nodes.clone();
+    match listener.local_addr() {
+        Ok(address) => {
+            if let Err(e) = nodes.register(&address.to_string()).await {
+                tracing::warn!(error = %e, "this node could not register itself; its heartbeat will try again");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "the API's address is unknown; the node is not registered"),
+    }
+    let heartbeat = {
+        let fleet = fleet.clone();
+        nodes.spawn(move || fleet.held())
+    };
     // Changes from the other nodes clear the caches here; catalogue changes made here are told to them.
     let invalidations = state.caching.bus.spawn_listener();
     let announcer = state.caching.bus.spawn_announcer(Topic::Catalogue, state.events.stock_changes());
@@ -161,6 +183,7 @@ pub async fn run(
         Some(retention),
         invalidations,
         Some(announcer),
+        Some(heartbeat),
     ]
     .into_iter()
     .flatten()
@@ -180,6 +203,10 @@ pub async fn run(
             tracing::error!("tracking did not finish within 30 s; some records may be missing");
         }
     }
+    if let Err(e) = nodes.stopped().await {
+        tracing::warn!(error = %e, "this node's clean stop could not be noted; others see it as missing");
+    }
     store.close().await;
+    drop(single_node);
     result
 }

@@ -43,6 +43,8 @@ pub mod logs;
 pub mod metrics;
 /// TLS termination, and who a request comes from behind trusted reverse proxies.
 pub mod net;
+/// The nodes serving one database: registry, heartbeats, SQLite's one-node lock.
+pub mod nodes;
 /// Cursor pagination.
 pub mod page;
 /// `botfleet rotate-secret-key`: every sealed secret re-sealed under a new key, in one transaction.

@@ -1,5 +1,6 @@
-//! Health: liveness (`/health`), readiness (`/health/ready`), a bot's health check by check
-//! (`/bots/{id}/health`), and the Prometheus metrics (`/metrics`).
+//! Health: liveness (`/health`), readiness (`/health/ready`), the nodes serving the database
+//! (`/nodes`), a bot's health check by check (`/bots/{id}/health`), and the Prometheus metrics
+//! (`/metrics`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -167,6 +168,20 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(Ready { status: "not_ready", database, fleet, checks }))
     }
+}
+
+/// The nodes serving this database.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeList {
+    /// This node first, then the others by id.
+    pub items: Vec<crate::nodes::Node>,
+}
+
+/// The nodes serving this database: each node's address, version, state (`up`, `missing` after
+/// 15 s without a heartbeat, `stopped` when it stopped cleanly) and the bots it runs.
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "health", responses((status = 200, body = NodeList)))]
+pub async fn nodes(State(app): State<AppState>) -> Result<Json<NodeList>, ApiError> {
+    Ok(Json(NodeList { items: app.nodes.list().await? }))
 }
 
 /// Prometheus metrics (text exposition format 0.0.4): commands by bot, kind and outcome; reply

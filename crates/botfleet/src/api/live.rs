@@ -161,7 +161,7 @@ async fn pump(socket: WebSocket, app: AppState, principal: Principal, bearer: Op
             _ = tick.tick() => {
                 flush_missed(&tx, &mut missed);
                 ticks += 1;
-                if ticks % 60 == 0 && !still_valid(&app, bearer.as_deref(), cookie.as_deref()).await {
+                if ticks.is_multiple_of(60) && !still_valid(&app, bearer.as_deref(), cookie.as_deref()).await {
                     let _ = tx.try_send(Message::Close(Some(axum::extract::ws::CloseFrame {
                         code: 4001,
                         reason: Utf8Bytes::from_static("signed out or credential no longer valid"),

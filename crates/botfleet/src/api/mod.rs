@@ -57,6 +57,10 @@ pub struct AppState {
     pub auth: Auth,
     /// The caches' settings and the bus their invalidations go through (`DISCORD_CACHE_ENABLED`).
     pub caching: crate::cache::Caching,
+    /// This node in the registry of the nodes serving the database.
+    pub nodes: crate::nodes::Registry,
+    /// SQLite's one-node lock, taken by `app::run` and released when it ends.
+    pub single_node: Arc<std::sync::Mutex<Option<crate::nodes::SingleNode>>>,
     /// Alert rules, incidents and deliveries.
     pub alerts: crate::alerts::Alerts,
     /// How long each growing table keeps its rows, and the sweep.
@@ -97,6 +101,7 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/performance", A::MetricsRead, health::performance)
         .add(M::GET, "/api/v1/health", A::Public, health::live)
         .add(M::GET, "/api/v1/health/ready", A::HealthRead, health::ready)
+        .add(M::GET, "/api/v1/nodes", A::HealthRead, health::nodes)
         .add(M::POST, "/api/v1/auth/login", A::Public, auth::login)
         .add(M::POST, "/api/v1/auth/login/totp", A::Public, auth::login_totp)
         .add(M::POST, "/api/v1/auth/logout", A::Account, auth::logout)

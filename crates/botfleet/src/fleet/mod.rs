@@ -199,6 +199,11 @@ impl FleetInner {
 }
 
 impl Fleet {
+    /// How many bots run in this process (their tasks).
+    pub fn held(&self) -> usize {
+        self.inner.tasks.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
     /// The visible catalogue's cache (shared).
     pub fn stock_cache(&self) -> StockCache {
         self.inner.stock.clone()

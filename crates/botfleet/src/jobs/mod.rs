@@ -374,17 +374,3 @@ impl Work {
         .map_err(unreadable)
     }
 }
-
-/// This node's name, kept in `<data dir>/node-id` (made on first start), so that a restarted
-/// node recognises the jobs it held.
-pub fn node_id(data_dir: &std::path::Path) -> Result<String> {
-    let path = data_dir.join("node-id");
-    match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
-        _ => {
-            let id = format!("node-{:016x}", rand::random::<u64>());
-            std::fs::write(&path, &id).map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))?;
-            Ok(id)
-        }
-    }
-}

@@ -145,7 +145,7 @@ fn create_private(path: &Path) -> Result<()> {
     }
 }
 
-fn sqlite_path(url: &str) -> Option<&str> {
+pub fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (path != ":memory:" && !path.is_empty()).then_some(path)

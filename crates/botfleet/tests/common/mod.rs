@@ -246,6 +246,11 @@ impl TestApp {
         Self::start(config, backend, dir, pg).await
     }
 
+    /// The configuration this service was started with.
+    pub fn config(&self) -> ServeConfig {
+        self.config.clone()
+    }
+
     /// A second node on this one's database (same secret key), configured as this one after
     /// `adjust`; dropping it leaves the database alone.
     pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
