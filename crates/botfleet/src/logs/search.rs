@@ -16,11 +16,14 @@
 //!
 //! With other filters (a bot, a user, a command…) a trigram index alone can be slow: a word in a
 //! few percent of all rows, within a bot that has a fraction of a percent of them, is thousands of
-//! index matches read for one page. So a filtered search first reads the newest [`FILTER_WINDOW`]
-//! rows within the filters, by the filter's index, checking each row's text; only when they hold
-//! less than a page, and there are more rows within the filters, does the trigram index go on
-//! below them. Each path is then bounded: the first by the window, the second because the filter
-//! holds at least a window's rows, so its rows are not rare among the word's matches.
+//! index matches read for one page. PostgreSQL's planner weighs the filter's index against the
+//! trigram index with the query's values (the store has it plan every statement with them:
+//! `plan_cache_mode = force_custom_plan`). SQLite cannot: an FTS5 `MATCH` is always read first.
+//! So on SQLite a filtered search first reads the newest [`FILTER_WINDOW`] rows within the
+//! filters, by the filter's index, checking each row's text; only when they hold less than a page,
+//! and there are more rows within the filters, does the FTS table go on below them. Each path is
+//! then bounded: the first by the window, the second because the filter holds at least a window's
+//! rows, so its rows are not rare among the word's matches.
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyArguments, AnyRow};
@@ -287,7 +290,7 @@ pub async fn page<T>(
             let (floor, scanned) = read_window(store, table, &w, cursor, SCAN_ROWS).await?;
             (fetch(read.statement(w, cursor, over, Some(floor))?).await?, Some((floor, scanned)))
         }
-        Mode::Index if !w.is_empty() => {
+        Mode::Index if !w.is_empty() && backend == Backend::Sqlite => {
             // Filters first: their newest rows, each checked; the trigram index below them if
             // they hold less than a page and there is more within the filters.
             let (floor, scanned) = read_window(store, table, &w, cursor, FILTER_WINDOW).await?;
@@ -348,7 +351,7 @@ pub async fn explain(
             statements.push(window(table, w.clone(), cursor, SCAN_ROWS)?);
             statements.push(read.statement(w, cursor, over, Some(0))?);
         }
-        Mode::Index if !w.is_empty() => {
+        Mode::Index if !w.is_empty() && backend == Backend::Sqlite => {
             statements.push(window(table, w.clone(), cursor, FILTER_WINDOW)?);
             statements.push(read.statement(w.clone(), cursor, over, Some(0))?);
             statements.push(read.statement(w, cursor, over, None)?);
