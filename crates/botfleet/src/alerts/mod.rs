@@ -311,6 +311,10 @@ impl Alerts {
             .filter(|r| r.enabled && matches!(r.condition, model::Condition::DatabaseUnreachable {}))
             .cloned()
             .collect();
+        // A channel that cannot be read now (the database going away in the middle of this
+        // round, say) keeps the destination read before: the database-down alert needs it most
+        // exactly then.
+        let before = self.offline_state().channels.clone();
         let mut channels = Vec::new();
         for id in watching.iter().flat_map(|r| r.channel_ids.iter()) {
             if channels.iter().any(|c: &repo::Destination| c.id == *id) {
@@ -318,7 +322,11 @@ impl Alerts {
             }
             match repo::destination(&self.inner.store, &self.inner.cipher, *id).await {
                 Ok(d) => channels.push(d),
-                Err(e) => tracing::warn!(channel = id, error = %e, "alert channel unusable"),
+                Err(e) => {
+                    let kept = before.iter().find(|c| c.id == *id).cloned();
+                    tracing::warn!(channel = id, error = %e, kept = kept.is_some(), "alert channel unusable now");
+                    channels.extend(kept);
+                }
             }
         }
         let mut offline = self.offline_state();

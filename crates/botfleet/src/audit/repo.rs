@@ -96,7 +96,7 @@ pub async fn insert(store: &Store, entries: &[Entry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     for e in entries {
         let (actor_type, actor_id, actor_name) = e.actor.columns();
         sqlx::query(

@@ -103,7 +103,7 @@ pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()>
     if records.is_empty() {
         return Ok(());
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     for chunk in records.chunks(1000) {
         let mut sql = String::from("INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ");
         for i in 0..chunk.len() {

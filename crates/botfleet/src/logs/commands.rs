@@ -255,7 +255,7 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
     if records.is_empty() {
         return Ok(());
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     // 15 columns per row; stay well under SQLite's 32,766 bound parameters.
     for chunk in records.chunks(500) {
         let mut sql = String::from(

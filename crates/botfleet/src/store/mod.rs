@@ -126,6 +126,17 @@ impl Store {
         }
     }
 
+    /// A transaction that writes. SQLite: `BEGIN IMMEDIATE` takes the write lock at its start,
+    /// waiting up to the busy timeout; a deferred one that has read (preparing a statement may)
+    /// is refused at once with "database is locked" when another connection committed meanwhile,
+    /// since WAL mode cannot move its snapshot. PostgreSQL: a plain `BEGIN`.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// The pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

@@ -397,16 +397,30 @@ where
     }
 }
 
-/// The last `n` warnings and errors botfleet logged in this test process, for a failure message
-/// (CI shows a failed test's output, not the service's log).
+/// The last `n` different warnings and errors botfleet logged in this test process, each with
+/// when it was last logged and how often, for a failure message (CI shows a failed test's output,
+/// not the service's log; a message repeated every few milliseconds must not hide the others).
 pub fn logged_trouble(n: usize) -> String {
     let logs = captured_logs();
-    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")).collect();
-    let tail = &lines[lines.len().saturating_sub(n)..];
+    // (message without its timestamp, last line, count), in order of last appearance.
+    let mut seen: Vec<(String, String, usize)> = Vec::new();
+    for line in logs.lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")) {
+        let message = line.split_once(' ').map_or(line, |(_, rest)| rest).to_owned();
+        let count = match seen.iter().position(|(m, _, _)| *m == message) {
+            Some(i) => seen.remove(i).2 + 1,
+            None => 1,
+        };
+        seen.push((message, line.to_owned(), count));
+    }
+    let tail = &seen[seen.len().saturating_sub(n)..];
     if tail.is_empty() {
         return "(botfleet logged no warning or error)".into();
     }
-    format!("botfleet's last warnings and errors:\n{}", tail.join("\n"))
+    let lines: Vec<String> = tail
+        .iter()
+        .map(|(_, line, count)| if *count > 1 { format!("{line}  (×{count}, this the last)") } else { line.clone() })
+        .collect();
+    format!("botfleet's last warnings and errors:\n{}", lines.join("\n"))
 }
 
 /// An emulator world with one shop bot: the application "Shop", a user alice, and her guild
