@@ -213,16 +213,21 @@ async fn a_second_node_follows_through_postgres_notifications() {
     a.stop().await;
 }
 
+/// The test Redis's `host:port` (`BOTFLEET_TEST_REDIS_ADDR`, default the machine's).
+fn redis_addr() -> String {
+    std::env::var("BOTFLEET_TEST_REDIS_ADDR").unwrap_or_else(|_| "127.0.0.1:6379".to_owned())
+}
+
 fn redis_url() -> String {
-    std::env::var("BOTFLEET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
+    format!("redis://{}/", redis_addr())
 }
 
 /// Whether Redis answers (a test needing it is skipped without it, unless every suite is required).
 async fn redis_here() -> bool {
-    let reachable = tokio::net::TcpStream::connect("127.0.0.1:6379").await.is_ok();
+    let reachable = tokio::net::TcpStream::connect(redis_addr()).await.is_ok();
     if !reachable {
         assert!(std::env::var("BOTFLEET_TEST_REQUIRE_ALL").is_err(), "Redis is required but not reachable");
-        eprintln!("SKIPPED: Redis not reachable at 127.0.0.1:6379");
+        eprintln!("SKIPPED: Redis not reachable at {} (set BOTFLEET_TEST_REDIS_ADDR)", redis_addr());
     }
     reachable
 }
@@ -266,7 +271,7 @@ impl Proxy {
                 }
                 let cuts = cuts.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:6379").await else { return };
+                    let Ok(mut server) = tokio::net::TcpStream::connect(redis_addr()).await else { return };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         () = cuts.notified() => {}

@@ -783,11 +783,7 @@ impl Auth {
         if forgotten > 0 {
             tracing::debug!(rows = forgotten, "idempotency keys older than a day deleted");
         }
-        let loaded = settings::load(self.store()).await?;
-        if let Ok(mut s) = self.inner.settings.write() {
-            *s = loaded;
-        }
-        Ok(())
+        self.inner.reload_settings().await
     }
 
     /// Runs `maintain` every minute until the returned task is aborted.
@@ -805,6 +801,17 @@ impl Auth {
     }
 }
 
+impl Inner {
+    /// Reads the security settings saved in the database into memory.
+    async fn reload_settings(&self) -> Result<()> {
+        let loaded = settings::load(&self.store).await?;
+        if let Ok(mut s) = self.settings.write() {
+            *s = loaded;
+        }
+        Ok(())
+    }
+}
+
 /// Reloads the security settings when another node saved new ones (they are held in memory, and
 /// also reloaded every minute by the housekeeping). Holds the service weakly: the bus must not
 /// keep it alive.
@@ -819,14 +826,9 @@ impl Clear for SettingsReload {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         self.reloads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         runtime.spawn(async move {
-            match settings::load(&inner.store).await {
-                Ok(loaded) => {
-                    if let Ok(mut s) = inner.settings.write() {
-                        *s = loaded;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "security settings changed elsewhere could not be reloaded; \
-                                                       the housekeeping tries again within a minute"),
+            if let Err(e) = inner.reload_settings().await {
+                tracing::warn!(error = %e, "security settings changed elsewhere could not be reloaded; the \
+                                            housekeeping tries again within a minute");
             }
         });
     }

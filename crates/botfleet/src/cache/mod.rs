@@ -176,13 +176,6 @@ where
             map.invalidate_all();
         }
     }
-
-    /// Drops one entry.
-    pub fn remove(&self, key: &K) {
-        if let Some(map) = &self.map {
-            map.invalidate(key);
-        }
-    }
 }
 
 impl<K, V> Clear for Cache<K, V>

@@ -68,11 +68,6 @@ impl Registry {
         Self { store, clock, id }
     }
 
-    /// This node's id.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// Registers this node as up, listening on `address` (a restarted node takes its row again).
     pub async fn register(&self, address: &str) -> Result<()> {
         let now = self.clock.now_ms();
