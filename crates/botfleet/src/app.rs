@@ -42,6 +42,11 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     );
     let discord = Arc::new(DiscordApi::new(&config.discord_api_url)?);
     let cipher = TokenCipher::load(config.secret_key.key(), &config.storage.data_dir)?;
+    if config.several_nodes && crate::store::sqlite_path(&config.storage.url()).is_some() {
+        return Err(crate::error::Error::Config(
+            "--several-nodes (BOTFLEET_SEVERAL_NODES) needs PostgreSQL: SQLite serves one node".into(),
+        ));
+    }
     // SQLite serves one node: a second `serve` on the same file stops here, before touching it.
     let single_node = crate::store::sqlite_path(&config.storage.url())
         .map(|path| crate::nodes::SingleNode::claim(std::path::Path::new(path)))
@@ -50,7 +55,10 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     store.migrate().await?;
     let events = EventBus::default();
     let node = crate::nodes::node_id(&config.storage.data_dir)?;
-    let nodes = crate::nodes::Registry::new(store.clone(), config.clock.clone(), node.clone());
+    let nodes = crate::nodes::Registry::new(store.clone(), config.clock.clone(), node.clone(), config.several_nodes);
+    if store.backend() == crate::store::Backend::Postgres {
+        nodes.check_neighbours().await?;
+    }
     let queue = usize::try_from(config.tracking_queue).unwrap_or(crate::tracking::DEFAULT_QUEUE);
     let spool = config.storage.data_dir.join("spool");
     let (tracker, writer) = Tracker::start(store.clone(), config.tracking, queue, spool)?;
@@ -79,6 +87,10 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         caching.settings,
     );
     caching.bus.register(Topic::Catalogue, Arc::new(fleet.stock_cache()));
+    if config.several_nodes && store.backend() == crate::store::Backend::Postgres {
+        // Several nodes share this database: each bot runs where its lease is held.
+        fleet.share_with_nodes(crate::nodes::leases::Leases::new(store.clone(), node.clone()));
+    }
     let alerts =
         crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
     let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
@@ -163,6 +175,8 @@ pub async fn run(
         let fleet = fleet.clone();
         nodes.spawn(move || fleet.held())
     };
+    // Several nodes (PostgreSQL): this node renews its leases and runs the bots it holds.
+    let ownership = fleet.spawn_ownership();
     // Changes from the other nodes clear the caches here; catalogue changes made here are told to them.
     let invalidations = state.caching.bus.spawn_listener();
     let announcer = state.caching.bus.spawn_announcer(Topic::Catalogue, state.events.stock_changes());
@@ -184,6 +198,7 @@ pub async fn run(
         invalidations,
         Some(announcer),
         Some(heartbeat),
+        ownership,
     ]
     .into_iter()
     .flatten()
@@ -197,13 +212,15 @@ pub async fn run(
     }
     fleet.shutdown().await;
     drop(fleet);
+    // Noted before the writer drains: the other nodes share the bots out without this one now.
+    let stopped = nodes.stopped().await;
     if let Some(writer) = writer {
         // The writer ends once every tracker is gone: bots stopped, command tasks finished.
         if tokio::time::timeout(Duration::from_secs(30), writer).await.is_err() {
             tracing::error!("tracking did not finish within 30 s; some records may be missing");
         }
     }
-    if let Err(e) = nodes.stopped().await {
+    if let Err(e) = stopped {
         tracing::warn!(error = %e, "this node's clean stop could not be noted; others see it as missing");
     }
     store.close().await;

@@ -122,6 +122,12 @@ pub struct ServeConfig {
     /// resets the token of a bot that spends them all) does not connect, and says why.
     #[arg(long, env = "BOTFLEET_SESSION_START_FLOOR", default_value_t = 10)]
     pub session_start_floor: u32,
+    /// Several nodes share this PostgreSQL database: each bot runs on the node holding its lease,
+    /// and a node that cannot reach the database stops its bots within 6 s (another node takes
+    /// them). Set it on every node; off, one node serves the database and its bots ride out a
+    /// database outage (a second node is refused at start).
+    #[arg(long, env = "BOTFLEET_SEVERAL_NODES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub several_nodes: bool,
     /// TLS certificate chain (PEM, leaf first). With `--tls-key`, the API is served over HTTPS;
     /// with neither, over plain HTTP.
     #[arg(long, env = "BOTFLEET_TLS_CERT")]

@@ -103,6 +103,7 @@ impl Demo {
             alert_evaluation_ms: config.alert_evaluation_ms,
             log_format: "text".into(),
             session_start_floor: 10,
+            several_nodes: false,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Default::default(),

@@ -80,6 +80,10 @@ pub enum Error {
     /// Configuration or start-up problem, explained.
     #[error("{0}")]
     Config(String),
+    /// The bot is run by another node (several nodes on one PostgreSQL database); the message
+    /// names it.
+    #[error("{0}")]
+    OtherNode(String),
 }
 
 impl Error {

@@ -167,8 +167,10 @@ async fn on_and_off_answer_alike_and_changes_apply_at_once_postgres() {
 }
 
 /// Entries that live an hour: only a notification can clear them within the test.
+/// Long-lived cache entries, on a node that may share its database with others.
 fn long_lived(c: &mut botfleet::config::ServeConfig) {
     c.cache.cache_ttl_seconds = 3600;
+    c.several_nodes = true;
 }
 
 /// Node `b` has `key`, a session and the catalogue in its caches; node `a` revokes, demotes and

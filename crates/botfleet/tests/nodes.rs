@@ -33,7 +33,10 @@ async fn this_node_is_listed_up_with_its_address(app: TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_node_is_listed_and_its_clean_stop_noted() {
-    let Some(a) = TestApp::spawn(Backend::Postgres).await else { return };
+    let Some(a) = TestApp::spawn_configured(Backend::Postgres, "http://127.0.0.1:9", |c| c.several_nodes = true).await
+    else {
+        return;
+    };
     let b = a.spawn_beside(|_| {}).await;
     let listed = nodes(&a).await;
     assert_eq!(listed.len(), 2, "{listed:?}");

@@ -27,7 +27,9 @@ export function mount(main, { can }) {
   let cursor = null;
   let generation = 0;
   let stopped = false;
-  const fetching = new Set();
+  // Jobs being fetched, each with whether a live message came meanwhile (then it is fetched again:
+  // the answer may predate that message, and no other message may follow, as a held job shows).
+  const fetching = new Map();
 
   function countText() {
     const n = [...rows.values()].filter((r) => isActive(r.job)).length;
@@ -139,13 +141,21 @@ export function mount(main, { can }) {
       countText();
     }
     // New, or its state changed: the times (started, finished) come with the job itself.
-    if (fetching.has(m.id)) return;
-    fetching.add(m.id);
+    if (fetching.has(m.id)) {
+      fetching.set(m.id, true);
+      return;
+    }
     const mine = generation;
+    let fresh = !entry;
     try {
-      const job = await api.get(`/jobs/${m.id}`, { limit: 1 });
-      delete job.items;
-      if (!stopped && mine === generation) upsertFull(job, { fresh: !entry });
+      do {
+        fetching.set(m.id, false);
+        const job = await api.get(`/jobs/${m.id}`, { limit: 1 });
+        delete job.items;
+        if (stopped || mine !== generation) return;
+        upsertFull(job, { fresh });
+        fresh = false;
+      } while (fetching.get(m.id));
     } catch {
       // Gone or not visible: the next resync tells.
     } finally {

@@ -122,6 +122,7 @@ impl From<Error> for ApiError {
             Error::Discord { status: None, message } => {
                 Self::new(StatusCode::BAD_GATEWAY, "discord_unreachable", message)
             }
+            Error::OtherNode(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "other_node", m),
             Error::Database(e) if !matches!(e, sqlx::Error::Database(_) | sqlx::Error::ColumnDecode { .. }) => {
                 tracing::error!(error = ?e, "database unreachable");
                 let message = "the database is not answering; try again shortly";

@@ -11,6 +11,7 @@ pub mod health;
 pub mod identify;
 pub mod invalid;
 pub mod latency;
+pub mod ownership;
 pub mod pace;
 pub mod rest_clients;
 pub mod rest_meter;
@@ -102,6 +103,13 @@ pub struct FleetInner {
     suspending: Mutex<HashSet<i64>>,
     /// Each bot's [`handled::Handled`].
     handled: Mutex<HashMap<i64, handled::Handled>>,
+    /// With several nodes on PostgreSQL: the bots' leases (`ownership`).
+    leases: std::sync::OnceLock<crate::nodes::leases::Leases>,
+    /// With several nodes: taken by each ownership round and by each start, stop or restart, so
+    /// that a round never starts a bot an admin is stopping (an async turn, not a data lock).
+    turn: tokio::sync::Mutex<()>,
+    /// Ownership rounds in a row this node held more than its share.
+    rounds_over: Mutex<u32>,
 }
 
 impl FleetInner {
@@ -250,6 +258,9 @@ impl Fleet {
                 sessions: session::SessionBook::default(),
                 suspending: Mutex::new(HashSet::new()),
                 handled: Mutex::new(HashMap::new()),
+                leases: std::sync::OnceLock::new(),
+                turn: tokio::sync::Mutex::new(()),
+                rounds_over: Mutex::new(0),
             }),
         }
     }
@@ -351,19 +362,25 @@ impl Fleet {
     }
 
     /// Starts a bot (a no-op when it already runs) and remembers that it should run. A bot whose
-    /// saved settings cannot be read is not started: it is `failed`, with the reason.
+    /// saved settings cannot be read is not started: it is `failed`, with the reason. With several
+    /// nodes, a bot another node runs is refused with that node's name.
     pub async fn start(&self, bot_id: i64) -> Result<Transition> {
+        let _turn = self.turn().await;
         let (config, before) = self.run_settings(bot_id).await?;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
+        self.claim_here(bot_id).await?;
         let status = self.spawn(config)?;
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
     }
 
-    /// Stops a bot and remembers that it should not run.
+    /// Stops a bot and remembers that it should not run. With several nodes, a bot another node
+    /// runs stops there at its next round (within [`crate::nodes::leases::RENEW_EVERY`]).
     pub async fn stop(&self, bot_id: i64) -> Result<Transition> {
+        let _turn = self.turn().await;
         let before = repo::desired_state(&self.inner.store, bot_id).await?;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Stopped).await?;
         self.halt(bot_id, false).await;
+        self.release_here(bot_id).await;
         Ok(Transition { status: Status::Stopped, desired_before: before, desired_after: DesiredState::Stopped })
     }
 
@@ -371,13 +388,33 @@ impl Fleet {
     /// With the same token and intents its gateway session is resumed (nothing users send in
     /// between is missed); a changed token or intents identifies afresh.
     pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
+        let _turn = self.turn().await;
         let (config, before) = self.run_settings(bot_id).await?;
+        self.claim_here(bot_id).await?;
         let fingerprint = session::fingerprint(config.token.expose(), config.intents);
         let same = lock(&self.inner.tasks).get(&bot_id).is_some_and(|h| h.fingerprint == fingerprint);
         self.halt(bot_id, same).await;
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
         let status = self.spawn(config)?;
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
+    }
+
+    /// With several nodes, this node's turn to change which bots run here (none to wait for
+    /// otherwise).
+    async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.leases() {
+            Some(_) => Some(self.inner.turn.lock().await),
+            None => None,
+        }
+    }
+
+    /// Starts a bot whose lease this node holds, if it should still run (its settings read now).
+    async fn start_held(&self, bot_id: i64) -> Result<Status> {
+        let (config, desired) = self.run_settings(bot_id).await?;
+        if desired != DesiredState::Running {
+            return Ok(Status::Stopped);
+        }
+        self.spawn(config)
     }
 
     /// What a bot runs with and what an admin wanted of it, in one read. Settings that cannot be
@@ -455,6 +492,10 @@ impl Fleet {
     /// an earlier run saved.
     pub async fn start_desired(&self) -> Result<usize> {
         self.inner.sessions.fill(session::load_all(&self.inner.store).await?);
+        if self.leases().is_some() {
+            // Several nodes: each bot starts on the node that claims it (`spawn_ownership`).
+            return Ok(0);
+        }
         let ids = repo::desired_running(&self.inner.store).await?;
         for id in &ids {
             if let Err(e) = self.start(*id).await {
@@ -474,6 +515,7 @@ impl Fleet {
         };
         futures_util::future::join_all(ids.into_iter().map(|id| self.halt(id, true))).await;
         self.save_sessions().await;
+        self.hand_over_all().await;
     }
 
     /// Writes the sessions noted since the last save; a failure is logged and retried next time.

@@ -44,6 +44,10 @@ pub struct SessionBook {
     inner: Mutex<Book>,
     /// Wakes the saver when a new session is noted: until it is saved, a kill -9 would lose it.
     new_session: tokio::sync::Notify,
+    /// With several nodes: this node's id. A session is then written only for a bot whose lease
+    /// this node holds, so a node that lost a bot (cut off, paused) never overwrites the session
+    /// its new holder saves.
+    fence: std::sync::OnceLock<String>,
 }
 
 #[derive(Debug, Default)]
@@ -66,6 +70,23 @@ impl SessionBook {
         for s in saved {
             book.sessions.entry((s.bot_id, s.shard)).or_insert(s);
         }
+    }
+
+    /// Takes a bot's sessions as saved by the node that ran it before this one (a bot taken
+    /// over): they replace what this node knew of it.
+    pub fn take_over(&self, bot_id: i64, saved: Vec<SavedSession>) {
+        let mut book = self.book();
+        book.sessions.retain(|(b, _), _| *b != bot_id);
+        book.dirty.retain(|(b, _)| *b != bot_id);
+        book.forgotten.remove(&bot_id);
+        for s in saved.into_iter().filter(|s| s.bot_id == bot_id) {
+            book.sessions.insert((s.bot_id, s.shard), s);
+        }
+    }
+
+    /// Writes sessions only for bots whose lease `node` holds (several nodes; see the field).
+    pub fn fence_with(&self, node: String) {
+        let _ = self.fence.set(node);
     }
 
     /// A bot's session for a shard, if one is known.
@@ -139,7 +160,7 @@ impl SessionBook {
         if rows.is_empty() && forgotten.is_empty() {
             return Ok(0);
         }
-        match write(store, &rows, &forgotten).await {
+        match write(store, &rows, &forgotten, self.fence.get().map(String::as_str)).await {
             Ok(()) => Ok(rows.len()),
             Err(e) => {
                 let mut book = self.book();
@@ -189,11 +210,21 @@ impl Settling {
 
 /// Every saved session (read at start).
 pub async fn load_all(store: &Store) -> Result<Vec<SavedSession>> {
-    let rows = sqlx::query(
-        "SELECT bot_id, shard, session_id, sequence, resume_url, fingerprint, saved_at FROM gateway_sessions",
-    )
-    .fetch_all(store.pool())
-    .await?;
+    read(store, None).await
+}
+
+/// A bot's saved sessions (a bot this node takes over).
+pub async fn load(store: &Store, bot_id: i64) -> Result<Vec<SavedSession>> {
+    read(store, Some(bot_id)).await
+}
+
+async fn read(store: &Store, bot_id: Option<i64>) -> Result<Vec<SavedSession>> {
+    const COLUMNS: &str =
+        "SELECT bot_id, shard, session_id, sequence, resume_url, fingerprint, saved_at FROM gateway_sessions";
+    let rows = match bot_id {
+        None => sqlx::query(COLUMNS).fetch_all(store.pool()).await?,
+        Some(id) => sqlx::query(&format!("{COLUMNS} WHERE bot_id = $1")).bind(id).fetch_all(store.pool()).await?,
+    };
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let (Ok(shard), Ok(sequence)) =
@@ -214,10 +245,25 @@ pub async fn load_all(store: &Store) -> Result<Vec<SavedSession>> {
     Ok(out)
 }
 
-async fn write(store: &Store, rows: &[SavedSession], forgotten: &HashSet<i64>) -> Result<()> {
+async fn write(store: &Store, rows: &[SavedSession], forgotten: &HashSet<i64>, fence: Option<&str>) -> Result<()> {
     let mut tx = store.pool().begin().await?;
     for bot_id in forgotten {
-        sqlx::query("DELETE FROM gateway_sessions WHERE bot_id = $1").bind(*bot_id).execute(&mut *tx).await?;
+        match fence {
+            None => {
+                sqlx::query("DELETE FROM gateway_sessions WHERE bot_id = $1").bind(*bot_id).execute(&mut *tx).await?
+            }
+            // Not a session another node holds the bot for now.
+            Some(node) => {
+                sqlx::query(
+                    "DELETE FROM gateway_sessions WHERE bot_id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM bot_leases l WHERE l.bot_id = $1 AND l.node_id <> $2)",
+                )
+                .bind(*bot_id)
+                .bind(node.to_owned())
+                .execute(&mut *tx)
+                .await?
+            }
+        };
     }
     // 7 columns per row; stay well under SQLite's bound-parameter limit.
     for chunk in rows.chunks(500) {
@@ -236,6 +282,12 @@ async fn write(store: &Store, rows: &[SavedSession], forgotten: &HashSet<i64>) -
             " ON CONFLICT (bot_id, shard) DO UPDATE SET session_id = excluded.session_id, sequence = excluded.sequence, \
              resume_url = excluded.resume_url, fingerprint = excluded.fingerprint, saved_at = excluded.saved_at",
         );
+        if fence.is_some() {
+            sql.push_str(&format!(
+                " WHERE EXISTS (SELECT 1 FROM bot_leases l WHERE l.bot_id = excluded.bot_id AND l.node_id = ${})",
+                chunk.len() * 7 + 1
+            ));
+        }
         let mut q = sqlx::query(&sql);
         for s in chunk {
             q = q
@@ -246,6 +298,9 @@ async fn write(store: &Store, rows: &[SavedSession], forgotten: &HashSet<i64>) -
                 .bind(s.resume_url.clone())
                 .bind(s.fingerprint.clone())
                 .bind(s.saved_at);
+        }
+        if let Some(node) = fence {
+            q = q.bind(node.to_owned());
         }
         q.execute(&mut *tx).await?;
     }

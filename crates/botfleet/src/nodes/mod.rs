@@ -3,6 +3,8 @@
 //! stop; one that has not beaten for [`MISSING_AFTER_MS`] is `missing`. On SQLite one node serves
 //! the database: a second `serve` on the same file is refused at start ([`SingleNode`]).
 
+pub mod leases;
+
 use std::time::Duration;
 
 use serde::Serialize;
@@ -61,26 +63,55 @@ pub struct Registry {
     store: Store,
     clock: Clock,
     id: String,
+    /// Runs as one of several nodes (`--several-nodes`).
+    several: bool,
 }
 
 impl Registry {
-    pub fn new(store: Store, clock: Clock, id: String) -> Self {
-        Self { store, clock, id }
+    pub fn new(store: Store, clock: Clock, id: String, several: bool) -> Self {
+        Self { store, clock, id, several }
+    }
+
+    /// Refuses to start beside a node that is up on the same database unless both run as one of
+    /// several nodes (a node killed less than [`MISSING_AFTER_MS`] ago still counts as up).
+    pub async fn check_neighbours(&self) -> Result<()> {
+        let rows = sqlx::query("SELECT id, address, several FROM nodes WHERE id <> $1 AND stopped_at IS NULL AND heartbeat_at >= $2 ORDER BY id")
+            .bind(self.id.clone())
+            .bind(self.clock.now_ms() - MISSING_AFTER_MS)
+            .fetch_all(self.store.pool())
+            .await?;
+        for row in rows {
+            let (id, address, several): (String, String, bool) =
+                (row.try_get("id")?, row.try_get("address")?, row.try_get("several")?);
+            let why = match (self.several, several) {
+                (true, true) => continue,
+                (false, _) => "this node is not set to run as one of several",
+                (true, false) => "that node is not set to run as one of several",
+            };
+            return Err(Error::Config(format!(
+                "node {id} (API at {address}) already serves this database and {why}: set BOTFLEET_SEVERAL_NODES=true \
+                 (--several-nodes true) on every node to share the fleet, or stop the other node first (one killed \
+                 less than {} s ago still counts as up)",
+                MISSING_AFTER_MS / 1000
+            )));
+        }
+        Ok(())
     }
 
     /// Registers this node as up, listening on `address` (a restarted node takes its row again).
     pub async fn register(&self, address: &str) -> Result<()> {
         let now = self.clock.now_ms();
         sqlx::query(
-            "INSERT INTO nodes (id, address, version, started_at, heartbeat_at, stopped_at, bots) \
-             VALUES ($1, $2, $3, $4, $4, NULL, 0) \
+            "INSERT INTO nodes (id, address, version, started_at, heartbeat_at, stopped_at, bots, several) \
+             VALUES ($1, $2, $3, $4, $4, NULL, 0, $5) \
              ON CONFLICT (id) DO UPDATE SET address = $2, version = $3, started_at = $4, heartbeat_at = $4, \
-             stopped_at = NULL, bots = 0",
+             stopped_at = NULL, bots = 0, several = $5",
         )
         .bind(self.id.clone())
         .bind(address.to_owned())
         .bind(env!("CARGO_PKG_VERSION"))
         .bind(now)
+        .bind(self.several)
         .execute(self.store.pool())
         .await?;
         Ok(())

@@ -149,6 +149,9 @@ export async function newPage(browser, demo, { width = 1366, height = 900 } = {}
   const context = await browser.newContext({ viewport: { width, height }, baseURL: demo.origin });
   const page = await context.newPage();
   page.problems = [];
+  // What the live WebSocket brought, for tests that wait for a message to have arrived.
+  page.liveFrames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => page.liveFrames.push(String(payload))));
   page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     const text = m.text();

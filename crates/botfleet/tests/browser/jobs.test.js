@@ -115,10 +115,29 @@ describe('jobs', () => {
     await gatewayDown();
     let cleared = false;
     try {
-      // Started elsewhere (the API): it appears on the open page by itself.
+      // Started elsewhere (the API): it appears on the open page by itself. The page's fetch of the
+      // new job is answered as from before its claim, once the claim's message has come: the
+      // row still ends up running (no other message follows while the job is held).
+      let raced = false;
+      const isJob = (url) => /\/api\/v1\/jobs\/\d+$/.test(url.pathname) && Number(url.pathname.split('/').pop()) > started.id;
+      await admin.route(isJob, async (route) => {
+        if (raced) return route.continue();
+        raced = true;
+        const id = Number(new URL(route.request().url()).pathname.split('/').pop());
+        const response = await route.fetch();
+        const body = await response.json();
+        const claimed = () => admin.liveFrames.some((f) => {
+          const m = JSON.parse(f);
+          return m.type === 'job' && m.id === id && m.state === 'running';
+        });
+        await eventually(claimed, { what: "the job's running message" });
+        await route.fulfill({ response, json: { ...body, state: 'queued', started_at: null } });
+      });
       const held = await adminApi(demo, 'POST', '/bots/bulk', { action: 'restart', bot_ids: all });
       const row = jobRow(admin, held.id);
       await row.getByText('Running', { exact: true }).waitFor({ timeout: 30_000 });
+      assert.ok(raced, 'the fetch was answered late');
+      await admin.unroute(isJob);
       // In progress first: above the job that already succeeded.
       assert.equal(await admin.locator('tbody.jobs-active tr').first().getAttribute('data-job-id'), String(held.id));
       assert.match(await row.textContent(), /0 of 8 done/);

@@ -154,6 +154,7 @@ impl TestApp {
             alert_evaluation_ms: 100,
             log_format: "text".into(),
             session_start_floor: 10,
+            several_nodes: false,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Default::default(),

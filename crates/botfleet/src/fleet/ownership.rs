@@ -1,0 +1,201 @@
+//! Several nodes on one PostgreSQL database: each bot runs on the one node holding its lease
+//! (`nodes::leases`). Every [`RENEW_EVERY`] this node renews its leases, stops what it no longer
+//! holds or should not run, starts what it holds, takes free bots up to its even share and hands
+//! bots over above it (stopped with their session saved, then released, so the next holder
+//! resumes it). A node that cannot renew stops its bots before its leases run out; a node stopping
+//! cleanly stops its bots, saves their sessions and releases them.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{session, Fleet};
+use crate::error::{Error, Result};
+use crate::nodes::leases::{Claim, Leases, FENCE_MARGIN, LEASE_TTL, RENEW_EVERY};
+
+impl Fleet {
+    /// Runs this fleet's bots by lease, as one of several nodes: from now on a bot starts here
+    /// only when this node holds its lease.
+    pub fn share_with_nodes(&self, leases: Leases) {
+        self.inner.sessions.fence_with(leases.node().to_owned());
+        let _ = self.inner.leases.set(leases);
+    }
+
+    /// The leases this fleet runs by (several nodes), if any.
+    pub(super) fn leases(&self) -> Option<&Leases> {
+        self.inner.leases.get()
+    }
+
+    /// Claims a bot for this node before it starts here: refused, naming the node, when another
+    /// node holds it.
+    pub(super) async fn claim_here(&self, bot_id: i64) -> Result<()> {
+        let Some(leases) = self.leases() else { return Ok(()) };
+        match leases.claim(bot_id).await? {
+            Claim::Ours => {
+                self.take_session(bot_id).await;
+                Ok(())
+            }
+            Claim::Theirs(node) if node.is_empty() => Err(Error::OtherNode(format!(
+                "bot {bot_id} is being handed between nodes; try again in a few seconds"
+            ))),
+            Claim::Theirs(node) => Err(Error::OtherNode(format!(
+                "bot {bot_id} runs on node {node}; send the request to that node (GET /api/v1/nodes lists their addresses)"
+            ))),
+        }
+    }
+
+    /// Gives up this node's lease on a bot stopped here.
+    pub(super) async fn release_here(&self, bot_id: i64) {
+        if let Some(leases) = self.leases() {
+            if let Err(e) = leases.release(bot_id).await {
+                tracing::warn!(bot_id, error = %e, "could not release a stopped bot's lease; it runs out by itself");
+            }
+        }
+    }
+
+    /// Reads the session the bot's previous node saved (it may have run elsewhere since this
+    /// node last saw it).
+    async fn take_session(&self, bot_id: i64) {
+        match session::load(&self.inner.store, bot_id).await {
+            Ok(saved) => self.inner.sessions.take_over(bot_id, saved),
+            Err(e) => tracing::warn!(bot_id, error = %e, "could not read a bot's saved session; it identifies"),
+        }
+    }
+
+    /// Bots whose tasks run here.
+    fn running_here(&self) -> HashSet<i64> {
+        super::lock(&self.inner.tasks).keys().copied().collect()
+    }
+
+    /// One round: renew, then stop, start, take and hand over as the leases say. `Err`: the
+    /// leases could not be renewed.
+    async fn own_round(&self, leases: &Leases) -> Result<()> {
+        let _turn = self.inner.turn.lock().await;
+        let held: HashSet<i64> = leases.renew().await?.into_iter().collect();
+        let running = self.running_here();
+        // Taken by another node after this one's lease ran out: stopped with the session kept for
+        // it (the fence keeps this node from saving over the new holder's).
+        for &bot_id in running.difference(&held) {
+            tracing::warn!(bot_id, "another node holds this bot now; stopping it here");
+            self.halt(bot_id, true).await;
+        }
+        // Held, but no longer to run (stopped through another node): stopped and released.
+        let wanted: HashSet<i64> = crate::bots::repo::desired_running(&self.inner.store).await?.into_iter().collect();
+        for &bot_id in held.difference(&wanted) {
+            self.inner.sessions.forget(bot_id);
+            self.halt(bot_id, false).await;
+            leases.release(bot_id).await?;
+        }
+        let mut mine: Vec<i64> = held.intersection(&wanted).copied().collect();
+        mine.sort_unstable();
+        let share = leases.share().await?;
+        // Above the even share for a few rounds running (a node joined or came back; not the
+        // moment bots are being started through several nodes at once): the highest ids go, each
+        // saved and released for the node that takes it to resume.
+        let over = mine.len().saturating_sub(share);
+        let rounds_over = {
+            let mut rounds = super::lock(&self.inner.rounds_over);
+            *rounds = if over > 0 { *rounds + 1 } else { 0 };
+            *rounds
+        };
+        if over > 0 && rounds_over >= HAND_OVER_AFTER_ROUNDS {
+            let extra: Vec<i64> = mine.split_off(share);
+            futures_util::future::join_all(extra.iter().map(|id| self.halt(*id, true))).await;
+            self.save_sessions().await;
+            for &bot_id in &extra {
+                leases.release(bot_id).await?;
+            }
+            tracing::info!(bots = extra.len(), share, "handed bots over to even out the nodes");
+        } else if over == 0 {
+            for bot_id in leases.claim_free(share - mine.len()).await? {
+                self.take_session(bot_id).await;
+                mine.push(bot_id);
+            }
+        }
+        for bot_id in mine {
+            if !self.is_running_here(bot_id) {
+                if let Err(e) = self.start_held(bot_id).await {
+                    tracing::warn!(bot_id, error = %e, "could not start a bot this node holds");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_running_here(&self, bot_id: i64) -> bool {
+        super::lock(&self.inner.tasks).get(&bot_id).is_some_and(|h| !h.task.is_finished())
+    }
+
+    /// Stops every bot here, keeping their sessions (in memory: the database is not answering),
+    /// before this node's leases can run out.
+    async fn fence(&self) {
+        let ids: Vec<i64> = self.running_here().into_iter().collect();
+        if ids.is_empty() {
+            return;
+        }
+        tracing::error!(
+            bots = ids.len(),
+            "the leases could not be renewed in time: stopping this node's bots before another node takes them"
+        );
+        futures_util::future::join_all(ids.into_iter().map(|id| self.halt(id, true))).await;
+    }
+
+    /// Renews and balances every [`RENEW_EVERY`] until aborted; stops this node's bots when its
+    /// leases could not be renewed for [`LEASE_TTL`] less [`FENCE_MARGIN`].
+    pub fn spawn_ownership(&self) -> Option<JoinHandle<()>> {
+        let leases = self.leases()?.clone();
+        let fleet = self.clone();
+        Some(tokio::spawn(async move {
+            let hold = HOLD_WITHOUT_RENEWAL;
+            // Nothing held yet: nothing to fence before the first renewal.
+            let mut deadline: Option<Instant> = None;
+            loop {
+                let sent = Instant::now();
+                let round = async {
+                    match deadline {
+                        Some(at) => tokio::time::timeout_at(at, fleet.own_round(&leases))
+                            .await
+                            .unwrap_or_else(|_| Err(Error::Config("renewal timed out".into()))),
+                        None => fleet.own_round(&leases).await,
+                    }
+                };
+                match round.await {
+                    Ok(()) => deadline = Some(sent + hold),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not renew this node's leases; trying again");
+                        if deadline.is_some_and(|at| Instant::now() >= at) {
+                            fleet.fence().await;
+                            deadline = None;
+                        }
+                    }
+                }
+                let next = sent + RENEW_EVERY;
+                match deadline {
+                    Some(at) if at < next => tokio::time::sleep_until(at.max(Instant::now())).await,
+                    _ => tokio::time::sleep_until(next).await,
+                }
+            }
+        }))
+    }
+
+    /// A clean stop of this node: its bots stop (sessions saved) and their leases go, for the
+    /// other nodes to take at once.
+    pub async fn hand_over_all(&self) {
+        let Some(leases) = self.leases() else { return };
+        match leases.release_all().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(bots = n, "released this node's bots for the other nodes"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not release this node's bots; the other nodes take them when the leases run out")
+            }
+        }
+    }
+}
+
+/// Rounds in a row a node must be above its share before it hands bots over.
+pub const HAND_OVER_AFTER_ROUNDS: u32 = 3;
+
+/// How long a node's bots may go on after its last renewal before it stops them.
+pub const HOLD_WITHOUT_RENEWAL: Duration = LEASE_TTL.saturating_sub(FENCE_MARGIN);

@@ -1,0 +1,168 @@
+//! Which node runs each bot, when several nodes share one PostgreSQL database: a lease row per bot
+//! that should run (`bot_leases`), held by one node, renewed every [`RENEW_EVERY`], running out
+//! [`LEASE_TTL`] after its last renewal by the database's clock, and raised a generation by every
+//! claim. A lease run out (its node died or was cut off) or released (its node stopped cleanly,
+//! or handed the bot over) is claimed by another node with `FOR UPDATE SKIP LOCKED`.
+//!
+//! A node that cannot renew stops its bots itself before its leases can run out: its deadline is
+//! [`LEASE_TTL`] less [`FENCE_MARGIN`] after it *sent* its last successful renewal, measured on its
+//! own monotonic clock, which starts no later than the database's expiry was counted from. So the
+//! bots of a node cut off from the database, or paused, are stopped (or, paused, their gateway
+//! connections dead) before another node starts them. Why leases rather than advisory locks:
+//! `docs/architecture.md`, "Decisions".
+
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::store::Store;
+
+/// How long a lease lasts after its last renewal.
+pub const LEASE_TTL: Duration = Duration::from_secs(8);
+
+/// How often a node renews its leases (and looks for bots to take).
+pub const RENEW_EVERY: Duration = Duration::from_secs(2);
+
+/// How long before its leases run out a node that could not renew them stops its bots.
+pub const FENCE_MARGIN: Duration = Duration::from_secs(2);
+
+/// Who holds a bot's lease, as a claim found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This node holds it (claimed now, or already).
+    Ours,
+    /// Another node holds it and its lease has not run out.
+    Theirs(String),
+}
+
+/// The leases, as this node sees and takes them.
+#[derive(Debug, Clone)]
+pub struct Leases {
+    store: Store,
+    node: String,
+}
+
+fn ttl_ms() -> i64 {
+    LEASE_TTL.as_millis() as i64
+}
+
+impl Leases {
+    /// This node's (`node`) view of the leases in `store` (PostgreSQL).
+    pub fn new(store: Store, node: String) -> Self {
+        Self { store, node }
+    }
+
+    /// This node's id.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Renews this node's leases; the bots it still holds (a lease another node took after it
+    /// ran out is not renewed, and not among them).
+    pub async fn renew(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "WITH node AS (UPDATE nodes SET lease_renewed_at = botfleet_now_ms() WHERE id = $2) \
+             UPDATE bot_leases SET expires_at = botfleet_now_ms() + $1 WHERE node_id = $2 RETURNING bot_id",
+        )
+        .bind(ttl_ms())
+        .bind(self.node.clone())
+        .fetch_all(self.store.pool())
+        .await?)
+    }
+
+    /// Claims at most `n` bots that should run and have no live holder (never claimed, released,
+    /// or run out), lowest ids first; the bots claimed.
+    pub async fn claim_free(&self, n: usize) -> Result<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let pool = self.store.pool();
+        sqlx::query(
+            "INSERT INTO bot_leases (bot_id) SELECT id FROM bots WHERE desired_state = 'running' \
+             ON CONFLICT (bot_id) DO NOTHING",
+        )
+        .execute(pool)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "UPDATE bot_leases SET node_id = $1, generation = generation + 1, expires_at = botfleet_now_ms() + $2 \
+             WHERE bot_id IN (SELECT l.bot_id FROM bot_leases l JOIN bots b ON b.id = l.bot_id \
+               WHERE b.desired_state = 'running' AND (l.node_id IS NULL OR l.expires_at < botfleet_now_ms()) \
+               ORDER BY l.bot_id LIMIT $3 FOR UPDATE OF l SKIP LOCKED) \
+             RETURNING bot_id",
+        )
+        .bind(self.node.clone())
+        .bind(ttl_ms())
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await?)
+    }
+
+    /// Claims one bot (a start asked of this node): this node's if it was free, run out or
+    /// already this node's; otherwise the node that holds it.
+    pub async fn claim(&self, bot_id: i64) -> Result<Claim> {
+        let pool = self.store.pool();
+        sqlx::query("INSERT INTO bot_leases (bot_id) VALUES ($1) ON CONFLICT (bot_id) DO NOTHING")
+            .bind(bot_id)
+            .execute(pool)
+            .await?;
+        let claimed: Option<i64> = sqlx::query_scalar(
+            "UPDATE bot_leases SET generation = CASE WHEN node_id = $2 THEN generation ELSE generation + 1 END, \
+             node_id = $2, expires_at = botfleet_now_ms() + $3 \
+             WHERE bot_id = $1 AND (node_id IS NULL OR node_id = $2 OR expires_at < botfleet_now_ms()) \
+             RETURNING bot_id",
+        )
+        .bind(bot_id)
+        .bind(self.node.clone())
+        .bind(ttl_ms())
+        .fetch_optional(pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(Claim::Ours);
+        }
+        let holder: Option<Option<String>> = sqlx::query_scalar("SELECT node_id FROM bot_leases WHERE bot_id = $1")
+            .bind(bot_id)
+            .fetch_optional(pool)
+            .await?;
+        Ok(match holder.flatten() {
+            Some(node) if node != self.node => Claim::Theirs(node),
+            // Released or deleted in between: the next round of claims takes it.
+            _ => Claim::Theirs(String::new()),
+        })
+    }
+
+    /// Gives up this node's lease on `bot_id` (the bot stopped here): free for any node.
+    pub async fn release(&self, bot_id: i64) -> Result<()> {
+        sqlx::query("UPDATE bot_leases SET node_id = NULL, expires_at = 0 WHERE bot_id = $1 AND node_id = $2")
+            .bind(bot_id)
+            .bind(self.node.clone())
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Gives up every lease of this node (a clean stop, after its bots stopped).
+    pub async fn release_all(&self) -> Result<u64> {
+        Ok(sqlx::query("UPDATE bot_leases SET node_id = NULL, expires_at = 0 WHERE node_id = $1")
+            .bind(self.node.clone())
+            .execute(self.store.pool())
+            .await?
+            .rows_affected())
+    }
+
+    /// This node's even share of the bots that should run: their number divided by the nodes
+    /// that renewed their leases within a lease's length (not stopped, not draining), rounded up.
+    pub async fn share(&self) -> Result<usize> {
+        let wanted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bots WHERE desired_state = 'running'")
+            .fetch_one(self.store.pool())
+            .await?;
+        let nodes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM nodes WHERE stopped_at IS NULL AND draining = FALSE \
+             AND lease_renewed_at >= botfleet_now_ms() - $1",
+        )
+        .bind(ttl_ms())
+        .fetch_one(self.store.pool())
+        .await?;
+        let wanted = usize::try_from(wanted).unwrap_or(0);
+        let nodes = usize::try_from(nodes).unwrap_or(0).max(1);
+        Ok(wanted.div_ceil(nodes))
+    }
+}
