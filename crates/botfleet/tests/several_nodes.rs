@@ -9,6 +9,8 @@
 
 #[path = "common/process.rs"]
 mod process;
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -21,7 +23,7 @@ use tokio::time::Instant;
 const SECRET_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
 
 struct World {
-    emulator: Emulator,
+    emulator: std::sync::Arc<Emulator>,
     alice: u64,
     /// Per bot (in creation order): its application id, bot user id, token and its own channel.
     bots: Vec<(u64, u64, String, u64)>,
@@ -39,7 +41,7 @@ async fn world(n: usize) -> World {
         emulator.add_member(guild, app.bot_user_id, vec![]).unwrap();
         bots.push((app.application_id, app.bot_user_id, app.token, channel));
     }
-    World { emulator, alice, bots }
+    World { emulator: std::sync::Arc::new(emulator), alice, bots }
 }
 
 /// A node: its process, API, id and data directory.
@@ -105,71 +107,202 @@ fn replies(world: &World) -> HashMap<u64, usize> {
     out
 }
 
+/// Nodes on a scratch database, `n` bots (one guild and channel each) added and started through
+/// the nodes in turn, spread evenly, connected and their sessions saved. With `proxy`, the first
+/// node reaches the database through it (to be cut off).
+struct Cluster {
+    proxy: Option<proxy::Proxy>,
+    db: process::ScratchDb,
+    world: World,
+    env: Vec<(&'static str, String)>,
+    nodes: Vec<Node>,
+    pool: sqlx::PgPool,
+    /// Bot id → (application id, channel).
+    apps: HashMap<i64, (u64, u64)>,
+    ids: Vec<i64>,
+}
+
+fn bots_wanted() -> usize {
+    std::env::var("BOTFLEET_TEST_NODES_BOTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
+impl Cluster {
+    async fn start(n: usize) -> Option<Self> {
+        Self::start_with(n, 3, false).await
+    }
+
+    async fn start_with(n: usize, count: usize, proxied: bool) -> Option<Self> {
+        let db = process::scratch_postgres("botfleet_nodes").await?;
+        let proxy = match proxied {
+            true => {
+                let upstream = db.url.split_once('@').and_then(|(_, r)| r.split_once('/')).map(|(h, _)| h.to_owned());
+                Some(proxy::Proxy::start(upstream.unwrap()).await)
+            }
+            false => None,
+        };
+        let world = world(n).await;
+        let env: Vec<(&'static str, String)> = vec![
+            ("BOTFLEET_DISCORD_API_URL", world.emulator.http_url().to_owned()),
+            ("BOTFLEET_DATABASE_URL", db.url.clone()),
+            ("BOTFLEET_SECRET_KEY", SECRET_KEY.to_owned()),
+            ("BOTFLEET_SEVERAL_NODES", "true".to_owned()),
+            // Hundreds of bots added and started by one key in a few seconds.
+            ("BOTFLEET_BOT_OPS_PER_MINUTE", "100000".to_owned()),
+        ];
+        let dirs: Vec<tempfile::TempDir> = (0..count).map(|_| tempfile::tempdir().unwrap()).collect();
+        let key = {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            process::admin_key_with(dirs[0].path(), &env).await
+        };
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let mut cluster =
+            Self { proxy, db, world, env, nodes: Vec::new(), pool, apps: HashMap::new(), ids: Vec::new() };
+        for (i, dir) in dirs.into_iter().enumerate() {
+            let node = cluster.start_node_at(dir, i).await;
+            cluster.nodes.push(node);
+        }
+        let http = process::client(&key);
+        // Bots added and started through the three nodes in turn.
+        let nodes = &cluster.nodes;
+        let ids: Vec<i64> = futures_util::stream::iter(cluster.world.bots.iter().enumerate())
+            .map(|(i, (_, _, token, _))| {
+                let (http, api) = (http.clone(), nodes[i % nodes.len()].api.clone());
+                async move {
+                    let id = process::create_bot(
+                        &http,
+                        &api,
+                        json!({"name": format!("Shop {i}"), "token": token, "anti_spam": {"enabled": false}}),
+                    )
+                    .await;
+                    let r = http.post(format!("{api}/bots/{id}/start")).send().await.unwrap();
+                    assert!(r.status().is_success(), "start: {}", r.text().await.unwrap());
+                    id
+                }
+            })
+            .buffered(8)
+            .collect()
+            .await;
+        cluster.apps =
+            ids.iter().zip(&cluster.world.bots).map(|(id, (app, _, _, channel))| (*id, (*app, *channel))).collect();
+        cluster.ids = ids;
+        cluster.settled(count).await;
+        let pool = &cluster.pool;
+        wait_for("every session saved", 60, move || async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM gateway_sessions").fetch_one(pool).await.unwrap()
+                == n as i64
+        })
+        .await;
+        Some(cluster)
+    }
+
+    async fn start_node(&self, dir: tempfile::TempDir) -> Node {
+        self.start_node_at(dir, 1).await
+    }
+
+    /// Node `index` (the first through the proxy, if there is one).
+    async fn start_node_at(&self, dir: tempfile::TempDir, index: usize) -> Node {
+        let mut env: Vec<(&str, String)> = self.env.iter().map(|(k, v)| (*k, v.clone())).collect();
+        if let (0, Some(proxy)) = (index, &self.proxy) {
+            let name = self.db.url.rsplit('/').next().unwrap().to_owned();
+            env.retain(|(k, _)| *k != "BOTFLEET_DATABASE_URL");
+            env.push(("BOTFLEET_DATABASE_URL", format!("postgres://postgres@{}/{name}", proxy.addr)));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        start_node(dir, &env).await
+    }
+
+    /// Waits until `nodes` nodes hold every bot, evenly, and every bot is connected.
+    async fn settled(&self, nodes: usize) {
+        let n = self.ids.len();
+        let share = n.div_ceil(nodes) as i64;
+        let (pool, w) = (&self.pool, &self.world);
+        wait_for(&format!("every bot connected on an even share of {nodes} nodes"), 180, move || async move {
+            let held = holders(pool).await;
+            held.len() == nodes
+                && held.values().sum::<i64>() == n as i64
+                && held.values().all(|c| *c <= share)
+                && attached(&w.emulator).len() == n
+        })
+        .await;
+    }
+
+    /// Waits until every command in `sent` is answered and tracked, each once.
+    async fn answered_and_tracked_once(&self, sent: &[u64]) {
+        let (pool, w) = (&self.pool, &self.world);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let answered = replies(w);
+            let missing: Vec<u64> = sent.iter().copied().filter(|m| !answered.contains_key(m)).collect();
+            if missing.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let state = w.emulator.state();
+                let mut why = Vec::new();
+                for m in missing.iter().take(5) {
+                    let channel = state.channels.iter().find(|(_, c)| c.messages.contains_key(m)).map(|(id, _)| *id);
+                    let bot = channel.and_then(|c| self.apps.iter().find(|(_, (_, ch))| *ch == c).map(|(b, _)| *b));
+                    why.push(format!("message {m} in channel {channel:?} of bot {bot:?}"));
+                }
+                drop(state);
+                panic!(
+                    "{} of {} commands never answered: {why:?}; {:?}",
+                    missing.len(),
+                    sent.len(),
+                    w.emulator.counters().counters
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let twice: Vec<_> = replies(w).into_iter().filter(|(_, c)| *c > 1).collect();
+        assert!(twice.is_empty(), "answered more than once: {twice:?}");
+        wait_for("every command tracked", 60, move || async move {
+            let tracked: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM discord_command_logs").fetch_one(pool).await.unwrap();
+            tracked >= sent.len() as i64
+        })
+        .await;
+        let tracked: Vec<i64> =
+            sqlx::query_scalar("SELECT event_id FROM discord_command_logs").fetch_all(pool).await.unwrap();
+        assert_eq!(tracked.len(), sent.len(), "tracked once each");
+        let tracked: HashSet<u64> = tracked.into_iter().map(|e| e as u64).collect();
+        assert!(sent.iter().all(|m| tracked.contains(m)), "every command tracked");
+    }
+
+    /// Never two sessions of one bot at once.
+    fn one_session_per_bot(&self) {
+        let c = self.world.emulator.counters().counters;
+        assert!(
+            c.max_live_sessions_per_shard.values().all(|m| *m == 1),
+            "never two sessions of one bot: {:?}",
+            c.max_live_sessions_per_shard
+        );
+    }
+
+    async fn stop(mut self) {
+        for node in &mut self.nodes {
+            if let Some(child) = node.child.as_ref() {
+                process::sigterm(child);
+            }
+            if let Some(mut child) = node.child.take() {
+                let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+            }
+        }
+        self.pool.close().await;
+        self.db.remove().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_the_bots_and_take_over_a_killed_one() {
-    let Some(db) = process::scratch_postgres("botfleet_nodes").await else { return };
-    let n: usize = std::env::var("BOTFLEET_TEST_NODES_BOTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
-    let world = world(n).await;
-    let url: String = world.emulator.http_url().to_owned();
-    let env = [
-        ("BOTFLEET_DISCORD_API_URL", &*url),
-        ("BOTFLEET_DATABASE_URL", db.url.as_str()),
-        ("BOTFLEET_SECRET_KEY", SECRET_KEY),
-        ("BOTFLEET_SEVERAL_NODES", "true"),
-        // Hundreds of bots added and started by one key in a few seconds.
-        ("BOTFLEET_BOT_OPS_PER_MINUTE", "100000"),
-    ];
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let key = process::admin_key_with(dirs[0].path(), &env).await;
-    let http = process::client(&key);
-    let mut nodes = Vec::new();
-    for dir in dirs {
-        nodes.push(start_node(dir, &env).await);
-    }
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let (pool, w) = (&pool, &world);
-
-    // Bots added and started through the three nodes in turn.
-    let ids: Vec<i64> = futures_util::stream::iter(world.bots.iter().enumerate())
-        .map(|(i, (_, _, token, _))| {
-            let (http, api) = (http.clone(), nodes[i % 3].api.clone());
-            async move {
-                let id = process::create_bot(
-                    &http,
-                    &api,
-                    json!({"name": format!("Shop {i}"), "token": token, "anti_spam": {"enabled": false}}),
-                )
-                .await;
-                let r = http.post(format!("{api}/bots/{id}/start")).send().await.unwrap();
-                assert!(r.status().is_success(), "start: {}", r.text().await.unwrap());
-                id
-            }
-        })
-        .buffered(8)
-        .collect()
-        .await;
-    let apps: HashMap<i64, (u64, u64)> =
-        ids.iter().zip(&world.bots).map(|(id, (app, _, _, channel))| (*id, (*app, *channel))).collect();
-
-    // Spread evenly, every bot connected, every session saved (what a kill -9 may cost otherwise).
-    let share = n.div_ceil(3) as i64;
-    wait_for("every bot connected on an even share of the nodes", 180, move || async move {
-        let held = holders(pool).await;
-        held.len() == 3
-            && held.values().sum::<i64>() == n as i64
-            && held.values().all(|c| *c <= share)
-            && attached(&w.emulator).len() == n
-    })
-    .await;
-    wait_for("every session saved", 60, move || async move {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM gateway_sessions").fetch_one(pool).await.unwrap() == n as i64
-    })
-    .await;
+    let n = bots_wanted();
+    let Some(mut cluster) = Cluster::start(n).await else { return };
+    let (pool, world, apps) = (&cluster.pool, &cluster.world, &cluster.apps);
     let before = world.emulator.counters().counters;
     assert_eq!(before.identifies, n as u64, "one identify per bot");
 
     // kill -9 the third node; users keep writing to its bots.
-    let victim = nodes.pop().unwrap();
+    let mut victim = cluster.nodes.pop().unwrap();
     let theirs: Vec<i64> = sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id")
         .bind(victim.id.clone())
         .fetch_all(pool)
@@ -177,7 +310,7 @@ async fn three_nodes_share_the_bots_and_take_over_a_killed_one() {
         .unwrap();
     assert!(!theirs.is_empty());
     let their_apps: HashSet<u64> = theirs.iter().map(|id| apps[id].0).collect();
-    let mut victim_child = victim.child.unwrap();
+    let mut victim_child = victim.child.take().unwrap();
     let killed_at = Instant::now();
     victim_child.start_kill().unwrap();
     victim_child.wait().await.unwrap();
@@ -211,26 +344,7 @@ async fn three_nodes_share_the_bots_and_take_over_a_killed_one() {
         held.len() == 2 && held.values().sum::<i64>() == n as i64 && !held.contains_key(victim_id)
     })
     .await;
-    let sent_ref = &sent;
-    wait_for("every command answered", 60, move || async move {
-        let answered = replies(w);
-        sent_ref.iter().all(|m| answered.contains_key(m))
-    })
-    .await;
-    let twice: Vec<_> = replies(&world).into_iter().filter(|(_, c)| *c > 1).collect();
-    assert!(twice.is_empty(), "answered more than once: {twice:?}");
-    wait_for("every command tracked", 60, move || async move {
-        let tracked: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM discord_command_logs").fetch_one(pool).await.unwrap();
-        tracked >= sent_ref.len() as i64
-    })
-    .await;
-    let tracked: Vec<i64> =
-        sqlx::query_scalar("SELECT event_id FROM discord_command_logs").fetch_all(pool).await.unwrap();
-    assert_eq!(tracked.len(), sent.len(), "tracked once each");
-    let tracked: HashSet<u64> = tracked.into_iter().map(|e| e as u64).collect();
-    assert!(sent.iter().all(|m| tracked.contains(m)), "every command tracked");
-
+    cluster.answered_and_tracked_once(&sent).await;
     let c = world.emulator.counters().counters;
     let resumed = c.resumes - before.resumes;
     println!(
@@ -239,20 +353,106 @@ async fn three_nodes_share_the_bots_and_take_over_a_killed_one() {
         c.identifies - before.identifies
     );
     assert_eq!(c.identifies, before.identifies, "every bot taken over resumed its session");
-    assert!(
-        c.max_live_sessions_per_shard.values().all(|m| *m == 1),
-        "never two sessions of one bot: {:?}",
-        c.max_live_sessions_per_shard
-    );
-    let _ = victim.dir;
-    for mut node in nodes {
-        if let Some(child) = node.child.as_ref() {
-            process::sigterm(child);
-        }
-        if let Some(mut child) = node.child.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
-        }
+    cluster.one_session_per_bot();
+    drop(victim);
+    cluster.stop().await;
+}
+
+/// Each node in turn stopped (SIGTERM) and started again while users send 100 commands a
+/// second over all the bots: its bots move to the others and come back, and no command is lost
+/// or answered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_under_load_loses_no_command() {
+    let n = bots_wanted();
+    let Some(mut cluster) = Cluster::start(n).await else { return };
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let sending = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sender = {
+        let (sent, sending) = (sent.clone(), sending.clone());
+        let channels: Vec<u64> = cluster.ids.iter().map(|id| cluster.apps[id].1).collect();
+        let emulator = cluster.world.emulator.clone();
+        let alice = cluster.world.alice;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            let mut k = 0usize;
+            while sending.load(std::sync::atomic::Ordering::SeqCst) {
+                tick.tick().await;
+                let id = emulator.user_message(alice, channels[k % channels.len()], &format!("!ping {k}")).unwrap();
+                sent.lock().unwrap().push(id);
+                k += 1;
+            }
+        })
+    };
+    let started = Instant::now();
+    for i in 0..3 {
+        let mut node = cluster.nodes.remove(i);
+        let mut child = node.child.take().unwrap();
+        process::sigterm(&child);
+        let status = child.wait().await.unwrap();
+        assert!(status.success(), "clean exit: {status}");
+        cluster.settled(2).await;
+        let dir = std::mem::replace(&mut node.dir, tempfile::tempdir().unwrap());
+        let back = cluster.start_node(dir).await;
+        assert_eq!(back.id, node.id, "the node came back under its id");
+        cluster.nodes.insert(i, back);
+        cluster.settled(3).await;
+        println!("node {} restarted; {:.1} s in", i + 1, started.elapsed().as_secs_f64());
     }
-    pool.close().await;
-    db.remove().await;
+    sending.store(false, std::sync::atomic::Ordering::SeqCst);
+    sender.await.unwrap();
+    let sent = sent.lock().unwrap().clone();
+    println!("rolling restart: {} commands sent over {:.1} s", sent.len(), started.elapsed().as_secs_f64());
+    cluster.answered_and_tracked_once(&sent).await;
+    cluster.one_session_per_bot();
+    cluster.stop().await;
+}
+
+/// A node cut off from PostgreSQL stops its bots before another node starts them (never two
+/// sessions of one bot), the other node takes them and resumes them, and once the database is
+/// reachable again the first node comes back as one of the two and takes its share back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_the_database_stops_its_bots_before_another_takes_them() {
+    let n = 20;
+    let Some(cluster) = Cluster::start_with(n, 2, true).await else { return };
+    let (pool, world) = (&cluster.pool, &cluster.world);
+    let cut = cluster.nodes[0].id.clone();
+    let theirs: Vec<i64> = sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id")
+        .bind(cut.clone())
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(!theirs.is_empty());
+    let their_apps: HashSet<u64> = theirs.iter().map(|id| cluster.apps[id].0).collect();
+    let before = world.emulator.counters().counters;
+    cluster.proxy.as_ref().unwrap().down();
+    let cut_at = Instant::now();
+    let their_apps = &their_apps;
+    // Its bots go quiet (stopped by their own node), then come back through the other node.
+    wait_for("the cut-off node to stop its bots", 30, move || async move {
+        let live = attached(&world.emulator);
+        their_apps.iter().all(|a| !live.contains(a))
+    })
+    .await;
+    let stopped_after = cut_at.elapsed();
+    let other = cluster.nodes[1].id.clone();
+    let other_ref = &other;
+    wait_for("the other node to hold every bot", 60, move || async move {
+        let held = holders(pool).await;
+        held.get(other_ref) == Some(&(n as i64)) && attached(&world.emulator).len() == n
+    })
+    .await;
+    println!(
+        "partition: the cut-off node's {} bots stopped {:.2} s after the cut, running on the other node {:.2} s after",
+        theirs.len(),
+        stopped_after.as_secs_f64(),
+        cut_at.elapsed().as_secs_f64()
+    );
+    cluster.one_session_per_bot();
+    // Back: it takes its share again, as one of two.
+    cluster.proxy.as_ref().unwrap().up();
+    cluster.settled(2).await;
+    let c = world.emulator.counters().counters;
+    assert_eq!(c.identifies, before.identifies, "every bot moved resumed its session");
+    cluster.one_session_per_bot();
+    cluster.stop().await;
 }

@@ -18,72 +18,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
-
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use common::{until, Backend, TestApp};
 use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig};
+use proxy::Proxy;
 use serde_json::{json, Value};
 use sqlx::Connection;
+use std::sync::{Arc, Mutex};
 
 const QUEUE: u64 = 4;
 const COMMANDS: u64 = 4 * QUEUE;
-
-/// A TCP proxy to PostgreSQL that can be switched off (new connections are closed at once, open
-/// ones cut) and on again.
-struct Proxy {
-    addr: SocketAddr,
-    up: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let up = Arc::new(AtomicBool::new(true));
-        let open: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
-        let accept = {
-            let (up, open) = (up.clone(), open.clone());
-            tokio::spawn(async move {
-                while let Ok((mut inbound, _)) = listener.accept().await {
-                    if !up.load(Ordering::SeqCst) {
-                        drop(inbound);
-                        continue;
-                    }
-                    let upstream = upstream.clone();
-                    let task = tokio::spawn(async move {
-                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
-                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                        }
-                    });
-                    open.lock().unwrap().push(task.abort_handle());
-                }
-            })
-        };
-        Self { addr, up, open, accept }
-    }
-
-    fn down(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for task in self.open.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    fn up(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.accept.abort();
-    }
-}
 
 struct World {
     emulator: Emulator,

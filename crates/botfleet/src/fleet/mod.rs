@@ -367,8 +367,9 @@ impl Fleet {
     pub async fn start(&self, bot_id: i64) -> Result<Transition> {
         let _turn = self.turn().await;
         let (config, before) = self.run_settings(bot_id).await?;
-        repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
+        // Claimed before it is marked to run: another node's round would take it in between.
         self.claim_here(bot_id).await?;
+        repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
         let status = self.spawn(config)?;
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
     }
