@@ -69,3 +69,37 @@ async fn a_second_node_on_one_sqlite_file_is_refused_at_start() {
     assert_eq!(nodes(&app).await[0]["state"], "up");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_on_postgres_is_refused_unless_both_run_as_several() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else { return };
+    // A node alone (the default) refuses a second beside it, and one of several refuses it too.
+    for several in [false, true] {
+        let mut config = a.config();
+        let other = tempfile::tempdir().unwrap();
+        if a.dir.path().join("secret.key").exists() {
+            std::fs::copy(a.dir.path().join("secret.key"), other.path().join("secret.key")).unwrap();
+        }
+        config.storage.data_dir = other.path().to_path_buf();
+        config.several_nodes = several;
+        let refused = botfleet::app::build(&config).await.expect_err("refused beside a node alone");
+        let message = refused.to_string();
+        assert!(message.contains("already serves this database"), "{message}");
+        assert!(message.contains("BOTFLEET_SEVERAL_NODES=true"), "{message}");
+    }
+    assert_eq!(nodes(&a).await.len(), 1, "nothing registered by the refused nodes");
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_on_sqlite_is_refused_at_start() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut config = app.config();
+    let other = tempfile::tempdir().unwrap();
+    config.storage.data_dir = other.path().to_path_buf();
+    config.storage.database_url = Some(format!("sqlite://{}?mode=rwc", other.path().join("other.db").display()));
+    config.several_nodes = true;
+    let message = botfleet::app::build(&config).await.expect_err("SQLite serves one node").to_string();
+    assert!(message.contains("needs PostgreSQL"), "{message}");
+    app.stop().await;
+}
