@@ -120,6 +120,7 @@ struct Cluster {
     /// Bot id → (application id, channel).
     apps: HashMap<i64, (u64, u64)>,
     ids: Vec<i64>,
+    http: reqwest::Client,
 }
 
 fn bots_wanted() -> usize {
@@ -155,13 +156,22 @@ impl Cluster {
             process::admin_key_with(dirs[0].path(), &env).await
         };
         let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let mut cluster =
-            Self { proxy, db, world, env, nodes: Vec::new(), pool, apps: HashMap::new(), ids: Vec::new() };
+        let http = process::client(&key);
+        let mut cluster = Self {
+            proxy,
+            db,
+            world,
+            env,
+            nodes: Vec::new(),
+            pool,
+            apps: HashMap::new(),
+            ids: Vec::new(),
+            http: http.clone(),
+        };
         for (i, dir) in dirs.into_iter().enumerate() {
             let node = cluster.start_node_at(dir, i).await;
             cluster.nodes.push(node);
         }
-        let http = process::client(&key);
         // Bots added and started through the three nodes in turn.
         let nodes = &cluster.nodes;
         let ids: Vec<i64> = futures_util::stream::iter(cluster.world.bots.iter().enumerate())
@@ -345,6 +355,18 @@ async fn three_nodes_share_the_bots_and_take_over_a_killed_one() {
     })
     .await;
     cluster.answered_and_tracked_once(&sent).await;
+    // Whichever node is asked, a bot taken over shows as running.
+    for node in &cluster.nodes {
+        for bot in theirs.iter().take(5) {
+            let url = format!("{}/bots/{bot}", node.api);
+            let (http, url) = (&cluster.http, &url);
+            wait_for("the bot running, seen from every node", 30, move || async move {
+                let b: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+                b["status"] == "running"
+            })
+            .await;
+        }
+    }
     let c = world.emulator.counters().counters;
     let resumed = c.resumes - before.resumes;
     println!(

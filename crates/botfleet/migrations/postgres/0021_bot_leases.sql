@@ -12,7 +12,11 @@ CREATE TABLE bot_leases (
     bot_id     BIGINT PRIMARY KEY REFERENCES bots (id) ON DELETE CASCADE,
     node_id    TEXT,
     generation BIGINT NOT NULL DEFAULT 0,
-    expires_at BIGINT NOT NULL DEFAULT 0
+    expires_at BIGINT NOT NULL DEFAULT 0,
+    -- The bot's status on its node (`starting`, `running`, …) and why, written by the holder at
+    -- most every 2 s, so that every node's API shows it.
+    status     TEXT,
+    reason     TEXT
 );
 CREATE INDEX bot_leases_node ON bot_leases (node_id);
 

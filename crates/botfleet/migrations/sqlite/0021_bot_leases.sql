@@ -5,7 +5,11 @@ CREATE TABLE bot_leases (
     bot_id     INTEGER PRIMARY KEY REFERENCES bots (id) ON DELETE CASCADE,
     node_id    TEXT,
     generation INTEGER NOT NULL DEFAULT 0,
-    expires_at INTEGER NOT NULL DEFAULT 0
+    expires_at INTEGER NOT NULL DEFAULT 0,
+    -- The bot's status on its node (`starting`, `running`, …) and why, written by the holder at
+    -- most every 2 s, so that every node's API shows it.
+    status     TEXT,
+    reason     TEXT
 );
 CREATE INDEX bot_leases_node ON bot_leases (node_id);
 

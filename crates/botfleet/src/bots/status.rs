@@ -33,6 +33,11 @@ impl Status {
         }
     }
 
+    /// A status from its word (`None` for any other text).
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
     /// Every status, for summaries.
     pub const ALL: [Status; 5] = [Self::Stopped, Self::Starting, Self::Running, Self::Reconnecting, Self::Failed];
 }

@@ -110,6 +110,10 @@ pub struct FleetInner {
     turn: tokio::sync::Mutex<()>,
     /// Ownership rounds in a row this node held more than its share.
     rounds_over: Mutex<u32>,
+    /// With several nodes: the statuses of bots other nodes run, as read at the last round.
+    remote_statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
+    /// With several nodes: the statuses of this node's bots as last written for the others.
+    reported: Mutex<HashMap<i64, (Status, Option<String>)>>,
 }
 
 impl FleetInner {
@@ -261,21 +265,34 @@ impl Fleet {
                 leases: std::sync::OnceLock::new(),
                 turn: tokio::sync::Mutex::new(()),
                 rounds_over: Mutex::new(0),
+                remote_statuses: Mutex::new(HashMap::new()),
+                reported: Mutex::new(HashMap::new()),
             }),
         }
     }
 
-    /// A bot's status and reason.
+    /// A bot's status and reason: as this node runs it, or (several nodes) as the node running it
+    /// last wrote it.
     pub fn status(&self, bot_id: i64) -> (Status, Option<String>) {
+        if let Some(remote) = self.remote_status(bot_id) {
+            return remote;
+        }
         lock(&self.inner.statuses).get(&bot_id).cloned().unwrap_or((Status::Stopped, None))
+    }
+
+    /// Several nodes: the status another node wrote for a bot that does not run here.
+    fn remote_status(&self, bot_id: i64) -> Option<(Status, Option<String>)> {
+        if self.leases().is_none() || lock(&self.inner.tasks).contains_key(&bot_id) {
+            return None;
+        }
+        lock(&self.inner.remote_statuses).get(&bot_id).cloned()
     }
 
     /// Counts of bots by status (bots never started count as stopped).
     pub fn summary(&self, all_bots: &[i64]) -> BotCounts {
-        let statuses = lock(&self.inner.statuses);
         let mut counts = BotCounts::default();
         for id in all_bots {
-            counts.add(statuses.get(id).map_or(Status::Stopped, |(st, _)| *st));
+            counts.add(self.status(*id).0);
         }
         counts
     }

@@ -5,13 +5,14 @@
 //! resumes it). A node that cannot renew stops its bots before its leases run out; a node stopping
 //! cleanly stops its bots, saves their sessions and releases them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{session, Fleet};
+use crate::bots::Status;
 use crate::error::{Error, Result};
 use crate::nodes::leases::{Claim, Leases, FENCE_MARGIN, LEASE_TTL, RENEW_EVERY};
 
@@ -114,13 +115,48 @@ impl Fleet {
                 mine.push(bot_id);
             }
         }
-        for bot_id in mine {
+        for &bot_id in &mine {
             if !self.is_running_here(bot_id) {
                 if let Err(e) = self.start_held(bot_id).await {
                     tracing::warn!(bot_id, error = %e, "could not start a bot this node holds");
                 }
             }
         }
+        self.share_statuses(leases, &mine).await
+    }
+
+    /// Writes the statuses of this node's bots that changed since the last round, and reads the
+    /// other nodes' (what `status` answers for bots that do not run here).
+    async fn share_statuses(&self, leases: &Leases, mine: &[i64]) -> Result<()> {
+        let changed: Vec<(i64, &'static str, Option<String>)> = {
+            let statuses = super::lock(&self.inner.statuses);
+            let mut reported = super::lock(&self.inner.reported);
+            reported.retain(|id, _| mine.contains(id));
+            mine.iter()
+                .filter_map(|id| {
+                    let now = statuses.get(id).cloned().unwrap_or((Status::Stopped, None));
+                    (reported.get(id) != Some(&now)).then(|| {
+                        reported.insert(*id, now.clone());
+                        (*id, now.0.as_str(), now.1)
+                    })
+                })
+                .collect()
+        };
+        if let Err(e) = leases.report(&changed).await {
+            // Written again at the next round.
+            let mut reported = super::lock(&self.inner.reported);
+            for (id, _, _) in &changed {
+                reported.remove(id);
+            }
+            return Err(e);
+        }
+        let others: HashMap<i64, (Status, Option<String>)> = leases
+            .others()
+            .await?
+            .into_iter()
+            .filter_map(|(id, word, reason)| Some((id, (Status::parse(&word)?, reason))))
+            .collect();
+        *super::lock(&self.inner.remote_statuses) = others;
         Ok(())
     }
 

@@ -129,9 +129,50 @@ impl Leases {
         })
     }
 
+    /// Writes the status of bots this node holds (`(bot, status word, reason)`), for the other
+    /// nodes' APIs.
+    pub async fn report(&self, statuses: &[(i64, &'static str, Option<String>)]) -> Result<()> {
+        for chunk in statuses.chunks(500) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS TEXT))",
+                        i * 3 + 1,
+                        i * 3 + 2,
+                        i * 3 + 3
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE bot_leases l SET status = v.status, reason = v.reason FROM (VALUES {}) AS v (bot_id, status, reason) \
+                 WHERE l.bot_id = v.bot_id AND l.node_id = ${}",
+                values.join(", "),
+                chunk.len() * 3 + 1
+            );
+            let mut q = sqlx::query(&sql);
+            for (bot_id, status, reason) in chunk {
+                q = q.bind(*bot_id).bind(*status).bind(reason.clone());
+            }
+            q.bind(self.node.clone()).execute(self.store.pool()).await?;
+        }
+        Ok(())
+    }
+
+    /// The status of every bot another node holds, as that node last wrote it (`(bot, status
+    /// word, reason)`); a lease run out says nothing.
+    pub async fn others(&self) -> Result<Vec<(i64, String, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT bot_id, status, reason FROM bot_leases WHERE node_id IS NOT NULL AND node_id <> $1 \
+             AND status IS NOT NULL AND expires_at >= botfleet_now_ms()",
+        )
+        .bind(self.node.clone())
+        .fetch_all(self.store.pool())
+        .await?)
+    }
+
     /// Gives up this node's lease on `bot_id` (the bot stopped here): free for any node.
     pub async fn release(&self, bot_id: i64) -> Result<()> {
-        sqlx::query("UPDATE bot_leases SET node_id = NULL, expires_at = 0 WHERE bot_id = $1 AND node_id = $2")
+        sqlx::query("UPDATE bot_leases SET node_id = NULL, expires_at = 0, status = NULL, reason = NULL WHERE bot_id = $1 AND node_id = $2")
             .bind(bot_id)
             .bind(self.node.clone())
             .execute(self.store.pool())
@@ -141,11 +182,13 @@ impl Leases {
 
     /// Gives up every lease of this node (a clean stop, after its bots stopped).
     pub async fn release_all(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE bot_leases SET node_id = NULL, expires_at = 0 WHERE node_id = $1")
-            .bind(self.node.clone())
-            .execute(self.store.pool())
-            .await?
-            .rows_affected())
+        Ok(sqlx::query(
+            "UPDATE bot_leases SET node_id = NULL, expires_at = 0, status = NULL, reason = NULL WHERE node_id = $1",
+        )
+        .bind(self.node.clone())
+        .execute(self.store.pool())
+        .await?
+        .rows_affected())
     }
 
     /// This node's even share of the bots that should run: their number divided by the nodes
