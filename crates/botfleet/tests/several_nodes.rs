@@ -478,3 +478,46 @@ async fn a_node_cut_off_from_the_database_stops_its_bots_before_another_takes_th
     cluster.one_session_per_bot();
     cluster.stop().await;
 }
+
+/// An admin drains a node: its bots move to the other node (resumed, never two sessions), it takes
+/// no new ones; taken back, it gets its share again. The change is audited; a viewer may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drained_node_hands_its_bots_over_and_takes_its_share_back_after() {
+    let n = 20;
+    let Some(cluster) = Cluster::start_with(n, 2, false).await else { return };
+    let (pool, http) = (&cluster.pool, &cluster.http);
+    let (drained, other) = (cluster.nodes[0].id.clone(), cluster.nodes[1].id.clone());
+    let before = cluster.world.emulator.counters().counters;
+    let api = &cluster.nodes[1].api;
+    let r = http.patch(format!("{api}/nodes/{drained}")).json(&json!({"draining": true})).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let node: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(node["draining"], true, "{node}");
+    let (other_ref, w) = (&other, &cluster.world);
+    wait_for("the other node to hold every bot", 60, move || async move {
+        let held = holders(pool).await;
+        held.len() == 1 && held.get(other_ref) == Some(&(n as i64)) && attached(&w.emulator).len() == n
+    })
+    .await;
+    let listed: serde_json::Value = http.get(format!("{api}/nodes")).send().await.unwrap().json().await.unwrap();
+    let row = listed["items"].as_array().unwrap().iter().find(|n| n["id"] == drained.as_str()).unwrap().clone();
+    assert_eq!(row["draining"], true, "{listed}");
+    let r = http.patch(format!("{api}/nodes/{drained}")).json(&json!({"draining": false})).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    cluster.settled(2).await;
+    let c = cluster.world.emulator.counters().counters;
+    assert_eq!(c.identifies, before.identifies, "every bot moved resumed its session");
+    cluster.one_session_per_bot();
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM discord_audit_logs WHERE action LIKE 'nodes.%' ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(actions, ["nodes.drain", "nodes.undrain"]);
+    // Unknown nodes and bodies are refused, clearly.
+    let r = http.patch(format!("{api}/nodes/node-nope")).json(&json!({"draining": true})).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+    let r = http.patch(format!("{api}/nodes/{drained}")).json(&json!({"draining": "yes"})).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST, "{}", r.text().await.unwrap());
+    cluster.stop().await;
+}

@@ -184,6 +184,32 @@ pub async fn nodes(State(app): State<AppState>) -> Result<Json<NodeList>, ApiErr
     Ok(Json(NodeList { items: app.nodes.list().await? }))
 }
 
+/// A change to a node.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeChange {
+    /// `true`: drain the node (its bots move to the other nodes within a few seconds, it takes no
+    /// new ones); `false`: take it back.
+    pub draining: bool,
+}
+
+/// Drains a node, or takes it back (several nodes on PostgreSQL).
+#[utoipa::path(patch, path = "/api/v1/nodes/{id}", tag = "health", params(("id" = String, Path)), request_body = NodeChange,
+    responses((status = 200, body = crate::nodes::Node), (status = 403, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
+pub async fn change_node(
+    State(app): State<AppState>,
+    trail: super::guard::AuditTrail,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    super::extract::Body(change): super::extract::Body<NodeChange>,
+) -> Result<Json<crate::nodes::Node>, ApiError> {
+    let before = app.nodes.list().await?.into_iter().find(|n| n.id == id).map(|n| n.draining);
+    let node = app.nodes.drain(&id, change.draining).await?;
+    let action = if change.draining { "nodes.drain" } else { "nodes.undrain" };
+    trail.record(action, "node", &id, serde_json::json!({"draining": {"old": before, "new": change.draining}}));
+    Ok(Json(node))
+}
+
 /// Prometheus metrics (text exposition format 0.0.4): commands by bot, kind and outcome; reply
 /// latency histograms per bot; per bot REST calls, 429s, gateway events, reconnects and heartbeat
 /// latency; bots by status; tracking queue depth; uptime; memory.

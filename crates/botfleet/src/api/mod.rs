@@ -102,6 +102,7 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/health", A::Public, health::live)
         .add(M::GET, "/api/v1/health/ready", A::HealthRead, health::ready)
         .add(M::GET, "/api/v1/nodes", A::HealthRead, health::nodes)
+        .add(M::PATCH, "/api/v1/nodes/{id}", A::NodesManage, health::change_node)
         .add(M::POST, "/api/v1/auth/login", A::Public, auth::login)
         .add(M::POST, "/api/v1/auth/login/totp", A::Public, auth::login_totp)
         .add(M::POST, "/api/v1/auth/logout", A::Account, auth::logout)

@@ -15,7 +15,7 @@ use crate::auth::Action;
 #[openapi(
     info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, stock, health, metrics and alerts. Every route but health, sign-in and the sign-in page needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
     paths(
-        health::live, health::ready, health::nodes, health::metrics, health::bot, health::performance,
+        health::live, health::ready, health::nodes, health::change_node, health::metrics, health::bot, health::performance,
         bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved,
         fleet::start, fleet::stop, fleet::restart, fleet::bulk, fleet::send_message, fleet::latency,
         logs::list_commands, logs::get_command, logs::delete_command, logs::list_bot_logs, logs::get_bot_log, logs::delete_bot_log,

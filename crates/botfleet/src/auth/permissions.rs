@@ -87,6 +87,7 @@ pub enum Action {
     JobsRead,
     SchedulesRead,
     SchedulesManage,
+    NodesManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -125,6 +126,8 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::SchedulesRead, "schedules.read", &[Viewer, Operator, Admin]),
     // Operators may schedule announcements; a message that pings also needs `bots.mention`.
     (Action::SchedulesManage, "schedules.manage", &[Operator, Admin]),
+    // Draining a node moves every bot it runs to the other nodes.
+    (Action::NodesManage, "nodes.manage", &[Admin]),
 ];
 
 /// Permissions a request needs for what its body asks, beyond its route's: (action, when).

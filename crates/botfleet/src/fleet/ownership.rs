@@ -101,7 +101,8 @@ impl Fleet {
             *rounds = if over > 0 { *rounds + 1 } else { 0 };
             *rounds
         };
-        if over > 0 && rounds_over >= HAND_OVER_AFTER_ROUNDS {
+        // Drained: everything goes at once.
+        if over > 0 && (rounds_over >= HAND_OVER_AFTER_ROUNDS || share == 0) {
             let extra: Vec<i64> = mine.split_off(share);
             futures_util::future::join_all(extra.iter().map(|id| self.halt(*id, true))).await;
             self.save_sessions().await;

@@ -192,8 +192,16 @@ impl Leases {
     }
 
     /// This node's even share of the bots that should run: their number divided by the nodes
-    /// that renewed their leases within a lease's length (not stopped, not draining), rounded up.
+    /// that renewed their leases within a lease's length (not stopped, not draining), rounded up;
+    /// none while an admin drains it.
     pub async fn share(&self) -> Result<usize> {
+        let draining: Option<bool> = sqlx::query_scalar("SELECT draining FROM nodes WHERE id = $1")
+            .bind(self.node.clone())
+            .fetch_optional(self.store.pool())
+            .await?;
+        if draining == Some(true) {
+            return Ok(0);
+        }
         let wanted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bots WHERE desired_state = 'running'")
             .fetch_one(self.store.pool())
             .await?;

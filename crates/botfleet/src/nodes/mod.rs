@@ -52,6 +52,11 @@ pub struct Node {
     pub this_node: bool,
     /// Bots running in it at its last beat.
     pub bots: i64,
+    /// Several nodes: an admin is draining it (its bots move to the others; it takes no new
+    /// ones).
+    pub draining: bool,
+    /// Runs as one of several nodes (`--several-nodes`).
+    pub several: bool,
     pub started_at: i64,
     pub last_heartbeat_at: i64,
     pub stopped_at: Option<i64>,
@@ -144,11 +149,35 @@ impl Registry {
         Ok(())
     }
 
+    /// Drains a node (`true`: its bots move to the other nodes, it takes no new ones) or takes it
+    /// back; the node as it is now. Refused for a node that does not run as one of several.
+    pub async fn drain(&self, id: &str, draining: bool) -> Result<Node> {
+        let node = self
+            .list()
+            .await?
+            .into_iter()
+            .find(|n| n.id == id)
+            .ok_or_else(|| Error::NotFound { what: "node", id: id.to_owned() })?;
+        if !node.several {
+            return Err(Error::Conflict(format!(
+                "node {id} serves the database alone: there is no other node for its bots (several nodes need \
+                 PostgreSQL and BOTFLEET_SEVERAL_NODES=true on each)"
+            )));
+        }
+        sqlx::query("UPDATE nodes SET draining = $1 WHERE id = $2")
+            .bind(draining)
+            .bind(id.to_owned())
+            .execute(self.store.pool())
+            .await?;
+        Ok(Node { draining, ..node })
+    }
+
     /// Every node, this one first, then by id.
     pub async fn list(&self) -> Result<Vec<Node>> {
         let now = self.clock.now_ms();
         let rows = sqlx::query(
-            "SELECT id, address, version, started_at, heartbeat_at, stopped_at, bots FROM nodes ORDER BY id",
+            "SELECT id, address, version, started_at, heartbeat_at, stopped_at, bots, \
+             CAST(draining AS INTEGER) AS draining, CAST(several AS INTEGER) AS several FROM nodes ORDER BY id",
         )
         .fetch_all(self.store.pool())
         .await?;
@@ -165,6 +194,8 @@ impl Registry {
                     version: row.try_get("version")?,
                     state: state(stopped_at, heartbeat, now),
                     bots: row.try_get("bots")?,
+                    draining: row.try_get::<i64, _>("draining")? != 0,
+                    several: row.try_get::<i64, _>("several")? != 0,
                     started_at: row.try_get("started_at")?,
                     last_heartbeat_at: heartbeat,
                     stopped_at,
