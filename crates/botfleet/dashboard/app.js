@@ -23,6 +23,7 @@ const ROUTES = [
   { path: '/commands', page: 'commands', perm: 'logs.read', nav: 'Command log' },
   { path: '/bot-logs', page: 'bot-logs', perm: 'logs.read', nav: 'Bot log' },
   { path: '/audit', page: 'audit', perm: 'audit.read', nav: 'Audit log' },
+  { path: '/nodes', page: 'nodes', perm: 'health.read', nav: 'Nodes' },
   { path: '/users', page: 'users', perm: 'users.manage', nav: 'Users' },
   { path: '/keys', page: 'keys', perm: 'keys.manage', nav: 'API keys' },
   { path: '/account', page: 'account', perm: null, nav: 'Your account' },

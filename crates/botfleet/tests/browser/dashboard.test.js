@@ -273,6 +273,7 @@ describe('dashboard', () => {
       ['users', '/#/users', 'Users'],
       ['keys', '/#/keys', 'API keys'],
       ['account', '/#/account', 'Your account'],
+      ['nodes', '/#/nodes', 'Nodes'],
     ];
     for (const [name, url, heading] of pages) {
       await admin.goto(url);
@@ -290,6 +291,21 @@ describe('dashboard', () => {
     await phone.getByRole('heading', { name: 'Bots' }).waitFor();
     assert.deepEqual([...admin.problems, ...phone.problems], []);
     await phone.context().close();
+  });
+
+  it('lists this node on the Nodes page: up, serving the database alone, nothing to drain', T, async () => {
+    await admin.goto('/#/');
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' }).click();
+    await admin.getByRole('heading', { name: 'Nodes', exact: true }).waitFor();
+    const row = admin.locator('tbody tr').first();
+    await row.getByText('Up', { exact: true }).waitFor();
+    const text = await row.textContent();
+    assert.match(text, /\(this node\)/);
+    const [node] = (await adminApi(demo, 'GET', '/nodes')).items;
+    assert.ok(text.includes(node.id) && text.includes(node.address) && text.includes(node.version), text);
+    await admin.getByText('This node serves the database alone').waitFor();
+    assert.equal(await admin.getByRole('button', { name: /^(Drain|Take back) node/ }).count(), 0, 'nothing to drain');
+    assert.deepEqual(admin.problems, []);
   });
 
   it('measures load time and bytes on first load', T, async () => {
