@@ -487,8 +487,26 @@ async fn a_drained_node_hands_its_bots_over_and_takes_its_share_back_after() {
     let Some(cluster) = Cluster::start_with(n, 2, false).await else { return };
     let (pool, http) = (&cluster.pool, &cluster.http);
     let (drained, other) = (cluster.nodes[0].id.clone(), cluster.nodes[1].id.clone());
-    let before = cluster.world.emulator.counters().counters;
     let api = &cluster.nodes[1].api;
+    // Through the node that does not run it: a start is a no-op, a restart is carried out by the
+    // node that does (the session resumed), and answered once it has been.
+    let theirs: i64 = sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id LIMIT 1")
+        .bind(drained.clone())
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let r = http.post(format!("{api}/bots/{theirs}/start")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", r.text().await.unwrap());
+    let resumes = cluster.world.emulator.counters().counters.resumes;
+    let r = http.post(format!("{api}/bots/{theirs}/restart")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(holders(pool).await.get(&drained), Some(&((n / 2) as i64)), "still run by its node");
+    let (w, app) = (&cluster.world, cluster.apps[&theirs].0);
+    wait_for("the bot resumed on its own node", 30, move || async move {
+        w.emulator.counters().counters.resumes > resumes && attached(&w.emulator).contains(&app)
+    })
+    .await;
+    let before = cluster.world.emulator.counters().counters;
     let r = http.patch(format!("{api}/nodes/{drained}")).json(&json!({"draining": true})).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
     let node: serde_json::Value = r.json().await.unwrap();
@@ -514,6 +532,13 @@ async fn a_drained_node_hands_its_bots_over_and_takes_its_share_back_after() {
             .await
             .unwrap();
     assert_eq!(actions, ["nodes.drain", "nodes.undrain"]);
+    let restarts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM discord_audit_logs WHERE action = 'bots.restart' AND target_id = $1")
+            .bind(theirs.to_string())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(restarts, 1, "the restart audited once");
     // Unknown nodes and bodies are refused, clearly.
     let r = http.patch(format!("{api}/nodes/node-nope")).json(&json!({"draining": true})).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);

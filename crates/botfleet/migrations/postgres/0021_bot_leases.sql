@@ -16,7 +16,11 @@ CREATE TABLE bot_leases (
     -- The bot's status on its node (`starting`, `running`, …) and why, written by the holder at
     -- most every 2 s, so that every node's API shows it.
     status     TEXT,
-    reason     TEXT
+    reason     TEXT,
+    -- A restart asked through another node: when it was asked (the database's clock), and the
+    -- request the holder last carried out (it restarts the bot at its next round, then writes it).
+    restart_asked BIGINT,
+    restarted     BIGINT
 );
 CREATE INDEX bot_leases_node ON bot_leases (node_id);
 

@@ -385,7 +385,14 @@ impl Fleet {
         let _turn = self.turn().await;
         let (config, before) = self.run_settings(bot_id).await?;
         // Claimed before it is marked to run: another node's round would take it in between.
-        self.claim_here(bot_id).await?;
+        if self.claim_here(bot_id).await?.is_some() {
+            // Held by another node, so running there already (a held bot is one to run).
+            return Ok(Transition {
+                status: self.status(bot_id).0,
+                desired_before: before,
+                desired_after: DesiredState::Running,
+            });
+        }
         repo::set_desired(&self.inner.store, bot_id, DesiredState::Running).await?;
         let status = self.spawn(config)?;
         Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
@@ -406,9 +413,21 @@ impl Fleet {
     /// With the same token and intents its gateway session is resumed (nothing users send in
     /// between is missed); a changed token or intents identifies afresh.
     pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
-        let _turn = self.turn().await;
+        let turn = self.turn().await;
+        if let Some(node) = self.claim_here(bot_id).await? {
+            drop(turn);
+            let before = repo::desired_state(&self.inner.store, bot_id).await?;
+            let status = self.restart_elsewhere(bot_id, &node).await?;
+            return Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running });
+        }
+        let status = self.restart_here(bot_id).await?;
+        drop(turn);
+        Ok(status)
+    }
+
+    /// [`Fleet::restart`] of a bot this node may run (its turn taken).
+    async fn restart_here(&self, bot_id: i64) -> Result<Transition> {
         let (config, before) = self.run_settings(bot_id).await?;
-        self.claim_here(bot_id).await?;
         let fingerprint = session::fingerprint(config.token.expose(), config.intents);
         let same = lock(&self.inner.tasks).get(&bot_id).is_some_and(|h| h.fingerprint == fingerprint);
         self.halt(bot_id, same).await;

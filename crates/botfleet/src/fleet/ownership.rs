@@ -29,22 +29,62 @@ impl Fleet {
         self.inner.leases.get()
     }
 
-    /// Claims a bot for this node before it starts here: refused, naming the node, when another
-    /// node holds it.
-    pub(super) async fn claim_here(&self, bot_id: i64) -> Result<()> {
-        let Some(leases) = self.leases() else { return Ok(()) };
+    /// Claims a bot for this node before it starts here: `None` when it may run here (no leases,
+    /// or claimed now), else the node that runs it. A bot being handed between nodes is refused.
+    pub(super) async fn claim_here(&self, bot_id: i64) -> Result<Option<String>> {
+        let Some(leases) = self.leases() else { return Ok(None) };
         match leases.claim(bot_id).await? {
             Claim::Ours => {
                 self.take_session(bot_id).await;
-                Ok(())
+                Ok(None)
             }
-            Claim::Theirs(node) if node.is_empty() => Err(Error::OtherNode(format!(
-                "bot {bot_id} is being handed between nodes; try again in a few seconds"
-            ))),
-            Claim::Theirs(node) => Err(Error::OtherNode(format!(
-                "bot {bot_id} runs on node {node}; send the request to that node (GET /api/v1/nodes lists their addresses)"
-            ))),
+            Claim::Theirs(node) if node.is_empty() => {
+                Err(Error::OtherNode(format!("bot {bot_id} is being handed between nodes; try again in a few seconds")))
+            }
+            Claim::Theirs(node) => Ok(Some(node)),
         }
+    }
+
+    /// Restarts a bot another node runs: asks that node (through its lease row) and waits for it
+    /// to act, at most [`FORWARD_WAIT`]; its status after. A node that does not act in time is
+    /// named in a 503.
+    pub(super) async fn restart_elsewhere(&self, bot_id: i64, node: &str) -> Result<Status> {
+        let Some(leases) = self.leases() else { return Ok(Status::Stopped) };
+        let Some(asked) = leases.ask_restart(bot_id, node).await? else {
+            return Err(Error::OtherNode(format!(
+                "bot {bot_id} is being handed between nodes; try again in a few seconds"
+            )));
+        };
+        let deadline = Instant::now() + FORWARD_WAIT;
+        loop {
+            if let Some(status) = leases.restart_done(bot_id, asked).await? {
+                return Ok(Status::parse(&status).unwrap_or(Status::Starting));
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::OtherNode(format!(
+                    "bot {bot_id} runs on node {node}, which did not carry out the restart within {} s; it may be \
+                     overloaded or cut off from the database (GET /api/v1/nodes shows it)",
+                    FORWARD_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Carries out the restarts other nodes asked of this one (called by the round, which holds
+    /// the turn).
+    async fn restarts_asked(&self, leases: &Leases) -> Result<()> {
+        for (bot_id, asked) in leases.restarts_asked().await? {
+            let status = match self.restart_here(bot_id).await {
+                Ok(transition) => transition.status,
+                Err(e) => {
+                    tracing::warn!(bot_id, error = %e, "a restart asked through another node failed");
+                    self.status(bot_id).0
+                }
+            };
+            leases.restarted(bot_id, asked, status.as_str()).await?;
+        }
+        Ok(())
     }
 
     /// Gives up this node's lease on a bot stopped here.
@@ -75,6 +115,7 @@ impl Fleet {
     async fn own_round(&self, leases: &Leases) -> Result<()> {
         let _turn = self.inner.turn.lock().await;
         let held: HashSet<i64> = leases.renew().await?.into_iter().collect();
+        self.restarts_asked(leases).await?;
         let running = self.running_here();
         // Taken by another node after this one's lease ran out: stopped with the session kept for
         // it (the fence keeps this node from saving over the new holder's).
@@ -230,6 +271,9 @@ impl Fleet {
         }
     }
 }
+
+/// How long a node waits for another to carry out a restart asked through it.
+pub const FORWARD_WAIT: Duration = Duration::from_secs(10);
 
 /// Rounds in a row a node must be above its share before it hands bots over.
 pub const HAND_OVER_AFTER_ROUNDS: u32 = 3;
