@@ -35,6 +35,11 @@ struct World {
 }
 
 async fn world(backend: Backend) -> Option<World> {
+    world_with(backend, false).await
+}
+
+/// [`world`], its node running as one of several (`--several-nodes`) when `several`.
+async fn world_with(backend: Backend, several: bool) -> Option<World> {
     let shop = shop_world(EmulatorConfig::default()).await;
     let clock = Clock::manual(ms(START));
     let shared = clock.clone();
@@ -42,6 +47,7 @@ async fn world(backend: Backend) -> Option<World> {
         c.monitoring = false;
         c.auth.requests_per_minute = 1_000_000;
         c.clock = shared;
+        c.several_nodes = several;
     })
     .await?;
     let (status, bot) = app.post("/api/v1/bots", json!({"name": "Shop", "token": shop.shop.token})).await;
@@ -400,7 +406,7 @@ async fn edits_retime_disable_and_are_audited(w: World) {
 /// recorded once, made one job, and posted once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_one_database_send_each_run_once() {
-    let Some(w) = world(Backend::Postgres).await else { return };
+    let Some(w) = world_with(Backend::Postgres, true).await else { return };
     let (url, shared) = (w.app.database_url(), w.clock.clone());
     // The same secret key (each node reads the bots' tokens), its own data dir and node id.
     let key = std::fs::read_to_string(botfleet::secrets::TokenCipher::key_file(w.app.dir.path())).unwrap();
@@ -410,6 +416,7 @@ async fn two_nodes_on_one_database_send_each_run_once() {
         c.clock = shared;
         c.storage.database_url = Some(url);
         c.secret_key.secret_key = Some(botfleet::secrets::Secret::new(key.trim()));
+        c.several_nodes = true;
     })
     .await
     .expect("a second node");

@@ -909,6 +909,12 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::DELETE, "/api/v1/alerts/rules/{id}", rip.clone(), invalid: Some((format!("{rp}/abc"), None)), valid: None, rows: 1);
     case!(admin, Method::DELETE, "/api/v1/alerts/channels/{id}", chp.clone(), invalid: Some((format!("{cp}/abc"), None)), valid: None, rows: 1);
 
+    // A node alone may not be drained (nowhere for its bots to go); taking it back is allowed.
+    let (_, nodes) = t.send(&admin, Method::GET, "/api/v1/nodes", None).await;
+    let np = format!("/api/v1/nodes/{}", nodes["items"][0]["id"].as_str().unwrap());
+    case!(admin, Method::PATCH, "/api/v1/nodes/{id}", np.clone(),
+        invalid: Some((np.clone(), Some(json!({"draining": true})))), valid: Some(json!({"draining": false})), rows: 1);
+
     let exempt = ["POST /api/v1/auth/login", "POST /api/v1/auth/login/totp", "POST /api/v1/auth/logout"];
     for (method, path, _) in botfleet::api::route_table().routes() {
         let name = format!("{method} {path}");

@@ -195,6 +195,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 // Stopping to resume later (shutdown, a restart with the same token and intents):
                 // a close with a resume code keeps the session (1000 and 1001 would end it).
                 let suspend = fleet.take_suspending(id);
+                // Events read while waiting for the close below are not answered: the session is
+                // noted as of the last event read before it, so that a resume replays them.
+                let read_before_close = sequence(&shard);
                 shard.close(if suspend { CloseFrame::RESUME } else { CloseFrame::NORMAL });
                 // Poll until our close frame is sent and echoed (bounded); polling further would
                 // make twilight reconnect. A server that drops the connection without echoing it
@@ -211,7 +214,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 // At shutdown tracking writes (or spools and syncs) every record before the process
                 // exits: the session may be noted as it stands.
                 if suspend {
-                    if let Some(now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
+                    if let Some(mut now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
+                        now.sequence = now.sequence.min(read_before_close);
                         fleet.sessions.note(now);
                     }
                 } else {

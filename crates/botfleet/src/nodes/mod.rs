@@ -150,7 +150,8 @@ impl Registry {
     }
 
     /// Drains a node (`true`: its bots move to the other nodes, it takes no new ones) or takes it
-    /// back; the node as it is now. Refused for a node that does not run as one of several.
+    /// back; the node as it is now. Draining is refused for a node that does not run as one of
+    /// several (there is nowhere for its bots to go).
     pub async fn drain(&self, id: &str, draining: bool) -> Result<Node> {
         let node = self
             .list()
@@ -158,7 +159,7 @@ impl Registry {
             .into_iter()
             .find(|n| n.id == id)
             .ok_or_else(|| Error::NotFound { what: "node", id: id.to_owned() })?;
-        if !node.several {
+        if draining && !node.several {
             return Err(Error::Conflict(format!(
                 "node {id} serves the database alone: there is no other node for its bots (several nodes need \
                  PostgreSQL and BOTFLEET_SEVERAL_NODES=true on each)"
