@@ -195,18 +195,22 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 // Stopping to resume later (shutdown, a restart with the same token and intents):
                 // a close with a resume code keeps the session (1000 and 1001 would end it).
                 let suspend = fleet.take_suspending(id);
-                // Events read while waiting for the close below are not answered: the session is
-                // noted as of the last event read before it, so that a resume replays them.
-                let read_before_close = sequence(&shard);
                 shard.close(if suspend { CloseFrame::RESUME } else { CloseFrame::NORMAL });
                 // Poll until our close frame is sent and echoed (bounded); polling further would
                 // make twilight reconnect. A server that drops the connection without echoing it
                 // makes twilight connect again at once: its Hello ends the wait before an identify
-                // is sent (each spends one of the bot's daily session starts).
+                // is sent (each spends one of the bot's daily session starts). A command read
+                // meanwhile is not answered: the session is noted as of the event before the
+                // first such one, so that a resume replays it.
+                let mut unanswered_after: Option<u64> = None;
                 let _ = tokio::time::timeout(Duration::from_secs(2), async {
                     while let Some(event) = shard.next_event(wanted).await {
-                        if matches!(event, Ok(Event::GatewayClose(_) | Event::GatewayHello(_))) {
-                            break;
+                        match event {
+                            Ok(Event::GatewayClose(_) | Event::GatewayHello(_)) => break,
+                            Ok(Event::MessageCreate(_) | Event::InteractionCreate(_)) => {
+                                unanswered_after.get_or_insert(sequence(&shard).saturating_sub(1));
+                            }
+                            _ => {}
                         }
                     }
                 })
@@ -215,7 +219,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                 // exits: the session may be noted as it stands.
                 if suspend {
                     if let Some(mut now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
-                        now.sequence = now.sequence.min(read_before_close);
+                        if let Some(limit) = unanswered_after {
+                            now.sequence = now.sequence.min(limit);
+                        }
                         fleet.sessions.note(now);
                     }
                 } else {
