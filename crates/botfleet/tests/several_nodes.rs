@@ -58,6 +58,15 @@ async fn start_node(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Node {
     Node { child: Some(child), api, id, dir }
 }
 
+/// The bots `node` holds, by the leases, lowest id first.
+async fn held_by(pool: &sqlx::PgPool, node: &str) -> Vec<i64> {
+    sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id")
+        .bind(node.to_owned())
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
 /// Bots held per node, by the leases.
 async fn holders(pool: &sqlx::PgPool) -> BTreeMap<String, i64> {
     sqlx::query_as::<_, (Option<String>, i64)>(
@@ -95,11 +104,7 @@ fn replies(world: &World) -> HashMap<u64, usize> {
     for (_, bot_user, _, channel) in &world.bots {
         let Some(c) = state.channels.get(channel) else { continue };
         for m in c.messages.values().filter(|m| m.author_id == *bot_user) {
-            let of = m
-                .nonce
-                .as_ref()
-                .and_then(|n| n.as_str().map(str::to_owned).or_else(|| n.as_u64().map(|v| v.to_string())));
-            if let Some(of) = of.and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(of) = process::answers(m.nonce.as_ref()) {
                 *out.entry(of).or_default() += 1;
             }
         }
@@ -313,11 +318,7 @@ async fn three_nodes_share_the_bots_and_take_over_a_killed_one() {
 
     // kill -9 the third node; users keep writing to its bots.
     let mut victim = cluster.nodes.pop().unwrap();
-    let theirs: Vec<i64> = sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id")
-        .bind(victim.id.clone())
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let theirs = held_by(pool, &victim.id).await;
     assert!(!theirs.is_empty());
     let their_apps: HashSet<u64> = theirs.iter().map(|id| apps[id].0).collect();
     let mut victim_child = victim.child.take().unwrap();
@@ -438,11 +439,7 @@ async fn a_node_cut_off_from_the_database_stops_its_bots_before_another_takes_th
     let Some(cluster) = Cluster::start_with(n, 2, true).await else { return };
     let (pool, world) = (&cluster.pool, &cluster.world);
     let cut = cluster.nodes[0].id.clone();
-    let theirs: Vec<i64> = sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id")
-        .bind(cut.clone())
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let theirs = held_by(pool, &cut).await;
     assert!(!theirs.is_empty());
     let their_apps: HashSet<u64> = theirs.iter().map(|id| cluster.apps[id].0).collect();
     let before = world.emulator.counters().counters;
@@ -490,11 +487,7 @@ async fn a_drained_node_hands_its_bots_over_and_takes_its_share_back_after() {
     let api = &cluster.nodes[1].api;
     // Through the node that does not run it: a start is a no-op, a restart is carried out by the
     // node that does (the session resumed), and answered once it has been.
-    let theirs: i64 = sqlx::query_scalar("SELECT bot_id FROM bot_leases WHERE node_id = $1 ORDER BY bot_id LIMIT 1")
-        .bind(drained.clone())
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let theirs = held_by(pool, &drained).await[0];
     let r = http.post(format!("{api}/bots/{theirs}/start")).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", r.text().await.unwrap());
     let resumes = cluster.world.emulator.counters().counters.resumes;

@@ -116,11 +116,7 @@ async fn restart_misses_nothing(how: Stop) {
         for channel in &channels {
             let Some(c) = state.channels.get(channel) else { continue };
             for m in c.messages.values().filter(|m| m.author_id == shop.bot_user_id) {
-                let of = m
-                    .nonce
-                    .as_ref()
-                    .and_then(|n| n.as_str().map(str::to_owned).or_else(|| n.as_u64().map(|v| v.to_string())));
-                if let Some(of) = of.and_then(|n| n.parse::<u64>().ok()) {
+                if let Some(of) = process::answers(m.nonce.as_ref()) {
                     *replies.entry(of).or_default() += 1;
                 }
             }

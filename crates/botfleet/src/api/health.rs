@@ -203,8 +203,7 @@ pub async fn change_node(
     axum::extract::Path(id): axum::extract::Path<String>,
     super::extract::Body(change): super::extract::Body<NodeChange>,
 ) -> Result<Json<crate::nodes::Node>, ApiError> {
-    let before = app.nodes.list().await?.into_iter().find(|n| n.id == id).map(|n| n.draining);
-    let node = app.nodes.drain(&id, change.draining).await?;
+    let (before, node) = app.nodes.drain(&id, change.draining).await?;
     let action = if change.draining { "nodes.drain" } else { "nodes.undrain" };
     trail.record(action, "node", &id, serde_json::json!({"draining": {"old": before, "new": change.draining}}));
     Ok(Json(node))

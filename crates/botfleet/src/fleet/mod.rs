@@ -380,7 +380,7 @@ impl Fleet {
 
     /// Starts a bot (a no-op when it already runs) and remembers that it should run. A bot whose
     /// saved settings cannot be read is not started: it is `failed`, with the reason. With several
-    /// nodes, a bot another node runs is refused with that node's name.
+    /// nodes, a bot another node runs is left there (its status answered).
     pub async fn start(&self, bot_id: i64) -> Result<Transition> {
         let _turn = self.turn().await;
         let (config, before) = self.run_settings(bot_id).await?;
@@ -414,10 +414,10 @@ impl Fleet {
     /// between is missed); a changed token or intents identifies afresh.
     pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
         let turn = self.turn().await;
-        if let Some(node) = self.claim_here(bot_id).await? {
+        if let (Some(node), Some(leases)) = (self.claim_here(bot_id).await?, self.leases()) {
             drop(turn);
             let before = repo::desired_state(&self.inner.store, bot_id).await?;
-            let status = self.restart_elsewhere(bot_id, &node).await?;
+            let status = Self::restart_elsewhere(leases, bot_id, &node).await?;
             return Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running });
         }
         let status = self.restart_here(bot_id).await?;

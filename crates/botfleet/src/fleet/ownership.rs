@@ -38,9 +38,7 @@ impl Fleet {
                 self.take_session(bot_id).await;
                 Ok(None)
             }
-            Claim::Theirs(node) if node.is_empty() => {
-                Err(Error::OtherNode(format!("bot {bot_id} is being handed between nodes; try again in a few seconds")))
-            }
+            Claim::Theirs(node) if node.is_empty() => Err(in_transit(bot_id)),
             Claim::Theirs(node) => Ok(Some(node)),
         }
     }
@@ -48,13 +46,8 @@ impl Fleet {
     /// Restarts a bot another node runs: asks that node (through its lease row) and waits for it
     /// to act, at most [`FORWARD_WAIT`]; its status after. A node that does not act in time is
     /// named in a 503.
-    pub(super) async fn restart_elsewhere(&self, bot_id: i64, node: &str) -> Result<Status> {
-        let Some(leases) = self.leases() else { return Ok(Status::Stopped) };
-        let Some(asked) = leases.ask_restart(bot_id, node).await? else {
-            return Err(Error::OtherNode(format!(
-                "bot {bot_id} is being handed between nodes; try again in a few seconds"
-            )));
-        };
+    pub(super) async fn restart_elsewhere(leases: &Leases, bot_id: i64, node: &str) -> Result<Status> {
+        let Some(asked) = leases.ask_restart(bot_id, node).await? else { return Err(in_transit(bot_id)) };
         let deadline = Instant::now() + FORWARD_WAIT;
         loop {
             if let Some(status) = leases.restart_done(bot_id, asked).await? {
@@ -231,23 +224,20 @@ impl Fleet {
             let mut deadline: Option<Instant> = None;
             loop {
                 let sent = Instant::now();
-                let round = async {
-                    match deadline {
-                        Some(at) => tokio::time::timeout_at(at, fleet.own_round(&leases))
-                            .await
-                            .unwrap_or_else(|_| Err(Error::Config("renewal timed out".into()))),
-                        None => fleet.own_round(&leases).await,
-                    }
+                let round = match deadline {
+                    Some(at) => tokio::time::timeout_at(at, fleet.own_round(&leases)).await,
+                    None => Ok(fleet.own_round(&leases).await),
                 };
-                match round.await {
-                    Ok(()) => deadline = Some(sent + hold),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not renew this node's leases; trying again");
-                        if deadline.is_some_and(|at| Instant::now() >= at) {
-                            fleet.fence().await;
-                            deadline = None;
-                        }
+                match &round {
+                    Ok(Ok(())) => {
+                        deadline = Some(sent + hold);
                     }
+                    Ok(Err(e)) => tracing::warn!(error = %e, "could not renew this node's leases; trying again"),
+                    Err(_) => tracing::warn!("this node's leases were not renewed in time; trying again"),
+                }
+                if !matches!(round, Ok(Ok(()))) && deadline.is_some_and(|at| Instant::now() >= at) {
+                    fleet.fence().await;
+                    deadline = None;
                 }
                 let next = sent + RENEW_EVERY;
                 match deadline {
@@ -270,6 +260,11 @@ impl Fleet {
             }
         }
     }
+}
+
+/// The answer to a request for a bot whose lease is between two nodes (released, not yet taken).
+fn in_transit(bot_id: i64) -> Error {
+    Error::OtherNode(format!("bot {bot_id} is being handed between nodes; try again in a few seconds"))
 }
 
 /// How long a node waits for another to carry out a restart asked through it.

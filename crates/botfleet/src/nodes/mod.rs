@@ -150,9 +150,9 @@ impl Registry {
     }
 
     /// Drains a node (`true`: its bots move to the other nodes, it takes no new ones) or takes it
-    /// back; the node as it is now. Draining is refused for a node that does not run as one of
-    /// several (there is nowhere for its bots to go).
-    pub async fn drain(&self, id: &str, draining: bool) -> Result<Node> {
+    /// back; whether it was draining before, and the node as it is now. Draining is refused for a
+    /// node that does not run as one of several (there is nowhere for its bots to go).
+    pub async fn drain(&self, id: &str, draining: bool) -> Result<(bool, Node)> {
         let node = self
             .list()
             .await?
@@ -170,7 +170,7 @@ impl Registry {
             .bind(id.to_owned())
             .execute(self.store.pool())
             .await?;
-        Ok(Node { draining, ..node })
+        Ok((node.draining, Node { draining, ..node }))
     }
 
     /// Every node, this one first, then by id.

@@ -123,3 +123,10 @@ pub fn sigterm(child: &tokio::process::Child) {
     let pid = child.id().expect("running").to_string();
     let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
 }
+
+/// The message a bot's reply answers: botfleet sends the id of that message as the reply's nonce
+/// (a number or a string, as Discord echoes it).
+pub fn answers(nonce: Option<&serde_json::Value>) -> Option<u64> {
+    let nonce = nonce?;
+    nonce.as_u64().or_else(|| nonce.as_str().and_then(|s| s.parse().ok()))
+}
