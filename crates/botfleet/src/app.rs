@@ -91,8 +91,17 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         // Several nodes share this database: each bot runs where its lease is held.
         fleet.share_with_nodes(crate::nodes::leases::Leases::new(store.clone(), node.clone()));
     }
-    let alerts =
-        crate::alerts::Alerts::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone(), fleet.clone())?;
+    // With several nodes, a node's own alert subjects (`node:…`) carry its id: the nodes may share
+    // a host name.
+    let alert_node = if config.several_nodes { node.clone() } else { crate::metrics::node::node_name() };
+    let alerts = crate::alerts::Alerts::new(
+        store.clone(),
+        cipher.clone(),
+        config.clock.clone(),
+        events.clone(),
+        fleet.clone(),
+        alert_node,
+    )?;
     let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
@@ -180,6 +189,9 @@ pub async fn run(
     // Changes from the other nodes clear the caches here; catalogue changes made here are told to them.
     let invalidations = state.caching.bus.spawn_listener();
     let announcer = state.caching.bus.spawn_announcer(Topic::Catalogue, state.events.stock_changes());
+    // Several nodes: every node's live events reach the dashboards connected to any of them.
+    let bridge = (nodes.several() && state.caching.bus.reaches_other_nodes())
+        .then(|| crate::live::bridge::spawn(state.events.clone(), state.caching.bus.clone()));
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
@@ -199,6 +211,7 @@ pub async fn run(
         Some(announcer),
         Some(heartbeat),
         ownership,
+        bridge,
     ]
     .into_iter()
     .flatten()

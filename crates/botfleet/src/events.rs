@@ -6,7 +6,9 @@
 //! command's cache only need to know *that* the catalogue changed, and should not wake up for every
 //! command event on the broadcast.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use utoipa::ToSchema;
 
@@ -17,7 +19,7 @@ use crate::time::rfc3339;
 use tokio::sync::{broadcast, watch};
 
 /// Something that happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A bot's runtime status changed.
@@ -37,7 +39,7 @@ pub enum Event {
 }
 
 /// Where a background job stands (the jobs API's job, without its parameters).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobEvent {
     pub id: i64,
     /// `bots_bulk`, …
@@ -51,7 +53,7 @@ pub struct JobEvent {
 }
 
 /// An alert notification and its incident as it is now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertEvent {
     /// `firing`, `resent`, `recovered` or `acknowledged`.
     pub kind: String,
@@ -60,7 +62,7 @@ pub struct AlertEvent {
 
 /// A rule failing for one subject, from firing to resolved: the alerts API's incident and the
 /// live feed's, one shape (here, below `alerts`, which publishes it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Incident {
     pub id: i64,
     pub rule_id: i64,
@@ -83,14 +85,14 @@ pub struct Incident {
 }
 
 /// A product as it is now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockEvent {
     pub product: Product,
     pub deleted: bool,
 }
 
 /// A tracked command, as the live feed shows it (ids as strings, times RFC 3339).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandEvent {
     pub bot_id: i64,
     pub received_at: String,
@@ -101,9 +103,9 @@ pub struct CommandEvent {
     pub command: String,
     pub arguments: String,
     /// `prefix`, `slash` or `component`.
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     /// `ok`, `error` or `denied`.
-    pub outcome: &'static str,
+    pub outcome: Cow<'static, str>,
     pub latency_ms: Option<f64>,
     pub response: String,
 }
@@ -119,8 +121,8 @@ impl From<&CommandRecord> for CommandEvent {
             channel_id: record.channel_id.to_string(),
             command: record.command.clone(),
             arguments: record.arguments.clone(),
-            kind: record.kind.as_str(),
-            outcome: record.outcome.as_str(),
+            kind: Cow::Borrowed(record.kind.as_str()),
+            outcome: Cow::Borrowed(record.outcome.as_str()),
             latency_ms: record.latency_us.map(|us| us as f64 / 1000.0),
             response: record.response.clone(),
         }
@@ -128,7 +130,7 @@ impl From<&CommandRecord> for CommandEvent {
 }
 
 /// A bot log line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BotLogEvent {
     pub bot_id: i64,
     pub at: String,
@@ -138,7 +140,7 @@ pub struct BotLogEvent {
 }
 
 /// Fleet figures over the last minute, published every few seconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetFigures {
     pub at: String,
     /// Bots by status; `null` when they could not be counted (the database did not answer).
@@ -154,6 +156,9 @@ pub struct FleetFigures {
 #[derive(Debug, Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
+    /// The events that happened on this node (not those another node sent), for the bridge to the
+    /// other nodes (`live::bridge`); nothing is cloned for it while nobody follows it.
+    local: broadcast::Sender<Event>,
     /// How many stock events were published.
     stock: std::sync::Arc<watch::Sender<u64>>,
 }
@@ -167,7 +172,11 @@ impl Default for EventBus {
 impl EventBus {
     /// A bus keeping up to `capacity` events for slow listeners.
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity).0, stock: std::sync::Arc::new(watch::channel(0).0) }
+        Self {
+            tx: broadcast::channel(capacity).0,
+            local: broadcast::channel(capacity).0,
+            stock: std::sync::Arc::new(watch::channel(0).0),
+        }
     }
 
     /// Publishes (no-op without listeners). A stock event also counts as a catalogue change,
@@ -176,6 +185,15 @@ impl EventBus {
         if matches!(event, Event::Stock(_)) {
             self.stock.send_modify(|n| *n += 1);
         }
+        if self.local.receiver_count() > 0 {
+            let _ = self.local.send(event.clone());
+        }
+        let _ = self.tx.send(event);
+    }
+
+    /// Publishes an event another node sent: for this node's listeners, not sent on (its caches
+    /// were cleared by the invalidation the change made).
+    pub fn publish_from_node(&self, event: Event) {
         let _ = self.tx.send(event);
     }
 
@@ -192,5 +210,10 @@ impl EventBus {
     /// A new listener.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
+    }
+
+    /// A listener to the events that happened on this node only.
+    pub fn subscribe_local(&self) -> broadcast::Receiver<Event> {
+        self.local.subscribe()
     }
 }

@@ -246,10 +246,14 @@ async fn maintenance_windows_page_in_order_while_more_are_added(app: TestApp) {
 
 async fn open_incidents(app: &TestApp, rule: &Rule, count: usize, from: usize) -> Vec<i64> {
     let mut opened = Vec::new();
+    let mut db = app.store.pool().acquire().await.unwrap();
     for i in from..from + count {
         let subject = Subject { key: format!("node:n{i}"), label: format!("node n{i}"), bot_id: None };
         let now = botfleet::time::now_ms();
-        opened.push(alerts_repo::open_incident(app.store.pool(), rule, &subject, "down", now).await.unwrap().id);
+        match alerts_repo::open_incident(&mut db, rule, &subject, "down", now).await.unwrap() {
+            alerts_repo::Opened::New(incident) => opened.push(incident.id),
+            taken => panic!("each subject is new: {taken:?}"),
+        }
     }
     opened
 }

@@ -15,7 +15,7 @@ mod proxy;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig};
+use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec};
 use futures_util::StreamExt;
 use serde_json::json;
 use tokio::time::Instant;
@@ -29,8 +29,8 @@ struct World {
     bots: Vec<(u64, u64, String, u64)>,
 }
 
-async fn world(n: usize) -> World {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+async fn world(n: usize, config: EmulatorConfig) -> World {
+    let emulator = Emulator::start(config).await.unwrap();
     let alice = emulator.create_user("alice").unwrap();
     let mut bots = Vec::with_capacity(n);
     for i in 0..n {
@@ -126,6 +126,8 @@ struct Cluster {
     apps: HashMap<i64, (u64, u64)>,
     ids: Vec<i64>,
     http: reqwest::Client,
+    /// The admin API key `http` sends.
+    key: String,
 }
 
 fn bots_wanted() -> usize {
@@ -138,6 +140,11 @@ impl Cluster {
     }
 
     async fn start_with(n: usize, count: usize, proxied: bool) -> Option<Self> {
+        Self::start_on(n, count, proxied, EmulatorConfig::default()).await
+    }
+
+    /// As `start_with`, against an emulator configured as `config`.
+    async fn start_on(n: usize, count: usize, proxied: bool, config: EmulatorConfig) -> Option<Self> {
         let db = process::scratch_postgres("botfleet_nodes").await?;
         let proxy = match proxied {
             true => {
@@ -146,7 +153,7 @@ impl Cluster {
             }
             false => None,
         };
-        let world = world(n).await;
+        let world = world(n, config).await;
         let env: Vec<(&'static str, String)> = vec![
             ("BOTFLEET_DISCORD_API_URL", world.emulator.http_url().to_owned()),
             ("BOTFLEET_DATABASE_URL", db.url.clone()),
@@ -154,6 +161,8 @@ impl Cluster {
             ("BOTFLEET_SEVERAL_NODES", "true".to_owned()),
             // Hundreds of bots added and started by one key in a few seconds.
             ("BOTFLEET_BOT_OPS_PER_MINUTE", "100000".to_owned()),
+            // Alert rules judged often (each node judges the bots it runs).
+            ("BOTFLEET_ALERT_EVALUATION_MS", "300".to_owned()),
         ];
         let dirs: Vec<tempfile::TempDir> = (0..count).map(|_| tempfile::tempdir().unwrap()).collect();
         let key = {
@@ -172,6 +181,7 @@ impl Cluster {
             apps: HashMap::new(),
             ids: Vec::new(),
             http: http.clone(),
+            key: key.clone(),
         };
         for (i, dir) in dirs.into_iter().enumerate() {
             let node = cluster.start_node_at(dir, i).await;
@@ -537,5 +547,185 @@ async fn a_drained_node_hands_its_bots_over_and_takes_its_share_back_after() {
     assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
     let r = http.patch(format!("{api}/nodes/{drained}")).json(&json!({"draining": "yes"})).send().await.unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST, "{}", r.text().await.unwrap());
+    cluster.stop().await;
+}
+
+/// An HTTP alert channel's receiver: every notification's JSON.
+#[derive(Clone, Default)]
+struct Hook {
+    got: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    url: String,
+}
+
+impl Hook {
+    async fn start() -> Self {
+        let mut hook = Hook::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        hook.url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let got = hook.got.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let got = got.clone();
+                async move {
+                    got.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        hook
+    }
+
+    /// Notifications of `kind` received about rule `rule`'s incidents of bot `bot`.
+    fn count(&self, kind: &str, rule: i64, bot: i64) -> usize {
+        let got = self.got.lock().unwrap();
+        got.iter()
+            .filter(|m| m["type"] == kind && m["incident"]["rule_id"] == rule && m["incident"]["bot_id"] == bot)
+            .count()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_fires_once_whichever_nodes_judge_it_and_follows_its_bot_to_another_node() {
+    // Heartbeats every second: a gateway gone silent is noticed within seconds.
+    let Some(mut cluster) = Cluster::start_on(4, 2, false, EmulatorConfig::fast()).await else { return };
+    let (pool, http) = (&cluster.pool, &cluster.http);
+    let api = cluster.nodes[1].api.clone();
+    let hook = Hook::start().await;
+    let r = http
+        .post(format!("{api}/alerts/channels"))
+        .json(&json!({"name": "Ops", "kind": "http_webhook", "url": hook.url, "secret": "a-long-enough-s3cret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let channel = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    let rule = |body: serde_json::Value| {
+        let (http, api) = (http.clone(), api.clone());
+        async move {
+            let r = http.post(format!("{api}/alerts/rules")).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{}", r.text().await.unwrap());
+            r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()
+        }
+    };
+    let down = rule(json!({"name": "Down", "condition": {"kind": "bot_down", "for_seconds": 0},
+                           "failures_in_a_row": 1, "resend_every_seconds": 0, "channel_ids": [channel]}))
+    .await;
+    // A bot of the first node loses its gateway: both nodes see it down (the second through the
+    // first's shared status), one incident is opened and one notification sent.
+    let victim = held_by(pool, &cluster.nodes[0].id).await[0];
+    let app = cluster.apps[&victim].0;
+    let fault = cluster
+        .world
+        .emulator
+        .inject(FaultSpec::now(FaultAction::GatewayDown { for_ms: 600_000 }).for_application(app))
+        .unwrap();
+    // The victim's incidents (the other bots of the killed node are down for a while too).
+    let incidents = |rule: i64| async move {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT subject, state FROM alert_incidents WHERE rule_id = $1 AND bot_id = $2 ORDER BY id",
+        )
+        .bind(rule)
+        .bind(victim)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    };
+    let subject = format!("bot:{victim}");
+    let h = &hook;
+    wait_for("the bot-down notification", 60, move || async move { h.count("firing", down, victim) >= 1 }).await;
+    // kill -9 the first node: the second takes the bot over, still down, and carries on with the
+    // open incident rather than opening another.
+    let mut first = cluster.nodes.remove(0);
+    let mut child = first.child.take().unwrap();
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let second = cluster.nodes[0].id.clone();
+    let second_ref = &second;
+    wait_for("the second node to hold the bot", 60, move || async move {
+        held_by(pool, second_ref).await.contains(&victim)
+    })
+    .await;
+    // A rule made now fires only after the second node judged the bot it took, twice.
+    let marker = rule(json!({"name": "Marker", "condition": {"kind": "bot_down", "for_seconds": 0},
+                             "bot_id": victim, "failures_in_a_row": 2}))
+    .await;
+    wait_for("the second node to judge the bot", 60, move || async move { !incidents(marker).await.is_empty() }).await;
+    assert_eq!(incidents(down).await, [(subject.clone(), "firing".to_owned())], "one incident, still open");
+    let notified: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM alert_notifications n JOIN alert_incidents i ON i.id = n.incident_id \
+         WHERE i.rule_id = $1 AND i.bot_id = $2 AND n.kind = 'firing'",
+    )
+    .bind(down)
+    .bind(victim)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(notified, 1, "notified once");
+    assert_eq!(hook.count("firing", down, victim), 1, "delivered once");
+    // Back up: the node that runs it now closes the incident, once.
+    assert!(cluster.world.emulator.remove_fault(fault));
+    wait_for("the recovery notification", 90, move || async move { h.count("recovered", down, victim) >= 1 }).await;
+    assert_eq!(incidents(down).await, [(subject, "resolved".to_owned())]);
+    assert_eq!(hook.count("recovered", down, victim), 1);
+    drop(first);
+    cluster.stop().await;
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next JSON message on a live socket that `wanted` accepts (fails after 30 s).
+async fn next_live(ws: &mut Ws, what: &str, wanted: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = tokio::time::timeout(left, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within 30 s"))
+            .unwrap()
+            .unwrap();
+        if let Message::Text(t) = message {
+            let m: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+            if wanted(&m) {
+                return m;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_events_of_every_node_reach_the_dashboards_of_every_node() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let Some(cluster) = Cluster::start_with(4, 2, false).await else { return };
+    let pool = &cluster.pool;
+    // A dashboard on the second node follows a bot the first node runs.
+    let bot = held_by(pool, &cluster.nodes[0].id).await[0];
+    let channel = cluster.apps[&bot].1;
+    let url = format!("{}/live", cluster.nodes[1].api.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {}", cluster.key).parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let subscribe = json!({"type": "subscribe", "topics": ["bots", "commands", "bot_logs"], "bot_id": bot});
+    ws.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    next_live(&mut ws, "subscribed", |m| m["type"] == "subscribed").await;
+    // A command answered on the first node shows on the second's feed.
+    let w = &cluster.world;
+    let sent = w.emulator.user_message(w.alice, channel, "!ping live").unwrap();
+    let command = next_live(&mut ws, "command", |m| m["type"] == "command").await;
+    assert_eq!((command["bot_id"].as_i64(), command["command"].as_str()), (Some(bot), Some("ping")), "{command}");
+    assert_eq!(command["outcome"], "ok");
+    assert!(replies(w).contains_key(&sent));
+    // So do its statuses and log lines when it is restarted (through the second node, carried out
+    // by the first).
+    let r = cluster.http.post(format!("{}/bots/{bot}/restart", cluster.nodes[1].api)).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", r.text().await.unwrap());
+    let status = next_live(&mut ws, "status", |m| m["type"] == "bot_status" && m["status"] != "running").await;
+    assert_eq!(status["bot_id"].as_i64(), Some(bot), "{status}");
+    let line = next_live(&mut ws, "log line", |m| m["type"] == "bot_log").await;
+    assert_eq!(line["bot_id"].as_i64(), Some(bot), "{line}");
     cluster.stop().await;
 }

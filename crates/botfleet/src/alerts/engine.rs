@@ -88,6 +88,20 @@ pub struct Observation {
     pub now: i64,
     pub bots: Vec<BotObservation>,
     pub node: NodeObservation,
+    /// Bots another node runs (several nodes): that node judges them, this one leaves them be.
+    pub elsewhere: HashSet<i64>,
+}
+
+impl Observation {
+    /// The bots this node judges (not those another node runs).
+    fn judged(&self) -> impl Iterator<Item = &BotObservation> {
+        self.bots.iter().filter(|b| !self.elsewhere.contains(&b.id))
+    }
+}
+
+/// The bot a subject key names (`bot:3`), if it names one.
+pub fn bot_of(subject: &str) -> Option<i64> {
+    subject.strip_prefix("bot:").and_then(|id| id.parse().ok())
 }
 
 /// Who a rule's verdict is about.
@@ -141,9 +155,33 @@ pub struct Engine {
 const KEEP_MS: i64 = 3_600_000;
 
 impl Engine {
-    /// Remembers incidents that were open when the process started, so they are not fired again.
-    pub fn restore(&mut self, rule_id: i64, subject: &str, open: Open, failures_in_a_row: u32) {
-        self.tracks.insert((rule_id, subject.to_owned()), Track { failures: failures_in_a_row, incident: Some(open) });
+    /// Takes the open incidents as the database has them now (`(rule, subject, incident, the
+    /// rule's failures in a row)`): with several nodes, the others open, resend, acknowledge and
+    /// close them too. An incident closed elsewhere is forgotten here; one open for a subject this
+    /// node judges (`judged_here`) is taken up, so it is not fired again; what was sent or
+    /// acknowledged elsewhere counts. At start, it takes up what was firing when the process stopped.
+    pub fn sync(&mut self, open: &[(i64, String, Open, u32)], judged_here: impl Fn(&str) -> bool) {
+        let ids: HashSet<i64> = open.iter().map(|(_, _, o, _)| o.id).collect();
+        for track in self.tracks.values_mut() {
+            if track.incident.is_some_and(|o| !ids.contains(&o.id)) {
+                track.incident = None;
+            }
+        }
+        for (rule_id, subject, incident, threshold) in open {
+            if !judged_here(subject) {
+                continue;
+            }
+            let track = self.tracks.entry((*rule_id, subject.clone())).or_default();
+            track.failures = track.failures.max(*threshold);
+            track.incident = Some(match track.incident {
+                Some(mine) if mine.id == incident.id => Open {
+                    id: mine.id,
+                    last_sent_at: mine.last_sent_at.max(incident.last_sent_at),
+                    acknowledged: mine.acknowledged || incident.acknowledged,
+                },
+                _ => *incident,
+            });
+        }
     }
 
     /// Notes the incident a `Fire` opened.
@@ -216,6 +254,8 @@ impl Engine {
                 }
             }
         }
+        // A bot another node runs now is that node's to judge: forgotten here, not recovered.
+        self.tracks.retain(|(_, subject), _| bot_of(subject).is_none_or(|id| !obs.elsewhere.contains(&id)));
         // A subject that is gone (bot deleted or no longer meant to run, rule disabled) recovers.
         let rules_by_id: HashMap<i64, &Rule> = rules.iter().map(|r| (r.id, r)).collect();
         let gone: Vec<(i64, String)> = self.tracks.keys().filter(|k| !seen.contains(*k)).cloned().collect();
@@ -233,10 +273,10 @@ impl Engine {
     }
 
     fn observe(&mut self, obs: &Observation) {
-        let ids: HashSet<i64> = obs.bots.iter().map(|b| b.id).collect();
+        let ids: HashSet<i64> = obs.judged().map(|b| b.id).collect();
         self.samples.retain(|id, _| ids.contains(id));
         self.down_since.retain(|id, _| ids.contains(id));
-        for bot in &obs.bots {
+        for bot in obs.judged() {
             let ring = self.samples.entry(bot.id).or_default();
             ring.push_back((obs.now, bot.counters));
             // Keep one sample older than an hour, so an hour's window has its baseline.
@@ -298,8 +338,7 @@ impl Engine {
             };
             return vec![(subject, failing)];
         }
-        obs.bots
-            .iter()
+        obs.judged()
             .filter(|b| rule.bot_id.is_none_or(|id| id == b.id))
             .filter(|b| b.should_run || b.status != Status::Stopped)
             .map(|bot| {
@@ -402,7 +441,33 @@ mod tests {
                 session_starts_remaining: None,
             }],
             node: NodeObservation::default(),
+            elsewhere: HashSet::new(),
         }
+    }
+
+    #[test]
+    fn a_bot_run_elsewhere_is_left_to_its_node_and_open_incidents_are_taken_up() {
+        let rules = [rule(Condition::BotDown { for_seconds: 0 }, 1, 60)];
+        let never = |_: &Rule, _: &Subject| false;
+        let mut e = Engine::default();
+        let d = e.evaluate(&rules, &obs(0, Status::Failed), never);
+        assert!(matches!(&d[..], [Decision::Fire { .. }]), "{d:?}");
+        e.opened(1, "bot:7", Open { id: 9, last_sent_at: 0, acknowledged: false });
+        // The bot moved to another node: forgotten here, not recovered.
+        let mut moved = obs(1_000, Status::Failed);
+        moved.elsewhere.insert(7);
+        assert!(e.evaluate(&rules, &moved, never).is_empty());
+        assert!(e.tracks.is_empty());
+        // Back here, the incident is still open (another node resent it and someone acknowledged
+        // it): taken up, not fired again, not resent.
+        let open = Open { id: 9, last_sent_at: 30_000, acknowledged: true };
+        e.sync(&[(1, "bot:7".into(), open, 1), (1, "node:other".into(), open, 1)], |s| s != "node:other");
+        assert_eq!(e.tracks.len(), 1, "another node's own subject is not judged here");
+        assert!(e.evaluate(&rules, &obs(200_000, Status::Failed), never).is_empty());
+        // Closed elsewhere (the other node saw it recover): forgotten, then fired anew if failing.
+        e.sync(&[], |_| true);
+        let d = e.evaluate(&rules, &obs(201_000, Status::Failed), never);
+        assert!(matches!(&d[..], [Decision::Fire { .. }]), "{d:?}");
     }
 
     #[test]

@@ -79,8 +79,16 @@ pub struct TestResult {
 }
 
 impl Alerts {
-    /// The service (nothing runs until `spawn`).
-    pub fn new(store: Store, cipher: TokenCipher, clock: Clock, events: EventBus, fleet: Fleet) -> Result<Self> {
+    /// The service (nothing runs until `spawn`); `node` names this node in its own subjects
+    /// (`node:NAME`), distinct among nodes sharing the database.
+    pub fn new(
+        store: Store,
+        cipher: TokenCipher,
+        clock: Clock,
+        events: EventBus,
+        fleet: Fleet,
+        node: String,
+    ) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .user_agent(concat!("botfleet/", env!("CARGO_PKG_VERSION")))
@@ -95,7 +103,7 @@ impl Alerts {
                 events,
                 fleet,
                 http,
-                node: crate::metrics::node::node_name(),
+                node,
                 engine: Mutex::new(Engine::default()),
                 evaluations: Arc::new(AtomicU64::new(0)),
                 wake: tokio::sync::Notify::new(),
@@ -122,16 +130,24 @@ impl Alerts {
         self.inner.evaluations.clone()
     }
 
-    /// Takes up the incidents that were firing when the process stopped.
+    /// Takes the open incidents from the database (`Engine::sync`): at start, what was firing when
+    /// the process stopped; each round, what other nodes opened, acknowledged or closed.
     pub async fn restore(&self) -> Result<()> {
         let rules = repo::list_rules(&self.inner.store).await?;
         let firing = repo::firing(&self.inner.store).await?;
-        let mut engine = self.engine();
-        for (incident, last_sent_at, acknowledged) in firing {
-            let threshold = rules.iter().find(|r| r.id == incident.rule_id).map_or(1, |r| r.failures_in_a_row);
-            let open = Open { id: incident.id, last_sent_at, acknowledged };
-            engine.restore(incident.rule_id, &incident.subject, open, threshold);
-        }
+        let open: Vec<(i64, String, Open, u32)> = firing
+            .into_iter()
+            .map(|(incident, last_sent_at, acknowledged)| {
+                let threshold = rules.iter().find(|r| r.id == incident.rule_id).map_or(1, |r| r.failures_in_a_row);
+                (incident.rule_id, incident.subject, Open { id: incident.id, last_sent_at, acknowledged }, threshold)
+            })
+            .collect();
+        let elsewhere = self.inner.fleet.held_elsewhere();
+        let own = format!("node:{}", self.inner.node);
+        self.engine().sync(&open, |subject| match engine::bot_of(subject) {
+            Some(bot) => !elsewhere.contains(&bot),
+            None => subject == own,
+        });
         Ok(())
     }
 
@@ -175,6 +191,7 @@ impl Alerts {
         Ok(Observation {
             now: self.now(),
             bots,
+            elsewhere: inner.fleet.held_elsewhere(),
             node: NodeObservation {
                 name: inner.node.clone(),
                 rss_bytes: crate::metrics::node::rss_bytes(),
@@ -199,6 +216,8 @@ impl Alerts {
         }
         let (rules, windows) = (repo::list_rules(store).await?, repo::list_windows(store).await?);
         self.settle_offline(&rules, obs.now).await?;
+        // Other nodes may have opened, acknowledged or closed incidents since the last round.
+        self.restore().await?;
         self.remember(&rules, &windows).await;
         let muted = |rule: &model::Rule, subject: &engine::Subject| {
             windows.iter().any(|w: &Window| w.mutes(rule.id, subject.bot_id, obs.now))
@@ -235,7 +254,16 @@ impl Alerts {
         let (incident, kind, muted) = match decision {
             Decision::Fire { rule_id, subject, detail } => {
                 let Some(rule) = rule_of(rule_id) else { return Ok(()) };
-                let incident = repo::open_incident(&mut *tx, rule, &subject, &detail, now).await?;
+                let incident = match repo::open_incident(&mut tx, rule, &subject, &detail, now).await? {
+                    repo::Opened::New(incident) => incident,
+                    repo::Opened::Taken { incident, last_sent_at, acknowledged } => {
+                        // Another node notified it already: carried on from where it stands.
+                        tx.commit().await?;
+                        let open = Open { id: incident.id, last_sent_at, acknowledged };
+                        self.engine().opened(incident.rule_id, &incident.subject, open);
+                        return Ok(());
+                    }
+                };
                 let title = format!("🔴 {}: {}", rule.name, subject.label);
                 repo::insert_notification(
                     &mut tx,
@@ -403,7 +431,9 @@ impl Alerts {
             };
             let mut tx = self.inner.store.pool().begin().await?;
             let detail = "the database did not answer (notified directly while it was away)";
-            let incident = repo::open_incident(&mut *tx, rule, &subject, detail, started).await?;
+            let incident = match repo::open_incident(&mut tx, rule, &subject, detail, started).await? {
+                repo::Opened::New(incident) | repo::Opened::Taken { incident, .. } => incident,
+            };
             let title = format!("🔴 {}: {}", rule.name, subject.label);
             repo::insert_notification(&mut tx, Some(incident.id), "firing", &title, detail, true, &[], started).await?;
             let incident = repo::update_incident(&mut *tx, incident.id, None, None, Some(now)).await?;
@@ -541,7 +571,7 @@ impl Alerts {
 
     /// Attempts every delivery that is due; returns how many were attempted.
     pub async fn deliver_due(&self) -> Result<usize> {
-        let due = repo::due(&self.inner.store, self.now(), 50).await?;
+        let due = repo::claim_due(&self.inner.store, self.now(), 50).await?;
         for d in &due {
             let _ = self.attempt(d).await;
         }

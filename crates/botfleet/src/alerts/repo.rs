@@ -503,17 +503,29 @@ fn incident_view(row: &AnyRow) -> Result<Incident> {
     })
 }
 
-/// Opens an incident.
-pub async fn open_incident<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    db: E,
+/// An incident opened, or one that was open already for the same rule and subject.
+#[derive(Debug, Clone)]
+pub enum Opened {
+    /// Opened now: notify.
+    New(Incident),
+    /// Another node fired it first (it judged the bot before it moved here, or at the same time):
+    /// taken up as it stands, without notifying again.
+    Taken { incident: Incident, last_sent_at: i64, acknowledged: bool },
+}
+
+/// Opens an incident, or takes up the one already open for (rule, subject): at most one is open
+/// per (rule, subject) (`alert_incidents_one_firing`).
+pub async fn open_incident(
+    db: &mut sqlx::AnyConnection,
     rule: &Rule,
     subject: &super::engine::Subject,
     detail: &str,
     now: i64,
-) -> Result<Incident> {
+) -> Result<Opened> {
     let row = sqlx::query(&format!(
         "INSERT INTO alert_incidents (rule_id, rule_name, subject, subject_label, bot_id, state, detail, started_at, \
-         last_sent_at) VALUES ($1, $2, $3, $4, $5, 'firing', $6, $7, $7) RETURNING {INCIDENT_COLUMNS}"
+         last_sent_at) VALUES ($1, $2, $3, $4, $5, 'firing', $6, $7, $7) \
+         ON CONFLICT (rule_id, subject) WHERE state = 'firing' DO NOTHING RETURNING {INCIDENT_COLUMNS}"
     ))
     .bind(rule.id)
     .bind(rule.name.clone())
@@ -522,9 +534,27 @@ pub async fn open_incident<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .bind(subject.bot_id)
     .bind(detail.to_owned())
     .bind(now)
-    .fetch_one(db)
+    .fetch_optional(&mut *db)
     .await?;
-    incident_view(&row)
+    if let Some(row) = row {
+        return Ok(Opened::New(incident_view(&row)?));
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE rule_id = $1 AND subject = $2 AND state = 'firing'"
+    ))
+    .bind(rule.id)
+    .bind(subject.key.clone())
+    .fetch_one(&mut *db)
+    .await?;
+    let (incident, last_sent_at, acknowledged) = firing_view(&row)?;
+    Ok(Opened::Taken { incident, last_sent_at, acknowledged })
+}
+
+fn firing_view(r: &AnyRow) -> Result<(Incident, i64, bool)> {
+    let sent: Option<i64> = r.try_get("last_sent_at")?;
+    let started: i64 = r.try_get("started_at")?;
+    let acked: Option<i64> = r.try_get("acknowledged_at")?;
+    Ok((incident_view(r)?, sent.unwrap_or(started), acked.is_some()))
 }
 
 /// Changes an open incident: the latest detail, and (when given) when it was last sent, resolved
@@ -605,14 +635,7 @@ pub async fn firing(store: &Store) -> Result<Vec<(Incident, i64, bool)>> {
     let rows = sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE state = 'firing'"))
         .fetch_all(store.pool())
         .await?;
-    rows.iter()
-        .map(|r| {
-            let sent: Option<i64> = r.try_get("last_sent_at")?;
-            let started: i64 = r.try_get("started_at")?;
-            let acked: Option<i64> = r.try_get("acknowledged_at")?;
-            Ok((incident_view(r)?, sent.unwrap_or(started), acked.is_some()))
-        })
-        .collect()
+    rows.iter().map(firing_view).collect()
 }
 
 /// One delivery of a notification to a channel.
@@ -756,10 +779,16 @@ pub struct Due {
     pub incident_id: Option<i64>,
 }
 
-/// Deliveries due at `now`, oldest first.
-pub async fn due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
+/// How long a claimed delivery is kept from the other nodes: longer than an attempt can take (its
+/// HTTP timeout is 10 s). A node that dies holding one leaves it to be tried again after this.
+pub const CLAIM_MS: i64 = 60_000;
+
+/// Claims the deliveries due at `now`, oldest first: each is moved to `now + CLAIM_MS` only if it
+/// still stands where it was read, so that of several nodes reading it at once, one attempts it.
+pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
     let rows = sqlx::query(
-        "SELECT d.id, d.channel_id, d.attempts, n.id AS notification_id, n.kind, n.at, n.title, n.detail, n.incident_id \
+        "SELECT d.id, d.channel_id, d.attempts, d.next_attempt_at, n.id AS notification_id, n.kind, n.at, n.title, \
+         n.detail, n.incident_id \
          FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id \
          WHERE d.state = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2",
     )
@@ -767,7 +796,24 @@ pub async fn due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    rows.iter()
+    let mut claimed = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (id, was): (i64, i64) = (r.try_get("id")?, r.try_get("next_attempt_at")?);
+        let taken = sqlx::query(
+            "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
+        )
+        .bind(now.saturating_add(CLAIM_MS))
+        .bind(id)
+        .bind(was)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            claimed.push(r);
+        }
+    }
+    claimed
+        .into_iter()
         .map(|r| {
             Ok(Due {
                 id: r.try_get("id")?,

@@ -78,7 +78,7 @@ impl DesiredState {
 }
 
 /// How many bots are in each status (bots never started count as stopped).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BotCounts {
     pub running: usize,
     pub starting: usize,

@@ -1,6 +1,8 @@
 //! Invalidations: a change written through this node clears the caches of its topic here at once,
 //! and is announced to the other nodes sharing the database — through Redis pub/sub when a Redis
 //! URL is set, otherwise through PostgreSQL `LISTEN/NOTIFY` — which clear theirs when it arrives.
+//! The same channel carries other messages between the nodes, of a kind named by whoever sends
+//! them (`send_to_nodes`, `receive_from_nodes`): the live events of every node (`live::bridge`).
 //!
 //! A notification is `<node>:<topic>` on the channel `botfleet_cache_<cluster>`, where the cluster
 //! id is made once per database (the `settings` row `cluster_id`), so that botfleets sharing a
@@ -20,6 +22,13 @@ use crate::store::{Backend, Store};
 
 /// The channel names' prefix, on Redis and on PostgreSQL.
 pub const CHANNEL_PREFIX: &str = "botfleet_cache_";
+
+/// Marks a message that is not a cache topic: `<node>:@<kind>:<payload>`.
+const MESSAGE_MARK: &str = "@";
+
+/// The largest message PostgreSQL's `NOTIFY` carries is 8,000 bytes; this leaves room for the
+/// node and kind in front of a payload.
+pub const MESSAGE_MAX: usize = 7_800;
 
 /// How long announcing a change may take before it is given up (logged).
 const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -58,6 +67,8 @@ struct Inner {
     /// Redis: whether the listener is subscribed, and the last failure.
     redis_up: AtomicBool,
     redis_error: Mutex<Option<String>>,
+    /// Where messages of each kind from other nodes go (`receive_from_nodes`).
+    sinks: Mutex<Vec<(&'static str, tokio::sync::mpsc::Sender<String>)>>,
     /// Notifications from other nodes applied, and listener (re)connections (tests wait on them).
     received: AtomicU64,
     connections: AtomicU64,
@@ -82,6 +93,7 @@ impl Invalidations {
                 node: format!("{:016x}", rand::random::<u64>()),
                 channel,
                 caches: Mutex::new(Vec::new()),
+                sinks: Mutex::new(Vec::new()),
                 remote,
                 redis_up: AtomicBool::new(false),
                 redis_error: Mutex::new(None),
@@ -173,9 +185,40 @@ impl Invalidations {
 
     /// Tells the other nodes that `topic` changed (best effort, bounded in time).
     async fn announce(&self, topic: Topic) {
-        let message = format!("{}:{}", self.inner.node, topic.as_str());
-        let told = match &self.inner.remote {
-            Remote::None => return,
+        if let Err(why) = self.tell(topic.as_str()).await {
+            tracing::warn!(
+                topic = topic.as_str(),
+                error = %why,
+                "a cache invalidation could not be sent to the other nodes; they see the change within the cache's \
+                 time to live"
+            );
+        }
+    }
+
+    /// Sends `payload` to the other nodes that receive messages of `kind` (best effort, bounded
+    /// in time; lost for a node whose listener is reconnecting). On PostgreSQL a message must stay
+    /// under [`MESSAGE_MAX`] bytes. Nothing to do with one node.
+    pub async fn send_to_nodes(&self, kind: &'static str, payload: &str) -> Result<(), String> {
+        self.tell(&format!("{MESSAGE_MARK}{kind}:{payload}")).await
+    }
+
+    /// The messages of `kind` the other nodes send, as they arrive (a full receiver loses the
+    /// newest: the sender of the messages says what that costs).
+    pub fn receive_from_nodes(&self, kind: &'static str, capacity: usize) -> tokio::sync::mpsc::Receiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        self.inner.sinks.lock().unwrap_or_else(PoisonError::into_inner).push((kind, tx));
+        rx
+    }
+
+    /// Whether another node can be told anything (PostgreSQL or Redis).
+    pub fn reaches_other_nodes(&self) -> bool {
+        !matches!(self.inner.remote, Remote::None)
+    }
+
+    async fn tell(&self, what: &str) -> Result<(), String> {
+        let message = format!("{}:{what}", self.inner.node);
+        match &self.inner.remote {
+            Remote::None => Ok(()),
             Remote::Postgres { store, .. } => {
                 let notify = sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(self.inner.channel.clone())
@@ -194,14 +237,6 @@ impl Invalidations {
                     Err(_) => Err("no answer in time".to_owned()),
                 }
             }
-        };
-        if let Err(why) = told {
-            tracing::warn!(
-                topic = topic.as_str(),
-                error = %why,
-                "a cache invalidation could not be sent to the other nodes; they see the change within the cache's \
-                 time to live"
-            );
         }
     }
 
@@ -209,6 +244,25 @@ impl Invalidations {
     fn apply(&self, payload: &str) {
         let Some((node, topic)) = payload.split_once(':') else { return };
         if node == self.inner.node {
+            return;
+        }
+        if let Some((kind, message)) = topic.strip_prefix(MESSAGE_MARK).and_then(|m| m.split_once(':')) {
+            let sink = self
+                .inner
+                .sinks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, tx)| tx.clone());
+            match sink {
+                Some(tx) => {
+                    if tx.try_send(message.to_owned()).is_err() {
+                        tracing::debug!(kind, "a message from another node was dropped: its receiver is full or gone");
+                    }
+                }
+                None => tracing::debug!(kind, "a message from another node nobody here receives (a newer version?)"),
+            }
             return;
         }
         match Topic::parse(topic) {

@@ -112,6 +112,9 @@ pub struct FleetInner {
     rounds_over: Mutex<u32>,
     /// With several nodes: the statuses of bots other nodes run, as read at the last round.
     remote_statuses: Mutex<HashMap<i64, (Status, Option<String>)>>,
+    /// With several nodes: the bots other nodes hold, as read at the last round (their statuses
+    /// may not be written yet).
+    held_elsewhere: Mutex<HashSet<i64>>,
     /// With several nodes: the statuses of this node's bots as last written for the others.
     reported: Mutex<HashMap<i64, (Status, Option<String>)>>,
 }
@@ -266,6 +269,7 @@ impl Fleet {
                 turn: tokio::sync::Mutex::new(()),
                 rounds_over: Mutex::new(0),
                 remote_statuses: Mutex::new(HashMap::new()),
+                held_elsewhere: Mutex::new(HashSet::new()),
                 reported: Mutex::new(HashMap::new()),
             }),
         }
@@ -286,6 +290,17 @@ impl Fleet {
             return None;
         }
         lock(&self.inner.remote_statuses).get(&bot_id).cloned()
+    }
+
+    /// Several nodes: the bots another node holds now (its lease live), as read at the last
+    /// ownership round; empty with one node.
+    pub fn held_elsewhere(&self) -> HashSet<i64> {
+        if self.leases().is_none() {
+            return HashSet::new();
+        }
+        let remote: Vec<i64> = lock(&self.inner.held_elsewhere).iter().copied().collect();
+        let here = lock(&self.inner.tasks);
+        remote.into_iter().filter(|id| !here.contains_key(id)).collect()
     }
 
     /// Counts of bots by status (bots never started count as stopped).

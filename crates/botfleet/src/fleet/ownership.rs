@@ -185,13 +185,12 @@ impl Fleet {
             }
             return Err(e);
         }
-        let others: HashMap<i64, (Status, Option<String>)> = leases
-            .others()
-            .await?
-            .into_iter()
-            .filter_map(|(id, word, reason)| Some((id, (Status::parse(&word)?, reason))))
-            .collect();
-        *super::lock(&self.inner.remote_statuses) = others;
+        let others = leases.others().await?;
+        let elsewhere: HashSet<i64> = others.iter().map(|(id, _, _)| *id).collect();
+        let statuses: HashMap<i64, (Status, Option<String>)> =
+            others.into_iter().filter_map(|(id, word, reason)| Some((id, (Status::parse(&word?)?, reason)))).collect();
+        *super::lock(&self.inner.remote_statuses) = statuses;
+        *super::lock(&self.inner.held_elsewhere) = elsewhere;
         Ok(())
     }
 

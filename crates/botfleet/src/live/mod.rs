@@ -3,6 +3,7 @@
 //! the last minute, process memory). `api/live.rs` carries them over a WebSocket, at most so many
 //! per credential (`sockets`).
 
+pub mod bridge;
 pub mod sockets;
 
 use std::collections::VecDeque;

@@ -158,12 +158,12 @@ impl Leases {
         Ok(())
     }
 
-    /// The status of every bot another node holds, as that node last wrote it (`(bot, status
-    /// word, reason)`); a lease run out says nothing.
-    pub async fn others(&self) -> Result<Vec<(i64, String, Option<String>)>> {
+    /// Every bot another node holds, with its status as that node last wrote it (`(bot, status
+    /// word, reason)`; no word before its first write); a lease run out says nothing.
+    pub async fn others(&self) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
         Ok(sqlx::query_as(
             "SELECT bot_id, status, reason FROM bot_leases WHERE node_id IS NOT NULL AND node_id <> $1 \
-             AND status IS NOT NULL AND expires_at >= botfleet_now_ms()",
+             AND expires_at >= botfleet_now_ms()",
         )
         .bind(self.node.clone())
         .fetch_all(self.store.pool())

@@ -77,6 +77,11 @@ impl Registry {
         Self { store, clock, id, several }
     }
 
+    /// Whether this node runs as one of several (`--several-nodes`).
+    pub fn several(&self) -> bool {
+        self.several
+    }
+
     /// Refuses to start beside a node that is up on the same database unless both run as one of
     /// several nodes (a node killed less than [`MISSING_AFTER_MS`] ago still counts as up).
     pub async fn check_neighbours(&self) -> Result<()> {

@@ -39,7 +39,15 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
             break rest.split_whitespace().next().expect("an address").to_owned();
         }
     };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let api_for_log = api.clone();
+    // Warnings and errors go to the test's output (shown when it fails).
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("panicked") {
+                eprintln!("[{api_for_log}] {line}");
+            }
+        }
+    });
     (child, api)
 }
 
