@@ -89,7 +89,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     caching.bus.register(Topic::Catalogue, Arc::new(fleet.stock_cache()));
     if config.several_nodes && store.backend() == crate::store::Backend::Postgres {
         // Several nodes share this database: each bot runs where its lease is held.
-        fleet.share_with_nodes(crate::nodes::leases::Leases::new(store.clone(), node.clone()));
+        fleet.share_with_nodes(crate::nodes::leases::Leases::new(store.clone(), node.clone()), caching.bus.clone());
     }
     // With several nodes, a node's own alert subjects (`node:…`) carry its id: the nodes may share
     // a host name.

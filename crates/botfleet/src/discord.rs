@@ -59,7 +59,7 @@ impl DiscordApi {
 }
 
 /// A Discord REST failure in words: HTTP status and Discord's error code when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     pub status: Option<u16>,
     pub code: Option<u64>,

@@ -729,3 +729,57 @@ async fn live_events_of_every_node_reach_the_dashboards_of_every_node() {
     assert_eq!(line["bot_id"].as_i64(), Some(bot), "{line}");
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_or_health_asked_through_any_node_is_served_by_the_node_that_runs_the_bot() {
+    let Some(cluster) = Cluster::start_with(4, 2, false).await else { return };
+    let (pool, http, w) = (&cluster.pool, &cluster.http, &cluster.world);
+    let bot = held_by(pool, &cluster.nodes[0].id).await[0];
+    let channel = cluster.apps[&bot].1;
+    let api = &cluster.nodes[1].api;
+    let health = || async move {
+        let r = http.get(format!("{api}/bots/{bot}/health")).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    // The second node answers with the first node's figures: connected, events seen.
+    let before = health().await;
+    assert_eq!(before["status"], "healthy", "{before}");
+    assert!(before["figures"]["connected_at"].is_i64(), "{before}");
+    assert!(before["figures"]["events"].as_u64().unwrap() > 0, "{before}");
+    let calls = before["figures"]["rest_calls"].as_u64().unwrap();
+    // A message sent through the second node goes out through the first node's client: counted
+    // there, once.
+    let r = http
+        .post(format!("{api}/bots/{bot}/send-message"))
+        .json(&json!({"channel_id": channel.to_string(), "content": "Restocked!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", r.text().await.unwrap());
+    let sent: serde_json::Value = r.json().await.unwrap();
+    let posted = w.emulator.messages(channel).unwrap();
+    assert_eq!(posted.iter().filter(|m| m.content == "Restocked!").count(), 1);
+    assert_eq!(sent["message_id"], posted.iter().find(|m| m.content == "Restocked!").unwrap().id.to_string());
+    let after = health().await;
+    assert_eq!(after["figures"]["rest_calls"].as_u64(), Some(calls + 1), "{after}");
+    // The first node paused: the second waits, withdraws the request and says which node did not
+    // answer; nothing is sent, then or when that node resumes.
+    let child = cluster.nodes[0].child.as_ref().unwrap();
+    process::signal(child, "STOP");
+    let r = http
+        .post(format!("{api}/bots/{bot}/send-message"))
+        .json(&json!({"channel_id": channel.to_string(), "content": "Never sent"}))
+        .send()
+        .await
+        .unwrap();
+    process::signal(child, "CONT");
+    assert_eq!(r.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let body = r.text().await.unwrap();
+    assert!(body.contains(&cluster.nodes[0].id) && body.contains("nothing was done"), "{body}");
+    let withdrawn: Option<i64> =
+        sqlx::query_scalar("SELECT taken_at FROM node_asks ORDER BY id DESC LIMIT 1").fetch_one(pool).await.unwrap();
+    assert_eq!(withdrawn, Some(-1), "withdrawn: the paused node can never take it");
+    assert!(w.emulator.messages(channel).unwrap().iter().all(|m| m.content != "Never sent"));
+    cluster.stop().await;
+}

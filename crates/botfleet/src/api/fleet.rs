@@ -20,7 +20,6 @@ use crate::bots::model::parse_snowflake;
 use crate::bots::repo;
 use crate::bots::Status;
 use crate::discord::message::{MentionRequest, MessageEmbed, Outgoing};
-use crate::discord::read_model;
 use crate::error::{Error, FieldError};
 use crate::fleet::{LatencySummary, Transition};
 use crate::jobs::bulk::{BulkAction, BulkParams};
@@ -200,7 +199,8 @@ pub struct SentMessage {
 }
 
 /// Sends a message as the bot (it need not be running: this uses Discord's REST API) through the
-/// bot's one REST client, whose rate limiter its replies share.
+/// bot's one REST client, whose rate limiter its replies share: with several nodes, the client of
+/// the node that runs it (503 naming that node when it does not answer in time).
 #[utoipa::path(post, path = "/api/v1/bots/{id}/send-message", tag = "fleet", params(("id" = i64, Path)), request_body = SendMessage,
     responses((status = 200, body = SentMessage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn send_message(
@@ -224,23 +224,19 @@ pub async fn send_message(
     if message.pings() {
         principal.may(Action::BotsMention)?;
     }
-    let rest = app.fleet.rest(id).await?;
-    // A call made as the bot: counted in its REST calls (and 429s), running or not.
-    let sent = rest.meter.call(message.send(&rest.http, channel.get())).await;
-    let failure = match sent {
-        Ok(response) => {
-            let created =
-                read_model(response).await.map_err(|f| Error::Discord { status: None, message: f.message })?;
+    // Through the bot's client here, or (several nodes) on the node that runs it.
+    let failure = match app.fleet.send_as(id, channel.get(), &message).await? {
+        Ok(created) => {
             let detail = serde_json::json!({"message": {"old": null, "new": {
                 "channel_id": created.channel_id.to_string(),
-                "message_id": created.id.to_string(),
+                "message_id": created.message_id.to_string(),
                 "content": req.content,
                 "embeds": req.embeds.len(),
                 "pings": message.pings(),
             }}});
             trail.record("bots.send_message", "bot", id, detail);
             return Ok(Json(SentMessage {
-                message_id: created.id.to_string(),
+                message_id: created.message_id.to_string(),
                 channel_id: created.channel_id.to_string(),
             }));
         }

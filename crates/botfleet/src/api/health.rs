@@ -116,7 +116,8 @@ pub struct BotFigures {
     responses((status = 200, body = BotHealth), (status = 404, body = super::error::ErrorBody)))]
 pub async fn bot(State(app): State<AppState>, PathId(id): PathId) -> Result<Json<BotHealth>, ApiError> {
     crate::bots::repo::get(&app.store, id).await?;
-    let (status, reason, runtime) = app.fleet.runtime(id);
+    // Read here, or (several nodes) on the node that runs the bot.
+    let crate::fleet::forward::BotFigures { status, reason, runtime, events_per_s } = app.fleet.figures(id).await?;
     let now = app.auth.clock().now_ms();
     let mut checks = crate::fleet::health::checks(status, reason.as_deref(), &runtime, now);
     checks.extend(shared_checks(&app).await.0);
@@ -131,7 +132,7 @@ pub async fn bot(State(app): State<AppState>, PathId(id): PathId) -> Result<Json
         }
         Err(_) => Default::default(),
     };
-    let figures = BotFigures { runtime, events_per_s: app.fleet.events_per_second(id), uptime };
+    let figures = BotFigures { runtime, events_per_s, uptime };
     Ok(Json(BotHealth { bot_id: id, status: if healthy { "healthy" } else { "unhealthy" }, checks, figures }))
 }
 

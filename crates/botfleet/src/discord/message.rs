@@ -138,6 +138,14 @@ pub struct Outgoing {
     pub allowed_mentions: AllowedMentions,
 }
 
+/// A checked message's parts, as one node hands it to another.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutgoingParts {
+    pub content: String,
+    pub embeds: Vec<MessageEmbed>,
+    pub allowed_mentions: AllowedMentions,
+}
+
 /// An embed as Discord takes it (`type: rich`).
 #[derive(Debug, Clone, Serialize)]
 pub struct OutgoingEmbed {
@@ -167,6 +175,24 @@ impl Outgoing {
             embeds: embeds.iter().map(|e| OutgoingEmbed { kind: "rich", embed: e.clone() }).collect(),
             allowed_mentions,
         })
+    }
+
+    /// Its parts, for another node to post it (`from_parts`).
+    pub fn parts(&self) -> OutgoingParts {
+        OutgoingParts {
+            content: self.content.clone(),
+            embeds: self.embeds.iter().map(|e| e.embed.clone()).collect(),
+            allowed_mentions: self.allowed_mentions.clone(),
+        }
+    }
+
+    /// The message another node checked (`parts`), as it was.
+    pub fn from_parts(parts: OutgoingParts) -> Self {
+        Self {
+            content: parts.content,
+            embeds: parts.embeds.into_iter().map(|embed| OutgoingEmbed { kind: "rich", embed }).collect(),
+            allowed_mentions: parts.allowed_mentions,
+        }
     }
 
     /// Whether it may ping anyone (what needs the `bots.mention` permission).

@@ -6,6 +6,7 @@
 
 pub mod antispam;
 pub mod crash_loop;
+pub mod forward;
 pub mod handled;
 pub mod health;
 pub mod identify;
@@ -105,6 +106,9 @@ pub struct FleetInner {
     handled: Mutex<HashMap<i64, handled::Handled>>,
     /// With several nodes on PostgreSQL: the bots' leases (`ownership`).
     leases: std::sync::OnceLock<crate::nodes::leases::Leases>,
+    /// With several nodes: the bus that wakes a node for a request made through another
+    /// (`forward`).
+    node_bus: std::sync::OnceLock<crate::cache::invalidate::Invalidations>,
     /// With several nodes: taken by each ownership round and by each start, stop or restart, so
     /// that a round never starts a bot an admin is stopping (an async turn, not a data lock).
     turn: tokio::sync::Mutex<()>,
@@ -266,6 +270,7 @@ impl Fleet {
                 suspending: Mutex::new(HashSet::new()),
                 handled: Mutex::new(HashMap::new()),
                 leases: std::sync::OnceLock::new(),
+                node_bus: std::sync::OnceLock::new(),
                 turn: tokio::sync::Mutex::new(()),
                 rounds_over: Mutex::new(0),
                 remote_statuses: Mutex::new(HashMap::new()),
@@ -429,10 +434,10 @@ impl Fleet {
     /// between is missed); a changed token or intents identifies afresh.
     pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
         let turn = self.turn().await;
-        if let (Some(node), Some(leases)) = (self.claim_here(bot_id).await?, self.leases()) {
+        if let Some(node) = self.claim_here(bot_id).await? {
             drop(turn);
             let before = repo::desired_state(&self.inner.store, bot_id).await?;
-            let status = Self::restart_elsewhere(leases, bot_id, &node).await?;
+            let status = self.restart_elsewhere(bot_id, &node).await?;
             return Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running });
         }
         let status = self.restart_here(bot_id).await?;
@@ -441,7 +446,7 @@ impl Fleet {
     }
 
     /// [`Fleet::restart`] of a bot this node may run (its turn taken).
-    async fn restart_here(&self, bot_id: i64) -> Result<Transition> {
+    pub(super) async fn restart_here(&self, bot_id: i64) -> Result<Transition> {
         let (config, before) = self.run_settings(bot_id).await?;
         let fingerprint = session::fingerprint(config.token.expose(), config.intents);
         let same = lock(&self.inner.tasks).get(&bot_id).is_some_and(|h| h.fingerprint == fingerprint);
@@ -453,7 +458,7 @@ impl Fleet {
 
     /// With several nodes, this node's turn to change which bots run here (none to wait for
     /// otherwise).
-    async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    pub(super) async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.leases() {
             Some(_) => Some(self.inner.turn.lock().await),
             None => None,

@@ -13,15 +13,18 @@ use tokio::time::Instant;
 
 use super::{session, Fleet};
 use crate::bots::Status;
+use crate::cache::invalidate::Invalidations;
 use crate::error::{Error, Result};
 use crate::nodes::leases::{Claim, Leases, FENCE_MARGIN, LEASE_TTL, RENEW_EVERY};
 
 impl Fleet {
     /// Runs this fleet's bots by lease, as one of several nodes: from now on a bot starts here
-    /// only when this node holds its lease.
-    pub fn share_with_nodes(&self, leases: Leases) {
+    /// only when this node holds its lease; `bus` wakes the node that runs a bot for a request
+    /// made through another (`forward`).
+    pub fn share_with_nodes(&self, leases: Leases, bus: Invalidations) {
         self.inner.sessions.fence_with(leases.node().to_owned());
         let _ = self.inner.leases.set(leases);
+        let _ = self.inner.node_bus.set(bus);
     }
 
     /// The leases this fleet runs by (several nodes), if any.
@@ -41,43 +44,6 @@ impl Fleet {
             Claim::Theirs(node) if node.is_empty() => Err(in_transit(bot_id)),
             Claim::Theirs(node) => Ok(Some(node)),
         }
-    }
-
-    /// Restarts a bot another node runs: asks that node (through its lease row) and waits for it
-    /// to act, at most [`FORWARD_WAIT`]; its status after. A node that does not act in time is
-    /// named in a 503.
-    pub(super) async fn restart_elsewhere(leases: &Leases, bot_id: i64, node: &str) -> Result<Status> {
-        let Some(asked) = leases.ask_restart(bot_id, node).await? else { return Err(in_transit(bot_id)) };
-        let deadline = Instant::now() + FORWARD_WAIT;
-        loop {
-            if let Some(status) = leases.restart_done(bot_id, asked).await? {
-                return Ok(Status::parse(&status).unwrap_or(Status::Starting));
-            }
-            if Instant::now() >= deadline {
-                return Err(Error::OtherNode(format!(
-                    "bot {bot_id} runs on node {node}, which did not carry out the restart within {} s; it may be \
-                     overloaded or cut off from the database (GET /api/v1/nodes shows it)",
-                    FORWARD_WAIT.as_secs()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Carries out the restarts other nodes asked of this one (called by the round, which holds
-    /// the turn).
-    async fn restarts_asked(&self, leases: &Leases) -> Result<()> {
-        for (bot_id, asked) in leases.restarts_asked().await? {
-            let status = match self.restart_here(bot_id).await {
-                Ok(transition) => transition.status,
-                Err(e) => {
-                    tracing::warn!(bot_id, error = %e, "a restart asked through another node failed");
-                    self.status(bot_id).0
-                }
-            };
-            leases.restarted(bot_id, asked, status.as_str()).await?;
-        }
-        Ok(())
     }
 
     /// Gives up this node's lease on a bot stopped here.
@@ -108,7 +74,7 @@ impl Fleet {
     async fn own_round(&self, leases: &Leases) -> Result<()> {
         let _turn = self.inner.turn.lock().await;
         let held: HashSet<i64> = leases.renew().await?.into_iter().collect();
-        self.restarts_asked(leases).await?;
+        self.asks_waiting().await?;
         let running = self.running_here();
         // Taken by another node after this one's lease ran out: stopped with the session kept for
         // it (the fence keeps this node from saving over the new holder's).
@@ -217,7 +183,10 @@ impl Fleet {
     pub fn spawn_ownership(&self) -> Option<JoinHandle<()>> {
         let leases = self.leases()?.clone();
         let fleet = self.clone();
+        let asks = self.serve_asks();
         Some(tokio::spawn(async move {
+            // Requests other nodes make of this one are carried out alongside the rounds.
+            let _asks = asks.map(tokio::spawn).map(AbortOnDrop);
             let hold = HOLD_WITHOUT_RENEWAL;
             // Nothing held yet: nothing to fence before the first renewal.
             let mut deadline: Option<Instant> = None;
@@ -261,12 +230,21 @@ impl Fleet {
     }
 }
 
+/// Aborts a task when dropped (with the task that owns it).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The answer to a request for a bot whose lease is between two nodes (released, not yet taken).
-fn in_transit(bot_id: i64) -> Error {
+pub(super) fn in_transit(bot_id: i64) -> Error {
     Error::OtherNode(format!("bot {bot_id} is being handed between nodes; try again in a few seconds"))
 }
 
-/// How long a node waits for another to carry out a restart asked through it.
+/// How long a node waits for another to take a request made through it (`forward`).
 pub const FORWARD_WAIT: Duration = Duration::from_secs(10);
 
 /// Rounds in a row a node must be above its share before it hands bots over.

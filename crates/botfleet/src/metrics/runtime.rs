@@ -21,7 +21,7 @@ use super::Totals;
 use crate::bots::Status;
 
 /// One bot's connection figures (times in UTC ms).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct BotRuntime {
     /// When the bot's status last changed (how long it has been in it).
     pub status_since: Option<i64>,

@@ -170,51 +170,16 @@ impl Leases {
         .await?)
     }
 
-    /// Asks the node holding `bot_id` (`node`) to restart it; the request's mark, or `None` when
-    /// that node no longer holds it.
-    pub async fn ask_restart(&self, bot_id: i64, node: &str) -> Result<Option<i64>> {
+    /// The node other than this one whose lease on `bot_id` is live, if any.
+    pub async fn holder_elsewhere(&self, bot_id: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
-            "UPDATE bot_leases SET restart_asked = botfleet_now_ms() WHERE bot_id = $1 AND node_id = $2 \
-             RETURNING restart_asked",
+            "SELECT node_id FROM bot_leases WHERE bot_id = $1 AND node_id IS NOT NULL AND node_id <> $2 \
+             AND expires_at >= botfleet_now_ms()",
         )
         .bind(bot_id)
-        .bind(node.to_owned())
+        .bind(self.node.clone())
         .fetch_optional(self.store.pool())
         .await?)
-    }
-
-    /// Whether the restart marked `asked` was carried out, and the bot's status as its holder
-    /// wrote it then.
-    pub async fn restart_done(&self, bot_id: i64, asked: i64) -> Result<Option<String>> {
-        let row: Option<(Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT restarted, status FROM bot_leases WHERE bot_id = $1")
-                .bind(bot_id)
-                .fetch_optional(self.store.pool())
-                .await?;
-        Ok(row.and_then(|(done, status)| (done.is_some_and(|d| d >= asked)).then(|| status.unwrap_or_default())))
-    }
-
-    /// Restarts asked of this node and not carried out yet: `(bot, mark)`.
-    pub async fn restarts_asked(&self) -> Result<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT bot_id, restart_asked FROM bot_leases WHERE node_id = $1 AND restart_asked IS NOT NULL \
-             AND restart_asked > COALESCE(restarted, 0)",
-        )
-        .bind(self.node.clone())
-        .fetch_all(self.store.pool())
-        .await?)
-    }
-
-    /// Notes a restart carried out, with the bot's status after it.
-    pub async fn restarted(&self, bot_id: i64, asked: i64, status: &str) -> Result<()> {
-        sqlx::query("UPDATE bot_leases SET restarted = $1, status = $2 WHERE bot_id = $3 AND node_id = $4")
-            .bind(asked)
-            .bind(status.to_owned())
-            .bind(bot_id)
-            .bind(self.node.clone())
-            .execute(self.store.pool())
-            .await?;
-        Ok(())
     }
 
     /// Gives up this node's lease on `bot_id` (the bot stopped here): free for any node.

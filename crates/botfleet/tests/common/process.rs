@@ -128,8 +128,13 @@ impl ScratchDb {
 
 /// Sends SIGTERM to a child.
 pub fn sigterm(child: &tokio::process::Child) {
+    signal(child, "TERM");
+}
+
+/// Sends `kill -<name>` to the process (`STOP` pauses it, `CONT` resumes it).
+pub fn signal(child: &tokio::process::Child, name: &str) {
     let pid = child.id().expect("running").to_string();
-    let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = std::process::Command::new("kill").args([&format!("-{name}"), &pid]).status();
 }
 
 /// The message a bot's reply answers: botfleet sends the id of that message as the reply's nonce
