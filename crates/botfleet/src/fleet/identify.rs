@@ -1,9 +1,12 @@
-//! Each bot's identify gate: Discord allows a bot one identify per 5 s (`max_concurrency` 1) and
-//! answers a sooner one with op 9 (invalid session), which costs a reconnect and another wait. The
-//! gate outlives the bot's shard, so a restart or a reconnect waits its turn instead of being
-//! refused; it spaces identifies 5 s apart plus a margin for the time a frame takes to arrive
-//! (twilight's own queue spaces them exactly 5 s, which Discord can see as 4.99 s).
+//! Each bot's identify gate: Discord allows a bot `max_concurrency` identifies per 5 s, one per
+//! rate-limit bucket (`shard % max_concurrency`; most bots have one bucket), and answers a sooner
+//! one with op 9 (invalid session), which costs a reconnect and another wait. The gate outlives the
+//! bot's shards, so a restart or a reconnect waits its turn instead of being refused; it spaces each
+//! bucket's identifies 5 s apart plus a margin for the time a frame takes to arrive (twilight's own
+//! queue spaces them exactly 5 s, which Discord can see as 4.99 s). A bot's shards all run on the
+//! node that holds it, so its gate is in that process.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -14,29 +17,42 @@ use twilight_gateway::queue::Queue;
 /// Discord's identify window for one bucket, plus the margin.
 pub const IDENTIFY_SPACING: Duration = Duration::from_millis(5_500);
 
-/// When the bot may identify next. Cloning shares it.
+/// When each of the bot's buckets may identify next. Cloning shares it.
 #[derive(Debug, Clone, Default)]
 pub struct IdentifyGate {
-    /// The last identify granted (or to be granted).
-    last: Arc<Mutex<Option<Instant>>>,
+    inner: Arc<Mutex<Buckets>>,
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    /// Identifies allowed per window (`max_concurrency`; 1 until told).
+    concurrency: u32,
+    /// Per bucket, the last identify granted (or to be granted).
+    last: HashMap<u32, Instant>,
 }
 
 impl IdentifyGate {
-    /// Reserves the next turn: now when the last one is at least [`IDENTIFY_SPACING`] old, else
-    /// that long after it.
-    fn reserve(&self) -> Instant {
+    /// Sets the bot's `max_concurrency` (from `GET /gateway/bot`).
+    pub fn set_concurrency(&self, concurrency: u32) {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner).concurrency = concurrency;
+    }
+
+    /// Reserves `shard`'s bucket's next turn: now when its last one is at least
+    /// [`IDENTIFY_SPACING`] old, else that long after it.
+    fn reserve(&self, shard: u32) -> Instant {
         let now = Instant::now();
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        let turn = last.map_or(now, |l| (l + IDENTIFY_SPACING).max(now));
-        *last = Some(turn);
+        let mut buckets = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let bucket = shard % buckets.concurrency.max(1);
+        let turn = buckets.last.get(&bucket).map_or(now, |last| (*last + IDENTIFY_SPACING).max(now));
+        buckets.last.insert(bucket, turn);
         turn
     }
 }
 
 impl Queue for IdentifyGate {
-    fn enqueue(&self, _shard: u32) -> oneshot::Receiver<()> {
+    fn enqueue(&self, shard: u32) -> oneshot::Receiver<()> {
         let (permit, wait) = oneshot::channel();
-        let turn = self.reserve();
+        let turn = self.reserve(shard);
         if turn <= Instant::now() {
             let _ = permit.send(());
         } else {
@@ -58,11 +74,17 @@ mod tests {
     async fn identifies_are_spaced_by_the_window_and_its_margin() {
         let gate = IdentifyGate::default();
         assert!(gate.enqueue(0).await.is_ok(), "the first goes at once");
-        let first = gate.last.lock().unwrap_or_else(PoisonError::into_inner).unwrap_or_else(Instant::now);
-        let (second, third) = (gate.reserve(), gate.reserve());
-        assert_eq!(second - first, IDENTIFY_SPACING);
+        let first = gate.inner.lock().unwrap_or_else(PoisonError::into_inner).last[&0];
+        let (second, third) = (gate.reserve(1), gate.reserve(0));
+        assert_eq!(second - first, IDENTIFY_SPACING, "one bucket until told otherwise");
         assert_eq!(third - first, IDENTIFY_SPACING * 2);
         let other = IdentifyGate::default();
-        assert!(other.reserve() <= Instant::now(), "each bot has its own gate");
+        assert!(other.reserve(0) <= Instant::now(), "each bot has its own gate");
+        // max_concurrency 2: shards 0 and 1 are in two buckets, 2 shares shard 0's.
+        let wide = IdentifyGate::default();
+        wide.set_concurrency(2);
+        let (a, b, c) = (wide.reserve(0), wide.reserve(1), wide.reserve(2));
+        assert!(b.saturating_duration_since(a) < IDENTIFY_SPACING, "two buckets identify together");
+        assert_eq!(c - a, IDENTIFY_SPACING);
     }
 }

@@ -103,7 +103,7 @@ pub struct FleetInner {
     /// same token and intents): their runner closes with a resume code and notes the session.
     suspending: Mutex<HashSet<i64>>,
     /// Each bot's [`handled::Handled`].
-    handled: Mutex<HashMap<i64, handled::Handled>>,
+    handled: Mutex<HashMap<(i64, u32), handled::Handled>>,
     /// With several nodes on PostgreSQL: the bots' leases (`ownership`).
     leases: std::sync::OnceLock<crate::nodes::leases::Leases>,
     /// With several nodes: the bus that wakes a node for a request made through another
@@ -131,8 +131,13 @@ impl FleetInner {
 
     /// The bot's record of the gateway events it has finished with (made on first use; kept across
     /// its runner's restarts, so the supervisor sees where a panicking runner was).
-    pub fn handled(&self, bot_id: i64) -> handled::Handled {
-        lock(&self.handled).entry(bot_id).or_default().clone()
+    pub fn handled(&self, bot_id: i64, shard: u32) -> handled::Handled {
+        lock(&self.handled).entry((bot_id, shard)).or_default().clone()
+    }
+
+    /// Each shard's record of the gateway events it has finished with, for one bot.
+    pub fn handled_shards(&self, bot_id: i64) -> Vec<(u32, handled::Handled)> {
+        lock(&self.handled).iter().filter(|((b, _), _)| *b == bot_id).map(|((_, s), h)| (*s, h.clone())).collect()
     }
 
     /// Whether the bot is being stopped to be resumed later (and forgets that it was).
@@ -541,7 +546,7 @@ impl Fleet {
         self.inner.runtimes.forget(bot_id);
         lock(&self.inner.statuses).remove(&bot_id);
         lock(&self.inner.identify_gates).remove(&bot_id);
-        lock(&self.inner.handled).remove(&bot_id);
+        lock(&self.inner.handled).retain(|(b, _), _| *b != bot_id);
         self.inner.clients.forget(bot_id);
     }
 
@@ -626,7 +631,9 @@ async fn supervise(fleet: Arc<FleetInner>, bot: BotConfig, stop: watch::Receiver
                 let message = panic_message(payload.as_ref());
                 // The next runner resumes the session, past the event the loop was handling:
                 // replayed, it would panic again.
-                fleet.sessions.skip_past(id, runner::SHARD, fleet.handled(id).current());
+                for (shard, handled) in fleet.handled_shards(id) {
+                    fleet.sessions.skip_past(id, shard, handled.current());
+                }
                 tracing::error!(bot_id = id, panic = %message, "a bot's runner panicked");
                 fleet.metrics.fault(Fault::BotPanic);
                 ("panic", format!("the bot's runner panicked: {message}"))

@@ -18,7 +18,9 @@ use tokio::time::Instant;
 
 use serde_json::json;
 use tokio::sync::watch;
-use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Session, Shard, ShardId, StreamExt};
+use twilight_gateway::{
+    CloseFrame, Config, ConfigBuilder, Event, EventTypeFlags, Intents, Session, Shard, ShardId, StreamExt,
+};
 use twilight_http::Client;
 use twilight_model::application::command::{Command, CommandOptionChoice, CommandOptionChoiceValue};
 use twilight_model::application::interaction::application_command::CommandOptionValue;
@@ -85,7 +87,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let mut delay = Duration::from_secs(1);
     // Before the gateway: find it, learn the application id, register commands. Transient
     // failures retry with capped backoff; a rejected token fails at once.
-    let Prepared { url, app, starts } = loop {
+    let Prepared { url, app, starts, shards: prepared_shards } = loop {
         match prepare(&fleet, &rest, &http).await {
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
@@ -131,233 +133,374 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         return Ended::Failed { permanent: true, reason };
     }
     let intents = Intents::from_bits_truncate(bot.intents);
-    let mut config =
-        ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).queue(fleet.identify_gate(id));
-    // A session saved by the last run (or before a restart) with the same token and intents is
-    // resumed: Discord replays what was sent meanwhile. One it refuses falls back to identify.
-    let bound_to = fingerprint(bot.token.expose(), bot.intents);
-    let saved = fleet.sessions.get(id, SHARD).filter(|s| s.fingerprint == bound_to);
-    let mut resuming = false;
-    if let Some(saved) = saved {
-        let age = (fleet.clock.now_ms() - saved.saved_at).max(0) / 1000;
-        let line = format!("resuming the saved gateway session after event {} (saved {age} s ago)", saved.sequence);
-        fleet.bot_log(id, "info", "resuming", line).await;
-        config = config.session(Session::new(saved.sequence, saved.session_id)).resume_url(saved.resume_url);
-        resuming = true;
+    let shards = starts_shards(&prepared_shards);
+    let base = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
+    fleet.identify_gate(id).set_concurrency(prepared_shards.max_concurrency);
+    // A session saved by the last run (or before a restart) with the same token, intents and shard
+    // count is resumed: Discord replays what was sent meanwhile. One it refuses falls back to
+    // identify.
+    let bound_to = bound_to(bot.token.expose(), bot.intents, shards);
+    if shards > 1 {
+        let line = format!("running {shards} shards, as Discord recommends for the servers this bot is in");
+        fleet.bot_log(id, "info", "sharded", line).await;
     }
-    let mut shard = Shard::with_config(ShardId::ONE, config.build());
-    let handled = fleet.handled(id);
-    let mut settling = Settling::default();
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
     let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), app, antispam, rest });
     let keeper = StockKeeper::spawn(fleet.clone(), &bot, answering.rest.clone());
-    let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
-    let wanted = EventTypeFlags::READY
-        | EventTypeFlags::GATEWAY_HELLO
-        | EventTypeFlags::GATEWAY_HEARTBEAT_ACK
-        | EventTypeFlags::RESUMED
-        | EventTypeFlags::GATEWAY_INVALIDATE_SESSION
-        | EventTypeFlags::MESSAGE_CREATE
-        | EventTypeFlags::MESSAGE_DELETE
-        | EventTypeFlags::INTERACTION_CREATE;
-    let mut last_close: Option<u16> = None;
-    // A connection that ends without a close frame yields no event while twilight reconnects: a
-    // shard that stays unidentified is reported as reconnecting.
-    let mut watch = tokio::time::interval(Duration::from_secs(1));
-    let mut unidentified_since: Option<Instant> = None;
-    loop {
-        let event = tokio::select! {
-            event = shard.next_event(wanted) => event,
-            _ = sweep.tick() => {
-                fleet.clients.drop_idle(id);
-                answering.antispam.prune();
-                continue;
-            }
-            _ = watch.tick() => {
-                if let Some(now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
-                    settling.offer(now, fleet.tracker.accepted());
-                }
-                if let Some(settled) = settling.settled(fleet.tracker.durable()) {
-                    fleet.sessions.note(settled);
-                }
-                if shard.state().is_identified() {
-                    unidentified_since = None;
-                } else if unidentified_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(2)
-                    && fleet.status_of(id) == Status::Running
-                {
-                    let reason = "the gateway connection was lost; reconnecting".to_owned();
-                    fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
-                }
-                continue;
-            }
-            _ = stop.changed() => {
-                // Stopping to resume later (shutdown, a restart with the same token and intents):
-                // a close with a resume code keeps the session (1000 and 1001 would end it).
-                let suspend = fleet.take_suspending(id);
-                shard.close(if suspend { CloseFrame::RESUME } else { CloseFrame::NORMAL });
-                // Poll until our close frame is sent and echoed (bounded); polling further would
-                // make twilight reconnect. A server that drops the connection without echoing it
-                // makes twilight connect again at once: its Hello ends the wait before an identify
-                // is sent (each spends one of the bot's daily session starts). A command read
-                // meanwhile is not answered: the session is noted as of the event before the
-                // first such one, so that a resume replays it.
-                let mut unanswered_after: Option<u64> = None;
-                let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                    while let Some(event) = shard.next_event(wanted).await {
-                        match event {
-                            Ok(Event::GatewayClose(_) | Event::GatewayHello(_)) => break,
-                            Ok(Event::MessageCreate(_) | Event::InteractionCreate(_)) => {
-                                unanswered_after.get_or_insert(sequence(&shard).saturating_sub(1));
-                            }
-                            _ => {}
-                        }
-                    }
+    let statuses = ShardStatuses::new(shards);
+    // The bot's stop, read once for every shard: whether to keep the sessions for a resume.
+    let (halt, halted) = watch::channel(None::<bool>);
+    let ended = {
+        let run_all = async {
+            use futures_util::StreamExt as _;
+            let mut running: futures_util::stream::FuturesUnordered<_> = (0..shards)
+                .map(|shard_id| {
+                    let run = ShardRun {
+                        fleet: &fleet,
+                        id,
+                        shard_id,
+                        shards,
+                        answering: &answering,
+                        keeper: &keeper,
+                        bound_to: &bound_to,
+                        statuses: &statuses,
+                    };
+                    run.run(base.clone(), halted.clone())
                 })
-                .await;
-                // At shutdown tracking writes (or spools and syncs) every record before the process
-                // exits: the session may be noted as it stands.
-                if suspend {
-                    if let Some(mut now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
-                        if let Some(limit) = unanswered_after {
-                            now.sequence = now.sequence.min(limit);
+                .collect();
+            let mut ended = Ended::Stopped;
+            while let Some(one) = running.next().await {
+                if let (Ended::Stopped, Ended::Failed { .. }) = (&ended, &one) {
+                    // One shard cannot go on: the bot stops (the supervisor decides what next).
+                    ended = one;
+                    let _ = halt.send(Some(false));
+                }
+            }
+            ended
+        };
+        tokio::pin!(run_all);
+        tokio::select! {
+            ended = &mut run_all => ended,
+            _ = stop.changed() => {
+                let _ = halt.send(Some(fleet.take_suspending(id)));
+                run_all.await
+            }
+        }
+    };
+    keeper.stop().await;
+    match &ended {
+        Ended::Stopped => fleet.set_status(id, Status::Stopped, None).await,
+        Ended::Failed { .. } => fleet.sessions.forget(id),
+    }
+    ended
+}
+
+/// The shard count to run: what `GET /gateway/bot` recommends (at least one).
+fn starts_shards(p: &ShardPlan) -> u32 {
+    p.recommended.max(1)
+}
+
+/// What `GET /gateway/bot` says about shards.
+#[derive(Debug, Clone, Copy)]
+struct ShardPlan {
+    /// The shards Discord recommends for the servers the bot is in.
+    recommended: u32,
+    /// Identifies allowed per 5 s (one per rate-limit bucket, `shard % max_concurrency`).
+    max_concurrency: u32,
+}
+
+/// What a saved session is bound to: the token and intents, and the shard count when above one
+/// (a session of another count would cover other servers). One shard keeps the form sessions were
+/// saved with before shards.
+pub fn bound_to(token: &str, intents: u64, shards: u32) -> String {
+    let print = fingerprint(token, intents);
+    if shards > 1 {
+        format!("{print}/{shards}")
+    } else {
+        print
+    }
+}
+
+/// Each shard's status, and the bot's made of them: running when every shard is, else the first
+/// that reconnects, else starting.
+struct ShardStatuses {
+    each: std::sync::Mutex<Vec<(Status, Option<String>)>>,
+}
+
+impl ShardStatuses {
+    fn new(shards: u32) -> Self {
+        Self { each: std::sync::Mutex::new(vec![(Status::Starting, None); shards as usize]) }
+    }
+
+    fn of(&self, shard: u32) -> Status {
+        let each = self.each.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        each.get(shard as usize).map_or(Status::Starting, |s| s.0)
+    }
+
+    /// Notes a shard's status; the bot's as it follows.
+    fn set(&self, shard: u32, status: Status, reason: Option<String>) -> (Status, Option<String>) {
+        let mut each = self.each.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(slot) = each.get_mut(shard as usize) {
+            *slot = (status, reason);
+        }
+        if let Some(down) = each.iter().find(|s| s.0 == Status::Reconnecting) {
+            return down.clone();
+        }
+        if each.iter().all(|s| s.0 == Status::Running) {
+            return (Status::Running, None);
+        }
+        (Status::Starting, None)
+    }
+}
+
+/// One shard of a running bot: its gateway loop.
+struct ShardRun<'a> {
+    fleet: &'a Arc<FleetInner>,
+    id: i64,
+    shard_id: u32,
+    shards: u32,
+    answering: &'a Arc<Answering>,
+    keeper: &'a StockKeeper,
+    bound_to: &'a str,
+    statuses: &'a ShardStatuses,
+}
+
+impl ShardRun<'_> {
+    async fn status(&self, status: Status, reason: Option<String>) {
+        let (bot, why) = self.statuses.set(self.shard_id, status, reason);
+        self.fleet.set_status(self.id, bot, why).await;
+    }
+
+    /// Runs the shard until `halt` says stop (`Some(resume)`: keep the session for a resume) or it
+    /// fails.
+    async fn run(self, base: Config, mut halt: watch::Receiver<Option<bool>>) -> Ended {
+        let (fleet, id, shard_id) = (self.fleet, self.id, self.shard_id);
+        let mut config = ConfigBuilder::from(base).queue(fleet.identify_gate(id));
+        let saved = fleet.sessions.get(id, shard_id).filter(|s| s.fingerprint == self.bound_to);
+        let mut resuming = false;
+        if let Some(saved) = saved {
+            let age = (fleet.clock.now_ms() - saved.saved_at).max(0) / 1000;
+            let line = format!("resuming the saved gateway session after event {} (saved {age} s ago)", saved.sequence);
+            fleet.bot_log(id, "info", "resuming", line).await;
+            config = config.session(Session::new(saved.sequence, saved.session_id)).resume_url(saved.resume_url);
+            resuming = true;
+        }
+        let shard_key = ShardId::new_checked(shard_id, self.shards).unwrap_or(ShardId::ONE);
+        let mut shard = Shard::with_config(shard_key, config.build());
+        let handled = fleet.handled(id, shard_id);
+        let mut settling = Settling::default();
+        let answering = self.answering;
+        let keeper = self.keeper;
+        let bound_to = self.bound_to;
+        let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
+        let wanted = EventTypeFlags::READY
+            | EventTypeFlags::GATEWAY_HELLO
+            | EventTypeFlags::GATEWAY_HEARTBEAT_ACK
+            | EventTypeFlags::RESUMED
+            | EventTypeFlags::GATEWAY_INVALIDATE_SESSION
+            | EventTypeFlags::MESSAGE_CREATE
+            | EventTypeFlags::MESSAGE_DELETE
+            | EventTypeFlags::INTERACTION_CREATE;
+        let mut last_close: Option<u16> = None;
+        let mut was_ready = false;
+        // A connection that ends without a close frame yields no event while twilight reconnects: a
+        // shard that stays unidentified is reported as reconnecting.
+        let mut watch = tokio::time::interval(Duration::from_secs(1));
+        let mut unidentified_since: Option<Instant> = None;
+        loop {
+            let event = tokio::select! {
+                event = shard.next_event(wanted) => event,
+                _ = sweep.tick(), if shard_id == 0 => {
+                    fleet.clients.drop_idle(id);
+                    answering.antispam.prune();
+                    continue;
+                }
+                _ = watch.tick() => {
+                    if let Some(now) = session_now(fleet, &shard, &handled, bound_to, id, shard_id) {
+                        settling.offer(now, fleet.tracker.accepted());
+                    }
+                    if let Some(settled) = settling.settled(fleet.tracker.durable()) {
+                        fleet.sessions.note(settled);
+                    }
+                    if shard.state().is_identified() {
+                        unidentified_since = None;
+                    } else if unidentified_since.get_or_insert_with(Instant::now).elapsed() >= Duration::from_secs(2)
+                        && self.statuses.of(shard_id) == Status::Running
+                    {
+                        let reason = "the gateway connection was lost; reconnecting".to_owned();
+                        self.status(Status::Reconnecting, Some(reason)).await;
+                    }
+                    continue;
+                }
+                Ok(()) = halt.changed() => {
+                    let Some(suspend) = *halt.borrow_and_update() else { continue };
+                    // Stopping to resume later (shutdown, a restart with the same token and intents):
+                    // a close with a resume code keeps the session (1000 and 1001 would end it).
+                    shard.close(if suspend { CloseFrame::RESUME } else { CloseFrame::NORMAL });
+                    // Poll until our close frame is sent and echoed (bounded); polling further would
+                    // make twilight reconnect. A server that drops the connection without echoing it
+                    // makes twilight connect again at once: its Hello ends the wait before an identify
+                    // is sent (each spends one of the bot's daily session starts). A command read
+                    // meanwhile is not answered: the session is noted as of the event before the
+                    // first such one, so that a resume replays it.
+                    let mut unanswered_after: Option<u64> = None;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while let Some(event) = shard.next_event(wanted).await {
+                            match event {
+                                Ok(Event::GatewayClose(_) | Event::GatewayHello(_)) => break,
+                                Ok(Event::MessageCreate(_) | Event::InteractionCreate(_)) => {
+                                    unanswered_after.get_or_insert(sequence(&shard).saturating_sub(1));
+                                }
+                                _ => {}
+                            }
                         }
+                    })
+                    .await;
+                    // At shutdown tracking writes (or spools and syncs) every record before the process
+                    // exits: the session may be noted as it stands.
+                    if suspend {
+                        if let Some(mut now) = session_now(fleet, &shard, &handled, bound_to, id, shard_id) {
+                            if let Some(limit) = unanswered_after {
+                                now.sequence = now.sequence.min(limit);
+                            }
+                            fleet.sessions.note(now);
+                        }
+                    } else {
+                        fleet.sessions.forget(id);
+                    }
+                    return Ended::Stopped;
+                }
+            };
+            if let Some(Ok(e)) = &event {
+                handled.handling(sequence(&shard));
+                let now = fleet.clock.now_ms();
+                let average = shard.latency().average();
+                let again = was_ready || shard_id == 0;
+                fleet.runtimes.gateway_event(id, now, |r| {
+                    r.last_event_at = Some(now);
+                    match e {
+                        Event::GatewayHello(hello) => r.heartbeat_interval_ms = Some(hello.heartbeat_interval),
+                        Event::GatewayHeartbeatAck => {
+                            r.last_heartbeat_ack_at = Some(now);
+                            r.heartbeat_latency_ms = average.map(|l| l.as_secs_f64() * 1000.0);
+                        }
+                        Event::Ready(_) => {
+                            if r.connected_at.is_some() && again {
+                                r.reconnects += 1;
+                            }
+                            r.connected_at = Some(now);
+                        }
+                        Event::Resumed => r.resumes += 1,
+                        Event::GatewayInvalidateSession(false) => r.sessions_lost += 1,
+                        _ => {}
+                    }
+                });
+            }
+            match event {
+                None => {
+                    let (permanent, reason) =
+                        last_close.map_or_else(|| (false, "the gateway connection ended".to_owned()), close_reason);
+                    return Ended::Failed { permanent, reason };
+                }
+                // A connection that ended without a close frame shows up only as failed reconnects.
+                Some(Err(e)) if matches!(e.kind(), twilight_gateway::error::ReceiveMessageErrorType::Reconnect) => {
+                    tracing::debug!(bot_id = id, shard = shard_id, error = %e, "gateway reconnect failed");
+                    let reason = "cannot reconnect to Discord's gateway; retrying".to_owned();
+                    self.status(Status::Reconnecting, Some(reason)).await;
+                }
+                Some(Err(e)) => tracing::debug!(bot_id = id, shard = shard_id, error = %e, "gateway message skipped"),
+                Some(Ok(Event::Ready(ready))) => {
+                    was_ready = true;
+                    handled.new_session();
+                    if std::mem::take(&mut resuming) {
+                        let line = "the saved gateway session could not be resumed; identified afresh (events sent \
+                                    while the bot was away are lost)";
+                        fleet.bot_log(id, "warn", "session_lost", line.into()).await;
+                    }
+                    // A new session has no answered events yet: noted (and saved) at once.
+                    if let Some(now) = session_now(fleet, &shard, &handled, bound_to, id, shard_id) {
                         fleet.sessions.note(now);
                     }
-                } else {
-                    fleet.sessions.forget(id);
+                    let on = if self.shards > 1 {
+                        format!(" (shard {} of {})", shard_id + 1, self.shards)
+                    } else {
+                        String::new()
+                    };
+                    fleet
+                        .bot_log(
+                            id,
+                            "info",
+                            "connected",
+                            format!("connected as {} in {} servers{on}", ready.user.name, ready.guilds.len()),
+                        )
+                        .await;
+                    self.status(Status::Running, None).await;
                 }
-                keeper.stop().await;
-                fleet.set_status(id, Status::Stopped, None).await;
-                return Ended::Stopped;
-            }
-        };
-        if let Some(Ok(e)) = &event {
-            handled.handling(sequence(&shard));
-            let now = fleet.clock.now_ms();
-            let average = shard.latency().average();
-            fleet.runtimes.gateway_event(id, now, |r| {
-                r.last_event_at = Some(now);
-                match e {
-                    Event::GatewayHello(hello) => r.heartbeat_interval_ms = Some(hello.heartbeat_interval),
-                    Event::GatewayHeartbeatAck => {
-                        r.last_heartbeat_ack_at = Some(now);
-                        r.heartbeat_latency_ms = average.map(|l| l.as_secs_f64() * 1000.0);
+                Some(Ok(Event::GatewayInvalidateSession(false))) => {
+                    // Where exactly-once ends by Discord's rule: a session Discord will not resume is
+                    // gone, and so is whatever happened while the bot was away from it.
+                    let lost = if std::mem::take(&mut resuming) {
+                        "Discord refused to resume the saved session (op 9, not resumable): events sent while the \
+                         bot was away are lost; identifying again"
+                    } else {
+                        "Discord ended the session (op 9, not resumable): events sent while the bot was \
+                         disconnected are lost; identifying again"
+                    };
+                    fleet.bot_log(id, "warn", "session_lost", lost.into()).await;
+                }
+                Some(Ok(Event::Resumed)) => {
+                    let line = if std::mem::take(&mut resuming) {
+                        "the saved session resumed: Discord replays what was sent while the bot was away"
+                    } else {
+                        "session resumed"
+                    };
+                    fleet.bot_log(id, "info", "resumed", line.into()).await;
+                    self.status(Status::Running, None).await;
+                }
+                Some(Ok(Event::GatewayClose(frame))) => {
+                    let code = frame.as_ref().map(|f| f.code);
+                    last_close = code;
+                    let (fatal, reason) = code.map_or((false, "connection lost".to_owned()), close_reason);
+                    let level = if fatal { "error" } else { "warn" };
+                    fleet.bot_log(id, level, "disconnected", format!("disconnected: {reason}")).await;
+                    if !fatal {
+                        self.status(Status::Reconnecting, Some(reason)).await;
                     }
-                    Event::Ready(_) => {
-                        if r.connected_at.is_some() {
-                            r.reconnects += 1;
-                        }
-                        r.connected_at = Some(now);
-                    }
-                    Event::Resumed => r.resumes += 1,
-                    Event::GatewayInvalidateSession(false) => r.sessions_lost += 1,
-                    _ => {}
                 }
-            });
-        }
-        match event {
-            None => {
-                let (permanent, reason) =
-                    last_close.map_or_else(|| (false, "the gateway connection ended".to_owned()), close_reason);
-                fleet.sessions.forget(id);
-                keeper.stop().await;
-                return Ended::Failed { permanent, reason };
-            }
-            // A connection that ended without a close frame shows up only as failed reconnects.
-            Some(Err(e)) if matches!(e.kind(), twilight_gateway::error::ReceiveMessageErrorType::Reconnect) => {
-                tracing::debug!(bot_id = id, error = %e, "gateway reconnect failed");
-                let reason = "cannot reconnect to Discord's gateway; retrying".to_owned();
-                fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
-            }
-            Some(Err(e)) => tracing::debug!(bot_id = id, error = %e, "gateway message skipped"),
-            Some(Ok(Event::Ready(ready))) => {
-                handled.new_session();
-                if std::mem::take(&mut resuming) {
-                    let line = "the saved gateway session could not be resumed; identified afresh (events sent while \
-                                the bot was away are lost)";
-                    fleet.bot_log(id, "warn", "session_lost", line.into()).await;
+                Some(Ok(Event::MessageCreate(message))) => {
+                    let received = (Instant::now(), fleet.clock.now_ms());
+                    let latency = shard.latency().average();
+                    #[cfg(feature = "test-commands")]
+                    crate::commands::panic::runner_hook(&message.content);
+                    let answering = answering.clone();
+                    let running = handled.begin(sequence(&shard));
+                    spawn_answer(fleet, id, async move {
+                        answering.prefix_command(*message, received, latency).await;
+                        drop(running);
+                    });
                 }
-                // A new session has no answered events yet: noted (and saved) at once.
-                if let Some(now) = session_now(&fleet, &shard, &handled, &bound_to, id) {
-                    fleet.sessions.note(now);
+                Some(Ok(Event::InteractionCreate(interaction))) => {
+                    let received = (Instant::now(), fleet.clock.now_ms());
+                    let latency = shard.latency().average();
+                    let answering = answering.clone();
+                    let running = handled.begin(sequence(&shard));
+                    spawn_answer(fleet, id, async move {
+                        answering.interaction(*interaction, received, latency).await;
+                        drop(running);
+                    });
                 }
-                fleet
-                    .bot_log(
-                        id,
-                        "info",
-                        "connected",
-                        format!("connected as {} in {} servers", ready.user.name, ready.guilds.len()),
-                    )
-                    .await;
-                fleet.set_status(id, Status::Running, None).await;
-            }
-            Some(Ok(Event::GatewayInvalidateSession(false))) => {
-                // Where exactly-once ends by Discord's rule: a session Discord will not resume is
-                // gone, and so is whatever happened while the bot was away from it.
-                let lost = if std::mem::take(&mut resuming) {
-                    "Discord refused to resume the saved session (op 9, not resumable): events sent while the \
-                     bot was away are lost; identifying again"
-                } else {
-                    "Discord ended the session (op 9, not resumable): events sent while the bot was \
-                     disconnected are lost; identifying again"
-                };
-                fleet.bot_log(id, "warn", "session_lost", lost.into()).await;
-            }
-            Some(Ok(Event::Resumed)) => {
-                let line = if std::mem::take(&mut resuming) {
-                    "the saved session resumed: Discord replays what was sent while the bot was away"
-                } else {
-                    "session resumed"
-                };
-                fleet.bot_log(id, "info", "resumed", line.into()).await;
-                fleet.set_status(id, Status::Running, None).await;
-            }
-            Some(Ok(Event::GatewayClose(frame))) => {
-                let code = frame.as_ref().map(|f| f.code);
-                last_close = code;
-                let (fatal, reason) = code.map_or((false, "connection lost".to_owned()), close_reason);
-                let level = if fatal { "error" } else { "warn" };
-                fleet.bot_log(id, level, "disconnected", format!("disconnected: {reason}")).await;
-                if !fatal {
-                    fleet.set_status(id, Status::Reconnecting, Some(reason)).await;
+                Some(Ok(Event::MessageDelete(deleted))) => {
+                    keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
                 }
+                Some(Ok(_)) => {}
             }
-            Some(Ok(Event::MessageCreate(message))) => {
-                let received = (Instant::now(), fleet.clock.now_ms());
-                let latency = shard.latency().average();
-                #[cfg(feature = "test-commands")]
-                crate::commands::panic::runner_hook(&message.content);
-                let answering = answering.clone();
-                let running = handled.begin(sequence(&shard));
-                spawn_answer(&fleet, id, async move {
-                    answering.prefix_command(*message, received, latency).await;
-                    drop(running);
-                });
-            }
-            Some(Ok(Event::InteractionCreate(interaction))) => {
-                let received = (Instant::now(), fleet.clock.now_ms());
-                let latency = shard.latency().average();
-                let answering = answering.clone();
-                let running = handled.begin(sequence(&shard));
-                spawn_answer(&fleet, id, async move {
-                    answering.interaction(*interaction, received, latency).await;
-                    drop(running);
-                });
-            }
-            Some(Ok(Event::MessageDelete(deleted))) => {
-                keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
-            }
-            Some(Ok(_)) => {}
         }
     }
 }
 
 /// Discord's "Unknown interaction": an answer after the interaction's 3-second window.
 const UNKNOWN_INTERACTION: u64 = 10062;
-
-/// The one shard a bot runs.
-pub const SHARD: u32 = 0;
 
 /// The sequence of the event just received.
 fn sequence<Q>(shard: &Shard<Q>) -> u64 {
@@ -371,13 +514,14 @@ fn session_now<Q>(
     handled: &Handled,
     bound_to: &str,
     bot_id: i64,
+    shard_id: u32,
 ) -> Option<SavedSession> {
     let (Some(session), Some(url)) = (shard.session(), shard.resume_url()) else {
         return None;
     };
     Some(SavedSession {
         bot_id,
-        shard: SHARD,
+        shard: shard_id,
         session_id: session.id().to_owned(),
         sequence: handled.watermark(session.sequence()),
         resume_url: url.to_owned(),
@@ -408,13 +552,18 @@ struct Prepared {
     app: Id<ApplicationMarker>,
     /// `GET /gateway/bot`'s session-start budget.
     starts: twilight_model::gateway::SessionStartLimit,
+    shards: ShardPlan,
 }
 
 async fn prepare(fleet: &FleetInner, rest: &Meter, http: &Client) -> Result<Prepared, Failure> {
     let gateway = read_model(rest.call(http.gateway().authed()).await?).await?;
     let app = read_model(rest.call(http.current_user_application()).await?).await?;
     register_commands(fleet, rest, http, app.id).await;
-    Ok(Prepared { url: gateway.url, app: app.id, starts: gateway.session_start_limit })
+    let shards = ShardPlan {
+        recommended: gateway.shards,
+        max_concurrency: u32::from(gateway.session_start_limit.max_concurrency).max(1),
+    };
+    Ok(Prepared { url: gateway.url, app: app.id, starts: gateway.session_start_limit, shards })
 }
 
 /// Puts the slash-command definitions only when they differ from what Discord has (read first):
@@ -824,11 +973,15 @@ fn user_name(user: Option<&twilight_model::user::User>) -> &str {
 
 /// What an admin should know about a gateway close code.
 pub fn close_reason(code: u16) -> (bool, String) {
-    let fatal = matches!(code, 4004 | 4010..=4014);
+    // 4011 ends the shard but not the bot: it starts again with the shards `GET /gateway/bot`
+    // recommends now.
+    let fatal = matches!(code, 4004 | 4010 | 4012..=4014);
     let text = match code {
         4004 => "Discord rejected the token (4004 Authentication failed): replace it with PUT /bots/{id}/token".to_owned(),
         4010 => "invalid shard (4010)".to_owned(),
-        4011 => "this bot is in too many servers for one shard (4011 Sharding required)".to_owned(),
+        4011 => "this bot is in too many servers for its shards (4011 Sharding required): starting again with the \
+                 number of shards Discord recommends"
+            .to_owned(),
         4012 => "invalid API version (4012)".to_owned(),
         4013 => "invalid intents (4013): check the bot's intents".to_owned(),
         4014 => "disallowed intents (4014): enable the privileged intents in the Discord developer portal or remove them from the bot".to_owned(),
