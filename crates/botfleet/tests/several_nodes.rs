@@ -783,3 +783,28 @@ async fn a_message_or_health_asked_through_any_node_is_served_by_the_node_that_r
     assert!(w.emulator.messages(channel).unwrap().iter().all(|m| m.content != "Never sent"));
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_take_one_bots_identify_turns_from_the_database() {
+    use botfleet::fleet::identify::{IdentifyGate, IDENTIFY_SPACING};
+    let Some(db) = process::scratch_postgres("botfleet_turns").await else { return };
+    let store = botfleet::store::Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    // The same bot's gate on two nodes: the second identify waits out the first's window, by the
+    // database's clock, whichever node asks.
+    let (here, there) = (IdentifyGate::shared(store.clone(), 7), IdentifyGate::shared(store.clone(), 7));
+    let first = here.shared_wait(0).await.unwrap();
+    let second = there.shared_wait(0).await.unwrap();
+    assert_eq!(first, Duration::ZERO, "the first goes at once");
+    assert!(second > IDENTIFY_SPACING - Duration::from_millis(500), "{second:?}");
+    let third = here.shared_wait(0).await.unwrap();
+    assert!(third > second + IDENTIFY_SPACING - Duration::from_millis(500), "{third:?}");
+    // Another bot, and another bucket of a bot with max_concurrency 2, go at once.
+    assert_eq!(IdentifyGate::shared(store.clone(), 8).shared_wait(0).await, Some(Duration::ZERO));
+    let wide = IdentifyGate::shared(store.clone(), 9);
+    wide.set_concurrency(2);
+    assert_eq!(wide.shared_wait(0).await, Some(Duration::ZERO));
+    assert_eq!(wide.shared_wait(1).await, Some(Duration::ZERO));
+    store.close().await;
+    db.remove().await;
+}

@@ -3,8 +3,12 @@
 //! one with op 9 (invalid session), which costs a reconnect and another wait. The gate outlives the
 //! bot's shards, so a restart or a reconnect waits its turn instead of being refused; it spaces each
 //! bucket's identifies 5 s apart plus a margin for the time a frame takes to arrive (twilight's own
-//! queue spaces them exactly 5 s, which Discord can see as 4.99 s). A bot's shards all run on the
-//! node that holds it, so its gate is in that process.
+//! queue spaces them exactly 5 s, which Discord can see as 4.99 s).
+//!
+//! With several nodes the turns are kept in the database (`identify_turns`, one row per bot and
+//! bucket, moved by the database's clock in one statement), so a node that takes a bot over
+//! right after another identified it waits its turn too. Should the database not answer, the
+//! turn is kept by this process alone (a too-early identify costs one op 9 and a retry).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +18,8 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 use twilight_gateway::queue::Queue;
 
+use crate::store::Store;
+
 /// Discord's identify window for one bucket, plus the margin.
 pub const IDENTIFY_SPACING: Duration = Duration::from_millis(5_500);
 
@@ -21,6 +27,8 @@ pub const IDENTIFY_SPACING: Duration = Duration::from_millis(5_500);
 #[derive(Debug, Clone, Default)]
 pub struct IdentifyGate {
     inner: Arc<Mutex<Buckets>>,
+    /// Several nodes: the database the turns are kept in, and the bot's id.
+    shared: Option<(Store, i64)>,
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +40,37 @@ struct Buckets {
 }
 
 impl IdentifyGate {
+    /// A gate whose turns the nodes sharing `store` (PostgreSQL) keep together, for `bot_id`.
+    pub fn shared(store: Store, bot_id: i64) -> Self {
+        Self { inner: Arc::default(), shared: Some((store, bot_id)) }
+    }
+
+    /// How long `shard` waits for its turn, reserved in the database; `None` without one (or
+    /// when it does not answer: this process's own turn is used then).
+    pub async fn shared_wait(&self, shard: u32) -> Option<Duration> {
+        let (store, bot_id) = self.shared.as_ref()?;
+        let bucket = shard % self.inner.lock().unwrap_or_else(PoisonError::into_inner).concurrency.max(1);
+        let spacing = i64::try_from(IDENTIFY_SPACING.as_millis()).unwrap_or(i64::MAX);
+        let wait: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO identify_turns (bot_id, bucket, turn_at) VALUES ($1, $2, botfleet_now_ms()) \
+             ON CONFLICT (bot_id, bucket) DO UPDATE \
+             SET turn_at = GREATEST(identify_turns.turn_at + $3, botfleet_now_ms()) \
+             RETURNING turn_at - botfleet_now_ms()",
+        )
+        .bind(*bot_id)
+        .bind(i64::from(bucket))
+        .bind(spacing)
+        .fetch_one(store.pool())
+        .await;
+        match wait {
+            Ok(ms) => Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+            Err(e) => {
+                tracing::warn!(bot_id, error = %e, "the identify turn could not be read from the database; this node's own is used");
+                None
+            }
+        }
+    }
+
     /// Sets the bot's `max_concurrency` (from `GET /gateway/bot`).
     pub fn set_concurrency(&self, concurrency: u32) {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner).concurrency = concurrency;
@@ -52,6 +91,18 @@ impl IdentifyGate {
 impl Queue for IdentifyGate {
     fn enqueue(&self, shard: u32) -> oneshot::Receiver<()> {
         let (permit, wait) = oneshot::channel();
+        if self.shared.is_some() {
+            let gate = self.clone();
+            tokio::spawn(async move {
+                let turn = match gate.shared_wait(shard).await {
+                    Some(wait) => Instant::now() + wait,
+                    None => gate.reserve(shard),
+                };
+                tokio::time::sleep_until(turn).await;
+                let _ = permit.send(());
+            });
+            return wait;
+        }
         let turn = self.reserve(shard);
         if turn <= Instant::now() {
             let _ = permit.send(());

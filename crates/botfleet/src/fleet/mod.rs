@@ -126,7 +126,15 @@ pub struct FleetInner {
 impl FleetInner {
     /// The bot's identify gate (made on first use).
     pub fn identify_gate(&self, bot_id: i64) -> identify::IdentifyGate {
-        lock(&self.identify_gates).entry(bot_id).or_default().clone()
+        // Several nodes: the turns are kept with the other nodes, in the database.
+        let several = self.leases.get().is_some();
+        lock(&self.identify_gates)
+            .entry(bot_id)
+            .or_insert_with(|| match several {
+                true => identify::IdentifyGate::shared(self.store.clone(), bot_id),
+                false => identify::IdentifyGate::default(),
+            })
+            .clone()
     }
 
     /// The bot's record of the gateway events it has finished with (made on first use; kept across
