@@ -363,3 +363,41 @@ async fn a_redis_url_that_cannot_be_read_is_refused_at_start() {
     let message = refused.to_string();
     assert!(message.contains("BOTFLEET_REDIS_URL") && message.contains("redis://"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_counted_across_nodes_through_redis() {
+    if !redis_here().await {
+        return;
+    }
+    let with_redis = |c: &mut botfleet::config::ServeConfig| {
+        c.cache.redis_url = Some(botfleet::secrets::Secret::new(redis_url()));
+        c.auth.requests_per_minute = 20;
+        c.several_nodes = true;
+    };
+    let Some(a) = TestApp::spawn_configured(Backend::Postgres, "http://127.0.0.1:9", with_redis).await else { return };
+    let b = a.spawn_beside(|_| {}).await;
+    let (_, key) = new_key(&a, "viewer").await;
+    // The shared count is per minute: the requests below are made within one.
+    until("a minute with room ahead", 70, || async {
+        (botfleet::time::now_ms().rem_euclid(60_000) < 45_000).then_some(())
+    })
+    .await;
+    // 15 requests on each node: within each node's own limit of 20, but 30 together are not.
+    let mut refused = 0;
+    for _ in 0..15 {
+        for node in [&a, &b] {
+            let (status, body) = call(node, &key, Method::GET, "/api/v1/bots", None).await;
+            match status {
+                StatusCode::OK => {}
+                StatusCode::TOO_MANY_REQUESTS => {
+                    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+                    refused += 1;
+                }
+                other => panic!("{other}: {body}"),
+            }
+        }
+    }
+    assert_eq!(refused, 10, "the 21st request and after, whichever node they reach");
+    b.stop().await;
+    a.stop().await;
+}

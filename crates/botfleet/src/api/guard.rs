@@ -247,7 +247,7 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
         {
             return refuse(auth, &ip_key, Actor::Anonymous { name: None }, client, &path, csrf()).await;
         }
-        if let Err(e) = auth.check_rate(&ip_key, false, true) {
+        if let Err(e) = auth.check_rate(&ip_key, false, true).await {
             return ApiError::from(e).into_response();
         }
         return next.run(req).await;
@@ -273,7 +273,7 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
             return refuse(auth, &ip_key, Actor::Anonymous { name: None }, client, &path, e).await;
         }
         Err(e @ Error::NotSignedIn(_)) => {
-            if let Err(limited) = auth.check_rate(&ip_key, false, true) {
+            if let Err(limited) = auth.check_rate(&ip_key, false, true).await {
                 return ApiError::from(limited).into_response();
             }
             return refuse(auth, &ip_key, Actor::Anonymous { name: None }, client, &path, e).await;
@@ -287,7 +287,7 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
     if let Err(e) = principal.may(action) {
         return refuse(auth, &key, principal.actor(), client, &path, e).await;
     }
-    if let Err(e) = auth.check_rate(&key, action.is_bot_operation(), false) {
+    if let Err(e) = auth.check_rate(&key, action.is_bot_operation(), false).await {
         return ApiError::from(e).into_response();
     }
 

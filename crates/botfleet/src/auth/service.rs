@@ -302,14 +302,41 @@ impl Auth {
         }
     }
 
-    /// Applies the API rate limits: per credential (`key`), plus the bot-operation bucket.
-    pub fn check_rate(&self, key: &str, bot_operation: bool, anonymous: bool) -> Result<()> {
+    /// Applies the API rate limits: per credential (`key`), plus the bot-operation bucket. Each
+    /// node keeps its own buckets; with Redis the nodes also count each credential's requests
+    /// together, per minute, so a client spread over several nodes gets the limit once.
+    pub async fn check_rate(&self, key: &str, bot_operation: bool, anonymous: bool) -> Result<()> {
         let bucket = if anonymous { &self.inner.anonymous } else { &self.inner.api };
         bucket.check(key).map_err(|s| too_many(s, "too many requests"))?;
         if bot_operation {
             self.inner.bot_ops.check(key).map_err(|s| too_many(s, "too many bot operations"))?;
         }
+        let config = &self.inner.config;
+        self.shared_rate("api", key, config.requests_per_minute, "too many requests").await?;
+        if bot_operation {
+            self.shared_rate("bot_ops", key, config.bot_ops_per_minute, "too many bot operations").await?;
+        }
         Ok(())
+    }
+
+    /// The nodes' shared count of `key`'s requests in this minute (Redis): over `per_minute`, the
+    /// seconds until the next minute. Without Redis, or when it does not answer, nothing more is
+    /// checked than this node's own bucket.
+    async fn shared_rate(&self, bucket: &str, key: &str, per_minute: u32, what: &str) -> Result<()> {
+        let now = self.now();
+        let minute = now.div_euclid(60_000);
+        let name = format!("rate:{bucket}:{key}:{minute}");
+        match self.inner.caching.bus.count(&name, std::time::Duration::from_secs(120)).await {
+            Some(Ok(n)) if n > i64::from(per_minute) => {
+                let left_ms = 60_000 - now.rem_euclid(60_000);
+                Err(too_many(u64::try_from(left_ms.div_euclid(1000) + 1).unwrap_or(1), what))
+            }
+            Some(Err(why)) => {
+                tracing::debug!(error = %why, "the shared rate count is unavailable; this node's own limit applies");
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Notes a 401/403 answer to `key` (an IP or a credential); the tenth within a minute writes

@@ -33,6 +33,9 @@ pub const MESSAGE_MAX: usize = 7_800;
 /// How long announcing a change may take before it is given up (logged).
 const ANNOUNCE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a shared count may take (it is on every API request's path).
+pub const COUNT_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// The wait before connecting the listener again.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
@@ -208,6 +211,32 @@ impl Invalidations {
         let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
         self.inner.sinks.lock().unwrap_or_else(PoisonError::into_inner).push((kind, tx));
         rx
+    }
+
+    /// Adds one to the counter `key` kept in Redis for the nodes of this database (named after
+    /// their channel), which lives `ttl`; the count after. `None` without Redis; `Some(Err)` when
+    /// Redis did not answer within [`COUNT_TIMEOUT`] (the caller counts by itself then).
+    pub async fn count(&self, key: &str, ttl: Duration) -> Option<Result<i64, String>> {
+        let Remote::Redis { client, publisher } = &self.inner.remote else { return None };
+        let name = format!("{}:{key}", self.inner.channel);
+        let counted = async {
+            let mut conn = connection(client, publisher).await?;
+            let answer: redis::RedisResult<(i64,)> = redis::pipe()
+                .atomic()
+                .cmd("INCR")
+                .arg(&name)
+                .cmd("EXPIRE")
+                .arg(&name)
+                .arg(ttl.as_secs().max(1))
+                .ignore()
+                .query_async(&mut conn)
+                .await;
+            answer.map(|(n,)| n).map_err(|e| forget(publisher, e))
+        };
+        Some(match tokio::time::timeout(COUNT_TIMEOUT, counted).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no answer within {} ms", COUNT_TIMEOUT.as_millis())),
+        })
     }
 
     /// Whether another node can be told anything (PostgreSQL or Redis).
