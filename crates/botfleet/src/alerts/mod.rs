@@ -134,6 +134,11 @@ impl Alerts {
     /// the process stopped; each round, what other nodes opened, acknowledged or closed.
     pub async fn restore(&self) -> Result<()> {
         let rules = repo::list_rules(&self.inner.store).await?;
+        self.sync(&rules).await
+    }
+
+    /// [`Alerts::restore`] with the rules already read.
+    async fn sync(&self, rules: &[model::Rule]) -> Result<()> {
         let firing = repo::firing(&self.inner.store).await?;
         let open: Vec<(i64, String, Open, u32)> = firing
             .into_iter()
@@ -217,7 +222,7 @@ impl Alerts {
         let (rules, windows) = (repo::list_rules(store).await?, repo::list_windows(store).await?);
         self.settle_offline(&rules, obs.now).await?;
         // Other nodes may have opened, acknowledged or closed incidents since the last round.
-        self.restore().await?;
+        self.sync(&rules).await?;
         self.remember(&rules, &windows).await;
         let muted = |rule: &model::Rule, subject: &engine::Subject| {
             windows.iter().any(|w: &Window| w.mutes(rule.id, subject.bot_id, obs.now))

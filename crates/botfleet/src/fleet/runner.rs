@@ -133,7 +133,8 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         return Ended::Failed { permanent: true, reason };
     }
     let intents = Intents::from_bits_truncate(bot.intents);
-    let shards = starts_shards(&prepared_shards);
+    // What `GET /gateway/bot` recommends (at least one).
+    let shards = prepared_shards.recommended.max(1);
     let base = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
     fleet.identify_gate(id).set_concurrency(prepared_shards.max_concurrency);
     // A session saved by the last run (or before a restart) with the same token, intents and shard
@@ -194,11 +195,6 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         Ended::Failed { .. } => fleet.sessions.forget(id),
     }
     ended
-}
-
-/// The shard count to run: what `GET /gateway/bot` recommends (at least one).
-fn starts_shards(p: &ShardPlan) -> u32 {
-    p.recommended.max(1)
 }
 
 /// What `GET /gateway/bot` says about shards.
