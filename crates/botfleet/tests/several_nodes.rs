@@ -12,7 +12,7 @@ mod process;
 #[path = "common/proxy.rs"]
 mod proxy;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use discord_emulator::{ApplicationSpec, Emulator, EmulatorConfig, FaultAction, FaultSpec};
@@ -807,4 +807,139 @@ async fn two_nodes_take_one_bots_identify_turns_from_the_database() {
     assert_eq!(wide.shared_wait(1).await, Some(Duration::ZERO));
     store.close().await;
     db.remove().await;
+}
+
+/// A large bot's shards, by the leases: shard → node.
+async fn shard_holders(pool: &sqlx::PgPool, bot: i64) -> BTreeMap<i32, Option<String>> {
+    sqlx::query_as::<_, (i32, Option<String>)>("SELECT shard, node_id FROM bot_leases WHERE bot_id = $1")
+        .bind(bot)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// A bot in eight servers, two per shard at most, runs the four shards Discord recommends spread
+/// over two nodes (its home holds shard 0; the shards above its share go to the other node), each
+/// command answered and tracked once whichever node runs its server's shard; a restart through
+/// either node resumes every shard; when the node without its home is killed, the home's node
+/// takes its shards over and resumes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_bots_shards_run_on_several_nodes() {
+    let Some(mut cluster) = Cluster::start_with(2, 2, false).await else { return };
+    let w = &cluster.world;
+    let spec = ApplicationSpec { name: "Big Shop".into(), max_guilds_per_shard: 2, ..Default::default() };
+    let big = w.emulator.create_application(spec).unwrap();
+    // Two servers on each of the four shards (a server's shard follows the time in its id,
+    // `(id >> 22) % 4`: servers are made a millisecond apart and the bot joins those whose shard
+    // has room, as Discord's recommendation leaves room).
+    let mut channels = Vec::new();
+    let mut per_shard = [0usize; 4];
+    while channels.len() < 8 {
+        w.emulator.advance_time(Duration::from_millis(1));
+        let guild = w.emulator.create_guild(&format!("Big {}", channels.len()), w.alice).unwrap();
+        let shard = ((guild >> 22) % 4) as usize;
+        if per_shard[shard] < 2 {
+            per_shard[shard] += 1;
+            channels.push(w.emulator.create_channel(guild, "orders").unwrap());
+            w.emulator.add_member(guild, big.bot_user_id, vec![]).unwrap();
+        }
+    }
+    let (http, api) = (&cluster.http, &cluster.nodes[0].api);
+    let id = process::create_bot(
+        http,
+        api,
+        json!({"name": "Big Shop", "token": big.token, "anti_spam": {"enabled": false}}),
+    )
+    .await;
+    let r = http.post(format!("{api}/bots/{id}/start")).send().await.unwrap();
+    assert!(r.status().is_success(), "start: {}", r.text().await.unwrap());
+    let all_shards: BTreeSet<[u32; 2]> = (0..4).map(|s| [s, 4]).collect();
+    let shards_attached = || -> BTreeSet<[u32; 2]> {
+        w.emulator.sessions(Some(big.application_id)).into_iter().filter(|s| s.attached).map(|s| s.shard).collect()
+    };
+    // Six leases (two small bots, four shards) over two nodes: three each, so the big bot's
+    // shards end up on both.
+    let pool = &cluster.pool;
+    wait_for("the big bot's four shards connected, spread over both nodes", 120, || async {
+        let held = shard_holders(pool, id).await;
+        let nodes: HashSet<Option<String>> = held.values().cloned().collect();
+        held.len() == 4 && !nodes.contains(&None) && nodes.len() == 2 && shards_attached() == all_shards
+    })
+    .await;
+    for node in &cluster.nodes {
+        let url = format!("{}/bots/{id}", node.api);
+        let url = &url;
+        wait_for("the big bot running, seen from both nodes", 30, move || async move {
+            let b: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            b["status"] == "running"
+        })
+        .await;
+    }
+    let answered_once = |tag: &'static str| {
+        let sent: Vec<(u64, u64)> = channels
+            .iter()
+            .map(|c| (*c, w.emulator.user_message(w.alice, *c, &format!("!ping {tag}")).unwrap()))
+            .collect();
+        async move {
+            let replies = |channel: u64, message: u64| {
+                let nonce = message.to_string();
+                w.emulator
+                    .messages(channel)
+                    .unwrap()
+                    .iter()
+                    .filter(|m| m.author_is_bot && m.nonce.as_deref() == Some(nonce.as_str()))
+                    .count()
+            };
+            wait_for(&format!("every server's command answered ({tag})"), 60, || async {
+                sent.iter().all(|(c, m)| replies(*c, *m) > 0)
+            })
+            .await;
+            assert!(sent.iter().all(|(c, m)| replies(*c, *m) == 1), "each answered once ({tag})");
+            let ids: Vec<i64> = sent.iter().map(|(_, m)| *m as i64).collect();
+            let ids = &ids;
+            wait_for("every command tracked once", 60, move || async move {
+                let tracked: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM discord_command_logs WHERE event_id = ANY($1)")
+                        .bind(ids)
+                        .fetch_one(pool)
+                        .await
+                        .unwrap();
+                assert!(tracked <= ids.len() as i64, "tracked twice");
+                tracked == ids.len() as i64
+            })
+            .await;
+        }
+    };
+    answered_once("spread").await;
+    let home = shard_holders(pool, id).await[&0].clone().unwrap();
+    let other = cluster.nodes.iter().position(|n| n.id != home).unwrap();
+
+    // A restart asked of the node without the bot's home restarts every shard, each resumed.
+    let before = w.emulator.counters().counters;
+    let r = http.post(format!("{}/bots/{id}/restart", cluster.nodes[other].api)).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", r.text().await.unwrap());
+    wait_for("every shard resumed after the restart", 60, || async {
+        w.emulator.counters().counters.resumes >= before.resumes + 4 && shards_attached() == all_shards
+    })
+    .await;
+    answered_once("restarted").await;
+
+    // kill -9 the node without the home: the home's node takes its shards and resumes them.
+    let mut victim = cluster.nodes.remove(other);
+    let mut child = victim.child.take().unwrap();
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    wait_for("the home's node to run all four shards", 60, || async {
+        let held = shard_holders(pool, id).await;
+        held.values().all(|n| n.as_deref() == Some(home.as_str())) && shards_attached() == all_shards
+    })
+    .await;
+    answered_once("taken over").await;
+    let after = w.emulator.counters().counters;
+    assert_eq!(after.identifies, before.identifies, "restarted and taken over by resuming, never identifying");
+    cluster.one_session_per_bot();
+    drop(victim);
+    cluster.stop().await;
 }

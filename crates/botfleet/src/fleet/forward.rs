@@ -144,10 +144,11 @@ impl Fleet {
         BotFigures { status, reason, runtime, events_per_s: self.events_per_second(bot_id) }
     }
 
-    /// Several nodes: the node that runs the bot, when it is not this one.
+    /// Several nodes: the node that runs the bot (its home, when its shards are spread), when it
+    /// is not this one.
     async fn runs_elsewhere(&self, bot_id: i64) -> Result<Option<String>> {
         let Some(leases) = self.leases() else { return Ok(None) };
-        if super::lock(&self.inner.tasks).contains_key(&bot_id) {
+        if self.home_here(bot_id) {
             return Ok(None);
         }
         leases.holder_elsewhere(bot_id).await
@@ -257,6 +258,7 @@ impl Fleet {
         let answer = match serde_json::from_str::<Ask>(&ask) {
             Err(e) => Answer::Failed { message: format!("this node cannot read the request (another version?): {e}") },
             Ok(_) if !super::lock(&self.inner.tasks).contains_key(&bot_id) => Answer::NotHere,
+            Ok(Ask::Health) if !self.home_here(bot_id) => Answer::NotHere,
             Ok(Ask::Health) => {
                 let f = self.figures_here(bot_id);
                 Answer::Health {

@@ -121,6 +121,8 @@ pub struct FleetInner {
     held_elsewhere: Mutex<HashSet<i64>>,
     /// With several nodes: the statuses of this node's bots as last written for the others.
     reported: Mutex<HashMap<i64, (Status, Option<String>)>>,
+    /// The shards each bot's runner here runs (set once it knows them).
+    parts: Mutex<HashMap<i64, ownership::Part>>,
 }
 
 impl FleetInner {
@@ -289,36 +291,44 @@ impl Fleet {
                 remote_statuses: Mutex::new(HashMap::new()),
                 held_elsewhere: Mutex::new(HashSet::new()),
                 reported: Mutex::new(HashMap::new()),
+                parts: Mutex::new(HashMap::new()),
             }),
         }
     }
 
     /// A bot's status and reason: as this node runs it, or (several nodes) as the node running it
-    /// last wrote it.
+    /// last wrote it, or made of both when its shards run on several nodes.
     pub fn status(&self, bot_id: i64) -> (Status, Option<String>) {
-        if let Some(remote) = self.remote_status(bot_id) {
-            return remote;
+        let here = lock(&self.inner.statuses).get(&bot_id).cloned();
+        if self.leases().is_none() {
+            return here.unwrap_or((Status::Stopped, None));
         }
-        lock(&self.inner.statuses).get(&bot_id).cloned().unwrap_or((Status::Stopped, None))
+        let remote = lock(&self.inner.remote_statuses).get(&bot_id).cloned();
+        let runs_here = lock(&self.inner.tasks).contains_key(&bot_id);
+        match (runs_here, remote) {
+            (true, Some(remote)) => ownership::combined(here.into_iter().chain([remote])),
+            (true, None) => here,
+            (false, Some(remote)) => Some(remote),
+            (false, None) => here,
+        }
+        .unwrap_or((Status::Stopped, None))
     }
 
-    /// Several nodes: the status another node wrote for a bot that does not run here.
-    fn remote_status(&self, bot_id: i64) -> Option<(Status, Option<String>)> {
-        if self.leases().is_none() || lock(&self.inner.tasks).contains_key(&bot_id) {
-            return None;
-        }
-        lock(&self.inner.remote_statuses).get(&bot_id).cloned()
+    /// Whether this node runs the bot's home (shard 0; every shard with one node): a runner that
+    /// does not know its shards yet counts as home.
+    pub(crate) fn home_here(&self, bot_id: i64) -> bool {
+        lock(&self.inner.tasks).contains_key(&bot_id)
+            && lock(&self.inner.parts).get(&bot_id).is_none_or(ownership::Part::home)
     }
 
-    /// Several nodes: the bots another node holds now (its lease live), as read at the last
-    /// ownership round; empty with one node.
+    /// Several nodes: the bots whose home another node holds now (its lease live), as read at
+    /// the last ownership round; empty with one node.
     pub fn held_elsewhere(&self) -> HashSet<i64> {
         if self.leases().is_none() {
             return HashSet::new();
         }
         let remote: Vec<i64> = lock(&self.inner.held_elsewhere).iter().copied().collect();
-        let here = lock(&self.inner.tasks);
-        remote.into_iter().filter(|id| !here.contains_key(id)).collect()
+        remote.into_iter().filter(|id| !self.home_here(*id)).collect()
     }
 
     /// Counts of bots by status (bots never started count as stopped).
@@ -444,18 +454,36 @@ impl Fleet {
 
     /// Stops then starts a bot (picking up changed settings), and remembers that it should run.
     /// With the same token and intents its gateway session is resumed (nothing users send in
-    /// between is missed); a changed token or intents identifies afresh.
+    /// between is missed); a changed token or intents identifies afresh. With several nodes, every
+    /// node running some of its shards restarts them (asked through the others).
     pub async fn restart(&self, bot_id: i64) -> Result<Transition> {
         let turn = self.turn().await;
-        if let Some(node) = self.claim_here(bot_id).await? {
-            drop(turn);
-            let before = repo::desired_state(&self.inner.store, bot_id).await?;
-            let status = self.restart_elsewhere(bot_id, &node).await?;
-            return Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running });
+        let home = self.claim_here(bot_id).await?;
+        let others = match self.leases() {
+            Some(leases) => leases.holders_elsewhere(bot_id).await?,
+            None => Vec::new(),
+        };
+        // Here: the bot's home, or some of its shards.
+        let mut restarted = None;
+        if home.is_none() || lock(&self.inner.tasks).contains_key(&bot_id) {
+            restarted = Some(self.restart_here(bot_id).await?);
         }
-        let status = self.restart_here(bot_id).await?;
         drop(turn);
-        Ok(status)
+        let elsewhere =
+            futures_util::future::join_all(others.iter().map(|node| self.restart_elsewhere(bot_id, node))).await;
+        // The bot's status is its home's (this node's, or the node asked for it).
+        let mut status = Status::Starting;
+        for (node, answer) in others.iter().zip(elsewhere) {
+            let answered = answer?;
+            if home.as_deref() == Some(node.as_str()) {
+                status = answered;
+            }
+        }
+        if let (None, Some(transition)) = (&home, restarted) {
+            return Ok(transition);
+        }
+        let before = repo::desired_state(&self.inner.store, bot_id).await?;
+        Ok(Transition { status, desired_before: before, desired_after: DesiredState::Running })
     }
 
     /// [`Fleet::restart`] of a bot this node may run (its turn taken).

@@ -33,6 +33,7 @@ use twilight_model::id::Id;
 
 use super::antispam::{Decision, Limiter, Scope};
 use super::handled::Handled;
+use super::ownership::Part;
 use super::rest_meter::Meter;
 use super::session::{fingerprint, SavedSession, Settling};
 use super::stock_message::StockKeeper;
@@ -88,7 +89,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     // Before the gateway: find it, learn the application id, register commands. Transient
     // failures retry with capped backoff; a rejected token fails at once.
     let Prepared { url, app, starts, shards: prepared_shards } = loop {
-        match prepare(&fleet, &rest, &http).await {
+        match prepare(&rest, &http).await {
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
                 let reason = "Discord rejected the token (401 Unauthorized): replace it with PUT /bots/{id}/token";
@@ -133,8 +134,22 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         return Ended::Failed { permanent: true, reason };
     }
     let intents = Intents::from_bits_truncate(bot.intents);
-    // What `GET /gateway/bot` recommends (at least one).
-    let shards = prepared_shards.recommended.max(1);
+    // The shards run here: what `GET /gateway/bot` recommends (at least one); with several nodes,
+    // those this node holds.
+    let part = match fleet_part(&fleet, id, prepared_shards.recommended).await {
+        Ok(part) => part,
+        Err(e) => return Ended::Failed { permanent: false, reason: format!("cannot read which shards run here: {e}") },
+    };
+    if part.shards.is_empty() {
+        // Another node holds every shard now (handed over meanwhile).
+        fleet.set_status(id, Status::Stopped, None).await;
+        return Ended::Stopped;
+    }
+    let shards = part.count;
+    if part.home() {
+        // The bot's home registers its slash commands (one node, not every node with a shard).
+        register_commands(&fleet, &rest, &http, app).await;
+    }
     let base = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
     fleet.identify_gate(id).set_concurrency(prepared_shards.max_concurrency);
     // A session saved by the last run (or before a restart) with the same token, intents and shard
@@ -142,28 +157,36 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     // identify.
     let bound_to = bound_to(bot.token.expose(), bot.intents, shards);
     if shards > 1 {
-        let line = format!("running {shards} shards, as Discord recommends for the servers this bot is in");
+        let line = if part.shards.len() == shards as usize {
+            format!("running {shards} shards, as Discord recommends for the servers this bot is in")
+        } else {
+            format!("running shards {:?} of {shards} on this node, the others on other nodes", part.shards)
+        };
         fleet.bot_log(id, "info", "sharded", line).await;
     }
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
     let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), app, antispam, rest });
-    let keeper = StockKeeper::spawn(fleet.clone(), &bot, answering.rest.clone());
-    let statuses = ShardStatuses::new(shards);
+    // The stock message is kept by the bot's home only.
+    let keeper = part.home().then(|| StockKeeper::spawn(fleet.clone(), &bot, answering.rest.clone()));
+    let statuses = ShardStatuses::new(&part);
+    lock_parts(&fleet).insert(id, part.clone());
     // The bot's stop, read once for every shard: whether to keep the sessions for a resume.
     let (halt, halted) = watch::channel(None::<bool>);
     let ended = {
         let run_all = async {
             use futures_util::StreamExt as _;
-            let mut running: futures_util::stream::FuturesUnordered<_> = (0..shards)
-                .map(|shard_id| {
+            let mut running: futures_util::stream::FuturesUnordered<_> = part
+                .shards
+                .iter()
+                .map(|&shard_id| {
                     let run = ShardRun {
                         fleet: &fleet,
                         id,
                         shard_id,
                         shards,
                         answering: &answering,
-                        keeper: &keeper,
+                        keeper: keeper.as_ref(),
                         bound_to: &bound_to,
                         statuses: &statuses,
                     };
@@ -189,7 +212,10 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             }
         }
     };
-    keeper.stop().await;
+    lock_parts(&fleet).remove(&id);
+    if let Some(keeper) = keeper {
+        keeper.stop().await;
+    }
     match &ended {
         Ended::Stopped => fleet.set_status(id, Status::Stopped, None).await,
         Ended::Failed { .. } => fleet.sessions.forget(id),
@@ -218,15 +244,31 @@ pub fn bound_to(token: &str, intents: u64, shards: u32) -> String {
     }
 }
 
-/// Each shard's status, and the bot's made of them: running when every shard is, else the first
-/// that reconnects, else starting.
+/// The shards this node runs of a bot (`Fleet::part_to_run`).
+async fn fleet_part(fleet: &Arc<FleetInner>, id: i64, recommended: u32) -> crate::error::Result<Part> {
+    super::Fleet { inner: fleet.clone() }.part_to_run(id, recommended).await
+}
+
+fn lock_parts(fleet: &FleetInner) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Part>> {
+    super::lock(&fleet.parts)
+}
+
+/// Each shard's status, and the bot's made of them (the shards run here): running when every shard
+/// is, else the first that reconnects, else starting.
 struct ShardStatuses {
     each: std::sync::Mutex<Vec<(Status, Option<String>)>>,
 }
 
 impl ShardStatuses {
-    fn new(shards: u32) -> Self {
-        Self { each: std::sync::Mutex::new(vec![(Status::Starting, None); shards as usize]) }
+    /// Shards run elsewhere count as running here: their nodes say how they are.
+    fn new(part: &Part) -> Self {
+        let each = (0..part.count)
+            .map(|s| match part.shards.contains(&s) {
+                true => (Status::Starting, None),
+                false => (Status::Running, None),
+            })
+            .collect();
+        Self { each: std::sync::Mutex::new(each) }
     }
 
     fn of(&self, shard: u32) -> Status {
@@ -257,7 +299,7 @@ struct ShardRun<'a> {
     shard_id: u32,
     shards: u32,
     answering: &'a Arc<Answering>,
-    keeper: &'a StockKeeper,
+    keeper: Option<&'a StockKeeper>,
     bound_to: &'a str,
     statuses: &'a ShardStatuses,
 }
@@ -487,7 +529,11 @@ impl ShardRun<'_> {
                     });
                 }
                 Some(Ok(Event::MessageDelete(deleted))) => {
-                    keeper.message_deleted(deleted.channel_id.get(), deleted.id.get())
+                    // Seen on a shard whose bot's home is another node: that node's next render
+                    // finds the message gone (10008) and posts it again.
+                    if let Some(keeper) = keeper {
+                        keeper.message_deleted(deleted.channel_id.get(), deleted.id.get());
+                    }
                 }
                 Some(Ok(_)) => {}
             }
@@ -541,7 +587,6 @@ fn spawn_answer(fleet: &Arc<FleetInner>, bot_id: i64, answer: impl Future<Output
     });
 }
 
-/// The gateway URL and application id; registers the slash commands.
 /// What a start learns before the gateway.
 struct Prepared {
     url: String,
@@ -551,10 +596,9 @@ struct Prepared {
     shards: ShardPlan,
 }
 
-async fn prepare(fleet: &FleetInner, rest: &Meter, http: &Client) -> Result<Prepared, Failure> {
+async fn prepare(rest: &Meter, http: &Client) -> Result<Prepared, Failure> {
     let gateway = read_model(rest.call(http.gateway().authed()).await?).await?;
     let app = read_model(rest.call(http.current_user_application()).await?).await?;
-    register_commands(fleet, rest, http, app.id).await;
     let shards = ShardPlan {
         recommended: gateway.shards,
         max_concurrency: u32::from(gateway.session_start_limit.max_concurrency).max(1),

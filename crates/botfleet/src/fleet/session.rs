@@ -72,14 +72,15 @@ impl SessionBook {
         }
     }
 
-    /// Takes a bot's sessions as saved by the node that ran it before this one (a bot taken
-    /// over): they replace what this node knew of it.
-    pub fn take_over(&self, bot_id: i64, saved: Vec<SavedSession>) {
+    /// Takes the sessions of a bot's `shards` as saved by the node that ran them before this one
+    /// (shards taken over): they replace what this node knew of them. The bot's other shards
+    /// (running here, or elsewhere) are left as they are.
+    pub fn take_over(&self, bot_id: i64, shards: &[u32], saved: Vec<SavedSession>) {
         let mut book = self.book();
-        book.sessions.retain(|(b, _), _| *b != bot_id);
-        book.dirty.retain(|(b, _)| *b != bot_id);
+        book.sessions.retain(|(b, s), _| *b != bot_id || !shards.contains(s));
+        book.dirty.retain(|(b, s)| *b != bot_id || !shards.contains(s));
         book.forgotten.remove(&bot_id);
-        for s in saved.into_iter().filter(|s| s.bot_id == bot_id) {
+        for s in saved.into_iter().filter(|s| s.bot_id == bot_id && shards.contains(&s.shard)) {
             book.sessions.insert((s.bot_id, s.shard), s);
         }
     }
@@ -284,7 +285,8 @@ async fn write(store: &Store, rows: &[SavedSession], forgotten: &HashSet<i64>, f
         );
         if fence.is_some() {
             sql.push_str(&format!(
-                " WHERE EXISTS (SELECT 1 FROM bot_leases l WHERE l.bot_id = excluded.bot_id AND l.node_id = ${})",
+                " WHERE EXISTS (SELECT 1 FROM bot_leases l WHERE l.bot_id = excluded.bot_id AND l.shard = excluded.shard \
+                 AND l.node_id = ${})",
                 chunk.len() * 7 + 1
             ));
         }

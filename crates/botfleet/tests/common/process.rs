@@ -40,10 +40,12 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
         }
     };
     let api_for_log = api.clone();
-    // Warnings and errors go to the test's output (shown when it fails).
+    // Warnings and errors go to the test's output (shown when it fails); every line with
+    // BOTFLEET_TEST_NODE_LOG=all.
+    let all = std::env::var("BOTFLEET_TEST_NODE_LOG").is_ok_and(|v| v == "all");
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("panicked") {
+            if all || line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("panicked") {
                 eprintln!("[{api_for_log}] {line}");
             }
         }
