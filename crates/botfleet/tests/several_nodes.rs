@@ -823,7 +823,8 @@ async fn shard_holders(pool: &sqlx::PgPool, bot: i64) -> BTreeMap<i32, Option<St
 /// A bot in eight servers, two per shard at most, runs the four shards Discord recommends spread
 /// over two nodes (its home holds shard 0; the shards above its share go to the other node), each
 /// command answered and tracked once whichever node runs its server's shard; a restart through
-/// either node resumes every shard; when the node without its home is killed, the home's node
+/// either node resumes every shard; grown past its shards, it is told 4011 and both nodes run the
+/// five shards Discord then recommends; when the node without its home is killed, the home's node
 /// takes its shards over and resumes them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_bots_shards_run_on_several_nodes() {
@@ -831,21 +832,28 @@ async fn a_large_bots_shards_run_on_several_nodes() {
     let w = &cluster.world;
     let spec = ApplicationSpec { name: "Big Shop".into(), max_guilds_per_shard: 2, ..Default::default() };
     let big = w.emulator.create_application(spec).unwrap();
-    // Two servers on each of the four shards (a server's shard follows the time in its id,
-    // `(id >> 22) % 4`: servers are made a millisecond apart and the bot joins those whose shard
-    // has room, as Discord's recommendation leaves room).
+    // Two servers on each of the four shards, and at most two on each of five once it grows to
+    // ten servers (a server's shard follows the time in its id, `(id >> 22) % shards`: servers
+    // are made a millisecond apart and the bot joins those whose shard has room, as Discord's
+    // recommendation leaves room).
     let mut channels = Vec::new();
-    let mut per_shard = [0usize; 4];
-    while channels.len() < 8 {
-        w.emulator.advance_time(Duration::from_millis(1));
-        let guild = w.emulator.create_guild(&format!("Big {}", channels.len()), w.alice).unwrap();
-        let shard = ((guild >> 22) % 4) as usize;
-        if per_shard[shard] < 2 {
-            per_shard[shard] += 1;
-            channels.push(w.emulator.create_channel(guild, "orders").unwrap());
-            w.emulator.add_member(guild, big.bot_user_id, vec![]).unwrap();
+    let (mut of_four, mut of_five) = ([0usize; 4], [0usize; 5]);
+    let mut join = |count: usize, four: bool| {
+        let mut joined = Vec::new();
+        while joined.len() < count {
+            w.emulator.advance_time(Duration::from_millis(1));
+            let guild = w.emulator.create_guild("Big", w.alice).unwrap();
+            let (s4, s5) = (((guild >> 22) % 4) as usize, ((guild >> 22) % 5) as usize);
+            if (!four || of_four[s4] < 2) && of_five[s5] < 2 {
+                of_four[s4] += 1;
+                of_five[s5] += 1;
+                joined.push(w.emulator.create_channel(guild, "orders").unwrap());
+                w.emulator.add_member(guild, big.bot_user_id, vec![]).unwrap();
+            }
         }
-    }
+        joined
+    };
+    channels.extend(join(8, true));
     let (http, api) = (&cluster.http, &cluster.nodes[0].api);
     let id = process::create_bot(
         http,
@@ -855,7 +863,7 @@ async fn a_large_bots_shards_run_on_several_nodes() {
     .await;
     let r = http.post(format!("{api}/bots/{id}/start")).send().await.unwrap();
     assert!(r.status().is_success(), "start: {}", r.text().await.unwrap());
-    let all_shards: BTreeSet<[u32; 2]> = (0..4).map(|s| [s, 4]).collect();
+    let mut all_shards: BTreeSet<[u32; 2]> = (0..4).map(|s| [s, 4]).collect();
     let shards_attached = || -> BTreeSet<[u32; 2]> {
         w.emulator.sessions(Some(big.application_id)).into_iter().filter(|s| s.attached).map(|s| s.shard).collect()
     };
@@ -877,7 +885,7 @@ async fn a_large_bots_shards_run_on_several_nodes() {
         })
         .await;
     }
-    let answered_once = |tag: &'static str| {
+    let answered_once = |tag: &'static str, channels: &[u64]| {
         let sent: Vec<(u64, u64)> = channels
             .iter()
             .map(|c| (*c, w.emulator.user_message(w.alice, *c, &format!("!ping {tag}")).unwrap()))
@@ -912,7 +920,7 @@ async fn a_large_bots_shards_run_on_several_nodes() {
             .await;
         }
     };
-    answered_once("spread").await;
+    answered_once("spread", &channels).await;
     let home = shard_holders(pool, id).await[&0].clone().unwrap();
     let other = cluster.nodes.iter().position(|n| n.id != home).unwrap();
 
@@ -924,21 +932,37 @@ async fn a_large_bots_shards_run_on_several_nodes() {
         w.emulator.counters().counters.resumes >= before.resumes + 4 && shards_attached() == all_shards
     })
     .await;
-    answered_once("restarted").await;
+    answered_once("restarted", &channels).await;
+    assert_eq!(w.emulator.counters().counters.identifies, before.identifies, "the restart resumed every shard");
+
+    // Two more servers: four shards may not hold them. A shard identifying is told 4011, its node
+    // writes the count Discord recommends now, and both nodes start their shards again with it.
+    let grown = join(2, false);
+    channels.extend(grown);
+    w.emulator.invalidate_sessions(Some(big.application_id), false);
+    all_shards = (0..5).map(|s| [s, 5]).collect();
+    wait_for("the big bot resharded to five shards over both nodes", 120, || async {
+        let held = shard_holders(pool, id).await;
+        let nodes: HashSet<Option<String>> = held.values().cloned().collect();
+        held.len() == 5 && !nodes.contains(&None) && nodes.len() == 2 && shards_attached() == all_shards
+    })
+    .await;
+    answered_once("resharded", &channels).await;
 
     // kill -9 the node without the home: the home's node takes its shards and resumes them.
     let mut victim = cluster.nodes.remove(other);
     let mut child = victim.child.take().unwrap();
+    let before = w.emulator.counters().counters;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
-    wait_for("the home's node to run all four shards", 60, || async {
+    wait_for("the home's node to run every shard", 60, || async {
         let held = shard_holders(pool, id).await;
         held.values().all(|n| n.as_deref() == Some(home.as_str())) && shards_attached() == all_shards
     })
     .await;
-    answered_once("taken over").await;
+    answered_once("taken over", &channels).await;
     let after = w.emulator.counters().counters;
-    assert_eq!(after.identifies, before.identifies, "restarted and taken over by resuming, never identifying");
+    assert_eq!(after.identifies, before.identifies, "taken over by resuming, never identifying");
     cluster.one_session_per_bot();
     drop(victim);
     cluster.stop().await;
