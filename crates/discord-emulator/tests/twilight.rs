@@ -306,3 +306,56 @@ async fn a_privileged_intent_the_application_lacks_gets_4014() {
     let world = World::with(EmulatorConfig::fast(), spec).await;
     fatal_close(&world, &world.app.token, INTENTS, 4014).await;
 }
+
+/// The servers a bot is in and their channels, as twilight-http reads them: `GET
+/// /users/@me/guilds` (paged with `after` and `limit`, counts with `with_counts`), `GET
+/// /guilds/{id}/channels` (only the channels the bot can see), `GET /guilds/{id}/roles` and `GET
+/// /guilds/{id}/members/{user}` (10007 for someone not in it).
+#[tokio::test]
+async fn the_bots_servers_and_their_channels_are_listed() {
+    let world = World::start().await;
+    let e = &world.emulator;
+    let second = e.create_guild("Wholesale", world.alice).unwrap();
+    let orders = e.create_channel(second, "orders").unwrap();
+    e.add_member(second, world.app.bot_user_id, vec![]).unwrap();
+    // A server the bot is not in is not listed.
+    e.create_guild("Someone else's", world.alice).unwrap();
+    let http = http(&world);
+    let guilds = http.current_user_guilds().await.unwrap().models().await.unwrap();
+    let ids: Vec<u64> = guilds.iter().map(|g| g.id.get()).collect();
+    assert_eq!(ids, [world.guild, second], "ascending by id");
+    assert_eq!(guilds[1].name, "Wholesale");
+    assert!(!guilds[1].owner);
+    // The counts, when asked for (twilight-http 0.18 does not ask).
+    let raw = |query: &str| {
+        let url = format!("{}/users/@me/guilds{query}", e.api_url());
+        let token = world.app.token.clone();
+        async move {
+            let res =
+                reqwest::Client::new().get(url).header("Authorization", format!("Bot {token}")).send().await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (_, counted) = raw("?with_counts=true").await;
+    assert!(counted[1]["approximate_member_count"].as_u64().is_some_and(|n| n >= 2), "{counted}");
+    let page = http.current_user_guilds().after(Id::new(world.guild)).limit(1).await.unwrap().models().await.unwrap();
+    assert_eq!(page.iter().map(|g| g.id.get()).collect::<Vec<_>>(), [second]);
+    let (_, plain) = raw("").await;
+    assert!(plain[0].get("approximate_member_count").is_none(), "no counts unless asked: {plain}");
+    let channels = http.guild_channels(Id::new(second)).await.unwrap().models().await.unwrap();
+    assert_eq!(
+        channels.iter().map(|c| (c.id.get(), c.name.clone().unwrap())).collect::<Vec<_>>(),
+        [(orders, "orders".to_owned())]
+    );
+    // What a permission calculation needs: the server's roles and the bot's membership.
+    let roles = http.roles(Id::new(second)).await.unwrap().models().await.unwrap();
+    assert!(roles.iter().any(|r| r.id.get() == second), "@everyone has the server's id");
+    let me = http.guild_member(Id::new(second), Id::new(world.app.bot_user_id)).await.unwrap().model().await.unwrap();
+    assert_eq!(me.user.id.get(), world.app.bot_user_id);
+    let stranger = http.guild_member(Id::new(second), Id::new(1)).await.unwrap_err();
+    assert!(stranger.to_string().contains("10007") || format!("{stranger:?}").contains("10007"), "{stranger:?}");
+    // A limit outside 1–200 is Discord's 50035.
+    let (status, body) = raw("?limit=201").await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], 50035, "{body}");
+}

@@ -57,6 +57,40 @@ pub async fn get_guild(
     Ok(Json(v))
 }
 
+/// `GET /guilds/{guild_id}/roles`: the server's roles (`@everyone`'s id is the server's).
+pub async fn guild_roles(
+    State(shared): State<Arc<Shared>>,
+    Extension(BotApp(app)): Extension<BotApp>,
+    Path(guild_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let guild_id = snowflake("guild_id", &guild_id)?;
+    let state = shared.state();
+    let bot = bot_user(&state, app)?;
+    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
+    if !guild.members.contains_key(&bot) {
+        return Err(ApiError::missing_access());
+    }
+    Ok(Json(json!(guild.roles.iter().map(render::role).collect::<Vec<_>>())))
+}
+
+/// `GET /guilds/{guild_id}/members/{user_id}`: one member, with its user.
+pub async fn guild_member(
+    State(shared): State<Arc<Shared>>,
+    Extension(BotApp(app)): Extension<BotApp>,
+    Path((guild_id, user_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let guild_id = snowflake("guild_id", &guild_id)?;
+    let user_id = snowflake("user_id", &user_id)?;
+    let state = shared.state();
+    let bot = bot_user(&state, app)?;
+    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
+    if !guild.members.contains_key(&bot) {
+        return Err(ApiError::missing_access());
+    }
+    let member = guild.members.get(&user_id).ok_or_else(ApiError::unknown_member)?;
+    Ok(Json(render::member(&state, member, true)))
+}
+
 /// `GET /guilds/{guild_id}/channels`: the channels the bot can see.
 pub async fn guild_channels(
     State(shared): State<Arc<Shared>>,

@@ -46,6 +46,10 @@ impl ApiError {
     pub fn unknown_guild() -> Self {
         Self::new(StatusCode::NOT_FOUND, 10004, "Unknown Guild")
     }
+    /// 10007.
+    pub fn unknown_member() -> Self {
+        Self::new(StatusCode::NOT_FOUND, 10007, "Unknown Member")
+    }
     /// 10008.
     pub fn unknown_message() -> Self {
         Self::new(StatusCode::NOT_FOUND, 10008, "Unknown Message")

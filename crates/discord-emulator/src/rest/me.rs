@@ -91,3 +91,60 @@ pub async fn create_dm(
     }
     Ok(Json(v))
 }
+
+/// `GET /users/@me/guilds?before&after&limit&with_counts`: the servers the bot is in, as partial
+/// guilds (`id`, `name`, `icon`, `banner`, `owner`, `permissions`, `features`; the approximate
+/// counts with `with_counts=true`), ascending by id, at most `limit` (1–200, default 200).
+pub async fn current_user_guilds(
+    State(shared): State<Arc<Shared>>,
+    Extension(BotApp(app_id)): Extension<BotApp>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = match q.get("limit") {
+        None => 200,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n @ 1..=200) => n,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "limit",
+                    "NUMBER_TYPE_MAX",
+                    "int value should be between 1 and 200",
+                ))
+            }
+        },
+    };
+    let bound = |k: &str| q.get(k).map(|v| snowflake(k, v)).transpose();
+    let (before, after) = (bound("before")?, bound("after")?);
+    let counts = q.get("with_counts").is_some_and(|v| v == "true");
+    let state = shared.state();
+    let bot = state.applications.get(&app_id).map(|a| a.bot_user_id).ok_or_else(ApiError::unauthorized)?;
+    let mine = state.guilds.values().filter(|g| g.members.contains_key(&bot));
+    let mut picked: Vec<_> =
+        mine.filter(|g| after.is_none_or(|a| g.id > a) && before.is_none_or(|b| g.id < b)).collect();
+    picked.sort_by_key(|g| g.id);
+    // With `before` alone, Discord returns the guilds just below it.
+    if before.is_some() && after.is_none() {
+        picked = picked.split_off(picked.len().saturating_sub(limit));
+    }
+    picked.truncate(limit);
+    let list: Vec<Value> = picked
+        .into_iter()
+        .map(|g| {
+            let mut v = json!({
+                "id": g.id.to_string(),
+                "name": g.name,
+                "icon": null,
+                "banner": null,
+                "owner": g.owner_id == bot,
+                "permissions": crate::world::permissions::base(g, bot).to_string(),
+                "features": [],
+            });
+            if counts {
+                v["approximate_member_count"] = json!(g.members.len());
+                v["approximate_presence_count"] = json!(0);
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!(list)))
+}

@@ -37,10 +37,13 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/gateway/bot", get(me::gateway_bot))
         .route("/users/@me", get(me::current_user))
         .route("/users/@me/channels", post(me::create_dm))
+        .route("/users/@me/guilds", get(me::current_user_guilds))
         .route("/oauth2/applications/@me", get(me::current_application))
         .route("/applications/@me", get(me::current_application))
         .route("/guilds/{guild_id}", get(channels::get_guild))
         .route("/guilds/{guild_id}/channels", get(channels::guild_channels))
+        .route("/guilds/{guild_id}/roles", get(channels::guild_roles))
+        .route("/guilds/{guild_id}/members/{user_id}", get(channels::guild_member))
         .route("/channels/{channel_id}", get(channels::get_channel))
         .route("/channels/{channel_id}/messages", get(channels::list_messages).post(channels::create_message))
         .route(

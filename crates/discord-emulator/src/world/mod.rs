@@ -295,11 +295,16 @@ impl State {
         Ok(id)
     }
 
-    /// Sets (or replaces) a permission overwrite on a channel.
+    /// Sets (or replaces) a permission overwrite on a channel; its server's bots get
+    /// `CHANNEL_UPDATE`, as Discord sends when a channel's overwrites change.
     pub fn set_overwrite(&mut self, channel_id: u64, overwrite: Overwrite) -> Result<(), WorldError> {
         let channel = self.channels.get_mut(&channel_id).ok_or(WorldError::UnknownChannel(channel_id))?;
         channel.overwrites.retain(|o| !(o.id == overwrite.id && o.kind == overwrite.kind));
         channel.overwrites.push(overwrite);
+        if let Some(guild_id) = channel.guild_id {
+            let data = json::channel(channel);
+            self.dispatch_guild_bots(guild_id, INTENT_GUILDS, "CHANNEL_UPDATE", &data.to_string());
+        }
         Ok(())
     }
 
