@@ -134,6 +134,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
         monitoring: config.monitoring,
+        public_readiness: config.public_readiness,
         alert_every: Duration::from_millis(config.alert_evaluation_ms),
         writer: Arc::new(Mutex::new(Some(writer))),
         started: Instant::now(),

@@ -128,6 +128,11 @@ pub struct ServeConfig {
     /// database outage (a second node is refused at start).
     #[arg(long, env = "BOTFLEET_SEVERAL_NODES", default_value_t = false, action = clap::ArgAction::Set)]
     pub several_nodes: bool,
+    /// `GET /api/v1/health/ready` answers without a credential, for orchestrators' readiness
+    /// probes: its status and HTTP code only (no checks, counts or node details, which still need
+    /// `health.read`).
+    #[arg(long, env = "BOTFLEET_PUBLIC_READINESS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub public_readiness: bool,
     /// TLS certificate chain (PEM, leaf first). With `--tls-key`, the API is served over HTTPS;
     /// with neither, over plain HTTP.
     #[arg(long, env = "BOTFLEET_TLS_CERT")]

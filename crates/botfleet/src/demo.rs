@@ -104,6 +104,7 @@ impl Demo {
             log_format: "text".into(),
             session_start_floor: 10,
             several_nodes: false,
+            public_readiness: false,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Default::default(),

@@ -132,6 +132,18 @@ pub async fn read_model<T: serde::de::DeserializeOwned>(response: twilight_http:
     serde_json::from_slice(&body).map_err(|_| Failure::unreadable(Some(status), &body))
 }
 
+/// The list a successful answer carries ([`read_model`] for the routes that answer a list).
+pub async fn read_models<T: serde::de::DeserializeOwned>(
+    response: twilight_http::Response<twilight_http::response::marker::ListBody<T>>,
+) -> Result<Vec<T>, Failure> {
+    let status = response.status().get();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|_| Failure::new(Some(status), None, "the server's answer ended before it could be read"))?;
+    serde_json::from_slice(&body).map_err(|_| Failure::unreadable(Some(status), &body))
+}
+
 /// At most 120 characters of a body, as text, quoted (`(empty)` for none).
 fn first_bytes(body: &[u8]) -> String {
     if body.is_empty() {

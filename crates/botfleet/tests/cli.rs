@@ -164,6 +164,36 @@ async fn migrate_then_serve_then_sigterm() {
     assert!(status.success(), "clean exit on SIGTERM: {status}");
 }
 
+/// An explicit `--database-url sqlite://…` whose file (and directory) does not exist yet is
+/// created, as the default one is, without `?mode=rwc`; relative and absolute forms alike.
+#[tokio::test]
+async fn an_explicit_sqlite_url_to_a_new_file_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let absolute = dir.path().join("new").join("shop.db");
+    for (url, file) in [
+        (format!("sqlite://{}", absolute.display()), absolute.clone()),
+        ("sqlite:relative/shop.db".to_owned(), dir.path().join("relative").join("shop.db")),
+    ] {
+        assert!(!file.exists());
+        let out = botfleet()
+            .args(["migrate", "--database-url", &url])
+            .env("BOTFLEET_DATA_DIR", dir.path())
+            .current_dir(dir.path())
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{url}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(file.exists(), "{url} made {}", file.display());
+    }
+    let (mut child, api) =
+        process::serve(dir.path(), &[("BOTFLEET_DATABASE_URL", &format!("sqlite://{}", absolute.display()))]).await;
+    let health: serde_json::Value = reqwest::get(format!("{api}/health")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    process::sigterm(&child);
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+}
+
 #[tokio::test]
 async fn a_bad_setting_is_explained_and_nothing_starts() {
     let dir = tempfile::tempdir().unwrap();

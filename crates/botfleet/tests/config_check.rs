@@ -1,6 +1,7 @@
-//! "Test this config" against the Discord emulator: a good config passes every check; a bad
-//! token, a privileged intent the application lacks and unknown or unreachable channels each fail
-//! their own check with a clear reason. Also: no token ever reaches a log line.
+//! "Test this config" against the Discord emulator: a good config passes every check (the
+//! application's verdict says whether botfleet's slash commands are registered yet); a bad token, a
+//! privileged intent the application lacks and unknown or unreachable channels each fail their own
+//! check with a clear reason. Also: no token ever reaches a log line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -65,16 +66,31 @@ async fn a_good_config_passes_every_check_saved_or_not() {
     let c = checks(&report);
     assert_eq!(
         c.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
-        ["token", "intents", &format!("channel {}", d.general)]
+        ["token", "application", "intents", &format!("channel {}", d.general)]
     );
     assert!(c[0].2.contains("Shop Bot"));
-    assert!(c[2].2.contains("#general"));
+    // Before the bot ever started, its slash commands are not registered yet: said, not failed.
+    assert!(c[1].2.contains("slash commands managed") && c[1].2.contains("when the bot starts"), "{c:?}");
+    assert!(c[3].2.contains("#general"));
 
     let (_, bot) = app
         .post("/api/v1/bots", json!({"name": "Shop", "token": d.good.token, "channel_ids": [d.general.to_string()]}))
         .await;
     let (status, saved) = app.post(&format!("/api/v1/bots/{}/test", bot["id"]), json!({})).await;
     assert_eq!((status, saved["ok"].as_bool()), (StatusCode::OK, Some(true)), "{saved}");
+    // Once it has run, every slash command is registered.
+    let id = bot["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/bots/{id}/start"), json!({})).await;
+    let registered = common::until("the bot's slash commands registered", 30, || async {
+        let (_, report) = app.post(&format!("/api/v1/bots/{id}/test"), json!({})).await;
+        let application = checks(&report)[1].clone();
+        application.2.contains("slash commands are registered").then_some(application)
+    })
+    .await;
+    assert!(
+        registered.1 && registered.2.contains(": botfleet's") && registered.2.ends_with("are registered"),
+        "{registered:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +115,8 @@ async fn each_bad_part_fails_its_own_check_with_a_reason() {
         .await;
     let c = checks(&report);
     assert!(c[0].1, "{c:?}");
-    assert!(!c[1].1 && c[1].2.contains("MESSAGE_CONTENT") && c[1].2.contains("developer portal"), "{c:?}");
+    assert!(c[1].1, "{c:?}");
+    assert!(!c[2].1 && c[2].2.contains("MESSAGE_CONTENT") && c[2].2.contains("developer portal"), "{c:?}");
 
     let unknown = "123456789012345678";
     let (_, report) = app
@@ -110,10 +127,10 @@ async fn each_bad_part_fails_its_own_check_with_a_reason() {
         .await;
     let c = checks(&report);
     assert_eq!(report["ok"], false);
-    assert!(c[0].1 && c[1].1, "{c:?}");
-    assert!(!c[2].1 && c[2].2.contains("does not exist"), "{c:?}");
-    assert!(!c[3].1 && c[3].2.contains("cannot see it"), "{c:?}");
-    assert!(c[4].1, "{c:?}");
+    assert!(c[0].1 && c[1].1 && c[2].1, "{c:?}");
+    assert!(!c[3].1 && c[3].2.contains("does not exist"), "{c:?}");
+    assert!(!c[4].1 && c[4].2.contains("cannot see it"), "{c:?}");
+    assert!(c[5].1, "{c:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

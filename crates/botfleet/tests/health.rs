@@ -223,3 +223,31 @@ async fn a_just_connected_bot_is_not_unhealthy_while_its_first_heartbeat_is_due(
     assert_eq!(health["status"], "healthy", "{health}");
     app.stop().await;
 }
+
+/// With `--public-readiness`, a probe without a credential gets readiness's status and code alone;
+/// a signed-in caller still gets every check; a bad key is still refused. Without it, a probe
+/// needs a credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_answers_probes_without_a_credential_only_when_asked_to() {
+    let emulator = discord_emulator::Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let anonymous = reqwest::Client::new();
+    let closed = TestApp::spawn_with(Backend::Sqlite, emulator.http_url()).await.unwrap();
+    let r = anonymous.get(format!("{}/api/v1/health/ready", closed.url)).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    let open =
+        TestApp::spawn_configured(Backend::Sqlite, emulator.http_url(), |c| c.public_readiness = true).await.unwrap();
+    let r = anonymous.get(format!("{}/api/v1/health/ready", open.url)).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, json!({"status": "ready"}), "the status alone: no checks, counts or details");
+    let (status, full) = open.get("/api/v1/health/ready").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(full["checks"].is_array() && full["fleet"].is_object(), "{full}");
+    let r =
+        anonymous.get(format!("{}/api/v1/health/ready", open.url)).bearer_auth("bf_not_a_key").send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED, "a credential sent is checked");
+    // Other health routes still need one.
+    let r = anonymous.get(format!("{}/api/v1/nodes", open.url)).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
+}

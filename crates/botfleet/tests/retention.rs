@@ -489,8 +489,13 @@ async fn retention_runs_as_a_job_with_one_item_per_table(app: TestApp) {
     assert_eq!(ids(&store, "SELECT id FROM discord_bot_logs").await, [kept_bot_log]);
     assert!(ids(&store, "SELECT id FROM discord_audit_logs WHERE action = 'test.row'").await.is_empty());
 
-    // One audit row for the run, naming its job, once the job has ended; and one for starting it.
-    let (_, page) = app.get("/api/v1/audit-logs?action=retention.sweep").await;
+    // One audit row for the run, naming its job, once the job has ended (written just after it
+    // ends: waited for); and one for starting it.
+    let page = until("the run's audit row", 30, || async {
+        let (_, page) = app.get("/api/v1/audit-logs?action=retention.sweep").await;
+        (!page["items"].as_array()?.is_empty()).then_some(page)
+    })
+    .await;
     let rows = page["items"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{page}");
     assert_eq!(rows[0]["detail"]["job_id"], id);

@@ -642,6 +642,12 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::PUT, "/api/v1/bots/{id}/token", format!("{bp}/token"),
         invalid: Some((format!("{bp}/token"), Some(json!({"version": 2, "token": "x"})))),
         valid: Some(json!({"version": 2, "token": new_token})), rows: 1);
+    let sp = format!("{bp}/server-settings/123456789012345678");
+    case!(admin, Method::PUT, "/api/v1/bots/{id}/server-settings/{guild_id}", sp.clone(),
+        invalid: Some((sp.clone(), Some(json!({"version": 0, "prefix": ""})))),
+        valid: Some(json!({"version": 0, "prefix": "$"})), rows: 1);
+    case!(admin, Method::DELETE, "/api/v1/bots/{id}/server-settings/{guild_id}", sp.clone(),
+        invalid: Some((format!("{bp}/server-settings/1"), None)), valid: None, rows: 1);
     case!(admin, Method::POST, "/api/v1/bots/{id}/test", format!("{bp}/test"),
         invalid: Some(("/api/v1/bots/abc/test".into(), None)), valid: None, rows: 0);
     case!(admin, Method::POST, "/api/v1/bots/test", "/api/v1/bots/test".into(),

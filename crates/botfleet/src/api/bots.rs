@@ -145,7 +145,7 @@ pub async fn test_saved(State(app): State<AppState>, PathId(id): PathId) -> Repl
     let (intents, channels) = repo::gateway_settings(&app.store, id).await?;
     // Not the bot's work, so its calls are not counted; a 429 met is (it uses the bot's limits).
     let meter = app.fleet.rest_meter(Some(id));
-    Ok(Json(meter.watch(check::run(&app.discord, &token, intents, &channels)).await))
+    Ok(Json(meter.watch(check::run(&app.discord, &token, intents, &channels, &app.fleet.slash_command_names())).await))
 }
 
 /// Tests an unsaved configuration against Discord, check by check.
@@ -154,5 +154,40 @@ pub async fn test_saved(State(app): State<AppState>, PathId(id): PathId) -> Repl
 pub async fn test_unsaved(State(app): State<AppState>, Body(req): Body<TestConfig>) -> Reply<Json<ConfigReport>> {
     let (token, intents, channels) = validate_test(&req)?;
     let meter = app.fleet.rest_meter(None);
-    Ok(Json(meter.watch(check::run(&app.discord, &token.0, intents, &channels)).await))
+    Ok(Json(
+        meter.watch(check::run(&app.discord, &token.0, intents, &channels, &app.fleet.slash_command_names())).await,
+    ))
+}
+
+/// Paging of `GET /bots/{id}/guilds`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListServers {
+    pub cursor: Option<String>,
+    /// Servers per page, 1 to 100, default 25 (each server's channels are read from Discord).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, default = 25)]
+    pub limit: Option<crate::page::Limit>,
+}
+
+/// The servers a bot is in, each with the channels the bot sees and whether it may post there
+/// (read from Discord with the bot's token, kept a minute; for channel pickers).
+#[utoipa::path(get, path = "/api/v1/bots/{id}/guilds", tag = "bots", params(("id" = i64, Path), ListServers),
+    responses((status = 200, body = Page<crate::fleet::directory::ServerView>), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn guilds(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    Params(q): Params<ListServers>,
+) -> Reply<Json<Page<crate::fleet::directory::ServerView>>> {
+    let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let limit = limit(q.limit, 25, 100)?;
+    repo::get(&app.store, id).await?;
+    let after = after.and_then(|c| u64::try_from(c.0).ok());
+    let (items, more) = app.fleet.servers(id, after, usize::try_from(limit).unwrap_or(25)).await?;
+    let next_cursor = match more {
+        true => items.last().and_then(|s| s.id.parse::<i64>().ok()).map(|last| Cursor(last).encode()),
+        false => None,
+    };
+    Ok(Json(Page { items, next_cursor }))
 }

@@ -240,7 +240,13 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
             .into_response();
     };
 
-    if action == Action::Public {
+    // A readiness probe without a credential, where allowed: `health::ready` answers its status
+    // alone.
+    let probe = g.state.public_readiness
+        && path == super::health::READY_PATH
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && session_cookie(req.headers()).is_none();
+    if action == Action::Public || probe {
         if is_write(&method)
             && req.headers().contains_key(header::ORIGIN)
             && !same_origin(req.headers(), &caller.origin)

@@ -142,12 +142,35 @@ pub async fn live(State(app): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_secs: app.started.elapsed().as_secs() })
 }
 
+/// Readiness as a probe without a credential sees it (`--public-readiness`): the status alone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyStatus {
+    /// `ready`, `degraded` or `not_ready`, as in [`Ready`].
+    pub status: &'static str,
+}
+
+/// The path readiness probes ask (anonymous with `--public-readiness`).
+pub const READY_PATH: &str = "/api/v1/health/ready";
+
 /// The service can do its work: the database answers (200 `ready`, or 200 `degraded` when a
 /// check warns, e.g. tracking records wait in the spool; 503 `not_ready` when a check fails).
+/// Without a credential (only with `--public-readiness`): the status alone.
 #[utoipa::path(get, path = "/api/v1/health/ready", tag = "health",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
-pub async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let (mut checks, ids) = shared_checks(&app).await;
+pub async fn ready(
+    State(app): State<AppState>,
+    signed_in: Option<axum::Extension<crate::auth::Principal>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (code, Json(ready)) = ready_report(&app).await;
+    match signed_in {
+        Some(_) => (code, Json(ready)).into_response(),
+        None => (code, Json(ReadyStatus { status: ready.status })).into_response(),
+    }
+}
+
+async fn ready_report(app: &AppState) -> (StatusCode, Json<Ready>) {
+    let (mut checks, ids) = shared_checks(app).await;
     if let Some(redis) = app.caching.bus.ping_redis().await {
         checks.push(match redis {
             Ok(()) => Check::passed("redis", "answers; cache invalidations flow between nodes"),

@@ -21,6 +21,7 @@ pub mod messages;
 pub mod openapi;
 pub mod respond;
 pub mod schedules;
+pub mod servers;
 pub mod stock;
 pub mod users;
 
@@ -71,6 +72,8 @@ pub struct AppState {
     pub metrics_interval: std::time::Duration,
     /// Performance history and alerts run (`BOTFLEET_MONITORING`).
     pub monitoring: bool,
+    /// `/api/v1/health/ready` answers its status without a credential (`--public-readiness`).
+    pub public_readiness: bool,
     /// How often the alert rules are judged and due deliveries attempted.
     pub alert_every: std::time::Duration,
     /// The tracking writer, taken by `app::run` to wait for it at shutdown.
@@ -121,6 +124,16 @@ fn routes() -> Routes {
         .add(M::PUT, "/api/v1/bots/{id}/token", A::BotsToken, bots::replace_token)
         .add(M::POST, "/api/v1/bots/{id}/test", A::BotsTest, bots::test_saved)
         .add(M::GET, "/api/v1/bots/{id}/health", A::BotsRead, health::bot)
+        .add(M::GET, "/api/v1/bots/{id}/guilds", A::BotsRead, bots::guilds)
+        .add(M::GET, "/api/v1/bots/{id}/server-settings", A::BotsRead, servers::list_server_settings)
+        .add(M::GET, "/api/v1/bots/{id}/server-settings/{guild_id}", A::BotsRead, servers::get_server_settings)
+        .add(M::PUT, "/api/v1/bots/{id}/server-settings/{guild_id}", A::BotsConfigure, servers::put_server_settings)
+        .add(
+            M::DELETE,
+            "/api/v1/bots/{id}/server-settings/{guild_id}",
+            A::BotsConfigure,
+            servers::delete_server_settings,
+        )
         .add_idempotent(M::POST, "/api/v1/bots/{id}/start", A::BotsOperate, fleet::start)
         .add_idempotent(M::POST, "/api/v1/bots/{id}/stop", A::BotsOperate, fleet::stop)
         .add_idempotent(M::POST, "/api/v1/bots/{id}/restart", A::BotsOperate, fleet::restart)

@@ -1,6 +1,7 @@
 //! "Test this config": asks Discord (the emulator in tests), check by check, whether a token is
-//! valid, whether the application allows the privileged intents requested, and whether each
-//! configured channel exists and is reachable — answered in plain language.
+//! valid, whether its application can be read and its slash commands managed, whether the
+//! application allows the privileged intents requested, and whether each configured channel exists
+//! and is reachable — answered in plain language.
 
 use std::future::IntoFuture;
 use std::time::Duration;
@@ -10,13 +11,13 @@ use twilight_model::id::Id;
 use utoipa::ToSchema;
 
 use super::model::PRIVILEGED;
-use crate::discord::{read_model, DiscordApi, Failure};
+use crate::discord::{read_model, read_models, DiscordApi, Failure};
 use crate::secrets::Secret;
 
 /// One check's verdict.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct Check {
-    /// `token`, `intents` or `channel <id>`.
+    /// `token`, `application`, `intents` or `channel <id>`.
     pub check: String,
     pub ok: bool,
     /// What was found, or what is wrong and how to fix it.
@@ -42,6 +43,18 @@ where
     read_model(response).await
 }
 
+async fn call_list<T, F>(fut: F) -> Result<Vec<T>, Failure>
+where
+    F: IntoFuture<
+        Output = Result<twilight_http::Response<twilight_http::response::marker::ListBody<T>>, twilight_http::Error>,
+    >,
+    T: serde::de::DeserializeOwned + Unpin + Send,
+{
+    let response = tokio::time::timeout(STEP, fut.into_future()).await.map_err(|_| Failure::timed_out())?;
+    let response = response.map_err(|e| Failure::from_http(&e))?;
+    read_models(response).await
+}
+
 fn pass(check: impl Into<String>, detail: impl Into<String>) -> Check {
     Check { check: check.into(), ok: true, detail: detail.into() }
 }
@@ -51,7 +64,14 @@ fn fail(check: impl Into<String>, detail: impl Into<String>) -> Check {
 }
 
 /// Runs every check. Later checks need a valid token; they are reported as skipped otherwise.
-pub async fn run(discord: &DiscordApi, token: &Secret, intents: u64, channels: &[u64]) -> ConfigReport {
+/// `slash` names the slash commands botfleet registers when the bot starts.
+pub async fn run(
+    discord: &DiscordApi,
+    token: &Secret,
+    intents: u64,
+    channels: &[u64],
+    slash: &[String],
+) -> ConfigReport {
     let client = discord.client(token);
     let mut checks = Vec::new();
     let token_ok = match call(client.current_user()).await {
@@ -78,13 +98,46 @@ pub async fn run(discord: &DiscordApi, token: &Secret, intents: u64, channels: &
         .filter(|(name, _, _)| super::model::INTENTS.iter().any(|(n, b)| n == name && intents & b != 0))
         .collect();
     if !token_ok {
+        checks.push(fail("application", "skipped: needs a valid token"));
         checks.push(fail("intents", "skipped: needs a valid token"));
         for id in channels {
             checks.push(fail(format!("channel {id}"), "skipped: needs a valid token"));
         }
         return ConfigReport { ok: false, checks };
     }
-    match call(client.current_user_application()).await {
+    let application = call(client.current_user_application()).await;
+    checks.push(match &application {
+        Ok(app) => match call_list(client.interaction(app.id).global_commands()).await {
+            Ok(registered) => {
+                let have: Vec<&str> = registered.iter().map(|c| c.name.as_str()).collect();
+                let missing: Vec<&str> =
+                    slash.iter().map(String::as_str).filter(|name| !have.contains(name)).collect();
+                let commands = if missing.is_empty() {
+                    format!("botfleet's {} slash commands are registered", slash.len())
+                } else {
+                    format!(
+                        "{} of botfleet's {} slash commands are registered (/{} when the bot starts)",
+                        slash.len() - missing.len(),
+                        slash.len(),
+                        missing.join(", /")
+                    )
+                };
+                pass("application", format!("{} (id {}) can be read and its slash commands managed: {commands}", app.name, app.id))
+            }
+            Err(f) => fail(
+                "application",
+                format!(
+                    "{} (id {}) can be read, but its slash commands cannot ({}): slash commands will not work; prefix commands will",
+                    app.name, app.id, f.message
+                ),
+            ),
+        },
+        Err(f) => fail(
+            "application",
+            format!("the application cannot be read ({}): slash commands will not be registered", f.message),
+        ),
+    });
+    match application {
         Ok(app) => {
             let flags = app.flags.map_or(0, |f| f.bits());
             let missing: Vec<&str> = privileged

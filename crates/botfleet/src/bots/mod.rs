@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod model;
 pub mod repo;
+pub mod servers;
 pub mod status;
 
 pub use config::{AntiSpamConfig, BotConfig};

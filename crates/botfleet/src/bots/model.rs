@@ -183,7 +183,7 @@ impl AntiSpamChange {
     }
 }
 
-fn check_cooldowns(first: u32, longest: u32, errors: &mut Vec<FieldError>) {
+pub(super) fn check_cooldowns(first: u32, longest: u32, errors: &mut Vec<FieldError>) {
     if longest < first {
         errors.push(FieldError::new(
             "anti_spam.max_cooldown_seconds",
@@ -329,7 +329,7 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     trimmed.to_owned()
 }
 
-fn check_prefix(prefix: &str, errors: &mut Vec<FieldError>) -> String {
+pub(super) fn check_prefix(prefix: &str, errors: &mut Vec<FieldError>) -> String {
     let n = prefix.chars().count();
     let plain = text::push(errors, "prefix", prefix, Lines::Single);
     if plain && (n == 0 || n > 5 || prefix.chars().any(char::is_whitespace)) {
@@ -367,7 +367,7 @@ fn check_range(field: &str, value: Option<i64>, min: u32, max: u32, errors: &mut
     }
 }
 
-fn check_anti_spam(req: &AntiSpamRequest, errors: &mut Vec<FieldError>) -> AntiSpamChange {
+pub(super) fn check_anti_spam(req: &AntiSpamRequest, errors: &mut Vec<FieldError>) -> AntiSpamChange {
     let most = AntiSpamConfig::MAX_COOLDOWN_SECONDS;
     AntiSpamChange {
         enabled: req.enabled,
@@ -389,7 +389,7 @@ pub fn parse_snowflake(v: &Value) -> Option<u64> {
     (id >= 10_000_000_000_000_000 && id <= i64::MAX as u64).then_some(id)
 }
 
-fn check_channels(values: &[Value], errors: &mut Vec<FieldError>) -> Vec<u64> {
+pub(super) fn check_channels(values: &[Value], errors: &mut Vec<FieldError>) -> Vec<u64> {
     if values.len() > 100 {
         errors.push(FieldError::new("channel_ids", "at most 100 channels"));
         return vec![];

@@ -41,7 +41,7 @@ fn anti_spam(row: &AnyRow) -> Result<AntiSpamConfig> {
     }))
 }
 
-fn anti_spam_json(config: &AntiSpamConfig) -> Result<String> {
+pub(super) fn anti_spam_json(config: &AntiSpamConfig) -> Result<String> {
     serde_json::to_string(config).map_err(|e| Error::Config(format!("anti_spam settings: {e}")))
 }
 
@@ -85,7 +85,7 @@ fn channel_ids(row: &AnyRow, id: i64) -> Result<Vec<u64>> {
     listed.iter().map(|c| c.parse().map_err(|_| unreadable())).collect()
 }
 
-fn channels_json(ids: &[u64]) -> String {
+pub(super) fn channels_json(ids: &[u64]) -> String {
     serde_json::to_string(&ids.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 

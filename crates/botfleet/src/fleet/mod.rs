@@ -6,6 +6,7 @@
 
 pub mod antispam;
 pub mod crash_loop;
+pub mod directory;
 pub mod forward;
 pub mod handled;
 pub mod health;
@@ -17,6 +18,7 @@ pub mod pace;
 pub mod rest_clients;
 pub mod rest_meter;
 pub mod runner;
+pub mod server_rules;
 pub mod session;
 pub mod stock_message;
 
@@ -123,6 +125,10 @@ pub struct FleetInner {
     reported: Mutex<HashMap<i64, (Status, Option<String>)>>,
     /// The shards each bot's runner here runs (set once it knows them).
     parts: Mutex<HashMap<i64, ownership::Part>>,
+    /// The bots' servers and channels as last read for the pickers.
+    pub directory: directory::Directory,
+    /// The running bots' per-server settings.
+    pub server_rules: server_rules::ServerRulesBook,
 }
 
 impl FleetInner {
@@ -238,6 +244,11 @@ impl Fleet {
         self.inner.tasks.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
+    /// The names of the slash commands each bot registers when it starts.
+    pub fn slash_command_names(&self) -> Vec<String> {
+        self.inner.registry.slash_definitions().into_iter().map(|c| c.name).collect()
+    }
+
     /// The visible catalogue's cache (shared).
     pub fn stock_cache(&self) -> StockCache {
         self.inner.stock.clone()
@@ -292,6 +303,8 @@ impl Fleet {
                 held_elsewhere: Mutex::new(HashSet::new()),
                 reported: Mutex::new(HashMap::new()),
                 parts: Mutex::new(HashMap::new()),
+                directory: directory::Directory::default(),
+                server_rules: server_rules::ServerRulesBook::default(),
             }),
         }
     }
@@ -584,6 +597,7 @@ impl Fleet {
         lock(&self.inner.identify_gates).remove(&bot_id);
         lock(&self.inner.handled).retain(|(b, _), _| *b != bot_id);
         self.inner.clients.forget(bot_id);
+        self.inner.directory.forget(bot_id);
     }
 
     /// Starts every bot whose desired state is `running` (at boot), resuming the gateway sessions

@@ -293,9 +293,12 @@ impl Fleet {
         let leases = self.leases()?.clone();
         let fleet = self.clone();
         let asks = self.serve_asks();
+        let server_settings = self.follow_server_settings();
         Some(tokio::spawn(async move {
-            // Requests other nodes make of this one are carried out alongside the rounds.
+            // Requests other nodes make of this one are carried out alongside the rounds, and
+            // server settings changed through them are read again.
             let _asks = asks.map(tokio::spawn).map(AbortOnDrop);
+            let _server_settings = server_settings.map(tokio::spawn).map(AbortOnDrop);
             let hold = HOLD_WITHOUT_RENEWAL;
             // Nothing held yet: nothing to fence before the first renewal.
             let mut deadline: Option<Instant> = None;

@@ -39,7 +39,8 @@ use super::session::{fingerprint, SavedSession, Settling};
 use super::stock_message::StockKeeper;
 use super::FleetInner;
 use crate::audit::{Actor, Entry};
-use crate::bots::config::BotConfig;
+use crate::bots::config::{AntiSpamConfig, BotConfig};
+use crate::bots::servers::ServerRules;
 use crate::bots::status::Status;
 use crate::commands::{panic_message, parse_prefixed, CommandError, Context, Reply};
 use crate::discord::{read_model, reply_nonce, Failure, OnceMessage};
@@ -61,6 +62,9 @@ struct Answering {
     app: Id<ApplicationMarker>,
     /// This bot's per-user command rate limit.
     antispam: Limiter,
+    /// The limits of servers with anti-spam settings of their own (made when first needed, made
+    /// again when their settings change).
+    server_limits: std::sync::Mutex<std::collections::HashMap<u64, (AntiSpamConfig, Arc<Limiter>)>>,
     /// Counts this bot's REST calls and 429s.
     rest: Meter,
 }
@@ -166,7 +170,13 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     }
     drop(http);
     let antispam = Limiter::new(bot.anti_spam, fleet.clock.clone());
-    let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), app, antispam, rest });
+    // Per-server settings: read now, again whenever they change (`server_rules`).
+    match crate::bots::servers::rules(&fleet.store, id).await {
+        Ok(rules) => fleet.server_rules.set(id, rules),
+        Err(e) => return Ended::Failed { permanent: false, reason: format!("cannot read its server settings: {e}") },
+    }
+    let server_limits = std::sync::Mutex::default();
+    let answering = Arc::new(Answering { fleet: fleet.clone(), bot: bot.clone(), app, antispam, server_limits, rest });
     // The stock message is kept by the bot's home only.
     let keeper = part.home().then(|| StockKeeper::spawn(fleet.clone(), &bot, answering.rest.clone()));
     let statuses = ShardStatuses::new(&part);
@@ -213,6 +223,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         }
     };
     lock_parts(&fleet).remove(&id);
+    fleet.server_rules.forget(id);
     if let Some(keeper) = keeper {
         keeper.stop().await;
     }
@@ -339,7 +350,13 @@ impl ShardRun<'_> {
             | EventTypeFlags::GATEWAY_INVALIDATE_SESSION
             | EventTypeFlags::MESSAGE_CREATE
             | EventTypeFlags::MESSAGE_DELETE
-            | EventTypeFlags::INTERACTION_CREATE;
+            | EventTypeFlags::INTERACTION_CREATE
+            // What the channel pickers list (`directory`) changed.
+            | EventTypeFlags::GUILD_CREATE
+            | EventTypeFlags::GUILD_DELETE
+            | EventTypeFlags::CHANNEL_CREATE
+            | EventTypeFlags::CHANNEL_UPDATE
+            | EventTypeFlags::CHANNEL_DELETE;
         let mut last_close: Option<u16> = None;
         let mut was_ready = false;
         // A connection that ends without a close frame yields no event while twilight reconnects: a
@@ -352,6 +369,7 @@ impl ShardRun<'_> {
                 _ = sweep.tick(), if shard_id == 0 => {
                     fleet.clients.drop_idle(id);
                     answering.antispam.prune();
+                    answering.prune_server_limits();
                     continue;
                 }
                 _ = watch.tick() => {
@@ -535,6 +553,17 @@ impl ShardRun<'_> {
                         keeper.message_deleted(deleted.channel_id.get(), deleted.id.get());
                     }
                 }
+                Some(Ok(Event::GuildCreate(guild))) => {
+                    fleet.directory.changed(id, None);
+                    fleet.directory.changed(id, Some(guild.id().get()));
+                }
+                Some(Ok(Event::GuildDelete(gone))) => {
+                    fleet.directory.changed(id, None);
+                    fleet.directory.changed(id, Some(gone.id.get()));
+                }
+                Some(Ok(Event::ChannelCreate(c))) => fleet.directory.changed(id, c.guild_id.map(|g| g.get())),
+                Some(Ok(Event::ChannelUpdate(c))) => fleet.directory.changed(id, c.guild_id.map(|g| g.get())),
+                Some(Ok(Event::ChannelDelete(c))) => fleet.directory.changed(id, c.guild_id.map(|g| g.get())),
                 Some(Ok(_)) => {}
             }
         }
@@ -672,9 +701,9 @@ impl Answering {
         answer
     }
 
-    fn context(&self, args: &str, latency: Option<Duration>) -> Context {
+    fn context(&self, prefix: &str, args: &str, latency: Option<Duration>) -> Context {
         Context {
-            prefix: self.bot.prefix.clone(),
+            prefix: prefix.to_owned(),
             args: args.to_owned(),
             gateway_latency: latency,
             catalogue: self.fleet.registry.catalogue(),
@@ -682,14 +711,53 @@ impl Answering {
         }
     }
 
+    /// The settings of the server a command came from, where it has its own.
+    fn server(&self, guild_id: Option<u64>) -> Option<Arc<ServerRules>> {
+        guild_id.and_then(|guild| self.fleet.server_rules.get(self.bot.id, guild))
+    }
+
+    /// The anti-spam decision for a user's command: by its server's limits when it has its own
+    /// (a limiter per such server, made again when they change), else by the bot's.
+    fn limit(&self, rules: Option<&ServerRules>, guild_id: Option<u64>, channel_id: u64, user_id: u64) -> Decision {
+        let at = scope(guild_id, channel_id);
+        let (Some(config), Some(guild)) = (rules.and_then(|r| r.anti_spam), guild_id) else {
+            return self.antispam.check(at, user_id);
+        };
+        let limiter = {
+            let mut limits = self.server_limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let kept = limits.get(&guild).filter(|(was, _)| *was == config).map(|(_, l)| l.clone());
+            kept.unwrap_or_else(|| {
+                let made = Arc::new(Limiter::new(config, self.fleet.clock.clone()));
+                limits.insert(guild, (config, made.clone()));
+                made
+            })
+        };
+        limiter.check(at, user_id)
+    }
+
+    /// Forgets what the limiters of servers with their own limits remember past its time.
+    fn prune_server_limits(&self) {
+        let limits: Vec<Arc<Limiter>> = {
+            let limits = self.server_limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            limits.values().map(|(_, l)| l.clone()).collect()
+        };
+        for limiter in limits {
+            limiter.prune();
+        }
+    }
+
     async fn prefix_command(&self, message: MessageCreate, received: (Instant, i64), latency: Option<Duration>) {
         if message.author.bot {
             return;
         }
-        let Some((name, args)) = parse_prefixed(&message.content, &self.bot.prefix) else {
+        // The server's own prefix and channels, where it has them.
+        let rules = self.server(message.guild_id.map(Id::get));
+        let prefix = rules.as_ref().and_then(|r| r.prefix.as_deref()).unwrap_or(&self.bot.prefix);
+        let Some((name, args)) = parse_prefixed(&message.content, prefix) else {
             return;
         };
-        if !self.bot.channel_ids.is_empty() && !self.bot.channel_ids.contains(&message.channel_id.get()) {
+        let channels = rules.as_ref().and_then(|r| r.channel_ids.as_deref()).unwrap_or(&self.bot.channel_ids);
+        if !channels.is_empty() && !channels.contains(&message.channel_id.get()) {
             return;
         }
         let mut record = CommandRecord::new(self.bot.id, CommandKind::Prefix, received.1, name, args.to_owned()).from(
@@ -699,7 +767,7 @@ impl Answering {
             message.author.id.get(),
             &message.author.name,
         );
-        let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
+        let decision = self.limit(rules.as_deref(), record.guild_id, record.channel_id, record.user_id);
         if decision != Decision::Allow {
             // One friendly reply when the cooldown starts; silence after that.
             let sent = match decision {
@@ -718,10 +786,10 @@ impl Answering {
             };
             return self.deny(record, decision, received.0, sent).await;
         }
-        let ctx = self.context(args, latency);
+        let ctx = self.context(prefix, args, latency);
         let (reply, error) = match self.noted(name, self.fleet.registry.run(name, &ctx).await).await {
             Ok(reply) => (reply, None),
-            Err(e) => (Reply::text(e.friendly(&self.bot.prefix)), Some(e.to_string())),
+            Err(e) => (Reply::text(e.friendly(prefix)), Some(e.to_string())),
         };
         let http = self.client();
         // Replies may echo what users typed: they ping nobody but the user replied to.
@@ -762,11 +830,13 @@ impl Answering {
             user.map_or(0, |u| u.id.get()),
             user_name(user),
         );
-        let decision = self.antispam.check(scope(record.guild_id, record.channel_id), record.user_id);
+        let rules = self.server(record.guild_id);
+        let decision = self.limit(rules.as_deref(), record.guild_id, record.channel_id, record.user_id);
         let (reply, flags) = match decision {
             Decision::Allow => {
                 let args: Vec<String> = data.options.iter().map(|o| option_text(&o.value)).collect();
-                let ctx = self.context(&args.join(" "), latency);
+                let prefix = rules.as_ref().and_then(|r| r.prefix.as_deref()).unwrap_or(&self.bot.prefix);
+                let ctx = self.context(prefix, &args.join(" "), latency);
                 match self.noted(&data.name, self.fleet.registry.run(&data.name, &ctx).await).await {
                     Ok(reply) => (reply, None),
                     Err(e) => {
@@ -817,7 +887,7 @@ impl Answering {
                 user.map_or(0, |u| u.id.get()),
                 user_name(user),
             );
-        let ctx = self.context("", None);
+        let ctx = self.context(&self.bot.prefix, "", None);
         let response = match self.noted(command, self.fleet.registry.component(&ctx, &data.custom_id).await).await {
             Ok(reply) => {
                 record.reply(&reply.summary());
@@ -857,7 +927,7 @@ impl Answering {
             _ => None,
         });
         let (option, typed) = focused.unwrap_or_default();
-        let ctx = self.context("", None);
+        let ctx = self.context(&self.bot.prefix, "", None);
         let choices = self.fleet.registry.autocomplete(&data.name, &ctx, option, typed).await;
         let choices = choices
             .into_iter()

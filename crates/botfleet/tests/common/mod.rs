@@ -155,6 +155,7 @@ impl TestApp {
             log_format: "text".into(),
             session_start_floor: 10,
             several_nodes: false,
+            public_readiness: false,
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Default::default(),

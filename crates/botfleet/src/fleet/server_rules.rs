@@ -1,0 +1,78 @@
+//! Each running bot's per-server rules (`bots::servers`: prefix, channels, anti-spam), read when
+//! its runner starts and again whenever they change — at once through this node's API, and through
+//! another node's when the nodes' bus says so — so a running bot applies them without a restart.
+//! A command looks its server's rules up in memory, never in the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::{lock, Fleet};
+use crate::bots::servers::{self, ServerRules};
+
+/// The nodes' bus messages saying a bot's server settings changed (the payload: its id).
+pub const KIND: &str = "server_settings";
+
+/// One bot's rules, by server.
+type BotRules = Arc<HashMap<u64, Arc<ServerRules>>>;
+
+/// The running bots' server rules, by bot and server.
+#[derive(Debug, Default)]
+pub struct ServerRulesBook {
+    bots: Mutex<HashMap<i64, BotRules>>,
+}
+
+impl ServerRulesBook {
+    /// The rules a bot applies in a server, if it has any there.
+    pub fn get(&self, bot_id: i64, guild_id: u64) -> Option<Arc<ServerRules>> {
+        lock(&self.bots).get(&bot_id).and_then(|servers| servers.get(&guild_id).cloned())
+    }
+
+    /// Sets a bot's rules (read from the database).
+    pub fn set(&self, bot_id: i64, rules: HashMap<u64, ServerRules>) {
+        let rules = rules.into_iter().map(|(guild, r)| (guild, Arc::new(r))).collect();
+        lock(&self.bots).insert(bot_id, Arc::new(rules));
+    }
+
+    /// Forgets a bot's rules (it stopped here).
+    pub fn forget(&self, bot_id: i64) {
+        lock(&self.bots).remove(&bot_id);
+    }
+}
+
+impl Fleet {
+    /// A bot's server settings changed: a runner of it here reads them again now, and (several
+    /// nodes) so do the other nodes'.
+    pub async fn server_settings_changed(&self, bot_id: i64) {
+        self.reload_server_rules(bot_id).await;
+        if let Some(bus) = self.inner.node_bus.get() {
+            if let Err(why) = bus.send_to_nodes(KIND, &bot_id.to_string()).await {
+                tracing::warn!(bot_id, error = %why, "could not tell the other nodes that a bot's server settings changed");
+            }
+        }
+    }
+
+    /// Reads a bot's server rules again if it runs here.
+    async fn reload_server_rules(&self, bot_id: i64) {
+        if !lock(&self.inner.tasks).contains_key(&bot_id) {
+            return;
+        }
+        match servers::rules(&self.inner.store, bot_id).await {
+            Ok(rules) => self.inner.server_rules.set(bot_id, rules),
+            Err(e) => tracing::warn!(bot_id, error = %e, "could not read a bot's changed server settings"),
+        }
+    }
+
+    /// Reads again the server rules the nodes' bus says changed (the future runs until dropped);
+    /// `None` with one node.
+    pub(super) fn follow_server_settings(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let mut changed = self.inner.node_bus.get()?.receive_from_nodes(KIND, 256);
+        let fleet = self.clone();
+        Some(async move {
+            while let Some(message) = changed.recv().await {
+                if let Ok(bot_id) = message.parse::<i64>() {
+                    fleet.reload_server_rules(bot_id).await;
+                }
+            }
+        })
+    }
+}
