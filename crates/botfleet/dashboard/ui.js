@@ -92,6 +92,23 @@ export function modal(title, ...content) {
  * the result as a toast: `success` (a string or a function of the result) or the server's message.
  * Resolves with the result, or undefined when it failed.
  */
+/** Whether a power action can act on a bot in `status`: Start on a bot that is not running, Stop on one that is not stopped; Restart always. */
+export function powerAllowed(action, status) {
+  if (action === 'start') return status === 'stopped' || status === 'failed';
+  if (action === 'stop') return status !== 'stopped';
+  return true;
+}
+
+/** Enables or disables a bot's power buttons ({action: button}) for its status, saying why on the disabled ones. */
+export function setPowerButtons(buttons, status) {
+  for (const [action, b] of Object.entries(buttons)) {
+    const ok = powerAllowed(action, status);
+    b.dataset.blocked = ok ? '' : 'true';
+    if (!b.classList.contains('pending')) b.disabled = !ok;
+    b.title = ok ? '' : action === 'start' ? `Already ${status}` : 'Already stopped';
+  }
+}
+
 export async function act(button, pendingLabel, fn, success) {
   const label = button?.textContent;
   if (button) {
@@ -110,7 +127,8 @@ export async function act(button, pendingLabel, fn, success) {
     return undefined;
   } finally {
     if (button) {
-      button.disabled = false;
+      // A button the bot's status disables (setPowerButtons) stays disabled.
+      button.disabled = button.dataset.blocked === 'true';
       button.removeAttribute('aria-busy');
       button.classList.remove('pending');
       if (pendingLabel) button.textContent = label;

@@ -5,10 +5,12 @@
 
 import { api } from '../api.js';
 import * as live from '../live.js';
-import { h, replace, act, toast, onSubmit, confirmAction, statusBadge, loading, failed, empty, field, timeEl } from '../ui.js';
+import { h, replace, act, toast, onSubmit, confirmAction, statusBadge, setPowerButtons, loading, failed, empty, field, timeEl } from '../ui.js';
 import { botForm, values, showVerdicts } from '../parts/bot-form.js';
 import { commandRow, commandTable, consoleLine, forgetBots } from '../parts/rows.js';
 import { performancePanel } from '../parts/performance.js';
+import { loadDirectory, channelSelect } from '../parts/channels.js';
+import { serverSettingsCard } from '../parts/server-settings.js';
 
 const CONSOLE_LINES = 300;
 const RECENT = 20;
@@ -20,21 +22,27 @@ export function mount(main, { params, can, navigate }) {
 
   async function load() {
     try {
+      // The bot's servers and channels by name, for the pickers: not waited for long (Discord may
+      // be slow or unreachable; the fields are then plain ids).
+      const directory = Promise.race([loadDirectory(id), new Promise((_, no) => setTimeout(() => no(new Error('slow')), 5000))])
+        .catch(() => null);
       const bot = await api.get(`/bots/${id}`);
-      draw(bot);
+      draw(bot, await directory);
     } catch (err) {
       replace(main, h('h1', {}, 'Bot'), failed(err, load));
     }
   }
 
-  function draw(bot) {
+  function draw(bot, directory) {
     cleanups.splice(0).forEach((f) => f());
     const statusSlot = h('span', { class: 'bot-status', 'aria-live': 'polite' });
     const reason = h('p', { class: 'muted' });
+    const buttons = {};
     const setStatus = (status, why) => {
       bot.status = status;
       replace(statusSlot, statusBadge(status));
       reason.textContent = why ?? '';
+      setPowerButtons(buttons, status);
     };
     // Live status changes seen: an action's answer must not overwrite a newer one.
     let liveSeen = 0;
@@ -47,6 +55,8 @@ export function mount(main, { params, can, navigate }) {
         const r = await api.post(`/bots/${id}/${action}`);
         if (liveSeen === before) setStatus(r.status, null);
       }, `${bot.name}: ${action} requested`));
+      buttons[action] = b;
+      setPowerButtons({ [action]: b }, bot.status);
       return b;
     };
     const del = can('bots.delete') ? h('button', { class: 'btn btn-danger', type: 'button' }, 'Delete bot') : null;
@@ -59,7 +69,8 @@ export function mount(main, { params, can, navigate }) {
 
     // Configuration.
     const editable = can('bots.configure');
-    const form = botForm(bot, { editable });
+    const form = botForm(bot, { editable, directory });
+    if (!directory) form.prepend(h('p', { class: 'muted' }, "The bot's channels could not be read from Discord: channels are shown as ids."));
     const verdictSlot = h('div', { 'aria-live': 'polite' });
     const test = can('bots.test') ? h('button', { class: 'btn', type: 'button' }, 'Test config') : null;
     test?.addEventListener('click', () => act(test, 'Testing…', async () => {
@@ -110,7 +121,10 @@ export function mount(main, { params, can, navigate }) {
     // Send a message.
     const sendForm = can('bots.message') ? h('form', { class: 'form', novalidate: true },
       h('h2', {}, 'Send a message'),
-      field({ tag: 'select', label: 'Channel', name: 'channel_id', options: [...bot.channel_ids.map((c) => [c, c]), ['', 'Another channel…']] }),
+      directory
+        ? channelSelect({ label: 'Channel', name: 'channel_id', directory, offText: 'Another channel (by id)…',
+          value: bot.channel_ids[0] ?? directory.servers.flatMap((s) => s.channels).find((c) => c.can_post)?.id ?? '' })
+        : field({ tag: 'select', label: 'Channel', name: 'channel_id', options: [...bot.channel_ids.map((c) => [c, c]), ['', 'Another channel…']] }),
       field({ label: 'Channel id', name: 'other_channel', inputmode: 'numeric', hint: 'A Discord channel id the bot can post in.' }),
       field({ tag: 'textarea', label: 'Message', name: 'content', rows: 3, maxlength: '2000', required: true }),
       h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit' }, 'Send'))) : null;
@@ -159,6 +173,7 @@ export function mount(main, { params, can, navigate }) {
         h('div', {},
           h('section', { class: 'card', 'aria-labelledby': 'console-h' }, h('h2', { id: 'console-h' }, 'Console'), consoleBox),
           sendForm ? h('section', { class: 'card' }, sendForm) : null)),
+      h('div', { class: 'section' }, serverSettingsCard(bot, { directory, editable })),
       h('div', { class: 'section' }, perf.el),
       h('section', { class: 'section', 'aria-labelledby': 'recent-h' },
         h('div', { class: 'feed-head' }, h('h2', { id: 'recent-h' }, 'Recent commands'),

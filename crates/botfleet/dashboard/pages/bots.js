@@ -5,7 +5,7 @@
 
 import { api } from '../api.js';
 import * as live from '../live.js';
-import { h, replace, act, toast, statusBadge, loading, empty, failed, timeEl } from '../ui.js';
+import { h, replace, act, toast, statusBadge, setPowerButtons, loading, empty, failed, timeEl } from '../ui.js';
 import { forgetBots } from '../parts/rows.js';
 import { kindWords, stateBadge, progressBar, isActive, notOlder } from '../parts/jobs.js';
 
@@ -58,6 +58,7 @@ export function mount(main, { can }) {
     r.bot.status_reason = reason;
     replace(r.statusCell, statusBadge(status, reason ?? undefined));
     r.reasonCell.textContent = reason ?? '';
+    if (r.power) setPowerButtons(r.power.buttons, status);
   }
 
   function powerButtons(bot) {
@@ -69,9 +70,11 @@ export function mount(main, { can }) {
         setStatusUnlessNewer(bot.id, result.status, before);
         return result;
       }, `${bot.name}: ${action} requested`));
+      buttons[action] = b;
       return b;
     };
-    return h('div', { class: 'actions' }, make('start', 'Start'), make('stop', 'Stop'), make('restart', 'Restart'));
+    const buttons = {};
+    return { el: h('div', { class: 'actions' }, make('start', 'Start'), make('stop', 'Stop'), make('restart', 'Restart')), buttons };
   }
 
   let all = null;
@@ -91,6 +94,7 @@ export function mount(main, { can }) {
       const box = operate ? h('input', { type: 'checkbox', 'aria-label': `Select ${bot.name}`, onchange: refreshSelection }) : null;
       const statusCell = h('td', { class: 'nowrap' });
       const reasonCell = h('td', { class: 'wrap muted' });
+      const power = operate ? powerButtons(bot) : null;
       const tr = h('tr', { dataset: { botId: bot.id } },
         operate ? h('td', { class: 'check' }, box) : null,
         statusCell,
@@ -100,8 +104,8 @@ export function mount(main, { can }) {
         h('td', {}, bot.desired_state),
         h('td', { class: 'nowrap' }, timeEl(bot.updated_at)),
         reasonCell,
-        operate ? h('td', {}, powerButtons(bot)) : null);
-      rows.set(bot.id, { tr, statusCell, reasonCell, box, bot });
+        power ? h('td', {}, power.el) : null);
+      rows.set(bot.id, { tr, statusCell, reasonCell, box, bot, power });
       body.append(tr);
       setStatus(bot.id, bot.status, bot.status_reason);
     }

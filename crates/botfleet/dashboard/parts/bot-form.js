@@ -3,6 +3,7 @@
 // the server's field errors land next to the right input. Also "Test config" and its verdicts.
 
 import { h, field, statusBadge, replace } from '../ui.js';
+import { channelSelect, channelChecklist, chosenChannels } from './channels.js';
 
 /** Discord's gateway intents by name; privileged ones are marked. */
 export const INTENTS = [
@@ -29,9 +30,11 @@ const ANTI_SPAM = [
 
 /**
  * The form's fields for `bot` (null for a new one). `editable` false draws them read-only (a
- * viewer's view). Returns the <form>; `values(form)` reads it back as an API body.
+ * viewer's view). With the bot's `directory` (parts/channels.js) the channel fields are pickers
+ * showing "#name (server)"; without, Discord ids. Returns the <form>; `values(form)` reads it back
+ * as an API body.
  */
-export function botForm(bot, { editable = true, withToken = false } = {}) {
+export function botForm(bot, { editable = true, withToken = false, directory = null } = {}) {
   const intents = new Set(bot?.intents ?? DEFAULT_INTENTS);
   const anti = bot?.anti_spam ?? { enabled: true, max_commands: 5, per_seconds: 10, cooldown_seconds: 30, max_cooldown_seconds: 600 };
   const ro = !editable;
@@ -40,8 +43,11 @@ export function botForm(bot, { editable = true, withToken = false } = {}) {
       field({ label: 'Name', name: 'name', value: bot?.name ?? '', required: true, maxlength: '64', readOnly: ro, hint: 'Unique, 1 to 64 characters.' }),
       field({ label: 'Command prefix', name: 'prefix', value: bot?.prefix ?? '!', maxlength: '5', readOnly: ro, hint: 'For text commands such as !ping; 1 to 5 characters, no spaces.' })),
     withToken ? field({ label: 'Bot token', name: 'token', type: 'password', autocomplete: 'off', required: true, hint: 'From the Discord developer portal. Stored encrypted and never shown again.' }) : null,
-    field({ tag: 'textarea', label: 'Channels', name: 'channel_ids', rows: 2, value: (bot?.channel_ids ?? []).join('\n'), readOnly: ro, spellcheck: 'false',
-      hint: 'Discord channel ids, one per line (or separated by commas). Empty: every channel the bot can see.' }),
+    directory
+      ? channelChecklist({ label: 'Channels', name: 'channel_ids', value: bot?.channel_ids, directory, disabled: ro,
+        hint: 'The channels prefix commands are answered in. None ticked: every channel the bot can see.' })
+      : field({ tag: 'textarea', label: 'Channels', name: 'channel_ids', rows: 2, value: (bot?.channel_ids ?? []).join('\n'), readOnly: ro, spellcheck: 'false',
+        hint: 'Discord channel ids, one per line (or separated by commas). Empty: every channel the bot can see.' }),
     h('fieldset', { dataset: { field: 'intents' }, disabled: ro },
       h('legend', {}, 'Gateway intents'),
       h('div', { class: 'checks' }, INTENTS.map((name) => h('label', { class: 'check-label' },
@@ -55,8 +61,9 @@ export function botForm(bot, { editable = true, withToken = false } = {}) {
         field({ label, name: `anti_spam.${key}`, type: 'number', min: '1', value: anti[key], hint })))),
     h('fieldset', { dataset: { field: 'stock_channels' }, disabled: ro },
       h('legend', {}, 'Stock on Discord'),
-      h('div', { class: 'row-fields' }, STOCK_CHANNELS.map(([name, label, hint]) =>
-        field({ label, name, inputmode: 'numeric', spellcheck: 'false', value: bot?.[name] ?? '', hint: `${hint} A Discord channel id; empty: off.` })))));
+      h('div', { class: 'row-fields' }, STOCK_CHANNELS.map(([name, label, hint]) => directory
+        ? channelSelect({ label, name, value: bot?.[name], directory, hint, disabled: ro })
+        : field({ label, name, inputmode: 'numeric', spellcheck: 'false', value: bot?.[name] ?? '', hint: `${hint} A Discord channel id; empty: off.` })))));
 }
 
 /** The API body the form describes (all settings; `token` only when the form has it). */
@@ -66,14 +73,14 @@ export function values(form) {
     name: data.get('name').trim(),
     prefix: data.get('prefix').trim(),
     intents: data.getAll('intents'),
-    channel_ids: data.get('channel_ids').split(/[\s,]+/).map((s) => s.trim()).filter(Boolean),
+    channel_ids: chosenChannels(form, 'channel_ids'),
     anti_spam: { enabled: data.get('anti_spam.enabled') === 'on' },
   };
   for (const [key] of ANTI_SPAM) {
     const raw = data.get(`anti_spam.${key}`);
     body.anti_spam[key] = raw === '' || raw === null ? undefined : Number(raw);
   }
-  for (const [name] of STOCK_CHANNELS) body[name] = data.get(name).trim() || null;
+  for (const [name] of STOCK_CHANNELS) body[name] = String(data.get(name) ?? '').trim() || null;
   if (data.has('token')) body.token = data.get('token').trim();
   return body;
 }

@@ -79,13 +79,20 @@ describe('dashboard', () => {
     const row = botRow(admin, 'Order Desk');
     await row.getByText('Running', { exact: true }).waitFor({ timeout: 30_000 });
     await admin.evaluate(() => { window.notReloaded = true; });
+    // Buttons that cannot act are disabled: Start on a running bot, Stop on a stopped one.
+    assert.equal(await row.getByRole('button', { name: 'Start Order Desk', exact: true }).isDisabled(), true, 'Start on a running bot');
     await row.getByRole('button', { name: 'Stop Order Desk' }).click();
     await row.getByText('Stopped', { exact: true }).waitFor({ timeout: 30_000 });
+    await row.locator('button[aria-label="Stop Order Desk"]:disabled').waitFor();
+    assert.equal(await row.getByRole('button', { name: 'Start Order Desk', exact: true }).isEnabled(), true, 'Start on a stopped bot');
+    assert.equal(await row.getByRole('button', { name: 'Restart Order Desk' }).isEnabled(), true, 'Restart always');
     // Started by someone else (the API): the page follows by itself.
     const bots = await adminApi(demo, 'GET', '/bots');
     const id = bots.items.find((b) => b.name === 'Order Desk').id;
     await adminApi(demo, 'POST', `/bots/${id}/start`);
     await row.getByText('Running', { exact: true }).waitFor({ timeout: 30_000 });
+    await row.locator('button[aria-label="Start Order Desk"]:disabled').waitFor();
+    assert.equal(await row.getByRole('button', { name: 'Stop Order Desk' }).isEnabled(), true, 'Stop on a running bot');
     assert.equal(await admin.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
     // Bulk: select two bots and restart them.
     await row.getByRole('checkbox').check();
