@@ -1,5 +1,5 @@
 // Announce: one or more messages (text, and optionally an embed's title and description) sent to
-// channels as one of the bots — pick the bot, type the channel ids (one per line) — as a
+// channels as one of the bots — pick the bot, tick its channels by name or type ids — as a
 // background job: Send → POST /messages/batch → the job's page, whose progress moves live. Each
 // message reaches every channel once, in order, as fast as Discord allows. "Allow pings" is only
 // offered to a role with bots.mention; without it nobody is pinged. The server's field errors
@@ -9,6 +9,7 @@ import { api } from '../api.js';
 import { h, replace, field, onSubmit, toast, failed, loading } from '../ui.js';
 import { fillSelect, invalid } from '../parts/form-extras.js';
 import { bots as botMap } from '../parts/rows.js';
+import { channelChecklist, followBot } from '../parts/channels.js';
 
 const MESSAGES_MAX = 100;
 
@@ -17,9 +18,11 @@ export function mount(main, { can, navigate }) {
   const add = h('button', { class: 'btn', type: 'button' }, 'Add another message');
   const bot = field({ label: 'Send as', name: 'bot_id', tag: 'select', required: true,
     hint: 'The bot whose channels these are; each message is sent as this bot.' });
-  const channels = field({ label: 'Channel ids', name: 'channels', tag: 'textarea', required: true, rows: 4,
+  const channels = field({ label: 'Channel ids', name: 'channels', tag: 'textarea', rows: 4,
     placeholder: '1234567890123456789', spellcheck: 'false',
-    hint: 'One Discord channel id per line (17 to 19 digits). Every message goes to every channel.' });
+    hint: 'Channels ticked above, and any typed here: one Discord channel id per line (17 to 19 digits). Every message goes to every channel.' });
+  // The chosen bot's channels by name, to tick.
+  const picked = h('div', {});
   const pings = can('bots.mention')
     ? h('div', { class: 'field', dataset: { field: 'allowed_mentions' } },
       h('label', { class: 'check-row' }, h('input', { type: 'checkbox', name: 'pings' }), 'Allow pings'),
@@ -27,7 +30,7 @@ export function mount(main, { can, navigate }) {
     : null;
   const form = h('form', { class: 'form', novalidate: true },
     h('h2', { class: 'section' }, 'Messages'), list, h('div', { class: 'actions' }, add),
-    h('h2', { class: 'section' }, 'Where'), bot, channels, pings,
+    h('h2', { class: 'section' }, 'Where'), bot, picked, channels, pings,
     h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit' }, 'Send')));
 
   function renumber() {
@@ -76,10 +79,11 @@ export function mount(main, { can, navigate }) {
       return message;
     });
     const botId = Number(fd.get('bot_id'));
-    const ids = String(fd.get('channels') ?? '').split(/[\s,]+/).filter(Boolean);
+    const typed = String(fd.get('channels') ?? '').split(/[\s,]+/).filter(Boolean);
+    const ids = [...new Set([...fd.getAll('channel_pick').map(String), ...typed])];
     const errors = [];
     if (!botId) errors.push({ field: 'bot_id', message: 'Choose the bot to send as.' });
-    if (ids.length === 0) errors.push({ field: 'channels', message: 'Type at least one channel id.' });
+    if (ids.length === 0) errors.push({ field: 'channels', message: 'Tick or type at least one channel.' });
     if (errors.length) throw invalid(errors);
     return { messages, channels: ids.map((channel_id) => ({ bot_id: botId, channel_id })), ids };
   }
@@ -126,6 +130,9 @@ export function mount(main, { can, navigate }) {
       fillSelect(bot.querySelector('select'), 'Choose a bot…',
         [...map.values()].sort((a, b) => a.name.localeCompare(b.name)).map((b) => [b.id, b.name]));
       replace(body_, form);
+      followBot(bot.querySelector('select'), picked, (directory) =>
+        channelChecklist({ label: 'Channels', name: 'channel_pick', directory, value: [],
+          hint: 'The channels of this bot it may post in, by server.' }));
       form.querySelector('textarea').focus();
     } catch (err) {
       replace(body_, failed(err, load));

@@ -8,6 +8,7 @@ import { api } from '../api.js';
 import { h, replace, act, field, onSubmit, toast, loading, empty, failed, timeEl, uid, debounce } from '../ui.js';
 import { table, deleteButton } from '../parts/admin-table.js';
 import { fillSelect, invalid } from '../parts/form-extras.js';
+import { channelSelect, followBot } from '../parts/channels.js';
 
 const PAGE = 50;
 const RUN_WORDS = { queued: 'Sending', sent: 'Sent', failed: 'Failed', skipped: 'Skipped' };
@@ -145,16 +146,25 @@ export function mount(main, { can }) {
     const once = h('div', { hidden: true },
       field({ label: 'At', name: 'once', type: 'datetime-local', value: localInput(start), hint: `Your time (${zone}).` }));
     const preview = h('div', { class: 'preview', 'aria-live': 'polite' });
+    // The chosen bot's channels by name: picking one fills the channel id.
+    const picker = h('div', {});
     const el = h('form', { class: 'form', novalidate: true, 'aria-labelledby': heading.id },
       heading,
       h('div', { class: 'row-fields' },
         field({ tag: 'select', label: 'Bot', name: 'bot_id', options: [['', 'Choose a bot']], value: '' }),
         field({ label: 'Channel id', name: 'channel_id', autocomplete: 'off', inputmode: 'numeric', hint: 'The channel the bot posts in (Discord: right-click the channel, Copy Channel ID).' })),
+      picker,
       field({ tag: 'textarea', label: 'Message', name: 'message.content', rows: '3', maxlength: '2000', hint: 'Up to 2,000 characters. Nobody is pinged, whatever it says.' }),
       repeat, cron, once,
       h('div', { class: 'field' }, h('h3', {}, 'Next runs'), preview),
       field({ tag: 'select', label: 'If runs are missed while botfleet is down', name: 'missed', options: [['send_late', 'Send the latest once, late'], ['skip', 'Skip them']], value: 'send_late' }),
       h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit' }, 'Add schedule')));
+
+    followBot(el.elements.bot_id, picker, (directory) => {
+      const select = channelSelect({ label: 'Pick a channel', name: 'channel_pick', directory, offText: '—', value: el.elements.channel_id.value });
+      select.querySelector('select').addEventListener('change', (e) => { if (e.target.value) el.elements.channel_id.value = e.target.value; });
+      return select;
+    });
 
     const timing = () => {
       if (el.elements.repeat.value === 'once') {

@@ -87,3 +87,25 @@ export function chosenChannels(form, name) {
   if (form.querySelector(`[data-picker="${CSS.escape(name)}"]`)) return data.getAll(name).map(String);
   return String(data.get(name) ?? '').split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 }
+
+/**
+ * Beside a form's bot <select>: when a bot is chosen, its channels by name, drawn by
+ * `draw(directory)` into `slot` (a note instead when Discord could not be asked).
+ */
+export function followBot(botSelect, slot, draw) {
+  let asked = 0;
+  const show = async () => {
+    const botId = Number(botSelect.value);
+    const mine = ++asked;
+    slot.replaceChildren();
+    if (!botId) return;
+    try {
+      const directory = await loadDirectory(botId);
+      if (mine === asked) slot.replaceChildren(draw(directory));
+    } catch {
+      if (mine === asked) slot.replaceChildren(h('p', { class: 'muted' }, "The bot's channels could not be read from Discord: type channel ids."));
+    }
+  };
+  botSelect.addEventListener('change', show);
+  show();
+}

@@ -169,9 +169,10 @@ pub fn generic_statuses(method: &Method, action: Action, shape: Shape) -> Vec<(u
 fn add_generic_statuses(op: &mut utoipa::openapi::path::Operation, method: &Method, path: &str, action: Action) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    // The id extractors take 1 to i64::MAX (an item's `seq` too); anything else is their 400.
+    // The id extractors take 1 to i64::MAX (an item's `seq` and a Discord server's id too);
+    // anything else is their 400.
     for p in op.parameters.iter_mut().flatten() {
-        if p.parameter_in == ParameterIn::Path && matches!(p.name.as_str(), "id" | "seq") {
+        if p.parameter_in == ParameterIn::Path && matches!(p.name.as_str(), "id" | "seq" | "guild_id") {
             let id = utoipa::openapi::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::Integer)
                 .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))

@@ -28,6 +28,7 @@ use crate::time::{now_ms, rfc3339};
 pub struct PutServerSettings {
     /// The `version` this change was made from: 0 for a server with no settings yet; a newer one
     /// in the database means someone else changed them first (409).
+    #[schema(minimum = 0)]
     pub version: i64,
     #[schema(
         min_length = 1,

@@ -58,7 +58,9 @@ describe('announce', () => {
     assert.equal(await form.getByLabel('Channel ids').getAttribute('aria-invalid'), 'true');
     assert.match(admin.url(), /#\/announce$/);
 
-    await form.getByLabel('Channel ids').fill(`${channels.general}\n${channels.orders}`);
+    // One channel ticked by name, one typed by id.
+    await form.getByRole('group', { name: 'Channels' }).getByLabel('#general (Demo Shop)').check();
+    await form.getByLabel('Channel ids').fill(`${channels.orders}`);
     await admin.getByRole('button', { name: 'Send', exact: true }).click();
     await admin.waitForURL(/#\/jobs\/\d+$/);
     const id = Number(admin.url().split('/').pop());

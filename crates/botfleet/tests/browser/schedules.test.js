@@ -37,7 +37,9 @@ describe('schedules page', () => {
     const form = page.locator('form', { has: page.getByRole('heading', { name: 'Add a schedule' }) });
     await form.getByLabel('Bot', { exact: true }).selectOption({ label: 'Shop Helper' });
     const channel = channels.general;
-    await form.getByLabel('Channel id').fill(String(channel));
+    // The bot's channels by name: picking one fills the channel id.
+    await form.getByLabel('Pick a channel').selectOption({ label: '#general (Demo Shop)' });
+    assert.equal(await form.getByLabel('Channel id').inputValue(), String(channel));
     await form.getByLabel('Message', { exact: true }).fill('Friday sale starts now!');
     await form.getByLabel('Cron expression').fill('30 17 * * FRI');
     await form.getByLabel('Time zone').fill('Europe/Berlin');
