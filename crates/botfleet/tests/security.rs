@@ -650,6 +650,8 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
         invalid: Some((format!("{bp}/server-settings/1"), None)), valid: None, rows: 1);
     case!(admin, Method::POST, "/api/v1/bots/{id}/test", format!("{bp}/test"),
         invalid: Some(("/api/v1/bots/abc/test".into(), None)), valid: None, rows: 0);
+    case!(admin, Method::POST, "/api/v1/bots/guilds", "/api/v1/bots/guilds".into(),
+        invalid: Some(("/api/v1/bots/guilds".into(), Some(json!({"token": "x"})))), valid: Some(json!({"token": t.shop.token.clone()})), rows: 0);
     case!(admin, Method::POST, "/api/v1/bots/test", "/api/v1/bots/test".into(),
         invalid: Some(("/api/v1/bots/test".into(), Some(json!({"token": "x"})))), valid: Some(json!({"token": bot_token})), rows: 0);
     case!(admin, Method::POST, "/api/v1/bots/{id}/start", format!("{bp}/start"),

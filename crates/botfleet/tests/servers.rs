@@ -75,6 +75,22 @@ async fn a_bots_servers_are_listed_with_the_channels_it_may_post_in(backend: Bac
     assert_eq!(servers[0]["channels"][0]["id"], w.general.to_string());
     assert!(page["next_cursor"].is_null());
 
+    // A bot being added (not saved): the same list, by its token; nothing is stored.
+    let (status, unsaved) = app.post("/api/v1/bots/guilds", json!({"token": w.shop.token})).await;
+    assert_eq!(status, StatusCode::OK, "{unsaved}");
+    assert_eq!(unsaved["items"], page["items"]);
+    let (status, _) = app.post("/api/v1/bots/guilds", json!({"token": "not a token"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong = "MTIzNDU2Nzg5MDEyMzQ1Njc4.AbCdEf.thisIsNotAValidTokenForAnyBotAtAll1234";
+    let (status, refused) = app.post("/api/v1/bots/guilds", json!({"token": wrong})).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("discord")),
+        "{refused}"
+    );
+    assert!(refused["error"]["message"].as_str().unwrap().contains("401"), "{refused}");
+    assert!(!refused.to_string().contains(wrong), "the token is not echoed");
+
     // Paged: one server per page.
     let (_, first) = app.get(&format!("/api/v1/bots/{id}/guilds?limit=1")).await;
     assert_eq!(first["items"].as_array().unwrap().len(), 1);

@@ -30,22 +30,43 @@ async fn world(backend: Backend, servers: usize) -> Option<World> {
     let shop = emulator.create_application(spec).unwrap();
     let alice = emulator.create_user("alice").unwrap();
     let mut channels = Vec::new();
-    for i in 0..servers {
-        channels.push(server(&emulator, &shop, alice, i));
+    let mut joined = Vec::new();
+    while channels.len() < servers {
+        let i = channels.len();
+        if let Some((guild, channel)) = server_with_room(&emulator, &shop, alice, i, &joined, servers) {
+            joined.push(guild);
+            channels.push(channel);
+        }
     }
     let app = TestApp::spawn_with(backend, emulator.http_url()).await?;
     Some(World { emulator, shop, alice, channels, app })
 }
 
-/// A server with the bot in it; its channel. Servers are made a millisecond apart: a server's shard
-/// follows the time in its id (`(id >> 22) % shards`), and real servers are not all made in the
-/// same millisecond.
-fn server(emulator: &Emulator, shop: &ApplicationInfo, alice: u64, i: usize) -> u64 {
+/// A server made a millisecond after the last, with the bot in it when its shard has room beside
+/// the servers `joined` — at most two per shard both for the shards Discord recommends for
+/// `servers` and for one more server — as Discord's recommendation leaves room (a server's shard
+/// follows the time in its id, `(id >> 22) % shards`); its id and channel, or `None` when it was
+/// made without the bot.
+fn server_with_room(
+    emulator: &Emulator,
+    shop: &ApplicationInfo,
+    alice: u64,
+    i: usize,
+    joined: &[u64],
+    servers: usize,
+) -> Option<(u64, u64)> {
     emulator.advance_time(std::time::Duration::from_millis(1));
     let guild = emulator.create_guild(&format!("Shop {i}"), alice).unwrap();
+    let fits = |n: usize| {
+        let shards = n.div_ceil(2).max(1) as u64;
+        joined.iter().filter(|g| (*g >> 22) % shards == (guild >> 22) % shards).count() < 2
+    };
+    if !(fits(servers) && fits(servers + 1)) {
+        return None;
+    }
     let channel = emulator.create_channel(guild, "orders").unwrap();
     emulator.add_member(guild, shop.bot_user_id, vec![]).unwrap();
-    channel
+    Some((guild, channel))
 }
 
 /// The shard counts of the bot's attached sessions, by shard id.
@@ -153,7 +174,16 @@ async fn a_bot_that_outgrows_its_shards_reshards_on_4011(backend: Backend) {
     running_on(&w, id, 1).await;
     // A third server: the one shard may not hold it. The next identify is refused with 4011, and
     // the bot starts again with the two shards Discord now recommends.
-    w.channels.push(server(&w.emulator, &w.shop, w.alice, 2));
+    let joined: Vec<u64> = {
+        let state = w.emulator.state();
+        w.channels.iter().filter_map(|c| state.channels.get(c).and_then(|c| c.guild_id)).collect()
+    };
+    let channel = loop {
+        if let Some((_, channel)) = server_with_room(&w.emulator, &w.shop, w.alice, 2, &joined, 3) {
+            break channel;
+        }
+    };
+    w.channels.push(channel);
     w.emulator.invalidate_sessions(Some(w.shop.application_id), false);
     running_on(&w, id, 2).await;
     every_server_answered_once(&w, "resharded").await;

@@ -3,7 +3,8 @@
 
 import { api } from '../api.js';
 import { h, replace, onSubmit, toast, showErrors, clearErrors, act } from '../ui.js';
-import { botForm, values, showVerdicts } from '../parts/bot-form.js';
+import { botForm, values, showVerdicts, usePickers } from '../parts/bot-form.js';
+import { directoryOf } from '../parts/channels.js';
 import { forgetBots } from '../parts/rows.js';
 
 export function mount(main, { navigate }) {
@@ -23,6 +24,20 @@ export function mount(main, { navigate }) {
       // A duplicate name is a 409 without fields: it belongs beside the name.
       if (err.code === 'conflict' && /named/.test(err.message)) err.fields = [{ field: 'name', message: err.message }];
       throw err;
+    }
+  });
+
+  // Once a token is typed, its servers' channels by name (the fields stay ids if Discord says no).
+  let asked = '';
+  form.elements.token.addEventListener('change', async () => {
+    const token = form.elements.token.value.trim();
+    if (!/^[\w+/=-]+\.[\w+/=-]+\.[\w+/=-]+$/.test(token) || token === asked) return;
+    asked = token;
+    try {
+      const page = await api.post('/bots/guilds', { token });
+      if (asked === token) usePickers(form, directoryOf(page.items));
+    } catch {
+      // Not a token Discord knows (yet): "Test config" says why; the fields stay ids.
     }
   });
 

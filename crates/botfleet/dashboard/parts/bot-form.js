@@ -43,11 +43,7 @@ export function botForm(bot, { editable = true, withToken = false, directory = n
       field({ label: 'Name', name: 'name', value: bot?.name ?? '', required: true, maxlength: '64', readOnly: ro, hint: 'Unique, 1 to 64 characters.' }),
       field({ label: 'Command prefix', name: 'prefix', value: bot?.prefix ?? '!', maxlength: '5', readOnly: ro, hint: 'For text commands such as !ping; 1 to 5 characters, no spaces.' })),
     withToken ? field({ label: 'Bot token', name: 'token', type: 'password', autocomplete: 'off', required: true, hint: 'From the Discord developer portal. Stored encrypted and never shown again.' }) : null,
-    directory
-      ? channelChecklist({ label: 'Channels', name: 'channel_ids', value: bot?.channel_ids, directory, disabled: ro,
-        hint: 'The channels prefix commands are answered in. None ticked: every channel the bot can see.' })
-      : field({ tag: 'textarea', label: 'Channels', name: 'channel_ids', rows: 2, value: (bot?.channel_ids ?? []).join('\n'), readOnly: ro, spellcheck: 'false',
-        hint: 'Discord channel ids, one per line (or separated by commas). Empty: every channel the bot can see.' }),
+    channelsField(bot?.channel_ids, directory, ro),
     h('fieldset', { dataset: { field: 'intents' }, disabled: ro },
       h('legend', {}, 'Gateway intents'),
       h('div', { class: 'checks' }, INTENTS.map((name) => h('label', { class: 'check-label' },
@@ -61,9 +57,32 @@ export function botForm(bot, { editable = true, withToken = false, directory = n
         field({ label, name: `anti_spam.${key}`, type: 'number', min: '1', value: anti[key], hint })))),
     h('fieldset', { dataset: { field: 'stock_channels' }, disabled: ro },
       h('legend', {}, 'Stock on Discord'),
-      h('div', { class: 'row-fields' }, STOCK_CHANNELS.map(([name, label, hint]) => directory
-        ? channelSelect({ label, name, value: bot?.[name], directory, hint, disabled: ro })
-        : field({ label, name, inputmode: 'numeric', spellcheck: 'false', value: bot?.[name] ?? '', hint: `${hint} A Discord channel id; empty: off.` })))));
+      h('div', { class: 'row-fields' }, STOCK_CHANNELS.map(([name, label, hint]) => stockField(name, label, hint, bot?.[name], directory, ro)))));
+}
+
+/** The channels a bot answers prefix commands in: a checklist by name, or ids without a directory. */
+function channelsField(value, directory, ro) {
+  return directory
+    ? channelChecklist({ label: 'Channels', name: 'channel_ids', value, directory, disabled: ro,
+      hint: 'The channels prefix commands are answered in. None ticked: every channel the bot can see.' })
+    : field({ tag: 'textarea', label: 'Channels', name: 'channel_ids', rows: 2, value: (value ?? []).join('\n'), readOnly: ro, spellcheck: 'false',
+      hint: 'Discord channel ids, one per line (or separated by commas). Empty: every channel the bot can see.' });
+}
+
+/** One of the stock channels: a picker by name, or an id without a directory. */
+function stockField(name, label, hint, value, directory, ro) {
+  return directory
+    ? channelSelect({ label, name, value, directory, hint, disabled: ro })
+    : field({ label, name, inputmode: 'numeric', spellcheck: 'false', value: value ?? '', readOnly: ro, hint: `${hint} A Discord channel id; empty: off.` });
+}
+
+/** Turns a form's channel fields into pickers for `directory`, keeping what they hold. */
+export function usePickers(form, directory) {
+  const now = values(form);
+  form.querySelector('[data-field="channel_ids"]').replaceWith(channelsField(now.channel_ids, directory, false));
+  for (const [name, label, hint] of STOCK_CHANNELS) {
+    form.querySelector(`[data-field="${name}"]`).replaceWith(stockField(name, label, hint, now[name], directory, false));
+  }
 }
 
 /** The API body the form describes (all settings; `token` only when the form has it). */

@@ -18,6 +18,11 @@ export async function loadDirectory(botId) {
     servers.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor && servers.length < 1000);
+  return directoryOf(servers);
+}
+
+/** A directory made of listed servers: {servers, channels: Map(id → channel with `server`)}. */
+export function directoryOf(servers) {
   const channels = new Map();
   for (const s of servers) for (const c of s.channels) channels.set(c.id, { ...c, server: s.name, serverId: s.id });
   return { servers, channels };

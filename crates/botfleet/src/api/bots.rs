@@ -191,3 +191,29 @@ pub async fn guilds(
     };
     Ok(Json(Page { items, next_cursor }))
 }
+
+/// `POST /bots/guilds`: the token of a bot being added.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServersOfToken {
+    #[schema(value_type = String, min_length = 30, max_length = 200, pattern = r"^[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+\.[A-Za-z0-9+/=_-]+$")]
+    pub token: String,
+}
+
+/// The servers an unsaved bot's token is in (the first 100), each with the channels it sees and
+/// whether it may post there: the channel pickers of a bot being added. Nothing is stored.
+#[utoipa::path(post, path = "/api/v1/bots/guilds", tag = "bots", request_body = ServersOfToken,
+    responses((status = 200, body = Page<crate::fleet::directory::ServerView>), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+pub async fn guilds_of_token(
+    State(app): State<AppState>,
+    Body(req): Body<ServersOfToken>,
+) -> Reply<Json<Page<crate::fleet::directory::ServerView>>> {
+    let mut errors = Vec::new();
+    let token = crate::bots::model::check_token(&req.token, "token", &mut errors);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors).into());
+    }
+    let items = app.fleet.servers_of_token(&token.0, 100).await?;
+    Ok(Json(Page { items, next_cursor: None }))
+}

@@ -118,6 +118,7 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/bots", A::BotsRead, bots::list)
         .add(M::POST, "/api/v1/bots", A::BotsCreate, bots::create)
         .add(M::POST, "/api/v1/bots/test", A::BotsCreate, bots::test_unsaved)
+        .add(M::POST, "/api/v1/bots/guilds", A::BotsCreate, bots::guilds_of_token)
         .add(M::GET, "/api/v1/bots/{id}", A::BotsRead, bots::get)
         .add(M::PATCH, "/api/v1/bots/{id}", A::BotsConfigure, bots::update)
         .add(M::DELETE, "/api/v1/bots/{id}", A::BotsDelete, bots::delete)

@@ -17,7 +17,7 @@ use crate::auth::Action;
     info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, stock, health, metrics and alerts. Every route but health, sign-in and the sign-in page needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
     paths(
         health::live, health::ready, health::nodes, health::change_node, health::metrics, health::bot, health::performance,
-        bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved, bots::guilds,
+        bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved, bots::guilds, bots::guilds_of_token,
         servers::list_server_settings, servers::get_server_settings, servers::put_server_settings, servers::delete_server_settings,
         fleet::start, fleet::stop, fleet::restart, fleet::bulk, fleet::send_message, fleet::latency,
         logs::list_commands, logs::get_command, logs::delete_command, logs::list_bot_logs, logs::get_bot_log, logs::delete_bot_log,

@@ -1,10 +1,11 @@
 //! The servers a bot is in and the channels it sees there, for the dashboard's channel pickers
-//! (`GET /bots/{id}/guilds`). Read over REST when asked, with the bot's own client: `GET
-//! /users/@me/guilds` for the servers, and per server `GET /guilds/{id}/channels`, `GET
-//! /guilds/{id}/roles` and `GET /guilds/{id}/members/{bot}` (whether the bot may post in each
-//! channel is Discord's permission calculation over those). What was read is kept [`KEEP`]; a
-//! gateway event about a server or a channel (`GUILD_CREATE`, `GUILD_DELETE`, `CHANNEL_*`) drops
-//! it sooner. Nothing is kept for a bot nobody asked about: idle bots hold nothing here.
+//! (`GET /bots/{id}/guilds`; `POST /bots/guilds` for a bot being added). Read over REST when
+//! asked, with the bot's own client: `GET /users/@me/guilds` for the servers, and per server `GET
+//! /guilds/{id}/channels`, `GET /guilds/{id}/roles` and `GET /guilds/{id}/members/{bot}` (whether
+//! the bot may post in each channel is Discord's permission calculation over those). For a saved
+//! bot, what was read is kept [`KEEP`]; a gateway event about a server or a channel
+//! (`GUILD_CREATE`, `GUILD_DELETE`, `CHANNEL_*`) drops it sooner. Nothing is kept for a bot nobody
+//! asked about: idle bots hold nothing here.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,7 +19,7 @@ use twilight_model::guild::Permissions;
 use twilight_model::id::Id;
 use utoipa::ToSchema;
 
-use super::{lock, Fleet};
+use super::{lock, BotRest, Fleet};
 use crate::discord::{read_model, read_models, Failure};
 use crate::error::{Error, Result};
 
@@ -186,19 +187,19 @@ impl Fleet {
         let rest: Vec<Server> = all.into_iter().filter(|s| after.is_none_or(|a| s.id > a)).collect();
         let more = rest.len() > limit;
         let page: Vec<Server> = rest.into_iter().take(limit).collect();
-        use futures_util::StreamExt as _;
-        let views = futures_util::stream::iter(page)
-            .map(|server| async move {
-                let (channels, error) = match self.server_channels(bot_id, me, &server).await {
-                    Ok(channels) => (channels, None),
-                    Err(e) => (Vec::new(), Some(e.to_string())),
-                };
-                ServerView { id: server.id.to_string(), name: server.name, channels, error }
-            })
-            .buffered(AT_ONCE)
-            .collect()
-            .await;
+        let views = views(page, |server| async move { self.server_channels(bot_id, me, &server).await }).await;
         Ok((views, more))
+    }
+
+    /// The first `limit` servers an unsaved bot's token is in, each with the channels it sees
+    /// (for the pickers of a bot being added; nothing is kept).
+    pub async fn servers_of_token(&self, token: &crate::secrets::Secret, limit: usize) -> Result<Vec<ServerView>> {
+        let rest =
+            BotRest { http: std::sync::Arc::new(self.inner.discord.client(token)), meter: self.rest_meter(None) };
+        let (me, all) = read_server_list(&rest).await?;
+        let page: Vec<Server> = all.into_iter().take(limit).collect();
+        let rest = &rest;
+        Ok(views(page, |server| async move { read_channels(rest, me, &server).await }).await)
     }
 
     /// The bot's user id and every server it is in (kept [`KEEP`]).
@@ -206,27 +207,9 @@ impl Fleet {
         if let Some(kept) = lock(&self.inner.directory.servers).get(&bot_id).and_then(Kept::fresh) {
             return Ok(kept);
         }
-        let rest = self.rest(bot_id).await?;
-        let me = rest.meter.call(rest.http.current_user()).await.map_err(|f| discord("the bot", &f))?;
-        let me = read_model(me).await.map_err(|f| discord("the bot", &f))?.id.get();
-        let mut servers: Vec<Server> = Vec::new();
-        loop {
-            let mut call = rest.http.current_user_guilds().limit(GUILDS_PER_CALL);
-            if let Some(last) = servers.last().and_then(|s| Id::new_checked(s.id)) {
-                call = call.after(last);
-            }
-            let answer = rest.meter.call(call).await.map_err(|f| discord("the bot's servers", &f))?;
-            let got = read_models(answer).await.map_err(|f| discord("the bot's servers", &f))?;
-            let full = got.len() == usize::from(GUILDS_PER_CALL);
-            servers.extend(got.into_iter().map(|g| Server { id: g.id.get(), name: g.name, owner: g.owner }));
-            if !full {
-                break;
-            }
-        }
-        servers.sort_by_key(|s| s.id);
-        let kept = Kept { at: Instant::now(), value: (me, servers) };
-        lock(&self.inner.directory.servers).insert(bot_id, kept.clone());
-        Ok(kept.value)
+        let value = read_server_list(&self.rest(bot_id).await?).await?;
+        lock(&self.inner.directory.servers).insert(bot_id, Kept { at: Instant::now(), value: value.clone() });
+        Ok(value)
     }
 
     /// The channels the bot sees in a server, and whether it may post in each (kept [`KEEP`]).
@@ -234,48 +217,97 @@ impl Fleet {
         if let Some(kept) = lock(&self.inner.directory.channels).get(&(bot_id, server.id)).and_then(Kept::fresh) {
             return Ok(kept);
         }
-        let (Some(guild), Some(user)) = (Id::new_checked(server.id), Id::new_checked(me)) else {
-            return Ok(Vec::new());
-        };
-        let rest = self.rest(bot_id).await?;
-        let what = format!("the channels of {}", server.name);
-        let fail = |f: Failure| discord(&what, &f);
-        let (channels, roles, member) = tokio::try_join!(
-            async { read_models(rest.meter.call(rest.http.guild_channels(guild)).await?).await },
-            async { read_models(rest.meter.call(rest.http.roles(guild)).await?).await },
-            async { read_model(rest.meter.call(rest.http.guild_member(guild, user)).await?).await },
-        )
-        .map_err(fail)?;
-        let everyone = roles.iter().find(|r| r.id.get() == server.id).map_or(Permissions::empty(), |r| r.permissions);
-        let mine: Vec<u64> = member.roles.iter().map(|r| r.get()).collect();
-        let held: Vec<Permissions> =
-            roles.iter().filter(|r| mine.contains(&r.id.get())).map(|r| r.permissions).collect();
-        let base = server_permissions(server.owner, everyone, &held);
-        let mut listed: Vec<(i32, ChannelView)> = channels
-            .into_iter()
-            .filter_map(|c| {
-                let overwrites = c.permission_overwrites.as_deref().unwrap_or_default();
-                let perms = channel_permissions(base, overwrites, server.id, &mine, me);
-                if !perms.contains(Permissions::VIEW_CHANNEL) {
-                    return None;
-                }
-                let kind = kind_word(c.kind);
-                let postable = matches!(kind, "text" | "announcement");
-                let view = ChannelView {
-                    id: c.id.get().to_string(),
-                    name: c.name.unwrap_or_default(),
-                    kind,
-                    can_post: postable && perms.contains(Permissions::SEND_MESSAGES),
-                };
-                Some((c.position.unwrap_or(0), view))
-            })
-            .collect();
-        listed.sort_by_key(|(position, _)| *position);
-        let views: Vec<ChannelView> = listed.into_iter().map(|(_, v)| v).collect();
+        let views = read_channels(&self.rest(bot_id).await?, me, server).await?;
         lock(&self.inner.directory.channels)
             .insert((bot_id, server.id), Kept { at: Instant::now(), value: views.clone() });
         Ok(views)
     }
+}
+
+/// Each server with its channels (`channels` reads them), a few servers at once; a server whose
+/// channels could not be read says why.
+async fn views<F, Fut>(page: Vec<Server>, channels: F) -> Vec<ServerView>
+where
+    F: Fn(Server) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<ChannelView>>>,
+{
+    use futures_util::StreamExt as _;
+    futures_util::stream::iter(page)
+        .map(|server| {
+            let (id, name) = (server.id.to_string(), server.name.clone());
+            let read = channels(server);
+            async move {
+                match read.await {
+                    Ok(channels) => ServerView { id, name, channels, error: None },
+                    Err(e) => ServerView { id, name, channels: Vec::new(), error: Some(e.to_string()) },
+                }
+            }
+        })
+        .buffered(AT_ONCE)
+        .collect()
+        .await
+}
+
+/// The bot's user id and every server it is in, read from Discord.
+async fn read_server_list(rest: &BotRest) -> Result<ServerList> {
+    let me = rest.meter.call(rest.http.current_user()).await.map_err(|f| discord("the bot", &f))?;
+    let me = read_model(me).await.map_err(|f| discord("the bot", &f))?.id.get();
+    let mut servers: Vec<Server> = Vec::new();
+    loop {
+        let mut call = rest.http.current_user_guilds().limit(GUILDS_PER_CALL);
+        if let Some(last) = servers.last().and_then(|s| Id::new_checked(s.id)) {
+            call = call.after(last);
+        }
+        let answer = rest.meter.call(call).await.map_err(|f| discord("the bot's servers", &f))?;
+        let got = read_models(answer).await.map_err(|f| discord("the bot's servers", &f))?;
+        let full = got.len() == usize::from(GUILDS_PER_CALL);
+        servers.extend(got.into_iter().map(|g| Server { id: g.id.get(), name: g.name, owner: g.owner }));
+        if !full {
+            break;
+        }
+    }
+    servers.sort_by_key(|s| s.id);
+    Ok((me, servers))
+}
+
+/// The channels the bot sees in a server, and whether it may post in each, read from Discord.
+async fn read_channels(rest: &BotRest, me: u64, server: &Server) -> Result<Vec<ChannelView>> {
+    let (Some(guild), Some(user)) = (Id::new_checked(server.id), Id::new_checked(me)) else {
+        return Ok(Vec::new());
+    };
+    let what = format!("the channels of {}", server.name);
+    let fail = |f: Failure| discord(&what, &f);
+    let (channels, roles, member) = tokio::try_join!(
+        async { read_models(rest.meter.call(rest.http.guild_channels(guild)).await?).await },
+        async { read_models(rest.meter.call(rest.http.roles(guild)).await?).await },
+        async { read_model(rest.meter.call(rest.http.guild_member(guild, user)).await?).await },
+    )
+    .map_err(fail)?;
+    let everyone = roles.iter().find(|r| r.id.get() == server.id).map_or(Permissions::empty(), |r| r.permissions);
+    let mine: Vec<u64> = member.roles.iter().map(|r| r.get()).collect();
+    let held: Vec<Permissions> = roles.iter().filter(|r| mine.contains(&r.id.get())).map(|r| r.permissions).collect();
+    let base = server_permissions(server.owner, everyone, &held);
+    let mut listed: Vec<(i32, ChannelView)> = channels
+        .into_iter()
+        .filter_map(|c| {
+            let overwrites = c.permission_overwrites.as_deref().unwrap_or_default();
+            let perms = channel_permissions(base, overwrites, server.id, &mine, me);
+            if !perms.contains(Permissions::VIEW_CHANNEL) {
+                return None;
+            }
+            let kind = kind_word(c.kind);
+            let postable = matches!(kind, "text" | "announcement");
+            let view = ChannelView {
+                id: c.id.get().to_string(),
+                name: c.name.unwrap_or_default(),
+                kind,
+                can_post: postable && perms.contains(Permissions::SEND_MESSAGES),
+            };
+            Some((c.position.unwrap_or(0), view))
+        })
+        .collect();
+    listed.sort_by_key(|(position, _)| *position);
+    Ok(listed.into_iter().map(|(_, v)| v).collect())
 }
 
 fn discord(what: &str, f: &Failure) -> Error {

@@ -1,7 +1,8 @@
 // Channels by name and per-server settings in a real browser against the real service and
-// emulator: a bot in two servers shows its channels as "#name (server)" in its pickers; a saved
-// channel the bot can no longer see is shown as such, not dropped; settings of its own for one
-// server (a prefix, a channel) are applied by the running bot at once, without a restart.
+// emulator: a bot in two servers shows its channels as "#name (server)" in its pickers (on Add
+// bot too, once its token is typed); a saved channel the bot can no longer see is shown as such,
+// not dropped; settings of its own for one server (a prefix, a channel) are applied by the running
+// bot at once, without a restart.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +25,7 @@ describe('channels by name and per-server settings', () => {
     const w = await world(demo);
     const raw = await (await fetch(`${demo.emulator}/_emulator/world`)).text();
     ids.botUser = raw.match(/"bot_user_id":\s*(\d+),\s*"name":\s*"Stock Keeper"/)[1];
+    ids.token = raw.match(/"name":\s*"Stock Keeper",\s*"token":\s*"([^"]+)"/)[1];
     ids.owner = w.users['shop-owner'];
     ids.shopper = w.users.alice;
     // A second server the bot is in: Wholesale, with #orders and #chat.
@@ -75,6 +77,17 @@ describe('channels by name and per-server settings', () => {
     const after = await adminApi(demo, 'GET', `/bots/${bot.id}`);
     assert.equal(after.low_stock_channel_id, ids.chat);
     bot.version = after.version;
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('offers the channels by name on Add bot once a token is typed', T, async () => {
+    await page.goto('/#/bots/new');
+    await page.getByLabel('Bot token').fill(ids.token);
+    await page.getByLabel('Bot token').press('Tab');
+    const channels = page.getByRole('group', { name: 'Channels' });
+    await channels.getByLabel('#bulk-orders (Wholesale)').waitFor();
+    const stock = await page.getByLabel('Stock message channel').locator('option').allTextContents();
+    assert.ok(stock.includes('#stock (Demo Shop)'), stock.join(' | '));
     assert.deepEqual(page.problems, []);
   });
 
