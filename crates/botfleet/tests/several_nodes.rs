@@ -972,3 +972,34 @@ async fn a_large_bots_shards_run_on_several_nodes() {
     drop(victim);
     cluster.stop().await;
 }
+
+/// A change of a bot's server settings whose bus message never reached the node running it (here:
+/// written to the database directly, no message at all) is still applied by that node within a
+/// few rounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_settings_changed_without_a_message_are_applied_within_a_few_rounds() {
+    let Some(cluster) = Cluster::start_with(2, 2, false).await else { return };
+    let (pool, w) = (&cluster.pool, &cluster.world);
+    let bot = cluster.ids[0];
+    let channel = cluster.apps[&bot].1;
+    let guild = w.emulator.state().channels[&channel].guild_id.unwrap();
+    sqlx::query(
+        "INSERT INTO server_settings (bot_id, guild_id, prefix, version, created_at, updated_at) VALUES ($1, $2, '?', 1, 1, 1)",
+    )
+    .bind(bot)
+    .bind(guild as i64)
+    .execute(pool)
+    .await
+    .unwrap();
+    // Asked again until the node applies the server's prefix (each "?ping" answered at most once).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent = w.emulator.user_message(w.alice, channel, "?ping").unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if replies(w).contains_key(&sent) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server's prefix was never applied");
+    }
+    cluster.stop().await;
+}

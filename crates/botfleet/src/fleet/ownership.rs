@@ -225,6 +225,7 @@ impl Fleet {
             }
         }
         let bots: Vec<i64> = parts.keys().copied().collect();
+        self.catch_up_server_settings().await?;
         self.share_statuses(leases, &bots).await
     }
 

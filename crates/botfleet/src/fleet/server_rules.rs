@@ -1,6 +1,7 @@
 //! Each running bot's per-server rules (`bots::servers`: prefix, channels, anti-spam), read when
-//! its runner starts and again whenever they change — at once through this node's API, and through
-//! another node's when the nodes' bus says so — so a running bot applies them without a restart.
+//! its runner starts and again whenever they change — at once through this node's API, through
+//! another node's when the nodes' bus says so, and (several nodes) at the next ownership round
+//! should that message be lost — so a running bot applies them without a restart.
 //! A command looks its server's rules up in memory, never in the database.
 
 use std::collections::HashMap;
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{lock, Fleet};
 use crate::bots::servers::{self, ServerRules};
+use crate::error::Result;
 
 /// The nodes' bus messages saying a bot's server settings changed (the payload: its id).
 pub const KIND: &str = "server_settings";
@@ -19,7 +21,13 @@ type BotRules = Arc<HashMap<u64, Arc<ServerRules>>>;
 #[derive(Debug, Default)]
 pub struct ServerRulesBook {
     bots: Mutex<HashMap<i64, BotRules>>,
+    /// Several nodes: each bot's server settings as the last ownership round saw them (count,
+    /// versions summed, latest change); none before the first round.
+    seen: Mutex<Option<HashMap<i64, SettingsSeen>>>,
 }
+
+/// How many servers of a bot have settings, their versions summed and the latest change.
+type SettingsSeen = (i64, i64, i64);
 
 impl ServerRulesBook {
     /// The rules a bot applies in a server, if it has any there.
@@ -60,6 +68,35 @@ impl Fleet {
             Ok(rules) => self.inner.server_rules.set(bot_id, rules),
             Err(e) => tracing::warn!(bot_id, error = %e, "could not read a bot's changed server settings"),
         }
+    }
+
+    /// Several nodes, each ownership round: reads again the rules of bots running here whose
+    /// settings changed since the last round without this node hearing of it (a bus message lost
+    /// while its listener reconnected), told by one query: per bot, how many servers have
+    /// settings, their versions summed and the latest change.
+    pub(super) async fn catch_up_server_settings(&self) -> Result<()> {
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT bot_id, COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(updated_at), 0) FROM server_settings \
+             GROUP BY bot_id",
+        )
+        .fetch_all(self.inner.store.pool())
+        .await?;
+        let now: HashMap<i64, SettingsSeen> = rows.into_iter().map(|(bot, n, v, at)| (bot, (n, v, at))).collect();
+        let changed: Vec<i64> = {
+            let mut seen = lock(&self.inner.server_rules.seen);
+            let first = seen.is_none();
+            let before = seen.replace(now.clone()).unwrap_or_default();
+            if first {
+                Vec::new()
+            } else {
+                let bots: std::collections::HashSet<i64> = before.keys().chain(now.keys()).copied().collect();
+                bots.into_iter().filter(|bot| before.get(bot) != now.get(bot)).collect()
+            }
+        };
+        for bot_id in changed {
+            self.reload_server_rules(bot_id).await;
+        }
+        Ok(())
     }
 
     /// Reads again the server rules the nodes' bus says changed (the future runs until dropped);
