@@ -124,18 +124,18 @@ impl Failure {
 /// The model a successful answer carries. An answer that does not read as one is "not Discord's
 /// JSON" (with its status and first bytes), never a time-out or "unreachable".
 pub async fn read_model<T: serde::de::DeserializeOwned>(response: twilight_http::Response<T>) -> Result<T, Failure> {
-    let status = response.status().get();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|_| Failure::new(Some(status), None, "the server's answer ended before it could be read"))?;
-    serde_json::from_slice(&body).map_err(|_| Failure::unreadable(Some(status), &body))
+    read_json(response).await
 }
 
 /// The list a successful answer carries ([`read_model`] for the routes that answer a list).
 pub async fn read_models<T: serde::de::DeserializeOwned>(
     response: twilight_http::Response<twilight_http::response::marker::ListBody<T>>,
 ) -> Result<Vec<T>, Failure> {
+    read_json(response).await
+}
+
+/// An answer's body read as `T`, whatever twilight's marker for it.
+async fn read_json<T: serde::de::DeserializeOwned, M>(response: twilight_http::Response<M>) -> Result<T, Failure> {
     let status = response.status().get();
     let body = response
         .bytes()

@@ -33,14 +33,22 @@ pub struct ConfigReport {
 
 const STEP: Duration = Duration::from_secs(15);
 
+/// A request bounded by [`STEP`], its answer read by `read` ([`read_model`] or [`read_models`]).
+async fn bounded<M, T, F, R>(fut: F, read: impl FnOnce(twilight_http::Response<M>) -> R) -> Result<T, Failure>
+where
+    F: IntoFuture<Output = Result<twilight_http::Response<M>, twilight_http::Error>>,
+    R: std::future::Future<Output = Result<T, Failure>>,
+{
+    let response = tokio::time::timeout(STEP, fut.into_future()).await.map_err(|_| Failure::timed_out())?;
+    read(response.map_err(|e| Failure::from_http(&e))?).await
+}
+
 async fn call<T, F>(fut: F) -> Result<T, Failure>
 where
     F: IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
-    T: serde::de::DeserializeOwned + Unpin + Send,
+    T: serde::de::DeserializeOwned,
 {
-    let response = tokio::time::timeout(STEP, fut.into_future()).await.map_err(|_| Failure::timed_out())?;
-    let response = response.map_err(|e| Failure::from_http(&e))?;
-    read_model(response).await
+    bounded(fut, read_model).await
 }
 
 async fn call_list<T, F>(fut: F) -> Result<Vec<T>, Failure>
@@ -48,11 +56,9 @@ where
     F: IntoFuture<
         Output = Result<twilight_http::Response<twilight_http::response::marker::ListBody<T>>, twilight_http::Error>,
     >,
-    T: serde::de::DeserializeOwned + Unpin + Send,
+    T: serde::de::DeserializeOwned,
 {
-    let response = tokio::time::timeout(STEP, fut.into_future()).await.map_err(|_| Failure::timed_out())?;
-    let response = response.map_err(|e| Failure::from_http(&e))?;
-    read_models(response).await
+    bounded(fut, read_models).await
 }
 
 fn pass(check: impl Into<String>, detail: impl Into<String>) -> Check {

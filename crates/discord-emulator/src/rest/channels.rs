@@ -35,6 +35,15 @@ fn access(state: &World, app_id: u64, channel_id: u64, needed: u64) -> Result<u6
     Ok(perms)
 }
 
+/// A guild the bot is in: 10004 when there is none, 50001 when the bot is not in it.
+fn guild_of_bot(state: &crate::world::State, guild_id: u64, bot: u64) -> Result<&crate::world::model::Guild, ApiError> {
+    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
+    if !guild.members.contains_key(&bot) {
+        return Err(ApiError::missing_access());
+    }
+    Ok(guild)
+}
+
 /// `GET /guilds/{guild_id}`.
 pub async fn get_guild(
     State(shared): State<Arc<Shared>>,
@@ -44,10 +53,7 @@ pub async fn get_guild(
     let guild_id = snowflake("guild_id", &guild_id)?;
     let state = shared.state();
     let bot = bot_user(&state, app)?;
-    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
-    if !guild.members.contains_key(&bot) {
-        return Err(ApiError::missing_access());
-    }
+    let guild = guild_of_bot(&state, guild_id, bot)?;
     let mut v = render::guild_create(&state, guild, bot);
     if let Some(obj) = v.as_object_mut() {
         for k in ["members", "channels", "threads", "presences", "voice_states", "joined_at", "large", "member_count"] {
@@ -66,10 +72,7 @@ pub async fn guild_roles(
     let guild_id = snowflake("guild_id", &guild_id)?;
     let state = shared.state();
     let bot = bot_user(&state, app)?;
-    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
-    if !guild.members.contains_key(&bot) {
-        return Err(ApiError::missing_access());
-    }
+    let guild = guild_of_bot(&state, guild_id, bot)?;
     Ok(Json(json!(guild.roles.iter().map(render::role).collect::<Vec<_>>())))
 }
 
@@ -83,10 +86,7 @@ pub async fn guild_member(
     let user_id = snowflake("user_id", &user_id)?;
     let state = shared.state();
     let bot = bot_user(&state, app)?;
-    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
-    if !guild.members.contains_key(&bot) {
-        return Err(ApiError::missing_access());
-    }
+    let guild = guild_of_bot(&state, guild_id, bot)?;
     let member = guild.members.get(&user_id).ok_or_else(ApiError::unknown_member)?;
     Ok(Json(render::member(&state, member, true)))
 }
@@ -100,10 +100,7 @@ pub async fn guild_channels(
     let guild_id = snowflake("guild_id", &guild_id)?;
     let state = shared.state();
     let bot = bot_user(&state, app)?;
-    let guild = state.guilds.get(&guild_id).ok_or_else(ApiError::unknown_guild)?;
-    if !guild.members.contains_key(&bot) {
-        return Err(ApiError::missing_access());
-    }
+    let guild = guild_of_bot(&state, guild_id, bot)?;
     let list: Vec<Value> = guild
         .channel_ids
         .iter()
