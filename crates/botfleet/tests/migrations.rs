@@ -120,3 +120,90 @@ async fn sqlite_command_rows_from_before_event_ids_get_distinct_ids_that_no_even
 async fn postgres_command_rows_from_before_event_ids_get_distinct_ids_that_no_event_has() {
     command_rows_from_before_event_ids_get_distinct_ids_that_no_event_has(Backend::Postgres).await;
 }
+
+/// Per-server stock channels (0027): stock messages and low-stock notices are kept per channel.
+/// Rows written before keep their messages; a notice waiting then is for its bot's low-stock
+/// channel of the moment (0 for a bot with none); a crossing is then one notice per channel.
+async fn stock_rows_from_before_per_server_channels_keep_their_channel(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((store, pg_database)) = empty_database(backend, dir.path()).await else {
+        return;
+    };
+    migrate_before(&store, backend, 27, dir.path()).await;
+    let now = 1_800_000_000_000_i64;
+    for (id, low) in [(1_i64, Some(1_300_000_000_000_000_001_i64)), (2, None)] {
+        sqlx::query(
+            "INSERT INTO bots (id, name, token_ciphertext, token_hint, prefix, intents, channel_ids, version, created_at, \
+             updated_at, low_stock_channel_id) VALUES ($1, $2, 'x', '****abcd', '!', 0, '[]', 1, $3, $3, $4)",
+        )
+        .bind(id)
+        .bind(format!("bot {id}"))
+        .bind(now)
+        .bind(low)
+        .execute(store.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO low_stock_notices (bot_id, product_id, crossing, content, state, created_at, updated_at) \
+             VALUES ($1, 7, 3, 'Low stock', 'pending', $2, $2)",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    for position in 0..2_i64 {
+        sqlx::query(
+            "INSERT INTO stock_messages (bot_id, position, channel_id, message_id, content_hash, updated_at) \
+             VALUES (1, $1, 55, $2, 'h', $3)",
+        )
+        .bind(position)
+        .bind(900 + position)
+        .bind(now)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+
+    store.migrate().await.unwrap();
+    let notices: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT id, bot_id, channel_id FROM low_stock_notices ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(notices, [(1, 1, 1_300_000_000_000_000_001), (2, 2, 0)]);
+    let messages: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT channel_id, position, message_id FROM stock_messages ORDER BY position")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(messages, [(55, 0, 900), (55, 1, 901)]);
+    // The same position in another channel is another message now.
+    let other = "INSERT INTO stock_messages (bot_id, position, channel_id, message_id, content_hash, updated_at) \
+                 VALUES (1, 0, 66, 990, 'h', 1)";
+    sqlx::query(other).execute(store.pool()).await.unwrap();
+    // A crossing for another channel of bot 1 is a second notice; the same channel's is refused.
+    let insert = "INSERT INTO low_stock_notices (bot_id, channel_id, product_id, crossing, content, state, \
+                  created_at, updated_at) VALUES (1, $1, 7, 3, 'Low stock', 'pending', 1, 1)";
+    sqlx::query(insert).bind(66_i64).execute(store.pool()).await.unwrap();
+    let twice = sqlx::query(insert).bind(1_300_000_000_000_000_001_i64).execute(store.pool()).await;
+    assert!(twice.is_err(), "one notice per (bot, channel, product, crossing)");
+    let next: i64 = sqlx::query_scalar("SELECT MAX(id) FROM low_stock_notices").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(next, 3, "ids carry on");
+    store.close().await;
+    if let Some(name) = pg_database {
+        let mut admin = sqlx::PgConnection::connect(&common::postgres_admin_url()).await.unwrap();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_stock_rows_from_before_per_server_channels_keep_their_channel() {
+    stock_rows_from_before_per_server_channels_keep_their_channel(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_stock_rows_from_before_per_server_channels_keep_their_channel() {
+    stock_rows_from_before_per_server_channels_keep_their_channel(Backend::Postgres).await;
+}

@@ -190,12 +190,14 @@ async fn per_server_settings_override_the_bots_and_a_running_bot_applies_them_at
     // Versions, validation, listing and the audit trail.
     let (status, stale) = app.call(reqwest::Method::PUT, &settings, Some(put.clone())).await;
     assert_eq!(status, StatusCode::CONFLICT, "{stale}");
-    let bad = json!({"version": 1, "prefix": "far too long", "anti_spam": {"cooldown_seconds": 600, "max_cooldown_seconds": 60}});
+    let bad = json!({"version": 1, "prefix": "far too long", "low_stock_channel_id": "42",
+        "anti_spam": {"cooldown_seconds": 600, "max_cooldown_seconds": 60}});
     let (status, refused) = app.call(reqwest::Method::PUT, &settings, Some(bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let fields: Vec<&str> =
         refused["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"prefix") && fields.contains(&"anti_spam.max_cooldown_seconds"), "{refused}");
+    assert!(fields.contains(&"low_stock_channel_id"), "{refused}");
     let (_, listed) = app.get(&format!("/api/v1/bots/{id}/server-settings")).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed["items"][0]["guild_id"], wholesale.to_string());

@@ -4,7 +4,9 @@
 //! refuses with 10008 or 30046) is posted again, a restart edits the same message, a 300-product
 //! catalogue spans several messages and `/stock` pages through it with buttons, autocomplete
 //! offers at most 25 visible products, "Back in stock" is announced when asked for, and "Low
-//! stock" is noticed once per fall to the threshold, across retries and restarts.
+//! stock" is noticed once per fall to the threshold, across retries and restarts. A server with
+//! stock channels of its own gets the catalogue, announcements and notices there too (in place of
+//! the bot's when the bot's are in that server), applied by a running bot at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -69,6 +71,7 @@ both!(
     back_in_stock_is_announced_only_where_asked,
     low_stock_channel_is_validated_audited_and_cleared,
     low_stock_is_noticed_once_per_crossing_and_never_twice,
+    servers_have_stock_channels_of_their_own_applied_at_once,
 );
 
 impl World {
@@ -677,5 +680,104 @@ async fn low_stock_is_noticed_once_per_crossing_and_never_twice(w: World) {
     until("the next crossing's notice", 10, || async { (w.live(w.news).len() == 4).then_some(()) }).await;
     w.shows_the_catalogue(10).await;
     assert_eq!(w.live(w.news).len(), 4);
+    w.no_429s();
+}
+
+async fn servers_have_stock_channels_of_their_own_applied_at_once(w: World) {
+    let e = &w.emulator;
+    let partner = e.create_guild("Partner", w.alice).unwrap();
+    let (p_stock, p_news, p_low) = (
+        e.create_channel(partner, "partner-stock").unwrap(),
+        e.create_channel(partner, "partner-news").unwrap(),
+        e.create_channel(partner, "partner-low").unwrap(),
+    );
+    e.add_member(partner, w.shop.bot_user_id, vec![]).unwrap();
+    let home = e.state().channels.get(&w.stock).unwrap().guild_id.unwrap();
+    let tea = w.product("TEA", "Green Tea", 0).await;
+    let mug = w.product("MUG", "Mug", 7).await; // low_stock_threshold: 5 by default
+    let id = w
+        .bot(json!({"stock_channel_id": w.stock.to_string(), "back_in_stock_channel_id": w.news.to_string(),
+            "low_stock_channel_id": w.news.to_string()}))
+        .await;
+    w.shows_the_catalogue(30).await;
+    let shows = |channel: u64| {
+        let w = &w;
+        async move {
+            let expected = w.expected().await;
+            until("a channel to show the catalogue", 15, || async {
+                let shown: Vec<String> = w.live(channel).iter().map(description).collect();
+                (shown == expected).then_some(())
+            })
+            .await;
+        }
+    };
+    let texts = |channel: u64| w.live(channel).iter().map(|m| m.content.clone()).collect::<Vec<_>>();
+
+    // The partner server gets channels of its own: the running bot keeps a catalogue there too.
+    let partner_path = format!("/api/v1/bots/{id}/server-settings/{partner}");
+    let put = json!({"version": 0, "stock_channel_id": p_stock.to_string(),
+        "back_in_stock_channel_id": p_news.to_string(), "low_stock_channel_id": p_low});
+    let (status, saved) = w.app.call(Method::PUT, &partner_path, Some(put)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["low_stock_channel_id"], p_low.to_string(), "a number is taken, a string given back");
+    shows(p_stock).await;
+    assert_eq!(w.live(w.stock).len(), 1, "the bot's own catalogue stays");
+    let (_, audit) = w.app.get("/api/v1/audit-logs?action=bots.server_settings").await;
+    assert_eq!(
+        audit["items"][0]["changes"]["stock_channel_id"],
+        json!({"old": null, "new": p_stock.to_string()}),
+        "{audit}"
+    );
+
+    // Back in stock and low stock: in the bot's channels and the partner's, once each.
+    w.adjust(tea, 3).await; // 0 → 3: back in stock (and low: 3 ≤ 5, but it did not fall)
+    w.adjust(mug, -2).await; // 7 → 5: falls to the threshold
+    shows(p_stock).await;
+    w.shows_the_catalogue(10).await;
+    let low = "Low stock: **Mug** (`MUG`): 5 left (threshold 5)";
+    until("the announcements and notices", 10, || async {
+        (texts(w.news).len() == 2 && texts(p_news).len() == 1 && texts(p_low).len() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(texts(p_news), ["Back in stock: **Green Tea**"]);
+    assert_eq!(texts(p_low), [low]);
+    let mut home_news = texts(w.news);
+    home_news.sort();
+    assert_eq!(home_news, ["Back in stock: **Green Tea**", low]);
+
+    // The shop's own server gets a stock channel of its own: it replaces the bot's (in that
+    // server): the catalogue moves to #general, the bot's #stock messages are deleted.
+    let home_path = format!("/api/v1/bots/{id}/server-settings/{home}");
+    let put = json!({"version": 0, "stock_channel_id": w.general.to_string()});
+    let (status, saved) = w.app.call(Method::PUT, &home_path, Some(put)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    shows(w.general).await;
+    until("the bot's own stock channel to be emptied", 15, || async { w.live(w.stock).is_empty().then_some(()) }).await;
+    // Its low-stock channel is still the bot's (the server set none of its own).
+    w.adjust(tea, -1).await; // 3 → 2: already low, no crossing
+    w.adjust(mug, 10).await; // 5 → 15
+    w.adjust(mug, -11).await; // 15 → 4: falls again
+    let again = "Low stock: **Mug** (`MUG`): 4 left (threshold 5)";
+    until("the second crossing's notices", 10, || async {
+        (texts(w.news).len() == 3 && texts(p_low).len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(texts(p_low)[1], again);
+
+    // The partner's settings removed: its catalogue is deleted, at once.
+    let (status, _) = w.app.call(Method::DELETE, &partner_path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    until("the partner's catalogue to be deleted", 15, || async { w.live(p_stock).is_empty().then_some(()) }).await;
+    shows(w.general).await;
+
+    // Nothing twice: each notice once per channel, every notice settled.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!((texts(w.news).len(), texts(p_news).len(), texts(p_low).len()), (3, 1, 2));
+    let states: Vec<(String, i64)> = sqlx::query_as("SELECT state, channel_id FROM low_stock_notices ORDER BY id")
+        .fetch_all(w.app.store.pool())
+        .await
+        .unwrap();
+    assert!(states.iter().all(|(state, _)| state == "sent"), "{states:?}");
+    assert_eq!(states.len(), 4, "one per (channel, crossing): {states:?}");
     w.no_429s();
 }

@@ -1,5 +1,5 @@
 //! `/api/v1/bots/{id}/server-settings`: a bot's settings per Discord server (prefix, channels,
-//! anti-spam), overriding the bot's there; a running bot applies a change at once.
+//! anti-spam, stock channels), overriding the bot's there; a running bot applies a change at once.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +17,8 @@ use crate::page::{limit, Cursor, Page};
 type Reply<T> = Result<T, ApiError>;
 
 /// The fields an audit row compares.
-const AUDITED: &[&str] = &["prefix", "channel_ids", "anti_spam"];
+const AUDITED: &[&str] =
+    &["prefix", "channel_ids", "anti_spam", "stock_channel_id", "back_in_stock_channel_id", "low_stock_channel_id"];
 
 /// Paging of `GET /bots/{id}/server-settings`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

@@ -409,7 +409,7 @@ pub(super) fn check_channels(values: &[Value], errors: &mut Vec<FieldError>) -> 
 }
 
 /// One optional channel id: `null` is none.
-fn check_channel(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Option<u64> {
+pub(super) fn check_channel(field: &str, value: &Value, errors: &mut Vec<FieldError>) -> Option<u64> {
     if value.is_null() {
         return None;
     }

@@ -1,6 +1,6 @@
 //! A bot's settings for one Discord server (`server_settings`), overriding the bot's there: its
-//! prefix, the channels its prefix commands are answered in, and its anti-spam limits. What a
-//! server does not set is the bot's. Saved with optimistic concurrency (`version`, 0 for a server
+//! prefix, the channels its prefix commands are answered in, its anti-spam limits and its stock,
+//! back-in-stock and low-stock channels. What a server does not set is the bot's. Saved with optimistic concurrency (`version`, 0 for a server
 //! with none yet) and read by a running bot without a restart ([`ServerRules`]).
 
 use std::collections::HashMap;
@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use super::config::AntiSpamConfig;
 use super::model::{
-    check_anti_spam, check_channels, check_cooldowns, check_prefix, AntiSpamChange, AntiSpamRequest, ChannelId,
+    check_anti_spam, check_channel, check_channels, check_cooldowns, check_prefix, AntiSpamChange, AntiSpamRequest,
+    ChannelId,
 };
 use super::repo::{anti_spam_json, channels_json};
 use crate::error::{Error, FieldError, Result};
@@ -41,6 +42,16 @@ pub struct PutServerSettings {
     pub channel_ids: Option<Vec<Value>>,
     /// This server's anti-spam limits; fields left out take the bot's values when saved.
     pub anti_spam: Option<AntiSpamRequest>,
+    /// This server's stock channel: the bot keeps the catalogue there too (in place of its own
+    /// stock channel when that is in this server).
+    #[schema(value_type = Option<ChannelId>)]
+    pub stock_channel_id: Option<Value>,
+    /// This server's back-in-stock channel (in place of the bot's when that is in this server).
+    #[schema(value_type = Option<ChannelId>)]
+    pub back_in_stock_channel_id: Option<Value>,
+    /// This server's low-stock channel (in place of the bot's when that is in this server).
+    #[schema(value_type = Option<ChannelId>)]
+    pub low_stock_channel_id: Option<Value>,
 }
 
 /// A server's settings as stored.
@@ -55,6 +66,12 @@ pub struct ServerSettingsView {
     pub channel_ids: Option<Vec<String>>,
     /// Absent: the bot's.
     pub anti_spam: Option<AntiSpamConfig>,
+    /// Absent: none of its own (the bot's, when that is in this server).
+    pub stock_channel_id: Option<String>,
+    /// Absent: none of its own.
+    pub back_in_stock_channel_id: Option<String>,
+    /// Absent: none of its own.
+    pub low_stock_channel_id: Option<String>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -66,6 +83,23 @@ pub struct ServerRules {
     pub prefix: Option<String>,
     pub channel_ids: Option<Vec<u64>>,
     pub anti_spam: Option<AntiSpamConfig>,
+    /// The server's own stock, back-in-stock and low-stock channels.
+    pub stock: StockChannels,
+}
+
+/// A stock, a back-in-stock and a low-stock channel, each optional.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StockChannels {
+    pub stock: Option<u64>,
+    pub back_in_stock: Option<u64>,
+    pub low_stock: Option<u64>,
+}
+
+impl StockChannels {
+    /// Whether none is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Validated settings of a `PUT`.
@@ -75,6 +109,7 @@ pub struct ServerChange {
     pub prefix: Option<String>,
     pub channel_ids: Option<Vec<u64>>,
     pub anti_spam: Option<AntiSpamChange>,
+    pub stock: StockChannels,
 }
 
 /// Checks a `PUT` body (422 naming each bad field).
@@ -88,6 +123,17 @@ pub fn validate(req: &PutServerSettings) -> Result<ServerChange> {
         prefix: req.prefix.as_deref().map(|p| check_prefix(p, &mut errors)),
         channel_ids: req.channel_ids.as_deref().map(|c| check_channels(c, &mut errors)),
         anti_spam: req.anti_spam.as_ref().map(|a| check_anti_spam(a, &mut errors)),
+        stock: StockChannels {
+            stock: req.stock_channel_id.as_ref().and_then(|v| check_channel("stock_channel_id", v, &mut errors)),
+            back_in_stock: req
+                .back_in_stock_channel_id
+                .as_ref()
+                .and_then(|v| check_channel("back_in_stock_channel_id", v, &mut errors)),
+            low_stock: req
+                .low_stock_channel_id
+                .as_ref()
+                .and_then(|v| check_channel("low_stock_channel_id", v, &mut errors)),
+        },
     };
     if let Some(AntiSpamChange { cooldown_seconds: Some(first), max_cooldown_seconds: Some(longest), .. }) =
         change.anti_spam
@@ -102,7 +148,25 @@ pub fn validate(req: &PutServerSettings) -> Result<ServerChange> {
     }
 }
 
-const COLUMNS: &str = "bot_id, guild_id, prefix, channel_ids, anti_spam, version, created_at, updated_at";
+const COLUMNS: &str = "bot_id, guild_id, prefix, channel_ids, anti_spam, stock_channel_id, \
+                       back_in_stock_channel_id, low_stock_channel_id, version, created_at, updated_at";
+
+/// A stored channel id (ids are below 2^63: validated when saved).
+fn channel(row: &AnyRow, column: &str) -> Result<Option<u64>> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.and_then(|id| u64::try_from(id).ok()))
+}
+
+fn stock_channels(row: &AnyRow) -> Result<StockChannels> {
+    Ok(StockChannels {
+        stock: channel(row, "stock_channel_id")?,
+        back_in_stock: channel(row, "back_in_stock_channel_id")?,
+        low_stock: channel(row, "low_stock_channel_id")?,
+    })
+}
+
+fn stored(id: Option<u64>) -> Option<i64> {
+    id.and_then(|id| i64::try_from(id).ok())
+}
 
 fn ids(text: Option<String>, bot_id: i64, guild_id: i64) -> Result<Option<Vec<u64>>> {
     let Some(text) = text else { return Ok(None) };
@@ -131,12 +195,16 @@ fn limits(text: Option<String>, bot_id: i64, guild_id: i64) -> Result<Option<Ant
 fn view(row: &AnyRow) -> Result<ServerSettingsView> {
     let (bot_id, guild_id): (i64, i64) = (row.try_get("bot_id")?, row.try_get("guild_id")?);
     let channels = ids(row.try_get("channel_ids")?, bot_id, guild_id)?;
+    let stock = stock_channels(row)?;
     Ok(ServerSettingsView {
         bot_id,
         guild_id: guild_id.to_string(),
         prefix: row.try_get("prefix")?,
         channel_ids: channels.map(|c| c.iter().map(ToString::to_string).collect()),
         anti_spam: limits(row.try_get("anti_spam")?, bot_id, guild_id)?,
+        stock_channel_id: stock.stock.map(|c| c.to_string()),
+        back_in_stock_channel_id: stock.back_in_stock.map(|c| c.to_string()),
+        low_stock_channel_id: stock.low_stock.map(|c| c.to_string()),
         version: row.try_get("version")?,
         created_at: rfc3339(row.try_get("created_at")?),
         updated_at: rfc3339(row.try_get("updated_at")?),
@@ -202,8 +270,10 @@ pub async fn put(
     let now = now_ms();
     let row = if current == 0 {
         sqlx::query(&format!(
-            "INSERT INTO server_settings (bot_id, guild_id, prefix, channel_ids, anti_spam, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $6) ON CONFLICT (bot_id, guild_id) DO NOTHING RETURNING {COLUMNS}"
+            "INSERT INTO server_settings (bot_id, guild_id, prefix, channel_ids, anti_spam, stock_channel_id, \
+             back_in_stock_channel_id, low_stock_channel_id, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $7, $8, $9, 1, $6, $6) ON CONFLICT (bot_id, guild_id) DO NOTHING \
+             RETURNING {COLUMNS}"
         ))
         .bind(bot_id)
         .bind(guild_id)
@@ -211,12 +281,16 @@ pub async fn put(
         .bind(channels)
         .bind(limits)
         .bind(now)
+        .bind(stored(change.stock.stock))
+        .bind(stored(change.stock.back_in_stock))
+        .bind(stored(change.stock.low_stock))
         .fetch_optional(store.pool())
         .await?
     } else {
         sqlx::query(&format!(
-            "UPDATE server_settings SET prefix = $3, channel_ids = $4, anti_spam = $5, version = version + 1, \
-             updated_at = $6 WHERE bot_id = $1 AND guild_id = $2 AND version = $7 RETURNING {COLUMNS}"
+            "UPDATE server_settings SET prefix = $3, channel_ids = $4, anti_spam = $5, stock_channel_id = $8, \
+             back_in_stock_channel_id = $9, low_stock_channel_id = $10, version = version + 1, updated_at = $6 \
+             WHERE bot_id = $1 AND guild_id = $2 AND version = $7 RETURNING {COLUMNS}"
         ))
         .bind(bot_id)
         .bind(guild_id)
@@ -225,6 +299,9 @@ pub async fn put(
         .bind(limits)
         .bind(now)
         .bind(current)
+        .bind(stored(change.stock.stock))
+        .bind(stored(change.stock.back_in_stock))
+        .bind(stored(change.stock.low_stock))
         .fetch_optional(store.pool())
         .await?
     };
@@ -262,6 +339,7 @@ pub async fn rules(store: &Store, bot_id: i64) -> Result<HashMap<u64, ServerRule
             prefix: row.try_get("prefix")?,
             channel_ids: ids(row.try_get("channel_ids")?, bot_id, guild_id)?,
             anti_spam: limits(row.try_get("anti_spam")?, bot_id, guild_id)?,
+            stock: stock_channels(row)?,
         };
         out.insert(u64::try_from(guild_id).unwrap_or(0), rules);
     }

@@ -214,11 +214,20 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             ended
         };
         tokio::pin!(run_all);
-        tokio::select! {
-            ended = &mut run_all => ended,
-            _ = stop.changed() => {
-                let _ = halt.send(Some(fleet.take_suspending(id)));
-                run_all.await
+        // Its servers' stock channels changed: the stock task starts again with them.
+        let mut servers_changed = fleet.server_rules.stock_changes();
+        loop {
+            tokio::select! {
+                ended = &mut run_all => break ended,
+                _ = stop.changed() => {
+                    let _ = halt.send(Some(fleet.take_suspending(id)));
+                    break run_all.await;
+                }
+                Ok(()) = servers_changed.changed(), if keeper.is_some() => {
+                    if let Some(keeper) = &keeper {
+                        keeper.servers_changed();
+                    }
+                }
             }
         }
     };

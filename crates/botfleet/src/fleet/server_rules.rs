@@ -1,4 +1,5 @@
-//! Each running bot's per-server rules (`bots::servers`: prefix, channels, anti-spam), read when
+//! Each running bot's per-server rules (`bots::servers`: prefix, channels, anti-spam, stock
+//! channels), read when
 //! its runner starts and again whenever they change — at once through this node's API, through
 //! another node's when the nodes' bus says so, and (several nodes) at the next ownership round
 //! should that message be lost — so a running bot applies them without a restart.
@@ -7,6 +8,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::watch;
+
+use super::stock_message::ServerChannels;
 use super::{lock, Fleet};
 use crate::bots::servers::{self, ServerRules};
 use crate::error::Result;
@@ -18,9 +22,12 @@ pub const KIND: &str = "server_settings";
 type BotRules = Arc<HashMap<u64, Arc<ServerRules>>>;
 
 /// The running bots' server rules, by bot and server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ServerRulesBook {
     bots: Mutex<HashMap<i64, BotRules>>,
+    /// Counts changes of any bot's servers' stock channels (its runner then starts its stock task
+    /// again).
+    stock_changed: watch::Sender<u64>,
     /// Several nodes: each bot's server settings as the last ownership round saw them (count,
     /// versions summed, latest change); none before the first round.
     seen: Mutex<Option<HashMap<i64, SettingsSeen>>>,
@@ -28,6 +35,12 @@ pub struct ServerRulesBook {
 
 /// How many servers of a bot have settings, their versions summed and the latest change.
 type SettingsSeen = (i64, i64, i64);
+
+impl Default for ServerRulesBook {
+    fn default() -> Self {
+        Self { bots: Mutex::default(), stock_changed: watch::Sender::new(0), seen: Mutex::default() }
+    }
+}
 
 impl ServerRulesBook {
     /// The rules a bot applies in a server, if it has any there.
@@ -37,14 +50,35 @@ impl ServerRulesBook {
 
     /// Sets a bot's rules (read from the database).
     pub fn set(&self, bot_id: i64, rules: HashMap<u64, ServerRules>) {
-        let rules = rules.into_iter().map(|(guild, r)| (guild, Arc::new(r))).collect();
-        lock(&self.bots).insert(bot_id, Arc::new(rules));
+        let rules: HashMap<u64, Arc<ServerRules>> = rules.into_iter().map(|(guild, r)| (guild, Arc::new(r))).collect();
+        let now = stock_channels(&rules);
+        let before = lock(&self.bots).insert(bot_id, Arc::new(rules));
+        if before.is_some_and(|b| stock_channels(&b) != now) {
+            self.stock_changed.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// A bot's servers with stock channels of their own, by server id.
+    pub fn stock_channels(&self, bot_id: i64) -> ServerChannels {
+        lock(&self.bots).get(&bot_id).map(|rules| stock_channels(rules)).unwrap_or_default()
+    }
+
+    /// Changes when any bot's servers' stock channels change.
+    pub fn stock_changes(&self) -> watch::Receiver<u64> {
+        self.stock_changed.subscribe()
     }
 
     /// Forgets a bot's rules (it stopped here).
     pub fn forget(&self, bot_id: i64) {
         lock(&self.bots).remove(&bot_id);
     }
+}
+
+fn stock_channels(rules: &HashMap<u64, Arc<ServerRules>>) -> ServerChannels {
+    let mut servers: ServerChannels =
+        rules.iter().filter(|(_, r)| !r.stock.is_empty()).map(|(guild, r)| (*guild, r.stock)).collect();
+    servers.sort_unstable();
+    servers
 }
 
 impl Fleet {

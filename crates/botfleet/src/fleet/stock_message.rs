@@ -1,7 +1,11 @@
-//! The stock message: for a running bot with a stock channel, one task keeps the message(s) there
-//! showing the visible catalogue, and — when the bot has a back-in-stock channel — announces
-//! products that go from 0 to more, and — when it has a low-stock channel — sends the low-stock
-//! notices recorded for it (`stock::low`).
+//! The stock message: for a running bot with stock channels, one task keeps the message(s) in each
+//! showing the visible catalogue, announces products that go from 0 to more in each back-in-stock
+//! channel, and sends the low-stock notices recorded for each low-stock channel (`stock::low`).
+//!
+//! - Channels: the bot's own stock, back-in-stock and low-stock channels, and those of its servers
+//!   (`bots::servers`). A server's channel of a kind replaces the bot's of that kind when the bot's
+//!   is in that server (its server is read from Discord, `GET /channels/{id}`, only then). The
+//!   task is started again when a server's channels change, so a running bot follows them.
 //!
 //! - Coalescing: a catalogue change (the bus's stock counter) makes a render due a quiet
 //!   `QUIET` after the last change, but never later than `MAX_WAIT` after the first, so a change
@@ -16,17 +20,18 @@
 //!   gone (10008, or deleted on the gateway) or refuses to edit for now (30046: too many edits to a
 //!   message older than an hour) is replaced by fresh posts from that one on, so the catalogue
 //!   keeps its order.
-//! - Message ids and hashes are in `stock_messages`, so a restart edits the same messages.
+//! - Message ids and hashes are in `stock_messages` (per channel), so a restart edits the same
+//!   messages; those in a channel that is no longer a stock channel are deleted.
 //! - Back in stock: each render compares stock with the previous render's; visible products that
 //!   went from 0 to more are announced in one message.
 //! - Low stock: each render (and a check every `LOW_POLL`, for crossings recorded by another
-//!   node) sends the bot's open notices, one message each, exactly once: marked `sending` in the
+//!   node) sends the bot's open notices, each to its channel, exactly once: marked `sending` in the
 //!   database before the first try, sent with the notice's nonce and `enforce_nonce`, marked
 //!   `sent` after; a send whose outcome is unknown is retried with the same nonce within
 //!   `low::NONCE_WINDOW`, and given up as `unknown` after it.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -35,10 +40,12 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 use twilight_http::Client;
 use twilight_model::channel::message::{AllowedMentions, Embed};
+use twilight_model::channel::Channel;
 use twilight_model::id::Id;
 
 use super::rest_meter::Meter;
-use super::FleetInner;
+use super::{lock, FleetInner};
+use crate::bots::servers::StockChannels;
 use crate::bots::BotConfig;
 use crate::discord::{read_model, Failure, OnceMessage};
 use crate::stock::low::{self, Outcome};
@@ -67,34 +74,86 @@ const UNKNOWN_MESSAGE: u64 = 10008;
 /// Discord's "too many edits to messages older than an hour; try again later".
 const OLD_MESSAGE_EDITS: u64 = 30046;
 
-/// The running task of one bot.
+/// A bot's servers that have stock channels of their own, by server id.
+pub type ServerChannels = Vec<(u64, StockChannels)>;
+
+/// The stock task of one bot, started again when its servers' stock channels change.
 pub struct StockKeeper {
+    fleet: Arc<FleetInner>,
+    bot: BotConfig,
+    rest: Meter,
+    current: Mutex<Option<Running>>,
+}
+
+/// The running task, and the servers' channels it was started with.
+struct Running {
+    servers: ServerChannels,
     stop: watch::Sender<bool>,
     deleted: mpsc::Sender<(u64, u64)>,
     task: JoinHandle<()>,
 }
 
-impl StockKeeper {
-    /// Starts the task for a bot. It ends at once when the bot has neither channel (after
-    /// deleting the messages it had posted in a stock channel it no longer has).
-    pub fn spawn(fleet: Arc<FleetInner>, bot: &BotConfig, rest: Meter) -> Self {
+impl Running {
+    /// Starts the task, once `before` (the task it replaces) has stopped.
+    fn start(keeper: &StockKeeper, servers: ServerChannels, before: Option<Running>) -> Self {
         let (stop, stopped) = watch::channel(false);
         let (deleted, deletions) = mpsc::channel(16);
-        let task = tokio::spawn(keep(fleet, bot.clone(), rest, stopped, deletions));
-        Self { stop, deleted, task }
+        let (fleet, bot, rest) = (keeper.fleet.clone(), keeper.bot.clone(), keeper.rest.clone());
+        let planned = servers.clone();
+        let task = tokio::spawn(async move {
+            if let Some(before) = before {
+                before.stop().await;
+            }
+            keep(fleet, bot, planned, rest, stopped, deletions).await;
+        });
+        Self { servers, stop, deleted, task }
     }
 
-    /// The gateway said a message was deleted (a stock message is then posted again).
-    pub fn message_deleted(&self, channel_id: u64, message_id: u64) {
-        let _ = self.deleted.try_send((channel_id, message_id));
-    }
-
-    /// Stops the task, letting it finish a render for a moment.
-    pub async fn stop(self) {
+    async fn stop(self) {
         let _ = self.stop.send(true);
         let mut task = self.task;
         if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
             task.abort();
+        }
+    }
+}
+
+impl StockKeeper {
+    /// Starts the task for a bot. It ends at once when the bot and its servers have no stock
+    /// channel of any kind (after deleting the messages it had posted in stock channels it no
+    /// longer has).
+    pub fn spawn(fleet: Arc<FleetInner>, bot: &BotConfig, rest: Meter) -> Self {
+        let keeper = Self { fleet, bot: bot.clone(), rest, current: Mutex::new(None) };
+        let servers = keeper.fleet.server_rules.stock_channels(bot.id);
+        let running = Running::start(&keeper, servers, None);
+        *lock(&keeper.current) = Some(running);
+        keeper
+    }
+
+    /// The bot's server settings were read again: when its servers' stock channels changed, the
+    /// task starts again with them (the one running stops first; nothing here waits).
+    pub fn servers_changed(&self) {
+        let servers = self.fleet.server_rules.stock_channels(self.bot.id);
+        let mut current = lock(&self.current);
+        if current.as_ref().is_some_and(|r| r.servers == servers) {
+            return;
+        }
+        let before = current.take();
+        *current = Some(Running::start(self, servers, before));
+    }
+
+    /// The gateway said a message was deleted (a stock message is then posted again).
+    pub fn message_deleted(&self, channel_id: u64, message_id: u64) {
+        if let Some(running) = lock(&self.current).as_ref() {
+            let _ = running.deleted.try_send((channel_id, message_id));
+        }
+    }
+
+    /// Stops the task, letting it finish a render for a moment.
+    pub async fn stop(self) {
+        let running = lock(&self.current).take();
+        if let Some(running) = running {
+            running.stop().await;
         }
     }
 }
@@ -181,16 +240,34 @@ struct Keeper {
     http: std::sync::Arc<Client>,
     /// Counts the bot's REST calls and 429s.
     rest: Meter,
-    stock_channel: Option<u64>,
-    announce_channel: Option<u64>,
-    /// Where low-stock notices go.
-    low_channel: Option<u64>,
-    /// The stock messages, first first.
-    slots: Vec<Slot>,
+    plan: Plan,
+    /// The stock messages of each stock channel, first first.
+    catalogues: HashMap<u64, Vec<Slot>>,
     /// Each product's stock at the last render (none before the first).
     known: Option<HashMap<i64, i64>>,
     pacers: HashMap<u64, Pacer>,
 }
+
+/// The channels the task writes to, each list in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Plan {
+    stock: Vec<u64>,
+    back_in_stock: Vec<u64>,
+    low_stock: Vec<u64>,
+    /// The bot's own channels not used because their server has its own of that kind.
+    replaced: Vec<u64>,
+}
+
+impl Plan {
+    fn is_empty(&self) -> bool {
+        self.stock.is_empty() && self.back_in_stock.is_empty() && self.low_stock.is_empty()
+    }
+}
+
+/// One kind of stock channel.
+type Kind = fn(&StockChannels) -> Option<u64>;
+
+const KINDS: [Kind; 3] = [|c| c.stock, |c| c.back_in_stock, |c| c.low_stock];
 
 /// Why a render did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +296,7 @@ fn hash(embed: &Embed) -> String {
 async fn keep(
     fleet: Arc<FleetInner>,
     bot: BotConfig,
+    servers: ServerChannels,
     rest: Meter,
     mut stop: watch::Receiver<bool>,
     mut deletions: mpsc::Receiver<(u64, u64)>,
@@ -229,8 +307,12 @@ async fn keep(
         tracing::warn!(bot_id = bot.id, error = %e, "reading the stock messages failed");
         vec![]
     });
-    let channels = [bot.stock_channel_id, bot.back_in_stock_channel_id, bot.low_stock_channel_id];
-    if channels.iter().all(Option::is_none) && stored.is_empty() {
+    let own = StockChannels {
+        stock: bot.stock_channel_id,
+        back_in_stock: bot.back_in_stock_channel_id,
+        low_stock: bot.low_stock_channel_id,
+    };
+    if own.is_empty() && servers.is_empty() && stored.is_empty() {
         return;
     }
     let mut keeper = Keeper {
@@ -239,17 +321,17 @@ async fn keep(
         // The bot's one client: its stock messages spend the same rate-limit budget as its replies.
         http: fleet.clients.get(bot.id, &bot.token),
         rest,
-        stock_channel: bot.stock_channel_id,
-        announce_channel: bot.back_in_stock_channel_id,
-        low_channel: bot.low_stock_channel_id,
-        slots: vec![],
+        plan: Plan::default(),
+        catalogues: HashMap::new(),
         known: None,
         pacers: HashMap::new(),
     };
+    keeper.plan = keeper.plan(own, &servers).await;
     keeper.adopt(stored).await;
-    if keeper.stock_channel.is_none() && keeper.announce_channel.is_none() && keeper.low_channel.is_none() {
+    if keeper.plan.is_empty() {
         return;
     }
+    let low = !keeper.plan.low_stock.is_empty();
     let mut next_poll = Instant::now() + LOW_POLL;
     // Render once at start: what changed while the bot was stopped is shown (by editing).
     let mut due = Some(Due::now());
@@ -270,7 +352,7 @@ async fn keep(
                     due = Some(due.map_or_else(Due::now, Due::touched));
                 }
             }
-            () = sleep_until(next_poll), if keeper.low_channel.is_some() => {
+            () = sleep_until(next_poll), if low => {
                 next_poll = Instant::now() + LOW_POLL;
                 if due.is_none() {
                     match low::any_open(&fleet.store, bot.id).await {
@@ -300,30 +382,88 @@ async fn keep(
 }
 
 impl Keeper {
-    /// Takes over the stored stock messages; those in another channel than the stock channel (it
-    /// was changed or cleared) are deleted and forgotten.
-    async fn adopt(&mut self, stored: Vec<Posted>) {
-        let elsewhere = stored.iter().any(|p| Some(p.channel_id) != self.stock_channel);
-        if !elsewhere {
-            self.slots = stored
-                .into_iter()
-                .map(|p| Slot { message_id: p.message_id, hash: p.content_hash, lost: false })
-                .collect();
-            return;
+    /// Which channels to write to: of each kind, every server's own, and the bot's own unless its
+    /// server has one of its own.
+    async fn plan(&mut self, own: StockChannels, servers: &[(u64, StockChannels)]) -> Plan {
+        let mut lists: [Vec<u64>; 3] = Default::default();
+        let mut replaced = Vec::new();
+        for (kind, list) in KINDS.iter().zip(lists.iter_mut()) {
+            list.extend(servers.iter().filter_map(|(_, c)| kind(c)));
+            let Some(mine) = kind(&own) else { continue };
+            let mut overridden = false;
+            if !list.is_empty() {
+                if let Some(guild) = self.guild_of(mine).await {
+                    overridden = servers.iter().any(|(g, c)| *g == guild && kind(c).is_some());
+                }
+            }
+            if overridden {
+                replaced.push(mine);
+            } else {
+                list.push(mine);
+            }
         }
+        for list in &mut lists {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let [stock, back_in_stock, low_stock] = lists;
+        replaced.retain(|c| !low_stock.contains(c) && !stock.contains(c) && !back_in_stock.contains(c));
+        Plan { stock, back_in_stock, low_stock, replaced }
+    }
+
+    /// The server a channel is in, read from Discord (`None`, with a bot log line, when Discord
+    /// does not say: the bot's channel is then kept).
+    async fn guild_of(&mut self, channel: u64) -> Option<u64> {
+        let read = match self.rest.call(self.http.channel(id(channel))).await {
+            Ok(response) => read_model::<Channel>(response).await,
+            Err(f) => Err(f),
+        };
+        match read {
+            Ok(found) => found.guild_id.map(Id::get),
+            Err(f) => {
+                let message = format!(
+                    "could not read which server channel {channel} is in ({}); it stays in use beside the servers' own",
+                    f.message
+                );
+                self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+                None
+            }
+        }
+    }
+
+    /// Takes over the stored stock messages; those in a channel that is no longer a stock channel
+    /// are deleted and forgotten.
+    async fn adopt(&mut self, stored: Vec<Posted>) {
+        let mut dropped = Vec::new();
         for p in stored {
+            if self.plan.stock.contains(&p.channel_id) {
+                let slots = self.catalogues.entry(p.channel_id).or_default();
+                // Positions are contiguous from 0 (a gap is posted again from there).
+                if slots.len() == p.position {
+                    slots.push(Slot { message_id: p.message_id, hash: p.content_hash, lost: false });
+                }
+                continue;
+            }
             self.pacer(p.channel_id).await;
             let _ = self.rest.call(self.http.delete_message(id(p.channel_id), id(p.message_id))).await;
+            if !dropped.contains(&p.channel_id) {
+                dropped.push(p.channel_id);
+            }
         }
-        self.forget_from(0).await;
+        for channel in dropped {
+            self.forget_from(channel, 0).await;
+        }
+    }
+
+    /// A stock channel's messages.
+    fn slots(&mut self, channel: u64) -> &mut Vec<Slot> {
+        self.catalogues.entry(channel).or_default()
     }
 
     /// Marks a deleted stock message; true if it was one.
     fn lost(&mut self, channel: u64, message: u64) -> bool {
-        if Some(channel) != self.stock_channel {
-            return false;
-        }
-        let slot = self.slots.iter_mut().find(|s| s.message_id == message);
+        let Some(slots) = self.catalogues.get_mut(&channel) else { return false };
+        let slot = slots.iter_mut().find(|s| s.message_id == message);
         slot.map(|s| s.lost = true).is_some()
     }
 
@@ -331,29 +471,33 @@ impl Keeper {
         self.pacers.entry(channel).or_default().ready().await;
     }
 
+    /// Brings every channel up to date. Every channel is tried; the first failure is returned (the
+    /// render is then retried: channels already up to date cost nothing).
     async fn render(&mut self) -> Result<(), RenderError> {
         let products = repo::list(&self.fleet.store, false).await?;
-        if let Some(channel) = self.announce_channel {
-            self.announce(channel, &products).await;
-        }
+        self.announce(&products).await;
         self.known = Some(products.iter().map(|p| (p.id, p.stock)).collect());
         // Before the catalogue, so a catalogue showing a change means its notices were handled;
         // a notice to retry does not hold the catalogue back.
-        let low = match self.low_channel {
-            Some(channel) => self.notify_low(channel).await,
-            None => Ok(()),
-        };
-        if let Some(channel) = self.stock_channel {
-            let visible: Vec<Product> = products.into_iter().filter(|p| p.visible).collect();
-            self.show(channel, &display::catalogue_embeds(&visible)).await?;
+        let mut outcome = self.notify_low().await;
+        let visible: Vec<Product> = products.into_iter().filter(|p| p.visible).collect();
+        let embeds = display::catalogue_embeds(&visible);
+        for channel in self.plan.stock.clone() {
+            let shown = self.show(channel, &embeds).await;
+            outcome = outcome.and(shown);
         }
-        low
+        outcome
     }
 
-    /// Sends the bot's open low-stock notices, each once (see the module's notes). A send whose
-    /// outcome is unknown (a timeout, a 5xx) stays `sending` and fails the render, which retries it
-    /// with the same nonce.
-    async fn notify_low(&mut self, channel: u64) -> Result<(), RenderError> {
+    /// Sends the bot's open low-stock notices, each once to its channel (see the module's notes).
+    /// A send whose outcome is unknown (a timeout, a 5xx) stays `sending` and fails the render,
+    /// which retries it with the same nonce. A notice for a channel this task does not write to is
+    /// sent when the database says the channel is one of the bot's now (a setting newer than the
+    /// task), and skipped otherwise.
+    async fn notify_low(&mut self) -> Result<(), RenderError> {
+        if self.plan.low_stock.is_empty() {
+            return Ok(());
+        }
         let store = self.fleet.store.clone();
         let window = i64::try_from(low::NONCE_WINDOW.as_millis()).unwrap_or(i64::MAX);
         let mut unsure = None;
@@ -365,6 +509,20 @@ impl Keeper {
                 low::finish(&store, notice.id, Outcome::Unknown, Some(why), now).await?;
                 let message = format!("low-stock notice {} may not have been posted: {why}", notice.id);
                 self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+                continue;
+            }
+            let channel = notice.channel_id;
+            let elsewhere = if self.plan.low_stock.contains(&channel) {
+                None
+            } else if self.plan.replaced.contains(&channel) {
+                Some("its server has a low-stock channel of its own")
+            } else if low::is_channel_of(&store, self.bot_id, channel).await? {
+                None
+            } else {
+                Some("its channel is no longer a low-stock channel of this bot")
+            };
+            if let Some(why) = elsewhere.filter(|_| notice.state == "pending") {
+                low::finish(&store, notice.id, Outcome::Skipped, Some(why), now).await?;
                 continue;
             }
             if notice.state == "pending" && !low::still_low(&store, &notice).await? {
@@ -409,9 +567,10 @@ impl Keeper {
         unsure.map_or(Ok(()), |f| Err(discord("posting a low-stock notice")(f)))
     }
 
-    /// Posts "Back in stock: …" for visible products that had 0 at the last render and have more
-    /// now (one message; never retried, so never announced twice).
-    async fn announce(&mut self, channel: u64, products: &[Product]) {
+    /// Posts "Back in stock: …" in each back-in-stock channel for visible products that had 0 at
+    /// the last render and have more now (one message per channel; never retried, so never
+    /// announced twice).
+    async fn announce(&mut self, products: &[Product]) {
         let Some(known) = &self.known else { return };
         let back: Vec<&Product> =
             products.iter().filter(|p| p.visible && p.stock > 0 && known.get(&p.id) == Some(&0)).collect();
@@ -427,21 +586,23 @@ impl Keeper {
             }
             text.push_str(&name);
         }
-        self.pacer(channel).await;
         // Product names are the shop's text: they must not ping anyone.
         let quiet = AllowedMentions::default();
-        let post = self.http.create_message(id(channel)).content(&text).allowed_mentions(Some(&quiet));
-        if let Err(f) = self.rest.call(post).await {
-            let message = format!("back-in-stock announcement failed: {}", f.message);
-            self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+        for channel in self.plan.back_in_stock.clone() {
+            self.pacer(channel).await;
+            let post = self.http.create_message(id(channel)).content(&text).allowed_mentions(Some(&quiet));
+            if let Err(f) = self.rest.call(post).await {
+                let message = format!("back-in-stock announcement in channel {channel} failed: {}", f.message);
+                self.fleet.bot_log(self.bot_id, "warn", "stock_message", message).await;
+            }
         }
     }
 
-    /// Makes the stock channel show `embeds`, one per message.
+    /// Makes a stock channel show `embeds`, one per message.
     async fn show(&mut self, channel: u64, embeds: &[Embed]) -> Result<(), RenderError> {
         let hashes: Vec<String> = embeds.iter().map(hash).collect();
         for (i, embed) in embeds.iter().enumerate() {
-            let Some(slot) = self.slots.get(i).filter(|s| !s.lost).cloned() else {
+            let Some(slot) = self.slots(channel).get(i).filter(|s| !s.lost).cloned() else {
                 return self.replace_from(channel, i, embeds, &hashes).await;
             };
             if slot.hash == hashes[i] {
@@ -467,19 +628,20 @@ impl Keeper {
                 Err(f) => return Err(discord("editing the stock message")(f)),
             }
         }
-        while self.slots.len() > embeds.len() {
-            let Some(surplus) = self.slots.pop() else { break };
+        while self.slots(channel).len() > embeds.len() {
+            let Some(surplus) = self.slots(channel).pop() else { break };
             if !surplus.lost {
                 self.pacer(channel).await;
                 let delete = self.http.delete_message(id(channel), id(surplus.message_id));
                 if let Err(f) = self.rest.call(delete).await {
                     if f.code != Some(UNKNOWN_MESSAGE) {
-                        self.slots.push(surplus);
+                        self.slots(channel).push(surplus);
                         return Err(discord("deleting a surplus stock message")(f));
                     }
                 }
             }
-            self.forget_from(self.slots.len()).await;
+            let kept = self.slots(channel).len();
+            self.forget_from(channel, kept).await;
         }
         Ok(())
     }
@@ -493,8 +655,9 @@ impl Keeper {
         embeds: &[Embed],
         hashes: &[String],
     ) -> Result<(), RenderError> {
-        let old = self.slots.split_off(from.min(self.slots.len()));
-        self.forget_from(from).await;
+        let slots = self.slots(channel);
+        let old = slots.split_off(from.min(slots.len()));
+        self.forget_from(channel, from).await;
         for slot in old.into_iter().filter(|s| !s.lost) {
             self.pacer(channel).await;
             // Best effort: a message that cannot be deleted stays, stale, above the new ones.
@@ -505,7 +668,7 @@ impl Keeper {
             let post = self.http.create_message(id(channel)).embeds(std::slice::from_ref(embed));
             let response = self.rest.call(post).await.map_err(discord("posting the stock message"))?;
             let message = read_model(response).await.map_err(discord("posting the stock message"))?;
-            self.slots.push(Slot { message_id: message.id.get(), hash: hashes[i].clone(), lost: false });
+            self.slots(channel).push(Slot { message_id: message.id.get(), hash: hashes[i].clone(), lost: false });
             self.remember(channel, i, message.id.get(), &hashes[i]).await;
         }
         Ok(())
@@ -513,7 +676,7 @@ impl Keeper {
 
     /// Records a message as showing `hash`, in memory and in the database.
     async fn remember(&mut self, channel: u64, position: usize, message_id: u64, hash: &str) {
-        if let Some(slot) = self.slots.get_mut(position) {
+        if let Some(slot) = self.slots(channel).get_mut(position) {
             slot.hash = hash.to_owned();
         }
         let posted = Posted { position, channel_id: channel, message_id, content_hash: hash.to_owned() };
@@ -522,8 +685,8 @@ impl Keeper {
         }
     }
 
-    async fn forget_from(&self, position: usize) {
-        if let Err(e) = messages::forget_from(&self.fleet.store, self.bot_id, position).await {
+    async fn forget_from(&self, channel: u64, position: usize) {
+        if let Err(e) = messages::forget_from(&self.fleet.store, self.bot_id, channel, position).await {
             tracing::warn!(bot_id = self.bot_id, error = %e, "forgetting stock message ids failed");
         }
     }

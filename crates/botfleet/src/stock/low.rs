@@ -1,8 +1,9 @@
 //! Low-stock notices: the `low_stock_notices` table. A product "crosses" when a stock change
 //! takes its stock from above its `low_stock_threshold` to at or below it (`repo` marks this in
 //! `products.low_stock_crossed_version`, in the same statement as the stock). In the same
-//! transaction, [`record`] writes one notice per bot that has a low-stock channel, keyed by
-//! (bot, product, crossing), so the "to notify" state is durable and shared by every node.
+//! transaction, [`record`] writes one notice per (bot, low-stock channel) — the bot's own and each
+//! of its servers' (`server_settings`) — keyed by (bot, channel, product, crossing), so the "to
+//! notify" state is durable and shared by every node.
 //!
 //! The bot's stock task then sends each notice once: it marks it `sending` before the first try,
 //! sends it with the nonce [`nonce`] and `enforce_nonce` (Discord returns the first message for a
@@ -27,6 +28,9 @@ pub const NONCE_WINDOW: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub id: i64,
+    /// The channel it is for (0: recorded before notices had one, for a bot with no low-stock
+    /// channel then).
+    pub channel_id: u64,
     pub product_id: i64,
     /// The product's version when it crossed.
     pub crossing: i64,
@@ -55,13 +59,19 @@ pub fn content(product: &Product) -> String {
     )
 }
 
-/// Records a crossing of `product` (at its current version) for every bot that has a low-stock
-/// channel now. Run inside the transaction that changed the stock; recording it twice is a no-op.
+/// Records a crossing of `product` (at its current version) for every low-stock channel of every
+/// bot now: the bot's own and its servers'. (A bot's own channel in a server that has one of its
+/// own is recorded too, and skipped by the bot's stock task, which knows the channel's server.)
+/// Run inside the transaction that changed the stock; recording it twice is a no-op.
 pub async fn record(conn: &mut AnyConnection, product: &Product, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO low_stock_notices (bot_id, product_id, crossing, content, state, created_at, updated_at) \
-         SELECT id, $1, $2, $3, 'pending', $4, $4 FROM bots WHERE low_stock_channel_id IS NOT NULL \
-         ON CONFLICT (bot_id, product_id, crossing) DO NOTHING",
+        "INSERT INTO low_stock_notices (bot_id, channel_id, product_id, crossing, content, state, created_at, \
+         updated_at) \
+         SELECT t.bot_id, t.channel_id, $1, $2, $3, 'pending', $4, $4 FROM ( \
+             SELECT id AS bot_id, low_stock_channel_id AS channel_id FROM bots WHERE low_stock_channel_id IS NOT NULL \
+             UNION SELECT bot_id, low_stock_channel_id FROM server_settings WHERE low_stock_channel_id IS NOT NULL \
+         ) t WHERE true \
+         ON CONFLICT (bot_id, channel_id, product_id, crossing) DO NOTHING",
     )
     .bind(product.id)
     .bind(product.version)
@@ -75,7 +85,7 @@ pub async fn record(conn: &mut AnyConnection, product: &Product, now: i64) -> Re
 /// A bot's notices to send, oldest first.
 pub async fn open(store: &Store, bot_id: i64) -> Result<Vec<Notice>> {
     let rows = sqlx::query(
-        "SELECT id, product_id, crossing, content, state, attempted_at FROM low_stock_notices \
+        "SELECT id, channel_id, product_id, crossing, content, state, attempted_at FROM low_stock_notices \
          WHERE bot_id = $1 AND state IN ('pending', 'sending') ORDER BY id",
     )
     .bind(bot_id)
@@ -85,6 +95,7 @@ pub async fn open(store: &Store, bot_id: i64) -> Result<Vec<Notice>> {
         .map(|r| {
             Ok(Notice {
                 id: r.try_get("id")?,
+                channel_id: u64::try_from(r.try_get::<i64, _>("channel_id")?).unwrap_or(0),
                 product_id: r.try_get("product_id")?,
                 crossing: r.try_get("crossing")?,
                 content: r.try_get("content")?,
@@ -101,6 +112,21 @@ pub async fn any_open(store: &Store, bot_id: i64) -> Result<bool> {
         "SELECT id FROM low_stock_notices WHERE bot_id = $1 AND state IN ('pending', 'sending') LIMIT 1",
     )
     .bind(bot_id)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Whether `channel_id` is a low-stock channel of the bot in the database now (its own or one of
+/// its servers').
+pub async fn is_channel_of(store: &Store, bot_id: i64, channel_id: u64) -> Result<bool> {
+    let channel = i64::try_from(channel_id).unwrap_or(-1);
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM bots WHERE id = $1 AND low_stock_channel_id = $2 \
+         UNION ALL SELECT bot_id FROM server_settings WHERE bot_id = $1 AND low_stock_channel_id = $2 LIMIT 1",
+    )
+    .bind(bot_id)
+    .bind(channel)
     .fetch_optional(store.pool())
     .await?;
     Ok(found.is_some())

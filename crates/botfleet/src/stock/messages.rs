@@ -1,6 +1,6 @@
-//! The `stock_messages` table: which messages a bot has posted to show the catalogue in its stock
-//! channel (in order) and a hash of what each shows, so a restart edits the same messages, and
-//! only when what they show changed.
+//! The `stock_messages` table: which messages a bot has posted to show the catalogue in each of its
+//! stock channels (in order) and a hash of what each shows, so a restart edits the same messages,
+//! and only when what they show changed.
 
 use sqlx::Row;
 
@@ -25,10 +25,10 @@ fn stored(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// A bot's stock messages, first first.
+/// A bot's stock messages, by channel, first first.
 pub async fn load(store: &Store, bot_id: i64) -> Result<Vec<Posted>> {
     let rows = sqlx::query(
-        "SELECT position, channel_id, message_id, content_hash FROM stock_messages WHERE bot_id = $1 ORDER BY position",
+        "SELECT position, channel_id, message_id, content_hash FROM stock_messages WHERE bot_id = $1 ORDER BY channel_id, position",
     )
     .bind(bot_id)
     .fetch_all(store.pool())
@@ -45,12 +45,12 @@ pub async fn load(store: &Store, bot_id: i64) -> Result<Vec<Posted>> {
         .collect()
 }
 
-/// Records (or replaces) the message at a position.
+/// Records (or replaces) the message at a position of its channel.
 pub async fn save(store: &Store, bot_id: i64, posted: &Posted, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO stock_messages (bot_id, position, channel_id, message_id, content_hash, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bot_id, position) DO UPDATE SET \
-         channel_id = excluded.channel_id, message_id = excluded.message_id, content_hash = excluded.content_hash, \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bot_id, channel_id, position) DO UPDATE SET \
+         message_id = excluded.message_id, content_hash = excluded.content_hash, \
          updated_at = excluded.updated_at",
     )
     .bind(bot_id)
@@ -64,10 +64,11 @@ pub async fn save(store: &Store, bot_id: i64, posted: &Posted, now: i64) -> Resu
     Ok(())
 }
 
-/// Forgets the messages at `position` and after.
-pub async fn forget_from(store: &Store, bot_id: i64, position: usize) -> Result<()> {
-    sqlx::query("DELETE FROM stock_messages WHERE bot_id = $1 AND position >= $2")
+/// Forgets the messages of a channel at `position` and after.
+pub async fn forget_from(store: &Store, bot_id: i64, channel_id: u64, position: usize) -> Result<()> {
+    sqlx::query("DELETE FROM stock_messages WHERE bot_id = $1 AND channel_id = $2 AND position >= $3")
         .bind(bot_id)
+        .bind(stored(channel_id))
         .bind(i64::try_from(position).unwrap_or(i64::MAX))
         .execute(store.pool())
         .await?;
