@@ -1,10 +1,17 @@
 // A bot's settings per Discord server (its page's "Per-server settings" card): each server with
-// settings of its own — prefix, channels, anti-spam — overriding the bot's there, editable and
-// removable; "Add" for a server that has none. A running bot applies a change at once.
+// settings of its own — prefix, channels, anti-spam, stock channels — overriding the bot's there,
+// editable and removable; "Add" for a server that has none. A running bot applies a change at once.
 
 import { api } from '../api.js';
 import { h, replace, act, toast, onSubmit, field, loading, failed, confirmAction } from '../ui.js';
-import { channelChecklist, channelLabel, chosenChannels } from './channels.js';
+import { channelChecklist, channelLabel, channelSelect, chosenChannels } from './channels.js';
+
+/** The server's own stock channels: [field, label, what it does]. */
+const STOCK = [
+  ['stock_channel_id', 'Stock channel', 'The live catalogue is kept there too.'],
+  ['back_in_stock_channel_id', 'Back-in-stock channel', '"Back in stock: …" is announced there too.'],
+  ['low_stock_channel_id', 'Low-stock channel', '"Low stock: …" notices go there too.'],
+];
 
 const LIMITS = [
   ['max_commands', 'Commands allowed', '1 to 100 per user'],
@@ -18,7 +25,7 @@ export function serverSettingsCard(bot, { directory, editable }) {
   const slot = h('div', {}, loading('Loading per-server settings…'));
   const card = h('section', { class: 'card', 'aria-labelledby': 'servers-h' },
     h('h2', { id: 'servers-h' }, 'Per-server settings'),
-    h('p', { class: 'muted' }, `In a server listed here, its own prefix, channels or anti-spam limits replace the bot's (${bot.prefix}); a running bot applies a change at once.`),
+    h('p', { class: 'muted' }, `In a server listed here, its own prefix, channels or anti-spam limits replace the bot's (${bot.prefix}); its own stock channels are used there, in place of the bot's when those are in that server. A running bot applies a change at once.`),
     slot);
   const serverName = (id) => directory?.servers.find((s) => s.id === id)?.name ?? `Server ${id}`;
 
@@ -43,11 +50,13 @@ export function serverSettingsCard(bot, { directory, editable }) {
         if (done) fill();
       });
       const limits = s.anti_spam ? (s.anti_spam.enabled ? `${s.anti_spam.max_commands} per ${s.anti_spam.per_seconds} s` : 'off') : "the bot's";
+      const stock = STOCK.filter(([key]) => s[key]).map(([key, label]) => `${label.replace(' channel', '')}: ${channelLabel(directory, s[key])}`);
       return h('tr', { dataset: { guildId: s.guild_id } },
         h('td', {}, serverName(s.guild_id)),
         h('td', { class: 'cmd' }, s.prefix ?? h('span', { class: 'muted' }, "the bot's")),
         h('td', { class: 'wrap' }, s.channel_ids ? (s.channel_ids.length ? s.channel_ids.map((c) => channelLabel(directory, c)).join(', ') : 'every channel') : h('span', { class: 'muted' }, "the bot's")),
         h('td', {}, limits),
+        h('td', { class: 'wrap' }, stock.length ? stock.join('; ') : h('span', { class: 'muted' }, 'none of its own')),
         editable ? h('td', {}, h('div', { class: 'actions' }, edit, remove)) : null);
     });
     const taken = new Set(items.map((s) => s.guild_id));
@@ -58,7 +67,7 @@ export function serverSettingsCard(bot, { directory, editable }) {
     add?.addEventListener('submit', (e) => { e.preventDefault(); open(add.elements.guild_id.value, null); });
     replace(slot,
       rows.length ? h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Server', 'Prefix', 'Channels', 'Anti-spam', editable ? '' : null].filter((x) => x !== null).map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ['Server', 'Prefix', 'Channels', 'Anti-spam', 'Stock channels', editable ? '' : null].filter((x) => x !== null).map((t) => h('th', {}, t)))),
         h('tbody', {}, rows))) : h('p', { class: 'muted' }, "No server has settings of its own: the bot's apply everywhere."),
       add);
   }
@@ -82,6 +91,11 @@ export function serverSettingsCard(bot, { directory, editable }) {
           h('input', { type: 'checkbox', name: 'anti_spam.enabled', checked: limits.enabled }), 'Limit how fast one user may run commands'),
         h('div', { class: 'row-fields' }, LIMITS.map(([key, label, hint]) =>
           field({ label, name: `anti_spam.${key}`, type: 'number', min: '1', value: limits[key], hint })))),
+      h('fieldset', {},
+        h('legend', {}, 'Stock channels of this server'),
+        STOCK.map(([key, label, hint]) => directory
+          ? channelSelect({ label, name: key, value: current?.[key], directory, serverId: guildId, offText: 'None of its own', hint })
+          : field({ label, name: key, value: current?.[key] ?? '', hint: `${hint} A Discord channel id of this server; empty: none of its own.` }))),
       h('div', { class: 'actions' },
         h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save server settings'),
         h('button', { class: 'btn', type: 'button', onclick: () => fill() }, 'Cancel')));
@@ -90,6 +104,10 @@ export function serverSettingsCard(bot, { directory, editable }) {
       const prefix = String(data.get('prefix') ?? '').trim();
       if (prefix) body.prefix = prefix;
       if (data.get('own_channels') === 'on') body.channel_ids = chosenChannels(form, 'channel_ids');
+      for (const [key] of STOCK) {
+        const channel = String(data.get(key) ?? '').trim();
+        if (channel) body[key] = channel;
+      }
       if (data.get('own_limits') === 'on') {
         body.anti_spam = { enabled: data.get('anti_spam.enabled') === 'on' };
         for (const [key] of LIMITS) {

@@ -1,8 +1,8 @@
 // Channels by name and per-server settings in a real browser against the real service and
 // emulator: a bot in two servers shows its channels as "#name (server)" in its pickers (on Add
 // bot too, once its token is typed); a saved channel the bot can no longer see is shown as such,
-// not dropped; settings of its own for one server (a prefix, a channel) are applied by the running
-// bot at once, without a restart.
+// not dropped; settings of its own for one server (a prefix, a channel, a stock channel picked by
+// name) are applied by the running bot at once, without a restart.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -115,6 +115,27 @@ describe('channels by name and per-server settings', () => {
       const text = await (await fetch(`${demo.emulator}/_emulator/channels/${ids.orders}/messages`)).text();
       return /pong/i.test(text) ? text : undefined;
     }, { timeout: 30_000, what: 'the bot to answer ?ping in Wholesale' });
+    assert.deepEqual(page.problems, []);
+  });
+
+  it("keeps the catalogue in a server's own stock channel, picked by name, at once", T, async () => {
+    const card = page.locator('section', { has: page.getByRole('heading', { name: 'Per-server settings' }) });
+    const row = card.locator('tbody tr', { hasText: 'Wholesale' });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByRole('form', { name: 'Settings for Wholesale' });
+    const picker = form.getByLabel('Stock channel', { exact: true });
+    const offered = await picker.locator('option').allTextContents();
+    assert.ok(offered.includes('#bulk-orders (Wholesale)'), offered.join(' | '));
+    assert.ok(!offered.some((o) => o.includes('(Demo Shop)')), `only this server's channels: ${offered.join(' | ')}`);
+    await picker.selectOption({ label: '#bulk-orders (Wholesale)' });
+    await form.getByRole('button', { name: 'Save server settings' }).click();
+    await page.locator('.toast', { hasText: 'Settings for Wholesale saved' }).waitFor();
+    await row.getByText('Stock: #bulk-orders (Wholesale)').waitFor();
+    // The running bot posts the catalogue there (an embed listing the demo's products).
+    await eventually(async () => {
+      const messages = await (await fetch(`${demo.emulator}/_emulator/channels/${ids.orders}/messages`)).json();
+      return messages.some((m) => m.author_is_bot && (m.embeds ?? []).length > 0) ? messages : undefined;
+    }, { timeout: 30_000, what: 'the catalogue in #bulk-orders (Wholesale)' });
     assert.deepEqual(page.problems, []);
   });
 });
