@@ -48,6 +48,7 @@ use super::{lock, FleetInner};
 use crate::bots::servers::StockChannels;
 use crate::bots::BotConfig;
 use crate::discord::{read_model, Failure, OnceMessage};
+use crate::secrets::Secret;
 use crate::stock::low::{self, Outcome};
 use crate::stock::messages::{self, Posted};
 use crate::stock::{display, repo, Product};
@@ -80,9 +81,17 @@ pub type ServerChannels = Vec<(u64, StockChannels)>;
 /// The stock task of one bot, started again when its servers' stock channels change.
 pub struct StockKeeper {
     fleet: Arc<FleetInner>,
-    bot: BotConfig,
+    bot: Arc<Bot>,
     rest: Meter,
     current: Mutex<Option<Running>>,
+}
+
+/// What the task needs of the bot's settings.
+struct Bot {
+    id: i64,
+    token: Secret,
+    /// The bot's own channels.
+    own: StockChannels,
 }
 
 /// The running task, and the servers' channels it was started with.
@@ -104,7 +113,7 @@ impl Running {
             if let Some(before) = before {
                 before.stop().await;
             }
-            keep(fleet, bot, planned, rest, stopped, deletions).await;
+            keep(fleet, &bot, planned, rest, stopped, deletions).await;
         });
         Self { servers, stop, deleted, task }
     }
@@ -123,8 +132,14 @@ impl StockKeeper {
     /// channel of any kind (after deleting the messages it had posted in stock channels it no
     /// longer has).
     pub fn spawn(fleet: Arc<FleetInner>, bot: &BotConfig, rest: Meter) -> Self {
-        let keeper = Self { fleet, bot: bot.clone(), rest, current: Mutex::new(None) };
-        let servers = keeper.fleet.server_rules.stock_channels(bot.id);
+        let own = StockChannels {
+            stock: bot.stock_channel_id,
+            back_in_stock: bot.back_in_stock_channel_id,
+            low_stock: bot.low_stock_channel_id,
+        };
+        let bot = Arc::new(Bot { id: bot.id, token: bot.token.clone(), own });
+        let keeper = Self { fleet, bot, rest, current: Mutex::new(None) };
+        let servers = keeper.fleet.server_rules.stock_channels(keeper.bot.id);
         let running = Running::start(&keeper, servers, None);
         *lock(&keeper.current) = Some(running);
         keeper
@@ -295,7 +310,7 @@ fn hash(embed: &Embed) -> String {
 
 async fn keep(
     fleet: Arc<FleetInner>,
-    bot: BotConfig,
+    bot: &Bot,
     servers: ServerChannels,
     rest: Meter,
     mut stop: watch::Receiver<bool>,
@@ -307,11 +322,7 @@ async fn keep(
         tracing::warn!(bot_id = bot.id, error = %e, "reading the stock messages failed");
         vec![]
     });
-    let own = StockChannels {
-        stock: bot.stock_channel_id,
-        back_in_stock: bot.back_in_stock_channel_id,
-        low_stock: bot.low_stock_channel_id,
-    };
+    let own = bot.own;
     if own.is_empty() && servers.is_empty() && stored.is_empty() {
         return;
     }
