@@ -269,8 +269,9 @@ struct Plan {
     stock: Vec<u64>,
     back_in_stock: Vec<u64>,
     low_stock: Vec<u64>,
-    /// The bot's own channels not used because their server has its own of that kind.
-    replaced: Vec<u64>,
+    /// The bot's own low-stock channel when its server has one of its own (its notices are
+    /// skipped).
+    replaced_low: Option<u64>,
 }
 
 impl Plan {
@@ -397,18 +398,28 @@ impl Keeper {
     /// server has one of its own.
     async fn plan(&mut self, own: StockChannels, servers: &[(u64, StockChannels)]) -> Plan {
         let mut lists: [Vec<u64>; 3] = Default::default();
-        let mut replaced = Vec::new();
-        for (kind, list) in KINDS.iter().zip(lists.iter_mut()) {
+        let mut replaced = [None; 3];
+        // The bot's channels are often one channel: its server is read once.
+        let mut servers_of: HashMap<u64, Option<u64>> = HashMap::new();
+        for ((kind, list), replaced) in KINDS.iter().zip(lists.iter_mut()).zip(replaced.iter_mut()) {
             list.extend(servers.iter().filter_map(|(_, c)| kind(c)));
             let Some(mine) = kind(&own) else { continue };
             let mut overridden = false;
             if !list.is_empty() {
-                if let Some(guild) = self.guild_of(mine).await {
+                let guild = match servers_of.get(&mine) {
+                    Some(known) => *known,
+                    None => {
+                        let read = self.guild_of(mine).await;
+                        servers_of.insert(mine, read);
+                        read
+                    }
+                };
+                if let Some(guild) = guild {
                     overridden = servers.iter().any(|(g, c)| *g == guild && kind(c).is_some());
                 }
             }
             if overridden {
-                replaced.push(mine);
+                *replaced = Some(mine);
             } else {
                 list.push(mine);
             }
@@ -418,8 +429,9 @@ impl Keeper {
             list.dedup();
         }
         let [stock, back_in_stock, low_stock] = lists;
-        replaced.retain(|c| !low_stock.contains(c) && !stock.contains(c) && !back_in_stock.contains(c));
-        Plan { stock, back_in_stock, low_stock, replaced }
+        // A server naming the bot's own channel as its own keeps it in use.
+        let replaced_low = replaced[2].filter(|c| !low_stock.contains(c));
+        Plan { stock, back_in_stock, low_stock, replaced_low }
     }
 
     /// The server a channel is in, read from Discord (`None`, with a bot log line, when Discord
@@ -525,7 +537,7 @@ impl Keeper {
             let channel = notice.channel_id;
             let elsewhere = if self.plan.low_stock.contains(&channel) {
                 None
-            } else if self.plan.replaced.contains(&channel) {
+            } else if self.plan.replaced_low == Some(channel) {
                 Some("its server has a low-stock channel of its own")
             } else if low::is_channel_of(&store, self.bot_id, channel).await? {
                 None
