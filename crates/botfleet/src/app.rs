@@ -102,6 +102,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         fleet.clone(),
         alert_node,
     )?;
+    let webhooks = crate::webhooks::Webhooks::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone())?;
     let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
     let jobs = crate::jobs::Jobs::new(
         store.clone(),
@@ -130,6 +131,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         nodes,
         single_node: Arc::new(Mutex::new(single_node)),
         alerts,
+        webhooks,
         retention,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
@@ -164,6 +166,7 @@ pub async fn run(
             .spawn(state.metrics_interval)
     });
     let alerts = state.monitoring.then(|| state.alerts.clone().spawn(state.alert_every));
+    let webhooks = state.webhooks.clone().spawn(state.alert_every);
     let figures = state.live.then(|| {
         let every = std::time::Duration::from_secs(2);
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
@@ -204,6 +207,7 @@ pub async fn run(
     for task in [
         history,
         alerts,
+        Some(webhooks),
         Some(session_saver),
         Some(jobs),
         Some(schedules),

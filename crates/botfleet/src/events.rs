@@ -36,6 +36,24 @@ pub enum Event {
     Alert(AlertEvent),
     /// A background job moved: its progress or its state (at most a few a second per job).
     Job(JobEvent),
+    /// An action was audited (through the API).
+    Audit(AuditEvent),
+}
+
+/// An audited action, as the audit log shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Unique per action (the audit row is written a moment later, by the tracking writer).
+    pub id: String,
+    pub at: String,
+    /// `bots.update`, …
+    pub action: String,
+    /// Who: a user or API key name.
+    pub actor: String,
+    pub target_type: String,
+    pub target_id: String,
+    /// Old → new per field.
+    pub changes: serde_json::Value,
 }
 
 /// Where a background job stands (the jobs API's job, without its parameters).
@@ -95,6 +113,8 @@ pub struct StockEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandEvent {
     pub bot_id: i64,
+    /// The Discord event that caused it (the interaction's or the message's id).
+    pub event_id: String,
     pub received_at: String,
     pub user_id: String,
     pub user_name: String,
@@ -114,6 +134,7 @@ impl From<&CommandRecord> for CommandEvent {
     fn from(record: &CommandRecord) -> Self {
         Self {
             bot_id: record.bot_id,
+            event_id: record.event_id.to_string(),
             received_at: rfc3339(record.received_at),
             user_id: record.user_id.to_string(),
             user_name: record.user_name.clone(),

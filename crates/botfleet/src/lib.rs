@@ -66,5 +66,7 @@ pub mod text;
 pub mod time;
 /// Command tracking and bot logs: the batching writer.
 pub mod tracking;
+/// Outgoing webhooks for any event, and the one delivery machinery alert channels use too.
+pub mod webhooks;
 
 pub use error::{Error, Result};

@@ -29,8 +29,13 @@ pub struct Rotation {
 
 /// Every sealed column, by the module that owns it.
 fn sealed_columns() -> Vec<(&'static str, &'static str)> {
-    [crate::bots::repo::SEALED_COLUMNS, crate::auth::users::SEALED_COLUMNS, crate::alerts::repo::SEALED_COLUMNS]
-        .concat()
+    [
+        crate::bots::repo::SEALED_COLUMNS,
+        crate::auth::users::SEALED_COLUMNS,
+        crate::alerts::repo::SEALED_COLUMNS,
+        crate::webhooks::repo::SEALED_COLUMNS,
+    ]
+    .concat()
 }
 
 /// Re-seals every stored secret under a new key (see the module doc).

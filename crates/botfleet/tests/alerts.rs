@@ -8,92 +8,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
+#[path = "common/receiver.rs"]
+mod receiver;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
 use botfleet::time::Clock;
 use common::{until, Backend, TestApp};
 use discord_emulator::{Emulator, EmulatorConfig, FaultAction, FaultSpec, RouteMatch, Scope};
-use hmac::{Hmac, Mac};
+use receiver::Receiver;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 const SECRET: &str = "a-very-long-signing-secret";
-
-/// A webhook receiver: records every request; answers 500 to the first `fail_first`.
-#[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
-    fail_first: Arc<AtomicUsize>,
-    url: String,
-}
-
-impl Receiver {
-    async fn start(fail_first: usize) -> Self {
-        let mut r = Receiver { fail_first: Arc::new(AtomicUsize::new(fail_first)), ..Default::default() };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        r.url = format!("http://{}/hooks/botfleet", listener.local_addr().unwrap());
-        let state = r.clone();
-        let app = axum::Router::new().route(
-            "/hooks/botfleet",
-            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let state = state.clone();
-                async move {
-                    state.got.lock().unwrap().push((headers, body));
-                    let failing =
-                        state.fail_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-                    if failing.is_ok() {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    } else {
-                        StatusCode::NO_CONTENT
-                    }
-                }
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        r
-    }
-
-    /// Every request's JSON, after checking its signature.
-    fn payloads(&self) -> Vec<Value> {
-        self.got
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(headers, body)| {
-                let sig = headers["x-botfleet-signature"].to_str().unwrap();
-                let (t, v1) = sig.split_once(",v1=").unwrap();
-                let t = t.strip_prefix("t=").unwrap();
-                let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-                mac.update(format!("{t}.").as_bytes());
-                mac.update(body);
-                let want: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-                assert_eq!(v1, want, "the signature covers the timestamp and the body");
-                let payload: Value = serde_json::from_slice(body).unwrap();
-                assert_eq!(headers["x-botfleet-event"].to_str().unwrap(), payload["type"]);
-                payload
-            })
-            .collect()
-    }
-
-    fn kinds(&self) -> Vec<String> {
-        self.payloads().iter().map(|p| p["type"].as_str().unwrap().to_owned()).collect()
-    }
-
-    async fn wait_for(&self, kinds: &[&str]) {
-        let r = self.clone();
-        until(&format!("the receiver to get {kinds:?}"), 30, || {
-            let r = r.clone();
-            async move { (r.got.lock().unwrap().len() >= kinds.len()).then_some(()) }
-        })
-        .await;
-        assert_eq!(self.kinds(), kinds);
-    }
-}
 
 /// An emulator world: one shop bot in a guild with a general and an alerts channel.
 struct World {
@@ -177,7 +103,7 @@ async fn bot_down_fires_once_resends_and_recovers(backend: Backend) {
     let Some(app) = spawn(backend, &w, &clock).await else { return };
     let mut live = app.events.subscribe();
     let bot = running_bot(&app, &w).await;
-    let receiver = Receiver::start(0).await;
+    let receiver = Receiver::start(SECRET, 0).await;
     let http =
         channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
     let discord =
@@ -269,7 +195,7 @@ async fn a_maintenance_window_mutes_then_the_alert_fires_after_it() {
     let clock = Clock::manual(now);
     let app = spawn(Backend::Sqlite, &w, &clock).await.unwrap();
     let bot = running_bot(&app, &w).await;
-    let receiver = Receiver::start(0).await;
+    let receiver = Receiver::start(SECRET, 0).await;
     let http =
         channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
     let rule_id = rule(
@@ -379,7 +305,7 @@ async fn a_failing_receiver_gets_retries_with_backoff_and_acknowledging_stops_re
     let w = world().await;
     let clock = Clock::manual(1_800_000_000_000);
     let app = spawn(Backend::Sqlite, &w, &clock).await.unwrap();
-    let receiver = Receiver::start(2).await;
+    let receiver = Receiver::start(SECRET, 2).await;
     let http =
         channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
     // Any process is over one megabyte: fires at once.
@@ -430,7 +356,7 @@ async fn a_failing_receiver_gets_retries_with_backoff_and_acknowledging_stops_re
 async fn channels_send_tests_and_keep_their_secrets() {
     let w = world().await;
     let app = TestApp::spawn_with(Backend::Sqlite, w.emulator.http_url()).await.unwrap();
-    let receiver = Receiver::start(0).await;
+    let receiver = Receiver::start(SECRET, 0).await;
     let http =
         channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
     let discord = channel(&app, json!({"name": "Discord", "kind": "discord_webhook", "url": w.webhook_url})).await;
@@ -503,7 +429,7 @@ async fn database_unreachable_is_sent_directly_and_stored_once_it_is_back() {
     let w = world().await;
     let clock = Clock::manual(1_800_000_000_000);
     let Some(app) = spawn(Backend::Postgres, &w, &clock).await else { return };
-    let receiver = Receiver::start(0).await;
+    let receiver = Receiver::start(SECRET, 0).await;
     let http =
         channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
     rule(
@@ -554,7 +480,7 @@ async fn an_acknowledgement_never_tells_no_channel_because_its_rule_could_not_be
     let w = world().await;
     let clock = Clock::manual(1_800_000_000_000);
     let app = spawn(Backend::Sqlite, &w, &clock).await.unwrap();
-    let receiver = Receiver::start(0).await;
+    let receiver = Receiver::start(SECRET, 0).await;
     let http =
         channel(&app, json!({"name": "Ops", "kind": "http_webhook", "url": receiver.url, "secret": SECRET})).await;
     let rule_id = rule(

@@ -80,6 +80,8 @@ pub struct NodeObservation {
     pub database_error: Option<String>,
     /// Invalid requests (401, 403, 429) the fleet made to Discord in the last 10 minutes.
     pub invalid_requests: u64,
+    /// Every webhook: (id, name, why it is paused, when it is).
+    pub webhooks: Vec<(i64, String, Option<String>)>,
 }
 
 /// Everything the rules are judged on.
@@ -303,6 +305,21 @@ impl Engine {
     /// Each subject of the rule with `Some(why)` when it fails.
     fn verdicts(&self, rule: &Rule, obs: &Observation) -> Vec<(Subject, Option<String>)> {
         let cond = &rule.condition;
+        if let Condition::WebhookPaused {} = cond {
+            return obs
+                .node
+                .webhooks
+                .iter()
+                .map(|(id, name, paused)| {
+                    let subject =
+                        Subject { key: format!("webhook:{id}"), label: format!("webhook {name}"), bot_id: None };
+                    let why = paused
+                        .as_ref()
+                        .map(|why| format!("webhook {name} is {why}; resume it when its receiver works"));
+                    (subject, why)
+                })
+                .collect();
+        }
         if !cond.per_bot() {
             let node = &obs.node;
             let subject =

@@ -169,6 +169,14 @@ impl Alerts {
         } else {
             Vec::new()
         };
+        let webhooks = if database_error.is_none() {
+            let all = crate::webhooks::repo::all(&inner.store).await?;
+            all.into_iter()
+                .map(|w| (w.id, w.name, (w.state == "paused").then(|| w.paused_reason.unwrap_or_default())))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let totals = inner.fleet.metrics().totals();
         let buckets = inner.fleet.metrics().latency_buckets();
         let bots = rows
@@ -204,6 +212,7 @@ impl Alerts {
                 records_dropped: inner.fleet.tracking_dropped(),
                 database_error,
                 invalid_requests: inner.fleet.invalid_requests().0,
+                webhooks,
             },
         })
     }
@@ -539,7 +548,7 @@ impl Alerts {
         let store = &self.inner.store;
         let now = self.now();
         let outcome = match repo::destination(store, &self.inner.cipher, due.channel_id).await {
-            Err(e) => Err(deliver::Failed { why: format!("the channel cannot be used: {e}"), retry_after: None }),
+            Err(e) => Err(deliver::Failed::before_sending(format!("the channel cannot be used: {e}"))),
             Ok(to) => {
                 let incident = match due.incident_id {
                     Some(id) => repo::get_incident(store, id).await.ok(),

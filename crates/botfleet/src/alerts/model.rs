@@ -6,6 +6,8 @@ use utoipa::ToSchema;
 
 use crate::error::{Error, FieldError, Result};
 use crate::text::{self, Lines};
+use crate::webhooks::target;
+pub use crate::webhooks::target::{ChannelKind, CheckedUrl};
 
 /// What a rule watches. Per-bot conditions apply to one bot (`bot_id`) or to every bot; node
 /// conditions to this botfleet process.
@@ -57,6 +59,9 @@ pub enum Condition {
     },
     /// The database does not answer.
     DatabaseUnreachable {},
+    /// A webhook was paused after too many failed deliveries in a row (one incident per
+    /// webhook, resolved when it is resumed).
+    WebhookPaused {},
     /// This process's resident memory is above `megabytes`.
     MemoryOver {
         #[schema(minimum = 1, maximum = 1_048_576)]
@@ -133,7 +138,7 @@ impl Condition {
                 range(errors, "within_seconds", *within_seconds, 10, 3_600);
             }
             Self::TrackingBacklog { queue_depth } => range(errors, "queue_depth", *queue_depth, 0, 1_000_000),
-            Self::DatabaseUnreachable {} => {}
+            Self::DatabaseUnreachable {} | Self::WebhookPaused {} => {}
             Self::MemoryOver { megabytes } => range(errors, "megabytes", *megabytes, 1, 1_048_576),
             Self::InvalidRequests { requests } => range(errors, "requests", *requests, 0, 10_000),
             Self::SessionStartsLow { below } => range(errors, "below", *below, 1, 1_000_000),
@@ -246,31 +251,6 @@ fn done(errors: Vec<FieldError>) -> Result<()> {
     }
 }
 
-/// How a channel delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// A Discord channel webhook (`https://discord.com/api/webhooks/{id}/{token}`): a formatted embed.
-    DiscordWebhook,
-    /// Any HTTPS endpoint: a JSON body signed with HMAC-SHA256 (`X-Botfleet-Signature`).
-    HttpWebhook,
-}
-
-impl ChannelKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DiscordWebhook => "discord_webhook",
-            Self::HttpWebhook => "http_webhook",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::DiscordWebhook, Self::HttpWebhook].into_iter().find(|k| k.as_str() == text)
-    }
-}
-
 /// A channel as created (`POST /alerts/channels`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -318,14 +298,8 @@ pub struct Channel {
     pub updated_at: String,
 }
 
-/// A checked channel URL: what to store sealed, and what may be shown.
-#[derive(Debug, Clone)]
-pub struct CheckedUrl {
-    pub url: String,
-    pub hint: String,
-}
-
-/// Checks a channel's name, URL and secret for its kind.
+/// Checks a channel's name, URL and secret for its kind (`webhooks::target`, shared with the
+/// webhooks).
 pub fn check_channel(
     kind: ChannelKind,
     name: Option<&str>,
@@ -336,63 +310,9 @@ pub fn check_channel(
     if let Some(name) = name {
         check_name(name, &mut errors);
     }
-    let checked =
-        url.filter(|url| text::push(&mut errors, "url", url, Lines::Single)).and_then(|url| {
-            match check_url(kind, url) {
-                Ok(c) => Some(c),
-                Err(message) => {
-                    errors.push(FieldError::new("url", message));
-                    None
-                }
-            }
-        });
-    match (kind, secret) {
-        (ChannelKind::DiscordWebhook, Some(_)) => {
-            errors.push(FieldError::new("secret", "a Discord webhook is not signed: leave secret out"));
-        }
-        (ChannelKind::HttpWebhook, Some(s)) if !(16..=256).contains(&s.chars().count()) => {
-            errors.push(FieldError::new("secret", "must be 16 to 256 characters"));
-        }
-        (ChannelKind::HttpWebhook, Some(s)) => {
-            text::push(&mut errors, "secret", s, Lines::Single);
-        }
-        _ => {}
-    }
+    let checked = target::check(kind, url, secret, &mut errors);
     done(errors)?;
     Ok(checked)
-}
-
-fn check_url(kind: ChannelKind, text: &str) -> std::result::Result<CheckedUrl, String> {
-    let url = reqwest::Url::parse(text.trim()).map_err(|e| format!("is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an http:// or https:// URL".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry a user name or password".into());
-    }
-    let origin = url.origin().ascii_serialization();
-    match kind {
-        ChannelKind::DiscordWebhook => {
-            let segments: Vec<&str> = url.path_segments().map(Iterator::collect).unwrap_or_default();
-            let at = segments.iter().position(|s| *s == "webhooks");
-            let (id, token) = match at {
-                Some(i) if segments.len() == i + 3 => (segments[i + 1], segments[i + 2]),
-                _ => return Err("must be a Discord webhook URL: …/api/webhooks/{id}/{token}".into()),
-            };
-            if id.parse::<u64>().is_err() || token.is_empty() {
-                return Err("must be a Discord webhook URL: …/api/webhooks/{id}/{token}".into());
-            }
-            if url.query().is_some() {
-                return Err("must not have a query string (botfleet adds ?wait=true)".into());
-            }
-            let prefix = segments[..=at.unwrap_or(0) + 1].join("/");
-            Ok(CheckedUrl { url: url.to_string(), hint: format!("{origin}/{prefix}/…") })
-        }
-        ChannelKind::HttpWebhook => {
-            let shown = if url.query().is_some() { "?…" } else { "" };
-            Ok(CheckedUrl { url: url.to_string(), hint: format!("{origin}{}{shown}", url.path()) })
-        }
-    }
 }
 
 /// A window's times (`once`) or weekly schedule (`weekly`), UTC.
@@ -608,16 +528,5 @@ mod tests {
         assert!(!w.active(MONDAY_0000 + DAY_MS + 23 * 60 * min), "not on Tuesday");
         assert!(w.active(MONDAY_0000 + 7 * DAY_MS + 23 * 60 * min), "next Monday");
         assert_eq!(w.shown().1.unwrap().start, "23:00");
-    }
-
-    #[test]
-    fn discord_webhook_urls_are_checked_and_hidden() {
-        let c = check_url(ChannelKind::DiscordWebhook, "https://discord.com/api/webhooks/123/s3cr3t").unwrap();
-        assert_eq!(c.hint, "https://discord.com/api/webhooks/123/…");
-        assert!(!c.hint.contains("s3cr3t"));
-        assert!(check_url(ChannelKind::DiscordWebhook, "https://discord.com/api/channels/1").is_err());
-        assert!(check_url(ChannelKind::HttpWebhook, "ftp://example.com/x").is_err());
-        let h = check_url(ChannelKind::HttpWebhook, "https://ops.example.com/hook?token=abc").unwrap();
-        assert_eq!(h.hint, "https://ops.example.com/hook?…");
     }
 }

@@ -303,14 +303,35 @@ pub async fn guard(State(g): State<Guard>, matched: Option<MatchedPath>, mut req
     let response = next.run(req).await;
     if response.status().is_success() {
         if let Some(change) = trail.take() {
-            let entry = Entry::action(&change.action, principal.actor(), auth.clock().now_ms())
+            let at = auth.clock().now_ms();
+            // Followers (webhooks, the live feed) hear of it at once; the row is written just after.
+            let event = crate::events::AuditEvent {
+                id: format!("{at}-{:016x}", rand::random::<u64>()),
+                at: crate::time::rfc3339(at),
+                action: change.action.clone(),
+                actor: actor_name(&principal.actor()),
+                target_type: change.target_type.clone(),
+                target_id: change.target_id.clone(),
+                changes: change.changes.clone(),
+            };
+            let entry = Entry::action(&change.action, principal.actor(), at)
                 .target(&change.target_type, change.target_id)
                 .changes(change.changes)
                 .from_client(Some(client.ip.clone()), Some(client.user_agent.clone()));
             auth.audit(entry).await;
+            g.state.events.publish(crate::events::Event::Audit(event));
         }
     }
     response
+}
+
+/// Who did it, as the audit log names them.
+fn actor_name(actor: &Actor) -> String {
+    match actor {
+        Actor::User { name, .. } | Actor::ApiKey { name, .. } | Actor::DiscordUser { name, .. } => name.clone(),
+        Actor::Anonymous { name } => name.clone().unwrap_or_else(|| "anonymous".into()),
+        Actor::System => "botfleet".into(),
+    }
 }
 
 fn csrf() -> Error {

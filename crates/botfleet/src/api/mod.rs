@@ -24,6 +24,7 @@ pub mod schedules;
 pub mod servers;
 pub mod stock;
 pub mod users;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -64,6 +65,8 @@ pub struct AppState {
     pub single_node: Arc<std::sync::Mutex<Option<crate::nodes::SingleNode>>>,
     /// Alert rules, incidents and deliveries.
     pub alerts: crate::alerts::Alerts,
+    /// Outgoing webhooks and their deliveries.
+    pub webhooks: crate::webhooks::Webhooks,
     /// How long each growing table keeps its rows, and the sweep.
     pub retention: crate::retention::Retention,
     /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
@@ -205,6 +208,15 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/alerts/incidents", A::AlertsRead, alerts::list_incidents)
         .add(M::GET, "/api/v1/alerts/incidents/{id}", A::AlertsRead, alerts::get_incident)
         .add(M::POST, "/api/v1/alerts/incidents/{id}/acknowledge", A::AlertsAcknowledge, alerts::acknowledge)
+        .add(M::GET, "/api/v1/webhooks", A::WebhooksRead, webhooks::list)
+        .add(M::POST, "/api/v1/webhooks", A::WebhooksManage, webhooks::create)
+        .add(M::GET, "/api/v1/webhooks/{id}", A::WebhooksRead, webhooks::get)
+        .add(M::PUT, "/api/v1/webhooks/{id}", A::WebhooksManage, webhooks::update)
+        .add(M::DELETE, "/api/v1/webhooks/{id}", A::WebhooksManage, webhooks::delete)
+        .add(M::GET, "/api/v1/webhooks/{id}/deliveries", A::WebhooksRead, webhooks::deliveries)
+        .add(M::POST, "/api/v1/webhooks/{id}/test", A::WebhooksManage, webhooks::send_test)
+        .add(M::POST, "/api/v1/webhooks/{id}/resume", A::WebhooksManage, webhooks::resume)
+        .add(M::POST, "/api/v1/webhooks/{id}/pause", A::WebhooksManage, webhooks::pause)
         .add(M::GET, "/api/v1/audit-logs", A::AuditRead, audit::list)
         .add_idempotent(M::POST, "/api/v1/audit-logs/export", A::AuditRead, exports::audit_logs)
         .add(M::GET, "/api/v1/settings/security", A::SettingsManage, audit::settings)

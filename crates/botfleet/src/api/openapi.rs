@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 use super::error::ErrorBody;
 use super::{
     alerts, audit, auth, bots, exports, fleet, health, jobs, keys, live, logs, messages, schedules, servers, stock,
-    users,
+    users, webhooks,
 };
 use crate::auth::Action;
 
@@ -34,9 +34,11 @@ use crate::auth::Action;
         jobs::list, jobs::get, jobs::cancel, jobs::retry, jobs::skip, messages::batch,
         exports::command_logs, exports::bot_logs, exports::audit_logs, exports::file,
         schedules::list, schedules::create, schedules::get, schedules::update, schedules::delete, schedules::runs, schedules::preview,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete, webhooks::deliveries, webhooks::send_test,
+        webhooks::resume, webhooks::pause,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"), (name = "webhooks"))
 )]
 pub struct ApiDoc;
 
@@ -319,7 +321,7 @@ mod tests {
     fn condition_variants_take_no_other_fields() {
         let doc = serde_json::to_value(build()).unwrap();
         let variants = doc["components"]["schemas"]["Condition"]["oneOf"].as_array().unwrap();
-        assert_eq!(variants.len(), 10);
+        assert_eq!(variants.len(), 11);
         for v in variants {
             assert_eq!(v["additionalProperties"], false, "{v}");
         }

@@ -88,6 +88,8 @@ pub enum Action {
     SchedulesRead,
     SchedulesManage,
     NodesManage,
+    WebhooksRead,
+    WebhooksManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -128,6 +130,9 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::SchedulesManage, "schedules.manage", &[Operator, Admin]),
     // Draining a node moves every bot it runs to the other nodes.
     (Action::NodesManage, "nodes.manage", &[Admin]),
+    // Webhooks and their delivery history (payloads hold what the logs hold); made by admins.
+    (Action::WebhooksRead, "webhooks.read", &[Viewer, Operator, Admin]),
+    (Action::WebhooksManage, "webhooks.manage", &[Admin]),
 ];
 
 /// Permissions a request needs for what its body asks, beyond its route's: (action, when).

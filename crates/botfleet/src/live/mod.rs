@@ -38,12 +38,22 @@ pub enum Topic {
     Alerts,
     /// Background jobs: progress and state.
     Jobs,
+    /// Audited actions (admins).
+    Audit,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 7] =
-        [Topic::Bots, Topic::Commands, Topic::BotLogs, Topic::Fleet, Topic::Stock, Topic::Alerts, Topic::Jobs];
+    pub const ALL: [Topic; 8] = [
+        Topic::Bots,
+        Topic::Commands,
+        Topic::BotLogs,
+        Topic::Fleet,
+        Topic::Stock,
+        Topic::Alerts,
+        Topic::Jobs,
+        Topic::Audit,
+    ];
 
     /// The permission a topic needs.
     pub fn action(self) -> Action {
@@ -53,6 +63,7 @@ impl Topic {
             Self::Stock => Action::StockRead,
             Self::Alerts => Action::AlertsRead,
             Self::Jobs => Action::JobsRead,
+            Self::Audit => Action::AuditRead,
         }
     }
 
@@ -71,6 +82,7 @@ impl Topic {
             Event::Stock(_) => Self::Stock,
             Event::Alert(_) => Self::Alerts,
             Event::Job(_) => Self::Jobs,
+            Event::Audit(_) => Self::Audit,
         }
     }
 }
@@ -95,7 +107,7 @@ impl Subscription {
             Event::Command(c) => Some(c.bot_id),
             Event::BotLog(l) => Some(l.bot_id),
             // Alerts are for every page's banner, whichever bot it shows.
-            Event::Fleet(_) | Event::Stock(_) | Event::Alert(_) | Event::Job(_) => None,
+            Event::Fleet(_) | Event::Stock(_) | Event::Alert(_) | Event::Job(_) | Event::Audit(_) => None,
         };
         match (self.bot_id, bot) {
             (Some(wanted), Some(bot)) => wanted == bot,
