@@ -917,6 +917,24 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::DELETE, "/api/v1/alerts/rules/{id}", rip.clone(), invalid: Some((format!("{rp}/abc"), None)), valid: None, rows: 1);
     case!(admin, Method::DELETE, "/api/v1/alerts/channels/{id}", chp.clone(), invalid: Some((format!("{cp}/abc"), None)), valid: None, rows: 1);
 
+    // Webhooks: made, changed, tested, paused, resumed and deleted by admins (a viewer is refused).
+    let wp = "/api/v1/webhooks";
+    let hook = json!({"name": "Ops", "kind": "http_webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef", "events": ["job"]});
+    let made = case!(admin, Method::POST, wp, wp.into(),
+        invalid: Some((wp.into(), Some(json!({"name": "Ops", "kind": "http_webhook", "url": "ftp://x", "secret": "0123456789abcdef", "events": ["job"]})))),
+        valid: Some(hook.clone()), rows: 1);
+    let whp = format!("{wp}/{}", made["id"]);
+    case!(admin, Method::PUT, "/api/v1/webhooks/{id}", whp.clone(),
+        invalid: Some((whp.clone(), Some(json!({"version": 1, "name": "Ops", "events": []})))),
+        valid: Some(json!({"version": 1, "name": "Ops 2", "events": ["job", "alert"]})), rows: 1);
+    case!(admin, Method::POST, "/api/v1/webhooks/{id}/test", format!("{whp}/test"),
+        invalid: Some((format!("{wp}/999999/test"), None)), valid: None, rows: 1);
+    case!(admin, Method::POST, "/api/v1/webhooks/{id}/pause", format!("{whp}/pause"),
+        invalid: Some((format!("{wp}/999999/pause"), None)), valid: None, rows: 1);
+    case!(admin, Method::POST, "/api/v1/webhooks/{id}/resume", format!("{whp}/resume"),
+        invalid: Some((format!("{wp}/999999/resume"), None)), valid: None, rows: 1);
+    case!(admin, Method::DELETE, "/api/v1/webhooks/{id}", whp.clone(), invalid: Some((format!("{wp}/abc"), None)), valid: None, rows: 1);
+
     // A node alone may not be drained (nowhere for its bots to go); taking it back is allowed.
     let (_, nodes) = t.send(&admin, Method::GET, "/api/v1/nodes", None).await;
     let np = format!("/api/v1/nodes/{}", nodes["items"][0]["id"].as_str().unwrap());
