@@ -20,6 +20,7 @@ const ROUTES = [
   { path: '/jobs', page: 'jobs', perm: 'jobs.read', nav: 'Jobs' },
   { path: '/jobs/:id', page: 'job', perm: 'jobs.read' },
   { path: '/schedules', page: 'schedules', perm: 'schedules.read', nav: 'Schedules' },
+  { path: '/webhooks', page: 'webhooks', perm: 'webhooks.read', nav: 'Webhooks' },
   { path: '/commands', page: 'commands', perm: 'logs.read', nav: 'Command log' },
   { path: '/bot-logs', page: 'bot-logs', perm: 'logs.read', nav: 'Bot log' },
   { path: '/audit', page: 'audit', perm: 'audit.read', nav: 'Audit log' },

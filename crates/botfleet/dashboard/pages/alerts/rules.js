@@ -37,6 +37,7 @@ const KINDS = {
   memory_over: { label: 'Memory over', numbers: ['megabytes'], perBot: false },
   invalid_requests: { label: 'Invalid requests to Discord (10 min)', numbers: ['requests'], perBot: false },
   session_starts_low: { label: 'Few session starts left', numbers: ['below'], perBot: true },
+  webhook_paused: { label: 'Webhook paused after failures', numbers: [], perBot: false },
 };
 
 /** A condition in words. */
@@ -52,6 +53,7 @@ export function describeCondition(c) {
     case 'memory_over': return `Memory above ${num(c.megabytes)} MB`;
     case 'invalid_requests': return `More than ${num(c.requests)} invalid requests to Discord in 10 minutes`;
     case 'session_starts_low': return `Fewer than ${num(c.below)} session starts left today`;
+    case 'webhook_paused': return 'A webhook was paused after failing 10 times in a row';
     default: return c.kind;
   }
 }
