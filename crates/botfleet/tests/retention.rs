@@ -572,7 +572,7 @@ async fn low_stock_notice(store: &Store, product: i64, state: &str, updated: i64
 
 /// Job history: ended jobs older than the cutoff go whole (items, file, job), in batches; a job
 /// still running or queued stays however old, and so does a recent one; finished low-stock
-/// notices and scheduled runs go, one still to send stays.
+/// notices, scheduled runs and webhook deliveries go, one still to send stays.
 async fn ended_jobs_and_finished_notices_go_after_their_days(app: TestApp) {
     let store = app.store.clone();
     let now = botfleet::time::now_ms();
@@ -597,6 +597,31 @@ async fn ended_jobs_and_finished_notices_go_after_their_days(app: TestApp) {
             .unwrap();
     }
 
+    // Webhook deliveries: those sent or given up go; one still to try stays however old.
+    sqlx::query(
+        "INSERT INTO webhooks (name, kind, url_sealed, url_hint, events, state, failures_in_a_row, version, created_at, \
+         updated_at) VALUES ('w', 'http_webhook', 'x', 'http://x/', '[\"job\"]', 'active', 0, 1, 1, 1)",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    for (i, (at, state)) in
+        [(cutoff - 1, "sent"), (cutoff - 2, "failed"), (cutoff - 3, "pending"), (cutoff + 1, "sent")]
+            .into_iter()
+            .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (webhook_id, event_type, event_id, payload, state, attempts, \
+             next_attempt_at, created_at) SELECT id, 'job', $1, '{}', $2, 1, $3, $3 FROM webhooks",
+        )
+        .bind(format!("job:{i}"))
+        .bind(state.to_owned())
+        .bind(at)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+
     let mut report = Report::default();
     let mut go_on = keep_going;
     let flow =
@@ -617,6 +642,12 @@ async fn ended_jobs_and_finished_notices_go_after_their_days(app: TestApp) {
     notices.sort_unstable();
     assert_eq!(ids(&store, "SELECT id FROM low_stock_notices").await, notices);
     assert!(!notices.contains(&old_sent) && !notices.contains(&old_unknown));
+    assert_eq!(report.webhook_deliveries, 2, "{report:?}");
+    let left: Vec<(String, i64)> = sqlx::query_as("SELECT state, created_at FROM webhook_deliveries ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, [("pending".to_owned(), cutoff - 3), ("sent".to_owned(), cutoff + 1)]);
     assert!(gone.iter().all(|id| !kept.contains(id)));
     app.stop().await;
 }

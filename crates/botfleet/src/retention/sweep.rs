@@ -80,6 +80,8 @@ impl Table {
                 },
                 // Their schedule has moved past them; one still queued stays.
                 Pass::Finished { table: "schedule_runs", time: "at", states: "'sent', 'failed', 'skipped'" },
+                // Webhook deliveries sent or given up (one still to try stays).
+                Pass::Finished { table: "webhook_deliveries", time: "created_at", states: "'sent', 'failed'" },
             ],
         }
     }
@@ -104,6 +106,8 @@ pub struct Report {
     pub low_stock_notices: u64,
     /// Scheduled runs that were sent, failed or skipped.
     pub schedule_runs: u64,
+    /// Webhook deliveries sent or given up.
+    pub webhook_deliveries: u64,
     pub audit: u64,
     /// `on_progress` asked to stop before every table was swept.
     pub stopped: bool,
@@ -123,6 +127,7 @@ impl Report {
             + self.job_files
             + self.low_stock_notices
             + self.schedule_runs
+            + self.webhook_deliveries
             + self.audit
     }
 
@@ -139,6 +144,7 @@ impl Report {
         self.job_files += other.job_files;
         self.low_stock_notices += other.low_stock_notices;
         self.schedule_runs += other.schedule_runs;
+        self.webhook_deliveries += other.webhook_deliveries;
         self.audit += other.audit;
         self.stopped |= other.stopped;
     }
@@ -156,6 +162,7 @@ impl Report {
             "job_files": self.job_files,
             "low_stock_notices": self.low_stock_notices,
             "schedule_runs": self.schedule_runs,
+            "webhook_deliveries": self.webhook_deliveries,
             "discord_audit_logs": self.audit,
         })
     }
@@ -312,6 +319,7 @@ async fn one_batch(store: &Store, pass: Pass, cutoff: i64, batch: i64, report: &
             let n = sqlx::query(&sql).bind(cutoff).bind(batch).execute(pool).await?.rows_affected();
             match table {
                 "low_stock_notices" => report.low_stock_notices += n,
+                "webhook_deliveries" => report.webhook_deliveries += n,
                 _ => report.schedule_runs += n,
             }
             Ok(n)
