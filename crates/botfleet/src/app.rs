@@ -113,6 +113,9 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         (&config.exports).into(),
     );
     let schedules = crate::schedules::Schedules::new(store.clone(), jobs.clone(), fleet.clone(), config.clock.clone());
+    let status_page = crate::status_page::StatusPage::new(store.clone(), fleet.clone(), config.clock.clone());
+    // A change saved through another node clears this node's page too.
+    caching.bus.register(Topic::Settings, Arc::new(status_page.clone()));
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -131,6 +134,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         single_node: Arc::new(Mutex::new(single_node)),
         alerts,
         retention,
+        status_page,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
         monitoring: config.monitoring,

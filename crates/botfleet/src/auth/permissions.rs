@@ -88,6 +88,7 @@ pub enum Action {
     SchedulesRead,
     SchedulesManage,
     NodesManage,
+    StatusPageManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -128,6 +129,8 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::SchedulesManage, "schedules.manage", &[Operator, Admin]),
     // Draining a node moves every bot it runs to the other nodes.
     (Action::NodesManage, "nodes.manage", &[Admin]),
+    // What the public status page shows, and whether it is served at all.
+    (Action::StatusPageManage, "status_page.manage", &[Admin]),
 ];
 
 /// Permissions a request needs for what its body asks, beyond its route's: (action, when).
