@@ -159,6 +159,10 @@ async fn the_page_shows_the_chosen_bots_states_bars_and_incidents_to_anyone_and_
         uptime_row(&app, shop, at, 60, if minute < 30 { 60_000 } else { 0 }, 60_000).await;
     }
     uptime_row(&app, shop, today - 40 * DAY, 3_600, 1_200_000, HOUR).await;
+    // The weekend bot (stopped now, so the sampler writes nothing for it) ran half of a recent
+    // 10 s: a row of today's, summed into today's daily bar from its 6-hour bar.
+    let recent = now - now.rem_euclid(10_000) - 20_000;
+    uptime_row(&app, weekend, recent, 10, 5_000, 10_000).await;
 
     // An admin turns it on with three of the bots, two under public labels.
     let (status, settings) = app.get("/api/v1/status-page").await;
@@ -215,8 +219,15 @@ async fn the_page_shows_the_chosen_bots_states_bars_and_incidents_to_anyone_and_
     assert!((forty - 1.0 / 3.0).abs() < 1e-9, "40 days ago: {forty}");
     let quarter = orders["90d"]["uptime"].as_f64().unwrap();
     assert!(quarter > 0.5 && quarter < 1.0, "{quarter}");
-    assert!(bots[2]["uptime"]["90d"]["uptime"].is_null(), "never observed: no data");
-    assert!(bots[2]["uptime"]["24h"]["bars"].as_array().unwrap().iter().all(|b| b["uptime"].is_null()));
+    let weekend_bars = |window: &str| bots[2]["uptime"][window]["bars"].as_array().unwrap().clone();
+    for (window, bar_ms) in [("24h", HOUR), ("7d", 6 * HOUR), ("90d", DAY)] {
+        let start = botfleet::time::rfc3339(recent - recent.rem_euclid(bar_ms));
+        for b in weekend_bars(window) {
+            let want = if b["start"] == start.as_str() { json!(0.5) } else { Value::Null };
+            assert_eq!(b["uptime"], want, "{window} {b}: only its one row, nothing else observed");
+        }
+        assert_eq!(bots[2]["uptime"][window]["uptime"], 0.5, "{window}");
+    }
 
     let current = page["incidents"]["current"].as_array().unwrap();
     assert_eq!(current.len(), 1, "{page}");

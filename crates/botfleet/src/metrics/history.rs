@@ -349,8 +349,15 @@ pub struct UptimeBucket {
 }
 
 /// The uptime of `bots` in buckets of `bucket_ms` (a multiple of an hour, so no row straddles
-/// two) from `since` on, summed in the database: one row per bot and bucket that has data.
-pub async fn uptime_buckets(store: &Store, bots: &[i64], since: i64, bucket_ms: i64) -> Result<Vec<UptimeBucket>> {
+/// two) of the rows from `since` to before `until`, summed in the database: one row per bot and
+/// bucket that has data.
+pub async fn uptime_buckets(
+    store: &Store,
+    bots: &[i64],
+    since: i64,
+    until: i64,
+    bucket_ms: i64,
+) -> Result<Vec<UptimeBucket>> {
     if bots.is_empty() {
         return Ok(Vec::new());
     }
@@ -361,9 +368,9 @@ pub async fn uptime_buckets(store: &Store, bots: &[i64], since: i64, bucket_ms: 
     let sql = format!(
         "SELECT bot_id, (at / {bucket_ms}) * {bucket_ms} AS bucket, CAST(SUM(up_ms) AS BIGINT) AS up_ms, \
          CAST(SUM(span_ms) AS BIGINT) AS span_ms FROM discord_performance_metrics \
-         WHERE bot_id IN ({ids}) AND at >= $1 GROUP BY bot_id, (at / {bucket_ms}) * {bucket_ms}"
+         WHERE bot_id IN ({ids}) AND at >= $1 AND at < $2 GROUP BY bot_id, (at / {bucket_ms}) * {bucket_ms}"
     );
-    let rows = sqlx::query(&sql).bind(since).fetch_all(store.pool()).await?;
+    let rows = sqlx::query(&sql).bind(since).bind(until).fetch_all(store.pool()).await?;
     rows.iter()
         .map(|r| {
             Ok(UptimeBucket {

@@ -3,9 +3,9 @@
 //! current and recent incidents — in generic words, with no id, token, rule or error text.
 //!
 //! Anyone may ask for it, so it must not be a way to load the database: the page is computed at
-//! most every [`REFRESH_EVERY`] per node, in memory, by a handful of aggregate queries (three for
-//! the bars, one for incidents, two for the settings), both bodies rendered once with their
-//! `ETag`. Requests that find it stale wait for the one computation under way instead of starting
+//! most every [`REFRESH_EVERY`] per node, in memory, by a handful of aggregate queries (two for
+//! the hourly and 6-hourly bars, one for incidents, two for the settings; the daily bars of past
+//! days, most of the rows, at most hourly), both bodies rendered once with their `ETag`. Requests that find it stale wait for the one computation under way instead of starting
 //! their own. A change of the settings clears it here at once and on the other nodes through the
 //! invalidation bus (`Topic::Settings`). When the database fails, the last page is served (its
 //! time says how old it is) and the next attempt waits for the next interval.
@@ -62,6 +62,23 @@ impl Span {
     }
 }
 
+/// The daily bars of the days before today are read again at most this often (or when the day
+/// turns, or the settings change): those days' rows no longer change (downsampling keeps their
+/// sums) and they are most of the rows the page reads.
+const PAST_DAYS_EVERY_MS: i64 = HOUR_MS;
+
+/// Uptime sums by (bot, bucket start).
+type Sums = HashMap<(i64, i64), (i64, i64)>;
+
+/// The daily sums of the 89 days before `today`, for `ids`, read at `at_ms`.
+#[derive(Debug, Clone)]
+struct PastDays {
+    today: i64,
+    ids: Vec<i64>,
+    at_ms: i64,
+    sums: Sums,
+}
+
 /// A body ready to send, with its strong `ETag` (quoted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
@@ -99,6 +116,8 @@ struct Inner {
     cached: Mutex<Option<Computed>>,
     /// Held by the one computation under way; others wait for it, then read what it kept.
     turn: tokio::sync::Mutex<()>,
+    /// The past days' sums (std lock, as `cached`).
+    past_days: Mutex<Option<PastDays>>,
     /// Bumped by each clear: a page computed from settings read before it is not kept.
     generation: AtomicU64,
     hits: AtomicU64,
@@ -129,6 +148,7 @@ impl StatusPage {
                 clock,
                 cached: Mutex::new(None),
                 turn: tokio::sync::Mutex::new(()),
+                past_days: Mutex::new(None),
                 generation: AtomicU64::new(0),
                 hits: AtomicU64::new(0),
                 computations: AtomicU64::new(0),
@@ -202,12 +222,21 @@ impl StatusPage {
             return Ok(None);
         }
         let ids: Vec<i64> = bots.iter().map(|b| b.bot_id).collect();
+        let today = now.div_euclid(DAY_MS) * DAY_MS;
         let mut buckets = HashMap::new();
-        for span in [DAY, WEEK, QUARTER] {
-            let rows = history::uptime_buckets(store, &ids, span.first(now), span.bar_ms).await?;
+        for span in [DAY, WEEK] {
+            let rows = history::uptime_buckets(store, &ids, span.first(now), i64::MAX, span.bar_ms).await?;
             for UptimeBucket { bot_id, start, up_ms, span_ms } in rows {
                 buckets.insert((span.bar_ms, bot_id, start), (up_ms, span_ms));
+                // Today's daily bar is the sum of its 6-hour bars (they start at midnight UTC).
+                if span.bar_ms == WEEK.bar_ms && start >= today {
+                    let sum = buckets.entry((DAY_MS, bot_id, today)).or_insert((0, 0));
+                    *sum = (sum.0 + up_ms, sum.1 + span_ms);
+                }
             }
+        }
+        for ((bot_id, start), sums) in self.past_days(&ids, today, now).await? {
+            buckets.insert((DAY_MS, bot_id, start), sums);
         }
         let window = |bot_id: i64, span: Span| {
             let first = span.first(now);
@@ -267,11 +296,33 @@ impl StatusPage {
     }
 }
 
+impl StatusPage {
+    /// The daily sums of the days before today for `ids`: kept from the last read while it is
+    /// for the same day and bots and at most [`PAST_DAYS_EVERY_MS`] old, else read again.
+    async fn past_days(&self, ids: &[i64], today: i64, now: i64) -> Result<Sums> {
+        {
+            let kept = self.inner.past_days.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(p) = kept
+                .as_ref()
+                .filter(|p| p.today == today && p.ids == ids && (0..PAST_DAYS_EVERY_MS).contains(&(now - p.at_ms)))
+            {
+                return Ok(p.sums.clone());
+            }
+        }
+        let rows = history::uptime_buckets(&self.inner.store, ids, QUARTER.first(now), today, DAY_MS).await?;
+        let sums: Sums = rows.into_iter().map(|b| ((b.bot_id, b.start), (b.up_ms, b.span_ms))).collect();
+        let fresh = PastDays { today, ids: ids.to_vec(), at_ms: now, sums: sums.clone() };
+        *self.inner.past_days.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh);
+        Ok(sums)
+    }
+}
+
 impl Clear for StatusPage {
     fn clear(&self) {
         self.inner.generation.fetch_add(1, Ordering::SeqCst);
         self.inner.invalidations.fetch_add(1, Ordering::Relaxed);
         *self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.inner.past_days.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Hits: requests answered from memory; misses: computations (the database's share).
