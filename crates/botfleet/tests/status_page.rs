@@ -4,7 +4,8 @@
 //! bars from the performance rows, current and recent incidents in generic words, and nothing
 //! secret (no id, token, hint, failure reason, rule name or incident detail). Cached: `ETag`,
 //! `If-None-Match` → 304, `Cache-Control`, and many requests at once make one computation. The
-//! settings route is admin only, versioned and audited; a deleted bot leaves the page.
+//! settings route is admin only, versioned and audited; a deleted bot leaves the page; with two
+//! nodes, a change saved through one clears the page the other keeps.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -436,4 +437,31 @@ async fn the_settings_are_admin_only_versioned_checked_and_audited(backend: Back
     assert_eq!(page["bots"].as_array().unwrap().len(), 1);
     assert_eq!(page["bots"][0]["state"], "paused", "never started: stopped on purpose");
     assert_eq!(page["state"], "paused");
+}
+
+/// Two nodes on one PostgreSQL database: a change saved through one clears the page the other
+/// keeps (through the cache bus), so the other shows it at once rather than after 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_one_node_clears_the_page_on_the_other() {
+    let several = |c: &mut botfleet::config::ServeConfig| c.several_nodes = true;
+    let Some(a) = TestApp::spawn_configured(Backend::Postgres, "http://127.0.0.1:9", several).await else { return };
+    let b = a.spawn_beside(|_| {}).await;
+    until("node b to listen", 20, || async { (b.caching.bus.connections() > 0).then_some(()) }).await;
+    let bot = create_bot(&a, "Shop", &common::token("nodes")).await;
+    let change = |title: &str, version: i64| json!({"enabled": true, "title": title, "version": version, "bots": [{"bot_id": bot}]});
+    let (status, _) = a.call(Method::PUT, "/api/v1/status-page", Some(change("First", 1))).await;
+    assert_eq!(status, StatusCode::OK);
+    let title = |node: &TestApp| {
+        let url = format!("{}/status.json", node.url);
+        async move { anonymous().get(url).send().await.unwrap().json::<Value>().await.unwrap()["title"].clone() }
+    };
+    assert_eq!(title(&b).await, "First", "node b computes and keeps its page");
+    let before = b.caching.bus.received();
+    let (status, _) = a.call(Method::PUT, "/api/v1/status-page", Some(change("Second", 2))).await;
+    assert_eq!(status, StatusCode::OK);
+    until("node b to hear of the change", 20, || async { (b.caching.bus.received() > before).then_some(()) }).await;
+    assert_eq!(title(&b).await, "Second", "node b dropped its page");
+    // Dropped, not stopped: a clean stop of each of several nodes takes some 30 s here, and is not
+    // what this test is about.
+    drop(b);
 }

@@ -5,10 +5,12 @@
 //! Anyone may ask for it, so it must not be a way to load the database: the page is computed at
 //! most every [`REFRESH_EVERY`] per node, in memory, by a handful of aggregate queries (two for
 //! the hourly and 6-hourly bars, one for incidents, two for the settings; the daily bars of past
-//! days, most of the rows, at most hourly), both bodies rendered once with their `ETag`. Requests that find it stale wait for the one computation under way instead of starting
-//! their own. A change of the settings clears it here at once and on the other nodes through the
-//! invalidation bus (`Topic::Settings`). When the database fails, the last page is served (its
-//! time says how old it is) and the next attempt waits for the next interval.
+//! days, most of the rows, at most hourly), both bodies rendered once with their `ETag`. Requests
+//! that find it stale while it is being computed get the last page (or, when there is none, wait
+//! for that computation) instead of starting their own. A change of the settings clears it here at
+//! once and on the other nodes through the invalidation bus (`Topic::Settings`). When the database
+//! fails, the last page is served (its time says how old it is) and the next attempt waits for the
+//! next interval.
 
 pub mod model;
 pub mod render;
@@ -177,7 +179,17 @@ impl StatusPage {
             self.inner.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(page);
         }
-        let _turn = self.inner.turn.lock().await;
+        let _turn = match self.inner.turn.try_lock() {
+            Ok(turn) => turn,
+            Err(_) => {
+                // Being computed: the last page, if there is one, rather than a wait.
+                if let Some(last) = self.last() {
+                    self.inner.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(last);
+                }
+                self.inner.turn.lock().await
+            }
+        };
         // Another request may have computed it while this one waited.
         if let Some(page) = self.fresh() {
             self.inner.hits.fetch_add(1, Ordering::Relaxed);
@@ -205,6 +217,11 @@ impl StatusPage {
                 None => Err(e),
             },
         }
+    }
+
+    /// The cached page, however old (none after a change of the settings).
+    fn last(&self) -> Option<Option<Arc<Rendered>>> {
+        self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|c| c.page.clone())
     }
 
     /// The cached page, when computed less than an interval ago.
