@@ -37,7 +37,7 @@ pub async fn save(
 ) -> Reply<Json<StatusPageSettings>> {
     let (old, new) = app.status_page.save(change).await?;
     // The other nodes drop their copy of the page too.
-    app.caching.bus.changed(Topic::Settings).await;
+    app.caching.bus.changed(Topic::StatusPage).await;
     let fields = ["enabled", "title", "bots"];
     let changes = audit::diff(&public_fields(&old), &public_fields(&new), &fields);
     if changes.as_object().is_some_and(|c| !c.is_empty()) {

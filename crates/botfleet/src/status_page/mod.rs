@@ -8,7 +8,7 @@
 //! days, most of the rows, at most hourly), both bodies rendered once with their `ETag`. Requests
 //! that find it stale while it is being computed get the last page (or, when there is none, wait
 //! for that computation) instead of starting their own. A change of the settings clears it here at
-//! once and on the other nodes through the invalidation bus (`Topic::Settings`). When the database
+//! once and on the other nodes through the invalidation bus (`Topic::StatusPage`). When the database
 //! fails, the last page is served (its time says how old it is) and the next attempt waits for the
 //! next interval.
 
