@@ -25,6 +25,7 @@ const ROUTES = [
   { path: '/bot-logs', page: 'bot-logs', perm: 'logs.read', nav: 'Bot log' },
   { path: '/audit', page: 'audit', perm: 'audit.read', nav: 'Audit log' },
   { path: '/nodes', page: 'nodes', perm: 'health.read', nav: 'Nodes' },
+  { path: '/status-page', page: 'status-page', perm: 'status_page.manage', nav: 'Status page' },
   { path: '/users', page: 'users', perm: 'users.manage', nav: 'Users' },
   { path: '/keys', page: 'keys', perm: 'keys.manage', nav: 'API keys' },
   { path: '/account', page: 'account', perm: null, nav: 'Your account' },

@@ -114,6 +114,9 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         (&config.exports).into(),
     );
     let schedules = crate::schedules::Schedules::new(store.clone(), jobs.clone(), fleet.clone(), config.clock.clone());
+    let status_page = crate::status_page::StatusPage::new(store.clone(), fleet.clone(), config.clock.clone());
+    // A change saved through another node clears this node's page too.
+    caching.bus.register(Topic::StatusPage, Arc::new(status_page.clone()));
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");
@@ -133,6 +136,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
         alerts,
         webhooks,
         retention,
+        status_page,
         live: config.websocket,
         metrics_interval: std::time::Duration::from_secs(config.metrics_interval_seconds),
         monitoring: config.monitoring,

@@ -55,6 +55,9 @@ pub mod retention;
 pub mod schedules;
 /// Secrets that never print, and the token cipher.
 pub mod secrets;
+/// The public status page: the bots an admin shows, their state, uptime bars and incidents, computed
+/// at most every 30 s.
+pub mod status_page;
 /// The shop's products and their stock; CSV import and export.
 pub mod stock;
 /// The database (SQLite or PostgreSQL) and its migrations.

@@ -781,6 +781,9 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::PUT, "/api/v1/settings/retention", "/api/v1/settings/retention".into(),
         invalid: Some(("/api/v1/settings/retention".into(), Some(json!({"audit_days": 5000})))),
         valid: Some(json!({"audit_days": 400})), rows: 1);
+    case!(admin, Method::PUT, "/api/v1/status-page", "/api/v1/status-page".into(),
+        invalid: Some(("/api/v1/status-page".into(), Some(json!({"enabled": true, "title": "Shop", "version": 1, "bots": [{"bot_id": 999999}]})))),
+        valid: Some(json!({"enabled": true, "title": "Shop status", "version": 1, "bots": []})), rows: 1);
     // A retention run: one row when it is asked for, and the run's own `retention.sweep` row when
     // its job ends (so waited for here, by hand).
     {

@@ -630,6 +630,54 @@ pub async fn list_incidents(
     Ok(Page::from_overfetch(items, limit, |i| i.id))
 }
 
+/// A bot's incident as a public page may tell it: no rule, detail or id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BotIncident {
+    pub bot_id: i64,
+    /// Its rule watches for the bot being down (`bot_down`); otherwise it is about how well the
+    /// bot answers (latency, errors, reconnections, …), or its rule is gone.
+    pub outage: bool,
+    pub started_at: i64,
+    /// `None` while it is firing.
+    pub resolved_at: Option<i64>,
+}
+
+/// The incidents of `bots` that are firing or were resolved at `resolved_since` or later: the
+/// firing ones first, each group newest first, at most `limit`.
+pub async fn bot_incidents(store: &Store, bots: &[i64], resolved_since: i64, limit: u32) -> Result<Vec<BotIncident>> {
+    if bots.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The ids are integers: safe to write into the SQL.
+    let ids = bots.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT i.bot_id, i.started_at, i.resolved_at, i.state, r.condition FROM alert_incidents i \
+         LEFT JOIN alert_rules r ON r.id = i.rule_id \
+         WHERE i.bot_id IN ({ids}) AND (i.state = 'firing' OR i.resolved_at >= $1) \
+         ORDER BY CASE WHEN i.state = 'firing' THEN 0 ELSE 1 END, i.started_at DESC, i.id DESC LIMIT $2"
+    ))
+    .bind(resolved_since)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let condition: Option<String> = r.try_get("condition")?;
+            let outage = condition
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok())
+                .is_some_and(|c| c["kind"] == "bot_down");
+            let state: String = r.try_get("state")?;
+            let resolved_at: Option<i64> = r.try_get("resolved_at")?;
+            Ok(BotIncident {
+                bot_id: r.try_get("bot_id")?,
+                outage,
+                started_at: r.try_get("started_at")?,
+                resolved_at: if state == "firing" { None } else { resolved_at },
+            })
+        })
+        .collect()
+}
+
 /// Every firing incident, with the raw times the engine needs.
 pub async fn firing(store: &Store) -> Result<Vec<(Incident, i64, bool)>> {
     let rows = sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM alert_incidents WHERE state = 'firing'"))

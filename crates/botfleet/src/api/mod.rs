@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod respond;
 pub mod schedules;
 pub mod servers;
+pub mod status_page;
 pub mod stock;
 pub mod users;
 pub mod webhooks;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Webhooks,
     /// How long each growing table keeps its rows, and the sweep.
     pub retention: crate::retention::Retention,
+    /// The public status page: its settings and the page computed at most every 30 s.
+    pub status_page: crate::status_page::StatusPage,
     /// `/api/v1/live` is on (`DISCORD_WEBSOCKET_ENABLED`).
     pub live: bool,
     /// How often performance rows are written.
@@ -224,6 +227,10 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/settings/retention", A::SettingsManage, audit::retention)
         .add_idempotent(M::POST, "/api/v1/settings/retention/run", A::SettingsManage, audit::run_retention)
         .add(M::PUT, "/api/v1/settings/retention", A::SettingsManage, audit::save_retention)
+        .add(M::GET, "/api/v1/status-page", A::StatusPageManage, status_page::settings)
+        .add(M::PUT, "/api/v1/status-page", A::StatusPageManage, status_page::save)
+        .add(M::GET, "/status", A::Public, status_page::html)
+        .add(M::GET, "/status.json", A::Public, status_page::json)
 }
 
 /// The declared action of every route (what the permission test and the OpenAPI document read).

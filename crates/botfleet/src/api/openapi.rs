@@ -7,14 +7,14 @@ use utoipa::OpenApi;
 
 use super::error::ErrorBody;
 use super::{
-    alerts, audit, auth, bots, exports, fleet, health, jobs, keys, live, logs, messages, schedules, servers, stock,
-    users, webhooks,
+    alerts, audit, auth, bots, exports, fleet, health, jobs, keys, live, logs, messages, schedules, servers,
+    status_page, stock, users, webhooks,
 };
 use crate::auth::Action;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, stock, health, metrics and alerts. Every route but health, sign-in and the sign-in page needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
+    info(title = "botfleet", description = "Run a shop's fleet of Discord bots: bot configurations, command and bot logs, stock, health, metrics and alerts. Every route but health, sign-in, the sign-in page and the public status page (/status, /status.json) needs a session cookie or an API key (Authorization: Bearer bf_…); each operation names the permission it needs."),
     paths(
         health::live, health::ready, health::nodes, health::change_node, health::metrics, health::bot, health::performance,
         bots::list, bots::create, bots::get, bots::update, bots::replace_token, bots::delete, bots::test_saved, bots::test_unsaved, bots::guilds, bots::guilds_of_token,
@@ -36,9 +36,10 @@ use crate::auth::Action;
         schedules::list, schedules::create, schedules::get, schedules::update, schedules::delete, schedules::runs, schedules::preview,
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete, webhooks::deliveries, webhooks::send_test,
         webhooks::resume, webhooks::pause,
+        status_page::settings, status_page::save, status_page::html, status_page::json,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"), (name = "webhooks"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"), (name = "webhooks"), (name = "status-page"))
 )]
 pub struct ApiDoc;
 

@@ -90,6 +90,7 @@ pub enum Action {
     NodesManage,
     WebhooksRead,
     WebhooksManage,
+    StatusPageManage,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -133,6 +134,8 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     // Webhooks and their delivery history (payloads hold what the logs hold); made by admins.
     (Action::WebhooksRead, "webhooks.read", &[Viewer, Operator, Admin]),
     (Action::WebhooksManage, "webhooks.manage", &[Admin]),
+    // What the public status page shows, and whether it is served at all.
+    (Action::StatusPageManage, "status_page.manage", &[Admin]),
 ];
 
 /// Permissions a request needs for what its body asks, beyond its route's: (action, when).

@@ -56,16 +56,19 @@ pub enum Topic {
     Catalogue,
     /// The security settings.
     Settings,
+    /// The public status page's settings (the page each node keeps).
+    StatusPage,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 3] = [Topic::Credentials, Topic::Catalogue, Topic::Settings];
+    pub const ALL: [Topic; 4] = [Topic::Credentials, Topic::Catalogue, Topic::Settings, Topic::StatusPage];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Topic::Credentials => "credentials",
             Topic::Catalogue => "catalogue",
             Topic::Settings => "settings",
+            Topic::StatusPage => "status_page",
         }
     }
 

@@ -337,3 +337,48 @@ pub async fn uptime(store: &Store, bot_id: i64, now: i64) -> Result<UptimeShares
     };
     Ok(UptimeShares { hour: share("1h")?, day: share("24h")?, week: share("7d")? })
 }
+
+/// Uptime of one bot over one bucket: the sums of its rows whose span starts in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UptimeBucket {
+    pub bot_id: i64,
+    /// The bucket's start (UTC ms, a multiple of its length).
+    pub start: i64,
+    pub up_ms: i64,
+    pub span_ms: i64,
+}
+
+/// The uptime of `bots` in buckets of `bucket_ms` (a multiple of an hour, so no row straddles
+/// two) of the rows from `since` to before `until`, summed in the database: one row per bot and
+/// bucket that has data.
+pub async fn uptime_buckets(
+    store: &Store,
+    bots: &[i64],
+    since: i64,
+    until: i64,
+    bucket_ms: i64,
+) -> Result<Vec<UptimeBucket>> {
+    if bots.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Never a bucket shorter than an hour (a caller's slip would otherwise split rows).
+    let bucket_ms = bucket_ms.max(3_600_000);
+    // The ids and the bucket are integers: safe to write into the SQL (one statement, any backend).
+    let ids = bots.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT bot_id, (at / {bucket_ms}) * {bucket_ms} AS bucket, CAST(SUM(up_ms) AS BIGINT) AS up_ms, \
+         CAST(SUM(span_ms) AS BIGINT) AS span_ms FROM discord_performance_metrics \
+         WHERE bot_id IN ({ids}) AND at >= $1 AND at < $2 GROUP BY bot_id, (at / {bucket_ms}) * {bucket_ms}"
+    );
+    let rows = sqlx::query(&sql).bind(since).bind(until).fetch_all(store.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UptimeBucket {
+                bot_id: r.try_get("bot_id")?,
+                start: r.try_get("bucket")?,
+                up_ms: r.try_get("up_ms")?,
+                span_ms: r.try_get("span_ms")?,
+            })
+        })
+        .collect()
+}

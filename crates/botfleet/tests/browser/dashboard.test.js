@@ -208,12 +208,12 @@ describe('dashboard', () => {
     assert.deepEqual(admin.problems, []);
   });
 
-  it('shows an operator no Users, Audit or API keys page', T, async () => {
+  it('shows an operator no Users, Audit, API keys or Status page screen', T, async () => {
     const page = await newPage(chrome.browser, demo);
     await signIn(page, operator.username, operator.password);
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Bots' }).waitFor();
-    for (const hidden of ['Users', 'Audit log', 'API keys']) {
+    for (const hidden of ['Users', 'Audit log', 'API keys', 'Status page']) {
       assert.equal(await nav.getByRole('link', { name: hidden }).count(), 0, `${hidden} is not offered`);
     }
     await page.goto('/#/users');
