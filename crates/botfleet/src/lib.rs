@@ -61,13 +61,13 @@ pub mod stock;
 pub mod store;
 /// The one rule for control characters in request text (names single-line, descriptions multi-line).
 pub mod text;
-/// Configuration export and import: one versioned JSON document, secrets sealed under a
-/// passphrase, a dry-run diff, all or nothing.
-pub mod transfer;
 /// Time: the clock time-dependent rules read (a manual one in tests); times stored as UTC
 /// milliseconds, shown as RFC 3339.
 pub mod time;
 /// Command tracking and bot logs: the batching writer.
 pub mod tracking;
+/// Configuration export and import: one versioned JSON document, secrets sealed under a
+/// passphrase, a dry-run diff, all or nothing.
+pub mod transfer;
 
 pub use error::{Error, Result};

@@ -185,7 +185,8 @@ pub async fn replace_rule_in(conn: &mut AnyConnection, id: i64, input: &RuleInpu
 
 /// Every rule by name, read on `conn` (a configuration export).
 pub async fn rules_in(conn: &mut AnyConnection) -> Result<Vec<Rule>> {
-    let rows = sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id")).fetch_all(&mut *conn).await?;
+    let rows =
+        sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id")).fetch_all(&mut *conn).await?;
     rows.iter().map(rule_view).collect()
 }
 
@@ -577,7 +578,9 @@ pub async fn replace_window_in(
 
 /// Every window in the order they were added, read on `conn` (a configuration export).
 pub async fn windows_in(conn: &mut AnyConnection) -> Result<Vec<Window>> {
-    let rows = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id")).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id"))
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(window_view).collect()
 }
 

@@ -23,6 +23,7 @@ pub mod respond;
 pub mod schedules;
 pub mod servers;
 pub mod stock;
+pub mod transfer;
 pub mod users;
 
 use std::future::Future;
@@ -212,6 +213,13 @@ fn routes() -> Routes {
         .add(M::GET, "/api/v1/settings/retention", A::SettingsManage, audit::retention)
         .add_idempotent(M::POST, "/api/v1/settings/retention/run", A::SettingsManage, audit::run_retention)
         .add(M::PUT, "/api/v1/settings/retention", A::SettingsManage, audit::save_retention)
+        .add(M::POST, "/api/v1/config/export", A::ConfigExport, transfer::export)
+        .add(
+            M::POST,
+            "/api/v1/config/import",
+            A::ConfigImport,
+            transfer::import.layer(DefaultBodyLimit::max(transfer::IMPORT_LIMIT)),
+        )
 }
 
 /// The declared action of every route (what the permission test and the OpenAPI document read).

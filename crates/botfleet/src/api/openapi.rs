@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 use super::error::ErrorBody;
 use super::{
     alerts, audit, auth, bots, exports, fleet, health, jobs, keys, live, logs, messages, schedules, servers, stock,
-    users,
+    transfer, users,
 };
 use crate::auth::Action;
 
@@ -34,9 +34,10 @@ use crate::auth::Action;
         jobs::list, jobs::get, jobs::cancel, jobs::retry, jobs::skip, messages::batch,
         exports::command_logs, exports::bot_logs, exports::audit_logs, exports::file,
         schedules::list, schedules::create, schedules::get, schedules::update, schedules::delete, schedules::runs, schedules::preview,
+        transfer::export, transfer::import,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"), (name = "config"))
 )]
 pub struct ApiDoc;
 

@@ -113,14 +113,15 @@ pub async fn set_state_in(
     next_run_at: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    let done = sqlx::query("UPDATE schedules SET enabled = $1, missed = $2, next_run_at = $3, updated_at = $4 WHERE id = $5")
-        .bind(i64::from(enabled))
-        .bind(missed.as_str())
-        .bind(next_run_at)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE schedules SET enabled = $1, missed = $2, next_run_at = $3, updated_at = $4 WHERE id = $5")
+            .bind(i64::from(enabled))
+            .bind(missed.as_str())
+            .bind(next_run_at)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }

@@ -222,7 +222,14 @@ fn compare<T: Serialize + PartialEq>(new: &T, old: Option<&T>) -> (ItemAction, V
 }
 
 /// Adds a secret's change to `changes` (never the secret: `shown` is a hint or `(changed)`).
-fn secret_change(action: &mut ItemAction, changes: &mut Value, field: &str, old: Option<&Secret>, new: &Secret, shown: (String, String)) {
+fn secret_change(
+    action: &mut ItemAction,
+    changes: &mut Value,
+    field: &str,
+    old: Option<&Secret>,
+    new: &Secret,
+    shown: (String, String),
+) {
     if old.is_some_and(|o| o == new) {
         return;
     }
@@ -301,7 +308,13 @@ pub(super) fn plan(
     let mut bot_names: HashSet<String> = cur_bots.iter().map(|b| b.name.clone()).collect();
     bot_names.extend(doc.bots.iter().flatten().map(|b| b.name.trim().to_owned()));
     let mut channel_names: BTreeMap<String, i64> = BTreeMap::new();
-    for name in current.alert_channels.iter().flatten().map(|c| &c.name).chain(doc.alert_channels.iter().flatten().map(|c| &c.name)) {
+    for name in current
+        .alert_channels
+        .iter()
+        .flatten()
+        .map(|c| &c.name)
+        .chain(doc.alert_channels.iter().flatten().map(|c| &c.name))
+    {
         let next = i64::try_from(channel_names.len()).unwrap_or(i64::MAX) + 1;
         channel_names.entry(name.clone()).or_insert(next);
     }
@@ -509,7 +522,12 @@ pub(super) fn plan(
             let secret = sealed(&mut e, format!("{path}.secret"), &item.secret);
             let checked = e.take(
                 &path,
-                check_channel(item.kind, Some(&item.name), url.as_ref().map(Secret::expose), secret.as_ref().map(Secret::expose)),
+                check_channel(
+                    item.kind,
+                    Some(&item.name),
+                    url.as_ref().map(Secret::expose),
+                    secret.as_ref().map(Secret::expose),
+                ),
                 &[],
             );
             let Some(checked) = checked else { continue };
@@ -536,13 +554,21 @@ pub(super) fn plan(
             if let (Some(_), Some(u)) = (old, &checked) {
                 let stored = secrets.channels.get(&item.name);
                 let new_url = Secret::new(u.url.clone());
-                secret_change(&mut action, &mut changes, "url", stored.map(|s| &s.0), &new_url, ("(stored)".into(), u.hint.clone()));
+                secret_change(
+                    &mut action,
+                    &mut changes,
+                    "url",
+                    stored.map(|s| &s.0),
+                    &new_url,
+                    ("(stored)".into(), u.hint.clone()),
+                );
                 let stored_secret = stored.and_then(|s| s.1.as_ref());
                 if stored_secret != secret.as_ref() {
                     if action == ItemAction::Unchanged {
                         action = ItemAction::Change;
                     }
-                    changes["secret"] = json!({"old": stored_secret.map(|_| "(set)"), "new": secret.as_ref().map(|_| "(set)")});
+                    changes["secret"] =
+                        json!({"old": stored_secret.map(|_| "(set)"), "new": secret.as_ref().map(|_| "(set)")});
                 }
             }
             section.items.push(ItemReport { key: item.name.clone(), action, changes });
@@ -567,7 +593,10 @@ pub(super) fn plan(
             for (j, name) in item.channels.iter().enumerate() {
                 match channel_names.get(name) {
                     Some(id) => channel_ids.push(*id),
-                    None => e.push(format!("{path}.channels[{j}]"), format!("there is no channel {name:?} in the document or here")),
+                    None => e.push(
+                        format!("{path}.channels[{j}]"),
+                        format!("there is no channel {name:?} in the document or here"),
+                    ),
                 }
             }
             // Stand-in ids: the rule's own checks need only whether a bot is named and which
@@ -627,7 +656,8 @@ pub(super) fn plan(
                 continue;
             }
             let (once, weekly) = schedule.shown();
-            let canonical = WindowItem { name: item.name.clone(), rule: item.rule.clone(), bot: item.bot.clone(), once, weekly };
+            let canonical =
+                WindowItem { name: item.name.clone(), rule: item.rule.clone(), bot: item.bot.clone(), once, weekly };
             let old = cur.iter().find(|w| w.name == item.name);
             let (action, changes) = compare(&canonical, old);
             section.items.push(ItemReport { key: item.name.clone(), action, changes });
@@ -661,12 +691,15 @@ pub(super) fn plan(
             // A one-off whose time has passed (it ran where the document comes from) is taken as
             // done: checked as if off, kept as it is, never sent.
             let checked = schedule_model::check(&input, now).or_else(|errors| match &input.once {
-                Some(_) if input.enabled => schedule_model::check(&ScheduleInput { enabled: false, ..input.clone() }, now)
-                    .map(|(s, _)| (schedule_model::Settings { enabled: true, ..s }, None))
-                    .map_err(|_| errors),
+                Some(_) if input.enabled => {
+                    schedule_model::check(&ScheduleInput { enabled: false, ..input.clone() }, now)
+                        .map(|(s, _)| (schedule_model::Settings { enabled: true, ..s }, None))
+                        .map_err(|_| errors)
+                }
                 _ => Err(errors),
             });
-            let Some((settings, first)) = e.take(&path, checked.map_err(Error::Validation), &[("bot_id", "bot")]) else {
+            let Some((settings, first)) = e.take(&path, checked.map_err(Error::Validation), &[("bot_id", "bot")])
+            else {
                 continue;
             };
             let canonical = schedule_item(&item.bot, &settings);
@@ -682,7 +715,11 @@ pub(super) fn plan(
         }
         for s in cur {
             if !named.contains(&schedule_key(s)) {
-                section.items.push(ItemReport { key: schedule_summary(s), action: ItemAction::Kept, changes: json!({}) });
+                section.items.push(ItemReport {
+                    key: schedule_summary(s),
+                    action: ItemAction::Kept,
+                    changes: json!({}),
+                });
             }
         }
         report.push(section);
@@ -727,4 +764,3 @@ fn schedule_summary(s: &ScheduleItem) -> String {
     let text: String = s.message.content.chars().take(40).collect();
     format!("{} → {} · {when} · {text:?}", s.bot, s.channel_id)
 }
-

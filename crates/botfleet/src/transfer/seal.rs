@@ -123,8 +123,7 @@ impl Sealer {
             return None;
         }
         let (nonce, ciphertext) = bytes.split_at(24);
-        let plain =
-            self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: AAD }).ok()?;
+        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: AAD }).ok()?;
         String::from_utf8(plain).ok().map(Secret::new)
     }
 
