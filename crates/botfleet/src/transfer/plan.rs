@@ -96,6 +96,36 @@ impl Report {
         self.totals = t;
     }
 
+    /// The report as lines a person reads (the command line's output): `+` created, `~` changed
+    /// (each field old → new), `=` unchanged, `·` kept.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for s in &self.sections {
+            out.push_str(&format!("{}\n", s.section));
+            for item in &s.items {
+                let (mark, what) = match item.action {
+                    ItemAction::Create => ('+', "new"),
+                    ItemAction::Change => ('~', "changed"),
+                    ItemAction::Unchanged => ('=', "unchanged"),
+                    ItemAction::Kept => ('·', "kept: not in the document"),
+                };
+                out.push_str(&format!("  {mark} {} ({what})\n", item.key));
+                if item.action == ItemAction::Change {
+                    for (field, change) in item.changes.as_object().into_iter().flatten() {
+                        out.push_str(&format!("      {field}: {} → {}\n", change["old"], change["new"]));
+                    }
+                }
+            }
+        }
+        let t = self.totals;
+        let verb = if self.applied { "imported" } else { "dry run, nothing changed" };
+        out.push_str(&format!(
+            "{} created, {} changed, {} unchanged, {} kept ({verb})\n",
+            t.created, t.changed, t.unchanged, t.kept
+        ));
+        out
+    }
+
     /// The items created or changed, by section (what an audit row keeps).
     pub fn changed_items(&self) -> Value {
         let mut out = serde_json::Map::new();
