@@ -154,7 +154,11 @@ async fn a_whole_configuration_moves_to_an_empty_botfleet_and_exports_the_same(b
     let (status, report) = import(&b, &sealed, Some(PASSPHRASE), true).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!((report["dry_run"].as_bool(), report["applied"].as_bool()), (Some(true), Some(false)));
-    assert_eq!((report["totals"]["created"].as_u64(), report["totals"]["changed"].as_u64()), (Some(8), Some(1)), "{report}");
+    assert_eq!(
+        (report["totals"]["created"].as_u64(), report["totals"]["changed"].as_u64()),
+        (Some(8), Some(1)),
+        "{report}"
+    );
     assert_eq!(action_of(&report, "bots", "Shop"), "create");
     assert_eq!(b.get("/api/v1/bots").await.1["items"], json!([]), "a dry run makes nothing");
 
