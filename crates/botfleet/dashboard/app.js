@@ -26,6 +26,7 @@ const ROUTES = [
   { path: '/nodes', page: 'nodes', perm: 'health.read', nav: 'Nodes' },
   { path: '/users', page: 'users', perm: 'users.manage', nav: 'Users' },
   { path: '/keys', page: 'keys', perm: 'keys.manage', nav: 'API keys' },
+  { path: '/config', page: 'config', perm: 'config.export', nav: 'Configuration' },
   { path: '/account', page: 'account', perm: null, nav: 'Your account' },
 ];
 
