@@ -78,7 +78,7 @@ fn action_of(report: &Value, section: &str, key: &str) -> String {
 
 async fn a_whole_configuration_moves_to_an_empty_botfleet_and_exports_the_same(backend: Backend) {
     let w = common::shop_world(EmulatorConfig::default()).await;
-    let Some(a) = TestApp::spawn_with(backend, &w.emulator.http_url()).await else { return };
+    let Some(a) = TestApp::spawn_with(backend, w.emulator.http_url()).await else { return };
     let general = w.general.to_string();
 
     // Every section, through the API.
@@ -143,14 +143,14 @@ async fn a_whole_configuration_moves_to_an_empty_botfleet_and_exports_the_same(b
     for section in
         ["bots", "server_settings", "products", "alert_channels", "alert_rules", "maintenance_windows", "schedules"]
     {
-        assert_eq!(plain[section].as_array().map(Vec::len).unwrap_or(0) > 0, true, "{section} in {plain}");
+        assert!(plain[section].as_array().map(Vec::len).unwrap_or(0) > 0, "{section} in {plain}");
     }
     assert_eq!(plain["alert_rules"][0]["bot"], "Shop", "references by name, not id");
     assert_eq!(plain["alert_rules"][0]["channels"], json!(["ops"]));
     let sealed = export(&a, Some(PASSPHRASE)).await;
 
     // Into an empty botfleet: the dry run lists everything as new and makes nothing.
-    let Some(b) = TestApp::spawn_with(backend, &w.emulator.http_url()).await else { return };
+    let Some(b) = TestApp::spawn_with(backend, w.emulator.http_url()).await else { return };
     let (status, report) = import(&b, &sealed, Some(PASSPHRASE), true).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!((report["dry_run"].as_bool(), report["applied"].as_bool()), (Some(true), Some(false)));
