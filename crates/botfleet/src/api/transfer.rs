@@ -31,8 +31,8 @@ pub struct ExportRequest {
     /// Include bot tokens and alert channel URLs and secrets, sealed under this passphrase (12
     /// characters or more); absent: leave them out.
     #[serde(default)]
-    #[schema(min_length = 12, max_length = 1024)]
-    pub passphrase: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 12, max_length = 1024)]
+    pub passphrase: Option<Secret>,
 }
 
 /// `POST /config/import`.
@@ -43,8 +43,8 @@ pub struct ImportRequest {
     pub document: Document,
     /// The passphrase the document's secrets were sealed with.
     #[serde(default)]
-    #[schema(max_length = 1024)]
-    pub passphrase: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 1024)]
+    pub passphrase: Option<Secret>,
     /// Show what would change and change nothing.
     #[serde(default)]
     pub dry_run: bool,
@@ -65,7 +65,7 @@ pub async fn export(
     principal: Principal,
     Body(req): Body<ExportRequest>,
 ) -> Reply<Response> {
-    let passphrase = req.passphrase.map(Secret::new);
+    let passphrase = req.passphrase;
     if passphrase.is_some() {
         principal.may(Action::BotsToken)?;
     }
@@ -96,7 +96,7 @@ pub async fn import(
     for action in IMPORT_WRITES {
         principal.may(*action)?;
     }
-    let passphrase = req.passphrase.map(Secret::new);
+    let passphrase = req.passphrase;
     let (report, applied) = transfer::import(
         &app.store,
         &app.cipher,
