@@ -28,6 +28,7 @@ const ROUTES = [
   { path: '/status-page', page: 'status-page', perm: 'status_page.manage', nav: 'Status page' },
   { path: '/users', page: 'users', perm: 'users.manage', nav: 'Users' },
   { path: '/keys', page: 'keys', perm: 'keys.manage', nav: 'API keys' },
+  { path: '/config', page: 'config', perm: 'config.export', nav: 'Configuration' },
   { path: '/account', page: 'account', perm: null, nav: 'Your account' },
 ];
 

@@ -69,6 +69,9 @@ pub mod text;
 pub mod time;
 /// Command tracking and bot logs: the batching writer.
 pub mod tracking;
+/// Configuration export and import: one versioned JSON document, secrets sealed under a
+/// passphrase, a dry-run diff, all or nothing.
+pub mod transfer;
 /// Outgoing webhooks for any event, and the one delivery machinery alert channels use too.
 pub mod webhooks;
 

@@ -1,4 +1,5 @@
-//! The `botfleet` command: `serve` runs the service, `migrate` prepares the database.
+//! The `botfleet` command: `serve` runs the service, `migrate` prepares the database, `export`
+//! and `import` move a configuration between installations.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -30,6 +31,12 @@ enum Command {
     /// Manage API keys for automation.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Write the whole configuration (bots, server settings, products, alerts, schedules,
+    /// settings) as one JSON document; secrets only with --passphrase-file, sealed under it.
+    Export(ExportArgs),
+    /// Import a configuration document in one transaction (all or nothing), printing what
+    /// changes; --dry-run changes nothing. What the document does not name is kept.
+    Import(ImportArgs),
     /// Re-encrypt every stored secret (bot tokens, two-factor secrets, alert channel URLs) under a
     /// new key, in one transaction. Stop botfleet (every node) first.
     RotateSecretKey {
@@ -41,6 +48,35 @@ enum Command {
         #[arg(long)]
         new_key_file: Option<std::path::PathBuf>,
     },
+}
+
+/// `botfleet export`.
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    accounts: AccountsConfig,
+    /// Write the document to this new file (default: standard output).
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// Include bot tokens and alert channel URLs and secrets, sealed under the passphrase in this
+    /// file (first line, 12 characters or more).
+    #[arg(long)]
+    passphrase_file: Option<std::path::PathBuf>,
+}
+
+/// `botfleet import`.
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    accounts: AccountsConfig,
+    /// The document (from `botfleet export` or the API).
+    file: std::path::PathBuf,
+    /// Show what would change and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The passphrase the document's secrets were sealed with (first line of this file).
+    #[arg(long)]
+    passphrase_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +246,71 @@ async fn run_key(command: KeyCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn read_passphrase(file: Option<&std::path::Path>) -> anyhow::Result<Option<botfleet::secrets::Secret>> {
+    let Some(path) = file else { return Ok(None) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(botfleet::secrets::Secret::new(text.lines().next().unwrap_or_default())))
+}
+
+async fn open_store(
+    accounts: &AccountsConfig,
+) -> anyhow::Result<(botfleet::store::Store, botfleet::secrets::TokenCipher)> {
+    let cipher = botfleet::secrets::TokenCipher::load(accounts.secret_key.key(), &accounts.storage.data_dir)?;
+    let store = botfleet::store::Store::connect(&accounts.storage.url()).await.context("connecting to the database")?;
+    store.migrate().await.context("migrating")?;
+    Ok((store, cipher))
+}
+
+async fn run_export(args: ExportArgs) -> anyhow::Result<()> {
+    let passphrase = read_passphrase(args.passphrase_file.as_deref())?;
+    let (store, cipher) = open_store(&args.accounts).await?;
+    let now = botfleet::time::Clock::system().now_ms();
+    let document = botfleet::transfer::export(&store, &cipher, passphrase.as_ref(), now).await.map_err(explain)?;
+    let entry = botfleet::audit::Entry::action("config.export", botfleet::audit::Actor::System, now)
+        .target("config", "export")
+        .detail(serde_json::json!({"secrets": document.secrets.is_some(), "by": "botfleet export"}));
+    botfleet::audit::insert(&store, &[entry]).await?;
+    store.close().await;
+    let text = serde_json::to_string_pretty(&document)? + "\n";
+    match &args.out {
+        // Private like the key file: with a passphrase it holds the secrets, sealed.
+        Some(path) => botfleet::secrets::write_private(path, &text).map_err(explain)?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+async fn run_import(args: ImportArgs) -> anyhow::Result<()> {
+    let passphrase = read_passphrase(args.passphrase_file.as_deref())?;
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let document: botfleet::transfer::Document = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a botfleet configuration document", args.file.display()))?;
+    let (store, cipher) = open_store(&args.accounts).await?;
+    let now = botfleet::time::Clock::system().now_ms();
+    let (report, _) = botfleet::transfer::import(
+        &store,
+        &cipher,
+        &document,
+        passphrase.as_ref(),
+        args.dry_run,
+        "botfleet import",
+        now,
+    )
+    .await
+    .map_err(explain)?;
+    if report.applied {
+        let t = report.totals;
+        let entry = botfleet::audit::Entry::action("config.import", botfleet::audit::Actor::System, now)
+            .target("config", format!("{} created, {} changed", t.created, t.changed))
+            .changes(serde_json::json!({"totals": t, "items": report.changed_items()}))
+            .detail(serde_json::json!({"by": "botfleet import"}));
+        botfleet::audit::insert(&store, &[entry]).await?;
+    }
+    store.close().await;
+    print!("{}", report.to_text());
+    Ok(())
+}
+
 /// A library error in words (validation errors list their fields).
 fn explain(e: botfleet::Error) -> anyhow::Error {
     match e {
@@ -344,6 +445,16 @@ async fn main() -> anyhow::Result<()> {
             init_logging(false);
             warn_unknown(&unknown);
             run_key(command).await?;
+        }
+        Command::Export(args) => {
+            init_logging(false);
+            warn_unknown(&unknown);
+            run_export(args).await?;
+        }
+        Command::Import(args) => {
+            init_logging(false);
+            warn_unknown(&unknown);
+            run_import(args).await?;
         }
         Command::RotateSecretKey { accounts, new_key_file } => {
             init_logging(false);

@@ -226,3 +226,73 @@ async fn a_bad_setting_is_explained_and_nothing_starts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("from 1 to 3650 (0: keep forever)"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_moves_between_installations_on_the_command_line() {
+    use botfleet::bots::model::{validate_create, CreateBot};
+    let (from, to) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // The first installation: a bot and a product, saved through the library.
+    let store = botfleet::store::Store::connect(&botfleet::store::default_url(from.path())).await.unwrap();
+    store.migrate().await.unwrap();
+    let cipher = botfleet::secrets::TokenCipher::load(None, from.path()).unwrap();
+    let token = "MTQzNjk5ODQ5NzAzNTQ0NjQwMA.GhJk3a.clitokenabcdefghijklmnopqrstuvwxyz0123";
+    let bot: CreateBot = serde_json::from_value(serde_json::json!({"name": "Shop", "token": token})).unwrap();
+    let (settings, token_value) = validate_create(bot).unwrap();
+    botfleet::bots::repo::insert(&store, &cipher, &settings, &token_value).await.unwrap();
+    let tee: botfleet::stock::model::NewProduct = serde_json::from_value(
+        serde_json::json!({"sku": "TEE", "name": "Tee", "price_minor": 1500, "currency": "EUR", "stock": 3}),
+    )
+    .unwrap();
+    botfleet::stock::repo::insert(store.pool(), &tee, 0).await.unwrap();
+    store.close().await;
+
+    let pass = from.path().join("pass");
+    std::fs::write(&pass, "a long export passphrase\n").unwrap();
+    let file = from.path().join("config.json");
+    let out = botfleet()
+        .args(["export", "--out"])
+        .arg(&file)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .env("BOTFLEET_DATA_DIR", from.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"format\": \"botfleet-config\"") && !text.contains(token), "sealed, not shown");
+
+    let import = |extra: &[&str], passphrase: &std::path::Path| {
+        let mut cmd = botfleet();
+        cmd.arg("import")
+            .arg(&file)
+            .args(extra)
+            .arg("--passphrase-file")
+            .arg(passphrase)
+            .env("BOTFLEET_DATA_DIR", to.path());
+        cmd
+    };
+    let wrong = from.path().join("wrong");
+    std::fs::write(&wrong, "not the export passphrase\n").unwrap();
+    let out = import(&[], &wrong).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("passphrase"), "{err}");
+
+    let out = import(&["--dry-run"], &pass).output().await.unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("+ Shop (new)") && printed.contains("+ TEE (new)"), "{printed}");
+    assert!(printed.contains("dry run, nothing changed"), "{printed}");
+
+    let out = import(&[], &pass).output().await.unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && printed.contains("(imported)"), "{printed}");
+    let store = botfleet::store::Store::connect(&botfleet::store::default_url(to.path())).await.unwrap();
+    let cipher = botfleet::secrets::TokenCipher::load(None, to.path()).unwrap();
+    let bots = botfleet::bots::repo::names(&store).await.unwrap();
+    assert_eq!(bots.len(), 1);
+    assert_eq!(botfleet::bots::repo::token(&store, &cipher, bots[0].0).await.unwrap().expose(), token);
+    assert_eq!(botfleet::stock::repo::list(&store, false).await.unwrap()[0].sku, "TEE");
+    let query = botfleet::audit::AuditQuery { action: Some("config.import".into()), ..Default::default() };
+    assert_eq!(botfleet::audit::list(&store, &query).await.unwrap().items.len(), 1, "the import is audited");
+}

@@ -784,6 +784,15 @@ async fn every_change_writes_one_action_row_and_nothing_else_does(t: Sec) {
     case!(admin, Method::PUT, "/api/v1/status-page", "/api/v1/status-page".into(),
         invalid: Some(("/api/v1/status-page".into(), Some(json!({"enabled": true, "title": "Shop", "version": 1, "bots": [{"bot_id": 999999}]})))),
         valid: Some(json!({"enabled": true, "title": "Shop status", "version": 1, "bots": []})), rows: 1);
+    case!(admin, Method::POST, "/api/v1/config/export", "/api/v1/config/export".into(),
+        invalid: Some(("/api/v1/config/export".into(), Some(json!({"passphrase": "short"})))),
+        valid: Some(json!({})), rows: 1);
+    let config = json!({"format": "botfleet-config", "version": 1, "exported_at": "2026-12-01T00:00:00Z",
+        "products": [{"sku": "CFG-1", "name": "From a document", "price_minor": 100, "currency": "EUR", "stock": 1,
+                      "low_stock_threshold": 0, "visible": true}]});
+    case!(admin, Method::POST, "/api/v1/config/import", "/api/v1/config/import".into(),
+        invalid: Some(("/api/v1/config/import".into(), Some(json!({"document": {"format": "other", "version": 1, "exported_at": ""}})))),
+        valid: Some(json!({"document": config})), rows: 1);
     // A retention run: one row when it is asked for, and the run's own `retention.sweep` row when
     // its job ends (so waited for here, by hand).
     {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::model::{Channel, ChannelKind, CheckedUrl, Condition, Maintenance, Rule, RuleInput, Schedule};
@@ -54,10 +54,10 @@ async fn by_name<T>(
 }
 
 /// Whether `table` has a row with this id.
-async fn exists(store: &Store, table: &str, id: i64) -> Result<bool> {
+async fn exists(conn: &mut AnyConnection, table: &str, id: i64) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
         .bind(id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(found.is_some())
 }
@@ -95,11 +95,11 @@ fn rule_view(row: &AnyRow) -> Result<Rule> {
 }
 
 /// Checks what needs the database: the bot and the channels exist.
-async fn check_references(store: &Store, input: &RuleInput) -> Result<()> {
+async fn check_references(conn: &mut AnyConnection, input: &RuleInput) -> Result<()> {
     let mut errors = Vec::new();
     if let Some(bot) = input.bot_id {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM bots WHERE id = $1").bind(bot).fetch_optional(store.pool()).await?;
+            sqlx::query_scalar("SELECT id FROM bots WHERE id = $1").bind(bot).fetch_optional(&mut *conn).await?;
         if found.is_none() {
             errors.push(FieldError::new("bot_id", format!("there is no bot {bot}")));
         }
@@ -107,7 +107,7 @@ async fn check_references(store: &Store, input: &RuleInput) -> Result<()> {
     for (i, id) in input.channel_ids.iter().enumerate() {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM alert_channels WHERE id = $1")
             .bind(*id)
-            .fetch_optional(store.pool())
+            .fetch_optional(&mut *conn)
             .await?;
         if found.is_none() {
             errors.push(FieldError::new(format!("channel_ids[{i}]"), format!("there is no channel {id}")));
@@ -139,15 +139,20 @@ fn bind_rule<'q>(query: AnyQuery<'q>, input: &RuleInput) -> AnyQuery<'q> {
 
 /// Saves a new rule (validated here).
 pub async fn insert_rule(store: &Store, input: &RuleInput, now: i64) -> Result<Rule> {
+    insert_rule_in(&mut *store.pool().acquire().await?, input, now).await
+}
+
+/// Saves a new rule on `conn` (validated here; inside a configuration import's transaction).
+pub async fn insert_rule_in(conn: &mut AnyConnection, input: &RuleInput, now: i64) -> Result<Rule> {
     input.validate()?;
-    check_references(store, input).await?;
+    check_references(conn, input).await?;
     let sql = format!(
         "INSERT INTO alert_rules (name, condition, bot_id, failures_in_a_row, resend_every_s, notify_recovery, \
          channel_ids, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {RULE_COLUMNS}"
     );
     let row = bind_rule(sqlx::query(&sql), input)
         .bind(now)
-        .fetch_one(store.pool())
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| taken(e, "rule", &input.name))?;
     rule_view(&row)
@@ -157,7 +162,13 @@ pub async fn insert_rule(store: &Store, input: &RuleInput, now: i64) -> Result<R
 pub async fn replace_rule(store: &Store, id: i64, input: &RuleInput, now: i64) -> Result<Rule> {
     input.validate()?;
     get_rule(store, id).await?;
-    check_references(store, input).await?;
+    replace_rule_in(&mut *store.pool().acquire().await?, id, input, now).await
+}
+
+/// Replaces a rule's settings on `conn` (validated here).
+pub async fn replace_rule_in(conn: &mut AnyConnection, id: i64, input: &RuleInput, now: i64) -> Result<Rule> {
+    input.validate()?;
+    check_references(conn, input).await?;
     let sql = format!(
         "UPDATE alert_rules SET name = $1, condition = $2, bot_id = $3, failures_in_a_row = $4, resend_every_s = $5, \
          notify_recovery = $6, channel_ids = $7, enabled = $8, updated_at = $9 WHERE id = $10 RETURNING {RULE_COLUMNS}"
@@ -165,11 +176,18 @@ pub async fn replace_rule(store: &Store, id: i64, input: &RuleInput, now: i64) -
     let row = bind_rule(sqlx::query(&sql), input)
         .bind(now)
         .bind(id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|e| taken(e, "rule", &input.name))?
         .ok_or_else(|| missing("alert rule", id))?;
     rule_view(&row)
+}
+
+/// Every rule by name, read on `conn` (a configuration export).
+pub async fn rules_in(conn: &mut AnyConnection) -> Result<Vec<Rule>> {
+    let rows =
+        sqlx::query(&format!("SELECT {RULE_COLUMNS} FROM alert_rules ORDER BY name, id")).fetch_all(&mut *conn).await?;
+    rows.iter().map(rule_view).collect()
 }
 
 /// One rule.
@@ -234,6 +252,19 @@ pub async fn insert_channel(
     secret: Option<&str>,
     now: i64,
 ) -> Result<Channel> {
+    insert_channel_in(&mut *store.pool().acquire().await?, cipher, name, kind, url, secret, now).await
+}
+
+/// Saves a new channel on `conn` (checked by the caller), sealing its URL and secret.
+pub async fn insert_channel_in(
+    conn: &mut AnyConnection,
+    cipher: &TokenCipher,
+    name: &str,
+    kind: ChannelKind,
+    url: &CheckedUrl,
+    secret: Option<&str>,
+    now: i64,
+) -> Result<Channel> {
     let sealed_secret = secret.map(|s| cipher.seal(&Secret::new(s))).transpose()?;
     let row = sqlx::query(&format!(
         "INSERT INTO alert_channels (name, kind, url_sealed, url_hint, secret_sealed, created_at, updated_at) \
@@ -245,10 +276,45 @@ pub async fn insert_channel(
     .bind(url.hint.clone())
     .bind(sealed_secret)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| taken(e, "channel", name))?;
     channel_view(&row)
+}
+
+/// Replaces channel `id`'s URL and secret on `conn` (a configuration import that carries them;
+/// its kind and name are its key there, so they stay).
+pub async fn reseal_channel_in(
+    conn: &mut AnyConnection,
+    cipher: &TokenCipher,
+    id: i64,
+    url: &CheckedUrl,
+    secret: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let sealed_secret = secret.map(|s| cipher.seal(&Secret::new(s))).transpose()?;
+    let done = sqlx::query(
+        "UPDATE alert_channels SET url_sealed = $1, url_hint = $2, secret_sealed = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(cipher.seal(&Secret::new(url.url.clone()))?)
+    .bind(url.hint.clone())
+    .bind(sealed_secret)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(missing("alert channel", id));
+    }
+    Ok(())
+}
+
+/// Every channel by name with its URL and secret opened, read on `conn` (a configuration export).
+pub async fn destinations_in(conn: &mut AnyConnection, cipher: &TokenCipher) -> Result<Vec<Destination>> {
+    let rows = sqlx::query("SELECT id, name, kind, url_sealed, secret_sealed FROM alert_channels ORDER BY name, id")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|row| destination_view(row, cipher)).collect()
 }
 
 /// Changes a channel's name, URL or secret (each when given).
@@ -305,10 +371,14 @@ pub async fn destination(store: &Store, cipher: &TokenCipher, id: i64) -> Result
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| missing("alert channel", id))?;
+    destination_view(&row, cipher)
+}
+
+fn destination_view(row: &AnyRow, cipher: &TokenCipher) -> Result<Destination> {
     let kind: String = row.try_get("kind")?;
     let secret: Option<String> = row.try_get("secret_sealed")?;
     Ok(Destination {
-        id,
+        id: row.try_get("id")?,
         name: row.try_get("name")?,
         kind: ChannelKind::parse(&kind).ok_or_else(|| Error::Config(format!("unknown alert channel kind {kind:?}")))?,
         url: cipher.open(&row.try_get::<String, _>("url_sealed")?)?,
@@ -412,26 +482,52 @@ pub async fn insert_window(
     schedule: Schedule,
     now: i64,
 ) -> Result<Window> {
+    insert_window_in(&mut *store.pool().acquire().await?, name, rule_id, bot_id, schedule, now).await
+}
+
+/// Checks that the rule and the bot a window names exist, on `conn`.
+async fn check_window_references(conn: &mut AnyConnection, rule_id: Option<i64>, bot_id: Option<i64>) -> Result<()> {
     let mut errors = Vec::new();
     if let Some(r) = rule_id {
-        if !exists(store, "alert_rules", r).await? {
+        if !exists(conn, "alert_rules", r).await? {
             errors.push(FieldError::new("rule_id", format!("there is no rule {r}")));
         }
     }
     if let Some(b) = bot_id {
-        if !exists(store, "bots", b).await? {
+        if !exists(conn, "bots", b).await? {
             errors.push(FieldError::new("bot_id", format!("there is no bot {b}")));
         }
     }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
     }
-    let (starts, ends, mask, start, duration) = match schedule {
+}
+
+/// A schedule's columns: (starts, ends, days mask, start minute, duration).
+type WindowColumns = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+fn window_columns(schedule: Schedule) -> WindowColumns {
+    match schedule {
         Schedule::Once { starts_at, ends_at } => (Some(starts_at), Some(ends_at), None, None, None),
         Schedule::Weekly { days_mask, start_minute, duration_minutes } => {
             (None, None, Some(i64::from(days_mask)), Some(i64::from(start_minute)), Some(i64::from(duration_minutes)))
         }
-    };
+    }
+}
+
+/// Saves a window on `conn` (the rule and bot it names must exist).
+pub async fn insert_window_in(
+    conn: &mut AnyConnection,
+    name: &str,
+    rule_id: Option<i64>,
+    bot_id: Option<i64>,
+    schedule: Schedule,
+    now: i64,
+) -> Result<Window> {
+    check_window_references(conn, rule_id, bot_id).await?;
+    let (starts, ends, mask, start, duration) = window_columns(schedule);
     let row = sqlx::query(&format!(
         "INSERT INTO alert_maintenance (name, rule_id, bot_id, starts_at, ends_at, days_mask, start_minute, \
          duration_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {WINDOW_COLUMNS}"
@@ -445,9 +541,47 @@ pub async fn insert_window(
     .bind(start)
     .bind(duration)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_one(&mut *conn)
     .await?;
     window_view(&row)
+}
+
+/// Replaces window `id`'s rule, bot and schedule on `conn` (a configuration import).
+pub async fn replace_window_in(
+    conn: &mut AnyConnection,
+    id: i64,
+    rule_id: Option<i64>,
+    bot_id: Option<i64>,
+    schedule: Schedule,
+) -> Result<()> {
+    check_window_references(conn, rule_id, bot_id).await?;
+    let (starts, ends, mask, start, duration) = window_columns(schedule);
+    let done = sqlx::query(
+        "UPDATE alert_maintenance SET rule_id = $1, bot_id = $2, starts_at = $3, ends_at = $4, days_mask = $5, \
+         start_minute = $6, duration_minutes = $7 WHERE id = $8",
+    )
+    .bind(rule_id)
+    .bind(bot_id)
+    .bind(starts)
+    .bind(ends)
+    .bind(mask)
+    .bind(start)
+    .bind(duration)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(missing("maintenance window", id));
+    }
+    Ok(())
+}
+
+/// Every window in the order they were added, read on `conn` (a configuration export).
+pub async fn windows_in(conn: &mut AnyConnection) -> Result<Vec<Window>> {
+    let rows = sqlx::query(&format!("SELECT {WINDOW_COLUMNS} FROM alert_maintenance ORDER BY id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(window_view).collect()
 }
 
 /// Every window.

@@ -62,8 +62,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        json_body(req, state, "64 KiB").await.map(Body)
+    }
+}
+
+/// A JSON body like [`Body`], on a route whose own limit is larger (`transfer::IMPORT_LIMIT`, the
+/// configuration import).
+pub struct LargeBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for LargeBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = format!("{} MiB", super::transfer::IMPORT_LIMIT / (1024 * 1024));
+        json_body(req, state, &limit).await.map(LargeBody)
+    }
+}
+
+/// Reads and parses a JSON object body within `limit` (named in the 413).
+async fn json_body<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S, limit: &str) -> Result<T, ApiError> {
+    {
         require_media_type(req.headers(), "application/json")?;
-        let bytes = bytes(req, state, "64 KiB").await?;
+        let bytes = bytes(req, state, limit).await?;
         if bytes.is_empty() {
             return Err(ApiError::bad_request("a JSON body is required"));
         }
@@ -74,9 +94,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             return Err(ApiError::bad_request("the request body must be a JSON object"));
         }
         whole_numbers(&mut value);
-        serde_json::from_value(value)
-            .map(Body)
-            .map_err(|e| ApiError::bad_request(format!("the request body does not fit: {e}")))
+        serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("the request body does not fit: {e}")))
     }
 }
 

@@ -24,6 +24,7 @@ pub mod schedules;
 pub mod servers;
 pub mod status_page;
 pub mod stock;
+pub mod transfer;
 pub mod users;
 pub mod webhooks;
 
@@ -231,6 +232,13 @@ fn routes() -> Routes {
         .add(M::PUT, "/api/v1/status-page", A::StatusPageManage, status_page::save)
         .add(M::GET, "/status", A::Public, status_page::html)
         .add(M::GET, "/status.json", A::Public, status_page::json)
+        .add(M::POST, "/api/v1/config/export", A::ConfigExport, transfer::export)
+        .add(
+            M::POST,
+            "/api/v1/config/import",
+            A::ConfigImport,
+            transfer::import.layer(DefaultBodyLimit::max(transfer::IMPORT_LIMIT)),
+        )
 }
 
 /// The declared action of every route (what the permission test and the OpenAPI document read).

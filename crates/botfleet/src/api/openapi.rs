@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 use super::error::ErrorBody;
 use super::{
     alerts, audit, auth, bots, exports, fleet, health, jobs, keys, live, logs, messages, schedules, servers,
-    status_page, stock, users, webhooks,
+    status_page, stock, transfer, users, webhooks,
 };
 use crate::auth::Action;
 
@@ -37,9 +37,10 @@ use crate::auth::Action;
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete, webhooks::deliveries, webhooks::send_test,
         webhooks::resume, webhooks::pause,
         status_page::settings, status_page::save, status_page::html, status_page::json,
+        transfer::export, transfer::import,
     ),
     components(schemas(ErrorBody)),
-    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"), (name = "webhooks"), (name = "status-page"))
+    tags((name = "bots"), (name = "fleet"), (name = "logs"), (name = "health"), (name = "auth"), (name = "users"), (name = "api-keys"), (name = "audit"), (name = "live"), (name = "stock"), (name = "alerts"), (name = "jobs"), (name = "messages"), (name = "schedules"), (name = "webhooks"), (name = "status-page"), (name = "config"))
 )]
 pub struct ApiDoc;
 

@@ -91,6 +91,8 @@ pub enum Action {
     WebhooksRead,
     WebhooksManage,
     StatusPageManage,
+    ConfigExport,
+    ConfigImport,
 }
 
 use Role::{Admin, Operator, Viewer};
@@ -136,6 +138,10 @@ const TABLE: &[(Action, &str, &[Role])] = &[
     (Action::WebhooksManage, "webhooks.manage", &[Admin]),
     // What the public status page shows, and whether it is served at all.
     (Action::StatusPageManage, "status_page.manage", &[Admin]),
+    // The whole configuration: with a passphrase, its secrets too.
+    (Action::ConfigExport, "config.export", &[Admin]),
+    // Writes every section: a key needs each section's own permissions as well (IN_REQUEST).
+    (Action::ConfigImport, "config.import", &[Admin]),
 ];
 
 /// Permissions a request needs for what its body asks, beyond its route's: (action, when).
@@ -145,6 +151,27 @@ pub const IN_REQUEST: &[(Action, &str, &str)] = &[
     (Action::BotsMention, "PATCH", "`/api/v1/schedules/{id}` leaving a `message.allowed_mentions` that pings"),
     (Action::BotsMention, "POST", "`/api/v1/messages/batch` with a message whose `allowed_mentions` ping"),
     (Action::BotsMessage, "POST", "`/api/v1/jobs/{id}/cancel`, `/retry`, `/items/{seq}/skip` of a `messages` job"),
+    (Action::BotsToken, "POST", "`/api/v1/config/export` with a `passphrase` (the export carries tokens)"),
+    (Action::BotsCreate, "POST", "`/api/v1/config/import` (and each of the next rows: an import writes every section)"),
+    (Action::BotsToken, "POST", "`/api/v1/config/import`"),
+    (Action::BotsConfigure, "POST", "`/api/v1/config/import`"),
+    (Action::BotsMention, "POST", "`/api/v1/config/import`"),
+    (Action::ProductsManage, "POST", "`/api/v1/config/import`"),
+    (Action::AlertsManage, "POST", "`/api/v1/config/import`"),
+    (Action::SchedulesManage, "POST", "`/api/v1/config/import`"),
+    (Action::SettingsManage, "POST", "`/api/v1/config/import`"),
+];
+
+/// What an import writes, each needing its own permission besides `config.import`.
+pub const IMPORT_WRITES: &[Action] = &[
+    Action::BotsCreate,
+    Action::BotsToken,
+    Action::BotsConfigure,
+    Action::BotsMention,
+    Action::ProductsManage,
+    Action::AlertsManage,
+    Action::SchedulesManage,
+    Action::SettingsManage,
 ];
 
 impl Action {

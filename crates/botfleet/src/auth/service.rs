@@ -793,6 +793,14 @@ impl Auth {
         Ok(old)
     }
 
+    /// Reads the security settings again after they were written elsewhere (a configuration
+    /// import), and tells the other nodes.
+    pub async fn settings_changed(&self) -> Result<()> {
+        self.inner.reload_settings().await?;
+        self.inner.caching.bus.changed(Topic::Settings).await;
+        Ok(())
+    }
+
     /// Periodic housekeeping: prune limiters, sweep expired sessions, forget idempotency keys older
     /// than a day, and pick up settings changed by another node. (Audit rows age out with the
     /// other logs: `retention`.)

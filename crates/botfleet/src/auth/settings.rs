@@ -1,7 +1,7 @@
 //! Security settings an admin changes at run time (kept in the `settings` table).
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
@@ -34,10 +34,28 @@ pub async fn load(store: &Store) -> Result<SecuritySettings> {
 
 /// Saves the settings.
 pub async fn save(store: &Store, settings: &SecuritySettings) -> Result<()> {
-    let value = serde_json::to_string(settings).unwrap_or_else(|_| "{}".into());
     let mut tx = store.pool().begin().await?;
-    sqlx::query("DELETE FROM settings WHERE name = 'security'").execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO settings (name, value) VALUES ('security', $1)").bind(value).execute(&mut *tx).await?;
+    save_in(&mut tx, settings).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Saves the settings on `conn` (inside the caller's transaction).
+pub async fn save_in(conn: &mut AnyConnection, settings: &SecuritySettings) -> Result<()> {
+    let value = serde_json::to_string(settings).unwrap_or_else(|_| "{}".into());
+    sqlx::query("DELETE FROM settings WHERE name = 'security'").execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO settings (name, value) VALUES ('security', $1)").bind(value).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Reads the settings on `conn` (defaults when never set).
+pub async fn load_in(conn: &mut AnyConnection) -> Result<SecuritySettings> {
+    let value: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = 'security'").fetch_optional(&mut *conn).await?;
+    match value {
+        Some(v) => serde_json::from_str(&v).map_err(|e| {
+            Error::Unreadable(format!("the stored security settings cannot be read ({e}); save them again"))
+        }),
+        None => Ok(SecuritySettings::default()),
+    }
 }

@@ -2,7 +2,7 @@
 //! concurrency, replace the token, delete. Tokens go in and out only through the cipher.
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::config::{AntiSpamConfig, BotConfig};
 use super::model::{intent_names, token_hint, BotView, Settings, Token};
@@ -103,6 +103,11 @@ fn name_taken(e: sqlx::Error, name: Option<&str>) -> Error {
 
 /// Saves a new bot.
 pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &Token) -> Result<BotView> {
+    insert_in(&mut *store.pool().acquire().await?, cipher, s, token).await
+}
+
+/// Saves a new bot on `conn` (inside the caller's transaction, for a configuration import).
+pub async fn insert_in(conn: &mut AnyConnection, cipher: &TokenCipher, s: &Settings, token: &Token) -> Result<BotView> {
     let now = now_ms();
     let sealed = cipher.seal(&token.0)?;
     let anti_spam = s.anti_spam.unwrap_or_default().apply(AntiSpamConfig::default())?;
@@ -122,10 +127,70 @@ pub async fn insert(store: &Store, cipher: &TokenCipher, s: &Settings, token: &T
     .bind(stored(s.stock_channel_id.flatten()))
     .bind(stored(s.back_in_stock_channel_id.flatten()))
     .bind(stored(s.low_stock_channel_id.flatten()))
-    .fetch_one(store.pool())
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| name_taken(e, s.name.as_deref()))?;
     view(&row)
+}
+
+/// Replaces every setting of bot `id` with `s` (a whole configuration: anti-spam fields left out
+/// take their defaults), on `conn`, whatever its version (a configuration import, which reads and
+/// writes in one transaction).
+pub async fn replace_in(conn: &mut AnyConnection, id: i64, s: &Settings) -> Result<BotView> {
+    let anti_spam = s.anti_spam.unwrap_or_default().apply(AntiSpamConfig::default())?;
+    let row = sqlx::query(&format!(
+        "UPDATE bots SET name = $1, prefix = $2, intents = $3, channel_ids = $4, anti_spam = $5, \
+         stock_channel_id = $6, back_in_stock_channel_id = $7, low_stock_channel_id = $8, version = version + 1, \
+         updated_at = $9 WHERE id = $10 RETURNING {COLUMNS}"
+    ))
+    .bind(s.name.clone().unwrap_or_default())
+    .bind(s.prefix.clone().unwrap_or_default())
+    .bind(i64::try_from(s.intents.unwrap_or(0)).unwrap_or(0))
+    .bind(channels_json(s.channel_ids.as_deref().unwrap_or_default()))
+    .bind(anti_spam_json(&anti_spam)?)
+    .bind(stored(s.stock_channel_id.flatten()))
+    .bind(stored(s.back_in_stock_channel_id.flatten()))
+    .bind(stored(s.low_stock_channel_id.flatten()))
+    .bind(now_ms())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| name_taken(e, s.name.as_deref()))?
+    .ok_or_else(|| not_found(id))?;
+    view(&row)
+}
+
+/// Replaces bot `id`'s token on `conn` (a configuration import), bumping its version.
+pub async fn set_token_in(conn: &mut AnyConnection, cipher: &TokenCipher, id: i64, token: &Token) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE bots SET token_ciphertext = $1, token_hint = $2, version = version + 1, updated_at = $3 WHERE id = $4",
+    )
+    .bind(cipher.seal(&token.0)?)
+    .bind(token_hint(&token.0))
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
+}
+
+/// Every bot in id order, read on `conn` (a configuration export's one consistent read).
+pub async fn all_in(conn: &mut AnyConnection) -> Result<Vec<BotView>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM bots ORDER BY id")).fetch_all(&mut *conn).await?;
+    rows.iter().map(view).collect()
+}
+
+/// Bot `id`'s decrypted token, read on `conn`.
+pub async fn token_in(conn: &mut AnyConnection, cipher: &TokenCipher, id: i64) -> Result<Secret> {
+    let sealed: String = sqlx::query_scalar("SELECT token_ciphertext FROM bots WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    cipher.open(&sealed)
 }
 
 /// One bot.

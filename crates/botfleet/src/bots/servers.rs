@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use super::config::AntiSpamConfig;
@@ -313,6 +313,48 @@ pub async fn put(
             Err(stale(bot_id, guild_id, change.version, now))
         }
     }
+}
+
+/// Every bot's server settings, by bot and server, read on `conn` (a configuration export).
+pub async fn all_in(conn: &mut AnyConnection) -> Result<Vec<ServerSettingsView>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM server_settings ORDER BY bot_id, guild_id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(view).collect()
+}
+
+/// Sets a server's settings on `conn` whatever their version (made, or replaced with the version
+/// moved on): a configuration import, which reads and writes in one transaction. The anti-spam
+/// fields left out take `bot_limits`.
+pub async fn replace_in(
+    conn: &mut AnyConnection,
+    bot_id: i64,
+    guild_id: i64,
+    change: &ServerChange,
+    bot_limits: AntiSpamConfig,
+) -> Result<ServerSettingsView> {
+    let limits = change.anti_spam.map(|a| a.apply(bot_limits)).transpose()?;
+    let limits = limits.as_ref().map(anti_spam_json).transpose()?;
+    let channels = change.channel_ids.as_deref().map(channels_json);
+    let row = sqlx::query(&format!(
+        "INSERT INTO server_settings (bot_id, guild_id, prefix, channel_ids, anti_spam, stock_channel_id, \
+         back_in_stock_channel_id, low_stock_channel_id, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $7, $8, $9, 1, $6, $6) ON CONFLICT (bot_id, guild_id) DO UPDATE SET \
+         prefix = $3, channel_ids = $4, anti_spam = $5, stock_channel_id = $7, back_in_stock_channel_id = $8, \
+         low_stock_channel_id = $9, version = server_settings.version + 1, updated_at = $6 RETURNING {COLUMNS}"
+    ))
+    .bind(bot_id)
+    .bind(guild_id)
+    .bind(change.prefix.clone())
+    .bind(channels)
+    .bind(limits)
+    .bind(now_ms())
+    .bind(stored(change.stock.stock))
+    .bind(stored(change.stock.back_in_stock))
+    .bind(stored(change.stock.low_stock))
+    .fetch_one(&mut *conn)
+    .await?;
+    view(&row)
 }
 
 /// Removes a server's settings (the bot's apply there again); what they were.

@@ -174,12 +174,30 @@ pub async fn load_overrides(store: &Store) -> Result<RetentionOverrides> {
 }
 
 async fn save_overrides(store: &Store, overrides: &RetentionOverrides) -> Result<()> {
-    let value = serde_json::to_string(overrides).unwrap_or_else(|_| "{}".into());
     let mut tx = store.pool().begin().await?;
-    sqlx::query("DELETE FROM settings WHERE name = 'retention'").execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO settings (name, value) VALUES ('retention', $1)").bind(value).execute(&mut *tx).await?;
+    save_overrides_in(&mut tx, overrides).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Replaces the stored overrides on `conn` (inside the caller's transaction; validated by the caller).
+pub async fn save_overrides_in(conn: &mut sqlx::AnyConnection, overrides: &RetentionOverrides) -> Result<()> {
+    let value = serde_json::to_string(overrides).unwrap_or_else(|_| "{}".into());
+    sqlx::query("DELETE FROM settings WHERE name = 'retention'").execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO settings (name, value) VALUES ('retention', $1)").bind(value).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Reads the stored overrides on `conn` (none when never set).
+pub async fn load_overrides_in(conn: &mut sqlx::AnyConnection) -> Result<RetentionOverrides> {
+    let value: Option<String> =
+        sqlx::query_scalar("SELECT value FROM settings WHERE name = 'retention'").fetch_optional(&mut *conn).await?;
+    match value {
+        Some(v) => serde_json::from_str(&v).map_err(|e| {
+            Error::Unreadable(format!("the stored retention settings cannot be read ({e}); save them again"))
+        }),
+        None => Ok(RetentionOverrides::default()),
+    }
 }
 
 /// Retention for the running service: the flags' defaults and the database; cloning shares it.

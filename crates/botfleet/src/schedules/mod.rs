@@ -112,6 +112,11 @@ impl Schedules {
         self.show(stored).await
     }
 
+    /// Wakes the loop after schedules were written elsewhere on this node (a configuration import).
+    pub fn changed(&self) {
+        self.inner.wake.notify_one();
+    }
+
     /// Deletes a schedule and its runs; the schedule as it was.
     pub async fn delete(&self, id: i64) -> Result<Schedule> {
         let old = self.get(id).await?;

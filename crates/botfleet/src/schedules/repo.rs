@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::model::{Missed, Run, RunState, Settings};
 use crate::error::{Error, Result};
@@ -72,18 +72,60 @@ pub async fn insert(
     created_by: &str,
     now: i64,
 ) -> Result<Stored> {
+    let id = insert_in(&mut *store.pool().acquire().await?, settings, next_run_at, created_by, now).await?;
+    get(store, id).await
+}
+
+/// Stores a new schedule on `conn` (inside a configuration import's transaction); its id.
+pub async fn insert_in(
+    conn: &mut AnyConnection,
+    settings: &Settings,
+    next_run_at: Option<i64>,
+    created_by: &str,
+    now: i64,
+) -> Result<i64> {
     let insert = sqlx::query(
         "INSERT INTO schedules (bot_id, channel_id, message, once_at, cron, time_zone, enabled, missed, created_by, \
          created_at, updated_at, next_run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
     );
-    let id: i64 = bind_settings(insert, settings)?
+    Ok(bind_settings(insert, settings)?
         .bind(created_by)
         .bind(now)
         .bind(next_run_at)
-        .fetch_one(store.pool())
+        .fetch_one(&mut *conn)
         .await?
-        .try_get("id")?;
-    get(store, id).await
+        .try_get("id")?)
+}
+
+/// Every schedule in id order, read on `conn` (a configuration export).
+pub async fn all_in(conn: &mut AnyConnection) -> Result<Vec<Stored>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM schedules ORDER BY id")).fetch_all(&mut *conn).await?;
+    rows.iter().map(read).collect()
+}
+
+/// Turns schedule `id` on or off and sets its missed-run policy and next instant, on `conn` (a
+/// configuration import: what identifies a schedule there is everything else).
+pub async fn set_state_in(
+    conn: &mut AnyConnection,
+    id: i64,
+    enabled: bool,
+    missed: super::model::Missed,
+    next_run_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let done =
+        sqlx::query("UPDATE schedules SET enabled = $1, missed = $2, next_run_at = $3, updated_at = $4 WHERE id = $5")
+            .bind(i64::from(enabled))
+            .bind(missed.as_str())
+            .bind(next_run_at)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
 }
 
 /// Binds a schedule's settings as `$1`–`$8` (bot, channel, message, once, cron, zone, enabled,

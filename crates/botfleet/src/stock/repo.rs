@@ -105,6 +105,14 @@ pub async fn list(store: &Store, visible_only: bool) -> Result<Vec<Product>> {
     rows.iter().map(view).collect()
 }
 
+/// Every product in display order, read on `conn` (a configuration export or import).
+pub async fn all_in(conn: &mut AnyConnection) -> Result<Vec<Product>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM products ORDER BY sort_order, name, id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(view).collect()
+}
+
 /// The position of a product in display order (sort order, name, then id), for a page's cursor.
 pub type ProductCursor = KeyCursor<(i64, String)>;
 

@@ -137,6 +137,16 @@ impl Store {
         })
     }
 
+    /// A transaction that reads one consistent state of the database (a configuration export or a
+    /// dry run): SQLite's deferred `BEGIN` keeps the snapshot of its first read (WAL mode);
+    /// PostgreSQL's `REPEATABLE READ` keeps the snapshot of its first statement.
+    pub async fn begin_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        })
+    }
+
     /// The pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
