@@ -17,11 +17,11 @@ pub mod send;
 pub mod target;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use tokio::sync::{broadcast::error::RecvError, mpsc, Notify};
+use tokio::sync::{broadcast::error::RecvError, mpsc, watch, Notify};
 
 use self::happened::{discord_body, happened, test_body, wants};
 use self::model::{TestResult, WebhookView};
@@ -58,8 +58,8 @@ struct Inner {
     clock: Clock,
     events: EventBus,
     http: reqwest::Client,
-    // std Mutex: read and replaced, never held across an await.
-    hooks: Mutex<Arc<Vec<WebhookView>>>,
+    /// The webhooks as last read (a change wakes the follower).
+    hooks: watch::Sender<Arc<Vec<WebhookView>>>,
     wake: Notify,
     /// Events that matched a webhook but could not be queued (the queue was full, or the bus
     /// dropped events because this node fell behind).
@@ -87,7 +87,7 @@ impl Webhooks {
                 clock,
                 events,
                 http,
-                hooks: Mutex::new(Arc::new(Vec::new())),
+                hooks: watch::Sender::new(Arc::new(Vec::new())),
                 wake: Notify::new(),
                 lost: AtomicU64::new(0),
             }),
@@ -105,13 +105,13 @@ impl Webhooks {
     }
 
     fn hooks(&self) -> Arc<Vec<WebhookView>> {
-        self.inner.hooks.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner.hooks.borrow().clone()
     }
 
     /// Reads the webhooks again (after a change through this node; other nodes' every `RELOAD`).
     pub async fn reload(&self) -> Result<()> {
         let hooks = repo::all(&self.inner.store).await?;
-        *self.inner.hooks.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(hooks);
+        self.inner.hooks.send_replace(Arc::new(hooks));
         Ok(())
     }
 
@@ -157,35 +157,62 @@ impl Webhooks {
     }
 
     /// Matches this node's events against the webhooks and hands the deliveries to the writer.
+    /// With no webhook it does not follow the bus at all (the bus clones nothing for a listener
+    /// that is not there).
     async fn follow(self, queued: mpsc::Sender<Queued>) {
-        let mut bus = self.inner.events.subscribe_local();
+        let mut changes = self.inner.hooks.subscribe();
         loop {
-            let event = match bus.recv().await {
-                Ok(event) => event,
-                Err(RecvError::Lagged(n)) => {
-                    self.inner.lost.fetch_add(n, Ordering::Relaxed);
-                    tracing::warn!(missed = n, "the webhooks fell behind the event bus: {n} events were not matched");
-                    continue;
+            while changes.borrow_and_update().is_empty() {
+                if changes.changed().await.is_err() {
+                    return;
                 }
-                Err(RecvError::Closed) => return,
-            };
-            let hooks = self.hooks();
-            if hooks.is_empty() {
-                continue;
             }
-            let Some(h) = happened(&event, self.inner.clock.now_ms()) else { continue };
-            let payload = h.body.to_string();
-            for hook in hooks.iter().filter(|w| wants(w, &h)) {
-                let item = Queued {
-                    webhook_id: hook.id,
-                    event_type: h.event_type.as_str(),
-                    event_id: h.event_id.clone(),
-                    payload: payload.clone(),
+            let mut bus = self.inner.events.subscribe_local();
+            loop {
+                let event = tokio::select! {
+                    changed = changes.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        if changes.borrow_and_update().is_empty() {
+                            break;
+                        }
+                        continue;
+                    }
+                    event = bus.recv() => event,
                 };
-                if queued.try_send(item).is_err() {
-                    self.inner.lost.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(webhook = hook.id, "the webhook queue is full: a delivery was not queued");
-                }
+                let event = match event {
+                    Ok(event) => event,
+                    Err(RecvError::Lagged(n)) => {
+                        self.inner.lost.fetch_add(n, Ordering::Relaxed);
+                        tracing::warn!(
+                            missed = n,
+                            "the webhooks fell behind the event bus: {n} events were not matched"
+                        );
+                        continue;
+                    }
+                    Err(RecvError::Closed) => return,
+                };
+                self.queue(&event, &queued);
+            }
+        }
+    }
+
+    /// Queues `event` for every webhook that wants it.
+    fn queue(&self, event: &crate::events::Event, queued: &mpsc::Sender<Queued>) {
+        let hooks = self.hooks();
+        let Some(h) = happened(event, self.inner.clock.now_ms()) else { return };
+        let payload = h.body.to_string();
+        for hook in hooks.iter().filter(|w| wants(w, &h)) {
+            let item = Queued {
+                webhook_id: hook.id,
+                event_type: h.event_type.as_str(),
+                event_id: h.event_id.clone(),
+                payload: payload.clone(),
+            };
+            if queued.try_send(item).is_err() {
+                self.inner.lost.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(webhook = hook.id, "the webhook queue is full: a delivery was not queued");
             }
         }
     }
