@@ -234,6 +234,12 @@ async fn a_failing_receiver_is_retried_then_paused_with_an_alert_and_resumed(bac
     until("the alert to recover", 30, || async { ops.kinds().contains(&"recovered".to_owned()).then_some(()) }).await;
     let (_, audit) = app.get("/api/v1/audit-logs?action=webhooks.resume").await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    // Paused by hand: not a failure, no alert.
+    let (status, by_hand) = app.post(&format!("/api/v1/webhooks/{id}/pause"), json!({})).await;
+    assert_eq!((status, by_hand["state"].as_str()), (StatusCode::OK, Some("paused")));
+    app.alert_rounds(5).await;
+    let fired = ops.kinds().iter().filter(|k| *k == "firing").count();
+    assert_eq!(fired, 1, "a webhook paused by hand fires nothing: {:?}", ops.kinds());
     app.stop().await;
 }
 

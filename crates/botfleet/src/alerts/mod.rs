@@ -171,8 +171,15 @@ impl Alerts {
         };
         let webhooks = if database_error.is_none() {
             let all = crate::webhooks::repo::all(&inner.store).await?;
+            // A webhook paused by hand is not failing.
+            let failing = |w: &crate::webhooks::model::WebhookView| {
+                w.state == "paused" && w.paused_reason.as_deref() != Some(crate::webhooks::PAUSED_BY_HAND)
+            };
             all.into_iter()
-                .map(|w| (w.id, w.name, (w.state == "paused").then(|| w.paused_reason.unwrap_or_default())))
+                .map(|w| {
+                    let why = failing(&w).then(|| w.paused_reason.clone().unwrap_or_default());
+                    (w.id, w.name, why)
+                })
                 .collect()
         } else {
             Vec::new()

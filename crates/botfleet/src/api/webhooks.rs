@@ -128,7 +128,7 @@ pub async fn resume(State(app): State<AppState>, trail: AuditTrail, PathId(id): 
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)))]
 pub async fn pause(State(app): State<AppState>, trail: AuditTrail, PathId(id): PathId) -> Reply<Json<WebhookView>> {
     let before = repo::get(&app.store, id).await?;
-    let after = repo::set_state(&app.store, id, Some("paused by hand"), now(&app)).await?;
+    let after = repo::set_state(&app.store, id, Some(crate::webhooks::PAUSED_BY_HAND), now(&app)).await?;
     app.webhooks.reload().await?;
     trail.record("webhooks.pause", "webhook", id, audit::diff(&before, &after, FIELDS));
     Ok(Json(after))

@@ -33,6 +33,8 @@ use crate::secrets::TokenCipher;
 use crate::store::Store;
 use crate::time::Clock;
 
+/// Why a webhook paused through the API is paused (not a failure: no alert).
+pub const PAUSED_BY_HAND: &str = "paused by hand";
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// Failed attempts in a row (over all its deliveries) after which a webhook is paused.
