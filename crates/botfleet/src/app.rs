@@ -116,7 +116,7 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     let schedules = crate::schedules::Schedules::new(store.clone(), jobs.clone(), fleet.clone(), config.clock.clone());
     let status_page = crate::status_page::StatusPage::new(store.clone(), fleet.clone(), config.clock.clone());
     // A change saved through another node clears this node's page too.
-    caching.bus.register(Topic::StatusPage, Arc::new(status_page.clone()));
+    caching.bus.register(Topic::StatusPage, status_page.clearer());
     let started = fleet.start_desired().await?;
     if started > 0 {
         tracing::info!(bots = started, "starting the bots that were running");

@@ -110,9 +110,10 @@ struct Computed {
     page: Option<Arc<Rendered>>,
 }
 
+/// The cache and its figures (what the invalidation bus holds: not the fleet, which holds the bus
+/// itself through the nodes' sharing, so holding the fleet here would keep both alive forever).
 struct Inner {
     store: Store,
-    fleet: Fleet,
     clock: Clock,
     /// The last computation (std lock: held only to copy or replace it, never across `.await`).
     cached: Mutex<Option<Computed>>,
@@ -131,6 +132,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct StatusPage {
     inner: Arc<Inner>,
+    fleet: Fleet,
 }
 
 impl std::fmt::Debug for StatusPage {
@@ -144,9 +146,9 @@ impl StatusPage {
     /// too).
     pub fn new(store: Store, fleet: Fleet, clock: Clock) -> Self {
         Self {
+            fleet,
             inner: Arc::new(Inner {
                 store,
-                fleet,
                 clock,
                 cached: Mutex::new(None),
                 turn: tokio::sync::Mutex::new(()),
@@ -169,7 +171,7 @@ impl StatusPage {
     pub async fn save(&self, change: StatusPageChange) -> Result<(StatusPageSettings, StatusPageSettings)> {
         let valid = change.validate()?;
         let saved = repo::save(&self.inner.store, &valid, self.inner.clock.now_ms()).await?;
-        self.clear();
+        self.inner.clear();
         Ok(saved)
     }
 
@@ -276,7 +278,7 @@ impl StatusPage {
             .iter()
             .map(|b| PublicBot {
                 label: b.shown_as().to_owned(),
-                state: PublicState::of(self.inner.fleet.status(b.bot_id).0, b.desired),
+                state: PublicState::of(self.fleet.status(b.bot_id).0, b.desired),
                 uptime: Windows {
                     day: window(b.bot_id, DAY),
                     week: window(b.bot_id, WEEK),
@@ -334,17 +336,24 @@ impl StatusPage {
     }
 }
 
-impl Clear for StatusPage {
+impl StatusPage {
+    /// What the invalidation bus clears (the cache only).
+    pub fn clearer(&self) -> Arc<dyn Clear> {
+        self.inner.clone()
+    }
+}
+
+impl Clear for Inner {
     fn clear(&self) {
-        self.inner.generation.fetch_add(1, Ordering::SeqCst);
-        self.inner.invalidations.fetch_add(1, Ordering::Relaxed);
-        *self.inner.cached.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        *self.inner.past_days.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.invalidations.fetch_add(1, Ordering::Relaxed);
+        *self.cached.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self.past_days.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Hits: requests answered from memory; misses: computations (the database's share).
     fn figures(&self) -> CacheFigures {
-        let i = &self.inner;
+        let i = self;
         CacheFigures {
             name: "status_page",
             hits: i.hits.load(Ordering::Relaxed),
