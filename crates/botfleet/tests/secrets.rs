@@ -49,6 +49,16 @@ async fn sealed_world(dir: &std::path::Path) -> (i64, i64) {
     .execute(store.pool())
     .await
     .unwrap();
+    sqlx::query(
+        "INSERT INTO webhooks (name, kind, url_sealed, url_hint, secret_sealed, events, state, failures_in_a_row, \
+         version, created_at, updated_at) VALUES ('Orders', 'http_webhook', $1, 'https://…', $2, '[\"stock\"]', \
+         'active', 0, 1, 4, 4)",
+    )
+    .bind(cipher.seal(&Secret::new("https://orders.example/hook")).unwrap())
+    .bind(cipher.seal(&Secret::new("another-long-signing-secret")).unwrap())
+    .execute(store.pool())
+    .await
+    .unwrap();
     store.close().await;
     (bot.id, user.id)
 }
@@ -58,7 +68,8 @@ async fn opened(dir: &std::path::Path, cipher: &TokenCipher, bot: i64) -> Result
     let token = botfleet::bots::repo::token(&store, cipher, bot).await;
     let others: Vec<(Option<String>,)> = sqlx::query_as(
         "SELECT totp_secret FROM users UNION ALL SELECT url_sealed FROM alert_channels \
-         UNION ALL SELECT secret_sealed FROM alert_channels",
+         UNION ALL SELECT secret_sealed FROM alert_channels UNION ALL SELECT url_sealed FROM webhooks \
+         UNION ALL SELECT secret_sealed FROM webhooks",
     )
     .fetch_all(store.pool())
     .await
@@ -77,11 +88,11 @@ async fn rotation_reseals_every_secret_and_keeps_the_old_key_for_backups() {
     let (bot, _) = sealed_world(dir.path()).await;
     let old = TokenCipher::load(None, dir.path()).unwrap();
     let before = opened(dir.path(), &old, bot).await.unwrap();
-    assert_eq!(before.len(), 4);
+    assert_eq!(before.len(), 6);
 
     let done = botfleet::rekey::rotate(&storage(dir.path()), &SecretKeyConfig::default(), None).await.unwrap();
     let counts: Vec<u64> = done.resealed.iter().map(|(_, n)| *n).collect();
-    assert_eq!(counts, [1, 1, 1, 1], "{:?}", done.resealed);
+    assert_eq!(counts, [1, 1, 1, 1, 1, 1], "{:?}", done.resealed);
     assert_eq!(done.new_key_at, dir.path().join("secret.key"));
     assert_eq!(done.old_key_at.as_deref(), Some(dir.path().join("secret.key.old").as_path()));
 
