@@ -27,7 +27,7 @@ pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 /// `POST /config/export`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExportRequest {
+pub struct ConfigExportRequest {
     /// Include bot tokens and alert channel URLs and secrets, sealed under this passphrase (12
     /// characters or more); absent: leave them out.
     #[serde(default)]
@@ -38,12 +38,12 @@ pub struct ExportRequest {
 /// `POST /config/import`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ImportRequest {
+pub struct ConfigImportRequest {
     /// A document from `POST /config/export` (or written by hand: see docs/api.md).
     pub document: Document,
     /// The passphrase the document's secrets were sealed with.
     #[serde(default)]
-    #[schema(value_type = Option<String>, max_length = 1024)]
+    #[schema(value_type = Option<String>, min_length = 12, max_length = 1024)]
     pub passphrase: Option<Secret>,
     /// Show what would change and change nothing.
     #[serde(default)]
@@ -57,13 +57,13 @@ fn now(app: &AppState) -> i64 {
 /// The whole configuration as one JSON document: bots, server settings, products, alert
 /// channels, rules and maintenance windows, schedules and settings. Bot tokens and alert channel
 /// URLs and secrets only with a passphrase (which also needs `bots.token`), sealed under it.
-#[utoipa::path(post, path = "/api/v1/config/export", tag = "config", request_body = ExportRequest,
+#[utoipa::path(post, path = "/api/v1/config/export", tag = "config", request_body = ConfigExportRequest,
     responses((status = 200, body = Document), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn export(
     State(app): State<AppState>,
     trail: AuditTrail,
     principal: Principal,
-    Body(req): Body<ExportRequest>,
+    Body(req): Body<ConfigExportRequest>,
 ) -> Reply<Response> {
     let passphrase = req.passphrase;
     if passphrase.is_some() {
@@ -84,19 +84,22 @@ pub async fn export(
 /// problem by its path in the document, e.g. `bots[2].prefix`), compared with the database item by
 /// name (created / changed / unchanged; what only the database has is kept), then written in one
 /// transaction. `dry_run` answers the same report and changes nothing.
-#[utoipa::path(post, path = "/api/v1/config/import", tag = "config", request_body = ImportRequest,
+#[utoipa::path(post, path = "/api/v1/config/import", tag = "config", request_body = ConfigImportRequest,
     responses((status = 200, body = Report), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import(
     State(app): State<AppState>,
     trail: AuditTrail,
     principal: Principal,
-    LargeBody(req): LargeBody<ImportRequest>,
+    LargeBody(req): LargeBody<ConfigImportRequest>,
 ) -> Reply<Json<Report>> {
     for action in IMPORT_WRITES {
         principal.may(*action)?;
     }
     let passphrase = req.passphrase;
+    if let Some(p) = &passphrase {
+        crate::transfer::seal::check_passphrase(p)?;
+    }
     let (report, applied) = transfer::import(
         &app.store,
         &app.cipher,

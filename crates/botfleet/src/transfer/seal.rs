@@ -49,10 +49,14 @@ fn derive(passphrase: &Secret, salt: &[u8], memory: u32, iterations: u32, lanes:
     Ok(Sealer { cipher: XChaCha20Poly1305::new(&key.into()) })
 }
 
-/// Refuses a passphrase too short to protect tokens.
+/// The longest passphrase taken (the request schema says so too).
+pub const MAX_PASSPHRASE: usize = 1024;
+
+/// Refuses a passphrase too short to protect tokens, or longer than [`MAX_PASSPHRASE`].
 pub fn check_passphrase(passphrase: &Secret) -> Result<()> {
-    if passphrase.expose().chars().count() < MIN_PASSPHRASE {
-        return Err(Error::field("passphrase", format!("must be at least {MIN_PASSPHRASE} characters")));
+    let n = passphrase.expose().chars().count();
+    if !(MIN_PASSPHRASE..=MAX_PASSPHRASE).contains(&n) {
+        return Err(Error::field("passphrase", format!("must be {MIN_PASSPHRASE} to {MAX_PASSPHRASE} characters")));
     }
     Ok(())
 }
