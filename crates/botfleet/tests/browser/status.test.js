@@ -104,9 +104,17 @@ describe('status page', () => {
     assert.deepEqual(facts.bots.map((b) => [b.label, b.state]), [['Stock updates', 'up'], ['Order Desk', 'paused']]);
 
     // Unpublished from the dashboard: gone.
-    await page.getByLabel('Publish the status page (anyone can open it)').uncheck();
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('.toast', { hasText: 'Status page saved; not published.' }).waitFor();
+    // (The form is drawn again after each save: act on the one shown now, until the API says so.)
+    await eventually(async () => {
+      const box = page.getByLabel('Publish the status page (anyone can open it)');
+      if (await box.isChecked()) {
+        await box.uncheck();
+        await page.getByRole('button', { name: 'Save' }).click();
+      }
+      const now = await adminApi(demo, 'GET', '/status-page');
+      return now.enabled === false ? now : undefined;
+    }, { what: 'the status page unpublished', every: 500 });
+    await page.getByText('Not published: /status answers 404.').waitFor();
     // (A browser may keep its copy for up to the 30 s it was told; a fresh request finds it gone.)
     assert.equal((await fetch(`${demo.origin}/status`)).status, 404);
     await visitor.close();
