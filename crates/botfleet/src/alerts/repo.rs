@@ -963,7 +963,7 @@ pub struct Due {
 
 /// How long a claimed delivery is kept from the other nodes: longer than an attempt can take (its
 /// HTTP timeout is 10 s). A node that dies holding one leaves it to be tried again after this.
-pub const CLAIM_MS: i64 = 60_000;
+pub const CLAIM_MS: i64 = crate::webhooks::repo::CLAIM_MS;
 
 /// Claims the deliveries due at `now`, oldest first: each is moved to `now + CLAIM_MS` only if it
 /// still stands where it was read, so that of several nodes reading it at once, one attempts it.
@@ -978,22 +978,8 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> 
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let (id, was): (i64, i64) = (r.try_get("id")?, r.try_get("next_attempt_at")?);
-        let taken = sqlx::query(
-            "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
-        )
-        .bind(now.saturating_add(CLAIM_MS))
-        .bind(id)
-        .bind(was)
-        .execute(store.pool())
-        .await?
-        .rows_affected();
-        if taken == 1 {
-            claimed.push(r);
-        }
-    }
+    let claimed =
+        crate::webhooks::repo::claim_rows(store, "alert_deliveries", rows, now.saturating_add(CLAIM_MS)).await?;
     claimed
         .into_iter()
         .map(|r| {

@@ -280,26 +280,34 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> 
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let (id, was): (i64, i64) = (r.try_get("id")?, r.try_get("next_attempt_at")?);
-        let taken = sqlx::query(
-            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3",
-        )
-        .bind(now.saturating_add(CLAIM_MS))
-        .bind(id)
-        .bind(was)
-        .execute(store.pool())
+    claim_rows(store, "webhook_deliveries", rows, now.saturating_add(CLAIM_MS))
         .await?
-        .rows_affected();
-        if taken == 1 {
-            claimed.push(Due {
-                id,
+        .iter()
+        .map(|r| {
+            Ok(Due {
+                id: r.try_get("id")?,
                 webhook_id: r.try_get("webhook_id")?,
                 event_type: r.try_get("event_type")?,
                 payload: r.try_get("payload")?,
                 attempts: r.try_get("attempts")?,
-            });
+            })
+        })
+        .collect()
+}
+
+/// Claims due delivery rows (each read with its `id` and `next_attempt_at`) of `table`: each is
+/// moved to `until` only if it still stands where it was read, so of several nodes reading it at
+/// once one gets it. Returns the rows this node got. Alert deliveries are claimed the same way.
+pub async fn claim_rows(store: &Store, table: &'static str, rows: Vec<AnyRow>, until: i64) -> Result<Vec<AnyRow>> {
+    // `table` is a constant of this crate, never input.
+    let sql =
+        format!("UPDATE {table} SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3");
+    let mut claimed = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (id, was): (i64, i64) = (r.try_get("id")?, r.try_get("next_attempt_at")?);
+        let taken = sqlx::query(&sql).bind(until).bind(id).bind(was).execute(store.pool()).await?.rows_affected();
+        if taken == 1 {
+            claimed.push(r);
         }
     }
     Ok(claimed)
