@@ -94,15 +94,16 @@ pub async fn build(config: &ServeConfig) -> Result<AppState> {
     // With several nodes, a node's own alert subjects (`node:…`) carry its id: the nodes may share
     // a host name.
     let alert_node = if config.several_nodes { node.clone() } else { crate::metrics::node::node_name() };
+    let webhooks = crate::webhooks::Webhooks::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone())?;
     let alerts = crate::alerts::Alerts::new(
         store.clone(),
         cipher.clone(),
         config.clock.clone(),
         events.clone(),
         fleet.clone(),
+        webhooks.clone(),
         alert_node,
-    )?;
-    let webhooks = crate::webhooks::Webhooks::new(store.clone(), cipher.clone(), config.clock.clone(), events.clone())?;
+    );
     let retention = crate::retention::Retention::new(store.clone(), (&config.retention).into());
     let jobs = crate::jobs::Jobs::new(
         store.clone(),

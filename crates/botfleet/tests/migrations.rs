@@ -207,3 +207,120 @@ async fn sqlite_stock_rows_from_before_per_server_channels_keep_their_channel() 
 async fn postgres_stock_rows_from_before_per_server_channels_keep_their_channel() {
     stock_rows_from_before_per_server_channels_keep_their_channel(Backend::Postgres).await;
 }
+
+/// One delivery queue (0030): alert deliveries made before move onto the webhooks' queue. Their
+/// history stays (read through the incident's notifications); one still waiting keeps its
+/// attempts, is rendered at start (the message with its incident) and is then claimed like any
+/// delivery, to its alert channel; webhook deliveries keep their ids.
+async fn alert_deliveries_from_before_the_one_queue_move_onto_it(backend: Backend) {
+    use botfleet::webhooks::repo::{claim_due, Recipient};
+    let dir = tempfile::tempdir().unwrap();
+    let Some((store, pg_database)) = empty_database(backend, dir.path()).await else {
+        return;
+    };
+    migrate_before(&store, backend, 30, dir.path()).await;
+    let now = 1_800_000_000_000_i64;
+    let pool = store.pool();
+    sqlx::query(
+        "INSERT INTO alert_incidents (rule_id, rule_name, subject, subject_label, bot_id, state, detail, started_at) \
+         VALUES (3, 'Shop down', 'bot:1', 'Shop', 1, 'firing', 'gateway closed', $1)",
+    )
+    .bind(now)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO alert_notifications (incident_id, kind, at, title, detail, muted) \
+         VALUES (1, 'firing', $1, 'Shop is down', 'gateway closed', 0)",
+    )
+    .bind(now)
+    .execute(pool)
+    .await
+    .unwrap();
+    for (channel, state, attempts) in [(7_i64, "sent", 1_i64), (8, "pending", 2)] {
+        sqlx::query(
+            "INSERT INTO alert_deliveries (notification_id, channel_id, state, attempts, next_attempt_at, last_error, \
+             sent_at) VALUES (1, $1, $2, $3, $4, NULL, NULL)",
+        )
+        .bind(channel)
+        .bind(state)
+        .bind(attempts)
+        .bind(now + 5_000)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO webhooks (name, kind, url_sealed, url_hint, events, state, failures_in_a_row, version, created_at, \
+         updated_at) VALUES ('w', 'http_webhook', 'x', 'http://x/', '[\"job\"]', 'paused', 0, 1, 1, 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event_type, event_id, payload, state, attempts, \
+         next_attempt_at, created_at) VALUES (41, 1, 'job', 'job:1', '{}', 'pending', 0, 1, 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+
+    store.migrate().await.unwrap();
+    let rows: Vec<(i64, Option<i64>, Option<i64>, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, webhook_id, channel_id, state, attempts, payload FROM webhook_deliveries ORDER BY channel_id, id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let summary: Vec<_> = rows.iter().map(|r| (r.1, r.2, r.3.as_str(), r.4, r.5.is_some())).collect();
+    let mut expected = vec![(None, Some(7), "sent", 1, false), (None, Some(8), "pending", 2, false)];
+    let webhook_row = (Some(1), None, "pending", 0, true);
+    if backend == Backend::Sqlite {
+        expected.insert(0, webhook_row); // NULLs sort first on SQLite, last on PostgreSQL
+    } else {
+        expected.push(webhook_row);
+    }
+    assert_eq!(summary, expected);
+    assert!(rows.iter().any(|r| r.0 == 41 && r.1 == Some(1)), "a webhook delivery keeps its id");
+    let history = botfleet::alerts::repo::notifications(&store, 1).await.unwrap();
+    let states: Vec<_> = history[0].deliveries.iter().map(|d| (d.channel_id, d.state.as_str(), d.attempts)).collect();
+    assert_eq!(states, [(7, "sent", 1), (8, "pending", 2)]);
+
+    assert!(claim_due(&store, now + 10_000, 10).await.unwrap().is_empty(), "not claimed before it is rendered");
+    assert_eq!(botfleet::alerts::repo::render_waiting(&store).await.unwrap(), 1);
+    assert_eq!(botfleet::alerts::repo::render_waiting(&store).await.unwrap(), 0, "rendered once");
+    assert!(claim_due(&store, now, 10).await.unwrap().is_empty(), "still due when it was");
+    let due = claim_due(&store, now + 10_000, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "the paused webhook's delivery waits: {due:?}");
+    assert_eq!((due[0].to, due[0].attempts, due[0].event_type.as_str()), (Recipient::AlertChannel(8), 2, "firing"));
+    let message: serde_json::Value = serde_json::from_str(&due[0].payload).unwrap();
+    assert_eq!(message["type"], "firing");
+    assert_eq!(message["delivery_id"], due[0].id);
+    assert_eq!(message["title"], "Shop is down");
+    assert_eq!(message["incident"]["rule_name"], "Shop down");
+    let embed: serde_json::Value = serde_json::from_str(due[0].discord.as_deref().unwrap()).unwrap();
+    assert_eq!(embed["embeds"][0]["title"], "Shop is down");
+
+    let orphan = sqlx::query(
+        "INSERT INTO webhook_deliveries (event_type, event_id, payload, state, attempts, next_attempt_at, created_at) \
+         VALUES ('job', 'x', '{}', 'pending', 0, 1, 1)",
+    )
+    .execute(pool)
+    .await;
+    assert!(orphan.is_err(), "a delivery goes to a webhook or to a channel");
+    store.close().await;
+    if let Some(name) = pg_database {
+        let mut admin = sqlx::PgConnection::connect(&common::postgres_admin_url()).await.unwrap();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_alert_deliveries_from_before_the_one_queue_move_onto_it() {
+    alert_deliveries_from_before_the_one_queue_move_onto_it(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_alert_deliveries_from_before_the_one_queue_move_onto_it() {
+    alert_deliveries_from_before_the_one_queue_move_onto_it(Backend::Postgres).await;
+}

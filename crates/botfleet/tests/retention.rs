@@ -100,10 +100,11 @@ async fn notification(store: &Store, incident: Option<i64>, at: i64, delivery: &
     .unwrap()
     .0;
     let d = sqlx::query_as::<_, (i64,)>(
-        "INSERT INTO alert_deliveries (notification_id, channel_id, state, attempts, next_attempt_at) \
-         VALUES ($1, 1, $2, 1, $3) RETURNING id",
+        "INSERT INTO webhook_deliveries (notification_id, channel_id, event_type, event_id, payload, state, attempts, \
+         next_attempt_at, created_at) VALUES ($1, 1, 'firing', $2, '{}', $3, 1, $4, $4) RETURNING id",
     )
     .bind(n)
+    .bind(format!("alert-notification:{n}"))
     .bind(delivery.to_owned())
     .bind(at)
     .fetch_one(store.pool())
@@ -207,7 +208,8 @@ async fn the_sweep_deletes_exactly_the_rows_past_each_cutoff(app: TestApp) {
     assert_eq!(ids(&store, "SELECT id FROM alert_notifications").await, notes_kept);
     let mut deliveries_kept = vec![recent_d, firing_d, pending_d];
     deliveries_kept.sort_unstable();
-    assert_eq!(ids(&store, "SELECT id FROM alert_deliveries").await, deliveries_kept);
+    // On the one delivery queue: alert channels' rows go with their notifications only.
+    assert_eq!(ids(&store, "SELECT id FROM webhook_deliveries WHERE channel_id IS NOT NULL").await, deliveries_kept);
     let audit_left = ids(&store, "SELECT id FROM discord_audit_logs WHERE action = 'test.row'").await;
     assert_eq!(audit_left, audit_kept);
 

@@ -1,17 +1,14 @@
-//! Sending one alert notification to one channel, through the webhooks' sending machinery
-//! (`webhooks::send`): a Discord webhook gets a formatted embed; an HTTP webhook gets the JSON
-//! message below, signed. A failure says why and, for a 429, when to try again; the caller
-//! retries with backoff.
+//! What an alert notification says to a channel: the JSON message below for an HTTP webhook
+//! (signed), a formatted embed for a Discord webhook. Both are rendered when a delivery is queued
+//! on the one delivery queue (`webhooks`), which sends and retries it; `send` is the one direct
+//! attempt made while the database is away.
 
 use serde::Serialize;
 
 use super::model::ChannelKind;
 use super::repo::{Destination, Incident};
+pub use crate::webhooks::send::Failed;
 use crate::webhooks::send::{self, Outgoing, To};
-pub use crate::webhooks::send::{backoff, Failed};
-
-/// Most attempts before a delivery is given up.
-pub const MAX_ATTEMPTS: i64 = 8;
 
 /// What is sent.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +46,13 @@ fn discord_body(m: &Message) -> serde_json::Value {
         }
     }
     send::discord_embed(&m.title, &m.detail, colour(&m.kind), &fields, &m.at, &format!("botfleet · {}", m.kind))
+}
+
+/// The HTTP body and the Discord body of `m`, as stored with its delivery.
+pub fn render(m: &Message) -> crate::error::Result<(String, String)> {
+    let json = serde_json::to_string(m)
+        .map_err(|e| crate::error::Error::Unreadable(format!("an alert message could not be written: {e}")))?;
+    Ok((json, discord_body(m).to_string()))
 }
 
 /// Sends `m` to `to`; `unix_s` is the signature's timestamp.

@@ -1,8 +1,9 @@
 //! Alerts: know a bot is failing before a customer does. Every few seconds the engine observes
 //! the fleet and the node (statuses, running totals, memory, queues, a database ping), judges the
 //! rules (`engine.rs`), and turns its decisions into incidents and notifications — stored first,
-//! then delivered by a separate loop with retries and backoff, so a slow or failing receiver
-//! never delays the judgement and nothing is lost across a restart. Every notification is also
+//! with a delivery per channel on the one delivery queue (`webhooks`), whose loop sends them with
+//! retries and backoff, so a slow or failing receiver never delays the judgement and nothing is
+//! lost across a restart. Every notification is also
 //! published on the live bus (the dashboard's banner and alerts page). Time comes from the
 //! injected clock, so tests step it instead of waiting.
 
@@ -27,6 +28,7 @@ use crate::fleet::Fleet;
 use crate::secrets::TokenCipher;
 use crate::store::Store;
 use crate::time::Clock;
+use crate::webhooks::Webhooks;
 
 /// How long the database may take to answer the engine's ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -43,12 +45,12 @@ struct Inner {
     clock: Clock,
     events: EventBus,
     fleet: Fleet,
-    http: reqwest::Client,
+    /// The delivery queue and its HTTP client.
+    webhooks: Webhooks,
     node: String,
     // std Mutex: held for the engine's judgement only, never across an await.
     engine: Mutex<Engine>,
     evaluations: Arc<AtomicU64>,
-    wake: tokio::sync::Notify,
     // What the database held at the last good evaluation, for when it does not answer.
     offline: Mutex<Offline>,
 }
@@ -87,29 +89,23 @@ impl Alerts {
         clock: Clock,
         events: EventBus,
         fleet: Fleet,
+        webhooks: Webhooks,
         node: String,
-    ) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("botfleet/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| crate::error::Error::Config(format!("the alert HTTP client could not be built: {e}")))?;
-        Ok(Self {
+    ) -> Self {
+        Self {
             inner: Arc::new(Inner {
                 store,
                 cipher,
                 clock,
                 events,
                 fleet,
-                http,
+                webhooks,
                 node,
                 engine: Mutex::new(Engine::default()),
                 evaluations: Arc::new(AtomicU64::new(0)),
-                wake: tokio::sync::Notify::new(),
                 offline: Mutex::new(Offline::default()),
             }),
-        })
+        }
     }
 
     fn engine(&self) -> MutexGuard<'_, Engine> {
@@ -288,7 +284,7 @@ impl Alerts {
                 let title = format!("🔴 {}: {}", rule.name, subject.label);
                 repo::insert_notification(
                     &mut tx,
-                    Some(incident.id),
+                    Some(&incident),
                     "firing",
                     &title,
                     &detail,
@@ -303,7 +299,7 @@ impl Alerts {
                 let incident = repo::update_incident(&mut *tx, incident_id, Some(&detail), Some(now), None).await?;
                 let channels = rule_of(incident.rule_id).map(|r| r.channel_ids.clone()).unwrap_or_default();
                 let title = format!("🔴 Still failing: {}: {}", incident.rule_name, incident.subject_label);
-                repo::insert_notification(&mut tx, Some(incident_id), "resent", &title, &detail, false, &channels, now)
+                repo::insert_notification(&mut tx, Some(&incident), "resent", &title, &detail, false, &channels, now)
                     .await?;
                 (incident, "resent", false)
             }
@@ -313,7 +309,7 @@ impl Alerts {
                 let title = format!("✅ Recovered: {}: {}", incident.rule_name, incident.subject_label);
                 repo::insert_notification(
                     &mut tx,
-                    Some(incident_id),
+                    Some(&incident),
                     "recovered",
                     &title,
                     &detail,
@@ -344,7 +340,7 @@ impl Alerts {
 
     fn publish(&self, kind: &str, incident: Incident, muted: bool) {
         if !muted {
-            self.inner.wake.notify_one();
+            self.inner.webhooks.wake();
         }
         self.inner.events.publish(Event::Alert(AlertEvent { kind: kind.to_owned(), incident }));
     }
@@ -424,7 +420,7 @@ impl Alerts {
                 incident: None,
             };
             for to in channels.iter().filter(|c| rule.channel_ids.contains(&c.id)) {
-                match deliver::send(&self.inner.http, to, &message, now.div_euclid(1000)).await {
+                match deliver::send(self.inner.webhooks.http(), to, &message, now.div_euclid(1000)).await {
                     Ok(()) => sent += 1,
                     Err(f) => tracing::warn!(channel = to.id, error = %f.why, "database-down alert not delivered"),
                 }
@@ -456,14 +452,14 @@ impl Alerts {
                 repo::Opened::New(incident) | repo::Opened::Taken { incident, .. } => incident,
             };
             let title = format!("🔴 {}: {}", rule.name, subject.label);
-            repo::insert_notification(&mut tx, Some(incident.id), "firing", &title, detail, true, &[], started).await?;
+            repo::insert_notification(&mut tx, Some(&incident), "firing", &title, detail, true, &[], started).await?;
             let incident = repo::update_incident(&mut *tx, incident.id, None, None, Some(now)).await?;
             let title = format!("✅ Recovered: {}: {}", rule.name, subject.label);
             let back = "the database answers again";
             let channels = if rule.notify_recovery { rule.channel_ids.clone() } else { Vec::new() };
             repo::insert_notification(
                 &mut tx,
-                Some(incident.id),
+                Some(&incident),
                 "recovered",
                 &title,
                 back,
@@ -493,8 +489,17 @@ impl Alerts {
         self.engine().acknowledged(id);
         let title = format!("👀 Acknowledged by {by}: {}: {}", incident.rule_name, incident.subject_label);
         let mut tx = self.inner.store.pool().begin().await?;
-        repo::insert_notification(&mut tx, Some(id), "acknowledged", &title, &incident.detail, false, &channels, now)
-            .await?;
+        repo::insert_notification(
+            &mut tx,
+            Some(&incident),
+            "acknowledged",
+            &title,
+            &incident.detail,
+            false,
+            &channels,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.publish("acknowledged", incident.clone(), false);
         Ok(incident)
@@ -513,7 +518,7 @@ impl Alerts {
         for incident in open {
             let mut tx = self.inner.store.pool().begin().await?;
             let incident = repo::update_incident(&mut *tx, incident.id, Some(why), None, Some(now)).await?;
-            repo::insert_notification(&mut tx, Some(incident.id), "recovered", "Closed", why, true, &[], now).await?;
+            repo::insert_notification(&mut tx, Some(&incident), "recovered", "Closed", why, true, &[], now).await?;
             tx.commit().await?;
             self.publish("recovered", incident, true);
         }
@@ -531,101 +536,44 @@ impl Alerts {
         let mut tx = store.pool().begin().await?;
         let notification_id =
             repo::insert_notification(&mut tx, None, "test", &title, &detail, false, &[], now).await?;
-        // Never due for the delivery loop: this request makes the one attempt itself.
-        let id = repo::insert_delivery(&mut tx, notification_id, channel_id, i64::MAX).await?;
-        tx.commit().await?;
-        let due = repo::Due {
-            id,
-            channel_id,
-            attempts: 0,
-            notification_id,
+        let message = deliver::Message {
             kind: "test".into(),
-            at: now,
+            notification_id,
+            delivery_id: 0,
+            at: crate::time::rfc3339(now),
             title,
             detail,
-            incident_id: None,
+            incident: None,
         };
-        let outcome = self.attempt(&due).await;
-        Ok(TestResult { delivered: outcome.is_ok(), error: outcome.err() })
+        // Never due for the delivery loop: this request makes the one attempt itself.
+        let due = repo::insert_test_delivery(&mut tx, channel_id, message, now).await?;
+        tx.commit().await?;
+        let attempt = self.inner.webhooks.test_once(&due).await?;
+        Ok(TestResult { delivered: attempt.ok, error: attempt.error })
     }
 
-    /// Tries one delivery and records the outcome (a retry later, or given up); `Err` says why it
-    /// failed.
-    async fn attempt(&self, due: &repo::Due) -> std::result::Result<(), String> {
-        let store = &self.inner.store;
-        let now = self.now();
-        let outcome = match repo::destination(store, &self.inner.cipher, due.channel_id).await {
-            Err(e) => Err(deliver::Failed::before_sending(format!("the channel cannot be used: {e}"))),
-            Ok(to) => {
-                let incident = match due.incident_id {
-                    Some(id) => repo::get_incident(store, id).await.ok(),
-                    None => None,
-                };
-                let message = deliver::Message {
-                    kind: due.kind.clone(),
-                    notification_id: due.notification_id,
-                    delivery_id: due.id,
-                    at: crate::time::rfc3339(due.at),
-                    title: due.title.clone(),
-                    detail: due.detail.clone(),
-                    incident,
-                };
-                deliver::send(&self.inner.http, &to, &message, now.div_euclid(1000)).await
-            }
-        };
-        let attempts = due.attempts + 1;
-        let (result, retry_at) = match outcome {
-            Ok(()) => (Ok(()), None),
-            Err(f) => {
-                let wait = deliver::backoff(attempts).max(f.retry_after.unwrap_or_default());
-                let retry = (attempts < deliver::MAX_ATTEMPTS && due.kind != "test")
-                    .then(|| now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
-                tracing::warn!(delivery = due.id, channel = due.channel_id, attempts, error = %f.why, retry = retry.is_some(), "alert delivery failed");
-                (Err(f.why), retry)
-            }
-        };
-        if let Err(e) = repo::attempted(store, due.id, result.clone(), now, retry_at).await {
-            tracing::warn!(error = %e, delivery = due.id, "could not record a delivery attempt");
-        }
-        result
-    }
-
-    /// Attempts every delivery that is due; returns how many were attempted.
-    pub async fn deliver_due(&self) -> Result<usize> {
-        let due = repo::claim_due(&self.inner.store, self.now(), 50).await?;
-        for d in &due {
-            let _ = self.attempt(d).await;
-        }
-        Ok(due.len())
-    }
-
-    /// Runs the engine and the delivery loop every `every` until aborted.
+    /// Runs the engine every `every` until aborted (the webhooks' loop delivers).
     pub fn spawn(self, every: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             if let Err(e) = self.restore().await {
                 tracing::warn!(error = %e, "open incidents could not be restored; they may fire again");
             }
-            let judge = async {
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = self.evaluate().await {
-                        tracing::warn!(error = %e, "alert evaluation failed; will retry");
-                    }
+            match repo::render_waiting(&self.inner.store).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(deliveries = n, "alert deliveries from before the upgrade are queued again");
+                    self.inner.webhooks.wake();
                 }
-            };
-            let send = async {
-                loop {
-                    match self.deliver_due().await {
-                        Ok(n) if n > 0 => continue,
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "alert deliveries could not be read; will retry"),
-                    }
-                    let _ = tokio::time::timeout(every, self.inner.wake.notified()).await;
+                Err(e) => tracing::warn!(error = %e, "alert deliveries from before the upgrade could not be queued"),
+            }
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.evaluate().await {
+                    tracing::warn!(error = %e, "alert evaluation failed; will retry");
                 }
-            };
-            tokio::join!(judge, send);
+            }
         })
     }
 }

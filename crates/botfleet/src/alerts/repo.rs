@@ -1,11 +1,13 @@
 //! The alert tables: rules, channels (URL and secret sealed), maintenance windows, incidents,
-//! their notifications and each notification's deliveries.
+//! their notifications, and the notifications' deliveries as the one delivery queue
+//! (`webhook_deliveries`, rows with a `channel_id`) holds them.
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
+use super::deliver::Message;
 use super::model::{Channel, ChannelKind, CheckedUrl, Condition, Maintenance, Rule, RuleInput, Schedule};
 use crate::error::{Error, FieldError, Result};
 use crate::page::{Cursor, KeyCursor, Page};
@@ -402,7 +404,7 @@ pub async fn delete_channel(store: &Store, id: i64) -> Result<()> {
         )));
     }
     let mut tx = store.pool().begin().await?;
-    sqlx::query("UPDATE alert_deliveries SET state = 'failed', last_error = 'the channel was deleted' WHERE channel_id = $1 AND state = 'pending'")
+    sqlx::query("UPDATE webhook_deliveries SET state = 'failed', last_error = 'the channel was deleted' WHERE channel_id = $1 AND state = 'pending'")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -848,11 +850,12 @@ pub struct Notification {
     pub deliveries: Vec<Delivery>,
 }
 
-/// Records a notification and a pending delivery to each channel (none when muted).
+/// Records a notification and queues a delivery of it to each channel (none when muted) on the
+/// one delivery queue, its message rendered now, about `incident` as it stands.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_notification(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    incident_id: Option<i64>,
+    incident: Option<&Incident>,
     kind: &str,
     title: &str,
     detail: &str,
@@ -863,7 +866,7 @@ pub async fn insert_notification(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO alert_notifications (incident_id, kind, at, title, detail, muted) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(incident_id)
+    .bind(incident.map(|i| i.id))
     .bind(kind.to_owned())
     .bind(now)
     .bind(title.to_owned())
@@ -873,27 +876,62 @@ pub async fn insert_notification(
     .await?;
     if !muted {
         for channel in channels {
-            insert_delivery(tx, id, *channel, now).await?;
+            let message = |delivery_id| Message {
+                kind: kind.to_owned(),
+                notification_id: id,
+                delivery_id,
+                at: rfc3339(now),
+                title: title.to_owned(),
+                detail: detail.to_owned(),
+                incident: incident.cloned(),
+            };
+            let render = |delivery_id| super::deliver::render(&message(delivery_id));
+            crate::webhooks::repo::insert_for_channel(&mut *tx, *channel, id, kind, false, now, render).await?;
         }
     }
     Ok(id)
 }
 
-/// Queues a delivery, first tried at `first_attempt_at`.
-pub async fn insert_delivery(
+/// Queues a test notification `notification_id` to `channel_id`, attempted by the caller.
+pub async fn insert_test_delivery(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    notification_id: i64,
     channel_id: i64,
-    first_attempt_at: i64,
-) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO alert_deliveries (notification_id, channel_id, state, attempts, next_attempt_at) VALUES ($1, $2, 'pending', 0, $3) RETURNING id",
+    message: Message,
+    now: i64,
+) -> Result<crate::webhooks::repo::Due> {
+    let render = |delivery_id| super::deliver::render(&Message { delivery_id, ..message.clone() });
+    crate::webhooks::repo::insert_for_channel(&mut *tx, channel_id, message.notification_id, "test", true, now, render)
+        .await
+}
+
+/// Renders the deliveries still waiting without a message (alert deliveries queued before the one
+/// delivery queue, moved there by migration 0030); returns how many.
+pub async fn render_waiting(store: &Store) -> Result<usize> {
+    let rows = sqlx::query(
+        "SELECT d.id, n.id AS notification_id, n.kind, n.at, n.title, n.detail, n.incident_id \
+         FROM webhook_deliveries d JOIN alert_notifications n ON n.id = d.notification_id \
+         WHERE d.channel_id IS NOT NULL AND d.payload IS NULL AND d.state = 'pending'",
     )
-    .bind(notification_id)
-    .bind(channel_id)
-    .bind(first_attempt_at)
-    .fetch_one(&mut **tx)
-    .await?)
+    .fetch_all(store.pool())
+    .await?;
+    for r in &rows {
+        let incident = match r.try_get::<Option<i64>, _>("incident_id")? {
+            Some(id) => Some(get_incident(store, id).await?),
+            None => None,
+        };
+        let message = Message {
+            kind: r.try_get("kind")?,
+            notification_id: r.try_get("notification_id")?,
+            delivery_id: r.try_get("id")?,
+            at: rfc3339(r.try_get("at")?),
+            title: r.try_get("title")?,
+            detail: r.try_get("detail")?,
+            incident,
+        };
+        let (payload, discord) = super::deliver::render(&message)?;
+        crate::webhooks::repo::set_payload(store.pool(), message.delivery_id, &payload, &discord).await?;
+    }
+    Ok(rows.len())
 }
 
 /// An incident's notifications with their deliveries, oldest first.
@@ -906,7 +944,7 @@ pub async fn notifications(store: &Store, incident_id: i64) -> Result<Vec<Notifi
     .await?;
     let deliveries = sqlx::query(
         "SELECT d.id, d.notification_id, d.channel_id, d.state, d.attempts, d.next_attempt_at, d.last_error, d.sent_at \
-         FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id WHERE n.incident_id = $1 ORDER BY d.id",
+         FROM webhook_deliveries d JOIN alert_notifications n ON n.id = d.notification_id WHERE n.incident_id = $1 ORDER BY d.id",
     )
     .bind(incident_id)
     .fetch_all(store.pool())
@@ -945,81 +983,4 @@ fn delivery_view(d: &AnyRow) -> Result<Delivery> {
         last_error: d.try_get("last_error")?,
         sent_at: d.try_get::<Option<i64>, _>("sent_at")?.map(rfc3339),
     })
-}
-
-/// A delivery that is due, with what its message says.
-#[derive(Debug, Clone)]
-pub struct Due {
-    pub id: i64,
-    pub channel_id: i64,
-    pub attempts: i64,
-    pub notification_id: i64,
-    pub kind: String,
-    pub at: i64,
-    pub title: String,
-    pub detail: String,
-    pub incident_id: Option<i64>,
-}
-
-/// How long a claimed delivery is kept from the other nodes: longer than an attempt can take (its
-/// HTTP timeout is 10 s). A node that dies holding one leaves it to be tried again after this.
-pub const CLAIM_MS: i64 = crate::webhooks::repo::CLAIM_MS;
-
-/// Claims the deliveries due at `now`, oldest first: each is moved to `now + CLAIM_MS` only if it
-/// still stands where it was read, so that of several nodes reading it at once, one attempts it.
-pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
-    let rows = sqlx::query(
-        "SELECT d.id, d.channel_id, d.attempts, d.next_attempt_at, n.id AS notification_id, n.kind, n.at, n.title, \
-         n.detail, n.incident_id \
-         FROM alert_deliveries d JOIN alert_notifications n ON n.id = d.notification_id \
-         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
-    let claimed =
-        crate::webhooks::repo::claim_rows(store, "alert_deliveries", rows, now.saturating_add(CLAIM_MS)).await?;
-    claimed
-        .into_iter()
-        .map(|r| {
-            Ok(Due {
-                id: r.try_get("id")?,
-                channel_id: r.try_get("channel_id")?,
-                attempts: r.try_get("attempts")?,
-                notification_id: r.try_get("notification_id")?,
-                kind: r.try_get("kind")?,
-                at: r.try_get("at")?,
-                title: r.try_get("title")?,
-                detail: r.try_get("detail")?,
-                incident_id: r.try_get("incident_id")?,
-            })
-        })
-        .collect()
-}
-
-/// Records an attempt: sent, or failed with a retry at `retry_at` (`None`: gave up).
-pub async fn attempted(
-    store: &Store,
-    id: i64,
-    outcome: std::result::Result<(), String>,
-    now: i64,
-    retry_at: Option<i64>,
-) -> Result<()> {
-    let (state, error, next, sent) = match (&outcome, retry_at) {
-        (Ok(()), _) => ("sent", None, now, Some(now)),
-        (Err(e), Some(at)) => ("pending", Some(e.clone()), at, None),
-        (Err(e), None) => ("failed", Some(e.clone()), now, None),
-    };
-    sqlx::query(
-        "UPDATE alert_deliveries SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, sent_at = $4 WHERE id = $5",
-    )
-    .bind(state)
-    .bind(error)
-    .bind(next)
-    .bind(sent)
-    .bind(id)
-    .execute(store.pool())
-    .await?;
-    Ok(())
 }

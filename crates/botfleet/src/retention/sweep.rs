@@ -77,11 +77,23 @@ impl Table {
                     table: "low_stock_notices",
                     time: "updated_at",
                     states: "'sent', 'skipped', 'failed', 'unknown'",
+                    only: "TRUE",
                 },
                 // Their schedule has moved past them; one still queued stays.
-                Pass::Finished { table: "schedule_runs", time: "at", states: "'sent', 'failed', 'skipped'" },
-                // Webhook deliveries sent or given up (one still to try stays).
-                Pass::Finished { table: "webhook_deliveries", time: "created_at", states: "'sent', 'failed'" },
+                Pass::Finished {
+                    table: "schedule_runs",
+                    time: "at",
+                    states: "'sent', 'failed', 'skipped'",
+                    only: "TRUE",
+                },
+                // Webhook deliveries sent or given up (one still to try stays); alert channels'
+                // go with their notifications.
+                Pass::Finished {
+                    table: "webhook_deliveries",
+                    time: "created_at",
+                    states: "'sent', 'failed'",
+                    only: "webhook_id IS NOT NULL",
+                },
             ],
         }
     }
@@ -184,9 +196,9 @@ enum Pass {
     /// Jobs that ended before the cutoff, with their items and files (a job queued or running,
     /// even an old one, stays).
     Jobs,
-    /// Rows of a table whose `state` is one of `states` (finished) and whose time column is
-    /// before the cutoff.
-    Finished { table: &'static str, time: &'static str, states: &'static str },
+    /// Rows of a table whose `state` is one of `states` (finished), whose time column is before
+    /// the cutoff and that match `only`.
+    Finished { table: &'static str, time: &'static str, states: &'static str, only: &'static str },
 }
 
 /// Deletes one batch of `pass` older than `cutoff`; returns how many rows of the pass's own table
@@ -228,7 +240,7 @@ async fn one_batch(store: &Store, pass: Pass, cutoff: i64, batch: i64, report: &
                 "SELECT n.id FROM alert_notifications n WHERE n.at < $1 \
                  AND NOT EXISTS (SELECT 1 FROM alert_incidents i WHERE i.id = n.incident_id \
                                  AND NOT (i.state = 'resolved' AND i.resolved_at < $1)) \
-                 AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.notification_id = n.id AND d.state = 'pending') \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.notification_id = n.id AND d.state = 'pending') \
                  ORDER BY n.id LIMIT $2",
             )
             .bind(cutoff)
@@ -241,7 +253,7 @@ async fn one_batch(store: &Store, pass: Pass, cutoff: i64, batch: i64, report: &
             let slots = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
             let mut counts = [0; 2];
             for (i, sql) in [
-                format!("DELETE FROM alert_deliveries WHERE notification_id IN ({slots})"),
+                format!("DELETE FROM webhook_deliveries WHERE notification_id IN ({slots})"),
                 format!("DELETE FROM alert_notifications WHERE id IN ({slots})"),
             ]
             .iter()
@@ -310,11 +322,11 @@ async fn one_batch(store: &Store, pass: Pass, cutoff: i64, batch: i64, report: &
             // Fewer jobs than the batch means none are left; count what was found, not deleted.
             Ok(u64::try_from(ids.len()).unwrap_or(0))
         }
-        Pass::Finished { table, time, states } => {
-            // `table`, `time` and `states` are this file's constants, never input.
+        Pass::Finished { table, time, states, only } => {
+            // `table`, `time`, `states` and `only` are this file's constants, never input.
             let sql = format!(
                 "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE state IN ({states}) AND {time} < $1 \
-                 ORDER BY id LIMIT $2)"
+                 AND {only} ORDER BY id LIMIT $2)"
             );
             let n = sqlx::query(&sql).bind(cutoff).bind(batch).execute(pool).await?.rows_affected();
             match table {

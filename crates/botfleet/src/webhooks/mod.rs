@@ -1,5 +1,7 @@
-//! Outgoing webhooks for any event, and the one delivery machinery: `target` (where a delivery
-//! goes, its URL and secret checked) and `send` (one signed attempt) serve the alert channels too.
+//! Outgoing webhooks for any event, and the one delivery machinery: the queue, its loop, `target`
+//! (where a delivery goes, its URL and secret checked) and `send` (one signed attempt) serve the
+//! alert channels too — the alerts queue a delivery per channel and notification
+//! (`repo::insert_for_channel`) and this loop sends it like any other.
 //!
 //! Each node follows the events that happen on it (the bus's local side, so with several nodes
 //! every event is queued once), matches them against the webhooks (kept in memory, read again on
@@ -9,6 +11,7 @@
 //! records each attempt; failures are retried with backoff (5 s doubling to 10 min, or what a
 //! 429 asks) up to `MAX_ATTEMPTS`, and a webhook failing `PAUSE_AFTER` attempts in a row is paused
 //! (its deliveries wait) until someone resumes it; the alert rule `webhook_paused` tells people.
+//! Alert channels are never paused.
 
 pub mod happened;
 pub mod model;
@@ -25,7 +28,7 @@ use tokio::sync::{broadcast::error::RecvError, mpsc, watch, Notify};
 
 use self::happened::{discord_body, happened, test_body, wants};
 use self::model::{TestResult, WebhookView};
-use self::repo::{Attempt, Due, Queued};
+use self::repo::{Attempt, Due, Queued, Recipient};
 use self::send::{backoff, Outgoing, To};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
@@ -117,7 +120,7 @@ impl Webhooks {
         Ok(())
     }
 
-    /// Wakes the delivery loop (a webhook was resumed).
+    /// Wakes the delivery loop (a webhook was resumed, an alert queued deliveries).
     pub fn wake(&self) {
         self.inner.wake.notify_one();
     }
@@ -261,51 +264,54 @@ impl Webhooks {
 
     /// Sends one delivery and records how it went.
     async fn attempt(&self, due: &Due) -> Result<()> {
-        let outcome = self.send(due.webhook_id, due.id, &due.event_type, &due.payload).await;
+        let outcome = self.send(due).await;
         let now = self.inner.clock.now_ms();
         let attempts = due.attempts + 1;
         let attempt = match outcome {
-            Ok(sent) => Attempt {
-                ok: true,
-                status: Some(sent.status),
-                error: None,
-                duration_ms: i64::try_from(sent.took.as_millis()).ok(),
-                retry_at: None,
-            },
+            Ok(sent) => Attempt::sent(sent),
             Err(f) => {
                 let wait = backoff(attempts).max(f.retry_after.unwrap_or_default());
                 let retry_at = (attempts < MAX_ATTEMPTS)
                     .then(|| now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)));
-                tracing::warn!(delivery = due.id, webhook = due.webhook_id, attempts, error = %f.why, retry = retry_at.is_some(), "webhook delivery failed");
+                tracing::warn!(delivery = due.id, to = %due.to, attempts, error = %f.why, retry = retry_at.is_some(), "delivery failed");
                 Attempt { ok: false, status: f.status, error: Some(f.why), duration_ms: None, retry_at }
             }
         };
         if let Some(why) = repo::attempted(&self.inner.store, due, &attempt, now, PAUSE_AFTER).await? {
-            tracing::warn!(webhook = due.webhook_id, reason = %why, "webhook paused");
+            tracing::warn!(to = %due.to, reason = %why, "webhook paused");
             let _ = self.reload().await;
         }
         Ok(())
     }
 
-    async fn send(
-        &self,
-        webhook_id: i64,
-        delivery_id: i64,
-        event_type: &str,
-        payload: &str,
-    ) -> std::result::Result<send::Sent, send::Failed> {
-        let target = repo::target(&self.inner.store, &self.inner.cipher, webhook_id)
+    async fn send(&self, due: &Due) -> std::result::Result<send::Sent, send::Failed> {
+        let target = repo::target(&self.inner.store, &self.inner.cipher, due.to)
             .await
-            .map_err(|e| send::Failed::before_sending(format!("the webhook cannot be used: {e}")))?;
-        let body: serde_json::Value = serde_json::from_str(payload)
-            .map_err(|e| send::Failed::before_sending(format!("the stored payload cannot be read: {e}")))?;
-        let discord = match target.kind {
-            target::ChannelKind::DiscordWebhook => discord_body(&body),
-            target::ChannelKind::HttpWebhook => serde_json::Value::Null,
+            .map_err(|e| send::Failed::before_sending(format!("the {} cannot be used: {e}", kind_of(due.to))))?;
+        let discord = match (target.kind, &due.discord) {
+            (target::ChannelKind::HttpWebhook, _) => serde_json::Value::Null,
+            (target::ChannelKind::DiscordWebhook, Some(rendered)) => serde_json::from_str(rendered)
+                .map_err(|e| send::Failed::before_sending(format!("the stored message cannot be read: {e}")))?,
+            (target::ChannelKind::DiscordWebhook, None) => {
+                let body: serde_json::Value = serde_json::from_str(&due.payload)
+                    .map_err(|e| send::Failed::before_sending(format!("the stored payload cannot be read: {e}")))?;
+                discord_body(&body)
+            }
         };
         let to = To { kind: target.kind, url: &target.url, secret: target.secret.as_ref() };
-        let out = Outgoing { event: event_type, delivery_id, json: payload.as_bytes(), discord: &discord };
+        let out =
+            Outgoing { event: &due.event_type, delivery_id: due.id, json: due.payload.as_bytes(), discord: &discord };
         send::send(&self.inner.http, to, out, self.inner.clock.now_ms().div_euclid(1000)).await
+    }
+
+    /// Attempts a queued test delivery once, now, and records how it went (never retried).
+    pub async fn test_once(&self, due: &Due) -> Result<Attempt> {
+        let attempt = match self.send(due).await {
+            Ok(sent) => Attempt::sent(sent),
+            Err(f) => Attempt { ok: false, status: f.status, error: Some(f.why), duration_ms: None, retry_at: None },
+        };
+        repo::tested(&self.inner.store, due.id, &attempt, self.inner.clock.now_ms()).await?;
+        Ok(attempt)
     }
 
     /// "Send test": one test delivery, attempted now (kept in the history, never retried).
@@ -315,20 +321,22 @@ impl Webhooks {
         let (event_id, body) = test_body(&webhook, now);
         let payload = body.to_string();
         let id = repo::insert_test(&self.inner.store, webhook_id, &event_id, &payload, now).await?;
-        let outcome = self.send(webhook_id, id, "test", &payload).await;
-        let attempt = match &outcome {
-            Ok(sent) => Attempt {
-                ok: true,
-                status: Some(sent.status),
-                error: None,
-                duration_ms: i64::try_from(sent.took.as_millis()).ok(),
-                retry_at: None,
-            },
-            Err(f) => {
-                Attempt { ok: false, status: f.status, error: Some(f.why.clone()), duration_ms: None, retry_at: None }
-            }
+        let due = Due {
+            id,
+            to: Recipient::Webhook(webhook_id),
+            event_type: "test".into(),
+            payload,
+            discord: None,
+            attempts: 0,
         };
-        repo::tested(&self.inner.store, id, &attempt, self.inner.clock.now_ms()).await?;
+        let attempt = self.test_once(&due).await?;
         Ok(TestResult { delivered: attempt.ok, status: attempt.status, error: attempt.error, delivery_id: id })
+    }
+}
+
+fn kind_of(to: Recipient) -> &'static str {
+    match to {
+        Recipient::Webhook(_) => "webhook",
+        Recipient::AlertChannel(_) => "channel",
     }
 }

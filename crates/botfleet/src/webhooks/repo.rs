@@ -1,6 +1,7 @@
-//! The `webhooks` and `webhook_deliveries` tables: webhooks (URL and secret sealed), the
-//! deliveries queued for them (one per webhook and event), claimed by one node at a time, and
-//! the record of each attempt — which also counts a webhook's failures in a row and pauses it.
+//! The `webhooks` and `webhook_deliveries` tables: webhooks (URL and secret sealed), and the one
+//! delivery queue — deliveries to webhooks (one per webhook and event) and to alert channels (one
+//! per channel and notification) — claimed by one node at a time, with the record of each attempt,
+//! which also counts a webhook's failures in a row and pauses it.
 
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -179,17 +180,39 @@ pub async fn delete(store: &Store, id: i64) -> Result<WebhookView> {
     Ok(before)
 }
 
-/// Where a webhook delivers, its URL and secret opened.
-pub async fn target(store: &Store, cipher: &TokenCipher, id: i64) -> Result<Target> {
-    let row = sqlx::query("SELECT kind, url_sealed, secret_sealed FROM webhooks WHERE id = $1")
+/// Where a delivery goes: a webhook, or an alert channel (the alerts' destinations have the same
+/// kind, sealed URL and sealed secret columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    Webhook(i64),
+    AlertChannel(i64),
+}
+
+impl std::fmt::Display for Recipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Webhook(id) => write!(f, "webhook {id}"),
+            Self::AlertChannel(id) => write!(f, "alert channel {id}"),
+        }
+    }
+}
+
+/// Where `to` delivers, its URL and secret opened.
+pub async fn target(store: &Store, cipher: &TokenCipher, to: Recipient) -> Result<Target> {
+    // Both tables are this crate's constants, never input.
+    let (table, what, id) = match to {
+        Recipient::Webhook(id) => ("webhooks", "webhook", id),
+        Recipient::AlertChannel(id) => ("alert_channels", "alert channel", id),
+    };
+    let row = sqlx::query(&format!("SELECT kind, url_sealed, secret_sealed FROM {table} WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
-        .ok_or_else(|| not_found(id))?;
+        .ok_or_else(|| Error::NotFound { what, id: id.to_string() })?;
     let kind: String = row.try_get("kind")?;
     let secret: Option<String> = row.try_get("secret_sealed")?;
     Ok(Target {
-        kind: ChannelKind::parse(&kind).ok_or_else(|| Error::Config(format!("unknown webhook kind {kind:?}")))?,
+        kind: ChannelKind::parse(&kind).ok_or_else(|| Error::Config(format!("unknown {what} kind {kind:?}")))?,
         url: cipher.open(&row.try_get::<String, _>("url_sealed")?)?,
         secret: secret.map(|s| cipher.open(&s)).transpose()?,
     })
@@ -260,57 +283,127 @@ pub async fn enqueue(store: &Store, batch: &[Queued], now: i64) -> Result<u64> {
 #[derive(Debug, Clone)]
 pub struct Due {
     pub id: i64,
-    pub webhook_id: i64,
+    pub to: Recipient,
     pub event_type: String,
+    /// The HTTP endpoint's JSON body.
     pub payload: String,
+    /// The Discord webhook's body, when rendered at queueing (alert channels); a webhook's is
+    /// made from `payload` when sent.
+    pub discord: Option<String>,
     pub attempts: i64,
 }
 
-/// Claims the deliveries due at `now` for active webhooks, oldest first: each is moved to
-/// `now + CLAIM_MS` only if it still stands where it was read, so of several nodes one attempts
-/// it (one that dies holding it leaves it to be tried again after `CLAIM_MS`).
+const DUE_COLUMNS: &str = "d.id, d.webhook_id, d.channel_id, d.event_type, d.payload, d.discord_payload, d.attempts, \
+                           d.next_attempt_at";
+
+fn due(r: &AnyRow) -> Result<Due> {
+    let webhook: Option<i64> = r.try_get("webhook_id")?;
+    let channel: Option<i64> = r.try_get("channel_id")?;
+    let id: i64 = r.try_get("id")?;
+    let to = match (webhook, channel) {
+        (Some(w), _) => Recipient::Webhook(w),
+        (None, Some(c)) => Recipient::AlertChannel(c),
+        (None, None) => return Err(Error::Unreadable(format!("delivery {id} has no recipient"))),
+    };
+    let payload: Option<String> = r.try_get("payload")?;
+    Ok(Due {
+        id,
+        to,
+        event_type: r.try_get("event_type")?,
+        payload: payload.ok_or_else(|| Error::Unreadable(format!("delivery {id} has no payload yet")))?,
+        discord: r.try_get("discord_payload")?,
+        attempts: r.try_get("attempts")?,
+    })
+}
+
+/// Claims the deliveries due at `now` — to active webhooks and to alert channels — oldest first:
+/// each is moved to `now + CLAIM_MS` only if it still stands where it was read, so of several
+/// nodes reading it at once one attempts it (one that dies holding it leaves it to be tried again
+/// after `CLAIM_MS`). A delivery whose payload is not rendered yet waits.
 pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Due>> {
-    let rows = sqlx::query(
-        "SELECT d.id, d.webhook_id, d.event_type, d.payload, d.attempts, d.next_attempt_at \
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.state = 'active' \
-         ORDER BY d.next_attempt_at, d.id LIMIT $2",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {DUE_COLUMNS} FROM webhook_deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND d.payload IS NOT NULL \
+         AND (d.channel_id IS NOT NULL OR w.state = 'active') \
+         ORDER BY d.next_attempt_at, d.id LIMIT $2"
+    ))
     .bind(now)
     .bind(limit)
     .fetch_all(store.pool())
     .await?;
-    claim_rows(store, "webhook_deliveries", rows, now.saturating_add(CLAIM_MS))
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Due {
-                id: r.try_get("id")?,
-                webhook_id: r.try_get("webhook_id")?,
-                event_type: r.try_get("event_type")?,
-                payload: r.try_get("payload")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect()
-}
-
-/// Claims due delivery rows (each read with its `id` and `next_attempt_at`) of `table`: each is
-/// moved to `until` only if it still stands where it was read, so of several nodes reading it at
-/// once one gets it. Returns the rows this node got. Alert deliveries are claimed the same way.
-pub async fn claim_rows(store: &Store, table: &'static str, rows: Vec<AnyRow>, until: i64) -> Result<Vec<AnyRow>> {
-    // `table` is a constant of this crate, never input.
-    let sql =
-        format!("UPDATE {table} SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at = $3");
+    let until = now.saturating_add(CLAIM_MS);
     let mut claimed = Vec::with_capacity(rows.len());
     for r in rows {
         let (id, was): (i64, i64) = (r.try_get("id")?, r.try_get("next_attempt_at")?);
-        let taken = sqlx::query(&sql).bind(until).bind(id).bind(was).execute(store.pool()).await?.rows_affected();
+        let taken = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' \
+             AND next_attempt_at = $3",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(was)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
         if taken == 1 {
-            claimed.push(r);
+            claimed.push(due(&r)?);
         }
     }
     Ok(claimed)
+}
+
+/// Queues a delivery of alert notification `notification_id` to alert channel `channel_id`:
+/// due from `now`, or — a test — recorded as failed until its one attempt, which the caller
+/// makes. `render` makes the HTTP and Discord bodies, given the delivery's id.
+pub async fn insert_for_channel(
+    conn: &mut sqlx::AnyConnection,
+    channel_id: i64,
+    notification_id: i64,
+    event_type: &str,
+    test: bool,
+    now: i64,
+    render: impl FnOnce(i64) -> Result<(String, String)>,
+) -> Result<Due> {
+    let (state, error) = if test { ("failed", Some("not attempted yet")) } else { ("pending", None) };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO webhook_deliveries (channel_id, notification_id, event_type, event_id, state, attempts, \
+         next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $6) RETURNING id",
+    )
+    .bind(channel_id)
+    .bind(notification_id)
+    .bind(event_type.to_owned())
+    .bind(format!("alert-notification:{notification_id}"))
+    .bind(state)
+    .bind(now)
+    .bind(error)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (payload, discord) = render(id)?;
+    set_payload(&mut *conn, id, &payload, &discord).await?;
+    Ok(Due {
+        id,
+        to: Recipient::AlertChannel(channel_id),
+        event_type: event_type.to_owned(),
+        payload,
+        discord: Some(discord),
+        attempts: 0,
+    })
+}
+
+/// Gives a delivery its rendered bodies (it is claimed once it has them).
+pub async fn set_payload<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    id: i64,
+    payload: &str,
+    discord: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE webhook_deliveries SET payload = $1, discord_payload = $2 WHERE id = $3")
+        .bind(payload.to_owned())
+        .bind(discord.to_owned())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// How an attempt went.
@@ -324,8 +417,22 @@ pub struct Attempt {
     pub retry_at: Option<i64>,
 }
 
-/// Records an attempt, and on the webhook its failures in a row (reset by a success). When they
-/// reach `pause_after`, the webhook is paused; returns why, then.
+impl Attempt {
+    /// An attempt the receiver accepted.
+    pub fn sent(sent: super::send::Sent) -> Self {
+        Self {
+            ok: true,
+            status: Some(sent.status),
+            error: None,
+            duration_ms: i64::try_from(sent.took.as_millis()).ok(),
+            retry_at: None,
+        }
+    }
+}
+
+/// Records an attempt, and on a webhook its failures in a row (reset by a success). When they
+/// reach `pause_after`, the webhook is paused; returns why, then. (Alert channels never pause:
+/// an alert must not wait for someone to resume its channel.)
 pub async fn attempted(store: &Store, due: &Due, a: &Attempt, now: i64, pause_after: i64) -> Result<Option<String>> {
     let (state, next, sent) = match (a.ok, a.retry_at) {
         (true, _) => ("sent", now, Some(now)),
@@ -347,16 +454,20 @@ pub async fn attempted(store: &Store, due: &Due, a: &Attempt, now: i64, pause_af
     .execute(&mut *tx)
     .await?;
     let mut paused = None;
+    let Recipient::Webhook(webhook_id) = due.to else {
+        tx.commit().await?;
+        return Ok(None);
+    };
     if a.ok {
         sqlx::query("UPDATE webhooks SET failures_in_a_row = 0 WHERE id = $1 AND failures_in_a_row <> 0")
-            .bind(due.webhook_id)
+            .bind(webhook_id)
             .execute(&mut *tx)
             .await?;
     } else {
         let failures: Option<i64> = sqlx::query_scalar(
             "UPDATE webhooks SET failures_in_a_row = failures_in_a_row + 1 WHERE id = $1 RETURNING failures_in_a_row",
         )
-        .bind(due.webhook_id)
+        .bind(webhook_id)
         .fetch_optional(&mut *tx)
         .await?;
         if failures.is_some_and(|n| n >= pause_after) {
@@ -369,7 +480,7 @@ pub async fn attempted(store: &Store, due: &Due, a: &Attempt, now: i64, pause_af
             )
             .bind(&why)
             .bind(now)
-            .bind(due.webhook_id)
+            .bind(webhook_id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
