@@ -266,7 +266,8 @@ async fn alert_deliveries_from_before_the_one_queue_move_onto_it(backend: Backen
     .unwrap();
 
     store.migrate().await.unwrap();
-    let rows: Vec<(i64, Option<i64>, Option<i64>, String, i64, Option<String>)> = sqlx::query_as(
+    type Row = (i64, Option<i64>, Option<i64>, String, i64, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, webhook_id, channel_id, state, attempts, payload FROM webhook_deliveries ORDER BY channel_id, id",
     )
     .fetch_all(pool)
