@@ -58,8 +58,8 @@ struct ExportArgs {
     /// Write the document to this new file (default: standard output).
     #[arg(long)]
     out: Option<std::path::PathBuf>,
-    /// Include bot tokens and alert channel URLs and secrets, sealed under the passphrase in this
-    /// file (first line, 12 characters or more).
+    /// Include bot tokens and alert channels' and webhooks' URLs and secrets, sealed under the
+    /// passphrase in this file (first line, 12 characters or more).
     #[arg(long)]
     passphrase_file: Option<std::path::PathBuf>,
 }

@@ -1,16 +1,21 @@
 //! Configuration export and import (`/api/v1/config/*`), on SQLite and PostgreSQL: a
 //! configuration with every section moves into an empty botfleet and exports the same again
-//! (tokens carried under a passphrase, the bot started there against the emulator); a dry run
-//! shows the diff and changes nothing; a document with one bad item in the middle changes nothing
-//! and names the item's path; secrets never leave without a passphrase, a wrong one is refused;
-//! only admins (with every section's permission) may; an import is one audit row.
+//! (tokens and webhook secrets carried under a passphrase, the bot started there against the
+//! emulator, the webhook delivering signed to a receiver); a dry run shows the diff and changes
+//! nothing; a document with one bad item in the middle changes nothing and names the item's path;
+//! webhooks are matched by name, their bot filters by bots' names (an unknown one refused), and
+//! keep their state when changed; secrets never leave without a passphrase, a wrong one is
+//! refused; only admins (with every section's permission) may; an import is one audit row.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
+#[path = "common/receiver.rs"]
+mod receiver;
 
 use common::{client_with_key, until, Backend, TestApp};
 use discord_emulator::EmulatorConfig;
+use receiver::Receiver;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -26,11 +31,15 @@ both!(
     a_dry_run_shows_the_diff_and_a_bad_item_changes_nothing,
     secrets_leave_only_sealed_and_only_with_the_right_passphrase,
     only_admins_export_and_import_and_an_import_is_audited,
+    a_dry_run_shows_webhooks_made_and_changed_and_an_import_keeps_their_state,
+    a_webhook_filter_naming_an_unknown_bot_changes_nothing,
 );
 
 const PASSPHRASE: &str = "a long shop passphrase";
 const HOOK_URL: &str = "https://ops.example.com/hook?token=hook-secret-123";
 const HOOK_SECRET: &str = "signing-secret-0123456789";
+const WEBHOOK_URL: &str = "https://events.example.com/in?token=webhook-secret-456";
+const WEBHOOK_SECRET: &str = "webhook-signing-secret-9876";
 
 async fn export(app: &TestApp, passphrase: Option<&str>) -> Value {
     let body = passphrase.map_or(json!({}), |p| json!({"passphrase": p}));
@@ -66,6 +75,35 @@ fn actions(report: &Value) -> Vec<(String, String, String)> {
         }
     }
     out
+}
+
+/// The webhooks as `GET /api/v1/webhooks` shows them, without what differs between installations
+/// (ids, times); each bot of a filter by name.
+async fn webhook_views(app: &TestApp) -> Vec<Value> {
+    let (status, page) = app.get("/api/v1/webhooks?limit=100").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (_, bots) = app.get("/api/v1/bots").await;
+    let name = |id: &Value| {
+        bots["items"].as_array().unwrap().iter().find(|b| &b["id"] == id).map(|b| b["name"].clone()).unwrap()
+    };
+    let mut views = page["items"].as_array().unwrap().clone();
+    for v in &mut views {
+        let o = v.as_object_mut().unwrap();
+        for field in ["id", "created_at", "updated_at"] {
+            o.remove(field);
+        }
+        if let Some(ids) = o["filters"]["bot_ids"].as_array() {
+            let names: Vec<Value> = ids.iter().map(name).collect();
+            o["filters"]["bot_ids"] = json!(names);
+        }
+    }
+    views.sort_by_key(|v| v["name"].as_str().unwrap().to_owned());
+    views
+}
+
+fn item_of(report: &Value, section: &str, key: &str) -> Value {
+    let s = report["sections"].as_array().unwrap().iter().find(|s| s["section"] == section).unwrap();
+    s["items"].as_array().unwrap().iter().find(|i| i["key"] == key).cloned().unwrap_or_else(|| panic!("{key} in {s}"))
 }
 
 fn action_of(report: &Value, section: &str, key: &str) -> String {
@@ -138,15 +176,34 @@ async fn a_whole_configuration_moves_to_an_empty_botfleet_and_exports_the_same(b
     let (status, body) =
         a.call(reqwest::Method::PUT, "/api/v1/settings/retention", Some(json!({"audit_days": 400}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let receiver = Receiver::start(WEBHOOK_SECRET, 0).await;
+    let (status, hook) = a
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Orders", "kind": "http_webhook", "url": receiver.url, "secret": WEBHOOK_SECRET,
+                   "events": ["stock", "command"],
+                   "filters": {"bot_ids": [bot_id], "commands": ["ping"], "outcomes": ["ok"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
     let plain = export(&a, None).await;
     assert_eq!((plain["format"].as_str(), plain["version"].as_u64()), (Some("botfleet-config"), Some(1)));
-    for section in
-        ["bots", "server_settings", "products", "alert_channels", "alert_rules", "maintenance_windows", "schedules"]
-    {
+    for section in [
+        "bots",
+        "server_settings",
+        "products",
+        "alert_channels",
+        "alert_rules",
+        "maintenance_windows",
+        "schedules",
+        "webhooks",
+    ] {
         assert!(plain[section].as_array().map(Vec::len).unwrap_or(0) > 0, "{section} in {plain}");
     }
     assert_eq!(plain["alert_rules"][0]["bot"], "Shop", "references by name, not id");
     assert_eq!(plain["alert_rules"][0]["channels"], json!(["ops"]));
+    assert_eq!(plain["webhooks"][0]["filters"]["bots"], json!(["Shop"]), "a webhook's bots by name, not id");
+    assert!(plain["webhooks"][0].get("url").is_none() && plain["webhooks"][0].get("secret").is_none(), "{plain}");
     let sealed = export(&a, Some(PASSPHRASE)).await;
 
     // Into an empty botfleet: the dry run lists everything as new and makes nothing.
@@ -156,16 +213,19 @@ async fn a_whole_configuration_moves_to_an_empty_botfleet_and_exports_the_same(b
     assert_eq!((report["dry_run"].as_bool(), report["applied"].as_bool()), (Some(true), Some(false)));
     assert_eq!(
         (report["totals"]["created"].as_u64(), report["totals"]["changed"].as_u64()),
-        (Some(8), Some(1)),
+        (Some(9), Some(1)),
         "{report}"
     );
     assert_eq!(action_of(&report, "bots", "Shop"), "create");
+    assert_eq!(action_of(&report, "webhooks", "Orders"), "create");
     assert_eq!(b.get("/api/v1/bots").await.1["items"], json!([]), "a dry run makes nothing");
 
     let (status, report) = import(&b, &sealed, Some(PASSPHRASE), false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!((report["applied"].as_bool(), report["totals"]["created"].as_u64()), (Some(true), Some(8)), "{report}");
+    assert_eq!((report["applied"].as_bool(), report["totals"]["created"].as_u64()), (Some(true), Some(9)), "{report}");
     assert_eq!(timeless(export(&b, None).await), timeless(plain.clone()), "the same configuration");
+    // The webhook is the same there, as the API shows it (its filter naming the same bot).
+    assert_eq!(webhook_views(&b).await, webhook_views(&a).await);
 
     // The token and the channel's URL came too (shown by their hints), and the bot runs there.
     let (_, bots) = b.get("/api/v1/bots").await;
@@ -184,7 +244,31 @@ async fn a_whole_configuration_moves_to_an_empty_botfleet_and_exports_the_same(b
     // Again: nothing to do.
     let (status, report) = import(&b, &sealed, Some(PASSPHRASE), false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["totals"], json!({"created": 0, "changed": 0, "unchanged": 10, "kept": 0}), "{report}");
+    assert_eq!(report["totals"], json!({"created": 0, "changed": 0, "unchanged": 11, "kept": 0}), "{report}");
+
+    // The webhook's URL and secret came too: a test delivery reaches the receiver, signed with the
+    // secret (the receiver checks every signature).
+    let (_, hooks) = b.get("/api/v1/webhooks").await;
+    let hook_id = hooks["items"][0]["id"].as_i64().unwrap();
+    let (status, test) = b.post(&format!("/api/v1/webhooks/{hook_id}/test"), json!({})).await;
+    assert_eq!((status, test["delivered"].clone(), test["status"].clone()), (StatusCode::OK, json!(true), json!(204)));
+    assert!(receiver.kinds().contains(&"test".to_owned()), "{:?}", receiver.kinds());
+    // And the running botfleet delivers the imported webhook's events (each try changes the stock
+    // again, in case the first change came before the webhook was followed). The import tells the
+    // webhooks service at once; it would also read them again by itself within 10 s.
+    let (_, products) = b.get("/api/v1/products").await;
+    let tee = products["items"].as_array().unwrap().iter().find(|p| p["sku"] == "TEE-RED").unwrap()["id"].clone();
+    until("a stock change delivered to the imported webhook", 30, || async {
+        let (status, body) =
+            b.post(&format!("/api/v1/products/{tee}/stock"), json!({"adjust": 1, "reason": "restocked"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        receiver
+            .payloads()
+            .iter()
+            .any(|p| p["type"] == "stock" && p["data"]["product"]["sku"] == "TEE-RED")
+            .then_some(())
+    })
+    .await;
 }
 
 /// A botfleet with two bots and two products, made through the API.
@@ -277,11 +361,20 @@ async fn secrets_leave_only_sealed_and_only_with_the_right_passphrase(backend: B
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, hook) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Orders", "kind": "http_webhook", "url": WEBHOOK_URL, "secret": WEBHOOK_SECRET,
+                   "events": ["stock"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let secrets = [token.as_str(), "hook-secret-123", HOOK_SECRET, "webhook-secret-456", WEBHOOK_SECRET, PASSPHRASE];
 
     let plain = export(&app, None).await.to_string();
     let sealed = export(&app, Some(PASSPHRASE)).await;
     for text in [plain.as_str(), &sealed.to_string()] {
-        for secret in [token.as_str(), "hook-secret-123", HOOK_SECRET, PASSPHRASE] {
+        for secret in secrets {
             assert!(!text.contains(secret), "{secret} in an export");
         }
     }
@@ -295,6 +388,7 @@ async fn secrets_leave_only_sealed_and_only_with_the_right_passphrase(backend: B
     let (status, body) = import(&empty, &serde_json::from_str(&plain).unwrap(), None, true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("bots[0].token") && body.to_string().contains("Shop"), "{body}");
+    assert!(body.to_string().contains("webhooks[0].url") && body.to_string().contains("Orders"), "{body}");
     // Sealed: the passphrase is needed, and a wrong one is refused (never garbage).
     let (status, body) = import(&empty, &sealed, None, false).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -307,8 +401,10 @@ async fn secrets_leave_only_sealed_and_only_with_the_right_passphrase(backend: B
     assert_eq!(status, StatusCode::OK, "{report}");
     let (_, bots) = empty.get("/api/v1/bots").await;
     assert_eq!(bots["items"][0]["token_hint"], format!("****{}", &token[token.len() - 4..]));
+    let (_, hooks) = empty.get("/api/v1/webhooks").await;
+    assert_eq!((&hooks["items"][0]["target"], &hooks["items"][0]["has_secret"]), (&hook["target"], &json!(true)));
     let logs = common::captured_logs();
-    for secret in [token.as_str(), "hook-secret-123", HOOK_SECRET, PASSPHRASE] {
+    for secret in secrets {
         assert!(!logs.contains(secret), "{secret} logged");
     }
 }
@@ -348,4 +444,133 @@ async fn only_admins_export_and_import_and_an_import_is_audited(backend: Backend
     assert!(rows[0].to_string().contains("\"stock\""), "{audit}");
     let (_, audit) = app.get("/api/v1/audit-logs?action=config.export").await;
     assert!(!audit["items"].as_array().unwrap().is_empty(), "exports are audited: {audit}");
+}
+
+/// `small_shop` with two webhooks: "Orders" (HTTP, signed, commands of the bot "Shop", paused by
+/// hand) and "Feed" (Discord, stock changes). The bots' ids by name.
+async fn shop_with_webhooks(app: &TestApp) -> (i64, i64) {
+    small_shop(app).await;
+    let (_, bots) = app.get("/api/v1/bots").await;
+    let id = |name: &str| {
+        bots["items"].as_array().unwrap().iter().find(|b| b["name"] == name).unwrap()["id"].as_i64().unwrap()
+    };
+    let (shop, outlet) = (id("Shop"), id("Outlet"));
+    let (status, orders) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Orders", "kind": "http_webhook", "url": WEBHOOK_URL, "secret": WEBHOOK_SECRET,
+                   "events": ["command"], "filters": {"bot_ids": [shop], "outcomes": ["error"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{orders}");
+    let (status, body) = app.post(&format!("/api/v1/webhooks/{}/pause", orders["id"]), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"name": "Feed", "kind": "discord_webhook", "url": "https://discord.com/api/webhooks/123/feed-token",
+                   "events": ["stock"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (shop, outlet)
+}
+
+async fn a_dry_run_shows_webhooks_made_and_changed_and_an_import_keeps_their_state(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (shop, outlet) = shop_with_webhooks(&app).await;
+    let sealed = export(&app, Some(PASSPHRASE)).await;
+    assert_eq!(sealed["webhooks"][0]["name"], "Feed", "by name");
+    assert!(sealed["webhooks"][1]["url"].is_string() && sealed["webhooks"][1]["secret"].is_string(), "{sealed}");
+    // "Feed" is deleted here: the document makes it again.
+    let (_, hooks) = app.get("/api/v1/webhooks").await;
+    let feed = hooks["items"].as_array().unwrap().iter().find(|h| h["name"] == "Feed").unwrap()["id"].clone();
+    let (status, _) = app.call(reqwest::Method::DELETE, &format!("/api/v1/webhooks/{feed}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let before = webhook_views(&app).await;
+
+    // "Orders" gets stock changes too, for both bots.
+    let mut doc = sealed.clone();
+    doc["webhooks"][1]["events"] = json!(["stock", "command"]);
+    doc["webhooks"][1]["filters"]["bots"] = json!(["Shop", "Outlet"]);
+    let (status, report) = import(&app, &doc, Some(PASSPHRASE), true).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(action_of(&report, "webhooks", "Feed"), "create");
+    let orders = item_of(&report, "webhooks", "Orders");
+    assert_eq!(orders["action"], "change", "{report}");
+    assert_eq!(
+        orders["changes"],
+        json!({"events": {"old": ["command"], "new": ["command", "stock"]},
+               "filters": {"old": {"bots": ["Shop"], "commands": null, "outcomes": ["error"]},
+                           "new": {"bots": ["Outlet", "Shop"], "commands": null, "outcomes": ["error"]}}}),
+        "the same URL and secret are no change: {orders}"
+    );
+    assert_eq!(webhook_views(&app).await, before, "a dry run changes nothing");
+
+    let (status, report) = import(&app, &doc, Some(PASSPHRASE), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let (_, hooks) = app.get("/api/v1/webhooks").await;
+    let hook = |name: &str| hooks["items"].as_array().unwrap().iter().find(|h| h["name"] == name).unwrap().clone();
+    let orders = hook("Orders");
+    assert_eq!(orders["events"], json!(["command", "stock"]));
+    assert_eq!(orders["filters"]["bot_ids"], json!([shop.min(outlet), shop.max(outlet)]), "the named bots' ids");
+    assert_eq!((orders["version"].as_i64(), orders["state"].as_str()), (Some(2), Some("paused")), "{orders}");
+    assert_eq!(orders["paused_reason"], "paused by hand");
+    assert_eq!(orders["has_secret"], true);
+    let feed = hook("Feed");
+    assert_eq!(feed["kind"], "discord_webhook");
+    assert_eq!(feed["target"], "https://discord.com/api/webhooks/123/…", "its URL came from the document");
+    assert_eq!((feed["state"].as_str(), feed["version"].as_i64()), (Some("active"), Some(1)));
+
+    // Again: nothing to do.
+    let (status, report) = import(&app, &doc, Some(PASSPHRASE), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(action_of(&report, "webhooks", "Orders"), "unchanged", "{report}");
+    assert_eq!(action_of(&report, "webhooks", "Feed"), "unchanged", "{report}");
+
+    // A new HTTP webhook needs its secret, as `POST /webhooks` does.
+    let mut unsigned = doc.clone();
+    unsigned["webhooks"][1]["name"] = json!("Orders again");
+    unsigned["webhooks"][1].as_object_mut().unwrap().remove("secret");
+    let (status, body) = import(&app, &unsigned, Some(PASSPHRASE), true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("webhooks[1].secret"), "{body}");
+}
+
+async fn a_webhook_filter_naming_an_unknown_bot_changes_nothing(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    shop_with_webhooks(&app).await;
+    let before = export(&app, None).await;
+    let views = webhook_views(&app).await;
+
+    let mut doc = before.clone();
+    doc["webhooks"][1]["filters"]["bots"] = json!(["Shop", "Nobody"]);
+    doc["webhooks"][0]["events"] = json!(["stock", "job"]); // a good change beside it
+    for dry_run in [true, false] {
+        let (status, body) = import(&app, &doc, None, dry_run).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let text = body.to_string();
+        assert!(text.contains("webhooks[1].filters.bots[1]") && text.contains("Nobody"), "{text}");
+    }
+    assert_eq!(timeless(export(&app, None).await), timeless(before.clone()), "all or nothing");
+    assert_eq!(webhook_views(&app).await, views);
+
+    // A bot the document brings may be named.
+    let mut nobody = before["bots"][0].clone();
+    nobody["name"] = json!("Nobody");
+    doc["bots"].as_array_mut().unwrap().push(nobody);
+    let (status, body) = import(&app, &doc, None, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let text = body.to_string();
+    assert!(!text.contains("webhooks[1]") && text.contains("bots[2].token"), "only the new bot's token: {text}");
+
+    // The OpenAPI document names the document's webhook apart from the API's own schemas (one
+    // name for two schemas would replace one of them).
+    let (status, api) = app.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let schemas = &api["components"]["schemas"];
+    assert_eq!(schemas["Document"]["properties"]["webhooks"].to_string().matches("ConfigWebhook").count(), 1, "{api}");
+    assert!(schemas["ConfigWebhookFilters"]["properties"]["bots"].is_object(), "{}", schemas["ConfigWebhookFilters"]);
+    assert!(schemas["Filters"]["properties"]["bot_ids"].is_object(), "{}", schemas["Filters"]);
+    assert!(schemas["WebhookView"]["properties"]["target"].is_object(), "{}", schemas["WebhookView"]);
 }

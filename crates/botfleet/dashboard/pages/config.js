@@ -1,7 +1,8 @@
-// Configuration: the whole set-up (bots, server settings, products, alerts, schedules, settings)
-// downloaded as one JSON document — bot tokens and alert channel URLs only with a passphrase,
-// sealed under it — and a document imported: choosing the file shows the dry run's diff section
-// by section (new, changed field by field, unchanged, kept), and Import applies it all or nothing.
+// Configuration: the whole set-up (bots, server settings, products, alerts, schedules, webhooks,
+// settings) downloaded as one JSON document — bot tokens and alert channel and webhook URLs only
+// with a passphrase, sealed under it — and a document imported: choosing the file shows the dry
+// run's diff section by section (new, changed field by field, unchanged, kept), and Import applies
+// it all or nothing.
 
 import { api } from '../api.js';
 import { h, replace, act, field, toast, errorText } from '../ui.js';
@@ -58,7 +59,7 @@ async function pending(button, label, fn) {
 
 function exportCard() {
   const pass = field({ label: 'Passphrase (optional)', name: 'passphrase', type: 'password', autocomplete: 'new-password',
-    hint: 'With a passphrase (12 characters or more) the file also carries bot tokens and alert channel URLs, sealed under it. Keep it apart from the file.' });
+    hint: 'With a passphrase (12 characters or more) the file also carries bot tokens and alert channel and webhook URLs, sealed under it. Keep it apart from the file.' });
   const button = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Download configuration');
   const form = h('form', { class: 'form' }, pass, h('div', {}, button));
   form.addEventListener('submit', async (event) => {
@@ -125,7 +126,7 @@ function importCard() {
     }
   });
   return h('section', { class: 'card', 'aria-labelledby': 'import-h' }, h('h2', { id: 'import-h' }, 'Import'),
-    h('p', { class: 'muted' }, 'Bots, products, rules and channels are matched by name; what this botfleet has and the file does not is kept. All or nothing.'),
+    h('p', { class: 'muted' }, 'Bots, products, rules, channels and webhooks are matched by name; what this botfleet has and the file does not is kept. All or nothing.'),
     form, result);
 }
 

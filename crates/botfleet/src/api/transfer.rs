@@ -28,8 +28,8 @@ pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigExportRequest {
-    /// Include bot tokens and alert channel URLs and secrets, sealed under this passphrase (12
-    /// characters or more); absent: leave them out.
+    /// Include bot tokens and alert channels' and webhooks' URLs and secrets, sealed under this
+    /// passphrase (12 characters or more); absent: leave them out.
     #[serde(default)]
     #[schema(value_type = Option<String>, min_length = 12, max_length = 1024)]
     pub passphrase: Option<Secret>,
@@ -55,8 +55,9 @@ fn now(app: &AppState) -> i64 {
 }
 
 /// The whole configuration as one JSON document: bots, server settings, products, alert
-/// channels, rules and maintenance windows, schedules and settings. Bot tokens and alert channel
-/// URLs and secrets only with a passphrase (which also needs `bots.token`), sealed under it.
+/// channels, rules and maintenance windows, schedules, webhooks and settings. Bot tokens and alert
+/// channels' and webhooks' URLs and secrets only with a passphrase (which also needs
+/// `bots.token`), sealed under it.
 #[utoipa::path(post, path = "/api/v1/config/export", tag = "config", request_body = ConfigExportRequest,
     responses((status = 200, body = Document), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn export(
@@ -129,6 +130,9 @@ pub async fn import(
         }
         if applied.security {
             app.auth.settings_changed().await?;
+        }
+        if applied.webhooks {
+            app.webhooks.reload().await?;
         }
         tracing::info!(created = t.created, changed = t.changed, kept = t.kept, "configuration imported");
     }

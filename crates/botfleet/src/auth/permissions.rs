@@ -160,6 +160,7 @@ pub const IN_REQUEST: &[(Action, &str, &str)] = &[
     (Action::AlertsManage, "POST", "`/api/v1/config/import`"),
     (Action::SchedulesManage, "POST", "`/api/v1/config/import`"),
     (Action::SettingsManage, "POST", "`/api/v1/config/import`"),
+    (Action::WebhooksManage, "POST", "`/api/v1/config/import`"),
 ];
 
 /// What an import writes, each needing its own permission besides `config.import`.
@@ -172,6 +173,7 @@ pub const IMPORT_WRITES: &[Action] = &[
     Action::AlertsManage,
     Action::SchedulesManage,
     Action::SettingsManage,
+    Action::WebhooksManage,
 ];
 
 impl Action {

@@ -1,6 +1,7 @@
 //! An import's writes, in the caller's transaction, in the order references need: bots, then
-//! what names them (server settings, rules, windows, schedules); channels before the rules that
-//! name them, rules before the windows. Names become this installation's ids here.
+//! what names them (server settings, rules, windows, schedules, webhooks' bot filters); channels
+//! before the rules that name them, rules before the windows. Names become this installation's
+//! ids here.
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::schedules::repo as schedules;
 use crate::secrets::{Secret, TokenCipher};
 use crate::stock::{repo as products, Product};
+use crate::webhooks::repo as webhooks;
 
 /// What was written, for the caller to tell the running service.
 #[derive(Debug, Default)]
@@ -27,6 +29,8 @@ pub struct Applied {
     pub schedules: bool,
     /// The security settings changed (read again into memory).
     pub security: bool,
+    /// A webhook was made or changed (the webhooks service reads them again).
+    pub webhooks: bool,
 }
 
 fn writes(action: ItemAction) -> bool {
@@ -155,6 +159,32 @@ pub(super) async fn apply(
             Some(id) => schedules::set_state_in(conn, id, settings.enabled, settings.missed, s.first, now).await?,
         }
         applied.schedules = true;
+    }
+
+    for w in plan.webhooks.iter().filter(|w| writes(w.action)) {
+        let mut checked = w.checked.clone();
+        checked.filters.bot_ids = match &w.item.filters.bots {
+            Some(names) => {
+                let mut bots = names.iter().map(|b| id(&bot_ids, b, "bot")).collect::<Result<Vec<i64>>>()?;
+                bots.sort_unstable();
+                bots.dedup();
+                Some(bots)
+            }
+            None => None,
+        };
+        match (ids.webhooks.get(&w.item.name).copied(), &checked.url) {
+            (None, Some(_)) => {
+                webhooks::insert_in(conn, cipher, w.item.kind, &checked, now).await?;
+            }
+            (None, None) => {
+                return Err(Error::field("webhooks", format!("no URL for the new webhook {:?}", w.item.name)))
+            }
+            // Its state (active or paused) stays; its version moves on.
+            (Some((webhook, version)), _) => {
+                webhooks::update_in(conn, cipher, webhook, version, &checked, now).await?;
+            }
+        }
+        applied.webhooks = true;
     }
 
     if let Some((settings, ItemAction::Change)) = &plan.settings {

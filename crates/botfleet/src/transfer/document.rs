@@ -1,6 +1,7 @@
 //! The configuration document (`format: "botfleet-config"`, `version: 1`): every section optional,
 //! things named by their natural keys (a bot's name, a product's SKU, a rule's name), never by the
-//! ids of one installation, so a document moves between installations.
+//! ids of one installation, so a document moves between installations (a webhook's bot filter
+//! too: by bots' names).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +12,7 @@ use crate::bots::AntiSpamConfig;
 use crate::jobs::messages::MessageBody;
 use crate::retention::RetentionOverrides;
 use crate::schedules::model::Missed;
+use crate::webhooks::model::EventType;
 
 /// What `format` says.
 pub const FORMAT: &str = "botfleet-config";
@@ -47,9 +49,11 @@ pub struct Document {
     pub maintenance_windows: Option<Vec<WindowItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedules: Option<Vec<ScheduleItem>>,
+    /// Outgoing webhooks, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<Vec<WebhookItem>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsItem>,
-    // webhooks: added with the webhooks domain (an optional `webhooks` list, matched by name).
 }
 
 /// How the key that seals this document's secrets is made from the passphrase: argon2id with
@@ -192,6 +196,44 @@ pub struct ScheduleItem {
     pub time_zone: String,
     pub enabled: bool,
     pub missed: Missed,
+}
+
+/// An outgoing webhook, matched by name; its URL and signing secret only sealed, with a
+/// passphrase; the bots of its filter by name. Its state (active or paused) is not carried.
+/// (`ConfigWebhook` in the API's schemas: `WebhookView` and the request bodies are the API's own.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ConfigWebhook)]
+pub struct WebhookItem {
+    pub name: String,
+    pub kind: ChannelKind,
+    /// The URL sealed under the passphrase; absent in an export without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The signing secret sealed under the passphrase (`http_webhook` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The event types it subscribes to (at least one).
+    pub events: Vec<EventType>,
+    #[serde(default)]
+    pub filters: WebhookFilterItem,
+}
+
+/// Which events of a webhook's kinds are delivered (each absent or `null`: all); as the API's
+/// filters, with bots by name instead of id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ConfigWebhookFilters)]
+pub struct WebhookFilterItem {
+    /// Bots' names.
+    #[serde(default)]
+    pub bots: Option<Vec<String>>,
+    /// Command names.
+    #[serde(default)]
+    pub commands: Option<Vec<String>>,
+    /// `ok`, `error`, `denied`.
+    #[serde(default)]
+    pub outcomes: Option<Vec<String>>,
 }
 
 /// The settings an admin changes at run time. Never here: keys, sessions, the cluster id and

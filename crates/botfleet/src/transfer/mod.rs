@@ -1,9 +1,10 @@
 //! Moving a whole configuration between installations: one JSON document (`botfleet-config`,
 //! version 1) with bots, per-server settings, products, alert channels, rules and maintenance
-//! windows, schedules and settings. Secrets (bot tokens, channel URLs and signing secrets) are
-//! left out, or sealed under a passphrase. An import checks the document with each domain's own
-//! rules, compares it with the database item by natural key, and writes it all in one transaction
-//! (a dry run does the same and rolls back), never deleting what the document does not name.
+//! windows, schedules, webhooks and settings. Secrets (bot tokens, alert channels' and webhooks'
+//! URLs and signing secrets) are left out, or sealed under a passphrase. An import checks the
+//! document with each domain's own rules, compares it with the database item by natural key, and
+//! writes it all in one transaction (a dry run does the same and rolls back), never deleting what
+//! the document does not name.
 //!
 //! - `document`: the format; `seal`: the passphrase's key; `snapshot`: the database as a
 //!   document (the export, and what an import compares with); `plan`: checks and the diff;
@@ -78,6 +79,11 @@ pub async fn import(
             .map(|d| (d.name, (d.url, d.secret)))
             .collect();
         secrets.channels = channels;
+        secrets.webhooks = crate::webhooks::repo::targets_in(&mut tx, cipher)
+            .await?
+            .into_iter()
+            .map(|(name, t)| (name, (t.url, t.secret)))
+            .collect();
     }
     let (plan, sections) = plan::plan(doc, sealer.as_ref(), &current, &secrets, now)?;
     let applied = apply::apply(&mut tx, cipher, &plan, &ids, by, now).await?;

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::document::{
-    BotItem, ChannelItem, Document, ProductItem, RuleItem, ScheduleItem, ServerItem, SettingsItem, WindowItem, FORMAT,
-    VERSION,
+    BotItem, ChannelItem, Document, ProductItem, RuleItem, ScheduleItem, ServerItem, SettingsItem, WebhookFilterItem,
+    WebhookItem, WindowItem, FORMAT, VERSION,
 };
 use super::seal::Sealer;
 use super::snapshot::{schedule_item, schedule_key};
@@ -25,6 +25,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::schedules::model::{self as schedule_model, ScheduleInput};
 use crate::secrets::Secret;
 use crate::stock::model::{validate_new, NewProduct};
+use crate::webhooks::model::{self as webhook_model, CreateWebhook, Filters, UpdateWebhook};
 
 /// What an import does to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -186,6 +187,14 @@ pub(super) struct CheckedSchedule {
     pub action: ItemAction,
 }
 
+pub(super) struct CheckedWebhook {
+    pub item: WebhookItem,
+    /// As the webhooks' own checks left it; its bot filter holds stand-in ids (the import puts
+    /// the named bots' ids in).
+    pub checked: webhook_model::Checked,
+    pub action: ItemAction,
+}
+
 /// A document checked against itself and the database, each item with what the import does.
 #[derive(Default)]
 pub(super) struct Plan {
@@ -196,6 +205,7 @@ pub(super) struct Plan {
     pub rules: Vec<CheckedRule>,
     pub windows: Vec<CheckedWindow>,
     pub schedules: Vec<CheckedSchedule>,
+    pub webhooks: Vec<CheckedWebhook>,
     pub settings: Option<(SettingsItem, ItemAction)>,
 }
 
@@ -207,6 +217,8 @@ pub(super) struct Secrets {
     pub tokens: HashMap<String, Secret>,
     /// Channel name → (URL, signing secret).
     pub channels: HashMap<String, (Secret, Option<Secret>)>,
+    /// Webhook name → (URL, signing secret).
+    pub webhooks: HashMap<String, (Secret, Option<Secret>)>,
 }
 
 /// Field errors with their path in the document.
@@ -752,6 +764,118 @@ pub(super) fn plan(
                 });
             }
         }
+        report.push(section);
+    }
+
+    if let Some(items) = &doc.webhooks {
+        let cur = current.webhooks.as_deref().unwrap_or(&[]);
+        let mut section = SectionReport { section: "webhooks".into(), items: Vec::new() };
+        let mut named = HashSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("webhooks[{i}]");
+            let url = sealed(&mut e, format!("{path}.url"), &item.url);
+            let secret = sealed(&mut e, format!("{path}.secret"), &item.secret);
+            for (j, bot) in item.filters.bots.iter().flatten().enumerate() {
+                if !bot_names.contains(bot) {
+                    e.push(
+                        format!("{path}.filters.bots[{j}]"),
+                        format!("there is no bot {bot:?} in the document or here"),
+                    );
+                }
+            }
+            // Stand-in ids: the webhook's own checks need only how many bots the filter names;
+            // the import resolves the names.
+            let filters = Filters {
+                bot_ids: item.filters.bots.as_ref().map(|b| (1..=i64::try_from(b.len()).unwrap_or(i64::MAX)).collect()),
+                commands: item.filters.commands.clone(),
+                outcomes: item.filters.outcomes.clone(),
+            };
+            let old = cur.iter().find(|w| w.name == item.name);
+            let rename = [("filters.bot_ids", "filters.bots")];
+            let secret_text = secret.as_ref().map(|s| s.expose().to_owned());
+            // A new webhook is checked as `POST /webhooks` checks it (a URL, and an HTTP one's
+            // secret, required); one that exists as `PUT /webhooks/{id}` (URL and secret kept
+            // when left out).
+            let checked = match (old, &url) {
+                (None, Some(u)) => {
+                    let req = CreateWebhook {
+                        name: item.name.clone(),
+                        kind: item.kind,
+                        url: u.expose().to_owned(),
+                        secret: secret_text,
+                        events: item.events.clone(),
+                        filters,
+                    };
+                    e.take(&path, webhook_model::check_create(&req), &rename)
+                }
+                (old, _) => {
+                    if old.is_none() && item.url.is_none() {
+                        e.push(
+                            format!("{path}.url"),
+                            format!(
+                                "there is no webhook {:?} here and the document has no URL for it: export with a \
+                                 passphrase to carry webhook URLs and secrets, or create the webhook first",
+                                item.name
+                            ),
+                        );
+                    }
+                    let req = UpdateWebhook {
+                        version: 0,
+                        name: item.name.clone(),
+                        url: url.as_ref().map(|u| u.expose().to_owned()),
+                        secret: secret_text,
+                        events: item.events.clone(),
+                        filters,
+                    };
+                    e.take(&path, webhook_model::check_update(item.kind, &req), &rename)
+                }
+            };
+            if old.is_some_and(|o| o.kind != item.kind) {
+                e.push(format!("{path}.kind"), "an existing webhook's kind cannot change: give it another name");
+            }
+            let Some(checked) = checked else { continue };
+            if !named.insert(item.name.clone()) {
+                e.push(format!("{path}.name"), format!("another webhook of the document is called {:?}", item.name));
+                continue;
+            }
+            let mut bots = item.filters.bots.clone();
+            if let Some(names) = &mut bots {
+                names.sort();
+                names.dedup();
+            }
+            let canonical = WebhookItem {
+                name: item.name.clone(),
+                kind: item.kind,
+                url: None,
+                secret: None,
+                events: checked.events.clone(),
+                filters: WebhookFilterItem {
+                    bots,
+                    commands: checked.filters.commands.clone(),
+                    outcomes: checked.filters.outcomes.clone(),
+                },
+            };
+            let (mut action, mut changes) = compare(&canonical, old);
+            if old.is_some() {
+                let stored = secrets.webhooks.get(&item.name);
+                if let Some(u) = &checked.url {
+                    let new_url = Secret::new(u.url.clone());
+                    let shown = ("(stored)".into(), u.hint.clone());
+                    secret_change(&mut action, &mut changes, "url", stored.map(|s| &s.0), &new_url, shown);
+                }
+                // Left out, the stored secret is kept (as `PUT /webhooks/{id}` keeps it).
+                let stored_secret = stored.and_then(|s| s.1.as_ref());
+                if secret.is_some() && stored_secret != secret.as_ref() {
+                    if action == ItemAction::Unchanged {
+                        action = ItemAction::Change;
+                    }
+                    changes["secret"] = json!({"old": stored_secret.map(|_| "(set)"), "new": "(set)"});
+                }
+            }
+            section.items.push(ItemReport { key: item.name.clone(), action, changes });
+            plan.webhooks.push(CheckedWebhook { item: canonical, checked, action });
+        }
+        kept(&mut section, cur.iter().map(|w| &w.name), &named);
         report.push(section);
     }
 

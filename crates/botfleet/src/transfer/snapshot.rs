@@ -1,5 +1,6 @@
 //! The database's configuration as a document, read in one transaction: what an export writes
-//! and what an import compares the document with. Ids become names here; secrets are sealed
+//! and what an import compares the document with. Ids become names here (a webhook's bot filter
+//! too); secrets (bot tokens, alert channels' and webhooks' URLs and signing secrets) are sealed
 //! under the passphrase's key when one is given, else left out.
 
 use std::collections::HashMap;
@@ -7,8 +8,8 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use super::document::{
-    BotItem, ChannelItem, Document, ProductItem, RuleItem, ScheduleItem, ServerItem, SettingsItem, WindowItem, FORMAT,
-    VERSION,
+    BotItem, ChannelItem, Document, ProductItem, RuleItem, ScheduleItem, ServerItem, SettingsItem, WebhookFilterItem,
+    WebhookItem, WindowItem, FORMAT, VERSION,
 };
 use super::seal::Sealer;
 use crate::alerts::repo as alerts;
@@ -18,6 +19,7 @@ use crate::schedules::repo as schedules;
 use crate::secrets::{Secret, TokenCipher};
 use crate::stock::repo as products;
 use crate::time::rfc3339;
+use crate::webhooks::repo as webhooks;
 
 /// The ids behind a snapshot's names, for an import to update what it matched.
 #[derive(Debug, Default)]
@@ -32,6 +34,8 @@ pub struct Ids {
     pub windows: HashMap<String, i64>,
     /// Schedule key ([`schedule_key`]) → id.
     pub schedules: HashMap<String, i64>,
+    /// Webhook name → (id, version): an import changes it at the version it read.
+    pub webhooks: HashMap<String, (i64, i64)>,
 }
 
 /// What identifies a schedule, which has no name: everything but its on/off switch and policy.
@@ -43,8 +47,8 @@ fn name_of(names: &HashMap<i64, String>, id: i64, what: &str) -> String {
     names.get(&id).cloned().unwrap_or_else(|| format!("(deleted {what} {id})"))
 }
 
-/// Reads every section on `conn`. With `sealer`, tokens, channel URLs and signing secrets are
-/// opened with the installation's key and sealed with the passphrase's.
+/// Reads every section on `conn`. With `sealer`, tokens, channel and webhook URLs and signing
+/// secrets are opened with the installation's key and sealed with the passphrase's.
 pub async fn read(
     conn: &mut AnyConnection,
     cipher: &TokenCipher,
@@ -161,6 +165,34 @@ pub async fn read(
     }
     schedule_items.sort_by_key(schedule_key);
 
+    let mut targets = match sealer {
+        Some(_) => webhooks::targets_in(conn, cipher).await?.into_iter().collect(),
+        None => HashMap::new(),
+    };
+    let mut webhook_items = Vec::new();
+    for w in webhooks::all_in(conn).await? {
+        ids.webhooks.insert(w.name.clone(), (w.id, w.version));
+        let (url, secret) = match targets.remove(&w.name) {
+            Some(t) => (seal(&t.url)?, t.secret.as_ref().map(seal).transpose()?.flatten()),
+            None => (None, None),
+        };
+        // A bot deleted since the filter was made is left out: it has no name, and no events.
+        let mut bots: Option<Vec<String>> =
+            w.filters.bot_ids.map(|b| b.iter().filter_map(|id| bot_names.get(id).cloned()).collect());
+        if let Some(names) = &mut bots {
+            names.sort();
+        }
+        webhook_items.push(WebhookItem {
+            name: w.name,
+            kind: w.kind,
+            url,
+            secret,
+            events: w.events,
+            filters: WebhookFilterItem { bots, commands: w.filters.commands, outcomes: w.filters.outcomes },
+        });
+    }
+    webhook_items.sort_by(|a, b| a.name.cmp(&b.name));
+
     let settings = SettingsItem {
         security: Some(crate::auth::settings::load_in(conn).await?),
         retention: Some(crate::retention::load_overrides_in(conn).await?),
@@ -178,6 +210,7 @@ pub async fn read(
         alert_rules: Some(rule_items),
         maintenance_windows: Some(window_items),
         schedules: Some(schedule_items),
+        webhooks: Some(webhook_items),
         settings: Some(settings),
     };
     Ok((document, ids))

@@ -1,11 +1,12 @@
 //! The `webhooks` and `webhook_deliveries` tables: webhooks (URL and secret sealed), and the one
 //! delivery queue — deliveries to webhooks (one per webhook and event) and to alert channels (one
 //! per channel and notification) — claimed by one node at a time, with the record of each attempt,
-//! which also counts a webhook's failures in a row and pauses it.
+//! which also counts a webhook's failures in a row and pauses it. The `…_in` functions work on a
+//! caller's connection (a configuration import's transaction).
 
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::model::{Checked, DeliveryView, EventType, Filters, WebhookView};
 use super::target::{ChannelKind, Target};
@@ -78,6 +79,17 @@ pub async fn insert(
     c: &Checked,
     now: i64,
 ) -> Result<WebhookView> {
+    insert_in(&mut *store.pool().acquire().await?, cipher, kind, c, now).await
+}
+
+/// Saves a new webhook on `conn` (checked by the caller), sealing its URL and secret.
+pub async fn insert_in(
+    conn: &mut AnyConnection,
+    cipher: &TokenCipher,
+    kind: ChannelKind,
+    c: &Checked,
+    now: i64,
+) -> Result<WebhookView> {
     let url = c.url.as_ref().ok_or_else(|| Error::Config("a new webhook needs its URL".into()))?;
     let secret = c.secret.as_deref().map(|s| cipher.seal(&Secret::new(s))).transpose()?;
     let row = sqlx::query(&format!(
@@ -95,7 +107,7 @@ pub async fn insert(
     .bind(c.filters.commands.as_ref().map(json).transpose()?)
     .bind(c.filters.outcomes.as_ref().map(json).transpose()?)
     .bind(now)
-    .fetch_one(store.pool())
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| if is_unique_violation(&e) { taken(&c.name) } else { e.into() })?;
     view(&row)
@@ -104,6 +116,19 @@ pub async fn insert(
 /// Changes a webhook at `version` (409 when it moved on); the URL and secret only when given.
 pub async fn update(
     store: &Store,
+    cipher: &TokenCipher,
+    id: i64,
+    version: i64,
+    c: &Checked,
+    now: i64,
+) -> Result<WebhookView> {
+    update_in(&mut *store.pool().acquire().await?, cipher, id, version, c, now).await
+}
+
+/// Changes a webhook at `version` on `conn` (409 when it moved on); the URL and secret only when
+/// given. Its state (active or paused) stays.
+pub async fn update_in(
+    conn: &mut AnyConnection,
     cipher: &TokenCipher,
     id: i64,
     version: i64,
@@ -128,13 +153,13 @@ pub async fn update(
     .bind(now)
     .bind(id)
     .bind(version)
-    .fetch_optional(store.pool())
+    .fetch_optional(&mut *conn)
     .await
     .map_err(|e| if is_unique_violation(&e) { taken(&c.name) } else { e.into() })?;
     match row {
         Some(row) => view(&row),
         None => {
-            let current = get(store, id).await?;
+            let current = get_in(conn, id).await?;
             Err(Error::Conflict(format!(
                 "webhook {id} was changed by someone else (you sent version {version}, the current version is {}); \
                  reload it and apply your change again",
@@ -146,16 +171,26 @@ pub async fn update(
 
 /// One webhook.
 pub async fn get(store: &Store, id: i64) -> Result<WebhookView> {
+    get_in(&mut *store.pool().acquire().await?, id).await
+}
+
+/// One webhook, read on `conn`.
+pub async fn get_in(conn: &mut AnyConnection, id: i64) -> Result<WebhookView> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
         .bind(id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(view).transpose()?.ok_or_else(|| not_found(id))
 }
 
 /// Every webhook (what the dispatcher matches events against).
 pub async fn all(store: &Store) -> Result<Vec<WebhookView>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id")).fetch_all(store.pool()).await?;
+    all_in(&mut *store.pool().acquire().await?).await
+}
+
+/// Every webhook by id, read on `conn` (a configuration export).
+pub async fn all_in(conn: &mut AnyConnection) -> Result<Vec<WebhookView>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id")).fetch_all(&mut *conn).await?;
     rows.iter().map(view).collect()
 }
 
@@ -209,6 +244,19 @@ pub async fn target(store: &Store, cipher: &TokenCipher, to: Recipient) -> Resul
         .fetch_optional(store.pool())
         .await?
         .ok_or_else(|| Error::NotFound { what, id: id.to_string() })?;
+    target_of(&row, cipher, what)
+}
+
+/// Every webhook's name and target (URL and secret opened), by name, read on `conn` (a
+/// configuration export, and what an import compares a document's secrets with).
+pub async fn targets_in(conn: &mut AnyConnection, cipher: &TokenCipher) -> Result<Vec<(String, Target)>> {
+    let rows = sqlx::query("SELECT name, kind, url_sealed, secret_sealed FROM webhooks ORDER BY name, id")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|row| Ok((row.try_get("name")?, target_of(row, cipher, "webhook")?))).collect()
+}
+
+fn target_of(row: &AnyRow, cipher: &TokenCipher, what: &str) -> Result<Target> {
     let kind: String = row.try_get("kind")?;
     let secret: Option<String> = row.try_get("secret_sealed")?;
     Ok(Target {
