@@ -194,12 +194,20 @@ async fn a_failing_receiver_is_retried_then_paused_with_an_alert_and_resumed(bac
     assert!(first.iter().all(|d| d["state"] == "pending" && d["last_status"] == 500), "{first:?}");
     app.alert_rounds(3).await;
     assert_eq!(failing.count(), 2, "no retry before its backoff (5 s on the test's clock)");
-    // Step the clock past each backoff: the attempts go on, the same deliveries each time.
+    // Step the clock past each backoff: the attempts go on, the same deliveries each time. The
+    // clock moves only once every attempt made is recorded, so both deliveries stay due together
+    // (an attempt recorded after a step would wait a step longer than the other).
     until("the webhook paused after 10 failures in a row", 60, || async {
-        clock.advance(Duration::from_secs(600));
-        app.alert_rounds(1).await;
         let (_, w) = app.get(&format!("/api/v1/webhooks/{id}")).await;
-        (w["state"] == "paused").then_some(())
+        if w["state"] == "paused" {
+            return Some(());
+        }
+        let recorded: i64 = deliveries(&app, id).await.iter().map(|d| d["attempts"].as_i64().unwrap()).sum();
+        if usize::try_from(recorded).unwrap() == failing.count() {
+            clock.advance(Duration::from_secs(600));
+        }
+        app.alert_rounds(1).await;
+        None
     })
     .await;
     let (_, paused) = app.get(&format!("/api/v1/webhooks/{id}")).await;
