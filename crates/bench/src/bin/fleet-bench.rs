@@ -6,7 +6,12 @@
 //!   ./scripts/bench        (builds the release binaries, then runs this)
 //!
 //! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
-//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset).
+//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_BOTFLEET_PREFIX (unset: a command
+//! and its arguments botfleet runs under, e.g. `heaptrack -o /var/tmp/botfleet` for a heap
+//! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile).
+//!
+//! CPU per command: each process's user + system CPU time (from `/proc/<pid>/stat`) over the load
+//! run, divided by the commands answered — for botfleet, the echo baseline and the emulator.
 //!
 //! The cost of monitoring: `BENCH_MONITORING=compare ./scripts/bench` runs each round three times
 //! — echo, botfleet with monitoring on (performance history every 10 s, the alert engine every
@@ -29,6 +34,34 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 fn bin(name: &str) -> PathBuf {
     std::env::current_exe().unwrap().parent().unwrap().join(name)
+}
+
+/// User + system CPU time of `pid` so far, in microseconds.
+fn cpu_us(pid: u32) -> u64 {
+    static TICK_US: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let tick_us = *TICK_US.get_or_init(|| {
+        let out = std::process::Command::new("getconf").arg("CLK_TCK").output();
+        let hz: u64 = out.ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(100);
+        1_000_000 / hz.max(1)
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) are space-separated; utime and stime
+    // are the 14th and 15th of the whole line.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    fields.iter().sum::<u64>() * tick_us
+}
+
+/// CPU microseconds per answered command of each process over one load run.
+fn cpu_per_command(before: u64, after: u64, answered: u64) -> f64 {
+    if answered == 0 {
+        return 0.0;
+    }
+    after.saturating_sub(before) as f64 / answered as f64
+}
+
+fn answered(report: &Value) -> u64 {
+    ["prefix", "slash"].iter().map(|k| report["kinds"][k]["answered"].as_u64().unwrap_or(0)).sum()
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -129,11 +162,16 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     stdin.write_all(serde_json::to_string(&list).unwrap().as_bytes()).await.unwrap();
     drop(stdin);
     wait_connected(http, &emu, bots).await;
+    let (pid, emu_pid) = (echo.id().unwrap_or(0), emu.child.id().unwrap_or(0));
+    let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
     let report = run_load(http, &emu, rate, secs).await;
-    let rss = echo.id().map(rss_kib).unwrap_or(0);
+    let n = answered(&report);
+    let cpu = cpu_per_command(cpu, cpu_us(pid), n);
+    let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), n);
+    let rss = rss_kib(pid);
     drop(echo);
     drop(emu.child);
-    json!({"report": report, "rss_kib": rss})
+    json!({"report": report, "rss_kib": rss, "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu})
 }
 
 struct Botfleet {
@@ -153,7 +191,11 @@ async fn botfleet(emu: &Emulator, dir: &std::path::Path, monitoring: bool) -> Bo
         .await
         .expect("botfleet key add");
     let key = String::from_utf8_lossy(&made.stdout).trim().to_owned();
-    let mut child = Command::new(bin("botfleet"))
+    let prefix = std::env::var("BENCH_BOTFLEET_PREFIX").unwrap_or_default();
+    let mut words: Vec<String> = prefix.split_whitespace().map(str::to_owned).collect();
+    words.push(bin("botfleet").display().to_string());
+    let mut child = Command::new(&words[0])
+        .args(&words[1..])
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("BOTFLEET_DATA_DIR", dir)
         // Thousands of bots are created one request at a time.
@@ -241,8 +283,12 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     }
     add_and_start(http, &bf, &emu).await;
     wait_connected(http, &emu, bots).await;
+    let (pid, emu_pid) = (bf.child.id().unwrap_or(0), emu.child.id().unwrap_or(0));
+    let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
     let report = run_load(http, &emu, rate, secs).await;
-    let answered: u64 = ["prefix", "slash"].iter().map(|k| report["kinds"][k]["answered"].as_u64().unwrap_or(0)).sum();
+    let answered = answered(&report);
+    let cpu = cpu_per_command(cpu, cpu_us(pid), answered);
+    let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), answered);
     // The writer batches off the hot path: give it a moment to catch up.
     let mut rows = 0;
     for _ in 0..100 {
@@ -257,7 +303,8 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     let rss = bf.child.id().map(rss_kib).unwrap_or(0);
     drop(bf.child);
     drop(emu.child);
-    json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss, "monitoring": monitoring})
+    json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss, "monitoring": monitoring,
+           "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu})
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -285,6 +332,9 @@ fn summarise(runs: &[Value]) -> Value {
     out["achieved_rate"] =
         json!(median(runs.iter().map(|r| r["report"]["achieved_rate"].as_f64().unwrap_or(0.0)).collect()));
     out["consistent"] = json!(runs.iter().all(|r| r["report"]["dispatches"]["consistent"] == true));
+    for figure in ["cpu_us_per_command", "emulator_cpu_us_per_command"] {
+        out[figure] = json!(median(runs.iter().map(|r| r[figure].as_f64().unwrap_or(0.0)).collect()));
+    }
     out
 }
 
