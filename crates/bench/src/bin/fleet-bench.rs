@@ -6,7 +6,8 @@
 //!   ./scripts/bench        (builds the release binaries, then runs this)
 //!
 //! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
-//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_BOTFLEET_PREFIX (unset: a command
+//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_IDLE_ONLY (unset: the memory phase
+//! stops after the idle figure, BENCH_HOLD_SECS later), BENCH_BOTFLEET_PREFIX (unset: a command
 //! and its arguments botfleet runs under, e.g. `heaptrack -o /var/tmp/botfleet` for a heap
 //! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile).
 //!
@@ -351,6 +352,20 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let ready_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_small = rss_kib(pid);
+    if std::env::var_os("BENCH_IDLE_ONLY").is_some() {
+        // A profile of the idle state: botfleet is stopped here, after BENCH_HOLD_SECS (time for a
+        // `kill -9` of a profiled botfleet while the bots are still connected: heaptrack then
+        // reports the idle heap as what was never freed).
+        let hold = env_or("BENCH_HOLD_SECS", 0u64);
+        eprintln!(
+            "idle: {} KiB per bot; holding {hold} s (botfleet pid {pid})",
+            (idle_small.saturating_sub(empty)) / bots as u64
+        );
+        tokio::time::sleep(Duration::from_secs(hold)).await;
+        return json!({"bots": bots, "rss_empty_kib": empty, "rss_idle_small_guild_kib": idle_small,
+                      "per_idle_bot_kib": (idle_small.saturating_sub(empty)) as f64 / bots as f64,
+                      "all_ready_secs": ready_secs, "connected_after_start_secs": connected_in.as_secs_f64()});
+    }
     // A short warm-up builds the load driver's world (a guild per bot, reused by later runs), so
     // "after load" compares like with like; then every bot's REST client idles out (60 s).
     run_load(http, &emu, 100.0, 1.0).await;

@@ -196,4 +196,22 @@ mod tests {
         assert!(bounded.has(1) && bounded.has(19), "the held one and the newest stay");
         drop(held);
     }
+
+    /// A dropped client leaves no task behind: its rate limiter's actor ends with it (upstream's
+    /// never did; `vendor/twilight-http-ratelimiting`), so clients made and dropped on demand do
+    /// not add up.
+    #[tokio::test]
+    async fn a_dropped_client_leaves_no_task_behind() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let api = DiscordApi::new("http://127.0.0.1:9").expect("a valid URL");
+        let made: Vec<Client> = (0..20).map(|i| api.client(&Secret::new(format!("token-{i}")))).collect();
+        assert!(metrics.num_alive_tasks() >= before + 20, "each client runs its rate limiter");
+        drop(made);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while metrics.num_alive_tasks() > before {
+            assert!(Instant::now() < deadline, "{} tasks outlived their clients", metrics.num_alive_tasks() - before);
+            tokio::task::yield_now().await;
+        }
+    }
 }

@@ -33,6 +33,7 @@ use twilight_model::id::Id;
 
 use super::antispam::{Decision, Limiter, Scope};
 use super::handled::Handled;
+use super::identify::IdentifyGate;
 use super::ownership::Part;
 use super::rest_meter::Meter;
 use super::session::{fingerprint, SavedSession, Settling};
@@ -154,7 +155,12 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
         // The bot's home registers its slash commands (one node, not every node with a shard).
         register_commands(&fleet, &rest, &http, app).await;
     }
-    let base = ConfigBuilder::new(bot.token.expose().to_owned(), intents).proxy_url(url).build();
+    // The identify gate from the start: the builder's default queue (a task and a channel) goes at
+    // once instead of living as long as the bot.
+    let base = ConfigBuilder::new(bot.token.expose().to_owned(), intents)
+        .proxy_url(url)
+        .queue(fleet.identify_gate(id))
+        .build();
     fleet.identify_gate(id).set_concurrency(prepared_shards.max_concurrency);
     // A session saved by the last run (or before a restart) with the same token, intents and shard
     // count is resumed: Discord replays what was sent meanwhile. One it refuses falls back to
@@ -200,7 +206,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
                         bound_to: &bound_to,
                         statuses: &statuses,
                     };
-                    run.run(base.clone(), halted.clone())
+                    // Boxed: the set's own stub task is then small, not one more shard future's size
+                    // (≈ 4 KB) held beside each bot's shards.
+                    Box::pin(run.run(base.clone(), halted.clone()))
                 })
                 .collect();
             let mut ended = Ended::Stopped;
@@ -332,9 +340,9 @@ impl ShardRun<'_> {
 
     /// Runs the shard until `halt` says stop (`Some(resume)`: keep the session for a resume) or it
     /// fails.
-    async fn run(self, base: Config, mut halt: watch::Receiver<Option<bool>>) -> Ended {
+    async fn run(self, base: Config<IdentifyGate>, mut halt: watch::Receiver<Option<bool>>) -> Ended {
         let (fleet, id, shard_id) = (self.fleet, self.id, self.shard_id);
-        let mut config = ConfigBuilder::from(base).queue(fleet.identify_gate(id));
+        let mut config = ConfigBuilder::from(base);
         let saved = fleet.sessions.get(id, shard_id).filter(|s| s.fingerprint == self.bound_to);
         let mut resuming = false;
         if let Some(saved) = saved {
