@@ -5,3 +5,6 @@ pub mod soak;
 
 /// Log rows with a shop fleet's shape, for `logs-gen` and `search-bench`.
 pub mod logs;
+
+/// The emulator, botfleet and the load driver as processes, for `fleet-bench` and `alloc-check`.
+pub mod world;

@@ -376,6 +376,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// `alloc-count` builds (the `alloc-check` benchmark): every allocation counted, on /metrics.
+#[cfg(feature = "alloc-count")]
+#[global_allocator]
+static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();

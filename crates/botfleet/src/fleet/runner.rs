@@ -94,7 +94,9 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     // Before the gateway: find it, learn the application id, register commands. Transient
     // failures retry with capped backoff; a rejected token fails at once.
     let Prepared { url, app, starts, shards: prepared_shards } = loop {
-        match prepare(&rest, &http).await {
+        // Boxed, as the other start-up calls: a future holds room for its largest await, and these
+        // (HTTP calls and their answers) would otherwise be held by every running bot.
+        match Box::pin(prepare(&rest, &http)).await {
             Ok(ready) => break ready,
             Err(f) if f.status == Some(401) => {
                 let reason = "Discord rejected the token (401 Unauthorized): replace it with PUT /bots/{id}/token";
@@ -103,7 +105,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
             Err(f) => {
                 let reason = if f.not_discord {
                     // Not Discord at that address: say what is there, so the URL can be fixed.
-                    let answer = fleet.discord.describe_answer(&bot.token, "/api/v10/gateway/bot").await;
+                    let answer = Box::pin(fleet.discord.describe_answer(&bot.token, "/api/v10/gateway/bot")).await;
                     format!("cannot start: {}. {answer}", f.message)
                 } else {
                     format!("cannot reach Discord: {}", f.message)
@@ -141,7 +143,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let intents = Intents::from_bits_truncate(bot.intents);
     // The shards run here: what `GET /gateway/bot` recommends (at least one); with several nodes,
     // those this node holds.
-    let part = match fleet_part(&fleet, id, prepared_shards.recommended).await {
+    let part = match Box::pin(fleet_part(&fleet, id, prepared_shards.recommended)).await {
         Ok(part) => part,
         Err(e) => return Ended::Failed { permanent: false, reason: format!("cannot read which shards run here: {e}") },
     };
@@ -153,7 +155,7 @@ pub async fn run(fleet: Arc<FleetInner>, bot: BotConfig, mut stop: watch::Receiv
     let shards = part.count;
     if part.home() {
         // The bot's home registers its slash commands (one node, not every node with a shard).
-        register_commands(&fleet, &rest, &http, app).await;
+        Box::pin(register_commands(&fleet, &rest, &http, app)).await;
     }
     // The identify gate from the start: the builder's default queue (a task and a channel) goes at
     // once instead of living as long as the bot.

@@ -113,7 +113,9 @@ impl Running {
             if let Some(before) = before {
                 before.stop().await;
             }
-            keep(fleet, &bot, planned, rest, stopped, deletions).await;
+            // Boxed: a task's memory lasts as long as its handle, even once it ended (the task of a
+            // bot with no stock channel ends at once), and the handle is kept while the bot runs.
+            Box::pin(keep(fleet, &bot, planned, rest, stopped, deletions)).await;
         });
         Self { servers, stop, deleted, task }
     }

@@ -363,6 +363,8 @@ impl Metrics {
             out.push_str("# TYPE botfleet_database_round_trip_seconds gauge\n");
             let _ = writeln!(out, "botfleet_database_round_trip_seconds {}", rtt.as_secs_f64());
         }
+        #[cfg(feature = "alloc-count")]
+        heap_figures(&mut out);
         out
     }
 }
@@ -408,5 +410,24 @@ mod tests {
         assert!(text.contains("botfleet_reply_latency_seconds_bucket{bot_id=\"1\",le=\"0.005\"} 1\n"));
         assert!(text.contains("botfleet_reply_latency_seconds_bucket{bot_id=\"1\",le=\"0.05\"} 2\n"));
         assert!(text.contains("botfleet_reply_latency_seconds_count{bot_id=\"1\"} 2\n"));
+    }
+}
+
+/// The heap as the counting allocator saw it (`alloc-count` builds, for `alloc-check`): calls to
+/// allocate (reallocations count as one each), bytes asked for, and bytes held now.
+#[cfg(feature = "alloc-count")]
+fn heap_figures(out: &mut String) {
+    use std::fmt::Write as _;
+    let s = stats_alloc::INSTRUMENTED_SYSTEM.stats();
+    let allocations = s.allocations + s.reallocations;
+    let asked = s.bytes_allocated as u64 + s.bytes_reallocated.max(0) as u64;
+    let live = (s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64).max(0);
+    let figures: [(&str, &str, &str, u64); 3] = [
+        ("botfleet_heap_allocations_total", "Heap allocations and reallocations since start.", "counter", allocations as u64),
+        ("botfleet_heap_allocated_bytes_total", "Bytes allocated (and grown by reallocation) since start.", "counter", asked),
+        ("botfleet_heap_live_bytes", "Bytes allocated and not freed.", "gauge", live as u64),
+    ];
+    for (name, help, kind, value) in figures {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     }
 }

@@ -1,0 +1,116 @@
+//! The allocation baselines in the test command: figures that do not depend on how busy the
+//! machine is, checked against `crates/bench/alloc-baseline.json` with its stated tolerance.
+//! botfleet (a build with the `alloc-count` feature: every heap allocation counted, on /metrics)
+//! runs as its own process against the emulator with 200 bots, each in a small guild:
+//!
+//! - heap held per connected idle bot: (live heap bytes with the bots connected − before any bot)
+//!   / 200;
+//! - heap allocations and bytes allocated per command over 1,000 commands (100/s, half slash),
+//!   every one answered and tracked.
+//!
+//!   ./scripts/alloc-check            (builds, runs, fails on a regression)
+//!   ALLOC_CHECK_RECORD=1 ./scripts/alloc-check   (writes the measured figures as the baseline)
+//!
+//! A figure more than the tolerance above its baseline fails; one more than the tolerance below
+//! says the baseline can be lowered (recorded again) and passes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly by design
+
+use std::time::Duration;
+
+use bench::world::{self, Botfleet};
+use serde_json::{json, Value};
+
+const BOTS: usize = 200;
+const COMMANDS_PER_SECOND: f64 = 100.0;
+const SECONDS: f64 = 10.0;
+
+/// The counting allocator's figures from /metrics: (allocations, bytes allocated, live bytes).
+async fn heap(http: &reqwest::Client, bf: &Botfleet) -> (u64, u64, u64) {
+    let base = bf.api.trim_end_matches("/api/v1");
+    let text = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(&bf.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let figure = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} is not on /metrics: is botfleet built with --features alloc-count?"))
+    };
+    (
+        figure("botfleet_heap_allocations_total"),
+        figure("botfleet_heap_allocated_bytes_total"),
+        figure("botfleet_heap_live_bytes"),
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let dir = world::tempdir();
+    let emu = world::emulator(BOTS, &dir).await;
+    let bf = world::botfleet(&emu, &dir, true).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, _, empty) = heap(&http, &bf).await;
+    world::add_and_start(&http, &bf, &emu).await;
+    world::wait_connected(&http, &emu, BOTS).await;
+    // The start-up's transient allocations settle (REST clients of the start are dropped at once).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, _, idle) = heap(&http, &bf).await;
+    let (allocations, bytes, _) = heap(&http, &bf).await;
+    let report = world::run_load(&http, &emu, COMMANDS_PER_SECOND, SECONDS).await;
+    let (allocations_after, bytes_after, _) = heap(&http, &bf).await;
+    let answered = world::answered(&report);
+    let sent: u64 = ["prefix", "slash"].iter().map(|k| report["kinds"][k]["sent"].as_u64().unwrap_or(0)).sum();
+    assert!(answered > 0 && answered == sent, "every command answered: {answered} of {sent}");
+    let measured = json!({
+        "heap_per_idle_bot_bytes": (idle.saturating_sub(empty)) as f64 / BOTS as f64,
+        "allocations_per_command": (allocations_after - allocations) as f64 / answered as f64,
+        "bytes_allocated_per_command": (bytes_after - bytes) as f64 / answered as f64,
+    });
+    drop(bf);
+    drop(emu);
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("alloc-baseline.json");
+    if std::env::var_os("ALLOC_CHECK_RECORD").is_some() {
+        let tolerance = 0.15;
+        let baseline = json!({
+            "about": "scripts/alloc-check: figures of a debug build with --features alloc-count, 200 idle bots, \
+                      1,000 commands; a figure above baseline × (1 + tolerance) fails",
+            "tolerance": tolerance,
+            "figures": measured,
+        });
+        std::fs::write(&path, serde_json::to_string_pretty(&baseline).unwrap() + "\n").unwrap();
+        println!("{}", serde_json::to_string_pretty(&json!({"recorded": measured})).unwrap());
+        return;
+    }
+    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let tolerance = baseline["tolerance"].as_f64().unwrap();
+    let mut failed = Vec::new();
+    let mut rows = Vec::new();
+    for (name, value) in measured.as_object().unwrap() {
+        let now = value.as_f64().unwrap();
+        let base = baseline["figures"][name].as_f64().unwrap_or_else(|| panic!("{name} has no baseline"));
+        let change = now / base - 1.0;
+        let verdict = if change > tolerance {
+            failed.push(name.clone());
+            "REGRESSED"
+        } else if change < -tolerance {
+            "improved: record the baseline again (ALLOC_CHECK_RECORD=1 ./scripts/alloc-check)"
+        } else {
+            "ok"
+        };
+        rows.push(json!({"figure": name, "measured": now, "baseline": base, "change": change, "verdict": verdict}));
+    }
+    println!("{}", serde_json::to_string_pretty(&json!({"tolerance": tolerance, "figures": rows})).unwrap());
+    if !failed.is_empty() {
+        eprintln!("FAILED: {} above the baseline by more than {:.0}%", failed.join(", "), tolerance * 100.0);
+        std::process::exit(1);
+    }
+}
