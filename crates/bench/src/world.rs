@@ -214,4 +214,3 @@ pub fn tempdir() -> PathBuf {
 pub fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
-

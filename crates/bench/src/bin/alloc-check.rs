@@ -6,7 +6,9 @@
 //! - heap held per connected idle bot: (live heap bytes with the bots connected − before any bot)
 //!   / 200;
 //! - heap allocations and bytes allocated per command over 1,000 commands (100/s, half slash),
-//!   every one answered and tracked.
+//!   every one answered, after a warm-up of 300 (the load driver's servers joined, every bot's
+//!   REST client made);
+//! - heap held per bot after those commands, each bot now also in a 100-member server.
 //!
 //!   ./scripts/alloc-check            (builds, runs, fails on a regression)
 //!   ALLOC_CHECK_RECORD=1 ./scripts/alloc-check   (writes the measured figures as the baseline)
@@ -28,15 +30,7 @@ const SECONDS: f64 = 10.0;
 /// The counting allocator's figures from /metrics: (allocations, bytes allocated, live bytes).
 async fn heap(http: &reqwest::Client, bf: &Botfleet) -> (u64, u64, u64) {
     let base = bf.api.trim_end_matches("/api/v1");
-    let text = http
-        .get(format!("{base}/metrics"))
-        .bearer_auth(&bf.key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = http.get(format!("{base}/metrics")).bearer_auth(&bf.key).send().await.unwrap().text().await.unwrap();
     let figure = |name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
@@ -63,9 +57,15 @@ async fn main() {
     // The start-up's transient allocations settle (REST clients of the start are dropped at once).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (_, _, idle) = heap(&http, &bf).await;
+    // A warm-up: the load driver adds its servers (a GUILD_CREATE each) and every bot makes its
+    // REST client, so the figures below are what a command costs once a bot answers commands.
+    world::run_load(&http, &emu, COMMANDS_PER_SECOND, 3.0).await;
     let (allocations, bytes, _) = heap(&http, &bf).await;
     let report = world::run_load(&http, &emu, COMMANDS_PER_SECOND, SECONDS).await;
     let (allocations_after, bytes_after, _) = heap(&http, &bf).await;
+    // Each bot is also in a server of 100 members now (a large GUILD_CREATE): what a bot holds
+    // after the load, its REST client included, says whether gateway buffers or clients pile up.
+    let (_, _, loaded) = heap(&http, &bf).await;
     let answered = world::answered(&report);
     let sent: u64 = ["prefix", "slash"].iter().map(|k| report["kinds"][k]["sent"].as_u64().unwrap_or(0)).sum();
     assert!(answered > 0 && answered == sent, "every command answered: {answered} of {sent}");
@@ -73,6 +73,7 @@ async fn main() {
         "heap_per_idle_bot_bytes": (idle.saturating_sub(empty)) as f64 / BOTS as f64,
         "allocations_per_command": (allocations_after - allocations) as f64 / answered as f64,
         "bytes_allocated_per_command": (bytes_after - bytes) as f64 / answered as f64,
+        "heap_per_bot_after_load_bytes": (loaded.saturating_sub(empty)) as f64 / BOTS as f64,
     });
     drop(bf);
     drop(emu);

@@ -6,8 +6,9 @@
 //!   ./scripts/bench        (builds the release binaries, then runs this)
 //!
 //! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
-//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_IDLE_ONLY (unset: the memory phase
-//! stops after the idle figure, BENCH_HOLD_SECS later), BENCH_BOTFLEET_PREFIX (unset: a command
+//! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_IDLE_ONLY (unset; `1`: the memory phase
+//! stops after the idle figure, BENCH_HOLD_SECS later; `world`: after the idle figure with the
+//! load driver's guilds), BENCH_BOTFLEET_PREFIX (unset: a command
 //! and its arguments botfleet runs under, e.g. `heaptrack -o /var/tmp/botfleet` for a heap
 //! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile).
 //!
@@ -164,7 +165,7 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let ready_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_small = rss_kib(pid);
-    if std::env::var_os("BENCH_IDLE_ONLY").is_some() {
+    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("1") {
         // A profile of the idle state: botfleet is stopped here, after BENCH_HOLD_SECS (time for a
         // `kill -9` of a profiled botfleet while the bots are still connected: heaptrack then
         // reports the idle heap as what was never freed).
@@ -183,6 +184,15 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     run_load(http, &emu, 100.0, 1.0).await;
     tokio::time::sleep(Duration::from_secs(75)).await;
     let idle = rss_kib(pid);
+    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("world") {
+        let hold = env_or("BENCH_HOLD_SECS", 0u64);
+        eprintln!(
+            "idle with the load world: {} KiB per bot; holding {hold} s",
+            (idle.saturating_sub(empty)) / bots as u64
+        );
+        tokio::time::sleep(Duration::from_secs(hold)).await;
+        return json!({"bots": bots, "rss_empty_kib": empty, "rss_idle_with_load_world_kib": idle});
+    }
     let report = run_load(http, &emu, 1000.0, 10.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib(pid);

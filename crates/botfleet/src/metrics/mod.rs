@@ -423,8 +423,18 @@ fn heap_figures(out: &mut String) {
     let asked = s.bytes_allocated as u64 + s.bytes_reallocated.max(0) as u64;
     let live = (s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64).max(0);
     let figures: [(&str, &str, &str, u64); 3] = [
-        ("botfleet_heap_allocations_total", "Heap allocations and reallocations since start.", "counter", allocations as u64),
-        ("botfleet_heap_allocated_bytes_total", "Bytes allocated (and grown by reallocation) since start.", "counter", asked),
+        (
+            "botfleet_heap_allocations_total",
+            "Heap allocations and reallocations since start.",
+            "counter",
+            allocations as u64,
+        ),
+        (
+            "botfleet_heap_allocated_bytes_total",
+            "Bytes allocated (and grown by reallocation) since start.",
+            "counter",
+            asked,
+        ),
         ("botfleet_heap_live_bytes", "Bytes allocated and not freed.", "gauge", live as u64),
     ];
     for (name, help, kind, value) in figures {
