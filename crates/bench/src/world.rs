@@ -67,12 +67,22 @@ pub struct Emulator {
 
 /// Starts the emulator process with `bots` applications, each with its own small guild.
 pub async fn emulator(bots: usize, dir: &std::path::Path) -> Emulator {
+    emulator_with_members(bots, 0, dir).await
+}
+
+/// Starts the emulator process with `bots` applications, each with its own guild of two members
+/// and `more` other members (the same users in every guild: a larger GUILD_CREATE per bot).
+pub async fn emulator_with_members(bots: usize, more: usize, dir: &std::path::Path) -> Emulator {
     let mut world = String::from("[[users]]\nusername = \"alice\"\n\n");
+    for j in 0..more {
+        world.push_str(&format!("[[users]]\nusername = \"member{j}\"\n\n"));
+    }
+    let others: String = (0..more).map(|j| format!(", \"member{j}\"")).collect();
     for i in 0..bots {
         world.push_str(&format!("[[applications]]\nname = \"Bench {i}\"\ntoken = \"bench.token.{i:06}-not-a-real-token-abcdefghijklmnop\"\n\n"));
     }
     for i in 0..bots {
-        world.push_str(&format!("[[guilds]]\nname = \"Shop {i}\"\nowner = \"alice\"\nchannels = [\"general\"]\nmembers = [\"alice\", \"Bench {i}\"]\n\n"));
+        world.push_str(&format!("[[guilds]]\nname = \"Shop {i}\"\nowner = \"alice\"\nchannels = [\"general\"]\nmembers = [\"alice\", \"Bench {i}\"{others}]\n\n"));
     }
     let path = dir.join("world.toml");
     std::fs::write(&path, world).unwrap();

@@ -1,7 +1,9 @@
 //! botfleet against the bare twilight echo baseline, each driven by the emulator's load driver,
 //! every piece in its own process: three rounds (echo, then botfleet) at 1,000 commands/s for 30 s
-//! with 100 bots, medians reported; then botfleet's memory per idle connected bot with 1,000 bots,
-//! before and after 10,000 commands. Prints one JSON document.
+//! with 100 bots — each figure with every round's value and their min, median and max, the
+//! machine's load average before and after each run, and the CPU per command of each process; then
+//! botfleet's memory per idle connected bot with 1,000 bots, before and after 10,000 commands.
+//! Prints one JSON document.
 //!
 //!   ./scripts/bench        (builds the release binaries, then runs this)
 //!
@@ -52,14 +54,17 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     wait_connected(http, &emu, bots).await;
     let (pid, emu_pid) = (echo.id().unwrap_or(0), emu.child.id().unwrap_or(0));
     let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
+    let load_before = load_average();
     let report = run_load(http, &emu, rate, secs).await;
+    let load_after = load_average();
     let n = answered(&report);
     let cpu = cpu_per_command(cpu, cpu_us(pid), n);
     let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), n);
     let rss = rss_kib(pid);
     drop(echo);
     drop(emu.child);
-    json!({"report": report, "rss_kib": rss, "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu})
+    json!({"report": report, "rss_kib": rss, "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu,
+           "load_average_before": load_before, "load_average_after": load_after})
 }
 
 async fn tracked_rows(db: &std::path::Path) -> i64 {
@@ -99,7 +104,9 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     wait_connected(http, &emu, bots).await;
     let (pid, emu_pid) = (bf.child.id().unwrap_or(0), emu.child.id().unwrap_or(0));
     let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
+    let load_before = load_average();
     let report = run_load(http, &emu, rate, secs).await;
+    let load_after = load_average();
     let answered = answered(&report);
     let cpu = cpu_per_command(cpu, cpu_us(pid), answered);
     let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), answered);
@@ -118,7 +125,8 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     drop(bf.child);
     drop(emu.child);
     json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss, "monitoring": monitoring,
-           "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu})
+           "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu,
+           "load_average_before": load_before, "load_average_after": load_after})
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -126,10 +134,24 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// Every round's value, and their min, median and max.
+fn spread(v: Vec<f64>) -> Value {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    json!({"rounds": v, "min": if v.is_empty() { 0.0 } else { min }, "median": median(v.clone()),
+           "max": if v.is_empty() { 0.0 } else { max }})
+}
+
+/// The machine's 1-minute load average (from `/proc/loadavg`).
+fn load_average() -> f64 {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
 fn summarise(runs: &[Value]) -> Value {
     let mut out = json!({});
     for kind in ["prefix", "slash"] {
-        let pick = |f: &dyn Fn(&Value) -> f64| median(runs.iter().map(|r| f(&r["report"]["kinds"][kind])).collect());
+        let pick = |f: &dyn Fn(&Value) -> f64| spread(runs.iter().map(|r| f(&r["report"]["kinds"][kind])).collect());
         out[kind] = json!({
             "p50_ms": pick(&|k| k["latency_ms"]["p50"].as_f64().unwrap_or(0.0)),
             "p99_ms": pick(&|k| k["latency_ms"]["p99"].as_f64().unwrap_or(0.0)),
@@ -138,17 +160,19 @@ fn summarise(runs: &[Value]) -> Value {
             "answered_twice": pick(&|k| k["answered_twice"].as_f64().unwrap_or(0.0)),
         });
     }
-    out["rows_tracked"] = json!(median(runs.iter().map(|r| r["rows_tracked"].as_f64().unwrap_or(0.0)).collect()));
-    out["own_p50_ms"] =
-        json!(median(runs.iter().map(|r| r["botfleet_histogram"]["p50_ms"].as_f64().unwrap_or(0.0)).collect()));
-    out["own_p99_ms"] =
-        json!(median(runs.iter().map(|r| r["botfleet_histogram"]["p99_ms"].as_f64().unwrap_or(0.0)).collect()));
-    out["achieved_rate"] =
-        json!(median(runs.iter().map(|r| r["report"]["achieved_rate"].as_f64().unwrap_or(0.0)).collect()));
-    out["consistent"] = json!(runs.iter().all(|r| r["report"]["dispatches"]["consistent"] == true));
-    for figure in ["cpu_us_per_command", "emulator_cpu_us_per_command"] {
-        out[figure] = json!(median(runs.iter().map(|r| r[figure].as_f64().unwrap_or(0.0)).collect()));
+    for (name, path) in [
+        ("rows_tracked", &["rows_tracked"][..]),
+        ("own_p50_ms", &["botfleet_histogram", "p50_ms"][..]),
+        ("own_p99_ms", &["botfleet_histogram", "p99_ms"][..]),
+        ("achieved_rate", &["report", "achieved_rate"][..]),
+        ("cpu_us_per_command", &["cpu_us_per_command"][..]),
+        ("emulator_cpu_us_per_command", &["emulator_cpu_us_per_command"][..]),
+        ("load_average_before", &["load_average_before"][..]),
+        ("load_average_after", &["load_average_after"][..]),
+    ] {
+        out[name] = spread(runs.iter().map(|r| path.iter().fold(r, |v, k| &v[*k]).as_f64().unwrap_or(0.0)).collect());
     }
+    out["consistent"] = json!(runs.iter().all(|r| r["report"]["dispatches"]["consistent"] == true));
     out
 }
 
@@ -245,12 +269,27 @@ async fn main() {
         }
     }
     let (e, f) = (summarise(&echo), summarise(&fleet));
-    let added =
-        |f: &Value, kind: &str| f[kind]["p99_ms"].as_f64().unwrap_or(0.0) - e[kind]["p99_ms"].as_f64().unwrap_or(0.0);
+    let ratio = |f: &Value, e: &Value, kind: &str| {
+        let median = |v: &Value| v[kind]["p99_ms"]["median"].as_f64().unwrap_or(0.0);
+        if median(e) > 0.0 {
+            median(f) / median(e)
+        } else {
+            0.0
+        }
+    };
+    let added = |f: &Value, kind: &str| {
+        f[kind]["p99_ms"]["median"].as_f64().unwrap_or(0.0) - e[kind]["p99_ms"]["median"].as_f64().unwrap_or(0.0)
+    };
     let mut result = json!({
         "rounds": rounds, "bots": bots, "rate": rate, "seconds": secs,
-        "echo_median": e, "botfleet_median": f,
+        "echo": e.clone(), "botfleet": f.clone(),
         "botfleet_added_p99_ms": {"prefix": added(&f, "prefix"), "slash": added(&f, "slash")},
+        // Issue 26's figures, medians: p99 within 1.2 × the echo baseline's, CPU ≤ 150 µs a command.
+        "botfleet_p99_over_echo": {"prefix": ratio(&f, &e, "prefix"), "slash": ratio(&f, &e, "slash")},
+        "cpu_us_per_command_median": {
+            "botfleet": f["cpu_us_per_command"]["median"], "echo": e["cpu_us_per_command"]["median"],
+            "emulator_in_botfleet_runs": f["emulator_cpu_us_per_command"]["median"],
+        },
         "runs": {"echo": echo, "botfleet": fleet},
     });
     if compare {
@@ -270,7 +309,7 @@ async fn main() {
             "added_p99_ms_monitoring_on": {"prefix": added(&f, "prefix"), "slash": added(&f, "slash")},
             "added_p99_ms_monitoring_off": {"prefix": added(&off, "prefix"), "slash": added(&off, "slash")},
             "on_minus_off_p99_ms_per_round": {"prefix": per_round("prefix"), "slash": per_round("slash")},
-            "botfleet_monitoring_off_median": off,
+            "botfleet_monitoring_off": off,
         });
         result["runs"]["botfleet_monitoring_off"] = json!(unmonitored);
     }
