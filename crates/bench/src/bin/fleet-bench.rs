@@ -10,7 +10,7 @@
 //! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
 //! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_IDLE_ONLY (unset; `1`: the memory phase
 //! stops after the idle figure, BENCH_HOLD_SECS later; `world`: after the idle figure with the
-//! load driver's guilds), BENCH_BOTFLEET_PREFIX (unset: a command
+//! load driver's guilds; `after`: holds at the end, idle again after the load), BENCH_BOTFLEET_PREFIX (unset: a command
 //! and its arguments botfleet runs under, e.g. `heaptrack -o /var/tmp/botfleet` for a heap
 //! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile).
 //!
@@ -223,6 +223,11 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     // botfleet drops a bot's REST client after 60 s without commands: idle again after the load.
     tokio::time::sleep(Duration::from_secs(75)).await;
     let after_idle = rss_kib(pid);
+    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("after") {
+        let hold = env_or("BENCH_HOLD_SECS", 0u64);
+        eprintln!("idle again after the load: holding {hold} s");
+        tokio::time::sleep(Duration::from_secs(hold)).await;
+    }
     drop(bf.child);
     drop(emu.child);
     let per_bot = |rss: u64| (rss.saturating_sub(empty)) as f64 / bots as f64;
