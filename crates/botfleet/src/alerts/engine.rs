@@ -155,6 +155,33 @@ pub struct Engine {
 }
 
 const KEEP_MS: i64 = 3_600_000;
+/// Samples younger than this are all kept (one per evaluation): windows up to this long are
+/// measured from the evaluation just before them.
+const FINE_MS: i64 = 5 * 60_000;
+/// Older samples are kept one a minute, so a bot holds ≈ 115 samples at most (≈ 17 KB), not one
+/// per evaluation for an hour (720 at the default 5 s, ≈ 100 KB): a longer window is measured from
+/// a sample at most a minute before its start.
+const COARSE_MS: i64 = 60_000;
+
+/// Thins a bot's samples (oldest first): all of the last `FINE_MS`, one a `COARSE_MS` before.
+fn thin(ring: &mut VecDeque<(i64, Counters)>, now: i64) {
+    let mut kept: Option<i64> = None;
+    ring.retain(|(at, _)| {
+        if now - *at < FINE_MS {
+            return true;
+        }
+        match kept {
+            Some(previous) if *at - previous < COARSE_MS => false,
+            _ => {
+                kept = Some(*at);
+                true
+            }
+        }
+    });
+    if ring.capacity() > 2 * ring.len() + 16 {
+        ring.shrink_to(ring.len() + 8);
+    }
+}
 
 impl Engine {
     /// Takes the open incidents as the database has them now (`(rule, subject, incident, the
@@ -285,6 +312,7 @@ impl Engine {
             while ring.len() > 2 && ring.get(1).is_some_and(|(at, _)| obs.now - at >= KEEP_MS) {
                 ring.pop_front();
             }
+            thin(ring, obs.now);
             if bot.should_run && bot.status != Status::Running {
                 self.down_since.entry(bot.id).or_insert(obs.now);
             } else {
@@ -542,6 +570,28 @@ mod tests {
         let mut o = obs(1000, Status::Stopped);
         o.bots[0].should_run = false;
         assert!(e.evaluate(&rules, &o, |_, _| false).is_empty());
+    }
+
+    #[test]
+    /// Two hours of evaluations every 5 s: a bot keeps about two a minute's worth of samples, not
+    /// 720; a 2-minute window is exact, a 30-minute one starts at most a minute early.
+    fn samples_are_kept_coarser_with_age() {
+        let mut e = Engine::default();
+        let mut o = obs(0, Status::Running);
+        for i in 0..=1_440_i64 {
+            o.now = i * 5_000;
+            o.bots[0].counters.commands = u64::try_from(i).unwrap_or(0); // one command per evaluation
+            e.observe(&o);
+        }
+        let ring = &e.samples[&7];
+        assert!(ring.len() <= 60 + 60 + 2, "{} samples kept", ring.len());
+        assert!(ring.capacity() <= 2 * ring.len() + 16, "capacity {} for {}", ring.capacity(), ring.len());
+        let bot = &o.bots[0];
+        assert_eq!(e.window(bot, o.now, 120).commands, 24, "two minutes: 24 evaluations");
+        let half_hour = e.window(bot, o.now, 1_800).commands;
+        assert!((360..=372).contains(&half_hour), "30 minutes: 360 evaluations, at most a minute more: {half_hour}");
+        let hour = e.window(bot, o.now, 3_600).commands;
+        assert!((720..=732).contains(&hour), "an hour: {hour}");
     }
 
     #[test]
