@@ -104,18 +104,16 @@ pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()>
         return Ok(());
     }
     let mut tx = store.begin_write().await?;
-    for chunk in records.chunks(1000) {
-        let mut sql = String::from("INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 5;
-            sql.push_str(&format!("(${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5));
-        }
+    for chunk in crate::store::insert_chunks(records.len()).map(|range| &records[range]) {
+        let sql = crate::store::values_sql(
+            "INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ",
+            5,
+            chunk.len(),
+            "",
+        );
         let mut q = sqlx::query(&sql);
         for r in chunk {
-            q = q.bind(r.bot_id).bind(r.at).bind(r.level).bind(r.event.clone()).bind(r.message.clone());
+            q = q.bind(r.bot_id).bind(r.at).bind(r.level).bind(r.event.as_str()).bind(r.message.as_str());
         }
         q.execute(&mut *tx).await?;
     }

@@ -256,22 +256,14 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
         return Ok(());
     }
     let mut tx = store.begin_write().await?;
-    // 15 columns per row; stay well under SQLite's 32,766 bound parameters.
-    for chunk in records.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO discord_command_logs (bot_id, event_id, received_at, responded_at, guild_id, channel_id, user_id, \
-             user_name, command, arguments, kind, response, latency_us, outcome, error) VALUES ",
+    for chunk in crate::store::insert_chunks(records.len()).map(|range| &records[range]) {
+        let sql = crate::store::values_sql(
+            "INSERT INTO discord_command_logs (bot_id, event_id, received_at, responded_at, guild_id, channel_id, \
+             user_id, user_name, command, arguments, kind, response, latency_us, outcome, error) VALUES ",
+            15,
+            chunk.len(),
+            " ON CONFLICT (bot_id, event_id) DO NOTHING",
         );
-        for i in 0..chunk.len() {
-            let b = i * 15;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            sql.push_str(&(1..=15).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(","));
-            sql.push(')');
-        }
-        sql.push_str(" ON CONFLICT (bot_id, event_id) DO NOTHING");
         let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
@@ -282,14 +274,14 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
                 .bind(r.guild_id.map(as_i64))
                 .bind(as_i64(r.channel_id))
                 .bind(as_i64(r.user_id))
-                .bind(r.user_name.clone())
-                .bind(r.command.clone())
-                .bind(r.arguments.clone())
+                .bind(r.user_name.as_str())
+                .bind(r.command.as_str())
+                .bind(r.arguments.as_str())
                 .bind(r.kind.as_str())
-                .bind(r.response.clone())
+                .bind(r.response.as_str())
                 .bind(r.latency_us)
                 .bind(r.outcome.as_str())
-                .bind(r.error.clone());
+                .bind(r.error.as_deref());
         }
         q.execute(&mut *tx).await?;
     }

@@ -247,6 +247,38 @@ pub async fn reseal_column(
     Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
 }
 
+/// The row counts a batch insert is cut into, as ranges of the batch: the largest of 256, 64, 16,
+/// 4 and 1 rows that fits, in turn. A multi-row INSERT is one prepared statement per row count,
+/// kept in the connection's statement cache; a few fixed counts reuse a handful of statements,
+/// where one per batch length would prepare (and cache, up to thousands of parameters each) a new
+/// statement for most batches.
+pub fn insert_chunks(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let left = len - start;
+        let size = [256, 64, 16, 4, 1].into_iter().find(|&s| s <= left)?;
+        start += size;
+        Some(start - size..start)
+    })
+}
+
+/// `head`, then `rows` groups of `columns` numbered placeholders (`($1,$2),($3,$4)`), then `tail`.
+pub fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 6);
+    sql.push_str(head);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ",(" });
+        for column in 1..=columns {
+            let sep = if column == 1 { "" } else { "," };
+            let _ = write!(sql, "{sep}${}", row * columns + column);
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
 /// Whether an error is a unique-constraint violation (both backends).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
@@ -268,5 +300,20 @@ mod tests {
         assert_eq!(redact("postgres://root@db/x"), "postgres://root@db/x");
         assert_eq!(sqlite_path("sqlite://data/b.db?mode=rwc"), Some("data/b.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn batches_are_cut_into_a_few_fixed_row_counts() {
+        let sizes = |len| insert_chunks(len).map(|r| r.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), vec![1]);
+        assert_eq!(sizes(100), vec![64, 16, 16, 4]);
+        assert_eq!(sizes(600), vec![256, 256, 64, 16, 4, 4]);
+        let ranges: Vec<_> = insert_chunks(7).collect();
+        assert_eq!(ranges, vec![0..4, 4..5, 5..6, 6..7]);
+        assert_eq!(
+            values_sql("INSERT INTO t (a, b) VALUES ", 2, 2, " ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
     }
 }
