@@ -106,6 +106,7 @@ pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()>
     let mut tx = store.begin_write().await?;
     for chunk in crate::store::insert_chunks(records.len()).map(|range| &records[range]) {
         let sql = crate::store::values_sql(
+            store.backend(),
             "INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ",
             5,
             chunk.len(),

@@ -262,8 +262,11 @@ pub fn insert_chunks(len: usize) -> impl Iterator<Item = std::ops::Range<usize>>
     })
 }
 
-/// `head`, then `rows` groups of `columns` numbered placeholders (`($1,$2),($3,$4)`), then `tail`.
-pub fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+/// `head`, then `rows` groups of `columns` placeholders, then `tail`. PostgreSQL's are numbered
+/// (`($1,$2),($3,$4)`); SQLite's are anonymous (`(?,?),(?,?)`): sqlx binds a numbered one by
+/// asking SQLite its name, a walk through the statement's list of names, which made binding a
+/// statement of thousands of parameters cost its square.
+pub fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &str) -> String {
     use std::fmt::Write as _;
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 6);
     sql.push_str(head);
@@ -271,7 +274,15 @@ pub fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String
         sql.push_str(if row == 0 { "(" } else { ",(" });
         for column in 1..=columns {
             let sep = if column == 1 { "" } else { "," };
-            let _ = write!(sql, "{sep}${}", row * columns + column);
+            match backend {
+                Backend::Postgres => {
+                    let _ = write!(sql, "{sep}${}", row * columns + column);
+                }
+                Backend::Sqlite => {
+                    sql.push_str(sep);
+                    sql.push('?');
+                }
+            }
         }
         sql.push(')');
     }

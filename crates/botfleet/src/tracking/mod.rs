@@ -51,11 +51,13 @@ struct Frame {
 pub const DEFAULT_QUEUE: usize = 65_536;
 /// Most records per batch.
 const BATCH: usize = 1000;
-/// The least time between two batches while records keep coming: a record after a quiet spell is
-/// written at once, a stream is written in batches of what came in this long. SQLite spends
-/// ≈ 110 µs of CPU on a one-row transaction of the command log (its indexes, the trigram index's
-/// new segment, the WAL's pages) and ≈ 30 µs a row in fifties (docs/benchmarks.md).
-const LINGER: Duration = Duration::from_millis(100);
+/// The least time between two batches while records keep coming and a batch is not full: a
+/// record after a quiet spell is written at once, a stream in batches of what came in this long.
+/// A transaction writes every page it touched to the WAL (each filter index and the trigram index
+/// touch a page per bot, server, channel or user), so SQLite's CPU per command-log row falls
+/// with the batch: ≈ 110 µs alone, ≈ 30 µs in hundreds, ≈ 15 µs in five hundreds
+/// (docs/benchmarks.md).
+const LINGER: Duration = Duration::from_millis(500);
 /// How often spooled records are fsynced.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// At most one warning per this long about records the disk refused.
@@ -400,8 +402,10 @@ async fn write_loop(store: Store, shared: Arc<Shared>, mut rx: mpsc::Receiver<(u
     let mut batch = Batch::default();
     let mut next_batch = tokio::time::Instant::now();
     loop {
-        // Records keep coming: let them gather (unless closing: the drain does not wait).
-        if (batch.len() > 0 || !rx.is_empty()) && !rx.is_closed() {
+        // Records keep coming: let them gather, unless a batch is full or the tracker is closing
+        // (the drain does not wait).
+        let waiting = batch.len() + rx.len();
+        if waiting > 0 && waiting < BATCH && !rx.is_closed() {
             tokio::time::sleep_until(next_batch).await;
         }
         // The queue first: what it holds is older than anything spooled.
