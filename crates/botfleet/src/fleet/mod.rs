@@ -21,6 +21,7 @@ pub mod runner;
 pub mod server_rules;
 pub mod session;
 pub mod stock_message;
+pub mod wanted_events;
 
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;

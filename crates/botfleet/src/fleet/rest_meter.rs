@@ -131,7 +131,9 @@ impl Meter {
             return Err(Failure::held_back(why));
         }
         // Built outside the metered poll: twilight's request span belongs to the normal subscriber.
-        let request = request.into_future();
+        // Boxed: a twilight-http response future is large, and every future that awaits a call
+        // would otherwise hold its room (and copy it on each move).
+        let request = Box::pin(request.into_future());
         match self.run(tokio::time::timeout(REST_TIMEOUT, request)).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => {

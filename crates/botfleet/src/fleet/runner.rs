@@ -384,7 +384,7 @@ impl ShardRun<'_> {
         let mut unidentified_since: Option<Instant> = None;
         loop {
             let event = tokio::select! {
-                event = shard.next_event(wanted) => event,
+                event = super::wanted_events::next(&mut shard, wanted) => event,
                 _ = sweep.tick(), if shard_id == 0 => {
                     fleet.clients.drop_idle(id);
                     answering.antispam.prune();
@@ -551,7 +551,7 @@ impl ShardRun<'_> {
                     let answering = answering.clone();
                     let running = handled.begin(sequence(&shard));
                     spawn_answer(fleet, id, async move {
-                        answering.prefix_command(*message, received, latency).await;
+                        answering.prefix_command(message, received, latency).await;
                         drop(running);
                     });
                 }
@@ -561,7 +561,7 @@ impl ShardRun<'_> {
                     let answering = answering.clone();
                     let running = handled.begin(sequence(&shard));
                     spawn_answer(fleet, id, async move {
-                        answering.interaction(*interaction, received, latency).await;
+                        answering.interaction(interaction, received, latency).await;
                         drop(running);
                     });
                 }
@@ -620,7 +620,9 @@ fn session_now<Q>(
     })
 }
 
-/// Answers one event in a task of its own. A command's panic is caught where it runs (the user
+/// Answers one event in a task of its own. The event stays boxed as twilight gives it (an
+/// `InteractionCreate` is ≈ 5.8 KB, and a by-value argument of an async fn is kept twice in its
+/// future, which a spawn copies). A command's panic is caught where it runs (the user
 /// is answered and the record says `error`); this catches one anywhere else in the answering, so
 /// it is logged and counted rather than lost silently.
 fn spawn_answer(fleet: &Arc<FleetInner>, bot_id: i64, answer: impl Future<Output = ()> + Send + 'static) {
@@ -765,7 +767,7 @@ impl Answering {
         }
     }
 
-    async fn prefix_command(&self, message: MessageCreate, received: (Instant, i64), latency: Option<Duration>) {
+    async fn prefix_command(&self, message: Box<MessageCreate>, received: (Instant, i64), latency: Option<Duration>) {
         if message.author.bot {
             return;
         }
@@ -827,7 +829,12 @@ impl Answering {
         self.finish(record, received.0, Some(sent.map(|_| ()))).await;
     }
 
-    async fn interaction(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
+    async fn interaction(
+        &self,
+        interaction: Box<InteractionCreate>,
+        received: (Instant, i64),
+        latency: Option<Duration>,
+    ) {
         match interaction.kind {
             InteractionType::ApplicationCommand => self.slash_command(interaction, received, latency).await,
             InteractionType::MessageComponent => self.component(interaction, received).await,
@@ -836,7 +843,12 @@ impl Answering {
         }
     }
 
-    async fn slash_command(&self, interaction: InteractionCreate, received: (Instant, i64), latency: Option<Duration>) {
+    async fn slash_command(
+        &self,
+        interaction: Box<InteractionCreate>,
+        received: (Instant, i64),
+        latency: Option<Duration>,
+    ) {
         let Some(InteractionData::ApplicationCommand(data)) = &interaction.data else {
             return;
         };
@@ -892,7 +904,7 @@ impl Answering {
     /// A press on a button of a command's reply: the command's answer replaces the message (callback
     /// type 7); a failure is said privately and leaves the message as it was. Recorded with kind
     /// `component` (command: the command that made the button; arguments: the button's id).
-    async fn component(&self, interaction: InteractionCreate, received: (Instant, i64)) {
+    async fn component(&self, interaction: Box<InteractionCreate>, received: (Instant, i64)) {
         let Some(InteractionData::MessageComponent(data)) = &interaction.data else {
             return;
         };
@@ -937,7 +949,7 @@ impl Answering {
 
     /// Suggestions for the option being typed (callback type 8, at most 25). Not recorded: it
     /// fires on every keystroke.
-    async fn autocomplete(&self, interaction: InteractionCreate) {
+    async fn autocomplete(&self, interaction: Box<InteractionCreate>) {
         let Some(InteractionData::ApplicationCommand(data)) = &interaction.data else {
             return;
         };
