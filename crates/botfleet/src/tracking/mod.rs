@@ -1,6 +1,8 @@
 //! Command tracking and database logging (roadmap 1.1 and 1.2): records go into a bounded channel
 //! and one writer task inserts them in batches (multi-row INSERT in one transaction), so the hot
-//! path never waits on the database. When the database fails, the batch is kept and retried;
+//! path never waits on the database. A record after a quiet spell is written at once; while
+//! records keep coming, a batch is what came in the last `LINGER` (or `BATCH` records), since a
+//! transaction's cost is mostly the pages it touches, not its rows. When the database fails, the batch is kept and retried;
 //! when the queue is full, records go to the spool on disk (`spool`) and are written back in order
 //! once the database takes them again. Closing stops intake; the writer drains everything queued
 //! and spooled before it exits, or, when the database refuses at that moment, leaves it spooled
