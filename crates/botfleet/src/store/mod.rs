@@ -323,8 +323,12 @@ mod tests {
         let ranges: Vec<_> = insert_chunks(7).collect();
         assert_eq!(ranges, vec![0..4, 4..5, 5..6, 6..7]);
         assert_eq!(
-            values_sql("INSERT INTO t (a, b) VALUES ", 2, 2, " ON CONFLICT DO NOTHING"),
+            values_sql(Backend::Postgres, "INSERT INTO t (a, b) VALUES ", 2, 2, " ON CONFLICT DO NOTHING"),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            values_sql(Backend::Sqlite, "INSERT INTO t (a) VALUES ", 1, 3, ""),
+            "INSERT INTO t (a) VALUES (?),(?),(?)"
         );
     }
 }
