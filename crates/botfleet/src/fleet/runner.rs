@@ -384,7 +384,10 @@ impl ShardRun<'_> {
         let mut unidentified_since: Option<Instant> = None;
         loop {
             let event = tokio::select! {
-                event = super::wanted_events::next(&mut shard, wanted) => event,
+                event = super::wanted_events::next(&mut shard, wanted, || {
+                    let now = fleet.clock.now_ms();
+                    fleet.runtimes.gateway_event(id, now, |r| r.last_event_at = Some(now));
+                }) => event,
                 _ = sweep.tick(), if shard_id == 0 => {
                     fleet.clients.drop_idle(id);
                     answering.antispam.prune();

@@ -13,8 +13,13 @@ use twilight_gateway::{Event, EventTypeFlags, Message, Shard};
 use twilight_model::gateway::event::GatewayEventDeserializer;
 
 /// The next wanted event (`None`: the shard's stream ended), as `Shard::next_event` would give,
-/// except for messages written by bots.
-pub async fn next<Q>(shard: &mut Shard<Q>, wanted: EventTypeFlags) -> Option<Result<Event, ReceiveMessageError>>
+/// except for messages written by bots: `skipped` is called for each of those (still events the
+/// bot received, for its figures).
+pub async fn next<Q>(
+    shard: &mut Shard<Q>,
+    wanted: EventTypeFlags,
+    mut skipped: impl FnMut(),
+) -> Option<Result<Event, ReceiveMessageError>>
 where
     Q: Queue + Unpin,
 {
@@ -24,6 +29,7 @@ where
             Ok(Message::Close(frame)) => return Some(Ok(Event::GatewayClose(frame))),
             Ok(Message::Text(json)) => {
                 if is_bot_message(&json) {
+                    skipped();
                     continue;
                 }
                 match twilight_gateway::parse(json, wanted) {
