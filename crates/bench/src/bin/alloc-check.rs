@@ -82,7 +82,9 @@ async fn main() {
     drop(bf);
     drop(emu);
 
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("alloc-baseline.json");
+    // From the working directory (scripts/alloc-check runs from the repository's root), not from
+    // where the binary was built: a shared target directory may hold a build of another checkout.
+    let path = std::path::Path::new("crates/bench/alloc-baseline.json");
     if std::env::var_os("ALLOC_CHECK_RECORD").is_some() {
         let tolerance = 0.15;
         let baseline = json!({
@@ -91,11 +93,14 @@ async fn main() {
             "tolerance": tolerance,
             "figures": measured,
         });
-        std::fs::write(&path, serde_json::to_string_pretty(&baseline).unwrap() + "\n").unwrap();
+        std::fs::write(path, serde_json::to_string_pretty(&baseline).unwrap() + "\n").unwrap();
         println!("{}", serde_json::to_string_pretty(&json!({"recorded": measured})).unwrap());
         return;
     }
-    let baseline: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("reading {}: {e} (run from the repository's root, as scripts/alloc-check does)", path.display())
+    });
+    let baseline: Value = serde_json::from_str(&text).unwrap();
     let tolerance = baseline["tolerance"].as_f64().unwrap();
     let mut failed = Vec::new();
     let mut rows = Vec::new();
