@@ -268,28 +268,20 @@ async fn write(store: &Store, rows: &[SavedSession], forgotten: &HashSet<i64>, f
     }
     // 7 columns per row; stay well under SQLite's bound-parameter limit.
     for chunk in rows.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO gateway_sessions (bot_id, shard, session_id, sequence, resume_url, fingerprint, saved_at) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            sql.push_str(&(1..=7).map(|k| format!("${}", i * 7 + k)).collect::<Vec<_>>().join(","));
-            sql.push(')');
-        }
-        sql.push_str(
+        let fenced = " WHERE EXISTS (SELECT 1 FROM bot_leases l WHERE l.bot_id = excluded.bot_id \
+                      AND l.shard = excluded.shard AND l.node_id = ?)";
+        let upsert = format!(
             " ON CONFLICT (bot_id, shard) DO UPDATE SET session_id = excluded.session_id, sequence = excluded.sequence, \
-             resume_url = excluded.resume_url, fingerprint = excluded.fingerprint, saved_at = excluded.saved_at",
+             resume_url = excluded.resume_url, fingerprint = excluded.fingerprint, saved_at = excluded.saved_at{}",
+            if fence.is_some() { fenced } else { "" }
         );
-        if fence.is_some() {
-            sql.push_str(&format!(
-                " WHERE EXISTS (SELECT 1 FROM bot_leases l WHERE l.bot_id = excluded.bot_id AND l.shard = excluded.shard \
-                 AND l.node_id = ${})",
-                chunk.len() * 7 + 1
-            ));
-        }
+        let sql = crate::store::values_sql(
+            store.backend(),
+            "INSERT INTO gateway_sessions (bot_id, shard, session_id, sequence, resume_url, fingerprint, saved_at) VALUES ",
+            "(?,?,?,?,?,?,?)",
+            chunk.len(),
+            &upsert,
+        );
         let mut q = sqlx::query(&sql);
         for s in chunk {
             q = q

@@ -75,13 +75,13 @@ pub async fn create(
     };
     // 5 columns per row; well under SQLite's bound-parameter limit.
     for (chunk_no, chunk) in targets.chunks(1000).enumerate() {
-        let mut sql = String::from("INSERT INTO job_items (job_id, seq, target, state, attempts) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, 'pending', 0)", i * 3 + 1, i * 3 + 2, i * 3 + 3));
-        }
+        let sql = crate::store::values_sql(
+            store.backend(),
+            "INSERT INTO job_items (job_id, seq, target, state, attempts) VALUES ",
+            "(?, ?, ?, 'pending', 0)",
+            chunk.len(),
+            "",
+        );
         let mut q = sqlx::query(&sql);
         for (i, target) in chunk.iter().enumerate() {
             let seq = i64::try_from(chunk_no * 1000 + i + 1).unwrap_or(i64::MAX);

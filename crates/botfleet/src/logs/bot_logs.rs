@@ -104,11 +104,11 @@ pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()>
         return Ok(());
     }
     let mut tx = store.begin_write().await?;
-    for chunk in crate::store::insert_chunks(records.len()).map(|range| &records[range]) {
+    for chunk in crate::store::insert_chunks(records) {
         let sql = crate::store::values_sql(
             store.backend(),
             "INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ",
-            5,
+            "(?,?,?,?,?)",
             chunk.len(),
             "",
         );

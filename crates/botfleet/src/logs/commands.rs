@@ -256,12 +256,12 @@ pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()
         return Ok(());
     }
     let mut tx = store.begin_write().await?;
-    for chunk in crate::store::insert_chunks(records.len()).map(|range| &records[range]) {
+    for chunk in crate::store::insert_chunks(records) {
         let sql = crate::store::values_sql(
             store.backend(),
             "INSERT INTO discord_command_logs (bot_id, event_id, received_at, responded_at, guild_id, channel_id, \
              user_id, user_name, command, arguments, kind, response, latency_us, outcome, error) VALUES ",
-            15,
+            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             chunk.len(),
             " ON CONFLICT (bot_id, event_id) DO NOTHING",
         );

@@ -247,46 +247,49 @@ pub async fn reseal_column(
     Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
 }
 
-/// The row counts a batch insert is cut into, as ranges of the batch: the largest of 256, 64, 16,
-/// 4 and 1 rows that fits, in turn. A multi-row INSERT is one prepared statement per row count,
-/// kept in the connection's statement cache; a few fixed counts reuse a handful of statements,
-/// where one per batch length would prepare (and cache, up to thousands of parameters each) a new
-/// statement for most batches.
-pub fn insert_chunks(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    let mut start = 0;
+/// The chunks a batch insert is cut into: the largest of 256, 64, 16, 4 and 1 rows that fits, in
+/// turn. A multi-row INSERT is one prepared statement per row count, kept in the connection's
+/// statement cache; a few fixed counts reuse a handful of statements, where one per batch length
+/// would prepare (and cache, up to thousands of parameters each) a new statement for most batches.
+pub fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut left = rows;
     std::iter::from_fn(move || {
-        let left = len - start;
-        let size = [256, 64, 16, 4, 1].into_iter().find(|&s| s <= left)?;
-        start += size;
-        Some(start - size..start)
+        let size = [256, 64, 16, 4, 1].into_iter().find(|&s| s <= left.len())?;
+        let (chunk, rest) = left.split_at(size);
+        left = rest;
+        Some(chunk)
     })
 }
 
-/// `head`, then `rows` groups of `columns` placeholders, then `tail`. PostgreSQL's are numbered
-/// (`($1,$2),($3,$4)`); SQLite's are anonymous (`(?,?),(?,?)`): sqlx binds a numbered one by
-/// asking SQLite its name, a walk through the statement's list of names, which made binding a
-/// statement of thousands of parameters cost its square.
-pub fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &str) -> String {
+/// A multi-row INSERT: `head`, then `row` `rows` times (comma-separated), then `tail`, where each
+/// `?` of `row` and `tail` is a parameter, numbered in order. PostgreSQL gets `$1`, `$2`, …; SQLite
+/// keeps `?` (anonymous, each the next index): sqlx binds a numbered SQLite parameter by asking its
+/// name, a walk through the statement's list of names, which made binding a statement of thousands
+/// of parameters cost its square. `row` and `tail` are the caller's constants (no `?` in a literal).
+pub fn values_sql(backend: Backend, head: &str, row: &str, rows: usize, tail: &str) -> String {
     use std::fmt::Write as _;
-    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 6);
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * (row.len() + 16));
     sql.push_str(head);
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ",(" });
-        for column in 1..=columns {
-            let sep = if column == 1 { "" } else { "," };
-            match backend {
-                Backend::Postgres => {
-                    let _ = write!(sql, "{sep}${}", row * columns + column);
+    let mut n = 0;
+    let mut push = |sql: &mut String, part: &str| match backend {
+        Backend::Sqlite => sql.push_str(part),
+        Backend::Postgres => {
+            for (i, piece) in part.split('?').enumerate() {
+                if i > 0 {
+                    n += 1;
+                    let _ = write!(sql, "${n}");
                 }
-                Backend::Sqlite => {
-                    sql.push_str(sep);
-                    sql.push('?');
-                }
+                sql.push_str(piece);
             }
         }
-        sql.push(')');
+    };
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        push(&mut sql, row);
     }
-    sql.push_str(tail);
+    push(&mut sql, tail);
     sql
 }
 
@@ -315,19 +318,19 @@ mod tests {
 
     #[test]
     fn batches_are_cut_into_a_few_fixed_row_counts() {
-        let sizes = |len| insert_chunks(len).map(|r| r.len()).collect::<Vec<_>>();
+        let sizes = |len| insert_chunks(&vec![0u8; len]).map(<[u8]>::len).collect::<Vec<_>>();
         assert_eq!(sizes(0), Vec::<usize>::new());
         assert_eq!(sizes(1), vec![1]);
         assert_eq!(sizes(100), vec![64, 16, 16, 4]);
         assert_eq!(sizes(600), vec![256, 256, 64, 16, 4, 4]);
-        let ranges: Vec<_> = insert_chunks(7).collect();
-        assert_eq!(ranges, vec![0..4, 4..5, 5..6, 6..7]);
+        let chunks: Vec<_> = insert_chunks(&[1, 2, 3, 4, 5, 6, 7]).collect();
+        assert_eq!(chunks, vec![&[1, 2, 3, 4][..], &[5], &[6], &[7]]);
         assert_eq!(
-            values_sql(Backend::Postgres, "INSERT INTO t (a, b) VALUES ", 2, 2, " ON CONFLICT DO NOTHING"),
-            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+            values_sql(Backend::Postgres, "INSERT INTO t (a, b, c) VALUES ", "(?, ?, 0)", 2, " WHERE x = ?"),
+            "INSERT INTO t (a, b, c) VALUES ($1, $2, 0),($3, $4, 0) WHERE x = $5"
         );
         assert_eq!(
-            values_sql(Backend::Sqlite, "INSERT INTO t (a) VALUES ", 1, 3, ""),
+            values_sql(Backend::Sqlite, "INSERT INTO t (a) VALUES ", "(?)", 3, ""),
             "INSERT INTO t (a) VALUES (?),(?),(?)"
         );
     }

@@ -298,29 +298,17 @@ pub async fn enqueue(store: &Store, batch: &[Queued], now: i64) -> Result<u64> {
     let mut added = 0;
     // At most 6 parameters a row: 100 rows stay well below every driver's parameter limit.
     for chunk in batch.chunks(100) {
-        let mut sql = String::from(
+        let sql = crate::store::values_sql(
+            store.backend(),
             "INSERT INTO webhook_deliveries (webhook_id, event_type, event_id, payload, state, attempts, \
              next_attempt_at, created_at) VALUES ",
+            "(?, ?, ?, ?, 'pending', 0, ?, ?)",
+            chunk.len(),
+            " ON CONFLICT (webhook_id, event_id) DO NOTHING",
         );
-        for i in 0..chunk.len() {
-            let p = i * 5;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 5
-            ));
-        }
-        sql.push_str(" ON CONFLICT (webhook_id, event_id) DO NOTHING");
         let mut query = sqlx::query(&sql);
         for q in chunk {
-            query = query.bind(q.webhook_id).bind(q.event_type).bind(&q.event_id).bind(&q.payload).bind(now);
+            query = query.bind(q.webhook_id).bind(q.event_type).bind(&q.event_id).bind(&q.payload).bind(now).bind(now);
         }
         added += query.execute(store.pool()).await?.rows_affected();
     }
