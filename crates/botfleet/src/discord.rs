@@ -3,6 +3,7 @@
 
 pub mod message;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use twilight_http::api_error::ApiError as DiscordApiError;
@@ -18,6 +19,10 @@ pub struct DiscordApi {
     base: String,
     /// host:port and whether to use plain HTTP, when not discord.com itself.
     proxy: Option<(String, bool)>,
+    /// The one connection pool and TLS configuration every bot's client sends through
+    /// (`vendor/twilight-http`): a client per bot costs its token and rate limiter, not a pool of
+    /// its own (≈ 30 KB each, with its own TLS roots and session cache).
+    pool: Arc<Client>,
 }
 
 impl DiscordApi {
@@ -39,7 +44,9 @@ impl DiscordApi {
             )));
         }
         let proxy = (host != "discord.com").then(|| (host.to_owned(), plain));
-        Ok(Self { base: trimmed.to_owned(), proxy })
+        // No rate limiter: this client only lends its connections and never sends.
+        let pool = Arc::new(Client::builder().ratelimiter(None).build());
+        Ok(Self { base: trimmed.to_owned(), proxy, pool })
     }
 
     /// The configured base URL.
@@ -47,10 +54,14 @@ impl DiscordApi {
         &self.base
     }
 
-    /// A REST client for one bot token; every request times out after 10 s (twilight-http retries
-    /// 429s by itself, so callers wrap whole operations in a timeout too).
+    /// A REST client for one bot token, sending over the shared connection pool; every request
+    /// times out after 10 s (twilight-http retries 429s by itself, so callers wrap whole operations
+    /// in a timeout too).
     pub fn client(&self, token: &Secret) -> Client {
-        let mut builder = Client::builder().token(token.expose().to_owned()).timeout(Duration::from_secs(10));
+        let mut builder = Client::builder()
+            .token(token.expose().to_owned())
+            .timeout(Duration::from_secs(10))
+            .share_connections_with(&self.pool);
         if let Some((host, plain)) = &self.proxy {
             builder = builder.proxy(host.clone(), *plain);
         }
@@ -245,4 +256,58 @@ impl OnceMessage<'_> {
 /// a replayed event's reply is the first reply.
 pub fn reply_nonce(message_id: u64) -> String {
     message_id.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server that answers every request on a connection with `GET /gateway`'s body, keeping the
+    /// connection open, and counts the connections it accepted.
+    async fn counting_server() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a local port");
+        let url = format!("http://{}", listener.local_addr().expect("an address"));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let body = r#"{"url":"wss://gateway.example"}"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    // One request per read is enough for these small sequential requests.
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 || socket.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    /// Every bot's client sends over one pool: two bots calling one after the other use one
+    /// connection (a pool per client opened one each, with its own TLS configuration).
+    #[tokio::test]
+    async fn the_clients_of_different_bots_share_one_connection_pool() {
+        let (url, accepted) = counting_server().await;
+        let api = DiscordApi::new(&url).expect("a valid URL");
+        for token in ["token-a", "token-b", "token-c"] {
+            let client = api.client(&Secret::new(token));
+            let answer = client.gateway().await.expect("the server answers");
+            assert_eq!(answer.status().get(), 200);
+            answer.bytes().await.expect("the body");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "three bots' calls, one connection");
+    }
 }

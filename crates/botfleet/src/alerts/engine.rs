@@ -158,26 +158,27 @@ const KEEP_MS: i64 = 3_600_000;
 /// Samples younger than this are all kept (one per evaluation): windows up to this long are
 /// measured from the evaluation just before them.
 const FINE_MS: i64 = 5 * 60_000;
-/// Older samples are kept one a minute, so a bot holds ≈ 115 samples at most (≈ 17 KB), not one
-/// per evaluation for an hour (720 at the default 5 s, ≈ 100 KB): a longer window is measured from
-/// a sample at most a minute before its start.
+/// Older samples are kept one a minute, so a busy bot holds ≈ 115 samples at most (≈ 17 KB), not
+/// one per evaluation for an hour (720 at the default 5 s, ≈ 100 KB): a longer window is measured
+/// from a sample at most a minute before its start. A bot whose totals did not change adds no
+/// sample (its newest one already says the same): an idle bot holds one.
 const COARSE_MS: i64 = 60_000;
 
-/// Thins a bot's samples (oldest first): all of the last `FINE_MS`, one a `COARSE_MS` before.
+/// Thins a bot's samples (oldest first): all of the last `FINE_MS`; before that, the last one of
+/// each minute (by the clock, `COARSE_MS`). Totals at a time are those of the newest sample at
+/// or before it, so keeping a minute's last sample keeps every later time's totals exact and moves
+/// a time inside that minute at most to the minute's start.
 fn thin(ring: &mut VecDeque<(i64, Counters)>, now: i64) {
-    let mut kept: Option<i64> = None;
-    ring.retain(|(at, _)| {
-        if now - *at < FINE_MS {
-            return true;
+    let minute = |at: i64| at.div_euclid(COARSE_MS);
+    let mut i = 0;
+    while i + 1 < ring.len() {
+        let (at, next) = (ring[i].0, ring[i + 1].0);
+        if now - at >= FINE_MS && minute(at) == minute(next) {
+            ring.remove(i);
+        } else {
+            i += 1;
         }
-        match kept {
-            Some(previous) if *at - previous < COARSE_MS => false,
-            _ => {
-                kept = Some(*at);
-                true
-            }
-        }
-    });
+    }
     if ring.capacity() > 2 * ring.len() + 16 {
         ring.shrink_to(ring.len() + 8);
     }
@@ -307,7 +308,9 @@ impl Engine {
         self.down_since.retain(|id, _| ids.contains(id));
         for bot in obs.judged() {
             let ring = self.samples.entry(bot.id).or_default();
-            ring.push_back((obs.now, bot.counters));
+            if ring.back().is_none_or(|(_, newest)| *newest != bot.counters) {
+                ring.push_back((obs.now, bot.counters));
+            }
             // Keep one sample older than an hour, so an hour's window has its baseline.
             while ring.len() > 2 && ring.get(1).is_some_and(|(at, _)| obs.now - at >= KEEP_MS) {
                 ring.pop_front();
@@ -570,6 +573,32 @@ mod tests {
         let mut o = obs(1000, Status::Stopped);
         o.bots[0].should_run = false;
         assert!(e.evaluate(&rules, &o, |_, _| false).is_empty());
+    }
+
+    /// An idle bot (totals unchanged) holds one sample however long it runs; a burst of 429s ten
+    /// minutes ago is outside a 5-minute window even after the samples around it were thinned.
+    #[test]
+    fn unchanged_totals_add_no_sample_and_thinning_keeps_windows_exact() {
+        let mut e = Engine::default();
+        let mut o = obs(0, Status::Running);
+        for i in 0..=1_440_i64 {
+            o.now = i * 5_000;
+            e.observe(&o);
+        }
+        assert_eq!(e.samples[&7].len(), 1, "two idle hours, one sample");
+        // A burst: one 429 per evaluation for 50 s, from 2 h 1 min on; then quiet for 20 minutes.
+        for i in 1_452..=1_692_i64 {
+            o.now = i * 5_000;
+            if i < 1_462 {
+                o.bots[0].counters.rate_limited += 1;
+            }
+            e.observe(&o);
+        }
+        let bot = &o.bots[0];
+        assert!(e.samples[&7].len() <= 12, "{} samples", e.samples[&7].len());
+        assert_eq!(e.window(bot, o.now, 300).rate_limited, 0, "the burst ended 19 minutes ago");
+        assert_eq!(e.window(bot, o.now, 1_800).rate_limited, 10, "all of it within half an hour");
+        assert_eq!(e.window(bot, o.now, 3_600).rate_limited, 10);
     }
 
     #[test]

@@ -1,0 +1,4 @@
+pub mod command;
+pub mod emoji;
+pub mod interaction;
+pub mod monetization;
