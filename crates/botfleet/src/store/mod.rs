@@ -247,14 +247,17 @@ pub async fn reseal_column(
     Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
 }
 
-/// The chunks a batch insert is cut into: the largest of 256, 64, 16, 4 and 1 rows that fits, in
-/// turn. A multi-row INSERT is one prepared statement per row count, kept in the connection's
-/// statement cache; a few fixed counts reuse a handful of statements, where one per batch length
-/// would prepare (and cache, up to thousands of parameters each) a new statement for most batches.
+/// The chunks a batch insert is cut into: the largest of 64, 16, 4 and 1 rows that fits, in turn.
+/// A multi-row INSERT is one prepared statement per row count, kept in the connection's statement
+/// cache; a few fixed counts reuse a handful of statements, where one per batch length would
+/// prepare (and cache, up to thousands of parameters each) a new statement for most batches. Not
+/// larger than 64: SQLite keeps a compiled statement's program and parameters for as long as it
+/// is cached: with 256-row chunks, the batch inserts' statements (the command log's with its
+/// indexes and search trigger) held 5.3 MB after 10,000 commands (heaptrack, `docs/benchmarks.md`).
 pub fn insert_chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     let mut left = rows;
     std::iter::from_fn(move || {
-        let size = [256, 64, 16, 4, 1].into_iter().find(|&s| s <= left.len())?;
+        let size = [64, 16, 4, 1].into_iter().find(|&s| s <= left.len())?;
         let (chunk, rest) = left.split_at(size);
         left = rest;
         Some(chunk)
@@ -322,7 +325,7 @@ mod tests {
         assert_eq!(sizes(0), Vec::<usize>::new());
         assert_eq!(sizes(1), vec![1]);
         assert_eq!(sizes(100), vec![64, 16, 16, 4]);
-        assert_eq!(sizes(600), vec![256, 256, 64, 16, 4, 4]);
+        assert_eq!(sizes(600), [vec![64; 9], vec![16, 4, 4]].concat());
         let chunks: Vec<_> = insert_chunks(&[1, 2, 3, 4, 5, 6, 7]).collect();
         assert_eq!(chunks, vec![&[1, 2, 3, 4][..], &[5], &[6], &[7]]);
         assert_eq!(
