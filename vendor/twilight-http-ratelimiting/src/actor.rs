@@ -8,14 +8,14 @@ use std::{
     hash::{BuildHasher, Hash, Hasher as _, RandomState},
     mem,
     num::NonZero,
-    pin::pin,
+    pin::{Pin, pin},
+    task::{Context, Poll},
 };
 use tokio::{
     sync::{
         mpsc,
         oneshot::{self, error::RecvError},
     },
-    task::JoinSet,
     time::{Duration, Instant, sleep},
 };
 use tokio_util::time::delay_queue::{DelayQueue, Key};
@@ -94,6 +94,36 @@ impl From<VecDeque<Message>> for Queue {
     }
 }
 
+/// A permit handed out, waiting for its response's headers.
+///
+/// botfleet's patch: the actor polls these itself. Upstream spawned a task per permit (into a
+/// `JoinSet`) only to await this receiver, so every request cost a task spawn and one more wake-up
+/// of a task on its way back to the actor.
+struct InFlight {
+    /// Endpoint the permit is for.
+    endpoint: Endpoint,
+    /// Receives the response's headers when the permit completes; closed when it is dropped.
+    rx: oneshot::Receiver<Option<RateLimitHeaders>>,
+}
+
+/// The first permit in flight that completed (or was cancelled); `None` when none is in flight.
+#[allow(clippy::type_complexity)]
+fn poll_in_flight(
+    in_flight: &mut Vec<InFlight>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<(Endpoint, Result<Option<RateLimitHeaders>, RecvError>)>> {
+    if in_flight.is_empty() {
+        return Poll::Ready(None);
+    }
+    for i in 0..in_flight.len() {
+        if let Poll::Ready(result) = Pin::new(&mut in_flight[i].rx).poll(cx) {
+            let done = in_flight.swap_remove(i);
+            return Poll::Ready(Some((done.endpoint, result)));
+        }
+    }
+    Poll::Pending
+}
+
 /// Interval at which to prune stale queues.
 const GC_INTERVAL: Duration = Duration::from_secs(60 * 60 * 6);
 
@@ -108,8 +138,8 @@ pub async fn runner(
     let mut global_timer = pin!(sleep(Duration::ZERO));
 
     let mut buckets = HashMap::<Endpoint, Vec<u8>>::new();
-    // Invariants: may never contain more than one task per endpoint at once.
-    let mut in_flight = JoinSet::<(Endpoint, Result<Option<RateLimitHeaders>, RecvError>)>::new();
+    // Invariants: may never contain more than one permit per endpoint at once.
+    let mut in_flight = Vec::<InFlight>::new();
 
     let mut gc_interval = pin!(sleep(GC_INTERVAL));
     let mut reset = DelayQueue::<u64>::new();
@@ -155,7 +185,7 @@ pub async fn runner(
                         if !req.endpoint.is_interaction() {
                             on_global!();
                         }
-                        in_flight.spawn(async move { (req.endpoint, rx.await) });
+                        in_flight.push(InFlight { endpoint: req.endpoint, rx });
                         $queue.in_flight = true;
                         break;
                     }
@@ -209,7 +239,7 @@ pub async fn runner(
                     try_pop!(queue);
                 }
             }
-            Some(Ok((endpoint, headers))) = in_flight.join_next() => {
+            Some((endpoint, headers)) = poll_fn(|cx| poll_in_flight(&mut in_flight, cx)) => {
                 let _span = tracing::info_span!("response", method = endpoint.method.name(), path = endpoint.path).entered();
                 if let Ok(Some(headers)) = headers {
                     tracing::trace!(?headers);
@@ -342,7 +372,7 @@ pub async fn runner(
                         if !msg.endpoint.is_interaction() {
                             on_global!();
                         }
-                        in_flight.spawn(async move { (msg.endpoint, rx.await) });
+                        in_flight.push(InFlight { endpoint: msg.endpoint, rx });
                         queue.in_flight = true;
                     }
                 }

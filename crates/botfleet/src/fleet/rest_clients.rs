@@ -214,4 +214,27 @@ mod tests {
             tokio::task::yield_now().await;
         }
     }
+
+    /// A request in flight costs no task of its own: the rate limiter's actor awaits its permits
+    /// itself (`vendor/twilight-http-ratelimiting`, patch 2; upstream spawned a task per permit).
+    #[tokio::test]
+    async fn a_permit_in_flight_costs_no_task() {
+        use twilight_http_ratelimiting::{Endpoint, Method, RateLimiter};
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let limiter = RateLimiter::default();
+        tokio::task::yield_now().await;
+        let with_actor = metrics.num_alive_tasks();
+        let mut permits = Vec::new();
+        for channel in 1..=5 {
+            let endpoint = Endpoint { method: Method::Post, path: format!("channels/{channel}/messages") };
+            permits.push(limiter.acquire(endpoint).await);
+        }
+        assert_eq!(metrics.num_alive_tasks(), with_actor, "five permits in flight, no task for them");
+        for permit in permits {
+            permit.complete(None);
+        }
+        let endpoint = Endpoint { method: Method::Post, path: "channels/1/messages".to_owned() };
+        let again = tokio::time::timeout(Duration::from_secs(10), limiter.acquire(endpoint)).await;
+        again.expect("the completed permit freed its queue").complete(None);
+    }
 }
