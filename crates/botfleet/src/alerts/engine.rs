@@ -575,7 +575,7 @@ mod tests {
         assert!(e.evaluate(&rules, &o, |_, _| false).is_empty());
     }
 
-    /// An idle bot (totals unchanged) holds one sample however long it runs; a burst of 429s ten
+    /// An idle bot (totals unchanged) holds one sample however long it runs; a burst of 429s 19
     /// minutes ago is outside a 5-minute window even after the samples around it were thinned.
     #[test]
     fn unchanged_totals_add_no_sample_and_thinning_keeps_windows_exact() {
