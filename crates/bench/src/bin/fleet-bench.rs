@@ -204,7 +204,7 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
                       "all_ready_secs": ready_secs, "connected_after_start_secs": connected_in.as_secs_f64()});
     }
     // A short warm-up builds the load driver's world (a guild per bot, reused by later runs), so
-    // "after load" compares like with like; then every bot's REST client idles out (60 s).
+    // "after load" compares like with like; then every bot's REST client idles out (30 s).
     run_load(http, &emu, 100.0, 1.0).await;
     tokio::time::sleep(Duration::from_secs(75)).await;
     let idle = rss_kib(pid);
@@ -220,7 +220,7 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let report = run_load(http, &emu, 1000.0, 10.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib(pid);
-    // botfleet drops a bot's REST client after 60 s without commands: idle again after the load.
+    // botfleet drops a bot's REST client 30 to 38 s after its last command: idle again after the load.
     tokio::time::sleep(Duration::from_secs(75)).await;
     let after_idle = rss_kib(pid);
     if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("after") {

@@ -52,8 +52,8 @@ use crate::metrics::Fault;
 /// Every REST call is bounded: twilight-http retries 429s by itself, without limit.
 pub const REST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A REST client idle this long is dropped (with its connection pool and rate-limit state); the
-/// next command gets a new one. Idle bots then hold only their gateway connection.
+/// A REST client idle this long is dropped (with its rate-limit state); the next command gets a
+/// new one. Idle bots then hold only their gateway connection.
 pub use super::rest_clients::CLIENT_IDLE;
 
 /// What a command task needs.
@@ -361,7 +361,7 @@ impl ShardRun<'_> {
         let answering = self.answering;
         let keeper = self.keeper;
         let bound_to = self.bound_to;
-        let mut sweep = tokio::time::interval(CLIENT_IDLE / 2);
+        let mut sweep = tokio::time::interval(CLIENT_IDLE / 4);
         let wanted = EventTypeFlags::READY
             | EventTypeFlags::GATEWAY_HELLO
             | EventTypeFlags::GATEWAY_HEARTBEAT_ACK
