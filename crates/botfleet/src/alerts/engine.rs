@@ -575,25 +575,35 @@ mod tests {
         assert!(e.evaluate(&rules, &o, |_, _| false).is_empty());
     }
 
+    /// Evaluation `i` of `evaluations` at `i` × 5 s: `change` edits the observation, then the
+    /// engine observes it.
+    fn every_5s(
+        e: &mut Engine,
+        o: &mut Observation,
+        evaluations: std::ops::RangeInclusive<i64>,
+        mut change: impl FnMut(i64, &mut Observation),
+    ) {
+        for i in evaluations {
+            o.now = i * 5_000;
+            change(i, o);
+            e.observe(o);
+        }
+    }
+
     /// An idle bot (totals unchanged) holds one sample however long it runs; a burst of 429s 19
     /// minutes ago is outside a 5-minute window even after the samples around it were thinned.
     #[test]
     fn unchanged_totals_add_no_sample_and_thinning_keeps_windows_exact() {
         let mut e = Engine::default();
         let mut o = obs(0, Status::Running);
-        for i in 0..=1_440_i64 {
-            o.now = i * 5_000;
-            e.observe(&o);
-        }
+        every_5s(&mut e, &mut o, 0..=1_440, |_, _| {});
         assert_eq!(e.samples[&7].len(), 1, "two idle hours, one sample");
         // A burst: one 429 per evaluation for 50 s, from 2 h 1 min on; then quiet for 20 minutes.
-        for i in 1_452..=1_692_i64 {
-            o.now = i * 5_000;
+        every_5s(&mut e, &mut o, 1_452..=1_692, |i, o| {
             if i < 1_462 {
                 o.bots[0].counters.rate_limited += 1;
             }
-            e.observe(&o);
-        }
+        });
         let bot = &o.bots[0];
         assert!(e.samples[&7].len() <= 12, "{} samples", e.samples[&7].len());
         assert_eq!(e.window(bot, o.now, 300).rate_limited, 0, "the burst ended 19 minutes ago");
@@ -607,11 +617,9 @@ mod tests {
     fn samples_are_kept_coarser_with_age() {
         let mut e = Engine::default();
         let mut o = obs(0, Status::Running);
-        for i in 0..=1_440_i64 {
-            o.now = i * 5_000;
+        every_5s(&mut e, &mut o, 0..=1_440, |i, o| {
             o.bots[0].counters.commands = u64::try_from(i).unwrap_or(0); // one command per evaluation
-            e.observe(&o);
-        }
+        });
         let ring = &e.samples[&7];
         assert!(ring.len() <= 60 + 60 + 2, "{} samples kept", ring.len());
         assert!(ring.capacity() <= 2 * ring.len() + 16, "capacity {} for {}", ring.capacity(), ring.len());
