@@ -73,12 +73,23 @@ struct Queue {
     reset: Option<Key>,
     /// Number of remaining permits until the queue becomes exhausted.
     remaining: u16,
+    /// botfleet's patch: one interaction's queue (its callback), removed as soon as it holds
+    /// nothing: no request in flight or pending, and no exhaustion to wait out.
+    transient: bool,
 }
 
 impl Queue {
     /// Whether the queue is exhausted.
     const fn is_exhasted(&self) -> bool {
         self.remaining == 0
+    }
+
+    /// Whether a transient queue holds nothing any more, so it can go.
+    fn is_spent(&self) -> bool {
+        self.transient
+            && !self.in_flight
+            && self.pending.is_empty()
+            && !(self.is_exhasted() && self.reset.is_some())
     }
 }
 
@@ -90,6 +101,7 @@ impl From<VecDeque<Message>> for Queue {
             limit: 0,
             reset: None,
             remaining: 0,
+            transient: false,
         }
     }
 }
@@ -195,6 +207,23 @@ pub async fn runner(
         };
     }
 
+    /// botfleet's patch: removes a spent interaction queue and its reset timer. Upstream kept a
+    /// queue (and a bucket entry) per interaction until the 6-hourly collection.
+    macro_rules! retire_if_spent {
+        ($hash:expr) => {
+            let hash = $hash;
+            if let Ok(entry) = queues.find_entry(hash, |&(key, _)| key == hash) {
+                if entry.get().1.is_spent() {
+                    let ((_, queue), _) = entry.remove();
+                    if let Some(key) = queue.reset {
+                        reset.remove(&key);
+                    }
+                    tracing::debug!(hash, "interaction done");
+                }
+            }
+        };
+    }
+
     loop {
         tokio::select! {
             biased;
@@ -238,9 +267,35 @@ pub async fn runner(
                 if queue.is_exhasted() {
                     try_pop!(queue);
                 }
+                retire_if_spent!(hash);
             }
             Some((endpoint, headers)) = poll_fn(|cx| poll_in_flight(&mut in_flight, cx)) => {
                 let _span = tracing::info_span!("response", method = endpoint.method.name(), path = endpoint.path).entered();
+                if endpoint.is_interaction_callback() {
+                    // botfleet's patch: an interaction's queue is its own (keyed by its id and
+                    // token, never by the bucket header) and goes as soon as it is spent.
+                    let hash = hasher.endpoint(&endpoint);
+                    let Some((_, queue)) = queues.find_mut(hash, |&(key, _)| key == hash) else { continue };
+                    queue.in_flight = false;
+                    match headers {
+                        Ok(Some(headers)) => {
+                            queue.limit = headers.limit;
+                            queue.remaining = headers.remaining;
+                            if let Some(key) = &queue.reset {
+                                reset.reset_at(key, headers.reset_at.into());
+                            } else {
+                                queue.reset = Some(reset.insert_at(hash, headers.reset_at.into()));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(_) => tracing::debug!("cancelled"),
+                    }
+                    if !(queue.is_exhasted() && queue.reset.is_some()) {
+                        try_pop!(queue);
+                    }
+                    retire_if_spent!(hash);
+                    continue;
+                }
                 if let Ok(Some(headers)) = headers {
                     tracing::trace!(?headers);
 
@@ -336,7 +391,7 @@ pub async fn runner(
                 if !msg.endpoint.is_valid() {
                     tracing::warn!(path = msg.endpoint.path, "improperly formatted path");
                 }
-                let (_, queue) = if let Some(bucket) = buckets.get(&msg.endpoint) {
+                let (hash, queue) = if let Some(bucket) = buckets.get(&msg.endpoint) {
                     let hash = hasher.bucket(bucket, &msg.endpoint);
                     queues.find_mut(hash, |&(key, _)| key == hash).unwrap()
                 } else {
@@ -345,10 +400,12 @@ pub async fn runner(
                         TableEntry::Occupied(entry) => entry.into_mut(),
                         TableEntry::Vacant(entry) => {
                             tracing::debug!(path = msg.endpoint.path, "new queue");
-                            entry.insert((hash, Queue::default())).into_mut()
+                            let transient = msg.endpoint.is_interaction_callback();
+                            entry.insert((hash, Queue { transient, ..Queue::default() })).into_mut()
                         }
                     }
                 };
+                let hash = *hash;
 
                 let is_cancelled = pred.is_some_and(|p| !p(queue.reset.map(|key| crate::Bucket {
                     limit: queue.limit,
@@ -376,6 +433,7 @@ pub async fn runner(
                         queue.in_flight = true;
                     }
                 }
+                retire_if_spent!(hash);
             }
             else => break,
         }

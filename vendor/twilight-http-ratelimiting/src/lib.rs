@@ -107,6 +107,13 @@ impl Endpoint {
             || self.path.as_bytes().starts_with(b"interactions")
     }
 
+    /// Whether the endpoint is one interaction's callback, `interactions/<id>/<token>/…`.
+    ///
+    /// botfleet's patch: each interaction has a queue of its own that is removed once idle.
+    pub(crate) fn is_interaction_callback(&self) -> bool {
+        self.path.as_bytes().starts_with(b"interactions/")
+    }
+
     /// Feeds the top-level resources of this endpoint into the given [`Hasher`].
     ///
     /// Top-level resources represent the bucket namespace in which they are unique.
@@ -116,6 +123,8 @@ impl Endpoint {
     /// - `guilds/<guild_id>`
     /// - `webhooks/<webhook_id>`
     /// - `webhooks/<webhook_id>/<webhook_token>`
+    /// - `interactions/<interaction_id>/<interaction_token>` (botfleet's patch: upstream hashed
+    ///   nothing, so all of a client's interaction callbacks waited in one queue)
     pub(crate) fn hash_resources(&self, state: &mut impl Hasher) {
         let mut segments = self.path.as_bytes().split(|&s| s == b'/');
         match segments.next().unwrap_or_default() {
@@ -128,6 +137,15 @@ impl Endpoint {
             b"guilds" => {
                 if let Some(s) = segments.next() {
                     "guilds".hash(state);
+                    s.hash(state);
+                }
+            }
+            b"interactions" => {
+                if let Some(s) = segments.next() {
+                    "interactions".hash(state);
+                    s.hash(state);
+                }
+                if let Some(s) = segments.next() {
                     s.hash(state);
                 }
             }
@@ -496,9 +514,15 @@ mod tests {
                 b"1".hash(state);
             })
         );
+        assert!(interaction_response.is_interaction_callback());
+        assert!(!delete_webhook.is_interaction_callback());
         assert_eq!(
             with_hasher(|state| interaction_response.hash_resources(state)),
-            with_hasher(|_| {})
+            with_hasher(|state| {
+                "interactions".hash(state);
+                b"1".hash(state);
+                b"abc".hash(state);
+            })
         );
     }
 

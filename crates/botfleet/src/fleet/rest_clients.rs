@@ -238,4 +238,50 @@ mod tests {
         let again = tokio::time::timeout(Duration::from_secs(10), limiter.acquire(endpoint)).await;
         again.expect("the completed permit freed its queue").complete(None);
     }
+
+    fn callback(interaction: u64) -> twilight_http_ratelimiting::Endpoint {
+        use twilight_http_ratelimiting::{Endpoint, Method};
+        Endpoint { method: Method::Post, path: format!("interactions/{interaction}/token-{interaction}/callback") }
+    }
+
+    /// One bot's answers to different interactions do not wait for each other: each interaction
+    /// has its own queue in the rate limiter (`vendor/twilight-http-ratelimiting`, patch 3;
+    /// upstream gave all of a client's callbacks one queue with one request in flight).
+    #[tokio::test(start_paused = true)]
+    async fn callbacks_to_different_interactions_go_out_together() {
+        let limiter = twilight_http_ratelimiting::RateLimiter::default();
+        let first = limiter.acquire(callback(1)).await;
+        let second = tokio::time::timeout(Duration::from_secs(10), limiter.acquire(callback(2))).await;
+        let second = second.expect("a second interaction's callback is not queued behind the first's");
+        first.complete(None);
+        second.complete(None);
+    }
+
+    /// An interaction's queue goes once it is done, and a callback that used its bucket up still
+    /// waits for the reset before it is sent again (patch 3 keeps the backoff).
+    #[tokio::test(start_paused = true)]
+    async fn a_done_interaction_is_forgotten_and_an_exhausted_one_waits_for_its_reset() {
+        use twilight_http_ratelimiting::RateLimitHeaders;
+        let limiter = twilight_http_ratelimiting::RateLimiter::default();
+        let headers = |remaining, after| RateLimitHeaders {
+            bucket: b"callback".to_vec(),
+            limit: 5,
+            remaining,
+            reset_at: (tokio::time::Instant::now() + after).into_std(),
+        };
+        limiter.acquire(callback(1)).await.complete(Some(headers(4, Duration::from_secs(5))));
+        tokio::task::yield_now().await;
+        assert_eq!(limiter.bucket(callback(1)).await, None, "a done interaction's bucket is not kept");
+
+        let reset_after = Duration::from_secs(5);
+        limiter.acquire(callback(2)).await.complete(Some(headers(0, reset_after)));
+        let exhausted = limiter.bucket(callback(2)).await.expect("an exhausted interaction is kept until its reset");
+        assert_eq!(exhausted.remaining, 0);
+        let asked = tokio::time::Instant::now();
+        let retry = limiter.acquire(callback(2)).await;
+        assert!(asked.elapsed() >= reset_after - Duration::from_millis(10), "granted after {:?}", asked.elapsed());
+        retry.complete(None);
+        tokio::task::yield_now().await;
+        assert_eq!(limiter.bucket(callback(2)).await, None, "forgotten once its retry is done");
+    }
 }
