@@ -126,25 +126,19 @@ fn parse_mentions(content: &str) -> (Vec<u64>, Vec<u64>, bool) {
     (users, roles, content.contains("@everyone") || content.contains("@here"))
 }
 
-/// How long a nonce sent with `enforce_nonce` is remembered. Discord documents "the past few
-/// minutes"; five is the emulator's reading of that.
-pub const NONCE_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
-
 impl State {
-    /// The message `author` already sent with this nonce within [`NONCE_WINDOW`], if any (and
+    /// The message `author` already sent with this nonce within [`super::nonces::NONCE_WINDOW`], if any (and
     /// not deleted): what `enforce_nonce: true` returns instead of creating another.
     pub fn message_by_nonce(&mut self, author: u64, nonce: &str) -> Option<(u64, u64)> {
         let now = self.now();
-        let fresh = |at: &std::time::SystemTime| now.duration_since(*at).map_or(true, |age| age < NONCE_WINDOW);
-        self.nonces.retain(|_, (_, _, at)| fresh(at));
-        let (channel, message, _) = *self.nonces.get(&(author, nonce.to_owned()))?;
+        let (channel, message) = self.nonces.get(now, author, nonce)?;
         self.message(channel, message).filter(|m| m.deleted_at.is_none()).map(|_| (channel, message))
     }
 
     /// Remembers that `author` sent `message` with this nonce.
     pub fn remember_nonce(&mut self, author: u64, nonce: String, channel: u64, message: u64) {
         let now = self.now();
-        self.nonces.insert((author, nonce), (channel, message, now));
+        self.nonces.remember(now, author, nonce, channel, message);
     }
 
     /// Creates a message in a channel and dispatches `MESSAGE_CREATE`. Permission checks are the

@@ -14,6 +14,7 @@ pub mod json;
 pub mod limits;
 pub mod messages;
 pub mod model;
+pub mod nonces;
 pub mod permissions;
 pub mod sessions;
 pub mod webhooks;
@@ -120,9 +121,8 @@ pub struct State {
     pub replay_capacity: usize,
     /// What happened so far, for tests and benchmarks.
     pub counters: Counters,
-    /// Messages sent with a nonce: (author, nonce) → (channel, message, when), for
-    /// `enforce_nonce` (kept for [`messages::NONCE_WINDOW`]).
-    pub nonces: HashMap<(u64, String), (u64, u64, SystemTime)>,
+    /// Messages sent with a nonce, for `enforce_nonce` (kept for [`nonces::NONCE_WINDOW`]).
+    pub nonces: nonces::Nonces,
 }
 
 impl State {
@@ -144,7 +144,7 @@ impl State {
             sessions: Sessions::default(),
             replay_capacity,
             counters: Counters::default(),
-            nonces: HashMap::new(),
+            nonces: nonces::Nonces::default(),
         }
     }
 
