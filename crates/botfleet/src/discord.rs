@@ -25,9 +25,18 @@ pub struct DiscordApi {
     pool: Arc<Client>,
 }
 
+/// How long the pool keeps a connection nobody uses: a burst of commands opens as many as it needs
+/// at once, and they close this long after it (the same as a bot's REST client,
+/// `fleet::rest_clients`).
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
 impl DiscordApi {
     /// Parses `BOTFLEET_DISCORD_API_URL`.
     pub fn new(url: &str) -> Result<Self> {
+        Self::with_pool_idle(url, POOL_IDLE)
+    }
+
+    fn with_pool_idle(url: &str, pool_idle: Duration) -> Result<Self> {
         let trimmed = url.trim().trim_end_matches('/');
         let (plain, host) = if let Some(h) = trimmed.strip_prefix("http://") {
             (true, h)
@@ -45,7 +54,7 @@ impl DiscordApi {
         }
         let proxy = (host != "discord.com").then(|| (host.to_owned(), plain));
         // No rate limiter: this client only lends its connections and never sends.
-        let pool = Arc::new(Client::builder().ratelimiter(None).build());
+        let pool = Arc::new(Client::builder().ratelimiter(None).pool_idle_timeout(pool_idle).build());
         Ok(Self { base: trimmed.to_owned(), proxy, pool })
     }
 
@@ -269,14 +278,17 @@ mod tests {
 
     /// A server that answers every request on a connection with `GET /gateway`'s body, keeping the
     /// connection open, and counts the connections it accepted.
-    async fn counting_server() -> (String, Arc<AtomicUsize>) {
+    /// A server that answers every request with a gateway URL; counts the connections it
+    /// accepted and those the client closed.
+    async fn counting_server() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a local port");
         let url = format!("http://{}", listener.local_addr().expect("an address"));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counted = accepted.clone();
+        let (accepted, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (counted, closes) = (accepted.clone(), closed.clone());
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 counted.fetch_add(1, Ordering::SeqCst);
+                let closes = closes.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 4096];
                     let body = r#"{"url":"wss://gateway.example"}"#;
@@ -290,17 +302,18 @@ mod tests {
                             break;
                         }
                     }
+                    closes.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
-        (url, accepted)
+        (url, accepted, closed)
     }
 
     /// Every bot's client sends over one pool: two bots calling one after the other use one
     /// connection (a pool per client opened one each, with its own TLS configuration).
     #[tokio::test]
     async fn the_clients_of_different_bots_share_one_connection_pool() {
-        let (url, accepted) = counting_server().await;
+        let (url, accepted, _) = counting_server().await;
         let api = DiscordApi::new(&url).expect("a valid URL");
         for token in ["token-a", "token-b", "token-c"] {
             let client = api.client(&Secret::new(token));
@@ -309,5 +322,24 @@ mod tests {
             answer.bytes().await.expect("the body");
         }
         assert_eq!(accepted.load(Ordering::SeqCst), 1, "three bots' calls, one connection");
+    }
+
+    /// A connection left idle is closed by the pool itself (`vendor/twilight-http`,
+    /// `pool_idle_timeout`): upstream's pool had no timer, so the connections a burst opened stayed
+    /// open until the next request.
+    #[tokio::test]
+    async fn the_pool_closes_a_connection_left_idle() {
+        let (url, accepted, closed) = counting_server().await;
+        let api = DiscordApi::with_pool_idle(&url, Duration::from_millis(100)).expect("a valid URL");
+        let client = api.client(&Secret::new("token-a"));
+        let answer = client.gateway().await.expect("the server answers");
+        answer.bytes().await.expect("the body");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while closed.load(Ordering::SeqCst) == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the idle connection is still open");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(client);
     }
 }

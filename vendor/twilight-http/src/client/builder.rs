@@ -3,7 +3,10 @@ use crate::{Client, client::connector};
 use http::header::HeaderMap;
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::{client::legacy::Client as HyperClient, rt::TokioExecutor};
+use hyper_util::{
+    client::legacy::Client as HyperClient,
+    rt::{TokioExecutor, TokioTimer},
+};
 use std::{
     sync::{Arc, atomic::AtomicBool},
     time::Duration,
@@ -22,6 +25,8 @@ pub struct ClientBuilder {
     pub(crate) default_headers: Option<HeaderMap>,
     /// Another client's connection pool, shared (botfleet patch, `share_connections_with`).
     http: Option<HyperClient<connector::Connector, Full<Bytes>>>,
+    /// How long an idle pooled connection is kept (botfleet patch, `pool_idle_timeout`).
+    pool_idle_timeout: Option<Duration>,
     pub(crate) timeout: Duration,
     pub(super) token: Option<Token>,
     pub(crate) use_http: bool,
@@ -35,8 +40,13 @@ impl ClientBuilder {
 
     /// Build the [`Client`].
     pub fn build(self) -> Client {
+        let pool_idle_timeout = self.pool_idle_timeout;
         let http = self.http.unwrap_or_else(|| {
-            HyperClient::builder(TokioExecutor::new()).build(connector::create())
+            let mut builder = HyperClient::builder(TokioExecutor::new());
+            if let Some(idle) = pool_idle_timeout {
+                builder.pool_idle_timeout(idle).pool_timer(TokioTimer::new());
+            }
+            builder.build(connector::create())
         });
 
         let token_invalidated = if self.remember_invalid_token {
@@ -71,6 +81,16 @@ impl ClientBuilder {
     /// timeout; only connections are shared, and each request carries its own authorization.
     pub fn share_connections_with(mut self, other: &Client) -> Self {
         self.http = Some(other.http.clone());
+
+        self
+    }
+
+    /// Close pooled connections idle for `idle` (botfleet patch). Upstream's pool has no timer,
+    /// so a connection is only found expired when the pool is next asked for one: after a burst,
+    /// every connection it opened stays open (with its buffers and task) until traffic returns.
+    /// Has no effect with [`share_connections_with`](Self::share_connections_with).
+    pub const fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.pool_idle_timeout = Some(idle);
 
         self
     }
@@ -168,6 +188,7 @@ impl Default for ClientBuilder {
             default_allowed_mentions: None,
             default_headers: None,
             http: None,
+            pool_idle_timeout: None,
             proxy: None,
             ratelimiter: (!cfg!(test)).then(RateLimiter::default),
             remember_invalid_token: true,
