@@ -177,6 +177,7 @@ pub async fn run(
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
     let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
+    let memory_release = fleet.spawn_memory_release(crate::fleet::rest_clients::CLIENT_IDLE);
     let jobs = state.jobs.spawn();
     let schedules = state.schedules.spawn();
     let single_node = state.single_node.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -214,6 +215,7 @@ pub async fn run(
         alerts,
         Some(webhooks),
         Some(session_saver),
+        Some(memory_release),
         Some(jobs),
         Some(schedules),
         Some(retention),

@@ -640,6 +640,31 @@ impl Fleet {
         }
     }
 
+    /// Every `every`, gives the allocator's free pages back to the system if REST clients were
+    /// dropped since the last look: a burst of commands is over, and glibc would otherwise keep
+    /// the memory its connections and requests used (`alloc_trim`; issue 26 measured 82.8 → 73.2 MB
+    /// for 1,000 bots after 10,000 commands). Quiet or steady fleets drop no clients and are left
+    /// alone.
+    pub fn spawn_memory_release(&self, every: Duration) -> JoinHandle<()> {
+        let fleet = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let dropped = fleet.inner.clients.take_dropped();
+                if dropped == 0 {
+                    continue;
+                }
+                match tokio::task::spawn_blocking(alloc_trim::release_free_memory).await {
+                    Ok(released) => tracing::debug!(dropped, released, "free memory given back after a burst"),
+                    Err(e) => tracing::warn!(error = %e, "giving free memory back failed"),
+                }
+            }
+        })
+    }
+
     /// Saves the gateway sessions every `every` (so a kill -9 or a crash leaves recent ones), and a
     /// new session at once.
     pub fn spawn_session_saver(&self, every: Duration) -> JoinHandle<()> {

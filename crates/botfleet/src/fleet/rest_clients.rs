@@ -10,6 +10,7 @@
 //! one that no one holds goes first), and forgotten when their bot is deleted.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct RestClients {
     max: usize,
     /// [`CLIENT_IDLE`] (shorter in tests).
     idle: Duration,
+    /// Clients dropped since [`RestClients::take_dropped`] last looked.
+    dropped: AtomicUsize,
 }
 
 impl std::fmt::Debug for RestClients {
@@ -73,7 +76,8 @@ impl RestClients {
     /// No clients yet, keeping at most `max`, dropping those unused for `idle`.
     pub fn with_limits(discord: Arc<DiscordApi>, max: usize, idle: Duration) -> Self {
         let swept = Mutex::new(Instant::now());
-        Self { discord, slots: Mutex::new(HashMap::new()), swept, max: max.max(1), idle }
+        let dropped = AtomicUsize::new(0);
+        Self { discord, slots: Mutex::new(HashMap::new()), swept, max: max.max(1), idle, dropped }
     }
 
     /// The bot's client for `token`: the one kept if it carries this token, else a new one (which
@@ -98,6 +102,7 @@ impl RestClients {
                 .map(|(id, _)| *id);
             if let Some(id) = oldest {
                 slots.remove(&id);
+                self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
         client
@@ -108,12 +113,22 @@ impl RestClients {
         let mut slots = lock(&self.slots);
         if slots.get(&bot_id).is_some_and(|s| s.idle(self.idle)) {
             slots.remove(&bot_id);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Drops every idle client no one holds.
     pub fn sweep(&self) {
-        lock(&self.slots).retain(|_, s| !s.idle(self.idle));
+        let mut slots = lock(&self.slots);
+        let before = slots.len();
+        slots.retain(|_, s| !s.idle(self.idle));
+        self.dropped.fetch_add(before - slots.len(), Ordering::Relaxed);
+    }
+
+    /// How many clients were dropped since the last call: after a burst of commands, the memory
+    /// their connections and requests used is free to give back (`Fleet::spawn_memory_release`).
+    pub fn take_dropped(&self) -> usize {
+        self.dropped.swap(0, Ordering::Relaxed)
     }
 
     /// Sweeps at most every half [`CLIENT_IDLE`] (clients of bots that are not running have no
@@ -131,7 +146,9 @@ impl RestClients {
 
     /// Forgets a deleted bot's client.
     pub fn forget(&self, bot_id: i64) {
-        lock(&self.slots).remove(&bot_id);
+        if lock(&self.slots).remove(&bot_id).is_some() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// How many clients are kept.
@@ -183,11 +200,15 @@ mod tests {
         let token = Secret::new("t");
         let held = kept.get(1, &token);
         drop(kept.get(2, &token));
+        assert_eq!(kept.take_dropped(), 0);
         kept.sweep();
         assert!(kept.has(1) && !kept.has(2), "a held client stays; an idle one goes");
+        assert_eq!(kept.take_dropped(), 1, "the drop is counted");
+        assert_eq!(kept.take_dropped(), 0, "once");
         drop(held);
         kept.drop_idle(1);
         assert!(!kept.has(1));
+        assert_eq!(kept.take_dropped(), 1);
         let bounded = clients(2, CLIENT_IDLE);
         let held = bounded.get(1, &token);
         for bot in 10..20 {

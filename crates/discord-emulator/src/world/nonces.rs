@@ -31,7 +31,8 @@ impl Nonces {
     }
 
     /// How many nonces are remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.sent.len()
     }
 
