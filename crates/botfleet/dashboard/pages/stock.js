@@ -75,6 +75,9 @@ export function mount(main, { me }) {
     const minus = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `One less ${p.name}`, disabled: p.stock <= 0, onclick: adjust(-1) }, '−');
     const plus = h('button', { class: 'btn btn-small', type: 'button', 'aria-label': `One more ${p.name}`, onclick: adjust(1) }, '+');
     input.addEventListener('change', async () => {
+      // A row drawn again while this number was typed hands it to the new row's input, which
+      // sets it against the version it shows (a removed input may still fire its change).
+      if (input.dataset.replaced) return;
       const to = Number(input.value);
       if (!Number.isInteger(to) || to < 0) {
         toast('Stock must be a whole number, 0 or more.', 'error');
@@ -84,6 +87,14 @@ export function mount(main, { me }) {
       const saved = await act(null, null, () => api.post(`/products/${p.id}/stock`, { set: to, version: p.version }), `${p.name}: ${to} in stock`);
       if (saved) update(saved);
       else input.value = String(rows.get(p.id)?.product.stock ?? p.stock);
+    });
+    input.addEventListener('keydown', (event) => {
+      // Enter sets a number handed over from a row drawn again (no change event follows a
+      // value set by the page).
+      if (event.key === 'Enter' && input.dataset.handedOver && input.value !== String(p.stock)) {
+        delete input.dataset.handedOver;
+        input.dispatchEvent(new Event('change'));
+      }
     });
     return h('div', { class: 'stepper' }, minus, input, plus);
   }
@@ -120,15 +131,31 @@ export function mount(main, { me }) {
 
   function update(p) {
     const known = rows.get(p.id);
-    if (known && known.product.version > p.version) return; // an older message than what we show
+    // An older message than what we show, or the same version again (our own change echoed by
+    // the live feed): drawing it again would only throw away what someone is typing.
+    if (known && known.product.version >= p.version) return;
     if (!known && pages.more()) {
       // A product past the loaded pages comes with "Load more".
       if (lastLoaded && before(lastLoaded, p) < 0) return;
     }
+    // A number being typed in this row survives the row being drawn again (our own + or − coming
+    // back, or a change made elsewhere): Enter then sets it against the version now shown.
+    const typed = known?.tr.querySelector('.stock-input');
+    const focused = typed && document.activeElement === typed;
+    const editing = focused && typed.value !== String(known.product.stock) ? typed.value : null;
+    if (typed) typed.dataset.replaced = 'yes';
     const tr = row(p);
     if (known) known.tr.replaceWith(tr);
     else tbody.append(tr);
     rows.set(p.id, { tr, product: p });
+    if (focused) {
+      const input = tr.querySelector('.stock-input');
+      if (editing !== null) {
+        input.value = editing;
+        input.dataset.handedOver = 'yes';
+      }
+      input.focus();
+    }
     if (rows.size === 1) draw();
   }
 

@@ -40,6 +40,7 @@ describe('stock page', () => {
     await eventually(async () => (await stock.inputValue()) === String(before + 1), { what: 'the new number on the page' });
     await mug.getByRole('button', { name: 'One less Mug with logo' }).click();
     await eventually(async () => (await product('MUG-LOGO')).stock === before, { what: '− to reach the server' });
+    await eventually(async () => (await stock.inputValue()) === String(before), { what: 'the − on the page' });
 
     await stock.fill('4');
     await stock.press('Enter');
@@ -62,6 +63,23 @@ describe('stock page', () => {
     await row(page, 'CAP-RED').getByText('In stock', { exact: true }).waitFor();
     assert.equal(await page.evaluate(() => window.notReloaded), true);
     await screenshot(page, 'stock');
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('keeps a number being typed when someone else changes the stock', T, async () => {
+    await page.goto('/#/stock');
+    const tee = row(page, 'TEE-BLK-M');
+    await tee.waitFor();
+    const before = await product('TEE-BLK-M');
+    const stock = tee.getByLabel('Stock of T-shirt, black, M');
+    await stock.fill('42');
+    await tee.evaluate((tr) => { tr.dataset.drawnBefore = 'yes'; });
+    await adminApi(demo, 'POST', `/products/${before.id}/stock`, { adjust: 1, reason: 'delivery' });
+    await eventually(async () => (await page.locator('tbody tr[data-drawn-before]').count()) === 0,
+      { what: 'the row to be drawn again with the change made elsewhere' });
+    assert.equal(await stock.inputValue(), '42', 'the typed number is still there');
+    await stock.press('Enter');
+    await eventually(async () => (await product('TEE-BLK-M')).stock === 42, { what: 'the typed number to be set' });
     assert.deepEqual(page.problems, []);
   });
 
