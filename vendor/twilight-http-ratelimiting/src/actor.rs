@@ -18,7 +18,7 @@ use tokio::{
     },
     time::{Duration, Instant, sleep},
 };
-use tokio_util::time::delay_queue::{DelayQueue, Key};
+use crate::resets::Resets;
 
 /// Rate limiter hasher.
 #[derive(Debug)]
@@ -69,8 +69,9 @@ struct Queue {
     pending: VecDeque<Message>,
     /// Total number of permits until the queue becomes exhausted.
     limit: u16,
-    /// Key mapping to an [`Instant`] when the queue resets, if rate limited.
-    reset: Option<Key>,
+    /// When the queue resets, if rate limited (botfleet's patch 4: the deadline itself, looked at
+    /// by [`Resets`]; upstream held a key into a `DelayQueue`).
+    reset: Option<Instant>,
     /// Number of remaining permits until the queue becomes exhausted.
     remaining: u16,
     /// botfleet's patch: one interaction's queue (its callback), removed as soon as it holds
@@ -154,7 +155,7 @@ pub async fn runner(
     let mut in_flight = Vec::<InFlight>::new();
 
     let mut gc_interval = pin!(sleep(GC_INTERVAL));
-    let mut reset = DelayQueue::<u64>::new();
+    let mut reset = Resets::default();
     let mut queues = HashTable::<(u64, Queue)>::new();
     let hasher = Hasher(RandomState::new());
 
@@ -207,6 +208,25 @@ pub async fn runner(
         };
     }
 
+    /// botfleet's patch 4: sets a queue's reset deadline, for [`Resets`] to look at then. A queue
+    /// always has an entry at or before its deadline, except an interaction's that is not
+    /// exhausted: it is retired as soon as it is spent, and its deadline would only wake the
+    /// actor for nothing (upstream's `DelayQueue` removed such an entry with its queue).
+    macro_rules! set_reset {
+        ($queue:expr, $hash:expr, $at:expr) => {
+            let at = Instant::from($at);
+            let look = if $queue.transient {
+                $queue.is_exhasted()
+            } else {
+                $queue.reset.is_none_or(|current| at < current)
+            };
+            if look {
+                reset.look_at($hash, at);
+            }
+            $queue.reset = Some(at);
+        };
+    }
+
     /// botfleet's patch: removes a spent interaction queue and its reset timer. Upstream kept a
     /// queue (and a bucket entry) per interaction until the 6-hourly collection.
     macro_rules! retire_if_spent {
@@ -214,10 +234,8 @@ pub async fn runner(
             let hash = $hash;
             if let Ok(entry) = queues.find_entry(hash, |&(key, _)| key == hash) {
                 if entry.get().1.is_spent() {
-                    let ((_, queue), _) = entry.remove();
-                    if let Some(key) = queue.reset {
-                        reset.remove(&key);
-                    }
+                    // A reset it had set stays in `reset` as a stale entry until due.
+                    entry.remove();
                     tracing::debug!(hash, "interaction done");
                 }
             }
@@ -258,8 +276,9 @@ pub async fn runner(
                     try_pop!(queue);
                 }
             }
-            Some(hash) = poll_fn(|cx| reset.poll_expired(cx)) => {
-                let hash = hash.into_inner();
+            Some(hash) = poll_fn(|cx| reset.poll_expired(cx, |hash| {
+                queues.find(hash, |&(key, _)| key == hash).and_then(|(_, queue)| queue.reset)
+            })) => {
                 let (_, queue) = queues.find_mut(hash, |&(key, _)| key == hash).unwrap();
 
                 queue.reset = None;
@@ -281,11 +300,7 @@ pub async fn runner(
                         Ok(Some(headers)) => {
                             queue.limit = headers.limit;
                             queue.remaining = headers.remaining;
-                            if let Some(key) = &queue.reset {
-                                reset.reset_at(key, headers.reset_at.into());
-                            } else {
-                                queue.reset = Some(reset.insert_at(hash, headers.reset_at.into()));
-                            }
+                            set_reset!(queue, hash, headers.reset_at);
                         }
                         Ok(None) => {}
                         Err(_) => tracing::debug!("cancelled"),
@@ -349,11 +364,7 @@ pub async fn runner(
                     queue.in_flight = false;
                     queue.limit = headers.limit;
                     queue.remaining = headers.remaining;
-                    if let Some(key) = &queue.reset {
-                        reset.reset_at(key, headers.reset_at.into());
-                    } else {
-                        queue.reset = Some(reset.insert_at(hash, headers.reset_at.into()));
-                    }
+                    set_reset!(queue, hash, headers.reset_at);
                     if queue.is_exhasted() {
                         tracing::info!(
                             reset_after = ?headers.reset_at.saturating_duration_since(Instant::now().into()),
@@ -407,10 +418,10 @@ pub async fn runner(
                 };
                 let hash = *hash;
 
-                let is_cancelled = pred.is_some_and(|p| !p(queue.reset.map(|key| crate::Bucket {
+                let is_cancelled = pred.is_some_and(|p| !p(queue.reset.map(|at| crate::Bucket {
                     limit: queue.limit,
                     remaining: queue.remaining,
-                    reset_at: reset.deadline(&key).into(),
+                    reset_at: at.into(),
                 })));
 
                 let queue_active = queue.in_flight || (queue.is_exhasted() && queue.reset.is_some());
@@ -489,5 +500,33 @@ mod tests {
 
         rate_limiter.acquire(ENDPOINT()).await.complete(None);
         rate_limiter.acquire(ENDPOINT2()).await.complete(None);
+    }
+
+    /// botfleet's patch 4: an exhausted queue waits for its reset, and for the later one when a
+    /// response moved it.
+    #[tokio::test(start_paused = true)]
+    async fn an_exhausted_queue_waits_for_its_latest_reset() {
+        let rate_limiter = RateLimiter::default();
+        let headers = |remaining, reset_after| {
+            Some(RateLimitHeaders {
+                bucket: vec![1],
+                limit: 2,
+                remaining,
+                reset_at: Instant::now() + reset_after,
+            })
+        };
+        rate_limiter.acquire(ENDPOINT()).await.complete(headers(1, RESET_AFTER));
+        // The second response moves the reset later and exhausts the bucket.
+        rate_limiter.acquire(ENDPOINT()).await.complete(headers(0, RESET_AFTER * 2));
+        let start = time::Instant::now();
+        let waiting = rate_limiter.acquire(ENDPOINT());
+        assert!(
+            time::timeout(RESET_AFTER * 2 - Duration::from_millis(10), rate_limiter.acquire(ENDPOINT()))
+                .await
+                .is_err(),
+            "no permit before the reset"
+        );
+        waiting.await.complete(None);
+        assert!(time::Instant::now() - start >= RESET_AFTER * 2);
     }
 }

@@ -9,6 +9,7 @@
 #![allow(clippy::module_name_repetitions, clippy::must_use_candidate)]
 
 mod actor;
+mod resets;
 
 use std::{
     future::Future,
