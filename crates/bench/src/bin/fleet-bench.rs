@@ -10,7 +10,8 @@
 //! Environment: BENCH_ROUNDS (3), BENCH_BOTS (100), BENCH_RATE (1000), BENCH_SECS (30),
 //! BENCH_IDLE_BOTS (1000), BENCH_SKIP_MEMORY (unset), BENCH_IDLE_ONLY (unset; `1`: the memory phase
 //! stops after the idle figure, BENCH_HOLD_SECS later; `world`: after the idle figure with the
-//! load driver's guilds; `after`: holds at the end, idle again after the load), BENCH_BOTFLEET_PREFIX (unset: a command
+//! load driver's guilds; `loaded`: right after the 10,000 commands; `after`: holds at the end,
+//! idle again after the load), BENCH_BOTFLEET_PREFIX (unset: a command
 //! and its arguments botfleet runs under, e.g. `heaptrack -o /var/tmp/botfleet` for a heap
 //! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile).
 //!
@@ -220,6 +221,16 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let report = run_load(http, &emu, 1000.0, 10.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib(pid);
+    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("loaded") {
+        let hold = env_or("BENCH_HOLD_SECS", 0u64);
+        eprintln!(
+            "right after the load: {} KiB per bot; holding {hold} s",
+            (after.saturating_sub(empty)) / bots as u64
+        );
+        tokio::time::sleep(Duration::from_secs(hold)).await;
+        return json!({"bots": bots, "rss_empty_kib": empty, "rss_idle_with_load_world_kib": idle,
+                      "rss_after_10k_commands_kib": after});
+    }
     // botfleet drops a bot's REST client 30 to 38 s after its last command: idle again after the load.
     tokio::time::sleep(Duration::from_secs(75)).await;
     let after_idle = rss_kib(pid);
