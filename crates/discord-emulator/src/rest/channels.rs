@@ -7,15 +7,17 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::error::{json_body, snowflake, ApiError};
+use super::error::{json_body, json_text, snowflake, ApiError};
 use super::BotApp;
 use crate::shared::Shared;
 use crate::world::limits::{check_limits, is_empty};
 use crate::world::messages::AllowedMentions;
 use crate::world::model::NewMessage;
+use crate::world::views::MessageView;
 use crate::world::{json as render, permissions, State as World};
 
 fn bot_user(state: &World, app_id: u64) -> Result<u64, ApiError> {
@@ -191,7 +193,7 @@ pub async fn create_message(
     Extension(BotApp(app)): Extension<BotApp>,
     Path(channel_id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let channel_id = snowflake("channel_id", &channel_id)?;
     let body = json_body(&body)?;
     let mut state = shared.state();
@@ -222,7 +224,7 @@ pub async fn create_message(
         if let Some((channel, id)) = nonce.as_ref().and_then(|(_, key)| state.message_by_nonce(bot, key)) {
             state.counters.nonce_duplicates += 1;
             let message = state.message(channel, id).ok_or_else(ApiError::unknown_message)?;
-            return Ok(Json(render::message(&state, message, false)));
+            return Ok(json_text(MessageView { state: &state, message, gateway: false, blank: false }.render()));
         }
     }
     let kind = if parsed.message_reference.is_some() { 19 } else { 0 };
@@ -243,7 +245,7 @@ pub async fn create_message(
         state.remember_nonce(bot, key, channel_id, id);
     }
     let message = state.message(channel_id, id).ok_or_else(ApiError::unknown_message)?;
-    Ok(Json(render::message(&state, message, false)))
+    Ok(json_text(MessageView { state: &state, message, gateway: false, blank: false }.render()))
 }
 
 /// `GET /channels/{channel_id}/messages?limit&before&after&around`: newest first.

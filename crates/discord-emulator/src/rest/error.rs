@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -234,6 +234,11 @@ pub fn query_bool(query: &HashMap<String, String>, name: &str) -> Result<Option<
             format!("Value \"{other}\" is not a valid boolean."),
         )),
     }
+}
+
+/// A 200 with a body already rendered as JSON text (what `Json` sends, without a `Value` tree).
+pub fn json_text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// Parses a JSON request body; Discord answers 50109 for anything that is not JSON.

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::model::{Message, APP_FLAG_MESSAGE_CONTENT};
 use super::sessions::{INTENT_DIRECT_MESSAGES, INTENT_GUILDS, INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT};
+use super::views::MessageView;
 use super::{json as render, permissions, State};
 
 impl State {
@@ -54,16 +55,11 @@ impl State {
         self.dispatch_to_app(app_id, Some(guild_id), INTENT_GUILDS, "GUILD_CREATE", &data.to_string());
     }
 
-    /// Sends `MESSAGE_CREATE` or `MESSAGE_UPDATE` for a message to every bot that can see it.
+    /// Sends `MESSAGE_CREATE` or `MESSAGE_UPDATE` for a message to every bot that can see it. The
+    /// payload is rendered once; the blanked variant only if some session receives it.
     pub fn dispatch_message(&mut self, event: &str, message: &Message) {
-        let full = render::message(self, message, true);
-        let mut blank = full.clone();
-        if let Some(obj) = blank.as_object_mut() {
-            obj.insert("content".into(), json!(""));
-            obj.insert("embeds".into(), json!([]));
-            obj.insert("components".into(), json!([]));
-        }
-        let (full, blank) = (full.to_string(), blank.to_string());
+        let full = MessageView { state: self, message, gateway: true, blank: false }.render();
+        let mut blank: Option<String> = None;
         for (app_id, bot_user) in self.viewers(message.channel_id) {
             let app_flags = self.applications.get(&app_id).map_or(0, |a| a.flags);
             let always =
@@ -71,16 +67,36 @@ impl State {
             let needed = if message.guild_id.is_some() { INTENT_GUILD_MESSAGES } else { INTENT_DIRECT_MESSAGES };
             let capacity = self.replay_capacity;
             let mut sent = 0;
+            let mut blanked = 0;
             self.sessions.each_of_app(app_id, |s| {
                 if !s.owns_guild(message.guild_id) || s.intents & needed == 0 {
                     return;
                 }
                 let content =
                     always || (s.intents & INTENT_MESSAGE_CONTENT != 0 && app_flags & APP_FLAG_MESSAGE_CONTENT != 0);
-                s.push(event, if content { &full } else { &blank }, capacity);
-                sent += 1;
+                if content {
+                    s.push(event, &full, capacity);
+                    sent += 1;
+                } else {
+                    blanked += 1;
+                }
             });
-            self.counters.dispatched(event, sent);
+            if blanked > 0 {
+                // Rendered here, outside the session walk (which borrows the sessions mutably).
+                let blank = blank
+                    .get_or_insert_with(|| MessageView { state: self, message, gateway: true, blank: true }.render());
+                self.sessions.each_of_app(app_id, |s| {
+                    if !s.owns_guild(message.guild_id) || s.intents & needed == 0 {
+                        return;
+                    }
+                    let content = always
+                        || (s.intents & INTENT_MESSAGE_CONTENT != 0 && app_flags & APP_FLAG_MESSAGE_CONTENT != 0);
+                    if !content {
+                        s.push(event, blank, capacity);
+                    }
+                });
+            }
+            self.counters.dispatched(event, sent + blanked);
         }
     }
 

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::limits::{check_limits, is_empty, FieldError};
 use super::model::{Interaction, InteractionResponse, NewMessage, EPHEMERAL, LOADING};
-use super::{json as render, State, WorldError};
+use super::views::InteractionView;
+use super::{State, WorldError};
 use crate::snowflake::random_token;
 
 /// Interaction type: application command.
@@ -194,7 +195,7 @@ impl State {
             original_message_id: None,
             responses: vec![],
         };
-        let payload = render::interaction(self, &interaction).to_string();
+        let payload = InteractionView { state: self, interaction: &interaction }.render();
         self.interactions.insert(id, interaction);
         self.interaction_tokens.insert(token.clone(), id);
         self.dispatch_to_app(application_id, guild_id, 0, "INTERACTION_CREATE", &payload);

@@ -17,6 +17,7 @@ pub mod model;
 pub mod nonces;
 pub mod permissions;
 pub mod sessions;
+pub mod views;
 pub mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
