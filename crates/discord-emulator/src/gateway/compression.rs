@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use axum::extract::ws::Message;
+use axum::extract::ws::{Message, Utf8Bytes};
 
 /// The per-connection compressor chosen by the `compress` query parameter.
 pub enum Encoder {
@@ -43,6 +43,21 @@ impl Encoder {
 
     /// Encodes one payload into the frame to send.
     pub fn encode(&mut self, payload: &str) -> std::io::Result<Message> {
+        match self {
+            Self::Plain => Ok(Message::Text(payload.into())),
+            _ => self.compress(payload),
+        }
+    }
+
+    /// Encodes a shared payload (a queued dispatch): sent as it is when uncompressed, not copied.
+    pub fn encode_shared(&mut self, payload: Utf8Bytes) -> std::io::Result<Message> {
+        match self {
+            Self::Plain => Ok(Message::Text(payload)),
+            _ => self.compress(&payload),
+        }
+    }
+
+    fn compress(&mut self, payload: &str) -> std::io::Result<Message> {
         match self {
             Self::Plain => Ok(Message::Text(payload.into())),
             Self::Zlib(enc) => {

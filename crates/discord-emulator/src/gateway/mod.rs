@@ -214,7 +214,8 @@ impl Connection {
             return self.send_op(socket, 9, json!(false)).await;
         };
         for payload in payloads {
-            self.send(socket, &payload).await?;
+            let frame = self.encoder.encode_shared(payload).map_err(|_| End::Client(None))?;
+            socket.send(frame).await.map_err(|_| End::Client(None))?;
         }
         self.sent_seq = seq;
         Ok(())

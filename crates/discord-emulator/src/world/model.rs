@@ -208,8 +208,12 @@ pub struct Interaction {
     pub responses: Vec<InteractionResponse>,
 }
 
+/// A serialized gateway payload: immutable UTF-8 text that clones by reference count and goes
+/// into a WebSocket text frame as it is (no copy per send or per replay).
+pub type Payload = axum::extract::ws::Utf8Bytes;
+
 /// One dispatch kept for replay: its sequence number and the serialized payload.
-pub type Replayed = (u64, std::sync::Arc<str>);
+pub type Replayed = (u64, Payload);
 
 /// Replay buffer of a session.
 pub type ReplayBuffer = VecDeque<Replayed>;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::model::ReplayBuffer;
+use super::model::{Payload, ReplayBuffer};
 
 /// Intent: guild create/update/delete, channels, roles.
 pub const INTENT_GUILDS: u64 = 1;
@@ -64,8 +64,17 @@ impl Session {
     /// Queues one dispatch: assigns the next `s`, keeps it for replay, wakes the connection.
     pub fn push(&mut self, event: &str, data: &str, capacity: usize) {
         self.seq += 1;
-        let payload = format!(r#"{{"op":0,"s":{},"t":"{event}","d":{data}}}"#, self.seq);
-        self.replay.push_back((self.seq, Arc::from(payload)));
+        // `{"op":0,"s":SEQ,"t":"EVENT","d":DATA}`, written around the already rendered `d`.
+        let seq = self.seq.to_string();
+        let mut payload = String::with_capacity(25 + seq.len() + event.len() + data.len());
+        payload.push_str(r#"{"op":0,"s":"#);
+        payload.push_str(&seq);
+        payload.push_str(r#","t":""#);
+        payload.push_str(event);
+        payload.push_str(r#"","d":"#);
+        payload.push_str(data);
+        payload.push('}');
+        self.replay.push_back((self.seq, Payload::from(payload)));
         while self.replay.len() > capacity.max(1) {
             self.replay.pop_front();
         }
@@ -80,7 +89,7 @@ impl Session {
     }
 
     /// Dispatches after `seq`, in order; `None` when some of them are no longer kept.
-    pub fn after(&self, seq: u64) -> Option<Vec<Arc<str>>> {
+    pub fn after(&self, seq: u64) -> Option<Vec<Payload>> {
         let oldest = self.oldest();
         if seq + 1 < oldest && seq < self.seq {
             return None;
