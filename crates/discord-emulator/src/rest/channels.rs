@@ -136,18 +136,20 @@ struct MessageBody {
     message_reference: Option<Value>,
 }
 
-fn parse_message_body(body: &Value) -> Result<MessageBody, ApiError> {
-    if !body.is_object() {
+/// Reads the message fields of a body, moving them out of it (the rest of the body is left for
+/// `allowed_mentions`, `nonce`, `enforce_nonce`).
+fn parse_message_body(body: &mut Value) -> Result<MessageBody, ApiError> {
+    let Some(obj) = body.as_object_mut() else {
         return Err(ApiError::invalid_field("_", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"));
-    }
-    let content = match body.get("content") {
+    };
+    let content = match obj.get_mut("content") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => Some(std::mem::take(s)),
         Some(_) => return Err(ApiError::invalid_field("content", "BASE_TYPE_STRING", "Must be a string.")),
     };
-    let list = |name: &str| match body.get(name) {
+    let mut list = |name: &str| match obj.get_mut(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(a)) => Ok(Some(a.clone())),
+        Some(Value::Array(a)) => Ok(Some(std::mem::take(a))),
         Some(_) => Err(ApiError::invalid_field(name, "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType")),
     };
     let embeds = list("embeds")?;
@@ -165,9 +167,9 @@ fn parse_message_body(body: &Value) -> Result<MessageBody, ApiError> {
         content,
         embeds,
         components,
-        tts: body.get("tts").and_then(Value::as_bool).unwrap_or(false),
-        flags: body.get("flags").and_then(Value::as_u64).unwrap_or(0),
-        message_reference: body.get("message_reference").filter(|v| !v.is_null()).cloned(),
+        tts: obj.get("tts").and_then(Value::as_bool).unwrap_or(false),
+        flags: obj.get("flags").and_then(Value::as_u64).unwrap_or(0),
+        message_reference: obj.get_mut("message_reference").map(Value::take).filter(|v| !v.is_null()),
     })
 }
 
@@ -195,10 +197,10 @@ pub async fn create_message(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let channel_id = snowflake("channel_id", &channel_id)?;
-    let body = json_body(&body)?;
+    let mut body = json_body(&body)?;
     let mut state = shared.state();
     access(&state, app, channel_id, permissions::SEND_MESSAGES)?;
-    let parsed = parse_message_body(&body)?;
+    let parsed = parse_message_body(&mut body)?;
     let allowed_mentions = AllowedMentions::from_body(&body).map_err(|e| ApiError::invalid_form(&[e]))?;
     let (content, embeds, components) =
         (parsed.content.unwrap_or_default(), parsed.embeds.unwrap_or_default(), parsed.components.unwrap_or_default());
@@ -318,7 +320,7 @@ pub async fn edit_message(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let (channel_id, message_id) = message_ids(&channel_id, &message_id)?;
-    let body = json_body(&body)?;
+    let mut body = json_body(&body)?;
     let mut state = shared.state();
     access(&state, app, channel_id, 0)?;
     let bot = bot_user(&state, app)?;
@@ -329,7 +331,7 @@ pub async fn edit_message(
     if message.author_id != bot {
         return Err(ApiError::not_author());
     }
-    let parsed = parse_message_body(&body)?;
+    let parsed = parse_message_body(&mut body)?;
     let after = (
         parsed.content.clone().unwrap_or_else(|| message.content.clone()),
         parsed.embeds.clone().unwrap_or_else(|| message.embeds.clone()),

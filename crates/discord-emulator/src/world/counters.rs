@@ -52,7 +52,13 @@ impl Counters {
             return;
         }
         self.dispatches += n;
-        *self.dispatches_by_event.entry(event.to_owned()).or_default() += n;
+        // Looked up by `&str` first: the key is allocated once per event name, not per dispatch.
+        match self.dispatches_by_event.get_mut(event) {
+            Some(count) => *count += n,
+            None => {
+                self.dispatches_by_event.insert(event.to_owned(), n);
+            }
+        }
     }
 
     /// Counts one answered REST request.

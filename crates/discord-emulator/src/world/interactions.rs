@@ -232,7 +232,7 @@ impl State {
                 format!("Interaction response type {} is not valid for this interaction", callback.kind),
             )]));
         }
-        let data = callback.data.clone().unwrap_or(Value::Null);
+        let data = callback.data.unwrap_or(Value::Null);
         let (i_kind, channel_id, app_id, user_id, component_message) =
             (i.kind, i.channel_id, i.application_id, i.user_id, i.message_id);
         let name = i.data.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
