@@ -114,20 +114,78 @@ impl State {
     }
 
     /// (application id, bot user id) of every bot that can view a channel.
-    fn viewers(&self, channel_id: u64) -> Vec<(u64, u64)> {
+    fn viewers(&mut self, channel_id: u64) -> Vec<(u64, u64)> {
         let Some(channel) = self.channels.get(&channel_id) else {
             return vec![];
         };
         match channel.guild_id.and_then(|g| self.guilds.get(&g)) {
-            Some(guild) => guild
-                .members
-                .keys()
-                .filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid)))
-                .filter(|(_, uid)| permissions::in_channel(guild, channel, *uid) & permissions::VIEW_CHANNEL != 0)
-                .collect(),
+            Some(guild) => {
+                // The guild's bots, kept between dispatches rather than found on each one by
+                // walking every member and looking each up among the bots (which showed in the
+                // profile under load). Members and bots are only ever added, so a changed count
+                // is a changed set.
+                let counts = (guild.members.len(), self.bot_apps.len());
+                let bot_apps = &self.bot_apps;
+                let cached = self.guild_bots.entry(guild.id).or_insert_with(|| ((usize::MAX, 0), Vec::new()));
+                if cached.0 != counts {
+                    let bots =
+                        guild.members.keys().filter_map(|uid| bot_apps.get(uid).map(|app| (*app, *uid))).collect();
+                    *cached = (counts, bots);
+                }
+                cached
+                    .1
+                    .iter()
+                    .copied()
+                    .filter(|(_, uid)| permissions::in_channel(guild, channel, *uid) & permissions::VIEW_CHANNEL != 0)
+                    .collect()
+            }
             None => {
                 channel.recipients.iter().filter_map(|uid| self.bot_apps.get(uid).map(|app| (*app, *uid))).collect()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::world::model::Overwrite;
+    use crate::world::ApplicationSpec;
+
+    fn app(state: &mut State, name: &str) -> (u64, u64) {
+        let info =
+            state.create_application(ApplicationSpec { name: name.into(), ..Default::default() }).expect("application");
+        (info.application_id, info.bot_user_id)
+    }
+
+    #[test]
+    fn viewers_follow_members_bots_and_overwrites_between_dispatches() {
+        let mut state = State::new(Arc::new(Clock::new()), 16);
+        let owner = state.create_user("owner").expect("user");
+        let guild = state.create_guild("Guild", owner).expect("guild");
+        let channel = state.create_channel(guild, "general", None).expect("channel");
+        let a = app(&mut state, "A");
+        state.add_member(guild, a.1, vec![]).expect("member");
+        assert_eq!(state.viewers(channel), vec![a]);
+        // A bot joining later is seen by the next dispatch.
+        let b = app(&mut state, "B");
+        assert_eq!(state.viewers(channel), vec![a], "a new bot outside the guild sees nothing");
+        state.add_member(guild, b.1, vec![]).expect("member");
+        let mut both = vec![a, b];
+        both.sort_by_key(|(_, uid)| *uid);
+        assert_eq!(state.viewers(channel), both);
+        let user = state.create_user("someone").expect("user");
+        state.add_member(guild, user, vec![]).expect("member");
+        assert_eq!(state.viewers(channel), both, "people are not viewers");
+        // Channel permissions are checked on every dispatch, not kept.
+        let hide = Overwrite { id: b.1, kind: 1, allow: 0, deny: permissions::VIEW_CHANNEL };
+        state.set_overwrite(channel, hide).expect("overwrite");
+        assert_eq!(state.viewers(channel), vec![a]);
+        // A DM's bot.
+        let dm = state.dm_channel(user, b.1).expect("dm");
+        assert_eq!(state.viewers(dm), vec![b]);
     }
 }

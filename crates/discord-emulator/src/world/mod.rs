@@ -124,7 +124,13 @@ pub struct State {
     pub counters: Counters,
     /// Messages sent with a nonce, for `enforce_nonce` (kept for [`nonces::NONCE_WINDOW`]).
     pub nonces: nonces::Nonces,
+    /// Per guild, its bots: fan-out's cache (`dispatch.rs`).
+    guild_bots: HashMap<u64, GuildBots>,
 }
+
+/// A guild's bots as (application id, bot user id), and the (member count, bot count) they were
+/// found with.
+type GuildBots = ((usize, usize), Vec<(u64, u64)>);
 
 impl State {
     /// An empty world.
@@ -146,6 +152,7 @@ impl State {
             replay_capacity,
             counters: Counters::default(),
             nonces: nonces::Nonces::default(),
+            guild_bots: HashMap::new(),
         }
     }
 
