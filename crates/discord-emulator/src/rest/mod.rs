@@ -119,8 +119,9 @@ async fn guard(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let route = route_of(matched.as_str()).to_owned();
-    let method = req.method().as_str().to_owned();
+    let route = route_of(matched.as_str());
+    let method = req.method().clone();
+    let method = method.as_str();
     let token_free = route.starts_with("/interactions/") || route.starts_with("/webhooks/") || route == "/gateway";
     let now = shared.clock.now();
     let app = req
@@ -138,22 +139,22 @@ async fn guard(
         None if token_free => None,
         None => {
             let response = ApiError::unauthorized().into_response();
-            return finish(&shared, peer, &method, &route, response, None);
+            return finish(&shared, peer, method, route, response, None);
         }
     };
     let caller = identity.map_or(Caller::Ip(peer.ip()), Caller::Bot);
     let (fault, latency, lost) = {
         let mut faults = shared.faults();
         (
-            faults.rest_fault(identity, &method, &route, now),
-            faults.rest_latency(identity, &method, &route, now),
-            faults.rest_answer_lost(identity, &method, &route, now),
+            faults.rest_fault(identity, method, route, now),
+            faults.rest_latency(identity, method, route, now),
+            faults.rest_answer_lost(identity, method, route, now),
         )
     };
     if let Some(delay) = latency {
         tokio::time::sleep(delay).await;
     }
-    let major = major_param(&route, req.uri().path());
+    let major = major_param(route, req.uri().path());
     let (response, scope) = match fault {
         Some(RestFault::Down(_)) => (ApiError::unavailable().into_response(), None),
         Some(RestFault::Error(code)) => (ApiError::from_code(code).into_response(), None),
@@ -164,16 +165,15 @@ async fn guard(
                     limit: 1,
                     remaining: 0,
                     reset_after: retry_after,
-                    bucket: rate_limits::bucket_hash(&method, &route),
+                    bucket: rate_limits::bucket_hash(method, route),
                 };
                 bucket_headers(&shared, response.headers_mut(), &bucket, scope);
             }
             (response, Some(scope))
         }
         None => {
-            let global = !interaction_endpoint(&shared, &route, &major);
-            let verdict =
-                shared.limits().check(&shared.config, now, peer.ip(), caller, &method, &route, &major, global);
+            let global = !interaction_endpoint(&shared, route, &major);
+            let verdict = shared.limits().check(&shared.config, now, peer.ip(), caller, method, route, &major, global);
             match verdict {
                 Verdict::Allowed(bucket) => {
                     let mut response = next.run(req).await;
@@ -194,7 +194,7 @@ async fn guard(
             }
         }
     };
-    finish(&shared, peer, &method, &route, response, scope)
+    finish(&shared, peer, method, route, response, scope)
 }
 
 /// Counts the response (and, for 401/403/429 other than `shared`, an invalid request).
