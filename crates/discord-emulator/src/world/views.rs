@@ -32,6 +32,42 @@ impl Serialize for Id {
     }
 }
 
+/// A time as Discord writes it (`snowflake::iso8601`), written without a `String` per field.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub std::time::SystemTime);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use std::time::{Duration, UNIX_EPOCH};
+        let since = self.0.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let secs = i64::try_from(since.as_secs()).unwrap_or(0);
+        let dt = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        // `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`; a year outside 0..=9999 takes the general path.
+        let Ok(year) = u32::try_from(dt.year()) else {
+            return serializer.serialize_str(&iso8601(self.0));
+        };
+        if year > 9999 {
+            return serializer.serialize_str(&iso8601(self.0));
+        }
+        let mut buf = *b"0000-00-00T00:00:00.000000+00:00";
+        let mut put = |at: usize, width: usize, mut n: u32| {
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, u32::from(u8::from(dt.month())));
+        put(8, 2, u32::from(dt.day()));
+        put(11, 2, u32::from(dt.hour()));
+        put(14, 2, u32::from(dt.minute()));
+        put(17, 2, u32::from(dt.second()));
+        put(20, 6, since.subsec_micros());
+        // Only ASCII was written.
+        serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    }
+}
+
 /// `[]`.
 const EMPTY_LIST: [(); 0] = [];
 
@@ -110,7 +146,7 @@ impl Serialize for MemberView<'_> {
         map.serialize_entry("communication_disabled_until", &())?;
         map.serialize_entry("deaf", &false)?;
         map.serialize_entry("flags", &0)?;
-        map.serialize_entry("joined_at", &iso8601(m.joined_at))?;
+        map.serialize_entry("joined_at", &Timestamp(m.joined_at))?;
         map.serialize_entry("mute", &false)?;
         map.serialize_entry("nick", &m.nick)?;
         map.serialize_entry("pending", &false)?;
@@ -246,7 +282,7 @@ impl Serialize for MessageView<'_> {
             map.serialize_entry("components", &m.components)?;
             map.serialize_entry("content", &m.content)?;
         }
-        map.serialize_entry("edited_timestamp", &m.edited_at.map(iso8601))?;
+        map.serialize_entry("edited_timestamp", &m.edited_at.map(Timestamp))?;
         if self.blank {
             map.serialize_entry("embeds", &EMPTY_LIST)?;
         } else {
@@ -286,7 +322,7 @@ impl Serialize for MessageView<'_> {
         map.serialize_entry("pinned", &false)?;
         map.serialize_entry("position", &0)?;
         map.serialize_entry("reactions", &EMPTY_LIST)?;
-        map.serialize_entry("timestamp", &iso8601(m.created_at))?;
+        map.serialize_entry("timestamp", &Timestamp(m.created_at))?;
         map.serialize_entry("tts", &m.tts)?;
         map.serialize_entry("type", &m.kind)?;
         if let Some(hook) = m.webhook_id {
@@ -579,6 +615,18 @@ mod tests {
         gone.user_id = 2;
         let new = InteractionView { state: &w.state, interaction: &gone }.render();
         assert_eq!(new, reference::interaction(&w.state, &gone).to_string());
+    }
+
+    #[test]
+    fn timestamps_are_written_as_iso8601_writes_them() {
+        use std::time::{Duration, UNIX_EPOCH};
+        for ms in [0, 1, 999, 1_700_000_000_123, 1_764_998_400_000, 253_402_300_799_999] {
+            for extra_us in [0, 1, 456, 999] {
+                let t = UNIX_EPOCH + Duration::from_millis(ms) + Duration::from_micros(extra_us);
+                let json = serde_json::to_string(&Timestamp(t)).expect("JSON");
+                assert_eq!(json, format!("\"{}\"", iso8601(t)));
+            }
+        }
     }
 
     #[test]
