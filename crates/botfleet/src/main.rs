@@ -381,8 +381,16 @@ async fn shutdown_signal() {
 #[global_allocator]
 static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // One malloc arena per core unless the operator chose (glibc reads MALLOC_ARENA_MAX itself):
+    // set before the runtime's threads exist (`alloc_trim::limit_arenas`).
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        alloc_trim::limit_arenas(std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let unknown = botfleet::config::unknown_variables(&known_variables(), std::env::vars().map(|(name, _)| name));
