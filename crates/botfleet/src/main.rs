@@ -382,10 +382,14 @@ async fn shutdown_signal() {
 static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
 
 fn main() -> anyhow::Result<()> {
-    // One malloc arena per core unless the operator chose (glibc reads MALLOC_ARENA_MAX itself):
-    // set before the runtime's threads exist (`alloc_trim::limit_arenas`).
+    // One malloc arena per core, and blocks of 128 KiB or more mapped on their own, unless the
+    // operator chose (glibc reads MALLOC_ARENA_MAX and MALLOC_MMAP_THRESHOLD_ itself): set before
+    // the runtime's threads exist, so that a burst's memory can go back (`alloc_trim`).
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         alloc_trim::limit_arenas(std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
+    }
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        alloc_trim::map_large_allocations(128 * 1024);
     }
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?.block_on(run())
 }
