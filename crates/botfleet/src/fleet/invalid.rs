@@ -8,7 +8,7 @@
 //! twilight-http retries 429s by itself and does not say whether one was of the `shared` scope
 //! (which Discord does not count): all are counted, which errs on the safe side.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 
 use crate::time::Clock;
@@ -33,26 +33,29 @@ impl Default for Levels {
 }
 
 /// Counts in the last ten minutes, slot by slot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Window {
-    /// (slot number since 1970, count), indexed by slot number modulo [`SLOTS`].
-    slots: [(i64, u64); SLOTS],
-}
-
-impl Default for Window {
-    fn default() -> Self {
-        Self { slots: [(i64::MIN, 0); SLOTS] }
-    }
+    /// (slot number since 1970, count) of the slots that counted something, oldest first; those
+    /// out of the window go at the next count. A bot with one 429 holds one slot, not all 60
+    /// (1,000 bots that each met a 429 in a burst held ≈ 1 KB each for ten minutes).
+    slots: VecDeque<(i64, u64)>,
 }
 
 impl Window {
     fn add(&mut self, now_ms: i64) {
         let slot = now_ms.div_euclid(SLOT_MS);
-        let entry = &mut self.slots[usize::try_from(slot.rem_euclid(SLOTS as i64)).unwrap_or(0)];
-        if entry.0 != slot {
-            *entry = (slot, 0);
+        let oldest = slot - (SLOTS as i64 - 1);
+        while self.slots.front().is_some_and(|&(s, _)| s < oldest) {
+            self.slots.pop_front();
         }
-        entry.1 += 1;
+        match self.slots.iter_mut().rev().find(|(s, _)| *s <= slot) {
+            Some(entry) if entry.0 == slot => entry.1 += 1,
+            // A clock set back lands between the slots it already counted.
+            _ => {
+                let at = self.slots.partition_point(|&(s, _)| s < slot);
+                self.slots.insert(at, (slot, 1));
+            }
+        }
     }
 
     fn sum(&self, now_ms: i64) -> u64 {
@@ -166,5 +169,23 @@ mod tests {
         assert_eq!(invalid.in_window(Some(1)), (0, 0), "the window moved on");
         assert_eq!(invalid.paused(1), None);
         assert_eq!(invalid.total(), 10);
+    }
+
+    #[test]
+    fn a_window_holds_only_the_slots_that_counted_and_forgets_old_ones() {
+        let mut w = Window::default();
+        w.add(5_000);
+        w.add(6_000);
+        assert_eq!(w.slots.len(), 1, "one slot for two counts in the same 10 s");
+        w.add(25_000);
+        w.add(15_000); // a clock set back
+        assert_eq!(w.slots.iter().map(|s| s.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(w.sum(25_000), 4);
+        // Eleven minutes on: the first three slots left the window, and go with the next count.
+        let later = 25_000 + 11 * 60_000;
+        assert_eq!(w.sum(later), 0);
+        w.add(later);
+        assert_eq!(w.slots.len(), 1);
+        assert_eq!(w.sum(later), 1);
     }
 }
