@@ -177,6 +177,19 @@ fn summarise(runs: &[Value]) -> Value {
     out
 }
 
+/// Whether the memory phase stops at `stop` (`BENCH_IDLE_ONLY`): then it says `what` and holds
+/// `BENCH_HOLD_SECS` first, time for a `kill -9` of a profiled botfleet (heaptrack then reports
+/// what was live at this point as never freed).
+async fn stop_here(stop: &str, what: &str) -> bool {
+    if std::env::var("BENCH_IDLE_ONLY").as_deref() != Ok(stop) {
+        return false;
+    }
+    let hold = env_or("BENCH_HOLD_SECS", 0u64);
+    eprintln!("{what}; holding {hold} s");
+    tokio::time::sleep(Duration::from_secs(hold)).await;
+    true
+}
+
 async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let dir = tempdir();
     let emu = emulator(bots, &dir).await;
@@ -190,18 +203,10 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     let ready_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_small = rss_kib(pid);
-    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("1") {
-        // A profile of the idle state: botfleet is stopped here, after BENCH_HOLD_SECS (time for a
-        // `kill -9` of a profiled botfleet while the bots are still connected: heaptrack then
-        // reports the idle heap as what was never freed).
-        let hold = env_or("BENCH_HOLD_SECS", 0u64);
-        eprintln!(
-            "idle: {} KiB per bot; holding {hold} s (botfleet pid {pid})",
-            (idle_small.saturating_sub(empty)) / bots as u64
-        );
-        tokio::time::sleep(Duration::from_secs(hold)).await;
+    let per_bot = |rss: u64| (rss.saturating_sub(empty)) as f64 / bots as f64;
+    if stop_here("1", &format!("idle: {:.0} KiB per bot (botfleet pid {pid})", per_bot(idle_small))).await {
         return json!({"bots": bots, "rss_empty_kib": empty, "rss_idle_small_guild_kib": idle_small,
-                      "per_idle_bot_kib": (idle_small.saturating_sub(empty)) as f64 / bots as f64,
+                      "per_idle_bot_kib": per_bot(idle_small),
                       "all_ready_secs": ready_secs, "connected_after_start_secs": connected_in.as_secs_f64()});
     }
     // A short warm-up builds the load driver's world (a guild per bot, reused by later runs), so
@@ -209,39 +214,22 @@ async fn memory(http: &reqwest::Client, bots: usize) -> Value {
     run_load(http, &emu, 100.0, 1.0).await;
     tokio::time::sleep(Duration::from_secs(75)).await;
     let idle = rss_kib(pid);
-    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("world") {
-        let hold = env_or("BENCH_HOLD_SECS", 0u64);
-        eprintln!(
-            "idle with the load world: {} KiB per bot; holding {hold} s",
-            (idle.saturating_sub(empty)) / bots as u64
-        );
-        tokio::time::sleep(Duration::from_secs(hold)).await;
+    if stop_here("world", &format!("idle with the load world: {:.0} KiB per bot", per_bot(idle))).await {
         return json!({"bots": bots, "rss_empty_kib": empty, "rss_idle_with_load_world_kib": idle});
     }
     let report = run_load(http, &emu, 1000.0, 10.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib(pid);
-    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("loaded") {
-        let hold = env_or("BENCH_HOLD_SECS", 0u64);
-        eprintln!(
-            "right after the load: {} KiB per bot; holding {hold} s",
-            (after.saturating_sub(empty)) / bots as u64
-        );
-        tokio::time::sleep(Duration::from_secs(hold)).await;
+    if stop_here("loaded", &format!("right after the load: {:.0} KiB per bot", per_bot(after))).await {
         return json!({"bots": bots, "rss_empty_kib": empty, "rss_idle_with_load_world_kib": idle,
                       "rss_after_10k_commands_kib": after});
     }
     // botfleet drops a bot's REST client 30 to 38 s after its last command: idle again after the load.
     tokio::time::sleep(Duration::from_secs(75)).await;
     let after_idle = rss_kib(pid);
-    if std::env::var("BENCH_IDLE_ONLY").as_deref() == Ok("after") {
-        let hold = env_or("BENCH_HOLD_SECS", 0u64);
-        eprintln!("idle again after the load: holding {hold} s");
-        tokio::time::sleep(Duration::from_secs(hold)).await;
-    }
+    stop_here("after", "idle again after the load").await;
     drop(bf.child);
     drop(emu.child);
-    let per_bot = |rss: u64| (rss.saturating_sub(empty)) as f64 / bots as f64;
     let answered: u64 = ["prefix", "slash"].iter().map(|k| report["kinds"][k]["answered"].as_u64().unwrap_or(0)).sum();
     json!({
         "bots": bots,
