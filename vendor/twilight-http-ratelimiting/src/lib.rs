@@ -8,26 +8,28 @@
 )]
 #![allow(clippy::module_name_repetitions, clippy::must_use_candidate)]
 
-mod actor;
-mod resets;
+mod state;
 
 use std::{
+    fmt::{self, Debug},
     future::Future,
     hash::{Hash as _, Hasher},
     num::NonZero,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
     time::{Duration, Instant},
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::{runtime::Handle, sync::oneshot};
 
 /// Duration from the first globally limited request until the remaining count
 /// resets to the global limit count.
 pub const GLOBAL_LIMIT_PERIOD: Duration = Duration::from_secs(1);
 
-/// User actionable description that the actor panicked.
-const ACTOR_PANIC_MESSAGE: &str =
-    "actor task panicked: report its panic message to the maintainers";
+/// User actionable description of a request the rate limiter dropped (it never does: a request
+/// waiting in a queue is always handed a permit, in its turn).
+const DROPPED_REQUEST_MESSAGE: &str =
+    "the rate limiter dropped a waiting request: report this to the maintainers";
 
 /// HTTP request [method].
 ///
@@ -218,34 +220,99 @@ impl RateLimitHeaders {
 }
 
 /// Permit to send a Discord HTTP API request to the acquired endpoint.
-#[derive(Debug)]
+///
+/// botfleet's patch 5: the permit holds its rate limiter and reports back to it directly
+/// ([`complete`][Self::complete], or cancellation when dropped); upstream's was a channel to the
+/// limiter's actor task.
 #[must_use = "dropping the permit immediately cancels itself"]
-pub struct Permit(oneshot::Sender<Option<RateLimitHeaders>>);
+pub struct Permit {
+    /// The rate limiter that handed the permit out.
+    limiter: Arc<state::Shared>,
+    /// Endpoint the permit is for; `None` once reported (completed, or handed back unsent).
+    endpoint: Option<Endpoint>,
+}
 
 impl Permit {
+    /// A permit for `endpoint`, to report to `limiter`.
+    pub(crate) fn new(limiter: &Arc<state::Shared>, endpoint: Endpoint) -> Self {
+        Self {
+            limiter: Arc::clone(limiter),
+            endpoint: Some(endpoint),
+        }
+    }
+
     /// Update the [`RateLimiter`] based on the response headers.
     ///
     /// Non-completed permits are regarded as cancelled, so only call this
     /// on receiving a response.
-    #[allow(clippy::missing_panics_doc)]
-    pub fn complete(self, headers: Option<RateLimitHeaders>) {
-        assert!(self.0.send(headers).is_ok(), "{ACTOR_PANIC_MESSAGE}");
+    pub fn complete(mut self, headers: Option<RateLimitHeaders>) {
+        if let Some(endpoint) = self.endpoint.take() {
+            self.limiter.respond(endpoint, state::Outcome::Response(headers));
+        }
+    }
+
+    /// Drops a permit that never reached its requester, without reporting it (the rate limiter
+    /// is handing it to the next request instead).
+    pub(crate) fn defuse(mut self) {
+        self.endpoint = None;
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Some(endpoint) = self.endpoint.take() {
+            self.limiter.respond(endpoint, state::Outcome::Cancelled);
+        }
+    }
+}
+
+impl Debug for Permit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A permit granted at once, or one waited for.
+#[derive(Debug)]
+enum Grant {
+    /// Granted when asked (taken when polled).
+    Ready(Option<Permit>),
+    /// Waiting in a queue.
+    Queued {
+        /// Where the permit comes.
+        rx: oneshot::Receiver<Permit>,
+        /// Held so that the state (and the request in it) lives while the request waits.
+        _limiter: Arc<state::Shared>,
+    },
+}
+
+impl Grant {
+    /// Polls for the permit; `Err` only if the rate limiter dropped the request.
+    fn poll_permit(&mut self, cx: &mut Context<'_>) -> Poll<Result<Permit, oneshot::error::RecvError>> {
+        match self {
+            Grant::Ready(permit) => Poll::Ready(Ok(permit
+                .take()
+                .expect("permit future polled after completion"))),
+            Grant::Queued { rx, .. } => Pin::new(rx).poll(cx),
+        }
     }
 }
 
 /// Future that completes when a permit is ready.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct PermitFuture(oneshot::Receiver<oneshot::Sender<Option<RateLimitHeaders>>>);
+pub struct PermitFuture(Grant);
 
 impl Future for PermitFuture {
     type Output = Permit;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         #[allow(clippy::match_wild_err_arm)]
-        Pin::new(&mut self.0).poll(cx).map(|r| match r {
-            Ok(sender) => Permit(sender),
-            Err(_) => panic!("{ACTOR_PANIC_MESSAGE}"),
+        self.0.poll_permit(cx).map(|r| match r {
+            Ok(permit) => permit,
+            Err(_) => panic!("{DROPPED_REQUEST_MESSAGE}"),
         })
     }
 }
@@ -253,13 +320,16 @@ impl Future for PermitFuture {
 /// Future that completes when a permit is ready or cancelled.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct MaybePermitFuture(oneshot::Receiver<oneshot::Sender<Option<RateLimitHeaders>>>);
+pub struct MaybePermitFuture(Option<Grant>);
 
 impl Future for MaybePermitFuture {
     type Output = Option<Permit>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|r| r.ok().map(Permit))
+        match &mut self.0 {
+            Some(grant) => grant.poll_permit(cx).map(Result::ok),
+            None => Poll::Ready(None),
+        }
     }
 }
 
@@ -276,20 +346,25 @@ pub struct Bucket {
     pub reset_at: Instant,
 }
 
-/// Actor run closure pre-enqueue for early [`MaybePermitFuture`] cancellation.
-type Predicate = Box<dyn FnOnce(Option<Bucket>) -> bool + Send>;
-
 /// Discord HTTP client API rate limiter.
 ///
-/// The [`RateLimiter`] runs an associated actor task to concurrently handle permit
-/// requests and responses.
+/// botfleet's patch 5: the [`RateLimiter`] is state under a lock, changed by the tasks that ask
+/// for permits and complete them. A request that finds its queue free gets its permit at once,
+/// without a task, channel or wake-up; one that must wait gets a channel, and a timer task runs
+/// only while a bucket (or the global limit) is exhausted and a request waits for its reset.
+/// Upstream ran an actor task per rate limiter and passed every request and response through it.
 ///
-/// Cloning a [`RateLimiter`] increments just the amount of senders for the actor.
-/// The actor completes when there are no senders and non-completed permits left.
-#[derive(Clone, Debug)]
+/// Cloning a [`RateLimiter`] shares its state.
+#[derive(Clone)]
 pub struct RateLimiter {
-    /// Actor message sender.
-    tx: mpsc::UnboundedSender<(actor::Message, Option<Predicate>)>,
+    /// The state shared by its clones, its permits and its waiting requests.
+    shared: Arc<state::Shared>,
+}
+
+impl Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiter").finish_non_exhaustive()
+    }
 }
 
 impl RateLimiter {
@@ -299,21 +374,21 @@ impl RateLimiter {
     ///
     /// # Panics
     ///
-    /// Panics if the global limit is 0.
+    /// Panics if the global limit is 0, or if called outside a tokio runtime (its reset timers
+    /// run there).
     #[track_caller]
     pub fn new(global_limit: u16) -> Self {
         let global_limit = NonZero::new(global_limit).expect("global limit is non-zero");
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(actor::runner(global_limit, rx));
-
-        Self { tx }
+        Self {
+            shared: Arc::new(state::Shared::new(global_limit, Handle::current())),
+        }
     }
 
     /// Await a single permit for this endpoint.
     ///
     /// Permits are queued per endpoint in the order they were requested.
     pub fn acquire(&self, endpoint: Endpoint) -> PermitFuture {
-        PermitFuture(self.acquire_inner(endpoint, None))
+        PermitFuture(self.grant(endpoint))
     }
 
     /// Await a single permit for this endpoint, but only if the predicate evaluates
@@ -321,7 +396,7 @@ impl RateLimiter {
     ///
     /// Permits are queued per endpoint in the order they were requested.
     ///
-    /// Note that the predicate is asynchronously called in the actor task.
+    /// Note that the predicate is called at once, with the bucket as it is now.
     ///
     /// # Example
     ///
@@ -351,43 +426,26 @@ impl RateLimiter {
     where
         P: FnOnce(Option<Bucket>) -> bool + Send + 'static,
     {
-        MaybePermitFuture(self.acquire_inner(endpoint, Some(Box::new(predicate))))
+        // Called outside the lock, so a predicate may use the rate limiter itself.
+        let wanted = predicate(self.shared.bucket(&endpoint));
+        MaybePermitFuture(wanted.then(|| self.grant(endpoint)))
     }
 
-    /// Requests a permit for this endpoint.
-    #[allow(clippy::missing_panics_doc)]
-    fn acquire_inner(
-        &self,
-        endpoint: Endpoint,
-        predicate: Option<Predicate>,
-    ) -> oneshot::Receiver<oneshot::Sender<Option<RateLimitHeaders>>> {
-        let (notifier, rx) = oneshot::channel();
-        let message = actor::Message { endpoint, notifier };
-
-        let res = self.tx.send((message, predicate));
-        assert!(res.is_ok(), "{ACTOR_PANIC_MESSAGE}");
-
-        rx
+    /// Grants a permit for this endpoint now, or queues the request for one.
+    fn grant(&self, endpoint: Endpoint) -> Grant {
+        match self.shared.acquire(endpoint) {
+            Ok(permit) => Grant::Ready(Some(permit)),
+            Err(rx) => Grant::Queued {
+                rx,
+                _limiter: Arc::clone(&self.shared),
+            },
+        }
     }
 
     /// Retrieve the [`Bucket`] for this endpoint.
-    ///
-    /// The bucket is internally retrieved via [`acquire_if`][Self::acquire_if].
-    #[allow(clippy::missing_panics_doc)]
+    #[allow(clippy::unused_async)]
     pub async fn bucket(&self, endpoint: Endpoint) -> Option<Bucket> {
-        let (tx, rx) = oneshot::channel();
-        self.acquire_if(endpoint, |bucket| {
-            // Ignore cancellation error.
-            _ = tx.send(bucket);
-            false
-        })
-        .await;
-
-        #[allow(clippy::match_wild_err_arm)]
-        match rx.await {
-            Ok(bucket) => bucket,
-            Err(_) => panic!("{ACTOR_PANIC_MESSAGE}"),
-        }
+        self.shared.bucket(&endpoint)
     }
 }
 
