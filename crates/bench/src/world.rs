@@ -148,6 +148,13 @@ pub struct Botfleet {
     pub db: PathBuf,
 }
 
+/// `BENCH_WORKER_THREADS`: the threads of botfleet's and the echo bots' runtimes (unset or `0`:
+/// each process's default, one per core). `./scripts/bench` sets 1 unless told otherwise: on a
+/// 2-core machine the emulator and its load driver use the other core.
+pub fn worker_threads() -> Option<String> {
+    std::env::var("BENCH_WORKER_THREADS").ok().filter(|n| !n.is_empty() && n != "0")
+}
+
 pub async fn botfleet(emu: &Emulator, dir: &std::path::Path, monitoring: bool) -> Botfleet {
     let made = Command::new(bin("botfleet"))
         .args(["key", "add", "--name", "bench", "--role", "admin"])
@@ -169,6 +176,7 @@ pub async fn botfleet(emu: &Emulator, dir: &std::path::Path, monitoring: bool) -
         .env("BOTFLEET_BOT_OPS_PER_MINUTE", "10000000")
         .env("BOTFLEET_DISCORD_API_URL", &emu.url)
         .env("BOTFLEET_MONITORING", monitoring.to_string())
+        .envs(worker_threads().map(|n| ("BOTFLEET_WORKER_THREADS", n)))
         .env_remove("BOTFLEET_DATABASE_URL")
         .env("RUST_LOG", "warn,botfleet=info")
         .env("NO_COLOR", "1")

@@ -14,6 +14,11 @@ use botfleet::config::{ServeConfig, StorageConfig};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads that run botfleet's tasks (default: one per core). Fewer than the cores leaves
+    /// them to other work on the machine; tasks move less between threads then, which costs less
+    /// CPU per command (docs/benchmarks.md).
+    #[arg(long, env = "BOTFLEET_WORKER_THREADS", global = true)]
+    worker_threads: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -391,12 +396,16 @@ fn main() -> anyhow::Result<()> {
     if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
         alloc_trim::map_large_allocations(128 * 1024);
     }
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?.block_on(run())
+    let cli = Cli::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = cli.worker_threads {
+        runtime.worker_threads(threads.get());
+    }
+    runtime.enable_all().build().context("starting the runtime")?.block_on(run(cli))
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = Cli::parse();
     let unknown = botfleet::config::unknown_variables(&known_variables(), std::env::vars().map(|(name, _)| name));
     match cli.command {
         Command::Serve(config) => {
@@ -411,6 +420,7 @@ async fn run() -> anyhow::Result<()> {
                 database = %botfleet::store::redact(&config.storage.url()),
                 trusted_proxies = %config.trusted_proxies,
                 public_origin = state.net.public_origin.as_deref().unwrap_or("(from each request)"),
+                worker_threads = tokio::runtime::Handle::current().metrics().num_workers(),
                 "botfleet is serving"
             );
             botfleet::app::run(listener, state, shutdown_signal()).await.context("serving")?;

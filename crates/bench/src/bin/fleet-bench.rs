@@ -13,7 +13,9 @@
 //! load driver's guilds; `loaded`: right after the 10,000 commands; `after`: holds at the end,
 //! idle again after the load), BENCH_BOTFLEET_PREFIX (unset: a command
 //! and its arguments botfleet runs under, e.g. `heaptrack -o /var/tmp/botfleet` for a heap
-//! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile).
+//! profile or `perf record -g -o /var/tmp/perf.data --` for a CPU profile), BENCH_WORKER_THREADS
+//! (unset: each process's default; `./scripts/bench` sets 1): the threads of botfleet's and the
+//! echo bots' runtimes, the same for both.
 //!
 //! CPU per command: each process's user + system CPU time (from `/proc/<pid>/stat`) over the load
 //! run, divided by the commands answered — for botfleet, the echo baseline and the emulator.
@@ -30,7 +32,7 @@ use std::time::Duration;
 
 use bench::world::{
     add_and_start, answered, bin, botfleet, cpu_per_command, cpu_us, emulator, env_or, rss_kib, run_load, tempdir,
-    wait_connected, Botfleet,
+    wait_connected, worker_threads, Botfleet,
 };
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -42,6 +44,7 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     let host = emu.url.trim_start_matches("http://").to_owned();
     let mut echo = Command::new(bin("echo-bots"))
         .args(["--host", &host, "--gateway", &emu.gateway])
+        .envs(worker_threads().map(|n| ("TOKIO_WORKER_THREADS", n)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -286,6 +289,7 @@ async fn main() {
     };
     let mut result = json!({
         "rounds": rounds, "bots": bots, "rate": rate, "seconds": secs,
+        "worker_threads": worker_threads().unwrap_or_else(|| "default (one per core)".to_owned()),
         "echo": e.clone(), "botfleet": f.clone(),
         "botfleet_added_p99_ms": {"prefix": added(&f, "prefix"), "slash": added(&f, "slash")},
         // Issue 26's figures, medians: p99 within 1.2 × the echo baseline's, CPU ≤ 150 µs a command.
