@@ -177,9 +177,9 @@ pub async fn run(
         crate::live::spawn_figures(state.fleet.clone(), state.store.clone(), state.events.clone(), every)
     });
     let session_saver = fleet.spawn_session_saver(crate::fleet::SESSION_SAVE_EVERY);
-    // Looks every 7.5 s: a client is dropped 30–37.5 s after its last call, so the memory a
-    // burst used is given back within 45 s of its end.
-    let memory_release = fleet.spawn_memory_release(crate::fleet::rest_clients::CLIENT_IDLE / 4);
+    // Looks every second: a burst's memory is given back about a second after its end, and again
+    // once its clients are dropped (30–45 s after their last call).
+    let memory_release = fleet.spawn_memory_release(crate::fleet::memory_release::LOOK_EVERY);
     let jobs = state.jobs.spawn();
     let schedules = state.schedules.spawn();
     let single_node = state.single_node.lock().unwrap_or_else(PoisonError::into_inner).take();

@@ -10,7 +10,7 @@
 //! one that no one holds goes first), and forgotten when their bot is deleted.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -48,6 +48,8 @@ pub struct RestClients {
     idle: Duration,
     /// Clients dropped since [`RestClients::take_dropped`] last looked.
     dropped: AtomicUsize,
+    /// Clients handed out (each a REST call or a few): how busy the fleet's REST traffic is.
+    calls: AtomicU64,
 }
 
 impl std::fmt::Debug for RestClients {
@@ -77,12 +79,14 @@ impl RestClients {
     pub fn with_limits(discord: Arc<DiscordApi>, max: usize, idle: Duration) -> Self {
         let swept = Mutex::new(Instant::now());
         let dropped = AtomicUsize::new(0);
-        Self { discord, slots: Mutex::new(HashMap::new()), swept, max: max.max(1), idle, dropped }
+        let calls = AtomicU64::new(0);
+        Self { discord, slots: Mutex::new(HashMap::new()), swept, max: max.max(1), idle, dropped, calls }
     }
 
     /// The bot's client for `token`: the one kept if it carries this token, else a new one (which
     /// replaces it).
     pub fn get(&self, bot_id: i64, token: &Secret) -> Arc<Client> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
         self.sweep_now_and_then();
         let print = fingerprint(token);
         let now = Instant::now();
@@ -149,6 +153,11 @@ impl RestClients {
         if lock(&self.slots).remove(&bot_id).is_some() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Clients handed out so far (`Fleet::spawn_memory_release` sees a burst end by it).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// How many clients are kept.
