@@ -485,7 +485,10 @@ async fn resume_queue(shared: Arc<Shared>, hash: u64, mut at: Instant) {
             continue;
         }
         queue.timer = false;
-        queue.reset = None;
+        // A reset still ahead (a response since made the queue no longer exhausted) stays known.
+        if queue.reset.is_some_and(|reset| reset <= now) {
+            queue.reset = None;
+        }
         queue.try_pop(hash, global, &shared, now);
         retire_if_spent(queues, hash, now);
         return;
