@@ -199,30 +199,11 @@ async fn an_explicit_sqlite_url_to_a_new_file_creates_it() {
 /// in the start-up line); zero is refused.
 #[tokio::test]
 async fn the_runtime_runs_on_the_threads_asked_for() {
-    use tokio::io::AsyncBufReadExt;
-    for threads in [1, 3] {
+    for threads in ["1", "3"] {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = botfleet()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("BOTFLEET_DATA_DIR", dir.path())
-            .env("BOTFLEET_WORKER_THREADS", threads.to_string())
-            .env("NO_COLOR", "1")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let serving = loop {
-            let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap();
-            let line = line.expect("botfleet logs that it is serving");
-            if line.contains("botfleet is serving") {
-                break line;
-            }
-        };
+        let (mut child, api, serving) =
+            process::serve_with_line(dir.path(), &[("BOTFLEET_WORKER_THREADS", threads)]).await;
         assert!(serving.contains(&format!("worker_threads={threads}")), "{serving}");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        // Serving: its signal handler is set once the health check answers.
-        let api = serving.split("api=").nth(1).unwrap().split_whitespace().next().unwrap();
         reqwest::get(format!("{api}/health")).await.unwrap().error_for_status().unwrap();
         process::sigterm(&child);
         assert!(child.wait().await.unwrap().success());

@@ -11,6 +11,15 @@ use tokio::io::AsyncBufReadExt;
 /// child and its API base URL (`http://127.0.0.1:PORT/api/v1`, `https://` with TLS settings), read from its start-up log line.
 /// The rest of its log is drained in the background.
 pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    let (child, api, _) = serve_with_line(data_dir, env).await;
+    (child, api)
+}
+
+/// [`serve`], also returning its start-up line ("botfleet is serving", with its settings).
+pub async fn serve_with_line(
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String, String) {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_botfleet"));
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("BOTFLEET_DATA_DIR", data_dir)
@@ -29,14 +38,14 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
     }
     let mut child = cmd.spawn().expect("botfleet starts");
     let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let api = loop {
+    let (api, serving) = loop {
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
             .expect("botfleet logs within 30 s")
             .expect("stderr readable")
             .expect("serve logs its address");
         if let Some(rest) = line.split("api=").nth(1) {
-            break rest.split_whitespace().next().expect("an address").to_owned();
+            break (rest.split_whitespace().next().expect("an address").to_owned(), line);
         }
     };
     let api_for_log = api.clone();
@@ -50,7 +59,7 @@ pub async fn serve(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (tokio::
             }
         }
     });
-    (child, api)
+    (child, api, serving)
 }
 
 /// Makes an admin API key with `botfleet key add` on `data_dir` (as an operator would) and
