@@ -11,6 +11,8 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
+pub mod db_threads;
+
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -71,6 +73,15 @@ impl Store {
                              PRAGMA cache_size = -32768;",
                         )
                         .await?;
+                        // The connection's thread (new with it) gives way to the runtime's.
+                        match tokio::task::spawn_blocking(db_threads::lower).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => tracing::warn!(
+                                error = %e,
+                                "the database thread's priority could not be lowered; it may delay commands under load"
+                            ),
+                            Err(e) => tracing::warn!(error = %e, "the database thread's priority was not lowered"),
+                        }
                     } else {
                         // Plan each statement with its values, never with a generic plan made
                         // after five runs: a log search with a filter is fast by the filter's
@@ -391,5 +402,23 @@ mod tests {
         assert_eq!(store.pool.size(), 0);
         store.ping().await.unwrap();
         assert_eq!(store.pool.size(), 1, "the next query opens a connection again");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    #[allow(clippy::unwrap_used)]
+    async fn sqlite_connection_threads_give_way_to_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&default_url(dir.path())).await.unwrap();
+        // Three connections at once: each has its thread, each lowered as it connected.
+        let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| store.pool.acquire())).await;
+        let held: Vec<_> = held.into_iter().map(Result::unwrap).collect();
+        let nice = db_threads::nice_values().unwrap();
+        assert!(nice.len() >= 3, "a thread per connection: {nice:?}");
+        assert!(nice.iter().all(|&n| n == db_threads::NICE), "{nice:?}");
+        assert_eq!(db_threads::lower().unwrap(), 0, "nothing left to lower");
+        // The runtime's own thread keeps the process's priority.
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), 0);
+        drop(held);
     }
 }
