@@ -35,6 +35,16 @@ pub trait Sampled: Send + Sync + 'static {
     fn tracking_queue_depth(&self) -> usize;
 }
 
+/// The node's own figures on its row (none on a bot's row).
+#[derive(Debug, Default, Clone, Copy)]
+struct NodeColumns {
+    rss_bytes: Option<i64>,
+    queue_depth: Option<i64>,
+    cpu_ms: Option<i64>,
+    db_rtt_us: Option<i64>,
+    open_sockets: Option<i64>,
+}
+
 /// The sampler.
 pub struct History {
     store: Store,
@@ -73,31 +83,6 @@ impl History {
                 .collect()
         };
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        const INSERT: &str = "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, \
-             errors, denied, latency_sum_us, latency_count, events, rest_calls, rate_limited, up_ms, span_ms, rss_bytes, \
-             queue_depth, cpu_ms, db_rtt_us, open_sockets) \
-             VALUES ($1, 10, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
-        let row = |bot: Option<i64>, d: &Totals| {
-            sqlx::query(INSERT)
-                .bind(at)
-                .bind(self.node.clone())
-                .bind(bot)
-                .bind(n(d.commands))
-                .bind(n(d.errors))
-                .bind(n(d.denied))
-                .bind(n(d.latency_sum_us))
-                .bind(n(d.latency_count))
-                .bind(n(d.events))
-                .bind(n(d.rest_calls))
-                .bind(n(d.rate_limited))
-                .bind(n(d.up_ms))
-                .bind(n(d.span_ms))
-        };
-        let mut tx = self.store.pool().begin().await?;
-        for (bot, d) in &deltas {
-            let none = None::<i64>;
-            row(Some(*bot), d).bind(none).bind(none).bind(none).bind(none).bind(none).execute(&mut *tx).await?;
-        }
         let all = deltas.iter().fold(Totals::default(), |a, (_, d)| a.plus(*d));
         let node = super::node::read(&self.store).await;
         let cpu_before = *self.cpu.lock().unwrap_or_else(PoisonError::into_inner);
@@ -105,14 +90,55 @@ impl History {
             (Some(now), Some(before)) => Some(((now - before).max(0.0) * 1000.0).round() as i64),
             _ => None,
         };
-        row(None, &all)
-            .bind(node.rss_bytes.map(n))
-            .bind(Some(i64::try_from(self.fleet.tracking_queue_depth()).unwrap_or(i64::MAX)))
-            .bind(cpu_ms)
-            .bind(node.db_round_trip.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)))
-            .bind(node.open_sockets.map(n))
-            .execute(&mut *tx)
-            .await?;
+        // One row per bot, then the node's (its bots' sums and its own figures).
+        let node_row = NodeColumns {
+            rss_bytes: node.rss_bytes.map(n),
+            queue_depth: Some(i64::try_from(self.fleet.tracking_queue_depth()).unwrap_or(i64::MAX)),
+            cpu_ms,
+            db_rtt_us: node.db_round_trip.map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)),
+            open_sockets: node.open_sockets.map(n),
+        };
+        let rows: Vec<(Option<i64>, &Totals, NodeColumns)> = deltas
+            .iter()
+            .map(|(bot, d)| (Some(*bot), d, NodeColumns::default()))
+            .chain(std::iter::once((None, &all, node_row)))
+            .collect();
+        // A multi-row INSERT per chunk (a thousand bots: a few statements, not a thousand).
+        let mut tx = self.store.begin_write().await?;
+        for chunk in crate::store::insert_chunks(&rows) {
+            let sql = crate::store::values_sql(
+                self.store.backend(),
+                "INSERT INTO discord_performance_metrics (at, resolution_s, node, bot_id, commands, errors, denied, \
+                 latency_sum_us, latency_count, events, rest_calls, rate_limited, up_ms, span_ms, rss_bytes, \
+                 queue_depth, cpu_ms, db_rtt_us, open_sockets) VALUES ",
+                "(?, 10, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                chunk.len(),
+                "",
+            );
+            let mut q = sqlx::query(&sql);
+            for (bot, d, node) in chunk {
+                q = q
+                    .bind(at)
+                    .bind(self.node.as_str())
+                    .bind(*bot)
+                    .bind(n(d.commands))
+                    .bind(n(d.errors))
+                    .bind(n(d.denied))
+                    .bind(n(d.latency_sum_us))
+                    .bind(n(d.latency_count))
+                    .bind(n(d.events))
+                    .bind(n(d.rest_calls))
+                    .bind(n(d.rate_limited))
+                    .bind(n(d.up_ms))
+                    .bind(n(d.span_ms))
+                    .bind(node.rss_bytes)
+                    .bind(node.queue_depth)
+                    .bind(node.cpu_ms)
+                    .bind(node.db_rtt_us)
+                    .bind(node.open_sockets);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         // Only now: a failed write leaves the differences for the next sample.
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = totals;

@@ -79,14 +79,14 @@ pub async fn db_round_trip(store: &Store) -> Option<Duration> {
     }
 }
 
-/// Every figure, now.
+/// Every figure, now. The files of `/proc` are read on a blocking thread: counting the sockets
+/// reads a link per open file (thousands with a large fleet), which would hold up the runtime
+/// thread answering commands.
 pub async fn read(store: &Store) -> NodeFigures {
-    NodeFigures {
-        rss_bytes: rss_bytes(),
-        cpu_seconds: cpu_seconds(),
-        open_sockets: open_sockets(),
-        db_round_trip: db_round_trip(store).await,
-    }
+    let from_proc = tokio::task::spawn_blocking(|| (rss_bytes(), cpu_seconds(), open_sockets())).await;
+    // The closure cannot panic, but a runtime shutting down cancels it: the figures are unknown.
+    let (rss_bytes, cpu_seconds, open_sockets) = from_proc.unwrap_or((None, None, None));
+    NodeFigures { rss_bytes, cpu_seconds, open_sockets, db_round_trip: db_round_trip(store).await }
 }
 
 #[cfg(test)]
