@@ -4,7 +4,7 @@
 //! sqlx runs each SQLite connection on a thread of its own (`sqlx-sqlite-worker-N`), and a
 //! statement handed to it wakes it. Measured on one runtime thread under 1,000 commands/s (a
 //! diagnostic build timing each task's polls): the tracking writer's polls took 1–3 ms of wall
-//! time for 0.1–0.3 ms of CPU — the kernel ran the woken database thread, which then wrote a
+//! time for 0.03–0.3 ms of CPU — the kernel ran the woken database thread, which then wrote a
 //! batch of rows and their indexes for milliseconds, on the core of the thread that woke it — and
 //! every command waiting on that thread waited with it. At a lower priority the database thread
 //! waits for the answering thread instead; it still has every core the answering leaves idle, so
@@ -26,23 +26,13 @@ const THREAD_NAME: &str = "sqlx-sqlite-wor";
 /// blocking thread.
 #[cfg(target_os = "linux")]
 pub fn lower() -> std::io::Result<usize> {
-    use rustix::process::{getpriority_process, setpriority_process, Pid};
+    use rustix::process::{getpriority_process, setpriority_process};
     let mut changed = 0;
-    for task in std::fs::read_dir("/proc/self/task")? {
-        let task = task?;
-        // A thread that ended since the listing is skipped.
-        let Ok(name) = std::fs::read_to_string(task.path().join("comm")) else { continue };
-        if !name.starts_with(THREAD_NAME) {
-            continue;
+    for thread in sqlite_threads()? {
+        if getpriority_process(Some(thread)).ok() != Some(NICE) {
+            setpriority_process(Some(thread), NICE)?;
+            changed += 1;
         }
-        let Some(pid) = task.file_name().to_str().and_then(|t| t.parse().ok()).and_then(Pid::from_raw) else {
-            continue;
-        };
-        if getpriority_process(Some(pid)).ok() == Some(NICE) {
-            continue;
-        }
-        setpriority_process(Some(pid), NICE)?;
-        changed += 1;
     }
     Ok(changed)
 }
@@ -56,15 +46,21 @@ pub fn lower() -> std::io::Result<usize> {
 /// The nice value of each SQLite connection thread of this process (for tests and diagnostics).
 #[cfg(target_os = "linux")]
 pub fn nice_values() -> std::io::Result<Vec<i32>> {
-    use rustix::process::{getpriority_process, Pid};
-    let mut values = Vec::new();
+    sqlite_threads()?.into_iter().map(|thread| Ok(rustix::process::getpriority_process(Some(thread))?)).collect()
+}
+
+/// The ids of this process's SQLite connection threads, by their names in `/proc/self/task` (a
+/// thread that ends while it is read is left out).
+#[cfg(target_os = "linux")]
+fn sqlite_threads() -> std::io::Result<Vec<rustix::process::Pid>> {
+    let mut threads = Vec::new();
     for task in std::fs::read_dir("/proc/self/task")? {
         let task = task?;
         let Ok(name) = std::fs::read_to_string(task.path().join("comm")) else { continue };
-        let pid = task.file_name().to_str().and_then(|t| t.parse().ok()).and_then(Pid::from_raw);
-        if let (true, Some(pid)) = (name.starts_with(THREAD_NAME), pid) {
-            values.push(getpriority_process(Some(pid)).map_err(std::io::Error::from)?);
+        let id = task.file_name().to_str().and_then(|t| t.parse().ok()).and_then(rustix::process::Pid::from_raw);
+        if let (true, Some(id)) = (name.starts_with(THREAD_NAME), id) {
+            threads.push(id);
         }
     }
-    Ok(values)
+    Ok(threads)
 }

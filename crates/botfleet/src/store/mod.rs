@@ -373,13 +373,19 @@ mod tests {
         );
     }
 
+    /// `n` connections of the pool at once (each opened, if the pool had fewer).
+    #[allow(clippy::unwrap_used)]
+    async fn hold(store: &Store, n: usize) -> Vec<sqlx::pool::PoolConnection<sqlx::Any>> {
+        let held = futures_util::future::join_all((0..n).map(|_| store.pool.acquire())).await;
+        held.into_iter().map(Result::unwrap).collect()
+    }
+
     #[tokio::test]
     #[allow(clippy::unwrap_used)]
     async fn idle_connections_are_closed_and_those_in_use_kept() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&default_url(dir.path())).await.unwrap();
-        let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| store.pool.acquire())).await;
-        let mut held: Vec<_> = held.into_iter().map(Result::unwrap).collect();
+        let mut held = hold(&store, 3).await;
         assert_eq!(store.pool.size(), 3);
         // A connection dropped goes back to the pool on a task of its own.
         let pool = &store.pool;
@@ -411,8 +417,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(&default_url(dir.path())).await.unwrap();
         // Three connections at once: each has its thread, each lowered as it connected.
-        let held: Vec<_> = futures_util::future::join_all((0..3).map(|_| store.pool.acquire())).await;
-        let held: Vec<_> = held.into_iter().map(Result::unwrap).collect();
+        let held = hold(&store, 3).await;
         let nice = db_threads::nice_values().unwrap();
         assert!(nice.len() >= 3, "a thread per connection: {nice:?}");
         assert!(nice.iter().all(|&n| n == db_threads::NICE), "{nice:?}");
