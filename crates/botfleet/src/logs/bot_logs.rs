@@ -98,28 +98,13 @@ fn view(row: &AnyRow) -> Result<BotLog> {
     })
 }
 
-/// Inserts many lines in one transaction.
+/// Inserts many lines at once (`store::insert_rows`: on SQLite one statement).
 pub async fn insert_batch(store: &Store, records: &[BotLogRecord]) -> Result<()> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let mut tx = store.begin_write().await?;
-    for chunk in crate::store::insert_chunks(records) {
-        let sql = crate::store::values_sql(
-            store.backend(),
-            "INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ",
-            "(?,?,?,?,?)",
-            chunk.len(),
-            "",
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q.bind(r.bot_id).bind(r.at).bind(r.level).bind(r.event.as_str()).bind(r.message.as_str());
-        }
-        q.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let sql = ("INSERT INTO discord_bot_logs (bot_id, at, level, event, message) VALUES ", "(?,?,?,?,?)", "");
+    crate::store::insert_rows(store, sql, records, |q, r| {
+        q.bind(r.bot_id).bind(r.at).bind(r.level).bind(r.event.as_str()).bind(r.message.as_str())
+    })
+    .await
 }
 
 /// The bot log's search: the event and the message.
