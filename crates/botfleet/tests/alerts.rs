@@ -329,6 +329,8 @@ async fn a_failing_receiver_gets_retries_with_backoff_and_acknowledging_stops_re
 
     clock.advance(Duration::from_secs(5));
     until("the second attempt", 30, || async { (receiver.got.lock().unwrap().len() == 2).then_some(()) }).await;
+    // Its failure recorded (and the next attempt set from the clock) before the clock moves on.
+    until("the second failure recorded", 30, || async { (delivery().await["attempts"] == 2).then_some(()) }).await;
     clock.advance(Duration::from_secs(10));
     until("the third attempt, answered", 30, || async { (delivery().await["state"] == "sent").then_some(()) }).await;
     assert_eq!(delivery().await["attempts"], 3);
