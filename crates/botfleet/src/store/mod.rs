@@ -295,9 +295,10 @@ const SQLITE_MAX_PARAMS: usize = 32_766;
 /// transaction around it: a statement inside a transaction that changes many rows of a table with
 /// indexes and a trigger (a log table) is kept undoable on its own by a statement journal, a copy
 /// of every page it changes, which past 64 KiB SQLite spills to a temporary file. That journal was
-/// two thirds of what tracking wrote (26.8 KB and 13 write calls a command at 1,000 commands/s) and
-/// half of SQLite's time per row. The statement is prepared for this batch and not cached (see
-/// [`insert_chunks`]). Otherwise (PostgreSQL, a larger batch) the rows go in one transaction, in
+/// two thirds of what tracking wrote (26.8 KB and 13 write calls a command at 1,000 commands/s;
+/// 8.6 KB and 4.3 without it), and a row cost SQLite about twice the time (a micro-benchmark of
+/// the same schema, `docs/benchmarks.md`). The statement is prepared for this batch and not
+/// cached: a cached one would keep its program and thousands of parameters (see [`insert_chunks`]). Otherwise (PostgreSQL, a larger batch) the rows go in one transaction, in
 /// chunks of a few fixed sizes.
 pub async fn insert_rows<T: Sync>(
     store: &Store,
