@@ -1,6 +1,6 @@
 //! Command tracking and database logging (roadmap 1.1 and 1.2): records go into a bounded channel
-//! and one writer task inserts them in batches (multi-row INSERT in one transaction), so the hot
-//! path never waits on the database. A record after a quiet spell is written at once; while
+//! and one writer task inserts them in batches (one multi-row INSERT a table on SQLite;
+//! `store::insert_rows`), so the hot path never waits on the database. A record after a quiet spell is written at once; while
 //! records keep coming, a batch is what came in the last `LINGER` (or `BATCH` records), since a
 //! transaction's cost is mostly the pages it touches, not its rows. When the database fails, the batch is kept and retried;
 //! when the queue is full, records go to the spool on disk (`spool`) and are written back in order
@@ -51,15 +51,17 @@ struct Frame {
 
 /// The default for `--tracking-queue`.
 pub const DEFAULT_QUEUE: usize = 65_536;
-/// Most records per batch.
-const BATCH: usize = 1000;
+/// Most records per batch: a command-log batch this large is still one SQLite statement (15
+/// parameters a row, at most 32,766 a statement; `store::insert_rows`).
+const BATCH: usize = 2000;
 /// The least time between two batches while records keep coming and a batch is not full: a
 /// record after a quiet spell is written at once, a stream in batches of what came in this long.
 /// A transaction writes every page it touched to the WAL (each filter index and the trigram index
 /// touch a page per bot, server, channel or user), so SQLite's CPU per command-log row falls
-/// with the batch: ≈ 110 µs alone, ≈ 30 µs in hundreds, ≈ 15 µs in five hundreds
-/// (docs/benchmarks.md).
-const LINGER: Duration = Duration::from_millis(500);
+/// with the batch: ≈ 110 µs alone, ≈ 30 µs in hundreds; as one statement (the schema in Python's
+/// `sqlite3`, CPU a row) 22.5 µs in batches of 500, 19.5 in 1,000s, 16 in 2,000s
+/// (docs/benchmarks.md). A command is on the live feed at once; in the log within this long.
+const LINGER: Duration = Duration::from_secs(2);
 /// How often spooled records are fsynced.
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// At most one warning per this long about records the disk refused.
