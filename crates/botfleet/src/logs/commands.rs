@@ -246,19 +246,21 @@ fn as_i64(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-/// Inserts many records at once (`store::insert_rows`: on SQLite one statement). A record whose event this
-/// bot already has a row for (Discord delivered the event again, e.g. after a session resumed from
-/// an older sequence) is skipped by `ON CONFLICT DO NOTHING`, on both databases. Its metrics and
-/// live event were already counted when the runner finished it: this writer is off the hot path
-/// and does not report back, so only the duplicate row is missing.
+/// The command log's multi-row INSERT (`store::insert_rows`): head, one row, tail.
+pub const INSERT: (&str, &str, &str) = (
+    "INSERT INTO discord_command_logs (bot_id, event_id, received_at, responded_at, guild_id, channel_id, \
+     user_id, user_name, command, arguments, kind, response, latency_us, outcome, error) VALUES ",
+    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    " ON CONFLICT (bot_id, event_id) DO NOTHING",
+);
+
+/// Inserts many records at once (`store::insert_rows`: on SQLite one statement). A record whose
+/// event this bot already has a row for (Discord delivered the event again, e.g. after a session
+/// resumed from an older sequence) is skipped by `ON CONFLICT DO NOTHING`, on both databases. Its
+/// metrics and live event were already counted when the runner finished it: this writer is off the
+/// hot path and does not report back, so only the duplicate row is missing.
 pub async fn insert_batch(store: &Store, records: &[CommandRecord]) -> Result<()> {
-    let sql = (
-        "INSERT INTO discord_command_logs (bot_id, event_id, received_at, responded_at, guild_id, channel_id, \
-         user_id, user_name, command, arguments, kind, response, latency_us, outcome, error) VALUES ",
-        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        " ON CONFLICT (bot_id, event_id) DO NOTHING",
-    );
-    crate::store::insert_rows(store, sql, records, |q, r| {
+    crate::store::insert_rows(store, INSERT, records, |q, r| {
         q.bind(r.bot_id)
             .bind(as_i64(r.event_id))
             .bind(r.received_at)

@@ -298,7 +298,8 @@ const SQLITE_MAX_PARAMS: usize = 32_766;
 /// two thirds of what tracking wrote (26.8 KB and 13 write calls a command at 1,000 commands/s;
 /// 8.6 KB and 4.3 without it), and a row cost SQLite about twice the time (a micro-benchmark of
 /// the same schema, `docs/benchmarks.md`). The statement is prepared for this batch and not
-/// cached: a cached one would keep its program and thousands of parameters (see [`insert_chunks`]). Otherwise (PostgreSQL, a larger batch) the rows go in one transaction, in
+/// cached: a cached one would keep its program and thousands of parameters (see
+/// [`insert_chunks`]). Otherwise (PostgreSQL, a larger batch) the rows go in one transaction, in
 /// chunks of a few fixed sizes.
 pub async fn insert_rows<T: Sync>(
     store: &Store,
@@ -309,8 +310,7 @@ pub async fn insert_rows<T: Sync>(
     if rows.is_empty() {
         return Ok(());
     }
-    let params = rows.len().saturating_mul(row.matches('?').count()).saturating_add(tail.matches('?').count());
-    if store.backend == Backend::Sqlite && params <= SQLITE_MAX_PARAMS {
+    if store.backend == Backend::Sqlite && fits_one_sqlite_statement((head, row, tail), rows.len()) {
         let sql = values_sql(Backend::Sqlite, head, row, rows.len(), tail);
         let q = rows.iter().fold(sqlx::query(&sql).persistent(false), &bind);
         q.execute(&store.pool).await?;
@@ -324,6 +324,13 @@ pub async fn insert_rows<T: Sync>(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether `rows` rows of a multi-row INSERT (`head`, `row` per row, `tail`) fit one SQLite
+/// statement's parameters, so that [`insert_rows`] writes them as one statement.
+pub fn fits_one_sqlite_statement((_head, row, tail): (&str, &str, &str), rows: usize) -> bool {
+    let params = rows.saturating_mul(row.matches('?').count()).saturating_add(tail.matches('?').count());
+    params <= SQLITE_MAX_PARAMS
 }
 
 /// The chunks a batch insert is cut into: the largest of 64, 16, 4 and 1 rows that fits, in turn.

@@ -1,12 +1,12 @@
 //! Command tracking and database logging (roadmap 1.1 and 1.2): records go into a bounded channel
 //! and one writer task inserts them in batches (one multi-row INSERT a table on SQLite;
-//! `store::insert_rows`), so the hot path never waits on the database. A record after a quiet spell is written at once; while
-//! records keep coming, a batch is what came in the last `LINGER` (or `BATCH` records), since a
-//! transaction's cost is mostly the pages it touches, not its rows. When the database fails, the batch is kept and retried;
-//! when the queue is full, records go to the spool on disk (`spool`) and are written back in order
-//! once the database takes them again. Closing stops intake; the writer drains everything queued
-//! and spooled before it exits, or, when the database refuses at that moment, leaves it spooled
-//! for the next start.
+//! `store::insert_rows`), so the hot path never waits on the database. A record after a quiet spell
+//! is written at once; while records keep coming, a batch is what came in the last `LINGER` (or
+//! `BATCH` records), since a write's cost is mostly the pages it touches, not its rows. When the
+//! database fails, the batch is kept and retried; when the queue is full, records go to the spool
+//! on disk (`spool`) and are written back in order once the database takes them again. Closing
+//! stops intake; the writer drains everything queued and spooled before it exits, or, when the
+//! database refuses at that moment, leaves it spooled for the next start.
 //!
 //! The queue lives here and each table's SQL with its reads (`logs::commands`, `logs::bot_logs`,
 //! `audit`), not together: one writer serves three record kinds through one bounded queue, so
@@ -51,8 +51,8 @@ struct Frame {
 
 /// The default for `--tracking-queue`.
 pub const DEFAULT_QUEUE: usize = 65_536;
-/// Most records per batch: a command-log batch this large is still one SQLite statement (15
-/// parameters a row, at most 32,766 a statement; `store::insert_rows`).
+/// Most records per batch: a command-log batch this large is still one SQLite statement
+/// (`store::insert_rows`; a test holds it to that).
 const BATCH: usize = 2000;
 /// The least time between two batches while records keep coming and a batch is not full: a
 /// record after a quiet spell is written at once, a stream in batches of what came in this long.
@@ -560,6 +560,12 @@ mod tests {
 
     use super::*;
     use crate::audit::Actor;
+
+    #[test]
+    fn a_full_command_batch_is_one_sqlite_statement() {
+        assert!(crate::store::fits_one_sqlite_statement(commands::INSERT, BATCH));
+        assert!(!crate::store::fits_one_sqlite_statement(commands::INSERT, BATCH * 2));
+    }
 
     async fn until(what: &str, mut check: impl FnMut() -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
