@@ -1,7 +1,8 @@
 //! botfleet against the bare twilight echo baseline, each driven by the emulator's load driver,
 //! every piece in its own process: three rounds (echo, then botfleet) at 1,000 commands/s for 30 s
 //! with 100 bots — each figure with every round's value and their min, median and max, the
-//! machine's load average before and after each run, and the CPU per command of each process; then
+//! machine's load average before and after each run and the share of its CPU time the hypervisor
+//! stole meanwhile (`steal_percent`, from `/proc/stat`), and the CPU per command of each process; then
 //! botfleet's memory per idle connected bot with 1,000 bots, before and after 10,000 commands.
 //! Prints one JSON document.
 //!
@@ -59,8 +60,10 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     let (pid, emu_pid) = (echo.id().unwrap_or(0), emu.child.id().unwrap_or(0));
     let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
     let load_before = load_average();
+    let ticks_before = cpu_ticks();
     let report = run_load(http, &emu, rate, secs).await;
     let load_after = load_average();
+    let steal = steal_percent(ticks_before, cpu_ticks());
     let n = answered(&report);
     let cpu = cpu_per_command(cpu, cpu_us(pid), n);
     let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), n);
@@ -68,7 +71,7 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     drop(echo);
     drop(emu.child);
     json!({"report": report, "rss_kib": rss, "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu,
-           "load_average_before": load_before, "load_average_after": load_after})
+           "load_average_before": load_before, "load_average_after": load_after, "steal_percent": steal})
 }
 
 async fn tracked_rows(db: &std::path::Path) -> i64 {
@@ -109,8 +112,10 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     let (pid, emu_pid) = (bf.child.id().unwrap_or(0), emu.child.id().unwrap_or(0));
     let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
     let load_before = load_average();
+    let ticks_before = cpu_ticks();
     let report = run_load(http, &emu, rate, secs).await;
     let load_after = load_average();
+    let steal = steal_percent(ticks_before, cpu_ticks());
     let answered = answered(&report);
     let cpu = cpu_per_command(cpu, cpu_us(pid), answered);
     let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), answered);
@@ -130,7 +135,7 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     drop(emu.child);
     json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss, "monitoring": monitoring,
            "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu,
-           "load_average_before": load_before, "load_average_after": load_after})
+           "load_average_before": load_before, "load_average_after": load_after, "steal_percent": steal})
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -150,6 +155,27 @@ fn spread(v: Vec<f64>) -> Value {
 fn load_average() -> f64 {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     text.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
+/// The machine's CPU time so far, in clock ticks: (stolen by the hypervisor, all), from the `cpu`
+/// line of `/proc/stat` (zeros where there is none).
+fn cpu_ticks() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = text.lines().find(|l| l.starts_with("cpu ")) else { return (0, 0) };
+    let ticks: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+    let all = ticks.iter().take(8).sum();
+    (ticks.get(7).copied().unwrap_or(0), all)
+}
+
+/// The share of the machine's CPU time the hypervisor gave to others between two `cpu_ticks`: on
+/// a shared VM, what makes one round slower than the next.
+fn steal_percent((steal0, all0): (u64, u64), (steal1, all1): (u64, u64)) -> f64 {
+    let all = all1.saturating_sub(all0);
+    if all == 0 {
+        return 0.0;
+    }
+    (steal1.saturating_sub(steal0) as f64 * 1000.0 / all as f64).round() / 10.0
 }
 
 fn summarise(runs: &[Value]) -> Value {
@@ -173,6 +199,7 @@ fn summarise(runs: &[Value]) -> Value {
         ("emulator_cpu_us_per_command", &["emulator_cpu_us_per_command"][..]),
         ("load_average_before", &["load_average_before"][..]),
         ("load_average_after", &["load_average_after"][..]),
+        ("steal_percent", &["steal_percent"][..]),
     ] {
         out[name] = spread(runs.iter().map(|r| path.iter().fold(r, |v, k| &v[*k]).as_f64().unwrap_or(0.0)).collect());
     }
