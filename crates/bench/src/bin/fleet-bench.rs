@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use bench::world::{
     add_and_start, answered, bin, botfleet, cpu_per_command, cpu_us, emulator, env_or, rss_kib, run_load, tempdir,
-    wait_connected, worker_threads, Botfleet,
+    wait_connected, worker_threads, Botfleet, Emulator,
 };
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -59,11 +59,7 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     wait_connected(http, &emu, bots).await;
     let (pid, emu_pid) = (echo.id().unwrap_or(0), emu.child.id().unwrap_or(0));
     let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
-    let load_before = load_average();
-    let ticks_before = cpu_ticks();
-    let report = run_load(http, &emu, rate, secs).await;
-    let load_after = load_average();
-    let steal = steal_percent(ticks_before, cpu_ticks());
+    let (report, machine) = run_load_watching_the_machine(http, &emu, rate, secs).await;
     let n = answered(&report);
     let cpu = cpu_per_command(cpu, cpu_us(pid), n);
     let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), n);
@@ -71,7 +67,7 @@ async fn echo_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64) -> 
     drop(echo);
     drop(emu.child);
     json!({"report": report, "rss_kib": rss, "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu,
-           "load_average_before": load_before, "load_average_after": load_after, "steal_percent": steal})
+           "machine": machine})
 }
 
 async fn tracked_rows(db: &std::path::Path) -> i64 {
@@ -111,11 +107,7 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     wait_connected(http, &emu, bots).await;
     let (pid, emu_pid) = (bf.child.id().unwrap_or(0), emu.child.id().unwrap_or(0));
     let (cpu, emu_cpu) = (cpu_us(pid), cpu_us(emu_pid));
-    let load_before = load_average();
-    let ticks_before = cpu_ticks();
-    let report = run_load(http, &emu, rate, secs).await;
-    let load_after = load_average();
-    let steal = steal_percent(ticks_before, cpu_ticks());
+    let (report, machine) = run_load_watching_the_machine(http, &emu, rate, secs).await;
     let answered = answered(&report);
     let cpu = cpu_per_command(cpu, cpu_us(pid), answered);
     let emu_cpu = cpu_per_command(emu_cpu, cpu_us(emu_pid), answered);
@@ -135,7 +127,7 @@ async fn botfleet_run(http: &reqwest::Client, bots: usize, rate: f64, secs: f64,
     drop(emu.child);
     json!({"report": report, "rows_tracked": rows, "botfleet_histogram": own, "rss_kib": rss, "monitoring": monitoring,
            "cpu_us_per_command": cpu, "emulator_cpu_us_per_command": emu_cpu,
-           "load_average_before": load_before, "load_average_after": load_after, "steal_percent": steal})
+           "machine": machine})
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -149,6 +141,16 @@ fn spread(v: Vec<f64>) -> Value {
     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     json!({"rounds": v, "min": if v.is_empty() { 0.0 } else { min }, "median": median(v.clone()),
            "max": if v.is_empty() { 0.0 } else { max }})
+}
+
+/// The load run, and what the machine was doing meanwhile: its 1-minute load average before and
+/// after, and the share of its CPU time the hypervisor stole.
+async fn run_load_watching_the_machine(http: &reqwest::Client, emu: &Emulator, rate: f64, secs: f64) -> (Value, Value) {
+    let (load_before, ticks_before) = (load_average(), cpu_ticks());
+    let report = run_load(http, emu, rate, secs).await;
+    let machine = json!({"load_average_before": load_before, "load_average_after": load_average(),
+                         "steal_percent": steal_percent(ticks_before, cpu_ticks())});
+    (report, machine)
 }
 
 /// The machine's 1-minute load average (from `/proc/loadavg`).
@@ -197,9 +199,9 @@ fn summarise(runs: &[Value]) -> Value {
         ("achieved_rate", &["report", "achieved_rate"][..]),
         ("cpu_us_per_command", &["cpu_us_per_command"][..]),
         ("emulator_cpu_us_per_command", &["emulator_cpu_us_per_command"][..]),
-        ("load_average_before", &["load_average_before"][..]),
-        ("load_average_after", &["load_average_after"][..]),
-        ("steal_percent", &["steal_percent"][..]),
+        ("load_average_before", &["machine", "load_average_before"][..]),
+        ("load_average_after", &["machine", "load_average_after"][..]),
+        ("steal_percent", &["machine", "steal_percent"][..]),
     ] {
         out[name] = spread(runs.iter().map(|r| path.iter().fold(r, |v, k| &v[*k]).as_f64().unwrap_or(0.0)).collect());
     }
